@@ -1,0 +1,48 @@
+"""The `circuitbase` command: thin click wrappers over the library."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..schema.records import RecordError
+from ..schema.uids import UidError
+from ..store import StoreError
+from .context import Context
+from . import demo_cmds, ingest_cmds, model_cmds, query_cmds, store_cmds
+
+
+class _Group(click.Group):
+    """Turns the library's expected errors into one red line and exit code 1."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except (RecordError, UidError, StoreError) as err:
+            click.secho(f"error: {err}", fg="red", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_Group)
+@click.option("--db", "uri", metavar="URI", envvar="CIRCUITBASE_URI",
+              help="A directory for the embedded FalkorDB (default: the user data dir), "
+                   "falkordb://DIR, or neo4j:// / bolt:// for Neo4j (credentials from "
+                   "NEO4J_USERNAME and NEO4J_PASSWORD). Also $CIRCUITBASE_URI.")
+@click.version_option(package_name="circuitbase")
+@click.pass_context
+def main(ctx: click.Context, uri: str | None) -> None:
+    """A graph knowledge base of language-model components.
+
+    \b
+    Example:
+      circuitbase init
+      circuitbase model add gpt2-small --components neurons,heads
+      circuitbase stats
+    """
+    ctx.obj = Context(uri)
+    ctx.call_on_close(ctx.obj.close)
+
+
+for module in (store_cmds, model_cmds, query_cmds, ingest_cmds, demo_cmds):
+    module.register(main)

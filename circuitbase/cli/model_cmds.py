@@ -1,0 +1,111 @@
+"""`model add` and `model list`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..ingest.models import COMPONENT_CHOICES, model_records, read_model_config
+from ..ingest.plan import make_plan
+from ..ingest.writer import write_plan
+from ..schema.catalog import known_model, known_models
+from ..schema.nodes import ModelSpec
+from ..schema.records import RecordError
+from .context import Context
+from .output import FORMATS, render
+from .progress import progress_bar
+
+_SHAPE_OPTIONS = ("n_layers", "d_model", "n_heads", "d_mlp", "d_head", "d_vocab", "n_ctx",
+                  "n_params", "act_fn", "family", "seed", "checkpoint")
+
+
+def _parse_components(text: str) -> set:
+    names = {part.strip() for part in text.split(",") if part.strip()}
+    if "all" in names:
+        return set(COMPONENT_CHOICES.values())
+    unknown = names - set(COMPONENT_CHOICES)
+    if unknown:
+        raise click.BadParameter(f"unknown component kind(s) {', '.join(sorted(unknown))}; "
+                                 f"choose from {', '.join(COMPONENT_CHOICES)} or all")
+    return {COMPONENT_CHOICES[n] for n in names}
+
+
+def _spec(name: str, config: Path | None, shape: dict) -> ModelSpec:
+    given = {k: v for k, v in shape.items() if v is not None}
+    if config is not None:
+        base = read_model_config(config).model_dump()
+    elif (catalog := known_model(name)) is not None:
+        base = catalog.model_dump()
+    else:
+        base = {}
+    try:
+        return ModelSpec.model_validate({**base, **given, "name": name})
+    except ValueError as err:
+        raise RecordError(f"model {name!r} needs a shape: give --config FILE or at least "
+                          f"--n-layers, --d-model, --n-heads and --d-mlp ({err})") from None
+
+
+@click.group()
+def model() -> None:
+    """Models: their shape and their components."""
+
+
+@model.command("add")
+@click.argument("name")
+@click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A TransformerLens config as JSON (HookedTransformerConfig.to_dict()).")
+@click.option("--components", default="", metavar="KINDS",
+              help="Also create component nodes: neurons,heads,mlp,attn or all.")
+@click.option("--n-layers", type=int)
+@click.option("--d-model", type=int)
+@click.option("--n-heads", type=int)
+@click.option("--d-mlp", type=int)
+@click.option("--d-head", type=int)
+@click.option("--d-vocab", type=int)
+@click.option("--n-ctx", type=int)
+@click.option("--n-params", type=int)
+@click.option("--act-fn")
+@click.option("--family")
+@click.option("--seed", type=int)
+@click.option("--checkpoint")
+@click.pass_obj
+def add(obj: Context, name: str, config: Path | None, components: str, **shape: object) -> None:
+    """Add model NAME; known models (gpt2-small, pythia-70m, ...) need no shape.
+
+    \b
+    Examples:
+      circuitbase model add gpt2-small --components all
+      circuitbase model add my-model --n-layers 2 --d-model 128 --n-heads 4 --d-mlp 512
+      circuitbase model add my-model --config tl_config.json --components neurons
+    """
+    spec = _spec(name, config, {k: shape[k] for k in _SHAPE_OPTIONS})
+    plan = make_plan(model_records(spec, _parse_components(components)), obj.store)
+    with progress_bar(f"adding {name}", plan.node_count + plan.rel_count) as advance:
+        counts = write_plan(obj.store, plan, progress=advance)
+    click.echo(f"{name}: {plan.node_count - 1} components; "
+               f"{counts.nodes_created} nodes and {counts.relationships_created} relationships created")
+
+
+@model.command("list")
+@click.option("--known", is_flag=True, help="List the shipped known model shapes instead.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.pass_obj
+def list_models(obj: Context, known: bool, fmt: str) -> None:
+    """List the models in the store (or the known shapes).
+
+    \b
+    Example:
+      circuitbase model list --known
+    """
+    if known:
+        rows = [s.model_dump(exclude_none=True) for s in known_models().values()]
+    else:
+        rows = obj.store.read("MATCH (m:Model) RETURN m.uid AS model, m.family AS family, "
+                              "m.n_layers AS n_layers, m.d_model AS d_model, "
+                              "m.n_heads AS n_heads, m.d_mlp AS d_mlp ORDER BY model")
+    click.echo(render(rows, fmt))
+
+
+def register(group: click.Group) -> None:
+    group.add_command(model)

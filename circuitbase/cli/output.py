@@ -1,0 +1,54 @@
+"""Print result rows as a rich table, JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+FORMATS = ("table", "json", "csv")
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return "" if value is None else str(value)
+
+
+def render(rows: Sequence[dict[str, Any]], fmt: str, *, title: str | None = None) -> str:
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    if fmt == "json":
+        return json.dumps(rows, indent=2, ensure_ascii=False, default=str)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _cell(row.get(k)) for k in columns})
+        return buffer.getvalue().rstrip("\n")
+    table = Table(title=title, show_lines=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(_cell(row.get(k)) for k in columns))
+    console = Console(file=io.StringIO(), width=160, force_terminal=False)
+    console.print(table)
+    return console.file.getvalue().rstrip("\n") + f"\n({len(rows)} row{'s' * (len(rows) != 1)})"
+
+
+def parse_param(text: str) -> tuple[str, Any]:
+    """`k=v`: v is read as JSON when it parses (numbers, lists, true), else as a string."""
+    name, sep, raw = text.partition("=")
+    if not sep or not name.isidentifier():
+        raise ValueError(f"--param takes NAME=VALUE, got {text!r}")
+    try:
+        return name, json.loads(raw)
+    except json.JSONDecodeError:
+        return name, raw

@@ -1,0 +1,54 @@
+"""`init` and `stats`."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..stats import graph_stats
+from .context import Context
+from .output import FORMATS, render
+
+
+@click.command()
+@click.option("--reset", is_flag=True, help="Delete everything in the store first.")
+@click.pass_obj
+def init(obj: Context, reset: bool) -> None:
+    """Create the store (or bring its schema up to date) and print where it is.
+
+    \b
+    Example:
+      circuitbase --db ./kb init
+    """
+    store = obj.store
+    if reset:
+        store.clear()
+    click.echo(f"circuitbase store ready: {store.backend} at {store.location}")
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.pass_obj
+def stats(obj: Context, fmt: str) -> None:
+    """Count nodes per label, relationships per type, and components per model.
+
+    \b
+    Example:
+      circuitbase stats --format json
+    """
+    result = graph_stats(obj.store)
+    if fmt == "json":
+        click.echo(json.dumps({"labels": result.labels, "relationships": result.relationships,
+                               "models": result.models}, indent=2))
+        return
+    click.echo(render([{"label": k, "nodes": v} for k, v in result.labels.items()], fmt,
+                      title="Nodes"))
+    click.echo(render([{"type": k, "relationships": v} for k, v in result.relationships.items()],
+                      fmt, title="Relationships"))
+    click.echo(render(result.models, fmt, title="Models"))
+
+
+def register(group: click.Group) -> None:
+    group.add_command(init)
+    group.add_command(stats)

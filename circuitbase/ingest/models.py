@@ -1,0 +1,59 @@
+"""Adapter for model configs: a model node and, on request, all its component nodes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from ..schema.nodes import Component, ModelSpec
+from ..schema.records import NodeRecord, RecordError
+from ..schema.uids import ComponentKind, ComponentUid
+
+COMPONENT_CHOICES = {
+    "neurons": ComponentKind.NEURON,
+    "heads": ComponentKind.HEAD,
+    "mlp": ComponentKind.MLP,
+    "attn": ComponentKind.ATTENTION,
+}
+
+
+def read_model_config(path: Path) -> ModelSpec:
+    """A TransformerLens-style config JSON (e.g. `HookedTransformerConfig.to_dict()`)."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise RecordError(f"cannot read a JSON config: {err}", file=str(path)) from None
+    if not isinstance(data, dict):
+        raise RecordError("a model config must be a JSON object", file=str(path))
+    try:
+        return ModelSpec.from_tl_config(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        raise RecordError(first["msg"], file=str(path),
+                          field=".".join(map(str, first["loc"])) or None) from None
+
+
+def component_uids(spec: ModelSpec, kinds: set[ComponentKind]) -> Iterator[ComponentUid]:
+    """Every component of the chosen kinds, in layer order."""
+    for layer in range(spec.n_layers):
+        if ComponentKind.ATTENTION in kinds:
+            yield ComponentUid(spec.name, layer, ComponentKind.ATTENTION)
+        if ComponentKind.HEAD in kinds:
+            for head in range(spec.n_heads):
+                yield ComponentUid(spec.name, layer, ComponentKind.HEAD, head)
+        if spec.d_mlp is None:
+            continue
+        if ComponentKind.MLP in kinds:
+            yield ComponentUid(spec.name, layer, ComponentKind.MLP)
+        if ComponentKind.NEURON in kinds:
+            for neuron in range(spec.d_mlp):
+                yield ComponentUid(spec.name, layer, ComponentKind.NEURON, neuron)
+
+
+def model_records(spec: ModelSpec, kinds: set[ComponentKind] = frozenset()) -> Iterator[NodeRecord]:
+    yield spec.record()
+    for uid in component_uids(spec, set(kinds)):
+        yield Component.model_construct(uid=uid, spec=spec).record()

@@ -1,0 +1,89 @@
+"""The allow-list of labels and relationship types, and the property each is merged on.
+
+Every label or relationship type that reaches a Cypher string comes from the
+enums below, never from input, so a crafted name cannot inject Cypher; values
+always travel as query parameters.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from .uids import ComponentKind
+
+
+class NodeLabel(str, Enum):
+    MODEL = "Model"
+    NEURON = ComponentKind.NEURON.value
+    HEAD = ComponentKind.HEAD.value
+    MLP = ComponentKind.MLP.value
+    ATTENTION = ComponentKind.ATTENTION.value
+    FEATURE = ComponentKind.FEATURE.value
+    TOKEN = "Token"
+    CONCEPT = "Concept"
+    HEAD_ROLE = "HeadRole"
+    TASK = "Task"
+    ANALYSIS = "Analysis"
+    PATTERN = "Pattern"
+    PATTERN_NODE = "PatternNode"
+
+
+class RelType(str, Enum):
+    IN_MODEL = "IN_MODEL"
+    ABOUT = "ABOUT"
+    HAS_PATTERN = "HAS_PATTERN"
+    ACTIVATES_ON = "ACTIVATES_ON"
+    ENCODES = "ENCODES"
+    HAS_ROLE = "HAS_ROLE"
+    OUTPUT_NODE = "OUTPUT_NODE"
+    CIRCUIT_EDGE = "CIRCUIT_EDGE"
+    SIMILAR_TO = "SIMILAR_TO"
+    # N2G trie structure: a pattern's root, its children, and each trie node's token.
+    TRIE_ROOT = "TRIE_ROOT"
+    TRIE_CHILD = "TRIE_CHILD"
+    MATCHES_TOKEN = "MATCHES_TOKEN"
+
+
+COMPONENT_LABEL = "Component"
+COMPONENT_LABELS = frozenset(NodeLabel(kind.value) for kind in ComponentKind)
+
+# The property a node is MERGEd on. Tokens, concepts, roles and tasks are shared
+# across models, so their natural name is their identity.
+NODE_KEY: dict[NodeLabel, str] = {label: "uid" for label in NodeLabel} | {
+    NodeLabel.TOKEN: "text",
+    NodeLabel.CONCEPT: "name",
+    NodeLabel.HEAD_ROLE: "name",
+    NodeLabel.TASK: "name",
+}
+
+# Relationship properties that are part of a relationship's identity (beside its
+# two ends). Fact-bearing relationships carry the analysis that found them, so two
+# analyses that disagree are both kept.
+REL_KEY: dict[RelType, tuple[str, ...]] = {
+    RelType.IN_MODEL: (),
+    RelType.ABOUT: (),
+    RelType.HAS_PATTERN: ("analysis",),
+    RelType.ACTIVATES_ON: ("analysis",),
+    RelType.ENCODES: ("analysis",),
+    RelType.HAS_ROLE: ("analysis",),
+    RelType.OUTPUT_NODE: ("analysis",),
+    RelType.CIRCUIT_EDGE: ("analysis",),
+    RelType.SIMILAR_TO: ("analysis", "metric"),
+    RelType.TRIE_ROOT: (),
+    RelType.TRIE_CHILD: (),
+    RelType.MATCHES_TOKEN: (),
+}
+
+FACT_RELATIONSHIPS = frozenset(t for t, key in REL_KEY.items() if "analysis" in key)
+
+
+def labels_of(label: NodeLabel) -> tuple[str, ...]:
+    """All labels a node of this primary label carries (components also get :Component)."""
+    if label in COMPONENT_LABELS:
+        return (COMPONENT_LABEL, label.value)
+    return (label.value,)
+
+
+def label_clause(label: NodeLabel) -> str:
+    """`:Component:Neuron`; safe to splice because `label` is an allow-listed enum."""
+    return "".join(f":{name}" for name in labels_of(NodeLabel(label)))

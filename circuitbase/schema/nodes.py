@@ -1,0 +1,187 @@
+"""Pydantic models of the graph's nodes; each turns itself into a NodeRecord.
+
+`ModelSpec` is the one that matters most: it knows the model's shape, so it is
+what rejects a component uid that points past the last layer, head or neuron,
+and what derives `relative_depth` so that nobody types it by hand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .graph import NodeLabel
+from .records import NodeRecord, RecordError, node
+from .uids import ComponentKind, ComponentUid, UidError, check_model_name, parse_component
+
+
+class ModelSpec(BaseModel):
+    """A model's shape, in TransformerLens config names (`HookedTransformerConfig`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    n_layers: int = Field(gt=0, le=10_000)
+    d_model: int = Field(gt=0)
+    n_heads: int = Field(gt=0)
+    d_mlp: int | None = Field(default=None, gt=0)
+    d_head: int | None = Field(default=None, gt=0)
+    d_vocab: int | None = Field(default=None, gt=0)
+    n_ctx: int | None = Field(default=None, gt=0)
+    n_params: int | None = Field(default=None, gt=0)
+    act_fn: str | None = None
+    family: str | None = None
+    attn_only: bool = False
+    seed: int | None = None
+    checkpoint: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, name: str) -> str:
+        try:
+            return check_model_name(name)
+        except UidError as err:
+            raise ValueError(str(err)) from None
+
+    @model_validator(mode="after")
+    def _mlp_unless_attn_only(self) -> "ModelSpec":
+        if self.d_mlp is None and not self.attn_only:
+            raise ValueError("d_mlp is required unless attn_only is true")
+        return self
+
+    @classmethod
+    def from_tl_config(cls, config: dict[str, Any]) -> "ModelSpec":
+        """Accept a TransformerLens config dict (extra keys are ignored, `model_name` is the name)."""
+        fields = set(cls.model_fields)
+        values = {k: v for k, v in config.items() if k in fields}
+        if "name" not in values:
+            values["name"] = config.get("model_name")
+        if values.get("d_mlp") in (-1, 0):
+            values.pop("d_mlp")
+        return cls.model_validate(values)
+
+    def relative_depth(self, layer: int) -> float:
+        """Depth in [0, 1], so that layers of models of different depth can be compared."""
+        return 0.0 if self.n_layers == 1 else layer / (self.n_layers - 1)
+
+    def check(self, uid: ComponentUid) -> ComponentUid:
+        """Raise UidError if `uid` points outside this model."""
+        if uid.model != self.name:
+            raise UidError(f"{uid} is not a component of {self.name}")
+        if not 0 <= uid.layer < self.n_layers:
+            raise UidError(f"{uid}: layer {uid.layer} is out of range; {self.name} has "
+                           f"{self.n_layers} layers (L0-L{self.n_layers - 1})")
+        if uid.kind in (ComponentKind.NEURON, ComponentKind.MLP) and self.d_mlp is None:
+            raise UidError(f"{uid}: {self.name} is attention-only and has no MLP")
+        limit = {ComponentKind.NEURON: self.d_mlp, ComponentKind.HEAD: self.n_heads}.get(uid.kind)
+        if limit is not None and not 0 <= (uid.index or 0) < limit:
+            what = "neurons per layer" if uid.kind is ComponentKind.NEURON else "heads per layer"
+            raise UidError(f"{uid}: index {uid.index} is out of range; {self.name} has "
+                           f"{limit} {what} (0-{limit - 1})")
+        return uid
+
+    def parse(self, text: str) -> ComponentUid:
+        return self.check(parse_component(text, model=self.name))
+
+    def record(self) -> NodeRecord:
+        props = self.model_dump(exclude={"name"})
+        return node(NodeLabel.MODEL, self.name, **props)
+
+
+class Component(BaseModel):
+    """A neuron, head, MLP, attention layer or dictionary feature of a known model."""
+
+    model_config = ConfigDict(frozen=True)
+    uid: ComponentUid
+    spec: ModelSpec
+
+    @model_validator(mode="after")
+    def _inside_model(self) -> "Component":
+        self.spec.check(self.uid)
+        return self
+
+    @property
+    def relative_depth(self) -> float:
+        return self.spec.relative_depth(self.uid.layer)
+
+    def record(self) -> NodeRecord:
+        return node(NodeLabel(self.uid.kind.value), str(self.uid), model=self.uid.model,
+                    layer=self.uid.layer, index=self.uid.index,
+                    dictionary=self.uid.dictionary, name=self.uid.short,
+                    relative_depth=self.relative_depth)
+
+
+class Token(BaseModel):
+    """A token string; shared by all models, it is where different tokenizers meet."""
+
+    text: str = Field(min_length=1, max_length=1000)
+
+    def record(self) -> NodeRecord:
+        return node(NodeLabel.TOKEN, self.text)
+
+
+class Concept(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    category: str | None = None
+
+    def record(self) -> NodeRecord:
+        return node(NodeLabel.CONCEPT, self.name, category=self.category)
+
+
+class HeadRole(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = None
+
+    def record(self) -> NodeRecord:
+        return node(NodeLabel.HEAD_ROLE, self.name, description=self.description)
+
+
+class Task(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = None
+
+    def record(self) -> NodeRecord:
+        return node(NodeLabel.TASK, self.name, description=self.description)
+
+
+AnalysisKind = Literal["n2g", "probe", "circuit", "heads", "similarity", "universality", "model"]
+
+
+class Analysis(BaseModel):
+    """Provenance of a set of facts: who found them, how, with which parameters."""
+
+    model_config = ConfigDict(extra="forbid")
+    uid: str = Field(min_length=1, max_length=300, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]*$")
+    kind: AnalysisKind
+    method: str
+    models: list[str] = Field(min_length=1)
+    citation: str | None = None
+    params: dict[str, Any] = {}
+    tool_version: str | None = None
+    created_at: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
+    content_hash: str | None = None
+
+    def record(self) -> NodeRecord:
+        """`created_at` is kept from the first ingest, so a re-ingest changes nothing."""
+        return NodeRecord(
+            label=NodeLabel.ANALYSIS, key=self.uid,
+            props=dict(kind=self.kind, method=self.method, citation=self.citation,
+                       params=json.dumps(self.params, sort_keys=True),
+                       tool_version=self.tool_version, content_hash=self.content_hash),
+            create_only=dict(created_at=self.created_at))
+
+
+def content_hash(data: bytes) -> str:
+    """Hash of an analysis's source, so a re-ingest of the same file is recognisable."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def component(text: str, spec: ModelSpec) -> Component:
+    try:
+        return Component(uid=spec.parse(text), spec=spec)
+    except UidError as err:
+        raise RecordError(str(err)) from None

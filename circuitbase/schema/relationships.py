@@ -1,0 +1,75 @@
+"""Pydantic models of the fact-bearing relationships' properties.
+
+Each names the analysis it came from, so conflicting findings of two analyses
+coexist as two relationships instead of overwriting each other.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .graph import RelType
+from .records import NodeRef, RelRecord, rel
+
+
+
+def fraction() -> float | None:
+    """An optional score in [0, 1] (F1, precision, recall, accuracy)."""
+    return Field(default=None, ge=0.0, le=1.0)
+
+
+class Fact(BaseModel):
+    """Base of every fact; subclasses set `TYPE`."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    TYPE: ClassVar[RelType]
+    analysis: str
+
+    def record(self, start: NodeRef, end: NodeRef) -> RelRecord:
+        return rel(self.TYPE, start, end, **self.model_dump())
+
+
+class ActivatesOn(Fact):
+    TYPE: ClassVar[RelType] = RelType.ACTIVATES_ON
+    activation: float
+
+
+class Encodes(Fact):
+    TYPE: ClassVar[RelType] = RelType.ENCODES
+    k: int = Field(ge=1)
+    f1: float | None = fraction()
+    precision: float | None = fraction()
+    recall: float | None = fraction()
+    accuracy: float | None = fraction()
+    mcc: float | None = Field(default=None, ge=-1.0, le=1.0)
+    rank: int | None = Field(default=None, ge=0)
+    weight: float | None = None
+    dataset: str | None = None
+
+
+class HasRole(Fact):
+    TYPE: ClassVar[RelType] = RelType.HAS_ROLE
+    score: float
+    method: str | None = None
+
+
+class OutputNode(Fact):
+    TYPE: ClassVar[RelType] = RelType.OUTPUT_NODE
+    direct_effect: float | None = None
+    total_effect: float | None = None
+    metric: str | None = None
+    category: str | None = None
+    rank: int | None = Field(default=None, ge=0)
+
+
+class CircuitEdge(Fact):
+    TYPE: ClassVar[RelType] = RelType.CIRCUIT_EDGE
+    weight: float | None = None
+
+
+class SimilarTo(Fact):
+    TYPE: ClassVar[RelType] = RelType.SIMILAR_TO
+    score: float
+    metric: str

@@ -1,0 +1,167 @@
+"""Canonical, human-typeable identifiers of models and their components.
+
+Every node is merged on its uid, so the uid is the one thing two analyses of
+the same component must agree on. The forms follow the design:
+
+    gpt2-small                      model
+    gpt2-small/L3/N1234             MLP neuron 1234 of layer 3
+    gpt2-small/L5/H1                attention head 1 of layer 5
+    gpt2-small/L3/MLP               the MLP layer of block 3
+    gpt2-small/L3/ATTN              the attention layer of block 3
+    gpt2-small/L8/res-jb/F4021      feature 4021 of dictionary "res-jb" at layer 8
+
+`parse_component` also accepts the short forms researchers write in papers and
+TransformerLens code (`L5H1`, `L3N1234`, `blocks.5.attn`, `blocks.3.mlp`) when
+the model is given separately.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+
+class UidError(ValueError):
+    """A uid that does not parse, or that points outside its model."""
+
+
+class ComponentKind(str, Enum):
+    """The component labels; the value is the graph label."""
+
+    NEURON = "Neuron"
+    HEAD = "AttentionHead"
+    MLP = "MLP"
+    ATTENTION = "Attention"
+    FEATURE = "Feature"
+
+
+MODEL_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}"
+_MODEL_RE = re.compile(rf"^{MODEL_NAME}$")
+_COMPONENT_RE = re.compile(
+    rf"^(?P<model>{MODEL_NAME})/L(?P<layer>\d{{1,4}})/"
+    r"(?:N(?P<neuron>\d{1,9})|H(?P<head>\d{1,9})|(?P<mlp>MLP)|(?P<attn>ATTN)"
+    r"|(?P<dictionary>[A-Za-z0-9][A-Za-z0-9._-]{0,99})/F(?P<feature>\d{1,9}))$"
+)
+_SHORT_RE = re.compile(r"^L(?P<layer>\d{1,4})(?P<kind>[NH])(?P<index>\d{1,9})$")
+_HOOK_RE = re.compile(r"^blocks\.(?P<layer>\d{1,4})\.(?P<part>attn|mlp)$")
+
+
+def check_model_name(name: str) -> str:
+    """Model names become the first segment of every uid, so they may not contain '/'."""
+    if not isinstance(name, str) or not _MODEL_RE.match(name):
+        raise UidError(
+            f"model name {name!r} is not valid: use letters, digits, '.', '_' or '-' "
+            "(at most 100 characters, no '/'), e.g. 'gpt2-small'"
+        )
+    return name
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentUid:
+    """A parsed component uid; `str()` gives back the canonical text."""
+
+    model: str
+    layer: int
+    kind: ComponentKind
+    index: int | None = None
+    dictionary: str | None = None
+
+    def __str__(self) -> str:
+        prefix = f"{self.model}/L{self.layer}"
+        match self.kind:
+            case ComponentKind.NEURON:
+                return f"{prefix}/N{self.index}"
+            case ComponentKind.HEAD:
+                return f"{prefix}/H{self.index}"
+            case ComponentKind.MLP:
+                return f"{prefix}/MLP"
+            case ComponentKind.ATTENTION:
+                return f"{prefix}/ATTN"
+            case ComponentKind.FEATURE:
+                return f"{prefix}/{self.dictionary}/F{self.index}"
+        raise AssertionError(self.kind)
+
+    @property
+    def short(self) -> str:
+        """The name used in papers: L5H1, L3N1234, L3 MLP."""
+        match self.kind:
+            case ComponentKind.NEURON:
+                return f"L{self.layer}N{self.index}"
+            case ComponentKind.HEAD:
+                return f"L{self.layer}H{self.index}"
+            case ComponentKind.FEATURE:
+                return f"L{self.layer} {self.dictionary} F{self.index}"
+            case ComponentKind.MLP:
+                return f"L{self.layer} MLP"
+            case ComponentKind.ATTENTION:
+                return f"L{self.layer} ATTN"
+        raise AssertionError(self.kind)
+
+    @property
+    def hook_name(self) -> str:
+        """The TransformerLens hook whose activations this component lives in."""
+        match self.kind:
+            case ComponentKind.NEURON:
+                return f"blocks.{self.layer}.mlp.hook_post"
+            case ComponentKind.HEAD:
+                return f"blocks.{self.layer}.attn.hook_z"
+            case ComponentKind.MLP:
+                return f"blocks.{self.layer}.hook_mlp_out"
+            case ComponentKind.ATTENTION:
+                return f"blocks.{self.layer}.hook_attn_out"
+            case ComponentKind.FEATURE:
+                return f"blocks.{self.layer}.hook_resid_pre"
+        raise AssertionError(self.kind)
+
+
+def parse_component(text: str, model: str | None = None) -> ComponentUid:
+    """Parse a canonical uid, or a short form (`L5H1`, `blocks.3.mlp`) given `model`."""
+    if not isinstance(text, str):
+        raise UidError(f"a component uid must be text, got {type(text).__name__}")
+    text = text.strip()
+    found = _COMPONENT_RE.match(text)
+    if found:
+        parsed = _from_canonical(found)
+        if model is not None and parsed.model != model:
+            raise UidError(f"{text!r} belongs to model {parsed.model!r}, not {model!r}")
+        return parsed
+    if model is not None:
+        check_model_name(model)
+        short = _SHORT_RE.match(text)
+        if short:
+            kind = ComponentKind.NEURON if short["kind"] == "N" else ComponentKind.HEAD
+            return ComponentUid(model, int(short["layer"]), kind, int(short["index"]))
+        hook = _HOOK_RE.match(text)
+        if hook:
+            kind = ComponentKind.MLP if hook["part"] == "mlp" else ComponentKind.ATTENTION
+            return ComponentUid(model, int(hook["layer"]), kind)
+    raise UidError(
+        f"{text!r} is not a component uid; expected e.g. 'gpt2-small/L3/N1234', "
+        "'gpt2-small/L5/H1', 'gpt2-small/L3/MLP', 'gpt2-small/L3/ATTN' or "
+        "'gpt2-small/L8/res-jb/F4021'"
+        + ("" if model else " (short forms like 'L5H1' need the model)")
+    )
+
+
+def _from_canonical(found: re.Match[str]) -> ComponentUid:
+    model, layer = found["model"], int(found["layer"])
+    if found["neuron"] is not None:
+        return ComponentUid(model, layer, ComponentKind.NEURON, int(found["neuron"]))
+    if found["head"] is not None:
+        return ComponentUid(model, layer, ComponentKind.HEAD, int(found["head"]))
+    if found["mlp"]:
+        return ComponentUid(model, layer, ComponentKind.MLP)
+    if found["attn"]:
+        return ComponentUid(model, layer, ComponentKind.ATTENTION)
+    return ComponentUid(
+        model, layer, ComponentKind.FEATURE, int(found["feature"]), found["dictionary"]
+    )
+
+
+def neuron_uid(model: str, layer: int, index: int) -> str:
+    return str(ComponentUid(model, layer, ComponentKind.NEURON, index))
+
+
+def head_uid(model: str, layer: int, index: int) -> str:
+    return str(ComponentUid(model, layer, ComponentKind.HEAD, index))

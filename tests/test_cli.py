@@ -1,0 +1,73 @@
+"""The command line, run as a user would, against the same real store."""
+
+import csv
+import io
+import json
+
+from click.testing import CliRunner
+
+from circuitbase.cli import main
+
+
+def cli(uri: str, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["--db", uri, *args], catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_init_says_where_the_store_is(store_uri) -> None:
+    code, out = cli(store_uri, "init")
+    assert code == 0 and store_uri in out
+
+
+def test_model_add_from_the_catalog_and_stats_per_model(store_uri) -> None:
+    code, out = cli(store_uri, "model", "add", "pythia-70m", "--components", "neurons,heads")
+    assert code == 0, out
+    assert "pythia-70m: 12336 components" in out  # 6 x 2048 neurons + 6 x 8 heads
+    code, out = cli(store_uri, "stats", "--format", "json")
+    stats = json.loads(out)
+    assert stats["labels"]["Neuron"] == 6 * 2048 and stats["labels"]["AttentionHead"] == 48
+    assert stats["models"] == [{"model": "pythia-70m", "layers": 6,
+                                "components": ["AttentionHead: 48", "Neuron: 12288"]}]
+
+
+def test_model_add_with_a_shape_given_by_flags(store_uri) -> None:
+    code, out = cli(store_uri, "model", "add", "toy", "--n-layers", "2", "--d-model", "16",
+                    "--n-heads", "2", "--d-mlp", "8", "--components", "all")
+    assert code == 0, out
+    code, out = cli(store_uri, "query", "run", "--format", "csv", "--cypher",
+                    "MATCH (c:Component {model: $m}) RETURN c.uid AS uid ORDER BY uid",
+                    "--param", "m=toy")
+    uids = [row["uid"] for row in csv.DictReader(io.StringIO(out))]
+    assert len(uids) == 2 * (1 + 2 + 1 + 8) and "toy/L1/N7" in uids and "toy/L0/ATTN" in uids
+
+
+def test_model_add_without_a_shape_is_a_clear_error(store_uri) -> None:
+    code, out = cli(store_uri, "model", "add", "unknown-model")
+    assert code == 1 and "needs a shape" in out
+
+
+def test_model_add_from_a_config_file_with_a_bad_field_names_file_and_field(store_uri, tmp_path) -> None:
+    config = tmp_path / "cfg.json"
+    config.write_text(json.dumps({"model_name": "m", "n_layers": -2, "d_model": 8, "n_heads": 1,
+                                  "d_mlp": 4}))
+    code, out = cli(store_uri, "model", "add", "m", "--config", str(config))
+    assert code == 1 and str(config) in out and "n_layers" in out
+
+
+def test_query_run_is_read_only_and_takes_typed_params(store_uri) -> None:
+    cli(store_uri, "model", "add", "gpt2-small")
+    code, out = cli(store_uri, "query", "run", "--format", "json", "--cypher",
+                    "MATCH (m:Model) WHERE m.n_layers = $n RETURN m.uid AS model", "--param", "n=12")
+    assert code == 0 and json.loads(out) == [{"model": "gpt2-small"}]
+    code, out = cli(store_uri, "query", "run", "--cypher", "MATCH (m:Model) DETACH DELETE m")
+    assert code == 1 and "read-only" in out
+    code, out = cli(store_uri, "query", "run", "--format", "json", "--cypher",
+                    "MATCH (m:Model) RETURN count(m) AS n")
+    assert json.loads(out) == [{"n": 1}]
+
+
+def test_demo_is_the_main_job_and_is_idempotent(store_uri) -> None:
+    code, first = cli(store_uri, "demo", "--format", "json")
+    assert code == 0, first
+    code, second = cli(store_uri, "demo", "--format", "json")
+    assert code == 0 and "gpt2-small: 0 nodes created" in second

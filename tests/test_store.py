@@ -1,0 +1,97 @@
+"""The graph stores: the same behaviour on FalkorDB and (when configured) Neo4j."""
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from circuitbase.store import ReadOnlyViolation, StoreError, open_store
+
+
+def test_values_travel_as_parameters_and_come_back_unchanged(store) -> None:
+    tricky = ["it's", 'say "hi"', "back\\slash", "}) DETACH DELETE n //", "\u00e9\u4e2d\U0001f600",
+              "line\nbreak", " leading space", "x" * 5000]
+    store.write("UNWIND $texts AS t CREATE (:Token {text: t})", {"texts": tricky})
+    rows = store.read("MATCH (t:Token) RETURN t.text AS text")
+    assert sorted(r["text"] for r in rows) == sorted(tricky)
+
+
+def test_read_refuses_a_query_that_writes(store) -> None:
+    with pytest.raises(ReadOnlyViolation):
+        store.read("CREATE (:Model {uid: 'x'})")
+    assert store.read("MATCH (n) RETURN count(n) AS n") == [{"n": 0}]
+
+
+def test_write_rows_sends_batches_and_reports_counts(store) -> None:
+    seen: list[int] = []
+    rows = [{"uid": f"m{i}"} for i in range(25)]
+    counts = store.write_rows("UNWIND $rows AS row MERGE (:Model {uid: row.uid})", rows,
+                              batch_size=10, progress=seen.append)
+    assert seen == [10, 10, 5]
+    assert counts.nodes_created == 25
+    again = store.write_rows("UNWIND $rows AS row MERGE (:Model {uid: row.uid})", rows)
+    assert not again.changed_anything
+
+
+def test_ensure_schema_is_idempotent(store) -> None:
+    store.ensure_schema()
+    store.ensure_schema()
+    store.write("CREATE (:Token {text: 'a'})")
+    assert store.read("MATCH (t:Token) RETURN count(t) AS n") == [{"n": 1}]
+
+
+def test_unknown_uri_scheme_is_a_clear_error() -> None:
+    with pytest.raises(StoreError, match="unknown store URI"):
+        open_store("http://example.invalid/db")
+
+
+def _in_other_process(data_dir: Path, code: str) -> str:
+    script = textwrap.dedent(f"""
+        from circuitbase.store import open_store
+        store = open_store({str(data_dir)!r})
+        {code}
+        store.close()
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_embedded_store_survives_a_restart(tmp_path: Path) -> None:
+    with open_store(tmp_path) as first:
+        first.write("CREATE (:Model {uid: 'kept'})")
+    assert not (tmp_path / "falkordb.sock").exists(), "the last client should stop the server"
+    with open_store(tmp_path) as second:
+        assert second.read("MATCH (m:Model) RETURN m.uid AS uid") == [{"uid": "kept"}]
+
+
+def test_second_process_reuses_the_running_server(tmp_path: Path) -> None:
+    with open_store(tmp_path) as store:
+        pid = (tmp_path / "falkordb.pid").read_text()
+        store.write("CREATE (:Model {uid: 'from-first'})")
+        out = _in_other_process(tmp_path, textwrap.dedent("""
+            print(store.read("MATCH (m:Model) RETURN m.uid AS uid")[0]["uid"])
+            store.write("CREATE (:Model {uid: 'from-second'})")
+        """).replace("\n", "\n        "))
+        assert out.strip() == "from-first"
+        assert (tmp_path / "falkordb.pid").read_text() == pid, "no second server was started"
+        assert (tmp_path / "falkordb.sock").exists(), "the second process left the server running"
+        uids = {r["uid"] for r in store.read("MATCH (m:Model) RETURN m.uid AS uid")}
+    assert uids == {"from-first", "from-second"}
+
+
+def test_a_finished_write_survives_the_server_being_killed(tmp_path: Path) -> None:
+    import os
+    import signal
+
+    store = open_store(tmp_path)
+    store.write("CREATE (:Model {uid: 'durable'})")
+    store.checkpoint()
+    os.kill(int((tmp_path / "falkordb.pid").read_text()), signal.SIGKILL)
+    store.server._process.wait(timeout=30)
+    store.server.client = None  # the connection died with the server
+    with open_store(tmp_path) as again:
+        assert again.read("MATCH (m:Model) RETURN m.uid AS uid") == [{"uid": "durable"}]

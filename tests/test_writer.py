@@ -1,0 +1,98 @@
+"""The one writer: everything validated before the first write, every write idempotent."""
+
+import pytest
+
+from circuitbase.ingest import ingest_records
+from circuitbase.ingest.models import model_records
+from circuitbase.schema import (Analysis, HasRole, HeadRole, ModelSpec, NodeLabel, RecordError,
+                                RelType, ref, rel)
+from circuitbase.schema.catalog import known_model
+from circuitbase.schema.uids import ComponentKind
+from helpers import count, graph_fingerprint
+
+ANALYSIS = Analysis(uid="test/heads", kind="heads", method="hand-made", models=["pythia-70m"])
+
+
+def role(head: str, score: float, role_name: str = "induction", analysis: str = ANALYSIS.uid):
+    return HasRole(analysis=analysis, score=score).record(
+        ref(NodeLabel.HEAD, head), ref(NodeLabel.HEAD_ROLE, role_name))
+
+
+def findings(*roles):
+    return [ANALYSIS.record(), HeadRole(name="induction").record(),
+            rel(RelType.ABOUT, ANALYSIS.record().ref, ref(NodeLabel.MODEL, "pythia-70m")), *roles]
+
+
+def test_ingesting_the_same_records_twice_leaves_the_same_graph(store) -> None:
+    records = findings(role("pythia-70m/L3/H1", 0.9), role("pythia-70m/L4/H0", 0.4))
+    first = ingest_records(store, records)
+    before = graph_fingerprint(store)
+    second = ingest_records(store, records)
+    assert first.relationships_created == 2 + 1 + 2  # HAS_ROLE, ABOUT, IN_MODEL per head
+    assert not second.changed_anything
+    assert graph_fingerprint(store) == before
+
+
+def test_components_get_their_model_depth_and_in_model_edge(store) -> None:
+    ingest_records(store, findings(role("pythia-70m/L5/H7", 0.9)))
+    rows = store.read("MATCH (h:Component:AttentionHead)-[:IN_MODEL]->(m:Model) "
+                      "RETURN h.uid AS uid, h.layer AS layer, h.index AS index, "
+                      "h.relative_depth AS depth, m.n_layers AS n_layers")
+    assert rows == [{"uid": "pythia-70m/L5/H7", "layer": 5, "index": 7, "depth": 1.0,
+                     "n_layers": 6}]
+
+
+def test_two_analyses_that_disagree_are_both_kept(store) -> None:
+    other = Analysis(uid="test/other", kind="heads", method="other", models=["pythia-70m"])
+    ingest_records(store, findings(role("pythia-70m/L3/H1", 0.9)) + [
+        other.record(), role("pythia-70m/L3/H1", 0.1, analysis=other.uid)])
+    rows = store.read("MATCH (:AttentionHead)-[r:HAS_ROLE]->(:HeadRole) "
+                      "RETURN r.analysis AS analysis, r.score AS score ORDER BY analysis")
+    assert rows == [{"analysis": "test/heads", "score": 0.9}, {"analysis": "test/other", "score": 0.1}]
+
+
+@pytest.mark.parametrize("bad, message", [
+    (role("pythia-70m/L6/H0", 0.5), "layer 6 is out of range"),
+    (role("pythia-70m/L0/H8", 0.5), "index 8 is out of range"),
+    (role("no-such-model/L0/H0", 0.5), "unknown model 'no-such-model'"),
+    (role("pythia-70m/L0/H0", 0.5, role_name="not-ingested"), "HeadRole 'not-ingested'"),
+    (role("pythia-70m/L0/H0", 0.5, analysis="missing/analysis"), "Analysis 'missing/analysis'"),
+])
+def test_one_bad_record_means_nothing_is_written(store, bad, message) -> None:
+    ingest_records(store, findings(role("pythia-70m/L3/H1", 0.9)))
+    before = graph_fingerprint(store)
+    with pytest.raises(RecordError, match=message):
+        ingest_records(store, findings(role("pythia-70m/L2/H2", 0.7), bad))
+    assert graph_fingerprint(store) == before
+
+
+def test_duplicate_records_that_disagree_are_an_error_naming_the_field(store) -> None:
+    first = role("pythia-70m/L3/H1", 0.9).model_copy(update={"origin": "heads.csv line 2"})
+    second = role("pythia-70m/L3/H1", 0.2).model_copy(update={"origin": "heads.csv line 7"})
+    with pytest.raises(RecordError, match=r"heads.csv line 7.*field 'score'.*line 2"):
+        ingest_records(store, findings(first, second))
+    assert count(store, "(n)") == 0
+
+
+def test_nan_and_infinity_never_reach_the_graph() -> None:
+    with pytest.raises(ValueError, match="finite"):
+        HasRole(analysis="a", score=float("nan"))
+    with pytest.raises(RecordError, match="field 'score'.*not a finite number"):
+        rel(RelType.HAS_ROLE, ref(NodeLabel.HEAD, "x/L0/H0"), ref(NodeLabel.HEAD_ROLE, "r"),
+            analysis="a", score=float("inf"))
+
+
+def test_a_whole_model_of_components_is_written_once(store) -> None:
+    spec = known_model("gpt2-small")
+    kinds = {ComponentKind.NEURON, ComponentKind.HEAD}
+    ingest_records(store, model_records(spec, kinds))
+    assert count(store, "(:Neuron {model: $m})", m="gpt2-small") == 12 * 3072
+    assert count(store, "(:AttentionHead)-[:IN_MODEL]->(:Model {uid: $m})", m="gpt2-small") == 144
+    assert not ingest_records(store, model_records(spec, kinds)).changed_anything
+
+
+def test_a_model_from_a_transformerlens_config_ignores_unknown_keys() -> None:
+    spec = ModelSpec.from_tl_config({"model_name": "tiny", "n_layers": 2, "d_model": 64,
+                                     "n_heads": 4, "d_mlp": -1, "attn_only": True,
+                                     "positional_embedding_type": "standard"})
+    assert (spec.name, spec.d_mlp, spec.attn_only) == ("tiny", None, True)
