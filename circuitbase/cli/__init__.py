@@ -6,11 +6,12 @@ import sys
 
 import click
 
+from ..queries import TemplateError
 from ..schema.records import RecordError
 from ..schema.uids import UidError
 from ..store import StoreError
 from .context import Context
-from . import demo_cmds, ingest_cmds, model_cmds, query_cmds, store_cmds
+from . import demo_cmds, ingest_cmds, model_cmds, query_cmds, schema_cmds, store_cmds
 
 
 class _Group(click.Group):
@@ -19,7 +20,7 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
             return super().invoke(ctx)
-        except (RecordError, UidError, StoreError) as err:
+        except (RecordError, UidError, StoreError, TemplateError) as err:
             click.secho(f"error: {err}", fg="red", err=True)
             sys.exit(1)
 
@@ -44,5 +45,5 @@ def main(ctx: click.Context, uri: str | None) -> None:
     ctx.call_on_close(ctx.obj.close)
 
 
-for module in (store_cmds, model_cmds, query_cmds, ingest_cmds, demo_cmds):
+for module in (store_cmds, model_cmds, query_cmds, ingest_cmds, schema_cmds, demo_cmds):
     module.register(main)

@@ -1,13 +1,58 @@
-"""`ingest FORMAT PATH...`: one subcommand per adapter."""
+"""`ingest FORMAT PATH...`: one subcommand per adapter, all through the same runner."""
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+from functools import partial
+from pathlib import Path
+
 import click
+
+from ..ingest.probes import probe_records
+from ..ingest.runner import Reader, expand, ingest_files
+from .context import Context
+from .progress import progress_bar
+
+_PATHS = click.argument("paths", nargs=-1, required=True,
+                        type=click.Path(exists=True, path_type=Path))
+
+
+def run_ingest(obj: Context, what: str, paths: tuple[Path, ...], reader: Reader,
+               suffixes: tuple[str, ...]) -> None:
+    files = expand(paths, suffixes)
+    with ExitStack() as stack:
+        def bar(total: int):
+            return stack.enter_context(progress_bar(f"writing {what}", total))
+
+        result = ingest_files(obj.store, files, reader, progress=bar)
+    click.echo(f"{what}: {result.files} file(s), {result.plan.node_count} nodes and "
+               f"{result.plan.rel_count} relationships checked; {result.counts.nodes_created} "
+               f"nodes and {result.counts.relationships_created} relationships created")
 
 
 @click.group()
 def ingest() -> None:
     """Read analyses from files into the store; nothing is written from invalid input."""
+
+
+@ingest.command("probes")
+@_PATHS
+@click.option("--model", help="The model, for tables without a model column.")
+@click.option("--feature", help="The feature (concept), for tables without a feature column.")
+@click.option("--analysis", "analysis_uid", help="Analysis uid (default: from the file).")
+@click.pass_obj
+def probes(obj: Context, paths: tuple[Path, ...], model: str | None, feature: str | None,
+           analysis_uid: str | None) -> None:
+    """k-sparse probing results: sparse-probing-paper CSVs, or the interchange CSV/JSON.
+
+    \b
+    Examples:
+      circuitbase ingest probes interpretable_neurons/pythia-70m/top_mono_neurons.csv
+      circuitbase ingest probes primes.csv --model pythia-70m --feature prime-factors
+      circuitbase ingest probes my_probes.json
+    """
+    reader = partial(probe_records, model=model, feature=feature, analysis_uid=analysis_uid)
+    run_ingest(obj, "probes", paths, reader, (".csv", ".json"))
 
 
 def register(group: click.Group) -> None:

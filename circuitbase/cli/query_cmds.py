@@ -1,40 +1,97 @@
-"""`query run`: ad hoc read-only Cypher."""
+"""`query list | show NAME | run NAME`, and ad hoc `query run --cypher`."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
+from ..queries import get_template, load_templates
 from .context import Context
 from .output import FORMATS, parse_param, render
 
+_TEMPLATE_DIR = click.option(
+    "--templates", "template_dir", type=click.Path(file_okay=False, path_type=Path),
+    envvar="CIRCUITBASE_TEMPLATES", help="A folder of your own .cypher templates.")
 
-def _params(values: tuple[str, ...]) -> dict:
-    try:
-        return dict(parse_param(v) for v in values)
-    except ValueError as err:
-        raise click.BadParameter(str(err), param_hint="--param") from None
+
+def _raw_params(values: tuple[str, ...], typed: bool) -> dict:
+    """NAME=VALUE pairs; for templates the template converts the text, ad hoc ones are JSON-read."""
+    params = {}
+    for text in values:
+        name, sep, raw = text.partition("=")
+        if not sep or not name.isidentifier():
+            raise click.BadParameter(f"expected NAME=VALUE, got {text!r}", param_hint="--param")
+        params[name] = raw if typed else parse_param(text)[1]
+    return params
 
 
 @click.group()
 def query() -> None:
-    """Run Cypher against the store (always read-only)."""
+    """Query templates and ad hoc Cypher; queries always run read-only."""
 
 
-@query.command("run")
-@click.option("--cypher", required=True, help="A read-only Cypher query; use $name for values.")
-@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
-              help="A query parameter; VALUE is read as JSON if it parses, else as text.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-@click.pass_obj
-def run(obj: Context, cypher: str, params: tuple[str, ...], fmt: str) -> None:
-    """Run an ad hoc read-only query.
+@query.command("list")
+@_TEMPLATE_DIR
+def list_templates(template_dir: Path | None) -> None:
+    """List the query templates.
 
     \b
     Example:
-      circuitbase query run --cypher 'MATCH (n:Neuron {model: $m}) RETURN count(n) AS n' \\
-          --param m=gpt2-small --format json
+      circuitbase query list
     """
-    click.echo(render(obj.store.read(cypher, _params(params)), fmt))
+    rows = [{"name": t.name, "parameters": ", ".join(p.name for p in t.params),
+             "description": t.description} for t in load_templates(template_dir).values()]
+    click.echo(render(rows, "table"))
+
+
+@query.command("show")
+@click.argument("name")
+@_TEMPLATE_DIR
+def show(name: str, template_dir: Path | None) -> None:
+    """Show a template: what it answers, its parameters, columns and Cypher.
+
+    \b
+    Example:
+      circuitbase query show concept_neurons
+    """
+    template = get_template(name, template_dir)
+    click.echo(f"{template.name}: {template.description}\n\nparameters:")
+    for p in template.params:
+        default = "required" if p.required else f"default {p.default!r}"
+        click.echo(f"  {p.name}: {p.type} ({default})")
+    click.echo(f"returns: {', '.join(template.returns)}")
+    for example in template.examples:
+        click.echo(f"example: {example}")
+    click.echo(f"\n{template.cypher}")
+
+
+@query.command("run")
+@click.argument("name", required=False)
+@click.option("--cypher", help="Ad hoc read-only Cypher instead of a template; use $name for values.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="A parameter. Template parameters are converted to the declared type; "
+                   "for --cypher, VALUE is read as JSON if it parses, else as text.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@_TEMPLATE_DIR
+@click.pass_obj
+def run(obj: Context, name: str | None, cypher: str | None, params: tuple[str, ...], fmt: str,
+        template_dir: Path | None) -> None:
+    """Run template NAME, or --cypher for an ad hoc query.
+
+    \b
+    Examples:
+      circuitbase query run concept_neurons --param concept=fr --format json
+      circuitbase query run --cypher 'MATCH (n:Neuron {model: $m}) RETURN count(n) AS n' \\
+          --param m=gpt2-small
+    """
+    if (name is None) == (cypher is None):
+        raise click.UsageError("give a template NAME or --cypher, not both and not neither")
+    if cypher is not None:
+        rows = obj.store.read(cypher, _raw_params(params, typed=False))
+    else:
+        rows = get_template(name, template_dir).run(obj.store, **_raw_params(params, typed=True))
+    click.echo(render(rows, fmt))
 
 
 def register(group: click.Group) -> None:

@@ -64,7 +64,7 @@ REL_KEY: dict[RelType, tuple[str, ...]] = {
     RelType.ABOUT: (),
     RelType.HAS_PATTERN: ("analysis",),
     RelType.ACTIVATES_ON: ("analysis",),
-    RelType.ENCODES: ("analysis",),
+    RelType.ENCODES: ("analysis", "k"),
     RelType.HAS_ROLE: ("analysis",),
     RelType.OUTPUT_NODE: ("analysis",),
     RelType.CIRCUIT_EDGE: ("analysis",),

@@ -1,0 +1,89 @@
+"""Reading foreign files safely: size limits, line numbers, and errors that say where.
+
+Every adapter reads through these helpers so that a malformed file, a wrong
+type or a NaN is reported the same way everywhere: file, record (line or
+index) and field.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from ..schema.records import RecordError, record_error
+
+MAX_FILE_BYTES = int(os.environ.get("CIRCUITBASE_MAX_FILE_BYTES", 1 << 30))  # 1 GiB
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def check_size(path: Path) -> None:
+    try:
+        size = path.stat().st_size
+    except OSError as err:
+        raise RecordError(f"cannot read: {err.strerror}", file=str(path)) from None
+    if size > MAX_FILE_BYTES:
+        raise RecordError(f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit "
+                          "(set CIRCUITBASE_MAX_FILE_BYTES to raise it)", file=str(path))
+
+
+def read_bytes(path: Path) -> bytes:
+    check_size(path)
+    return path.read_bytes()
+
+
+def read_json(path: Path) -> Any:
+    data = read_bytes(path)
+    try:
+        return json.loads(data, parse_constant=_reject_constant)
+    except UnicodeDecodeError as err:
+        raise RecordError(f"not UTF-8 text: {err}", file=str(path)) from None
+    except json.JSONDecodeError as err:
+        raise RecordError(f"malformed JSON at line {err.lineno} column {err.colno}: {err.msg}",
+                          file=str(path)) from None
+    except ValueError as err:
+        raise RecordError(str(err), file=str(path)) from None
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number this store accepts")
+
+
+def read_csv(path: Path, required: set[str] | None = None) -> Iterator[tuple[int, dict[str, str]]]:
+    """Rows with their line numbers (the header is line 1)."""
+    check_size(path)
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            columns = set(reader.fieldnames or [])
+            missing = sorted((required or set()) - columns)
+            if missing:
+                raise RecordError(f"missing column(s) {', '.join(missing)}; the header has "
+                                  f"{', '.join(reader.fieldnames or []) or 'nothing'}",
+                                  file=str(path), record="line 1")
+            for row in reader:
+                if None in row:
+                    raise RecordError(f"{len(row) - 1 + len(row[None])} values for "
+                                      f"{len(columns)} columns", file=str(path),
+                                      record=f"line {reader.line_num}")
+                if any(value is None for value in row.values()):
+                    raise RecordError("fewer values than columns (truncated row?)",
+                                      file=str(path), record=f"line {reader.line_num}")
+                yield reader.line_num, row
+    except UnicodeDecodeError as err:
+        raise RecordError(f"not UTF-8 text: {err}", file=str(path)) from None
+    except csv.Error as err:
+        raise RecordError(f"malformed CSV: {err}", file=str(path)) from None
+
+
+def validate(model: type[Model], data: Any, *, file: Path | str, record: str) -> Model:
+    """Validate one record with pydantic, naming file, record and field on failure."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise record_error(err, file=str(file), record=record) from None

@@ -1,0 +1,178 @@
+"""The registry of Cypher query templates: one `.cypher` file each, with a header.
+
+A template's header is a block of `//` comment lines at the top:
+
+    // name: concept_neurons
+    // description: The neurons that encode a concept in each model, best probe first.
+    // param: concept: str
+    // param: min_f1: float = 0.0
+    // returns: model, neuron, layer, k, f1, analysis
+    // example: circuitbase query run concept_neurons --param concept=fr
+
+Parameters are type-checked and converted before the query runs, so a missing
+or mistyped parameter is a clear error rather than an empty result; templates
+always run through the store's read-only path, so a template cannot write.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..store.base import GraphStore, Row
+
+PARAM_TYPES = ("str", "int", "float", "bool", "list[str]", "list[int]", "list[float]")
+_HEADER = re.compile(r"^//\s*(?P<key>[a-z]+):\s*(?P<value>.*)$")
+_PARAM = re.compile(r"^(?P<name>[a-z_][a-z0-9_]*):\s*(?P<type>[a-z\[\]]+)(?:\s*=\s*(?P<default>.+))?$")
+
+
+class TemplateError(ValueError):
+    """A template that does not exist, or parameters that do not fit it."""
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str
+    default: Any = None
+    required: bool = True
+
+    def convert(self, value: Any) -> Any:
+        """Accept a typed value, or the text a user typed on the command line."""
+        try:
+            return _convert(self.type, value)
+        except (TypeError, ValueError) as err:
+            raise TemplateError(f"parameter {self.name!r} must be {self.type}, got {value!r} "
+                                f"({err})") from None
+
+
+def _convert(type_: str, value: Any) -> Any:
+    if type_.startswith("list["):
+        inner = type_[5:-1]
+        if isinstance(value, str):
+            value = json.loads(value) if value.strip().startswith("[") else \
+                [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, (list, tuple)):
+            raise TypeError("not a list")
+        return [_convert(inner, item) for item in value]
+    if type_ == "str":
+        if not isinstance(value, str):
+            raise TypeError("not text")
+        return value
+    if type_ == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise TypeError("not true or false")
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a number")
+    if type_ == "int":
+        if isinstance(value, float) and not value.is_integer():
+            raise TypeError("not a whole number")
+        return int(value)
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError("not a finite number")
+    return number
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    description: str
+    cypher: str
+    params: tuple[Param, ...] = ()
+    returns: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+    path: str = ""
+
+    def bind(self, given: dict[str, Any]) -> dict[str, Any]:
+        known = {p.name for p in self.params}
+        unknown = sorted(set(given) - known)
+        if unknown:
+            raise TemplateError(f"{self.name} has no parameter {', '.join(map(repr, unknown))}; "
+                                f"it takes {', '.join(sorted(known)) or 'none'}")
+        bound = {}
+        for param in self.params:
+            if param.name in given:
+                bound[param.name] = param.convert(given[param.name])
+            elif param.required:
+                raise TemplateError(f"{self.name} needs parameter {param.name!r} ({param.type})")
+            else:
+                bound[param.name] = param.default
+        return bound
+
+    def run(self, store: GraphStore, **params: Any) -> list[Row]:
+        return store.read(self.cypher, self.bind(params))
+
+
+def parse_template(text: str, path: str = "") -> Template:
+    header: dict[str, list[str]] = {}
+    body: list[str] = []
+    for line in text.splitlines():
+        found = _HEADER.match(line.strip()) if not body else None
+        if found:
+            header.setdefault(found["key"], []).append(found["value"].strip())
+        elif line.strip() or body:
+            body.append(line)
+    if "name" not in header or "description" not in header:
+        raise TemplateError(f"{path}: a template needs '// name:' and '// description:' lines")
+    return Template(
+        name=header["name"][0], description=" ".join(header["description"]),
+        cypher="\n".join(body).strip(), path=path,
+        params=tuple(_parse_param(p, path) for p in header.get("param", [])),
+        returns=tuple(c.strip() for line in header.get("returns", []) for c in line.split(",")),
+        examples=tuple(header.get("example", [])))
+
+
+def _parse_param(text: str, path: str) -> Param:
+    found = _PARAM.match(text)
+    if not found or found["type"] not in PARAM_TYPES:
+        raise TemplateError(f"{path}: bad param line {text!r}; expected 'name: type [= default]' "
+                            f"with a type in {', '.join(PARAM_TYPES)}")
+    if found["default"] is None:
+        return Param(found["name"], found["type"])
+    raw = found["default"].strip()
+    default = None if raw == "null" else _convert(found["type"], json.loads(raw) if raw[0] in '["' else raw)
+    return Param(found["name"], found["type"], default, required=False)
+
+
+@cache
+def builtin_templates() -> dict[str, Template]:
+    folder = resources.files(__package__)
+    found = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".cypher"):
+            template = parse_template(entry.read_text(), entry.name)
+            found[template.name] = template
+    return found
+
+
+def load_templates(extra_dir: Path | None = None) -> dict[str, Template]:
+    """The shipped templates, plus any `.cypher` files in `extra_dir` (which win on name)."""
+    templates = dict(builtin_templates())
+    if extra_dir is not None:
+        for path in sorted(Path(extra_dir).glob("*.cypher")):
+            template = parse_template(path.read_text(), str(path))
+            templates[template.name] = template
+    return templates
+
+
+def get_template(name: str, extra_dir: Path | None = None) -> Template:
+    templates = load_templates(extra_dir)
+    if name not in templates:
+        raise TemplateError(f"no query template {name!r}; `circuitbase query list` shows "
+                            f"{len(templates)}: {', '.join(sorted(templates))}")
+    return templates[name]
+
+
+def run_template(store: GraphStore, name: str, params: dict[str, Any] | None = None,
+                 extra_dir: Path | None = None) -> list[Row]:
+    return get_template(name, extra_dir).run(store, **(params or {}))

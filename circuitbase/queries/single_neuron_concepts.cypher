@@ -1,0 +1,15 @@
+// name: single_neuron_concepts
+// description: Concepts localized in a single neuron (a k=1 probe with F1 at or above min_f1) in at least min_models models.
+// param: min_f1: float = 0.9
+// param: min_models: int = 2
+// param: family: str = null
+// returns: concept, category, n_models, models
+// example: circuitbase query run single_neuron_concepts --param min_f1=0.95 --param min_models=3
+MATCH (n:Neuron)-[e:ENCODES]->(c:Concept)
+WHERE e.k = 1 AND e.f1 >= $min_f1
+MATCH (n)-[:IN_MODEL]->(m:Model)
+WHERE $family IS NULL OR m.family = $family
+WITH c, collect(DISTINCT m.uid) AS models
+WHERE size(models) >= $min_models
+RETURN c.name AS concept, c.category AS category, size(models) AS n_models, models
+ORDER BY n_models DESC, concept

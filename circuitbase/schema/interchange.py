@@ -1,0 +1,89 @@
+"""The interchange formats: what circuitbase reads besides each tool's own output.
+
+Each is a pydantic model, so `circuitbase schema export NAME` can print its JSON
+Schema for other tools to validate against, and the README documents it by example.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class AnalysisInfo(BaseModel):
+    """Provenance given in a file: which analysis produced the facts in it."""
+
+    model_config = ConfigDict(extra="forbid")
+    uid: str | None = None
+    method: str | None = None
+    citation: str | None = None
+    params: dict[str, Any] = {}
+    tool_version: str | None = None
+
+
+class ProbeRow(BaseModel):
+    """One neuron selected by one probe: the interchange CSV's columns."""
+
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+    model: str
+    layer: int = Field(ge=0)
+    neuron: int = Field(ge=0)
+    feature: str = Field(min_length=1, max_length=200)
+    category: str | None = None
+    k: int = Field(default=1, ge=1)
+    rank: int | None = Field(default=None, ge=0)
+    weight: float | None = None
+    f1: float | None = Field(default=None, ge=0.0, le=1.0)
+    precision: float | None = Field(default=None, ge=0.0, le=1.0)
+    recall: float | None = Field(default=None, ge=0.0, le=1.0)
+    accuracy: float | None = Field(default=None, ge=0.0, le=1.0)
+    mcc: float | None = Field(default=None, ge=-1.0, le=1.0)
+    dataset: str | None = None
+    aggregation: str | None = None
+    hook: str | None = None
+
+
+class SelectedNeuron(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    neuron: int = Field(ge=0)
+    rank: int | None = Field(default=None, ge=0)
+    weight: float | None = None
+
+
+class Probe(BaseModel):
+    """One k-sparse probe: a feature at one layer of one model, and the k neurons it uses."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model: str
+    layer: int = Field(ge=0)
+    feature: str = Field(min_length=1, max_length=200)
+    category: str | None = None
+    k: int = Field(ge=1)
+    f1: float | None = Field(default=None, ge=0.0, le=1.0)
+    precision: float | None = Field(default=None, ge=0.0, le=1.0)
+    recall: float | None = Field(default=None, ge=0.0, le=1.0)
+    accuracy: float | None = Field(default=None, ge=0.0, le=1.0)
+    mcc: float | None = Field(default=None, ge=-1.0, le=1.0)
+    dataset: str | None = None
+    neurons: list[SelectedNeuron] = Field(min_length=1)
+
+    def rows(self) -> Iterator[ProbeRow]:
+        shared = self.model_dump(exclude={"neurons"})
+        for position, selected in enumerate(self.neurons):
+            rank = selected.rank if selected.rank is not None else position
+            yield ProbeRow(**shared, neuron=selected.neuron, rank=rank, weight=selected.weight)
+
+
+class ProbeFile(BaseModel):
+    """The interchange JSON: `{"analysis": {...}, "probes": [...]}`."""
+
+    model_config = ConfigDict(extra="forbid")
+    analysis: AnalysisInfo = AnalysisInfo()
+    probes: list[Probe]
+
+
+INTERCHANGE_FORMATS: dict[str, type[BaseModel]] = {
+    "probes-json": ProbeFile,
+    "probes-csv-row": ProbeRow,
+}
