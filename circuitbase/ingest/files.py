@@ -24,7 +24,7 @@ Model = TypeVar("Model", bound=BaseModel)
 
 def check_size(path: Path) -> None:
     try:
-        size = path.stat().st_size
+        size = Path(path).stat().st_size
     except OSError as err:
         raise RecordError(f"cannot read: {err.strerror}", file=str(path)) from None
     if size > MAX_FILE_BYTES:
@@ -34,7 +34,7 @@ def check_size(path: Path) -> None:
 
 def read_bytes(path: Path) -> bytes:
     check_size(path)
-    return path.read_bytes()
+    return Path(path).read_bytes()
 
 
 def read_json(path: Path) -> Any:

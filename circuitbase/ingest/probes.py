@@ -76,22 +76,32 @@ def probe_records(path: Path, *, model: str | None = None, feature: str | None =
     if not rows:
         raise RecordError("no probe rows", file=str(path))
     models = sorted({row.model for _, row in rows})
-    uid = analysis_uid or info.uid or f"sparse-probing/{'+'.join(models)}/{path.stem}"
-    analysis = Analysis(uid=uid, kind="probe", method=info.method or "k-sparse probing", models=models,
+    analysis = Analysis(uid=analysis_uid or info.uid or f"sparse-probing/{'+'.join(models)}/{path.stem}",
+                        kind="probe", method=info.method or "k-sparse probing", models=models,
                         citation=info.citation or CITATION, params=info.params,
                         tool_version=info.tool_version,
                         content_hash=content_hash(read_bytes(path)))
+    return records_from_rows(analysis, [(f"{path}, {where}", row) for where, row in rows])
+
+
+def records_from_rows(analysis: Analysis,
+                      rows: list[tuple[str, ProbeRow]]) -> list[NodeRecord | RelRecord]:
+    """The analysis, its ABOUT edges, the concepts and one ENCODES edge per selected neuron.
+
+    A row without a rank gets its position among the rows of the same model, feature
+    and k, i.e. the order of the source.
+    """
     records: list[NodeRecord | RelRecord] = [analysis.record()]
-    records += [rel(RelType.ABOUT, analysis.record().ref, ref(NodeLabel.MODEL, m)) for m in models]
+    records += [rel(RelType.ABOUT, analysis.record().ref, ref(NodeLabel.MODEL, m))
+                for m in analysis.models]
     ranks: dict[tuple[str, str, int], int] = defaultdict(int)
-    for where, row in rows:
-        origin = f"{path}, {where}"
+    for origin, row in rows:
         concept = Concept(name=row.feature, category=row.category).record()
         records.append(concept.model_copy(update={"origin": origin}))
         group = (row.model, row.feature, row.k)
-        rank = row.rank if row.rank is not None else ranks[group]  # order in the source file
+        rank = row.rank if row.rank is not None else ranks[group]
         ranks[group] += 1
-        fact = Encodes(analysis=uid, k=row.k, f1=row.f1, precision=row.precision,
+        fact = Encodes(analysis=analysis.uid, k=row.k, f1=row.f1, precision=row.precision,
                        recall=row.recall, accuracy=row.accuracy, mcc=row.mcc, rank=rank,
                        weight=row.weight, dataset=row.dataset)
         start = ref(NodeLabel.NEURON, neuron_uid(row.model, row.layer, row.neuron))

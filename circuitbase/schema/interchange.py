@@ -83,7 +83,34 @@ class ProbeFile(BaseModel):
     probes: list[Probe]
 
 
+class LabelledSequence(BaseModel):
+    """One sequence and, per token, whether the concept is present (1) or not (0)."""
+
+    model_config = ConfigDict(extra="forbid")
+    tokens: list[int] | None = None
+    text: str | None = None
+    labels: list[int]
+
+    def model_post_init(self, _context: Any) -> None:
+        if (self.tokens is None) == (self.text is None):
+            raise ValueError("give either tokens (ids) or text, not both")
+        if any(label not in (0, 1) for label in self.labels):
+            raise ValueError("labels must be 0 or 1")
+        if self.tokens is not None and len(self.tokens) != len(self.labels):
+            raise ValueError(f"{len(self.tokens)} tokens but {len(self.labels)} labels")
+
+
+class ConceptData(BaseModel):
+    """A labelled token dataset for `circuitbase analyze probe`."""
+
+    model_config = ConfigDict(extra="forbid")
+    concept: str = Field(min_length=1, max_length=200)
+    category: str | None = None
+    sequences: list[LabelledSequence] = Field(min_length=1)
+
+
 INTERCHANGE_FORMATS: dict[str, type[BaseModel]] = {
     "probes-json": ProbeFile,
     "probes-csv-row": ProbeRow,
+    "concept-data": ConceptData,
 }

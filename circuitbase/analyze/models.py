@@ -1,0 +1,54 @@
+"""Load a TransformerLens model from a local checkpoint, or by name where a hub is reachable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..schema.nodes import ModelSpec
+from ..schema.records import RecordError
+
+
+def require_analysis_extra() -> None:
+    try:
+        import torch  # noqa: F401
+        import transformer_lens  # noqa: F401
+    except ImportError as err:
+        raise RecordError(f"this analysis needs the [analysis] extra "
+                          f"(pip install 'circuitbase[analysis]'): {err}") from None
+
+
+def save_checkpoint(model: Any, path: Path) -> None:
+    """Save a HookedTransformer as {cfg, state_dict}: what `load_model` reads back."""
+    import torch
+
+    torch.save({"cfg": model.cfg.to_dict(), "state_dict": model.state_dict()}, path)
+
+
+def load_model(name: str, checkpoint: Path | None = None) -> Any:
+    """A HookedTransformer from `checkpoint`, else `HookedTransformer.from_pretrained(name)`."""
+    require_analysis_extra()
+    import torch
+    from transformer_lens import HookedTransformer, HookedTransformerConfig
+
+    if checkpoint is not None:
+        try:
+            saved = torch.load(checkpoint, map_location="cpu", weights_only=False)
+            cfg = HookedTransformerConfig.from_dict(saved["cfg"])
+            model = HookedTransformer(cfg)
+            model.load_state_dict(saved["state_dict"])
+        except (OSError, KeyError, RuntimeError, TypeError, ValueError) as err:
+            raise RecordError(f"not a circuitbase model checkpoint ({{cfg, state_dict}}): {err}",
+                              file=str(checkpoint)) from None
+        return model.eval()
+    try:
+        return HookedTransformer.from_pretrained(name, device="cpu").eval()
+    except Exception as err:  # from_pretrained raises many kinds when weights are unreachable
+        raise RecordError(f"could not load {name!r} with TransformerLens ({err}); "
+                          "give --checkpoint with a saved model instead") from None
+
+
+def spec_of(model: Any, name: str) -> ModelSpec:
+    """The ModelSpec of a loaded model, under the name it has in the graph."""
+    return ModelSpec.from_tl_config({**model.cfg.to_dict(), "model_name": name,
+                                     "n_params": model.cfg.n_params})

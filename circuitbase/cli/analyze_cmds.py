@@ -1,0 +1,71 @@
+"""`analyze ...`: analyses that run a TransformerLens model (the [analysis] extra)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..ingest.plan import make_plan
+from ..ingest.writer import write_plan
+from .context import Context
+from .progress import progress_bar
+
+_CHECKPOINT = click.option(
+    "--checkpoint", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A saved model ({cfg, state_dict}, see circuitbase.analyze.models.save_checkpoint); "
+         "without it the model is loaded by name with HookedTransformer.from_pretrained.")
+
+
+def _layers(text: str | None) -> list[int] | None:
+    if not text:
+        return None
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise click.BadParameter(f"expected layer numbers like 0,3,5, got {text!r}") from None
+
+
+def write_records(obj: Context, what: str, records: list) -> None:
+    plan = make_plan(records, obj.store)
+    with progress_bar(f"writing {what}", plan.node_count + plan.rel_count) as advance:
+        counts = write_plan(obj.store, plan, progress=advance)
+    click.echo(f"{what}: {plan.rel_count} relationships checked; {counts.nodes_created} nodes "
+               f"and {counts.relationships_created} relationships created")
+
+
+@click.group()
+def analyze() -> None:
+    """Run an analysis on a model with TransformerLens and store its findings."""
+
+
+@analyze.command("probe")
+@click.argument("model")
+@click.option("--concept-data", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Labelled tokens as JSON (circuitbase schema export concept-data).")
+@click.option("--k", default=1, show_default=True, type=click.IntRange(1, 4096),
+              help="Neurons per probe.")
+@click.option("--layers", help="Comma-separated layers (default: all).")
+@click.option("--seed", default=0, show_default=True, type=int)
+@_CHECKPOINT
+@click.pass_obj
+def probe(obj: Context, model: str, concept_data: Path, k: int, layers: str | None, seed: int,
+          checkpoint: Path | None) -> None:
+    """k-sparse probing of MODEL's MLP neurons for one concept, at every layer.
+
+    \b
+    Example:
+      circuitbase analyze probe toy-2l --checkpoint toy.pt --concept-data digits.json --k 1
+    """
+    from ..analyze.models import load_model
+    from ..analyze.probe import probe_analysis_records
+
+    loaded = load_model(model, checkpoint)
+    records = probe_analysis_records(loaded, model, concept_data, k=k, layers=_layers(layers),
+                                     seed=seed)
+    write_records(obj, "probes", records)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(analyze)
