@@ -1,37 +1,60 @@
 """The main job of `./run`: load the bundled example analyses and ask cross-model questions.
 
-Each example is an ordinary ingest, so the demo is also a check that the
-bundled files still read; running it twice leaves the same graph.
+Each example is an ordinary ingest through the same runner the CLI uses, so the
+demo is also a check that the bundled files still read; running it twice leaves
+the same graph.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from .ingest.models import model_records
+from .ingest.probes import probe_records
+from .ingest.runner import ingest_files
 from .ingest.writer import ingest_records
+from .queries import run_template
 from .schema.catalog import known_model
 from .schema.uids import ComponentKind
 from .store.base import GraphStore, Row
 
-DEMO_MODELS = ("gpt2-small", "pythia-70m", "solu-2l")
+DEMO_MODELS = ("pythia-70m", "pythia-160m", "pythia-410m", "pythia-1b")
 
 
 @dataclass
-class Answer:
-    question: str
-    rows: list[Row]
+class Question:
+    text: str
+    template: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+QUESTIONS = (
+    Question("Which concepts does a single neuron encode (k=1, F1 >= 0.95) in every Pythia size?",
+             "single_neuron_concepts", {"min_f1": 0.95, "min_models": 4, "family": "pythia"}),
+    Question("Where is the best 'prime-factors' neuron in each Pythia size, as models grow?",
+             "concept_depth_by_size", {"concept": "prime-factors", "family": "pythia"}),
+    Question("Which neurons encode 'Gender_Fem' in each model?", "concept_neurons",
+             {"concept": "Gender_Fem", "min_f1": 0.9}),
+)
+
+
+def examples_dir() -> Path:
+    """The example analyses shipped inside the package (see examples/*/SOURCE.md)."""
+    return Path(__file__).parent / "examples"
 
 
 def load_examples(store: GraphStore, report: Callable[[str], None] = print) -> None:
     for name in DEMO_MODELS:
         counts = ingest_records(store, model_records(known_model(name), {ComponentKind.HEAD}))
         report(f"model {name}: {counts.nodes_created} nodes created")
+    files = sorted((examples_dir() / "probes").glob("*.csv"))
+    result = ingest_files(store, files, probe_records)
+    report(f"probes: {len(files)} sparse-probing tables, {result.counts.relationships_created} "
+           f"relationships created")
 
 
-def ask(store: GraphStore) -> list[Answer]:
-    return [Answer("How many attention heads does each model have, and how deep is it?",
-                   store.read("MATCH (h:AttentionHead)-[:IN_MODEL]->(m:Model) "
-                              "RETURN m.uid AS model, m.n_layers AS layers, count(h) AS heads "
-                              "ORDER BY heads DESC"))]
+def ask(store: GraphStore) -> list[tuple[Question, list[Row]]]:
+    return [(q, run_template(store, q.template, q.params)) for q in QUESTIONS]

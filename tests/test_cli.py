@@ -69,5 +69,7 @@ def test_query_run_is_read_only_and_takes_typed_params(store_uri) -> None:
 def test_demo_is_the_main_job_and_is_idempotent(store_uri) -> None:
     code, first = cli(store_uri, "demo", "--format", "json")
     assert code == 0, first
+    assert "Gender_Fem" in first and "pythia-1b" in first
     code, second = cli(store_uri, "demo", "--format", "json")
-    assert code == 0 and "gpt2-small: 0 nodes created" in second
+    assert code == 0 and "pythia-70m: 0 nodes created" in second
+    assert "0 relationships created" in second

@@ -21,9 +21,10 @@ def demo(obj: Context, fmt: str) -> None:
     """
     click.echo(f"store: {obj.store.backend} at {obj.store.location}")
     load_examples(obj.store, report=click.echo)
-    for answer in ask(obj.store):
-        click.echo(f"\n{answer.question}")
-        click.echo(render(answer.rows, fmt))
+    for question, rows in ask(obj.store):
+        click.echo(f"\n{question.text}\n  circuitbase query run {question.template} "
+                   + " ".join(f"--param {k}={v}" for k, v in question.params.items()))
+        click.echo(render(rows, fmt))
 
 
 def register(group: click.Group) -> None:
