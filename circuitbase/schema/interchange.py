@@ -6,6 +6,7 @@ Schema for other tools to validate against, and the README documents it by examp
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,24 +23,30 @@ class AnalysisInfo(BaseModel):
     tool_version: str | None = None
 
 
-class ProbeRow(BaseModel):
-    """One neuron selected by one probe: the interchange CSV's columns."""
+class _ProbeFields(BaseModel):
+    """What every probe result says: where, which feature, how many neurons, how well."""
 
-    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+    model_config = ConfigDict(allow_inf_nan=False)
     model: str
     layer: int = Field(ge=0)
-    neuron: int = Field(ge=0)
     feature: str = Field(min_length=1, max_length=200)
     category: str | None = None
     k: int = Field(default=1, ge=1)
-    rank: int | None = Field(default=None, ge=0)
-    weight: float | None = None
     f1: float | None = Field(default=None, ge=0.0, le=1.0)
     precision: float | None = Field(default=None, ge=0.0, le=1.0)
     recall: float | None = Field(default=None, ge=0.0, le=1.0)
     accuracy: float | None = Field(default=None, ge=0.0, le=1.0)
     mcc: float | None = Field(default=None, ge=-1.0, le=1.0)
     dataset: str | None = None
+
+
+class ProbeRow(_ProbeFields):
+    """One neuron selected by one probe: the interchange CSV's columns."""
+
+    model_config = ConfigDict(extra="ignore")
+    neuron: int = Field(ge=0)
+    rank: int | None = Field(default=None, ge=0)
+    weight: float | None = None
     aggregation: str | None = None
     hook: str | None = None
 
@@ -51,21 +58,10 @@ class SelectedNeuron(BaseModel):
     weight: float | None = None
 
 
-class Probe(BaseModel):
+class Probe(_ProbeFields):
     """One k-sparse probe: a feature at one layer of one model, and the k neurons it uses."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    model: str
-    layer: int = Field(ge=0)
-    feature: str = Field(min_length=1, max_length=200)
-    category: str | None = None
-    k: int = Field(ge=1)
-    f1: float | None = Field(default=None, ge=0.0, le=1.0)
-    precision: float | None = Field(default=None, ge=0.0, le=1.0)
-    recall: float | None = Field(default=None, ge=0.0, le=1.0)
-    accuracy: float | None = Field(default=None, ge=0.0, le=1.0)
-    mcc: float | None = Field(default=None, ge=-1.0, le=1.0)
-    dataset: str | None = None
+    model_config = ConfigDict(extra="forbid")
     neurons: list[SelectedNeuron] = Field(min_length=1)
 
     def rows(self) -> Iterator[ProbeRow]:

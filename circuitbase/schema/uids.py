@@ -67,52 +67,33 @@ class ComponentUid:
     index: int | None = None
     dictionary: str | None = None
 
+    def _form(self, which: int) -> str:
+        return _FORMS[self.kind][which].format(
+            layer=self.layer, index=self.index, dictionary=self.dictionary)
+
     def __str__(self) -> str:
-        prefix = f"{self.model}/L{self.layer}"
-        match self.kind:
-            case ComponentKind.NEURON:
-                return f"{prefix}/N{self.index}"
-            case ComponentKind.HEAD:
-                return f"{prefix}/H{self.index}"
-            case ComponentKind.MLP:
-                return f"{prefix}/MLP"
-            case ComponentKind.ATTENTION:
-                return f"{prefix}/ATTN"
-            case ComponentKind.FEATURE:
-                return f"{prefix}/{self.dictionary}/F{self.index}"
-        raise AssertionError(self.kind)
+        return f"{self.model}/L{self.layer}/{self._form(0)}"
 
     @property
     def short(self) -> str:
         """The name used in papers: L5H1, L3N1234, L3 MLP."""
-        match self.kind:
-            case ComponentKind.NEURON:
-                return f"L{self.layer}N{self.index}"
-            case ComponentKind.HEAD:
-                return f"L{self.layer}H{self.index}"
-            case ComponentKind.FEATURE:
-                return f"L{self.layer} {self.dictionary} F{self.index}"
-            case ComponentKind.MLP:
-                return f"L{self.layer} MLP"
-            case ComponentKind.ATTENTION:
-                return f"L{self.layer} ATTN"
-        raise AssertionError(self.kind)
+        return self._form(1)
 
     @property
     def hook_name(self) -> str:
         """The TransformerLens hook whose activations this component lives in."""
-        match self.kind:
-            case ComponentKind.NEURON:
-                return f"blocks.{self.layer}.mlp.hook_post"
-            case ComponentKind.HEAD:
-                return f"blocks.{self.layer}.attn.hook_z"
-            case ComponentKind.MLP:
-                return f"blocks.{self.layer}.hook_mlp_out"
-            case ComponentKind.ATTENTION:
-                return f"blocks.{self.layer}.hook_attn_out"
-            case ComponentKind.FEATURE:
-                return f"blocks.{self.layer}.hook_resid_pre"
-        raise AssertionError(self.kind)
+        return self._form(2)
+
+
+# Per kind: the uid's last segment(s), the short name, the TransformerLens hook.
+_FORMS: dict[ComponentKind, tuple[str, str, str]] = {
+    ComponentKind.NEURON: ("N{index}", "L{layer}N{index}", "blocks.{layer}.mlp.hook_post"),
+    ComponentKind.HEAD: ("H{index}", "L{layer}H{index}", "blocks.{layer}.attn.hook_z"),
+    ComponentKind.MLP: ("MLP", "L{layer} MLP", "blocks.{layer}.hook_mlp_out"),
+    ComponentKind.ATTENTION: ("ATTN", "L{layer} ATTN", "blocks.{layer}.hook_attn_out"),
+    ComponentKind.FEATURE: ("{dictionary}/F{index}", "L{layer} {dictionary} F{index}",
+                            "blocks.{layer}.hook_resid_pre"),
+}
 
 
 def parse_component(text: str, model: str | None = None) -> ComponentUid:
