@@ -1,0 +1,101 @@
+"""`export` a subgraph or a table, and `import` an exported subgraph into a store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..export import FORMATS, latex_table, subgraph, write, write_bibtex
+from ..export.formats import cypher_statements, read_graphml
+from ..export.subgraph import from_rows
+from ..queries import get_template
+from ..schema.graph import NodeLabel, RelType
+from .analyze_cmds import write_records
+from .context import Context
+from .query_cmds import _raw_params
+
+
+@click.command("export")
+@click.argument("template", required=False)
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Template parameter.")
+@click.option("--around", metavar="UID", help="Export the neighbourhood of this node instead.")
+@click.option("--hops", default=1, show_default=True, type=click.IntRange(1, 4))
+@click.option("--label", "labels", multiple=True, type=click.Choice([l.value for l in NodeLabel]),
+              help="Keep only nodes with this label (repeatable).")
+@click.option("--rel-type", "rel_types", multiple=True,
+              type=click.Choice([t.value for t in RelType]), help="Walk only these relationships.")
+@click.option("--model", help="Keep only components of this model.")
+@click.option("--analysis", help="Keep only facts from this analysis.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), required=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--title", help="Figure title or table caption.")
+@click.pass_obj
+def export(obj: Context, template: str | None, params: tuple[str, ...], around: str | None,
+           hops: int, labels: tuple[str, ...], rel_types: tuple[str, ...], model: str | None,
+           analysis: str | None, fmt: str, out: Path, title: str | None) -> None:
+    """Export a template's results or a neighbourhood, with a BibTeX file of its analyses.
+
+    \b
+    Examples:
+      circuitbase export concept_neurons --param concept=fr --format graphml --out fr.graphml
+      circuitbase export --around pythia-70m/L3/N609 --hops 2 --format svg --out n609.svg
+      circuitbase export single_neuron_concepts --format latex --out table.tex
+    """
+    given = _raw_params(params, typed=True)
+    if fmt == "latex":
+        if template is None:
+            raise click.UsageError("--format latex needs a query template")
+        found = get_template(template)
+        rows = found.run(obj.store, **given)
+        out.write_text(latex_table(rows, title or found.description))
+        written = [out, *write_bibtex(obj.store, from_rows(obj.store, rows, found.bind(given)), out)]
+    else:
+        graph = subgraph(obj.store, template=template, params=given, around=around, hops=hops,
+                         labels=[NodeLabel(l) for l in labels],
+                         rel_types=[RelType(t) for t in rel_types], model=model,
+                         analysis=analysis)
+        click.echo(f"{graph.number_of_nodes()} nodes, {graph.number_of_edges()} relationships")
+        written = write(obj.store, graph, fmt, out, title)
+    for path in written:
+        click.echo(f"wrote {path}")
+
+
+@click.group("import")
+def import_() -> None:
+    """Load a subgraph exported by `circuitbase export` into this store."""
+
+
+@import_.command("graphml")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def import_graphml(obj: Context, path: Path) -> None:
+    """Load an exported GraphML file (checked and merged like any ingest).
+
+    \b
+    Example:
+      circuitbase --db ./other-kb import graphml fr.graphml
+    """
+    write_records(obj, "graphml", read_graphml(path))
+
+
+@import_.command("cypher")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def import_cypher(obj: Context, path: Path) -> None:
+    """Run an exported Cypher script (one idempotent MERGE per line).
+
+    \b
+    Example:
+      circuitbase --db ./other-kb import cypher fr.cypher
+    """
+    statements = cypher_statements(path)
+    for statement in statements:
+        obj.store.write(statement)
+    obj.store.checkpoint()
+    click.echo(f"ran {len(statements)} statements from {path}")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(export)
+    group.add_command(import_)

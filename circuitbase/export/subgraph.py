@@ -1,0 +1,132 @@
+"""Take a subgraph out of the store as a `networkx.MultiDiGraph`, with every property.
+
+Two ways in: the neighbourhood of a node (`around`), or the nodes a query
+template's rows name (`from_rows`). Every export format is written from this
+graph, so a notebook user gets the same thing as the CLI.
+
+Node ids are `Label:key` (e.g. `Neuron:gpt2-small/L3/N5`, `Token: the`), since a
+token's text and a concept's name may be the same string. Each node keeps its
+labels in the `labels` attribute; each edge its type in `type`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import networkx as nx
+
+from ..schema.graph import COMPONENT_LABEL, NODE_KEY, NodeLabel, RelType, label_clause
+from ..schema.records import RecordError
+from ..store.base import GraphStore, Row
+
+MAX_HOPS = 4
+
+
+def primary_label(labels: Iterable[str]) -> NodeLabel:
+    names = [label for label in labels if label != COMPONENT_LABEL]
+    return NodeLabel(names[0])
+
+
+def node_id(label: NodeLabel, key: str) -> str:
+    return f"{label.value}:{key}"
+
+
+def _add_node(graph: nx.MultiDiGraph, labels: Sequence[str], props: dict[str, Any]) -> str:
+    label = primary_label(labels)
+    ident = node_id(label, props[NODE_KEY[label]])
+    graph.add_node(ident, labels=sorted(labels), **props)
+    return ident
+
+
+def fetch_nodes(store: GraphStore, wanted: dict[NodeLabel, set[str]]) -> nx.MultiDiGraph:
+    """The given nodes and every relationship between two of them."""
+    graph = nx.MultiDiGraph()
+    for label, keys in wanted.items():
+        key = NODE_KEY[label]
+        for row in store.read(f"UNWIND $keys AS k MATCH (n{label_clause(label)} {{{key}: k}}) "
+                              "RETURN labels(n) AS labels, properties(n) AS props",
+                              {"keys": sorted(keys)}):
+            _add_node(graph, row["labels"], row["props"])
+    for label, keys in wanted.items():
+        key = NODE_KEY[label]
+        rows = store.read(
+            f"UNWIND $keys AS k MATCH (a{label_clause(label)} {{{key}: k}})-[r]->(b) "
+            "RETURN properties(a) AS a, type(r) AS type, properties(r) AS props, "
+            "labels(b) AS b_labels, properties(b) AS b", {"keys": sorted(keys)})
+        for row in rows:
+            b_label = primary_label(row["b_labels"])
+            target = node_id(b_label, row["b"][NODE_KEY[b_label]])
+            if target in graph:
+                graph.add_edge(node_id(label, row["a"][key]), target, type=row["type"],
+                               **row["props"])
+    return graph
+
+
+def find_node(store: GraphStore, key: str) -> NodeLabel:
+    """The label of the node with this uid (components, models, analyses) or name."""
+    for label in (NodeLabel.NEURON, NodeLabel.HEAD, NodeLabel.MLP, NodeLabel.ATTENTION,
+                  NodeLabel.FEATURE, NodeLabel.MODEL, NodeLabel.ANALYSIS, NodeLabel.CONCEPT,
+                  NodeLabel.HEAD_ROLE, NodeLabel.TASK, NodeLabel.TOKEN):
+        if store.read(f"MATCH (n{label_clause(label)} {{{NODE_KEY[label]}: $k}}) RETURN 1 AS found",
+                      {"k": key}):
+            return label
+    raise RecordError(f"no node with uid or name {key!r} in the store")
+
+
+def around(store: GraphStore, uid: str, hops: int = 1, *,
+           rel_types: Sequence[RelType] = (), labels: Sequence[NodeLabel] = (),
+           model: str | None = None, analysis: str | None = None) -> nx.MultiDiGraph:
+    """The nodes within `hops` of `uid` and the relationships among them, filtered.
+
+    `rel_types` limits the paths walked; `labels` and `model` the nodes kept (the
+    centre is always kept); `analysis` the fact-bearing relationships kept.
+    """
+    if not 1 <= hops <= MAX_HOPS:
+        raise RecordError(f"--hops must be 1 to {MAX_HOPS}, got {hops}")
+    label = find_node(store, uid)
+    types = "|".join(RelType(t).value for t in rel_types)  # allow-listed names only
+    pattern = f"[:{types}*1..{hops}]" if types else f"[*1..{hops}]"
+    rows = store.read(
+        f"MATCH (c{label_clause(label)} {{{NODE_KEY[label]}: $k}})-{pattern}-(x) "
+        "RETURN DISTINCT labels(x) AS labels, properties(x) AS props", {"k": uid})
+    wanted: dict[NodeLabel, set[str]] = {label: {uid}}
+    for row in rows:
+        found = primary_label(row["labels"])
+        if labels and found not in labels:
+            continue
+        if model and found.value in {k.value for k in NodeLabel} and row["props"].get("model") \
+                not in (None, model):
+            continue
+        wanted.setdefault(found, set()).add(row["props"][NODE_KEY[found]])
+    graph = fetch_nodes(store, wanted)
+    if rel_types:
+        keep = {RelType(t).value for t in rel_types}
+        graph.remove_edges_from([(a, b, k) for a, b, k, t in graph.edges(keys=True, data="type")
+                                 if t not in keep])
+    if analysis:
+        graph.remove_edges_from([(a, b, k) for a, b, k, used in graph.edges(keys=True, data="analysis")
+                                 if used is not None and used != analysis])
+    return graph
+
+
+def from_rows(store: GraphStore, rows: Sequence[Row],
+              params: dict[str, Any] | None = None) -> nx.MultiDiGraph:
+    """The nodes whose uid or name appears as a value in `rows` (or in the query's `params`,
+    e.g. the concept asked about), and the edges among them."""
+    values: set[str] = set()
+    for row in [*rows, params or {}]:
+        for value in row.values():
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, str):
+                    values.add(item)
+    wanted: dict[NodeLabel, set[str]] = {}
+    for label in NodeLabel:
+        if label in (NodeLabel.TOKEN, NodeLabel.PATTERN_NODE):
+            continue  # token strings and trie nodes would match too much incidental text
+        key = NODE_KEY[label]
+        found = store.read(f"UNWIND $values AS v MATCH (n{label_clause(label)} {{{key}: v}}) "
+                           f"RETURN n.{key} AS k", {"values": sorted(values)})
+        if found:
+            wanted[label] = {row["k"] for row in found}
+    return fetch_nodes(store, wanted)
