@@ -96,3 +96,15 @@ def test_a_model_from_a_transformerlens_config_ignores_unknown_keys() -> None:
                                      "n_heads": 4, "d_mlp": -1, "attn_only": True,
                                      "positional_embedding_type": "standard"})
     assert (spec.name, spec.d_mlp, spec.attn_only) == ("tiny", None, True)
+
+
+def test_tokens_that_differ_only_in_whitespace_stay_distinct(store) -> None:
+    """FalkorDB's string index trims whitespace; token identity must not depend on it."""
+    from circuitbase.schema import Token
+
+    texts = [" x", "x", "x ", "\nx", "  x", "\tx", " "]
+    records = [Token(text=t).record() for t in texts]
+    ingest_records(store, records)
+    assert not ingest_records(store, records).changed_anything
+    rows = store.read("MATCH (t:Token) RETURN t.text AS text")
+    assert sorted(r["text"] for r in rows) == sorted(texts)

@@ -11,7 +11,7 @@ from ..schema.records import RecordError
 from ..schema.uids import UidError
 from ..store import StoreError
 from .context import Context
-from . import analyze_cmds, demo_cmds, export_cmds, ingest_cmds, model_cmds, query_cmds, schema_cmds, store_cmds
+from . import analyze_cmds, demo_cmds, export_cmds, ingest_cmds, n2g_cmds, model_cmds, query_cmds, schema_cmds, store_cmds
 
 
 class _Group(click.Group):
@@ -45,6 +45,6 @@ def main(ctx: click.Context, uri: str | None) -> None:
     ctx.call_on_close(ctx.obj.close)
 
 
-for module in (store_cmds, model_cmds, query_cmds, ingest_cmds, analyze_cmds, export_cmds,
-               schema_cmds, demo_cmds):
+for module in (store_cmds, model_cmds, query_cmds, ingest_cmds, n2g_cmds, analyze_cmds,
+               export_cmds, schema_cmds, demo_cmds):
     module.register(main)

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import click
 
+from ..ingest.n2g import n2g_records
 from ..ingest.probes import probe_records
+from ..n2g.vocab import load_vocab
 from ..ingest.runner import Reader, expand, ingest_files
 from .context import Context
 from .progress import progress_bar
@@ -53,6 +55,28 @@ def probes(obj: Context, paths: tuple[Path, ...], model: str | None, feature: st
     """
     reader = partial(probe_records, model=model, feature=feature, analysis_uid=analysis_uid)
     run_ingest(obj, "probes", paths, reader, (".csv", ".json"))
+
+
+@ingest.command("n2g")
+@_PATHS
+@click.option("--vocab", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The model's vocabulary: a JSON list of token strings, vocab.json or "
+                   "tokenizer.json (N2G's JSON stores token ids).")
+@click.option("--model", help="The model (default: from a neuron_graphs/<model>/ path).")
+@click.option("--analysis", "analysis_uid", help="Analysis uid (default: n2g/<model>).")
+@click.pass_obj
+def n2g(obj: Context, paths: tuple[Path, ...], vocab: Path, model: str | None,
+        analysis_uid: str | None) -> None:
+    """Neuron-to-Graph neuron models: FeatureModel.to_json() files, one per neuron,
+    named <layer>_<neuron>.json or kept in <layer>_<neuron>/ folders.
+
+    \b
+    Examples:
+      circuitbase ingest n2g neuron_graphs/gpt2-small/ --vocab vocab.json
+      circuitbase ingest n2g 3_1234.json --model gpt2-small --vocab tokenizer.json
+    """
+    reader = partial(n2g_records, vocab=load_vocab(vocab), model=model, analysis_uid=analysis_uid)
+    run_ingest(obj, "n2g", paths, reader, (".json",))
 
 
 def register(group: click.Group) -> None:

@@ -30,7 +30,7 @@ EDGE_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"
 def _text(attrs: dict) -> str:
     label = primary_label(attrs["labels"])
     text = attrs.get("name") if label in COMPONENT_LABELS else None
-    text = text or str(attrs.get("uid") or attrs.get("name") or attrs.get("text"))
+    text = text or str(attrs.get("name") or attrs.get("text") or attrs.get("uid"))
     return text if len(text) <= 28 else text[:27] + "…"
 
 

@@ -16,7 +16,8 @@ from typing import Any
 
 import networkx as nx
 
-from ..schema.graph import COMPONENT_LABEL, NODE_KEY, NodeLabel, RelType, label_clause
+from ..schema.graph import (COMPONENT_LABEL, NODE_KEY, NodeLabel, RelType, label_clause,
+                            token_uid)
 from ..schema.records import RecordError
 from ..store.base import GraphStore, Row
 
@@ -63,14 +64,15 @@ def fetch_nodes(store: GraphStore, wanted: dict[NodeLabel, set[str]]) -> nx.Mult
     return graph
 
 
-def find_node(store: GraphStore, key: str) -> NodeLabel:
-    """The label of the node with this uid (components, models, analyses) or name."""
+def find_node(store: GraphStore, key: str) -> tuple[NodeLabel, str]:
+    """The label and merge key of the node with this uid or name (or token text)."""
     for label in (NodeLabel.NEURON, NodeLabel.HEAD, NodeLabel.MLP, NodeLabel.ATTENTION,
                   NodeLabel.FEATURE, NodeLabel.MODEL, NodeLabel.ANALYSIS, NodeLabel.CONCEPT,
                   NodeLabel.HEAD_ROLE, NodeLabel.TASK, NodeLabel.TOKEN):
-        if store.read(f"MATCH (n{label_clause(label)} {{{NODE_KEY[label]}: $k}}) RETURN 1 AS found",
-                      {"k": key}):
-            return label
+        for candidate in (key, token_uid(key)) if label is NodeLabel.TOKEN else (key,):
+            if store.read(f"MATCH (n{label_clause(label)} {{{NODE_KEY[label]}: $k}}) "
+                          "RETURN 1 AS found", {"k": candidate}):
+                return label, candidate
     raise RecordError(f"no node with uid or name {key!r} in the store")
 
 
@@ -84,7 +86,7 @@ def around(store: GraphStore, uid: str, hops: int = 1, *,
     """
     if not 1 <= hops <= MAX_HOPS:
         raise RecordError(f"--hops must be 1 to {MAX_HOPS}, got {hops}")
-    label = find_node(store, uid)
+    label, uid = find_node(store, uid)
     types = "|".join(RelType(t).value for t in rel_types)  # allow-listed names only
     pattern = f"[:{types}*1..{hops}]" if types else f"[*1..{hops}]"
     rows = store.read(

@@ -51,7 +51,7 @@ def read_json(path: Path) -> Any:
 
 
 def _reject_constant(name: str) -> float:
-    raise ValueError(f"{name} is not a number this store accepts")
+    raise ValueError(f"{name} is not a finite number")
 
 
 def read_csv(path: Path, required: set[str] | None = None) -> Iterator[tuple[int, dict[str, str]]]:

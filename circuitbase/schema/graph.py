@@ -7,6 +7,7 @@ always travel as query parameters.
 
 from __future__ import annotations
 
+import json
 from enum import Enum
 
 from .uids import ComponentKind
@@ -47,10 +48,11 @@ class RelType(str, Enum):
 COMPONENT_LABEL = "Component"
 COMPONENT_LABELS = frozenset(NodeLabel(kind.value) for kind in ComponentKind)
 
-# The property a node is MERGEd on. Tokens, concepts, roles and tasks are shared
-# across models, so their natural name is their identity.
+# The property a node is MERGEd on. Concepts, roles and tasks are shared across
+# models, so their name is their identity. A token's identity is its text quoted
+# as JSON (`token_uid`): FalkorDB's string index trims leading and trailing
+# whitespace, which would merge " the" with "the", and token text is full of it.
 NODE_KEY: dict[NodeLabel, str] = {label: "uid" for label in NodeLabel} | {
-    NodeLabel.TOKEN: "text",
     NodeLabel.CONCEPT: "name",
     NodeLabel.HEAD_ROLE: "name",
     NodeLabel.TASK: "name",
@@ -75,6 +77,11 @@ REL_KEY: dict[RelType, tuple[str, ...]] = {
 }
 
 FACT_RELATIONSHIPS = frozenset(t for t, key in REL_KEY.items() if "analysis" in key)
+
+
+def token_uid(text: str) -> str:
+    """`" the"` for the token ` the`: exact in every backend's index, still readable."""
+    return json.dumps(text, ensure_ascii=False)
 
 
 def labels_of(label: NodeLabel) -> tuple[str, ...]:

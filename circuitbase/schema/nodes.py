@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, StringConstraints, field_validator,
+                      model_validator)
 
-from .graph import NodeLabel
+from .graph import NodeLabel, token_uid
 from .records import NodeRecord, RecordError, node
 from .uids import ComponentKind, ComponentUid, UidError, check_model_name, parse_component
 
@@ -121,11 +122,14 @@ class Token(BaseModel):
     text: str = Field(min_length=1, max_length=1000)
 
     def record(self) -> NodeRecord:
-        return node(NodeLabel.TOKEN, self.text)
+        return node(NodeLabel.TOKEN, token_uid(self.text), text=self.text)
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
 class Concept(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     category: str | None = None
 
     def record(self) -> NodeRecord:
@@ -133,7 +137,7 @@ class Concept(BaseModel):
 
 
 class HeadRole(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     description: str | None = None
 
     def record(self) -> NodeRecord:
@@ -141,7 +145,7 @@ class HeadRole(BaseModel):
 
 
 class Task(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     description: str | None = None
 
     def record(self) -> NodeRecord:

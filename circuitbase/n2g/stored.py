@@ -1,0 +1,45 @@
+"""Rebuild a neuron's N2G trie from the database alone, and predict with it."""
+
+from __future__ import annotations
+
+from ..schema.records import RecordError
+from ..store.base import GraphStore
+from .trie import RULES, NeuronGraph, TrieNode
+
+
+def load_graph(store: GraphStore, neuron: str, analysis: str | None = None) -> NeuronGraph:
+    patterns = store.read(
+        "MATCH (:Neuron {uid: $neuron})-[h:HAS_PATTERN]->(p:Pattern) "
+        "WHERE $analysis IS NULL OR h.analysis = $analysis "
+        "RETURN p.uid AS uid, p.rule AS rule, h.analysis AS analysis ORDER BY analysis",
+        {"neuron": neuron, "analysis": analysis})
+    if not patterns:
+        raise RecordError(f"no N2G pattern stored for {neuron}"
+                          + (f" from analysis {analysis!r}" if analysis else ""))
+    if len(patterns) > 1:
+        names = ", ".join(p["analysis"] for p in patterns)
+        raise RecordError(f"{neuron} has N2G patterns from several analyses ({names}); "
+                          "choose one with --analysis")
+    pattern = patterns[0]
+    if pattern["rule"] not in RULES:
+        raise RecordError(f"pattern {pattern['uid']} has an unknown prediction rule {pattern['rule']!r}")
+    rows = store.read(
+        "MATCH (:Pattern {uid: $pattern})-[:TRIE_ROOT]->(:PatternNode)-[:TRIE_CHILD*0..]->"
+        "(x:PatternNode) RETURN DISTINCT x.uid AS uid, x.token AS token, x.token_id AS token_id, "
+        "x.ignore AS ignore, x.importance AS importance, x.activation AS activation",
+        {"pattern": pattern["uid"]})
+    prefix = len(pattern["uid"]) + 1
+    by_path: dict[tuple[int, ...], TrieNode] = {}
+    for row in sorted(rows, key=lambda r: tuple(map(int, r["uid"][prefix:].split(".")))):
+        path = tuple(map(int, row["uid"][prefix:].split(".")))
+        by_path[path] = TrieNode(None if row["ignore"] else row["token"], row["importance"],
+                                 row["activation"], row["token_id"])
+        if len(path) > 1:
+            by_path[path[:-1]].children.append(by_path[path])
+    roots = [n for p, n in sorted(by_path.items()) if len(p) == 1]
+    return NeuronGraph(roots, rule=pattern["rule"])
+
+
+def predict(store: GraphStore, neuron: str, tokens: list[str],
+            analysis: str | None = None) -> list[float]:
+    return load_graph(store, neuron, analysis).predict(tokens)
