@@ -67,8 +67,8 @@ def test_one_bad_record_means_nothing_is_written(store, bad, message) -> None:
 
 
 def test_duplicate_records_that_disagree_are_an_error_naming_the_field(store) -> None:
-    first = role("pythia-70m/L3/H1", 0.9).model_copy(update={"origin": "heads.csv line 2"})
-    second = role("pythia-70m/L3/H1", 0.2).model_copy(update={"origin": "heads.csv line 7"})
+    first = role("pythia-70m/L3/H1", 0.9).at("heads.csv line 2")
+    second = role("pythia-70m/L3/H1", 0.2).at("heads.csv line 7")
     with pytest.raises(RecordError, match=r"heads.csv line 7.*field 'score'.*line 2"):
         ingest_records(store, findings(first, second))
     assert count(store, "(n)") == 0

@@ -18,13 +18,14 @@ trie's order (exact tokens first, the ignore node last) is kept.
 from __future__ import annotations
 
 import re
+from functools import cache
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..n2g.feature_model_json import decode
 from ..n2g.trie import NeuronGraph
 from ..schema.graph import NodeLabel, RelType, token_uid
-from ..schema.nodes import Analysis, Token
+from ..schema.nodes import Analysis
 from ..schema.records import NodeRecord, RecordError, RelRecord, node, ref, rel
 from ..schema.relationships import ActivatesOn
 from ..schema.uids import neuron_uid
@@ -55,36 +56,43 @@ def model_of(path: Path) -> str | None:
     return None
 
 
-def analysis_for(model: str, uid: str | None = None) -> Analysis:
-    return Analysis(uid=uid or f"n2g/{model}", kind="n2g", models=[model], citation=CITATION,
+@cache
+def analysis_records(model: str, uid: str | None = None) -> tuple[Analysis, list[NodeRecord | RelRecord]]:
+    """One analysis per model and uid for a whole ingest, however many files it reads."""
+    analysis = Analysis(uid=uid or f"n2g/{model}", kind="n2g", models=[model], citation=CITATION,
                     method="Neuron-to-Graph (FeatureModel JSON of the maintained N2G fork)")
+    record = analysis.record()
+    return analysis, [record, rel(RelType.ABOUT, record.ref, ref(NodeLabel.MODEL, model))]
 
 
 def pattern_records(neuron: str, graph: NeuronGraph, analysis: str,
                     origin: str) -> Iterator[NodeRecord | RelRecord]:
     pattern = f"{neuron}/n2g/{analysis}"
     nodes = list(graph.nodes())
-    yield node(NodeLabel.PATTERN, pattern, rule=graph.rule, n_nodes=len(nodes),
+    yield node(NodeLabel.PATTERN, pattern, origin=origin, rule=graph.rule, n_nodes=len(nodes),
                n_activating=len(graph.roots))
     yield rel(RelType.HAS_PATTERN, ref(NodeLabel.NEURON, neuron), ref(NodeLabel.PATTERN, pattern),
-              analysis=analysis).model_copy(update={"origin": origin})
+              origin=origin, analysis=analysis)
     for path, trie_node in nodes:
         uid = f"{pattern}/{'.'.join(map(str, path))}"
-        yield node(NodeLabel.PATTERN_NODE, uid, pattern=pattern, token=trie_node.token,
+        this = ref(NodeLabel.PATTERN_NODE, uid)
+        yield node(NodeLabel.PATTERN_NODE, uid, origin=origin, token=trie_node.token,
                    token_id=trie_node.token_id, ignore=trie_node.is_ignore,
                    importance=trie_node.importance, activation=trie_node.activation,
                    depth=len(path) - 1, position=path[-1])
-        parent = (ref(NodeLabel.PATTERN, pattern), RelType.TRIE_ROOT) if len(path) == 1 else \
-            (ref(NodeLabel.PATTERN_NODE, f"{pattern}/{'.'.join(map(str, path[:-1]))}"),
-             RelType.TRIE_CHILD)
-        yield rel(parent[1], parent[0], ref(NodeLabel.PATTERN_NODE, uid))
+        if len(path) == 1:
+            yield rel(RelType.TRIE_ROOT, ref(NodeLabel.PATTERN, pattern), this, origin=origin)
+        else:
+            parent = ref(NodeLabel.PATTERN_NODE, f"{pattern}/{'.'.join(map(str, path[:-1]))}")
+            yield rel(RelType.TRIE_CHILD, parent, this, origin=origin)
         if not trie_node.is_ignore:
-            token = Token(text=trie_node.token).record()
-            yield token
-            yield rel(RelType.MATCHES_TOKEN, ref(NodeLabel.PATTERN_NODE, uid), token.ref)
+            token = ref(NodeLabel.TOKEN, token_uid(trie_node.token))
+            yield node(NodeLabel.TOKEN, token.key, origin=origin, text=trie_node.token)
+            yield rel(RelType.MATCHES_TOKEN, this, token, origin=origin)
     for text, activation in graph.activating_tokens().items():
-        yield ActivatesOn(analysis=analysis, activation=activation).record(
-            ref(NodeLabel.NEURON, neuron), ref(NodeLabel.TOKEN, token_uid(text)))
+        fact = ActivatesOn(analysis=analysis, activation=activation)
+        token = ref(NodeLabel.TOKEN, token_uid(text))
+        yield fact.record(ref(NodeLabel.NEURON, neuron), token).at(origin)
 
 
 def n2g_records(path: Path, *, vocab: list[str], model: str | None = None,
@@ -100,12 +108,6 @@ def n2g_records(path: Path, *, vocab: list[str], model: str | None = None,
         graph = decode(read_json(path), vocab)
     except RecordError as err:
         raise err.located(file=str(path)) from None
-    analysis = analysis_for(model, analysis_uid)
-    records: list[NodeRecord | RelRecord] = [
-        analysis.record(), rel(RelType.ABOUT, analysis.record().ref, ref(NodeLabel.MODEL, model))]
+    analysis, records = analysis_records(model, analysis_uid)
     neuron = neuron_uid(model, layer, index)
-    try:
-        records += pattern_records(neuron, graph, analysis.uid, f"{path}")
-    except RecordError as err:
-        raise err.located(file=str(path)) from None
-    return [r.model_copy(update={"origin": str(path)}) if r.origin is None else r for r in records]
+    return [*records, *pattern_records(neuron, graph, analysis.uid, str(path))]

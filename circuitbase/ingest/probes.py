@@ -97,7 +97,7 @@ def records_from_rows(analysis: Analysis,
     ranks: dict[tuple[str, str, int], int] = defaultdict(int)
     for origin, row in rows:
         concept = Concept(name=row.feature, category=row.category).record()
-        records.append(concept.model_copy(update={"origin": origin}))
+        records.append(concept.at(origin))
         group = (row.model, row.feature, row.k)
         rank = row.rank if row.rank is not None else ranks[group]
         ranks[group] += 1
@@ -105,5 +105,5 @@ def records_from_rows(analysis: Analysis,
                        recall=row.recall, accuracy=row.accuracy, mcc=row.mcc, rank=rank,
                        weight=row.weight, dataset=row.dataset)
         start = ref(NodeLabel.NEURON, neuron_uid(row.model, row.layer, row.neuron))
-        records.append(fact.record(start, concept.ref).model_copy(update={"origin": origin}))
+        records.append(fact.record(start, concept.ref).at(origin))
     return records

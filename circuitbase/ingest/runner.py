@@ -17,10 +17,14 @@ Reader = Callable[[Path], Iterable[Record]]
 class IngestErrors(RecordError):
     """One or more files could not be read; nothing was written."""
 
+    SHOWN = 20
+
     def __init__(self, errors: Sequence[RecordError]) -> None:
         self.errors = list(errors)
-        lines = "\n".join(f"  {e.describe()}" for e in self.errors)
-        super().__init__(f"{len(self.errors)} file(s) rejected, nothing written:\n{lines}")
+        lines = "\n".join(f"  {e.describe()}" for e in self.errors[:self.SHOWN])
+        more = len(self.errors) - self.SHOWN
+        tail = f"\n  ... and {more} more" if more > 0 else ""
+        super().__init__(f"{len(self.errors)} file(s) rejected, nothing written:\n{lines}{tail}")
 
 
 @dataclass

@@ -28,9 +28,11 @@ def node_merge_query(label: NodeLabel) -> str:
 def rel_merge_query(type_: RelType, start: NodeLabel, end: NodeLabel) -> str:
     identity = ", ".join(f"{name}: row.props.{name}" for name in REL_KEY[type_])
     pattern = f"[r:{type_.value} {{{identity}}}]" if identity else f"[r:{type_.value}]"
+    # Ends are matched by their own label alone (indexed on its key): matching
+    # `:Component:Neuron` as well was 40% slower on FalkorDB for the same rows.
     return (f"UNWIND $rows AS row "
-            f"MATCH (a{label_clause(start)} {{{NODE_KEY[start]}: row.start}}) "
-            f"MATCH (b{label_clause(end)} {{{NODE_KEY[end]}: row.end}}) "
+            f"MATCH (a:{start.value} {{{NODE_KEY[start]}: row.start}}) "
+            f"MATCH (b:{end.value} {{{NODE_KEY[end]}: row.end}}) "
             f"MERGE (a)-{pattern}->(b) SET r += row.props")
 
 

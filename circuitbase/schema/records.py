@@ -4,14 +4,18 @@ A record is a node or a relationship with its merge key and plain properties.
 Properties are checked here once for every adapter: only strings, finite
 numbers, booleans and homogeneous lists of them can be stored in both backends,
 and NaN or infinity would silently poison every query that sorts or averages.
+
+Records are plain frozen dataclasses rather than pydantic models: a model's worth
+of N2G graphs is a million of them, and these checks are all they need.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field, replace
 from typing import Any, Union
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import ValidationError
 
 from .graph import NodeLabel, RelType, REL_KEY
 
@@ -66,64 +70,78 @@ def _kind(value: Any) -> str:
     return "number" if isinstance(value, (int, float)) else "str"
 
 
-def _clean_props(props: dict[str, Any]) -> dict[str, Any]:
+def _clean_props(props: dict[str, Any], origin: str | None = None) -> dict[str, Any]:
     cleaned: dict[str, Any] = {}
-    for name, value in props.items():
-        if not isinstance(name, str) or not name.isidentifier():
-            raise RecordError(f"property name {name!r} is not an identifier", field=str(name))
-        value = check_property(name, value)
-        if value is not None:
-            cleaned[name] = value
+    try:
+        for name, value in props.items():
+            if not isinstance(name, str) or not name.isidentifier():
+                raise RecordError(f"property name {name!r} is not an identifier", field=str(name))
+            value = check_property(name, value)
+            if value is not None:
+                cleaned[name] = value
+    except RecordError as err:
+        raise err.located(record=origin) from None
     return cleaned
 
 
-class NodeRef(BaseModel):
+def _check_key(key: Any, origin: str | None) -> None:
+    if not isinstance(key, str) or not key:
+        raise RecordError(f"a node key must be non-empty text, got {key!r}", record=origin,
+                          field="key")
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRef:
     """One end of a relationship: a label from the allow-list and the node's key."""
 
-    model_config = ConfigDict(frozen=True)
     label: NodeLabel
     key: str
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "label", NodeLabel(self.label))
+        _check_key(self.key, None)
 
-class NodeRecord(BaseModel):
+
+@dataclass(frozen=True, slots=True)
+class NodeRecord:
     """A node; `create_only` props (e.g. when it was first seen) are set only when it is created."""
 
-    model_config = ConfigDict(frozen=True)
     label: NodeLabel
     key: str
-    props: dict[str, Any] = {}
-    create_only: dict[str, Any] = {}
+    props: dict[str, Any] = field(default_factory=dict)
+    create_only: dict[str, Any] = field(default_factory=dict)
     origin: str | None = None  # where the record came from, for error messages; not stored
 
-    @field_validator("key")
-    @classmethod
-    def _key_not_blank(cls, key: str) -> str:
-        if not key:
-            raise ValueError("a node key may not be empty")
-        return key
-
-    @field_validator("props", "create_only")
-    @classmethod
-    def _props_storable(cls, props: dict[str, Any]) -> dict[str, Any]:
-        return _clean_props(props)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "label", NodeLabel(self.label))
+        _check_key(self.key, self.origin)
+        object.__setattr__(self, "props", _clean_props(self.props, self.origin))
+        object.__setattr__(self, "create_only", _clean_props(self.create_only, self.origin))
 
     @property
     def ref(self) -> NodeRef:
-        return NodeRef(label=self.label, key=self.key)
+        return NodeRef(self.label, self.key)
+
+    def at(self, origin: str) -> "NodeRecord":
+        """The same record, saying where it came from."""
+        return replace(self, origin=origin)
 
 
-class RelRecord(BaseModel):
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True, slots=True)
+class RelRecord:
     type: RelType
     start: NodeRef
     end: NodeRef
-    props: dict[str, Any] = {}
+    props: dict[str, Any] = field(default_factory=dict)
     origin: str | None = None  # where the record came from, for error messages; not stored
 
-    @field_validator("props")
-    @classmethod
-    def _props_storable(cls, props: dict[str, Any]) -> dict[str, Any]:
-        return _clean_props(props)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "type", RelType(self.type))
+        object.__setattr__(self, "props", _clean_props(self.props, self.origin))
+
+    def at(self, origin: str) -> "RelRecord":
+        """The same record, saying where it came from."""
+        return replace(self, origin=origin)
 
     def identity(self) -> tuple[Any, ...]:
         """What makes two records the same relationship (the MERGE pattern)."""
@@ -139,23 +157,18 @@ def record_error(err: ValidationError, **where: Any) -> RecordError:
     cause = first.get("ctx", {}).get("error")
     if isinstance(cause, RecordError):
         return cause.located(**where)
-    field = ".".join(str(part) for part in first["loc"]) or None
-    return RecordError(first["msg"], field=field).located(**where)
+    field_name = ".".join(str(part) for part in first["loc"]) or None
+    return RecordError(first["msg"], field=field_name).located(**where)
 
 
-def node(label: NodeLabel, key: str, **props: Any) -> NodeRecord:
-    try:
-        return NodeRecord(label=label, key=key, props=props)
-    except ValidationError as err:
-        raise record_error(err) from None
+def node(label: NodeLabel, key: str, *, origin: str | None = None, **props: Any) -> NodeRecord:
+    return NodeRecord(label, key, props, origin=origin)
 
 
-def rel(type_: RelType, start: NodeRef, end: NodeRef, **props: Any) -> RelRecord:
-    try:
-        return RelRecord(type=type_, start=start, end=end, props=props)
-    except ValidationError as err:
-        raise record_error(err) from None
+def rel(type_: RelType, start: NodeRef, end: NodeRef, *, origin: str | None = None,
+        **props: Any) -> RelRecord:
+    return RelRecord(type_, start, end, props, origin=origin)
 
 
 def ref(label: NodeLabel, key: str) -> NodeRef:
-    return NodeRef(label=label, key=key)
+    return NodeRef(label, key)

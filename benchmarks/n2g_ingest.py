@@ -1,0 +1,116 @@
+"""How long a whole model's N2G graphs take to ingest on the embedded store.
+
+The N2G paper built graphs for every neuron of a 6-layer model (6 x 2048 = 12,288).
+This writes that many synthetic neuron models of the real shape in the fork's JSON
+format (3-8 activating tokens, contexts up to 4 tokens deep, some ignore nodes,
+tokens drawn from a 50k vocabulary by Zipf's law as in text),
+then ingests them through the same runner as `circuitbase ingest n2g`, and prints
+a table of the phases.
+
+    python benchmarks/n2g_ingest.py [--neurons 12288] [--db DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import random
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from circuitbase.ingest.models import model_records
+from circuitbase.ingest.n2g import n2g_records
+from circuitbase.ingest.plan import make_plan
+from circuitbase.ingest.runner import plan_files
+from circuitbase.ingest.writer import ingest_records, write_plan
+from circuitbase.n2g.feature_model_json import encode
+from circuitbase.n2g.trie import NeuronGraph, TrieNode
+from circuitbase.schema import ModelSpec
+from circuitbase.store import open_store
+
+VOCAB = [f" tok{i}" for i in range(50_000)]
+# Token frequency in text is Zipfian, so N2G graphs share common tokens across neurons.
+CUMULATIVE_WEIGHTS = list(itertools.accumulate(1 / (rank + 1) for rank in range(len(VOCAB))))
+
+
+def tokens(rng: random.Random, k: int) -> list[int]:
+    """k distinct token ids, drawn by Zipf's law."""
+    chosen: set[int] = set()
+    while len(chosen) < k:
+        chosen.add(rng.choices(range(len(VOCAB)), cum_weights=CUMULATIVE_WEIGHTS)[0])
+    return list(chosen)
+SPEC = ModelSpec(name="bench-6l", n_layers=6, d_model=512, n_heads=8, d_mlp=2048)
+
+
+def random_trie(rng: random.Random) -> NeuronGraph:
+    def subtree(depth: int) -> list[TrieNode]:
+        if depth == 4:
+            return []
+        children = []
+        for token in tokens(rng, rng.randint(0, 3 if depth < 2 else 1)):
+            node = TrieNode(VOCAB[token], rng.random(), rng.random() if rng.random() < 0.5 else None,
+                            token, subtree(depth + 1))
+            children.append(node)
+        if rng.random() < 0.2:
+            children.append(TrieNode(None, 0.0, None, None, subtree(depth + 1)))
+        return children
+
+    roots = [TrieNode(VOCAB[t], 1.0, rng.random(), t, subtree(1))
+             for t in tokens(rng, rng.randint(3, 8))]
+    return NeuronGraph(roots)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--neurons", type=int, default=6 * 2048)
+    parser.add_argument("--db", help="store directory (default: a fresh temporary one)")
+    args = parser.parse_args()
+    rng = random.Random(0)
+    ids = {token: i for i, token in enumerate(VOCAB)}
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "neuron_graphs" / SPEC.name
+        folder.mkdir(parents=True)
+        started = time.perf_counter()
+        n_nodes = 0
+        for i in range(args.neurons):
+            graph = random_trie(rng)
+            n_nodes += len(list(graph.nodes()))
+            (folder / f"{i // 2048}_{i % 2048}.json").write_text(encode(graph, ids))
+        rows.append(("write synthetic N2G JSON files (not ingest)", args.neurons,
+                     time.perf_counter() - started))
+        files = sorted(folder.glob("*.json"))
+        with open_store(args.db or Path(tmp) / "db") as store:
+            store.ensure_schema()
+            ingest_records(store, model_records(SPEC))
+            started = time.perf_counter()
+            plan = plan_files(store, files, lambda p: n2g_records(p, vocab=VOCAB, model=SPEC.name))
+            planned = time.perf_counter()
+            rows.append(("read + validate (records, plan)", plan.node_count + plan.rel_count,
+                         planned - started))
+            counts = write_plan(store, plan)
+            written = time.perf_counter()
+            rows.append(("write (batched UNWIND MERGE)", plan.node_count + plan.rel_count,
+                         written - planned))
+            rows.append(("ingest total", args.neurons, written - started))
+            started = time.perf_counter()
+            again = write_plan(store, make_plan([], store))  # warm no-op for comparison
+            plan2 = plan_files(store, files, lambda p: n2g_records(p, vocab=VOCAB, model=SPEC.name))
+            counts2 = write_plan(store, plan2)
+            rows.append(("re-ingest (changes nothing)", args.neurons, time.perf_counter() - started))
+    table = Table(title=f"N2G ingest: {args.neurons:,} neurons, {n_nodes:,} trie nodes, "
+                        f"{counts.nodes_created:,} nodes / {counts.relationships_created:,} "
+                        f"relationships created; re-ingest created {counts2.nodes_created + again.nodes_created}")
+    for column in ("phase", "items", "seconds", "items/s"):
+        table.add_column(column, justify="right" if column != "phase" else "left")
+    for phase, items, seconds in rows:
+        table.add_row(phase, f"{items:,}", f"{seconds:.1f}", f"{items / seconds:,.0f}")
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()
