@@ -1,0 +1,14 @@
+// name: similar_components
+// description: Components of other models most similar to a given one (SIMILAR_TO edges), best first, with the metric and the analysis behind each match.
+// param: uid: str
+// param: model: str = null
+// param: metric: str = null
+// param: top: int = 10
+// returns: match, model, layer, relative_depth, score, metric, analysis
+// example: circuitbase query run similar_components --param uid=gpt2-small/L3/N1234 --param model=pythia-160m
+MATCH (c:Component {uid: $uid})-[s:SIMILAR_TO]-(o:Component)
+WHERE ($model IS NULL OR o.model = $model) AND ($metric IS NULL OR s.metric = $metric)
+RETURN o.uid AS match, o.model AS model, o.layer AS layer, o.relative_depth AS relative_depth,
+       s.score AS score, s.metric AS metric, s.analysis AS analysis
+ORDER BY score DESC, match
+LIMIT $top
