@@ -7,11 +7,14 @@ import sys
 import click
 
 from ..queries import TemplateError
-from ..schema.records import RecordError
+from pydantic import ValidationError
+
+from ..schema.records import RecordError, record_error
 from ..schema.uids import UidError
 from ..store import StoreError
 from .context import Context
-from . import analyze_cmds, demo_cmds, export_cmds, ingest_cmds, n2g_cmds, model_cmds, query_cmds, schema_cmds, store_cmds
+from . import (analyze_cmds, demo_cmds, export_cmds, ingest_cmds, n2g_cmds,
+               similarity_cmds, model_cmds, query_cmds, schema_cmds, store_cmds)
 
 
 class _Group(click.Group):
@@ -22,6 +25,9 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except (RecordError, UidError, StoreError, TemplateError) as err:
             click.secho(f"error: {err}", fg="red", err=True)
+            sys.exit(1)
+        except ValidationError as err:  # e.g. an analysis uid given on the command line
+            click.secho(f"error: {record_error(err)}", fg="red", err=True)
             sys.exit(1)
 
 
@@ -46,5 +52,5 @@ def main(ctx: click.Context, uri: str | None) -> None:
 
 
 for module in (store_cmds, model_cmds, query_cmds, ingest_cmds, n2g_cmds, analyze_cmds,
-               export_cmds, schema_cmds, demo_cmds):
+               similarity_cmds, export_cmds, schema_cmds, demo_cmds):
     module.register(main)

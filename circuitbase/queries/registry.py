@@ -101,7 +101,7 @@ class Template:
                                 f"it takes {', '.join(sorted(known)) or 'none'}")
         bound = {}
         for param in self.params:
-            if param.name in given:
+            if given.get(param.name) is not None:
                 bound[param.name] = param.convert(given[param.name])
             elif param.required:
                 raise TemplateError(f"{self.name} needs parameter {param.name!r} ({param.type})")

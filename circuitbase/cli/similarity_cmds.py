@@ -1,0 +1,73 @@
+"""`similarity compute` and `similar UID`: the question users ask most."""
+
+from __future__ import annotations
+
+import click
+
+from ..queries import run_template
+from ..similarity import METRICS, similarity_records
+from .analyze_cmds import write_records
+from .context import Context
+from .output import FORMATS, render
+
+
+@click.group()
+def similarity() -> None:
+    """Cross-model similarity of components."""
+
+
+@similarity.command("compute")
+@click.option("--models", nargs=2, required=True, metavar="A B", help="The two models to compare.")
+@click.option("--metric", type=click.Choice(METRICS), required=True,
+              help="tokens: cosine of activating-token profiles; concepts: Jaccard of encoded concepts.")
+@click.option("--top-k", default=5, show_default=True, type=click.IntRange(1, 1000),
+              help="Matches kept per neuron, from each side.")
+@click.option("--min-score", default=0.1, show_default=True, type=click.FloatRange(0, 1))
+@click.option("--min-f1", default=0.5, show_default=True, type=click.FloatRange(0, 1),
+              help="For concepts: the probe quality a concept needs to count.")
+@click.option("--max-token-share", default=0.01, show_default=True, type=click.FloatRange(0, 1),
+              help="For tokens: tokens more than this share of either model's neurons fire on "
+                   "are stop tokens and left out.")
+@click.pass_obj
+def compute(obj: Context, models: tuple[str, str], metric: str, top_k: int, min_score: float,
+            min_f1: float, max_token_share: float) -> None:
+    """Compute top-k SIMILAR_TO edges between the neurons of two models.
+
+    \b
+    Example:
+      circuitbase similarity compute --models gpt2-small pythia-160m --metric tokens --top-k 5
+    """
+    records = similarity_records(obj.store, models[0], models[1], metric, top_k=top_k,
+                                 min_score=min_score, min_f1=min_f1,
+                                 max_token_share=max_token_share)
+    write_records(obj, f"similarity ({metric})", records)
+
+
+@click.command()
+@click.argument("uid")
+@click.option("--in", "model", help="Only matches in this model.")
+@click.option("--top", default=10, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--metric", type=click.Choice(METRICS), help="Only this similarity metric.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.pass_obj
+def similar(obj: Context, uid: str, model: str | None, top: int, metric: str | None,
+            fmt: str) -> None:
+    """Components of other models like UID, best first, with the analysis behind each match.
+
+    \b
+    Example:
+      circuitbase similar gpt2-small/L3/N1234 --in pythia-160m --top 5
+    """
+    rows = run_template(obj.store, "similar_components",
+                        {"uid": uid, "model": model, "top": top, "metric": metric})
+    if not rows and fmt == "table":
+        click.echo(f"no similar components of {uid} stored"
+                   + (f" in {model}" if model else "")
+                   + "; compute them with `circuitbase similarity compute`")
+        return
+    click.echo(render(rows, fmt))
+
+
+def register(group: click.Group) -> None:
+    group.add_command(similarity)
+    group.add_command(similar)

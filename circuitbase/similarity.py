@@ -1,0 +1,145 @@
+"""Cross-model similarity of neurons, stored as top-k `SIMILAR_TO` edges.
+
+Metrics, each computed as one sparse matrix product over the two models' profiles:
+
+* `tokens`: cosine similarity of activating-token profiles (`ACTIVATES_ON`, weighted
+  by activation). Different tokenizers meet at the token string, so this compares
+  neurons of models that share no token ids. Tokens that more than `max_token_share`
+  of either model's neurons fire on are stop tokens, left out as stop words are in
+  retrieval: they say little about which neuron is which, and sharing only them
+  would make nearly every pair a candidate.
+* `concepts`: Jaccard similarity of the sets of concepts the neurons encode
+  (`ENCODES` with F1 at or above `min_f1`).
+
+For each neuron of either model the `top_k` best matches in the other model (with
+score at or above `min_score`) are kept; a pair found from both sides is one edge,
+always stored from model A to model B, carrying the score, the metric and the
+analysis that computed it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from scipy import sparse
+
+from .schema.graph import NodeLabel, RelType
+from .schema.nodes import Analysis
+from .schema.records import NodeRecord, RecordError, RelRecord, ref, rel
+from .schema.relationships import SimilarTo
+from .store.base import GraphStore
+
+Metric = Literal["tokens", "concepts"]
+METRICS: tuple[Metric, ...] = ("tokens", "concepts")
+
+_PROFILE_QUERIES = {
+    "tokens": "MATCH (n:Neuron {model: $model})-[a:ACTIVATES_ON]->(t:Token) "
+              "RETURN n.uid AS uid, t.uid AS feature, a.activation AS weight",
+    "concepts": "MATCH (n:Neuron {model: $model})-[e:ENCODES]->(c:Concept) "
+                "WHERE coalesce(e.f1, 0.0) >= $min_f1 "
+                "RETURN n.uid AS uid, c.name AS feature, 1.0 AS weight",
+}
+
+
+@dataclass
+class Profiles:
+    uids: list[str]
+    matrix: sparse.csr_matrix  # neurons x features, columns shared by both models
+
+
+def drop_stop_features(a: Profiles, b: Profiles, max_share: float) -> tuple[Profiles, Profiles]:
+    """Zero the columns that more than `max_share` of either side's rows use."""
+    keep = np.ones(a.matrix.shape[1], dtype=bool)
+    for side in (a, b):
+        if side.matrix.shape[0]:
+            share = np.asarray((side.matrix > 0).sum(axis=0)).ravel() / side.matrix.shape[0]
+            keep &= share <= max_share
+    mask = sparse.diags(keep.astype(np.float64))
+    return Profiles(a.uids, (a.matrix @ mask).tocsr()), Profiles(b.uids, (b.matrix @ mask).tocsr())
+
+
+def _profiles(store: GraphStore, metric: Metric, models: tuple[str, str],
+              min_f1: float) -> tuple[Profiles, Profiles]:
+    rows = {m: store.read(_PROFILE_QUERIES[metric], {"model": m, "min_f1": min_f1}) for m in models}
+    features = {f: i for i, f in enumerate(sorted({r["feature"] for m in models for r in rows[m]}))}
+    built = []
+    for model in models:
+        uids = sorted({r["uid"] for r in rows[model]})
+        index = {uid: i for i, uid in enumerate(uids)}
+        weights: dict[tuple[int, int], float] = {}  # the strongest, where analyses differ
+        for r in rows[model]:
+            cell = (index[r["uid"]], features[r["feature"]])
+            weights[cell] = max(weights.get(cell, 0.0), float(r["weight"]))
+        cells = list(weights)
+        matrix = sparse.csr_matrix(
+            (list(weights.values()), ([c[0] for c in cells], [c[1] for c in cells])),
+            shape=(len(uids), len(features)), dtype=np.float64)
+        built.append(Profiles(uids, matrix))
+    return built[0], built[1]
+
+
+def scores(metric: Metric, a: sparse.csr_matrix, b: sparse.csr_matrix) -> sparse.csr_matrix:
+    """The similarity of every row of `a` with every row of `b` (only non-zero pairs stored)."""
+    if metric == "tokens":
+        def unit(m: sparse.csr_matrix) -> sparse.csr_matrix:
+            norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+            return sparse.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ m
+        return (unit(a) @ unit(b).T).tocsr()
+    a_bin, b_bin = (a > 0).astype(np.float64), (b > 0).astype(np.float64)
+    inter = (a_bin @ b_bin.T).tocoo()
+    size_a = np.asarray(a_bin.sum(axis=1)).ravel()
+    size_b = np.asarray(b_bin.sum(axis=1)).ravel()
+    union = size_a[inter.row] + size_b[inter.col] - inter.data
+    return sparse.csr_matrix((inter.data / union, (inter.row, inter.col)), shape=inter.shape)
+
+
+def top_pairs(matrix: sparse.csr_matrix, top_k: int, min_score: float) -> dict[tuple[int, int], float]:
+    """(row, column) -> score for each row's `top_k` best columns scoring at least `min_score`."""
+    pairs: dict[tuple[int, int], float] = {}
+    for row in range(matrix.shape[0]):
+        start, end = matrix.indptr[row], matrix.indptr[row + 1]
+        values, columns = matrix.data[start:end], matrix.indices[start:end]
+        keep = values >= min_score
+        values, columns = values[keep], columns[keep]
+        if len(values) > top_k:
+            best = np.argpartition(-values, top_k - 1)[:top_k]
+            values, columns = values[best], columns[best]
+        for value, column in zip(values, columns):
+            pairs[(row, int(column))] = float(min(value, 1.0))
+    return pairs
+
+
+def similarity_records(store: GraphStore, model_a: str, model_b: str, metric: Metric, *,
+                       top_k: int = 5, min_score: float = 0.1, min_f1: float = 0.5,
+                       max_token_share: float = 0.01) -> list[NodeRecord | RelRecord]:
+    if metric not in METRICS:
+        raise RecordError(f"unknown metric {metric!r}; choose from {', '.join(METRICS)}")
+    if model_a == model_b:
+        raise RecordError("compare two different models")
+    a, b = _profiles(store, metric, (model_a, model_b), min_f1)
+    for name, profiles in ((model_a, a), (model_b, b)):
+        if not profiles.uids:
+            source = "ACTIVATES_ON (e.g. from N2G)" if metric == "tokens" else "ENCODES (probes)"
+            raise RecordError(f"{name} has no neurons with {source} facts to compare")
+    params: dict[str, float] = {"top_k": top_k, "min_score": min_score}
+    if metric == "tokens":
+        a, b = drop_stop_features(a, b, max_token_share)
+        params["max_token_share"] = max_token_share
+    else:
+        params["min_f1"] = min_f1
+    matrix = scores(metric, a.matrix, b.matrix)
+    pairs = top_pairs(matrix, top_k, min_score)
+    pairs.update({(i, j): s for (j, i), s in top_pairs(matrix.T.tocsr(), top_k, min_score).items()})
+    analysis = Analysis(uid=f"similarity/{metric}/{model_a}+{model_b}", kind="similarity",
+                        method={"tokens": "cosine of activating-token profiles",
+                                "concepts": "Jaccard of encoded concepts"}[metric],
+                        models=[model_a, model_b], params=params)
+    records: list[NodeRecord | RelRecord] = [analysis.record()]
+    records += [rel(RelType.ABOUT, analysis.record().ref, ref(NodeLabel.MODEL, m))
+                for m in (model_a, model_b)]
+    for (i, j), score in sorted(pairs.items()):
+        fact = SimilarTo(analysis=analysis.uid, score=score, metric=metric)
+        records.append(fact.record(ref(NodeLabel.NEURON, a.uids[i]), ref(NodeLabel.NEURON, b.uids[j])))
+    return records
