@@ -10,6 +10,10 @@ Metrics, each computed as one sparse matrix product over the two models' profile
   would make nearly every pair a candidate.
 * `concepts`: Jaccard similarity of the sets of concepts the neurons encode
   (`ENCODES` with F1 at or above `min_f1`).
+* `vectors`: cosine similarity of per-neuron embeddings (`circuitbase ingest vectors`),
+  found with the backend's vector index: each neuron's nearest neighbours are asked
+  for (`search_width` of them, since the index also holds the neuron's own model)
+  and those in the other model kept.
 
 For each neuron of either model the `top_k` best matches in the other model (with
 score at or above `min_score`) are kept; a pair found from both sides is one edge,
@@ -19,6 +23,7 @@ analysis that computed it.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Literal
 
@@ -31,8 +36,9 @@ from .schema.records import NodeRecord, RecordError, RelRecord, ref, rel
 from .schema.relationships import SimilarTo
 from .store.base import GraphStore
 
-Metric = Literal["tokens", "concepts"]
-METRICS: tuple[Metric, ...] = ("tokens", "concepts")
+Metric = Literal["tokens", "concepts", "vectors"]
+METRICS: tuple[Metric, ...] = ("tokens", "concepts", "vectors")
+SEARCH_WIDTH = 8  # neighbours asked of the vector index per match wanted
 
 _PROFILE_QUERIES = {
     "tokens": "MATCH (n:Neuron {model: $model})-[a:ACTIVATES_ON]->(t:Token) "
@@ -111,6 +117,42 @@ def top_pairs(matrix: sparse.csr_matrix, top_k: int, min_score: float) -> dict[t
     return pairs
 
 
+def _matrix_pairs(store: GraphStore, model_a: str, model_b: str, metric: Metric, top_k: int,
+                  min_score: float, params: dict[str, float]) -> dict[tuple[str, str], float]:
+    a, b = _profiles(store, metric, (model_a, model_b), params.get("min_f1", 0.0))
+    for name, profiles in ((model_a, a), (model_b, b)):
+        if not profiles.uids:
+            source = "ACTIVATES_ON (e.g. from N2G)" if metric == "tokens" else "ENCODES (probes)"
+            raise RecordError(f"{name} has no neurons with {source} facts to compare")
+    if metric == "tokens":
+        a, b = drop_stop_features(a, b, params["max_token_share"])
+    matrix = scores(metric, a.matrix, b.matrix)
+    pairs = top_pairs(matrix, top_k, min_score)
+    pairs.update({(i, j): s for (j, i), s in top_pairs(matrix.T.tocsr(), top_k, min_score).items()})
+    return {(a.uids[i], b.uids[j]): score for (i, j), score in pairs.items()}
+
+
+def _vector_pairs(store: GraphStore, model_a: str, model_b: str, top_k: int,
+                  min_score: float) -> dict[tuple[str, str], float]:
+    pairs: dict[tuple[str, str], float] = {}
+    for source, target in ((model_a, model_b), (model_b, model_a)):
+        uids = [row["uid"] for row in store.read(
+            "MATCH (n:Neuron {model: $model}) WHERE n.embedding IS NOT NULL RETURN n.uid AS uid",
+            {"model": source})]
+        if not uids:
+            raise RecordError(f"{source} has no neurons with vectors; add them with "
+                              "`circuitbase ingest vectors`")
+        best: dict[str, list[tuple[float, str]]] = defaultdict(list)
+        for row in store.vector_neighbours(NodeLabel.NEURON, uids, top_k * SEARCH_WIDTH):
+            if row["model"] == target and row["cosine"] >= min_score:
+                best[row["uid"]].append((row["cosine"], row["match"]))
+        for uid, found in best.items():
+            for cosine, match in sorted(found, reverse=True)[:top_k]:
+                pair = (uid, match) if source == model_a else (match, uid)
+                pairs[pair] = float(min(cosine, 1.0))
+    return pairs
+
+
 def similarity_records(store: GraphStore, model_a: str, model_b: str, metric: Metric, *,
                        top_k: int = 5, min_score: float = 0.1, min_f1: float = 0.5,
                        max_token_share: float = 0.01) -> list[NodeRecord | RelRecord]:
@@ -118,28 +160,26 @@ def similarity_records(store: GraphStore, model_a: str, model_b: str, metric: Me
         raise RecordError(f"unknown metric {metric!r}; choose from {', '.join(METRICS)}")
     if model_a == model_b:
         raise RecordError("compare two different models")
-    a, b = _profiles(store, metric, (model_a, model_b), min_f1)
-    for name, profiles in ((model_a, a), (model_b, b)):
-        if not profiles.uids:
-            source = "ACTIVATES_ON (e.g. from N2G)" if metric == "tokens" else "ENCODES (probes)"
-            raise RecordError(f"{name} has no neurons with {source} facts to compare")
     params: dict[str, float] = {"top_k": top_k, "min_score": min_score}
     if metric == "tokens":
-        a, b = drop_stop_features(a, b, max_token_share)
         params["max_token_share"] = max_token_share
-    else:
+    elif metric == "concepts":
         params["min_f1"] = min_f1
-    matrix = scores(metric, a.matrix, b.matrix)
-    pairs = top_pairs(matrix, top_k, min_score)
-    pairs.update({(i, j): s for (j, i), s in top_pairs(matrix.T.tocsr(), top_k, min_score).items()})
+    else:
+        params["search_width"] = top_k * SEARCH_WIDTH
+    if metric == "vectors":
+        pairs = _vector_pairs(store, model_a, model_b, top_k, min_score)
+    else:
+        pairs = _matrix_pairs(store, model_a, model_b, metric, top_k, min_score, params)
     analysis = Analysis(uid=f"similarity/{metric}/{model_a}+{model_b}", kind="similarity",
                         method={"tokens": "cosine of activating-token profiles",
-                                "concepts": "Jaccard of encoded concepts"}[metric],
+                                "concepts": "Jaccard of encoded concepts",
+                                "vectors": "cosine of embeddings, by vector index"}[metric],
                         models=[model_a, model_b], params=params)
     records: list[NodeRecord | RelRecord] = [analysis.record()]
     records += [rel(RelType.ABOUT, analysis.record().ref, ref(NodeLabel.MODEL, m))
                 for m in (model_a, model_b)]
-    for (i, j), score in sorted(pairs.items()):
+    for (a, b), score in sorted(pairs.items()):
         fact = SimilarTo(analysis=analysis.uid, score=score, metric=metric)
-        records.append(fact.record(ref(NodeLabel.NEURON, a.uids[i]), ref(NodeLabel.NEURON, b.uids[j])))
+        records.append(fact.record(ref(NodeLabel.NEURON, a), ref(NodeLabel.NEURON, b)))
     return records

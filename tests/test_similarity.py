@@ -100,3 +100,44 @@ def test_stop_tokens_shared_by_too_many_neurons_are_left_out(profiles) -> None:
 def test_models_without_profiles_are_a_clear_error(profiles) -> None:
     with pytest.raises(RecordError, match="gpt2-small has no neurons with ACTIVATES_ON"):
         similarity_records(profiles, A, "gpt2-small", "tokens")
+
+
+def write_vectors(tmp_path, name: str, vectors: dict) -> str:
+    path = tmp_path / name
+    path.write_text(json.dumps({"vectors": vectors}))
+    return str(path)
+
+
+def test_vectors_by_the_backends_vector_index(store, store_uri, tmp_path) -> None:
+    basis = [[1.0 if i == j else 0.0 for j in range(4)] for i in range(4)]
+    near = [[v + 0.05 * (k + 1) for v in row] for k, row in enumerate(basis)]  # close to basis
+    permutation = [2, 0, 3, 1]  # pythia-160m's N{p[i]} is pythia-70m's N{i}
+    a = write_vectors(tmp_path, "a.json", {f"L0N{i}": near[i] for i in range(4)})
+    b = write_vectors(tmp_path, "b.json", {f"L0N{permutation[i]}": basis[i] for i in range(4)})
+    for path, model in ((a, A), (b, B)):
+        code, out = cli(store_uri, "ingest", "vectors", path, "--model", model)
+        assert code == 0 and "4 components" in out, out
+    code, out = cli(store_uri, "similarity", "compute", "--models", A, B, "--metric", "vectors",
+                    "--top-k", "1", "--min-score", "0.5")
+    assert code == 0, out
+    found, analyses = edges(store, "vectors")
+    assert [(x, y) for x, y, _ in found] == [(f"{A}/L0/N{i}", f"{B}/L0/N{permutation[i]}")
+                                             for i in range(4)]
+    assert all(0.95 < score <= 1.0 for _, _, score in found)
+    assert analyses == {f"similarity/vectors/{A}+{B}"}
+
+
+@pytest.mark.parametrize("vectors, message", [
+    ({"L0N1": [1.0, float("nan")]}, "NaN"),
+    ({"L0N1": [1.0, 2.0], "L0N2": [1.0]}, "different lengths"),
+    ({"L0N9999": [1.0]}, "index 9999 is out of range"),
+    ({"L0N1": "high"}, "non-empty list of numbers"),
+    ({"not a component": [1.0]}, "not a component uid"),
+])
+def test_bad_vectors_are_rejected_and_nothing_is_written(store, store_uri, tmp_path, vectors,
+                                                         message) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"vectors": vectors}, allow_nan=True))
+    code, out = cli(store_uri, "ingest", "vectors", str(path), "--model", A)
+    assert code == 1 and message in out, out
+    assert count(store, "(n)") == 0

@@ -12,6 +12,7 @@ from ..ingest.n2g import n2g_records
 from ..ingest.probes import probe_records
 from ..n2g.vocab import load_vocab
 from ..ingest.runner import Reader, expand, ingest_files
+from ..ingest.vectors import ingest_vectors
 from .context import Context
 from .progress import progress_bar
 
@@ -77,6 +78,22 @@ def n2g(obj: Context, paths: tuple[Path, ...], vocab: Path, model: str | None,
     """
     reader = partial(n2g_records, vocab=load_vocab(vocab), model=model, analysis_uid=analysis_uid)
     run_ingest(obj, "n2g", paths, reader, (".json",))
+
+
+@ingest.command("vectors")
+@_PATHS
+@click.option("--model", required=True, help="The model the components belong to.")
+@click.pass_obj
+def vectors(obj: Context, paths: tuple[Path, ...], model: str) -> None:
+    """Per-component embeddings for `similarity compute --metric vectors`, indexed by the
+    backend's vector index: JSON {"vectors": {"L3N5": [...]}} or CSV component,v0,v1,...
+
+    \b
+    Example:
+      circuitbase ingest vectors activations.json --model gpt2-small
+    """
+    count = ingest_vectors(obj.store, expand(paths, (".json", ".csv")), model)
+    click.echo(f"vectors: {count} components of {model} embedded and indexed")
 
 
 def register(group: click.Group) -> None:

@@ -19,7 +19,8 @@ def similarity() -> None:
 @similarity.command("compute")
 @click.option("--models", nargs=2, required=True, metavar="A B", help="The two models to compare.")
 @click.option("--metric", type=click.Choice(METRICS), required=True,
-              help="tokens: cosine of activating-token profiles; concepts: Jaccard of encoded concepts.")
+              help="tokens: cosine of activating-token profiles; concepts: Jaccard of encoded "
+                   "concepts; vectors: cosine of embeddings, by the vector index.")
 @click.option("--top-k", default=5, show_default=True, type=click.IntRange(1, 1000),
               help="Matches kept per neuron, from each side.")
 @click.option("--min-score", default=0.1, show_default=True, type=click.FloatRange(0, 1))

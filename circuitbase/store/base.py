@@ -89,6 +89,22 @@ class GraphStore(ABC):
                 progress(len(chunk))
         return total
 
+    # Vector properties and indexes are where the two backends' Cypher differs most, so
+    # each backend writes and queries them itself. `label` is an allow-listed NodeLabel.
+    VECTOR_PROPERTY = "embedding"
+
+    @abstractmethod
+    def set_vectors(self, label: NodeLabel, rows: Sequence[Row]) -> WriteCounts:
+        """Set `embedding` on existing nodes: rows of {"uid": ..., "vector": [floats]}."""
+
+    @abstractmethod
+    def ensure_vector_index(self, label: NodeLabel, dimension: int) -> None:
+        """A cosine vector index on `label.embedding` (idempotent)."""
+
+    @abstractmethod
+    def vector_neighbours(self, label: NodeLabel, uids: Sequence[str], k: int) -> list[Row]:
+        """For each uid, its `k` nearest nodes by the index: rows {uid, match, model, cosine}."""
+
     def checkpoint(self) -> None:
         """Make every write so far durable; the writer calls it before reporting success."""
 

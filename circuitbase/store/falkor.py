@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import falkordb
 import redis
 
-from .base import GraphStore, ReadOnlyViolation, Row, StoreError, WriteCounts, key_constraints
+from ..schema.graph import NodeLabel
+from .base import (GraphStore, ReadOnlyViolation, Row, StoreError, WriteCounts, batches,
+                   key_constraints)
 from .falkor_server import EmbeddedServer
 
 GRAPH_NAME = "circuitbase"
@@ -81,6 +83,31 @@ class FalkorStore(GraphStore):
             if (label, prop) not in indexed:
                 self.write(f"CREATE INDEX FOR (n:{label}) ON (n.{prop})")
         self.checkpoint()
+
+    def set_vectors(self, label: NodeLabel, rows: Sequence[Row]) -> WriteCounts:
+        return self.write_rows(f"UNWIND $rows AS row MATCH (n:{NodeLabel(label).value} {{uid: row.uid}}) "
+                               f"SET n.{self.VECTOR_PROPERTY} = vecf32(row.vector)", rows)
+
+    def ensure_vector_index(self, label: NodeLabel, dimension: int) -> None:
+        label = NodeLabel(label)
+        existing = self.read("CALL db.indexes() YIELD label, types RETURN label, types")
+        if any(row["label"] == label.value and "VECTOR" in row["types"].get(self.VECTOR_PROPERTY, [])
+               for row in existing):
+            return
+        self.write(f"CREATE VECTOR INDEX FOR (n:{label.value}) ON (n.{self.VECTOR_PROPERTY}) "
+                   f"OPTIONS {{dimension: {int(dimension)}, similarityFunction: 'cosine'}}")
+
+    def vector_neighbours(self, label: NodeLabel, uids: Sequence[str], k: int) -> list[Row]:
+        label = NodeLabel(label)
+        rows = []
+        for chunk in batches(({"uid": u} for u in uids), 2_000):
+            rows += self.read(
+                f"UNWIND $rows AS row MATCH (a:{label.value} {{uid: row.uid}}) "
+                f"CALL db.idx.vector.queryNodes('{label.value}', '{self.VECTOR_PROPERTY}', "
+                f"{int(k)}, a.{self.VECTOR_PROPERTY}) YIELD node, score "
+                "RETURN a.uid AS uid, node.uid AS match, node.model AS model, 1.0 - score AS cosine",
+                {"rows": chunk})  # FalkorDB scores cosine distance
+        return rows
 
     def checkpoint(self) -> None:
         """Snapshot to disk, so that what a finished write reported survives a kill."""

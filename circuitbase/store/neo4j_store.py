@@ -9,10 +9,12 @@ up in shell history and process lists. TLS is chosen by the URI scheme
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .base import GraphStore, ReadOnlyViolation, Row, StoreError, WriteCounts, key_constraints
+from ..schema.graph import NodeLabel
+from .base import (GraphStore, ReadOnlyViolation, Row, StoreError, WriteCounts, batches,
+                   key_constraints)
 
 NEO4J_SCHEMES = ("neo4j://", "neo4j+s://", "neo4j+ssc://", "bolt://", "bolt+s://", "bolt+ssc://")
 
@@ -93,6 +95,31 @@ class Neo4jStore(GraphStore):
             name = f"circuitbase_{label.lower()}_{prop}"
             self.write(f"CREATE CONSTRAINT {name} IF NOT EXISTS "
                        f"FOR (n:{label}) REQUIRE n.{prop} IS UNIQUE")
+
+    def set_vectors(self, label: NodeLabel, rows: Sequence[Row]) -> WriteCounts:
+        return self.write_rows(
+            f"UNWIND $rows AS row MATCH (n:{NodeLabel(label).value} {{uid: row.uid}}) "
+            f"CALL db.create.setNodeVectorProperty(n, '{self.VECTOR_PROPERTY}', row.vector)", rows)
+
+    def ensure_vector_index(self, label: NodeLabel, dimension: int) -> None:
+        label = NodeLabel(label)
+        self.write(f"CREATE VECTOR INDEX circuitbase_{label.value.lower()}_vectors IF NOT EXISTS "
+                   f"FOR (n:{label.value}) ON n.{self.VECTOR_PROPERTY} OPTIONS {{indexConfig: {{"
+                   f"`vector.dimensions`: {int(dimension)}, "
+                   "`vector.similarity_function`: 'cosine'}}")
+        self.write("CALL db.awaitIndexes(300)")
+
+    def vector_neighbours(self, label: NodeLabel, uids: Sequence[str], k: int) -> list[Row]:
+        label = NodeLabel(label)
+        rows = []
+        for chunk in batches(({"uid": u} for u in uids), 2_000):
+            rows += self.read(
+                f"UNWIND $rows AS row MATCH (a:{label.value} {{uid: row.uid}}) "
+                f"CALL db.index.vector.queryNodes('circuitbase_{label.value.lower()}_vectors', "
+                f"{int(k)}, a.{self.VECTOR_PROPERTY}) YIELD node, score "
+                "RETURN a.uid AS uid, node.uid AS match, node.model AS model, "
+                "2.0 * score - 1.0 AS cosine", {"rows": chunk})  # Neo4j scores (1 + cos) / 2
+        return rows
 
     def clear(self) -> None:
         self.write("MATCH (n) DETACH DELETE n")

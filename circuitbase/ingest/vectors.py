@@ -1,0 +1,88 @@
+"""Per-component embeddings (e.g. a neuron's activations over a shared token dataset),
+stored as the `embedding` vector property and indexed by the backend's vector index,
+for `similarity compute --metric vectors`.
+
+Two inputs: JSON `{"vectors": {"L3N5": [...], "gpt2-small/L3/N6": [...]}}` or a CSV
+whose first column is the component and the rest its vector. Components may be
+given in the short forms of the model (`L5H1`, `L3N1234`).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..schema.graph import NodeLabel
+from ..schema.records import NodeRecord, RecordError
+from ..schema.uids import UidError, parse_component
+from ..store.base import GraphStore
+from .files import check_size, read_json
+from .plan import make_plan
+from .writer import write_plan
+
+Vectors = dict[str, list[float]]
+
+
+def _vector(values: object, where: str, path: Path) -> list[float]:
+    if not isinstance(values, list) or not values:
+        raise RecordError("a vector is a non-empty list of numbers", file=str(path), record=where)
+    try:
+        vector = [float(v) for v in values]
+    except (TypeError, ValueError):
+        raise RecordError("a vector holds numbers only", file=str(path), record=where) from None
+    if not all(math.isfinite(v) for v in vector):
+        raise RecordError("a vector holds finite numbers only (no NaN or infinity)",
+                          file=str(path), record=where)
+    return vector
+
+
+def read_vectors(path: Path, model: str) -> Vectors:
+    path = Path(path)
+    if path.suffix.lower() == ".json":
+        data = read_json(path)
+        items = data.get("vectors") if isinstance(data, dict) else None
+        if not isinstance(items, dict):
+            raise RecordError('expected {"vectors": {component: [numbers]}}', file=str(path))
+        raw = [(str(key), value, f"component {key}") for key, value in items.items()]
+    else:
+        check_size(path)
+        with open(path, newline="", encoding="utf-8") as handle:
+            raw = [(row[0], row[1:], f"line {n}") for n, row in enumerate(csv.reader(handle), 1) if row]
+    vectors: Vectors = {}
+    for key, values, where in raw:
+        try:
+            uid = str(parse_component(key, model=model))
+        except UidError as err:
+            raise RecordError(str(err), file=str(path), record=where, field="component") from None
+        vectors[uid] = _vector(values, where, path)
+    dimensions = {len(v) for v in vectors.values()}
+    if len(dimensions) > 1:
+        raise RecordError(f"vectors of different lengths {sorted(dimensions)}", file=str(path))
+    if not vectors:
+        raise RecordError("no vectors", file=str(path))
+    return vectors
+
+
+def ingest_vectors(store: GraphStore, paths: Sequence[Path], model: str) -> int:
+    """Validate every file, then create the components, set their vectors, index them."""
+    vectors: Vectors = {}
+    for path in paths:
+        vectors.update(read_vectors(path, model))
+    if len({len(v) for v in vectors.values()}) > 1:
+        raise RecordError("the files' vectors have different lengths")
+    by_label: dict[NodeLabel, list[dict]] = defaultdict(list)
+    records = []
+    for uid, vector in vectors.items():
+        label = NodeLabel(parse_component(uid).kind.value)
+        records.append(NodeRecord(label, uid))
+        by_label[label].append({"uid": uid, "vector": vector})
+    write_plan(store, make_plan(records, store))  # checks the model and every uid's range
+    dimension = len(next(iter(vectors.values())))
+    for label, rows in by_label.items():
+        store.set_vectors(label, rows)
+        store.ensure_vector_index(label, dimension)
+    store.checkpoint()
+    return len(vectors)
