@@ -19,9 +19,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from rich.console import Console
-from rich.table import Table
-
 from circuitbase.ingest.models import model_records
 from circuitbase.ingest.n2g import n2g_records
 from circuitbase.ingest.plan import make_plan
@@ -31,6 +28,7 @@ from circuitbase.n2g.feature_model_json import encode
 from circuitbase.n2g.trie import NeuronGraph, TrieNode
 from circuitbase.schema import ModelSpec
 from circuitbase.store import open_store
+from report import print_table
 
 VOCAB = [f" tok{i}" for i in range(50_000)]
 # Token frequency in text is Zipfian, so N2G graphs share common tokens across neurons.
@@ -102,14 +100,9 @@ def main() -> None:
             plan2 = plan_files(store, files, lambda p: n2g_records(p, vocab=VOCAB, model=SPEC.name))
             counts2 = write_plan(store, plan2)
             rows.append(("re-ingest (changes nothing)", args.neurons, time.perf_counter() - started))
-    table = Table(title=f"N2G ingest: {args.neurons:,} neurons, {n_nodes:,} trie nodes, "
+    print_table(f"N2G ingest: {args.neurons:,} neurons, {n_nodes:,} trie nodes, "
                         f"{counts.nodes_created:,} nodes / {counts.relationships_created:,} "
-                        f"relationships created; re-ingest created {counts2.nodes_created + again.nodes_created}")
-    for column in ("phase", "items", "seconds", "items/s"):
-        table.add_column(column, justify="right" if column != "phase" else "left")
-    for phase, items, seconds in rows:
-        table.add_row(phase, f"{items:,}", f"{seconds:.1f}", f"{items / seconds:,.0f}")
-    Console().print(table)
+                        f"relationships created; re-ingest created {counts2.nodes_created + again.nodes_created}", rows)
 
 
 if __name__ == "__main__":

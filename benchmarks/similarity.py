@@ -18,9 +18,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from rich.console import Console
-from rich.table import Table
-
 from circuitbase.ingest.plan import make_plan
 from circuitbase.ingest.writer import ingest_records, write_plan
 from circuitbase.schema import ActivatesOn, Analysis, ModelSpec, NodeLabel, RelType, Token, ref, rel
@@ -28,6 +25,7 @@ from circuitbase.schema.graph import token_uid
 from circuitbase.similarity import (_profiles, drop_stop_features, scores, similarity_records,
                                     top_pairs)
 from circuitbase.store import open_store
+from report import print_table
 
 VOCAB = [f" tok{i}" for i in range(50_000)]
 WEIGHTS = list(itertools.accumulate(1 / (rank + 1) for rank in range(len(VOCAB))))
@@ -84,13 +82,8 @@ def main() -> None:
                      counts.relationships_created, time.perf_counter() - started))
         matched = store.read("MATCH (a:Neuron {model: 'bench-a'})-[s:SIMILAR_TO]->() "
                              "WHERE s.score >= 0.5 RETURN count(DISTINCT a) AS n")[0]["n"]
-    table = Table(title=f"token similarity: 2 x {len(neurons):,} neurons; "
-                        f"{matched:,} of model A's neurons have a match >= 0.5")
-    for column in ("phase", "items", "seconds", "items/s"):
-        table.add_column(column, justify="right" if column != "phase" else "left")
-    for phase, items, seconds in rows:
-        table.add_row(phase, f"{items:,}", f"{seconds:.1f}", f"{items / seconds:,.0f}")
-    Console().print(table)
+    print_table(f"token similarity: 2 x {len(neurons):,} neurons; "
+                        f"{matched:,} of model A's neurons have a match >= 0.5", rows)
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ from .store.base import GraphStore
 
 Metric = Literal["tokens", "concepts", "vectors"]
 METRICS: tuple[Metric, ...] = ("tokens", "concepts", "vectors")
-SEARCH_WIDTH = 8  # neighbours asked of the vector index per match wanted
+SEARCH_WIDTH = 3  # neighbours asked of the vector index per match wanted (both models share it)
 
 _PROFILE_QUERIES = {
     "tokens": "MATCH (n:Neuron {model: $model})-[a:ACTIVATES_ON]->(t:Token) "

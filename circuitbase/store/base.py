@@ -101,9 +101,17 @@ class GraphStore(ABC):
     def ensure_vector_index(self, label: NodeLabel, dimension: int) -> None:
         """A cosine vector index on `label.embedding` (idempotent)."""
 
-    @abstractmethod
     def vector_neighbours(self, label: NodeLabel, uids: Sequence[str], k: int) -> list[Row]:
         """For each uid, its `k` nearest nodes by the index: rows {uid, match, model, cosine}."""
+        query = self._vector_query(NodeLabel(label), int(k))
+        rows: list[Row] = []
+        for chunk in batches(({"uid": u} for u in uids), 2_000):
+            rows += self.read(query, {"rows": chunk})
+        return rows
+
+    @abstractmethod
+    def _vector_query(self, label: NodeLabel, k: int) -> str:
+        """The read query behind vector_neighbours, over `UNWIND $rows AS row` of uids."""
 
     def checkpoint(self) -> None:
         """Make every write so far durable; the writer calls it before reporting success."""

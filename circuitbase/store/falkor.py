@@ -10,8 +10,7 @@ import falkordb
 import redis
 
 from ..schema.graph import NodeLabel
-from .base import (GraphStore, ReadOnlyViolation, Row, StoreError, WriteCounts, batches,
-                   key_constraints)
+from .base import GraphStore, ReadOnlyViolation, Row, StoreError, WriteCounts, key_constraints
 from .falkor_server import EmbeddedServer
 
 GRAPH_NAME = "circuitbase"
@@ -97,17 +96,12 @@ class FalkorStore(GraphStore):
         self.write(f"CREATE VECTOR INDEX FOR (n:{label.value}) ON (n.{self.VECTOR_PROPERTY}) "
                    f"OPTIONS {{dimension: {int(dimension)}, similarityFunction: 'cosine'}}")
 
-    def vector_neighbours(self, label: NodeLabel, uids: Sequence[str], k: int) -> list[Row]:
-        label = NodeLabel(label)
-        rows = []
-        for chunk in batches(({"uid": u} for u in uids), 2_000):
-            rows += self.read(
-                f"UNWIND $rows AS row MATCH (a:{label.value} {{uid: row.uid}}) "
-                f"CALL db.idx.vector.queryNodes('{label.value}', '{self.VECTOR_PROPERTY}', "
-                f"{int(k)}, a.{self.VECTOR_PROPERTY}) YIELD node, score "
-                "RETURN a.uid AS uid, node.uid AS match, node.model AS model, 1.0 - score AS cosine",
-                {"rows": chunk})  # FalkorDB scores cosine distance
-        return rows
+    def _vector_query(self, label: NodeLabel, k: int) -> str:
+        return (f"UNWIND $rows AS row MATCH (a:{label.value} {{uid: row.uid}}) "
+                f"CALL db.idx.vector.queryNodes('{label.value}', '{self.VECTOR_PROPERTY}', {k}, "
+                f"a.{self.VECTOR_PROPERTY}) YIELD node, score "
+                "RETURN a.uid AS uid, node.uid AS match, node.model AS model, "
+                "1.0 - score AS cosine")  # FalkorDB scores cosine distance
 
     def checkpoint(self) -> None:
         """Snapshot to disk, so that what a finished write reported survives a kill."""

@@ -13,8 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..schema.graph import NodeLabel
-from .base import (GraphStore, ReadOnlyViolation, Row, StoreError, WriteCounts, batches,
-                   key_constraints)
+from .base import GraphStore, ReadOnlyViolation, Row, StoreError, WriteCounts, key_constraints
 
 NEO4J_SCHEMES = ("neo4j://", "neo4j+s://", "neo4j+ssc://", "bolt://", "bolt+s://", "bolt+ssc://")
 
@@ -109,17 +108,12 @@ class Neo4jStore(GraphStore):
                    "`vector.similarity_function`: 'cosine'}}")
         self.write("CALL db.awaitIndexes(300)")
 
-    def vector_neighbours(self, label: NodeLabel, uids: Sequence[str], k: int) -> list[Row]:
-        label = NodeLabel(label)
-        rows = []
-        for chunk in batches(({"uid": u} for u in uids), 2_000):
-            rows += self.read(
-                f"UNWIND $rows AS row MATCH (a:{label.value} {{uid: row.uid}}) "
-                f"CALL db.index.vector.queryNodes('circuitbase_{label.value.lower()}_vectors', "
-                f"{int(k)}, a.{self.VECTOR_PROPERTY}) YIELD node, score "
+    def _vector_query(self, label: NodeLabel, k: int) -> str:
+        return (f"UNWIND $rows AS row MATCH (a:{label.value} {{uid: row.uid}}) "
+                f"CALL db.index.vector.queryNodes('circuitbase_{label.value.lower()}_vectors', {k}, "
+                f"a.{self.VECTOR_PROPERTY}) YIELD node, score "
                 "RETURN a.uid AS uid, node.uid AS match, node.model AS model, "
-                "2.0 * score - 1.0 AS cosine", {"rows": chunk})  # Neo4j scores (1 + cos) / 2
-        return rows
+                "2.0 * score - 1.0 AS cosine")  # Neo4j scores (1 + cos) / 2
 
     def clear(self) -> None:
         self.write("MATCH (n) DETACH DELETE n")
