@@ -67,5 +67,30 @@ def probe(obj: Context, model: str, concept_data: Path, k: int, layers: str | No
     write_records(obj, "probes", records)
 
 
+@analyze.command("heads")
+@click.argument("model")
+@click.option("--sequences", default=32, show_default=True, type=click.IntRange(1, 10_000),
+              help="Repeated random sequences to average over.")
+@click.option("--period", type=click.IntRange(2, 10_000),
+              help="Length of the repeated random block (default: min(20, (n_ctx-1)/2)).")
+@click.option("--seed", default=0, show_default=True, type=int)
+@_CHECKPOINT
+@click.pass_obj
+def heads(obj: Context, model: str, sequences: int, period: int | None, seed: int,
+          checkpoint: Path | None) -> None:
+    """Score every head of MODEL as induction, previous-token and duplicate-token head.
+
+    \b
+    Example:
+      circuitbase analyze heads toy-2l --checkpoint toy.pt
+    """
+    from ..analyze.heads import head_analysis_records
+    from ..analyze.models import load_model
+
+    loaded = load_model(model, checkpoint)
+    write_records(obj, "head roles", head_analysis_records(loaded, model, n_sequences=sequences,
+                                                           period=period, seed=seed))
+
+
 def register(group: click.Group) -> None:
     group.add_command(analyze)

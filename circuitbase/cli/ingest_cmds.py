@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ..ingest.heads import heads_records
 from ..ingest.n2g import n2g_records
 from ..ingest.probes import probe_records
 from ..n2g.vocab import load_vocab
@@ -78,6 +79,23 @@ def n2g(obj: Context, paths: tuple[Path, ...], vocab: Path, model: str | None,
     """
     reader = partial(n2g_records, vocab=load_vocab(vocab), model=model, analysis_uid=analysis_uid)
     run_ingest(obj, "n2g", paths, reader, (".json",))
+
+
+@ingest.command("heads")
+@_PATHS
+@click.option("--analysis", "analysis_uid", help="Analysis uid (default: from the file).")
+@click.pass_obj
+def heads(obj: Context, paths: tuple[Path, ...], analysis_uid: str | None) -> None:
+    """Attention-head categories: interchange CSV (model,layer,head,role,score[,method]) or
+    JSON, or TransformerLens head_detector scores saved as JSON.
+
+    \b
+    Examples:
+      circuitbase ingest heads head_roles.csv
+      circuitbase ingest heads detect_head_scores.json
+    """
+    run_ingest(obj, "heads", paths, partial(heads_records, analysis_uid=analysis_uid),
+               (".csv", ".json"))
 
 
 @ingest.command("vectors")

@@ -105,8 +105,41 @@ class ConceptData(BaseModel):
     sequences: list[LabelledSequence] = Field(min_length=1)
 
 
+class HeadRoleRow(BaseModel):
+    """One head's score for one role: the heads interchange CSV's columns."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model: str
+    layer: int = Field(ge=0)
+    head: int = Field(ge=0)
+    role: str = Field(min_length=1, max_length=200)
+    score: float
+    method: str | None = None
+
+
+class HeadRoleFile(BaseModel):
+    """The heads interchange JSON: `{"analysis": {...}, "heads": [...]}`."""
+
+    model_config = ConfigDict(extra="forbid")
+    analysis: AnalysisInfo = AnalysisInfo()
+    heads: list[HeadRoleRow] = Field(min_length=1)
+
+
+class HeadDetectorScores(BaseModel):
+    """TransformerLens `detect_head` results saved as JSON: per head type, [layer][head] scores."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model: str
+    scores: dict[str, list[list[float]]] = Field(min_length=1)
+    method: str | None = None
+    analysis: AnalysisInfo = AnalysisInfo()
+
+
 INTERCHANGE_FORMATS: dict[str, type[BaseModel]] = {
     "probes-json": ProbeFile,
     "probes-csv-row": ProbeRow,
     "concept-data": ConceptData,
+    "heads-json": HeadRoleFile,
+    "heads-csv-row": HeadRoleRow,
+    "head-detector-scores": HeadDetectorScores,
 }

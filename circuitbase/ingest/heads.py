@@ -1,0 +1,96 @@
+"""Adapter for attention-head categories (induction, previous-token, duplicate-token, ...).
+
+Reads circuitbase's interchange format (CSV rows `model,layer,head,role,score[,method]`,
+or JSON `{"analysis": {...}, "heads": [...]}`) and the scores TransformerLens's
+`head_detector.detect_head` returns, saved as JSON
+`{"model": ..., "scores": {"induction_head": [[...per head...] per layer], ...}}`.
+Each score becomes `(:AttentionHead)-[:HAS_ROLE {score, method, analysis}]->(:HeadRole)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from ..schema.graph import NodeLabel, RelType
+from ..schema.interchange import AnalysisInfo, HeadDetectorScores, HeadRoleFile, HeadRoleRow
+from ..schema.nodes import Analysis, HeadRole, content_hash
+from ..schema.records import NodeRecord, RecordError, RelRecord, ref, rel
+from ..schema.relationships import HasRole
+from ..schema.uids import head_uid
+from .files import read_bytes, read_csv, read_json, validate
+
+ROLES = ("previous-token", "duplicate-token", "induction")
+DETECTOR_HEAD_TYPES = {"previous_token_head": "previous-token",
+                       "duplicate_token_head": "duplicate-token", "induction_head": "induction"}
+
+
+HeadScore = tuple[int, int, str, float, str | None, str]  # layer, head, role, score, method, origin
+
+
+def head_role_records(analysis: Analysis, model: str,
+                      rows: Iterable[HeadScore]) -> list[NodeRecord | RelRecord]:
+    """The analysis, its roles and one HAS_ROLE edge per row."""
+    records: list[NodeRecord | RelRecord] = [
+        analysis.record(), *[rel(RelType.ABOUT, analysis.record().ref, ref(NodeLabel.MODEL, m))
+                             for m in analysis.models]]
+    for layer, head, role, score, method, origin in rows:
+        role_node = HeadRole(name=role).record()
+        fact = HasRole(analysis=analysis.uid, score=score, method=method)
+        records.append(role_node)
+        records.append(fact.record(ref(NodeLabel.HEAD, head_uid(model, layer, head)), role_node.ref)
+                       .at(origin))
+    return records
+
+
+def _analysis(info: AnalysisInfo, models: list[str], path: Path, default_method: str,
+              uid: str | None) -> Analysis:
+    return Analysis(uid=uid or info.uid or f"heads/{'+'.join(models)}/{path.stem}", kind="heads",
+                    method=info.method or default_method, models=models, citation=info.citation,
+                    params=info.params, tool_version=info.tool_version,
+                    content_hash=content_hash(read_bytes(path)))
+
+
+def _detector_records(parsed: HeadDetectorScores, path: Path,
+                      uid: str | None) -> list[NodeRecord | RelRecord]:
+    analysis = _analysis(parsed.analysis, [parsed.model], path, "TransformerLens head_detector", uid)
+    rows: list[HeadScore] = []
+    for head_type, matrix in parsed.scores.items():
+        role = DETECTOR_HEAD_TYPES.get(head_type)
+        if role is None:
+            raise RecordError(f"unknown head type {head_type!r}; TransformerLens's are "
+                              f"{', '.join(DETECTOR_HEAD_TYPES)}", file=str(path), field="scores")
+        rows += [(layer, head, role, score, parsed.method or analysis.method,
+                  f"{path}, scores.{head_type}[{layer}][{head}]")
+                 for layer, scores in enumerate(matrix) for head, score in enumerate(scores)]
+    return head_role_records(analysis, parsed.model, rows)
+
+
+def heads_records(path: Path, *, analysis_uid: str | None = None) -> list[NodeRecord | RelRecord]:
+    """All records of one heads file; RecordError names file, record and field."""
+    path = Path(path)
+    if path.suffix.lower() == ".json":
+        data: Any = read_json(path)
+        if isinstance(data, dict) and "scores" in data:
+            parsed = validate(HeadDetectorScores, data, file=path, record="the file")
+            return _detector_records(parsed, path, analysis_uid)
+        parsed_file = validate(HeadRoleFile, data, file=path, record="the file")
+        info = parsed_file.analysis
+        rows = [(f"{path}, head {i}", r) for i, r in enumerate(parsed_file.heads)]
+    else:
+        info = AnalysisInfo()
+        rows = [(f"{path}, line {n}",
+                 validate(HeadRoleRow, {k: v for k, v in raw.items() if v != ""}, file=path,
+                          record=f"line {n}"))
+                for n, raw in read_csv(path, {"model", "layer", "head", "role", "score"})]
+    if not rows:
+        raise RecordError("no head rows", file=str(path))
+    models = sorted({row.model for _, row in rows})
+    analysis = _analysis(info, models, path, "head categories", analysis_uid)
+    records: list[NodeRecord | RelRecord] = []
+    for model in models:
+        records += head_role_records(analysis, model, [
+            (r.layer, r.head, r.role, r.score, r.method, origin) for origin, r in rows
+            if r.model == model])
+    return records
