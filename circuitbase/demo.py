@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .ingest.circuits import circuit_records
 from .ingest.models import model_records
 from .ingest.probes import probe_records
 from .ingest.runner import ingest_files
@@ -38,6 +39,8 @@ QUESTIONS = (
              "concept_depth_by_size", {"concept": "prime-factors", "family": "pythia"}),
     Question("Which neurons encode 'Gender_Fem' in each model?", "concept_neurons",
              {"concept": "Gender_Fem", "min_f1": 0.9}),
+    Question("Which GPT-2 small heads have a named role in the IOI circuit, and how deep are they?",
+             "universal_head_roles", {"min_score": 0.5}),
 )
 
 
@@ -54,6 +57,10 @@ def load_examples(store: GraphStore, report: Callable[[str], None] = print) -> N
     result = ingest_files(store, files, probe_records)
     report(f"probes: {len(files)} sparse-probing tables, {result.counts.relationships_created} "
            f"relationships created")
+    circuits = sorted((examples_dir() / "circuits").glob("*.json"))
+    result = ingest_files(store, circuits, circuit_records)
+    report(f"circuits: ACDC's canonical IOI and greater-than circuits of gpt2-small, "
+           f"{result.counts.relationships_created} relationships created")
 
 
 def ask(store: GraphStore) -> list[tuple[Question, list[Row]]]:

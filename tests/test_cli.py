@@ -70,6 +70,7 @@ def test_demo_is_the_main_job_and_is_idempotent(store_uri) -> None:
     code, first = cli(store_uri, "demo", "--format", "json")
     assert code == 0, first
     assert "Gender_Fem" in first and "pythia-1b" in first
+    assert "name-mover" in first and "gpt2-small/L9/H9" in first
     code, second = cli(store_uri, "demo", "--format", "json")
     assert code == 0 and "pythia-70m: 0 nodes created" in second
     assert "0 relationships created" in second

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ..ingest.circuits import circuit_records
 from ..ingest.heads import heads_records
 from ..ingest.n2g import n2g_records
 from ..ingest.probes import probe_records
@@ -79,6 +80,23 @@ def n2g(obj: Context, paths: tuple[Path, ...], vocab: Path, model: str | None,
     """
     reader = partial(n2g_records, vocab=load_vocab(vocab), model=model, analysis_uid=analysis_uid)
     run_ingest(obj, "n2g", paths, reader, (".json",))
+
+
+@ingest.command("circuit")
+@_PATHS
+@click.option("--analysis", "analysis_uid", help="Analysis uid (default: from the file).")
+@click.pass_obj
+def circuit(obj: Context, paths: tuple[Path, ...], analysis_uid: str | None) -> None:
+    """Circuits: a task's output nodes and edges, as circuitbase's JSON, or the canonical
+    circuits of the ACDC repository (IOI, greater-than) as JSON.
+
+    \b
+    Examples:
+      circuitbase ingest circuit mmlu_circuit.json
+      circuitbase ingest circuit canonical_circuits_ioi_greaterthan.json
+    """
+    run_ingest(obj, "circuit", paths, partial(circuit_records, analysis_uid=analysis_uid),
+               (".json",))
 
 
 @ingest.command("heads")

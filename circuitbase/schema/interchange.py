@@ -135,6 +135,43 @@ class HeadDetectorScores(BaseModel):
     analysis: AnalysisInfo = AnalysisInfo()
 
 
+class TaskInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = None
+
+
+class OutputNodeRow(BaseModel):
+    """A component that writes the task's answer; `component` is a uid or a short form (L9H9)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    component: str
+    category: str | None = None
+    direct_effect: float | None = None
+    total_effect: float | None = None
+    rank: int | None = Field(default=None, ge=0)
+
+
+class CircuitEdgeRow(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    source: str
+    target: str
+    weight: float | None = None
+    qkv: list[str] | None = None
+
+
+class CircuitFile(BaseModel):
+    """The circuit interchange JSON: a task's output nodes and edges in one model."""
+
+    model_config = ConfigDict(extra="forbid")
+    analysis: AnalysisInfo = AnalysisInfo()
+    model: str
+    task: TaskInfo
+    metric: str | None = None
+    output_nodes: list[OutputNodeRow] = []
+    edges: list[CircuitEdgeRow] = []
+
+
 INTERCHANGE_FORMATS: dict[str, type[BaseModel]] = {
     "probes-json": ProbeFile,
     "probes-csv-row": ProbeRow,
@@ -142,4 +179,5 @@ INTERCHANGE_FORMATS: dict[str, type[BaseModel]] = {
     "heads-json": HeadRoleFile,
     "heads-csv-row": HeadRoleRow,
     "head-detector-scores": HeadDetectorScores,
+    "circuit-json": CircuitFile,
 }

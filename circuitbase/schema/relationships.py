@@ -67,6 +67,7 @@ class OutputNode(Fact):
 class CircuitEdge(Fact):
     TYPE: ClassVar[RelType] = RelType.CIRCUIT_EDGE
     weight: float | None = None
+    qkv: list[str] | None = None  # which inputs of a receiving head the edge enters
 
 
 class SimilarTo(Fact):

@@ -1,0 +1,140 @@
+"""Adapter for circuits: a task's output nodes (with effects and categories) and edges.
+
+Reads circuitbase's interchange JSON (`circuitbase schema export circuit-json`) and
+the canonical circuits of the ACDC repository (ArthurConmy/Automatic-Circuit-Discovery,
+`acdc/ioi/utils.py`, `acdc/greaterthan/utils.py`, as extracted to JSON): groups of
+heads (`[layer, head]`) and MLPs (`[layer, null]`) and the connections between groups.
+For those, members of groups that write to the output become output nodes of the task,
+categorised by group; every connection becomes circuit edges between the groups'
+members; and IOI's named head classes also become head roles.
+
+    (:Component)-[:OUTPUT_NODE {direct_effect, total_effect, metric, category, rank,
+                                analysis}]->(:Task)
+    (:Component)-[:CIRCUIT_EDGE {weight, qkv, analysis}]->(:Component)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..schema.graph import NodeLabel, RelType
+from ..schema.interchange import CircuitFile
+from ..schema.nodes import Analysis, HeadRole, Task, content_hash
+from ..schema.records import NodeRecord, NodeRef, RecordError, RelRecord, ref, rel
+from ..schema.relationships import CircuitEdge, HasRole, OutputNode
+from ..schema.uids import ComponentKind, ComponentUid, UidError, parse_component
+from .files import read_bytes, read_json, validate
+
+Records = list[NodeRecord | RelRecord]
+ACDC_CITATION = ("Conmy et al. Towards Automated Circuit Discovery for Mechanistic "
+                 "Interpretability. arXiv:2304.14997")
+# IOI's head classes under the names the IOI paper gives them, hyphenated like the
+# TransformerLens detector's roles so that "previous-token" found either way is one role.
+IOI_ROLES = {"name mover": "name-mover", "backup name mover": "backup-name-mover",
+             "negative": "negative-name-mover", "s2 inhibition": "s-inhibition",
+             "induction": "induction", "duplicate token": "duplicate-token",
+             "previous token": "previous-token"}
+
+
+def _component(text: str, model: str, path: Path, where: str) -> NodeRef:
+    try:
+        uid = parse_component(text, model=model)
+    except UidError as err:
+        raise RecordError(str(err), file=str(path), record=where, field="component") from None
+    return ref(NodeLabel(uid.kind.value), str(uid))
+
+
+def _start(analysis: Analysis, task: Task) -> Records:
+    record = analysis.record()
+    return [record, task.record(),
+            *[rel(RelType.ABOUT, record.ref, ref(NodeLabel.MODEL, m)) for m in analysis.models]]
+
+
+def circuit_file_records(path: Path, data: Any, analysis_uid: str | None) -> Records:
+    parsed = validate(CircuitFile, data, file=path, record="the file")
+    info = parsed.analysis
+    analysis = Analysis(uid=analysis_uid or info.uid or f"circuit/{parsed.model}/{parsed.task.name}",
+                        kind="circuit", method=info.method or "circuit analysis",
+                        models=[parsed.model], citation=info.citation, params=info.params,
+                        tool_version=info.tool_version, content_hash=content_hash(read_bytes(path)))
+    task = Task(name=parsed.task.name, description=parsed.task.description)
+    records = _start(analysis, task)
+    for i, node in enumerate(parsed.output_nodes):
+        where = f"output_nodes[{i}]"
+        fact = OutputNode(analysis=analysis.uid, direct_effect=node.direct_effect,
+                          total_effect=node.total_effect, metric=parsed.metric,
+                          category=node.category, rank=node.rank if node.rank is not None else i)
+        records.append(fact.record(_component(node.component, parsed.model, path, where),
+                                   ref(NodeLabel.TASK, task.name)).at(f"{path}, {where}"))
+    for i, edge in enumerate(parsed.edges):
+        where = f"edges[{i}]"
+        fact = CircuitEdge(analysis=analysis.uid, weight=edge.weight, qkv=edge.qkv)
+        records.append(fact.record(_component(edge.source, parsed.model, path, where),
+                                   _component(edge.target, parsed.model, path, where))
+                       .at(f"{path}, {where}"))
+    return records
+
+
+def _acdc_member(model: str, member: Any, path: Path, where: str) -> NodeRef:
+    if not (isinstance(member, list) and len(member) == 2 and isinstance(member[0], int)
+            and (member[1] is None or isinstance(member[1], int))):
+        raise RecordError(f"a group member is [layer, head] or [layer, null], got {member!r}",
+                          file=str(path), record=where)
+    kind = ComponentKind.MLP if member[1] is None else ComponentKind.HEAD
+    uid = ComponentUid(model, member[0], kind, member[1])
+    return ref(NodeLabel(kind.value), str(uid))
+
+
+def acdc_records(path: Path, data: dict[str, Any]) -> Records:
+    records: Records = []
+    for task_name, circuit in data.items():
+        if not isinstance(circuit, dict) or "group_connections" not in circuit:
+            continue
+        model = str(circuit.get("model", "")).split(" ")[0]
+        groups = circuit.get("head_groups") or circuit.get("groups") or {}
+        analysis = Analysis(uid=f"acdc-canonical/{model}/{task_name}", kind="circuit",
+                            method="canonical circuit of the ACDC repository", models=[model],
+                            citation=f"{circuit.get('paper', '')}; via {ACDC_CITATION}".strip("; "),
+                            content_hash=content_hash(read_bytes(path)))
+        task = Task(name=task_name, description=circuit.get("paper"))
+        records += _start(analysis, task)
+        members = {name: [_acdc_member(model, m, path, f"{task_name}.{name}") for m in group]
+                   for name, group in groups.items()}
+        origin = {name: f"{path}, {task_name}, group {name!r}" for name in groups}
+        connections = circuit["group_connections"]
+        outputs = set(circuit.get("output_groups", [])) | {
+            c["from"] for c in connections if c.get("to") == "OUTPUT"}
+        for name in sorted(outputs):
+            for rank, member in enumerate(members.get(name, [])):
+                fact = OutputNode(analysis=analysis.uid, category=IOI_ROLES.get(name, name),
+                                  rank=rank)
+                records.append(fact.record(member, ref(NodeLabel.TASK, task_name)).at(origin[name]))
+        if "head_groups" in circuit:  # IOI's classes are head roles as researchers name them
+            for name, group in members.items():
+                role = HeadRole(name=IOI_ROLES.get(name, name)).record()
+                records.append(role)
+                records += [HasRole(analysis=analysis.uid, score=1.0, method="circuit class")
+                            .record(member, role.ref).at(origin[name]) for member in group]
+        for connection in connections:
+            if connection["from"] not in members or connection.get("to") not in members:
+                continue  # INPUT and OUTPUT are the residual stream, not components
+            fact = CircuitEdge(analysis=analysis.uid, qkv=connection.get("qkv") or None)
+            records += [fact.record(a, b).at(origin[connection["from"]])
+                        for a in members[connection["from"]] for b in members[connection["to"]]]
+        for name, group in members.items():  # MLPs within an MLP group are chained
+            mlps = [m for m in group if m.label is NodeLabel.MLP]
+            records += [CircuitEdge(analysis=analysis.uid).record(a, b).at(origin[name])
+                        for a, b in zip(mlps, mlps[1:])]
+    if not records:
+        raise RecordError("no circuit with group_connections in this file", file=str(path))
+    return records
+
+
+def circuit_records(path: Path, *, analysis_uid: str | None = None) -> Records:
+    path = Path(path)
+    data = read_json(path)
+    if isinstance(data, dict) and "task" not in data and any(
+            isinstance(v, dict) and "group_connections" in v for v in data.values()):
+        return acdc_records(path, data)
+    return circuit_file_records(path, data, analysis_uid)
