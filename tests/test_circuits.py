@@ -19,7 +19,7 @@ def acdc_file():
 
 def output_nodes(store, task: str) -> dict[str, list[str]]:
     rows = store.read("MATCH (c:Component)-[o:OUTPUT_NODE]->(:Task {name: $task}) "
-                      "RETURN o.category AS category, c.uid AS uid ORDER BY o.rank",
+                      "RETURN o.category AS category, c.uid AS uid ORDER BY o.rank, uid",
                       {"task": task})
     found: dict[str, list[str]] = {}
     for row in rows:
@@ -87,7 +87,7 @@ def test_interchange_circuit_and_shared_output_nodes_across_models(store, tmp_pa
                                "direct_effect": 2.5}], edges=[])
     ingest_files(store, [tmp_path / "a.json", tmp_path / "b.json"], circuit_records)
     assert output_nodes(store, "mcq-letter") == {
-        "correct letter": ["pythia-70m/L5/H3", "pythia-160m/L11/H0"],
+        "correct letter": ["pythia-160m/L11/H0", "pythia-70m/L5/H3"],
         "amplification": ["pythia-70m/L4/MLP"]}
     rows = run_template(store, "shared_output_nodes", {
         "task": "mcq-letter", "model_a": "pythia-70m", "model_b": "pythia-160m"})

@@ -1,0 +1,156 @@
+"""The writer against one query per row and against the backend's raw ceiling.
+
+Two workloads, each written three ways into an emptied store, in one process:
+
+- components: every neuron and head of a model (pythia-1b by default: 131,072
+  neurons, 128 heads) with their IN_MODEL edges, as `circuitbase model add` writes;
+- N2G patterns: synthetic neuron graphs of the real shape (see n2g_ingest.py),
+  as `circuitbase ingest n2g` writes.
+
+The ways: circuitbase's writer (`write_plan`: batched `UNWIND $rows ... MERGE`,
+then a snapshot); one query per row sent through the raw client, as a
+hand-written script would (timed on a sample, since all rows would take
+minutes); and the raw client with one `UNWIND` over all rows of a group, the
+same MERGE statements with no batching and no snapshot: the ceiling. Validation
+(building the plan) is timed on its own line.
+
+    python benchmarks/writer_throughput.py [--model pythia-1b] [--neurons 2048] [--db DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from circuitbase.ingest.models import model_records
+from circuitbase.ingest.n2g import n2g_records
+from circuitbase.ingest.plan import Plan, make_plan
+from circuitbase.ingest.runner import plan_files
+from circuitbase.ingest.writer import (_node_order, _node_row, _rel_row, ingest_records,
+                                       node_merge_query, rel_merge_query, write_plan)
+from circuitbase.n2g.feature_model_json import encode
+from circuitbase.schema.catalog import known_model
+from circuitbase.schema.uids import ComponentKind
+from circuitbase.store import GraphStore, open_store
+from n2g_ingest import SPEC as N2G_SPEC, VOCAB, random_trie
+from report import print_table
+
+RawQuery = Callable[[str, dict[str, Any]], Any]
+PER_ROW_SAMPLE = 3000
+
+
+def raw_client(store: GraphStore) -> RawQuery:
+    """The backend's own client, bypassing circuitbase's store layer."""
+    if store.backend == "falkordb":
+        return lambda cypher, params: store.graph.query(cypher, params)
+    return lambda cypher, params: store.driver.execute_query(cypher, params,
+                                                             database_=store.database)
+
+
+def statements(plan: Plan) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The writer's statements and rows, nodes first, in the writer's order."""
+    work = [(node_merge_query(label), [_node_row(r) for r in plan.nodes[label].values()])
+            for label in sorted(plan.nodes, key=_node_order)]
+    work += [(rel_merge_query(*group), [_rel_row(r) for r in records.values()])
+             for group, records in plan.rels.items()]
+    return work
+
+
+def fresh(store: GraphStore) -> None:
+    store.clear()
+    store.ensure_schema()
+
+
+def one_per_row(store: GraphStore, plan: Plan) -> tuple[int, float]:
+    """Rows per second of single-row queries, on a sample of nodes and of relationships."""
+    raw = raw_client(store)
+    work = statements(plan)
+    share = max(1, PER_ROW_SAMPLE // len(work))
+    timed_rows, seconds = 0, 0.0
+    for cypher, rows in work:
+        sample = rows[:share]
+        started = time.perf_counter()
+        for row in sample:
+            raw(cypher, {"rows": [row]})
+        seconds += time.perf_counter() - started
+        timed_rows += len(sample)
+        for start in range(share, len(rows), 10_000):  # the rest untimed, so later ends exist
+            raw(cypher, {"rows": rows[start:start + 10_000]})
+    return timed_rows, seconds
+
+
+def one_big_batch(store: GraphStore, plan: Plan) -> tuple[int, float]:
+    raw = raw_client(store)
+    started = time.perf_counter()
+    for cypher, rows in statements(plan):
+        raw(cypher, {"rows": rows})
+    return plan.node_count + plan.rel_count, time.perf_counter() - started
+
+
+def compare(store: GraphStore, title: str, build: Callable[[], Plan],
+            setup: Callable[[], None]) -> list[tuple[str, int, float]]:
+    results = []
+    fresh(store)
+    setup()
+    started = time.perf_counter()
+    plan = build()
+    rows = plan.node_count + plan.rel_count
+    results.append((f"{title}: validate (build the plan)", rows, time.perf_counter() - started))
+    started = time.perf_counter()
+    write_plan(store, plan)
+    writer = time.perf_counter() - started
+    results.append((f"{title}: circuitbase writer (batched UNWIND + snapshot)", rows, writer))
+    fresh(store)
+    setup()
+    sample, seconds = one_per_row(store, plan)
+    results.append((f"{title}: one query per row (raw client, sample)", sample, seconds))
+    fresh(store)
+    setup()
+    rows, ceiling = one_big_batch(store, plan)
+    results.append((f"{title}: raw client, one UNWIND per group (ceiling)", rows, ceiling))
+    per_row_rate = sample / seconds
+    print(f"{title}: writer at {ceiling / writer:.0%} of the ceiling, "
+          f"{rows / writer / per_row_rate:,.0f}x one query per row")
+    return results
+
+
+def n2g_plan_builder(store: GraphStore, folder: Path, neurons: int) -> Callable[[], Plan]:
+    rng = random.Random(0)
+    ids = {token: i for i, token in enumerate(VOCAB)}
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(neurons):
+        (folder / f"{i // 2048}_{i % 2048}.json").write_text(encode(random_trie(rng), ids))
+    files = sorted(folder.glob("*.json"))
+    return lambda: plan_files(store, files, lambda p: n2g_records(p, vocab=VOCAB,
+                                                                   model=N2G_SPEC.name))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="pythia-1b", help="a catalog model for components")
+    parser.add_argument("--neurons", type=int, default=2048, help="N2G graphs to write")
+    parser.add_argument("--db", help="store URI (default: a fresh temporary directory)")
+    args = parser.parse_args()
+    spec = known_model(args.model)
+    kinds = {ComponentKind.NEURON, ComponentKind.HEAD}
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp, open_store(args.db or Path(tmp) / "db") as store:
+        rows += compare(store, "components", lambda: make_plan(model_records(spec, kinds), store),
+                        lambda: None)
+        build = n2g_plan_builder(store, Path(tmp) / "n2g" / N2G_SPEC.name, args.neurons)
+        rows += compare(store, "N2G patterns", build,
+                        lambda: ingest_records(store, model_records(N2G_SPEC)))
+        fresh(store)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print_table(f"Write throughput on {store.backend}: {args.model} components, "
+                f"{args.neurons:,} N2G graphs (benchmark process peak RSS {peak_mb:,.0f} MB)", rows)
+
+
+if __name__ == "__main__":
+    main()
