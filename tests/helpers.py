@@ -8,11 +8,18 @@ import json
 from circuitbase.store.base import GraphStore
 
 
-def graph_fingerprint(store: GraphStore) -> str:
-    """A hash of every node (labels, properties) and relationship (type, ends, properties)."""
+def graph_fingerprint(store: GraphStore, ignore: tuple[str, ...] = ()) -> str:
+    """A hash of every node (labels, properties) and relationship (type, ends, properties).
+
+    `ignore` names properties left out, such as `created_at`, which differs between
+    two separate runs of the same ingest (a re-run keeps the first one's)."""
     nodes = store.read("MATCH (n) RETURN labels(n) AS labels, properties(n) AS props")
     rels = store.read("MATCH (a)-[r]->(b) RETURN type(r) AS type, properties(a) AS a, "
                       "properties(b) AS b, properties(r) AS props")
+    for row in nodes + rels:
+        for props in (row.get("props"), row.get("a"), row.get("b")):
+            for name in ignore:
+                (props or {}).pop(name, None)
     canonical = sorted(json.dumps(row, sort_keys=True, default=str) for row in nodes + rels)
     return hashlib.sha256("\n".join(canonical).encode()).hexdigest()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..queries import run_template
+from ..schema.uids import UidError, parse_component
 from ..similarity import METRICS, similarity_records
 from .analyze_cmds import write_records
 from .context import Context
@@ -59,6 +60,10 @@ def similar(obj: Context, uid: str, model: str | None, top: int, metric: str | N
     Example:
       circuitbase similar gpt2-small/L3/N1234 --in pythia-160m --top 5
     """
+    uid = str(parse_component(uid))  # a uid that does not parse is an error, not "no matches"
+    if not obj.store.read("MATCH (c:Component {uid: $uid}) RETURN c.uid AS uid", {"uid": uid}):
+        raise UidError(f"{uid} is not in the store; add its model's components with "
+                       "`circuitbase model add` or an ingest")
     rows = run_template(obj.store, "similar_components",
                         {"uid": uid, "model": model, "top": top, "metric": metric})
     if not rows and fmt == "table":

@@ -89,13 +89,17 @@ def records_from_rows(analysis: Analysis,
     """The analysis, its ABOUT edges, the concepts and one ENCODES edge per selected neuron.
 
     A row without a rank gets its position among the rows of the same model, feature
-    and k, i.e. the order of the source.
+    and k, i.e. the order of the source; a row repeated verbatim counts once.
     """
     records: list[NodeRecord | RelRecord] = [analysis.record()]
     records += [rel(RelType.ABOUT, analysis.record().ref, ref(NodeLabel.MODEL, m))
                 for m in analysis.models]
     ranks: dict[tuple[str, str, int], int] = defaultdict(int)
+    seen: set[str] = set()
     for origin, row in rows:
+        if (verbatim := row.model_dump_json()) in seen:
+            continue
+        seen.add(verbatim)
         concept = Concept(name=row.feature, category=row.category).record()
         records.append(concept.at(origin))
         group = (row.model, row.feature, row.k)

@@ -157,7 +157,15 @@ def record_error(err: ValidationError, **where: Any) -> RecordError:
     cause = first.get("ctx", {}).get("error")
     if isinstance(cause, RecordError):
         return cause.located(**where)
-    field_name = ".".join(str(part) for part in first["loc"]) or None
+    loc = list(first["loc"])
+    indices = [i for i, part in enumerate(loc) if isinstance(part, int)]
+    if indices and where.get("record") in (None, "the file"):
+        # ("heads", 0, "score") in a whole file is record heads[0], field score
+        inside = "".join(f"[{part}]" if isinstance(part, int) else f".{part}"
+                         for part in loc[:indices[-1] + 1]).lstrip(".")
+        where = {**where, "record": inside}
+        loc = loc[indices[-1] + 1:]
+    field_name = ".".join(str(part) for part in loc) or None
     return RecordError(first["msg"], field=field_name).located(**where)
 
 

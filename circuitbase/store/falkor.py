@@ -80,7 +80,11 @@ class FalkorStore(GraphStore):
                    for prop in row["properties"]}
         for label, prop in key_constraints():
             if (label, prop) not in indexed:
-                self.write(f"CREATE INDEX FOR (n:{label}) ON (n.{prop})")
+                try:
+                    self.write(f"CREATE INDEX FOR (n:{label}) ON (n.{prop})")
+                except StoreError as err:  # another process made it since we looked
+                    if "already indexed" not in str(err):
+                        raise
         self.checkpoint()
 
     def set_vectors(self, label: NodeLabel, rows: Sequence[Row]) -> WriteCounts:
