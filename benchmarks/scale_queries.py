@@ -10,9 +10,10 @@ for every head and a task's output nodes. Then it times each template a user
 runs (p50/p95 over repeated runs with varied parameters) and reports the
 server's and this process's memory.
 
-    python benchmarks/scale_queries.py [--scale 1.0] [--db DIR] [--runs 200]
+    python benchmarks/scale_queries.py [--scale 1.0] [--db DIR] [--runs 200] [--reuse]
 
-`--scale 0.05` builds the same shape with 5% of the neurons, for a quick look.
+`--scale 0.05` builds the same shape with 5% of the neurons, for a quick look;
+`--db DIR --reuse` times the queries on a graph an earlier run built in DIR.
 """
 
 from __future__ import annotations
@@ -207,14 +208,16 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of each model's neurons")
     parser.add_argument("--runs", type=int, default=200, help="runs of each per-component query")
     parser.add_argument("--db", help="store URI (default: a fresh temporary directory)")
+    parser.add_argument("--reuse", action="store_true", help="skip building; use --db's graph")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, open_store(args.db or Path(tmp) / "db") as store:
         store.ensure_schema()
-        phases = build(store, args.scale)
+        phases = [] if args.reuse else build(store, args.scale)
         sizes = store.read("MATCH (c:Component) RETURN count(c) AS n")[0]["n"], \
             store.read("MATCH ()-[r]->() RETURN count(r) AS n")[0]["n"]
-        print_table(f"Building the graph: {sizes[0]:,} components, {sizes[1]:,} relationships",
-                    phases)
+        if phases:
+            print_table(f"Building the graph: {sizes[0]:,} components, {sizes[1]:,} "
+                        "relationships", phases)
         results = measure(store, args.runs)
         memory = server_memory_mb(store)
     table = Table(title=f"Query latency on {store.backend}, {sizes[0]:,} components, "

@@ -1,8 +1,10 @@
 """The graph stores: the same behaviour on FalkorDB and (when configured) Neo4j."""
 
+import socket
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -95,3 +97,36 @@ def test_a_finished_write_survives_the_server_being_killed(tmp_path: Path) -> No
     store.server.client = None  # the connection died with the server
     with open_store(tmp_path) as again:
         assert again.read("MATCH (m:Model) RETURN m.uid AS uid") == [{"uid": "durable"}]
+
+
+def _first_bytes_sent_to(uri_scheme: str) -> bytes:
+    """Open a store at scheme://127.0.0.1:PORT where a listener records what arrives first."""
+    received: list[bytes] = []
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+
+        def accept() -> None:
+            connection, _ = listener.accept()
+            with connection:
+                received.append(connection.recv(4))
+
+        thread = threading.Thread(target=accept, daemon=True)
+        thread.start()
+        with pytest.raises(StoreError, match="could not connect to Neo4j"):
+            open_store(f"{uri_scheme}://127.0.0.1:{port}")
+        thread.join(timeout=10)
+    return received[0]
+
+
+def test_neo4j_tls_uris_speak_tls_and_plain_ones_speak_bolt() -> None:
+    assert _first_bytes_sent_to("bolt") == b"\x60\x60\xb0\x17"  # Bolt's handshake magic
+    assert _first_bytes_sent_to("bolt+s")[:1] == b"\x16"  # a TLS record: the ClientHello
+    assert _first_bytes_sent_to("neo4j+ssc")[:1] == b"\x16"
+
+
+def test_neo4j_credentials_come_from_the_environment_only() -> None:
+    with pytest.raises(StoreError) as caught:
+        open_store("neo4j+s://bob:secret@db.example.org:7687")
+    assert "NEO4J_PASSWORD" in str(caught.value) and "secret" not in str(caught.value)

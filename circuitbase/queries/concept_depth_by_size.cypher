@@ -4,9 +4,9 @@
 // param: family: str = null
 // returns: concept, model, n_params, n_layers, best_layer, relative_depth, f1, neuron
 // example: circuitbase query run concept_depth_by_size --param family=pythia --param concept=fr
-MATCH (n:Neuron)-[e:ENCODES]->(c:Concept)
+MATCH (c:Concept)<-[e:ENCODES]-(n:Neuron)
 WHERE ($concept IS NULL OR c.name = $concept) AND e.f1 IS NOT NULL
-MATCH (n)-[:IN_MODEL]->(m:Model)
+MATCH (m:Model {uid: n.model})
 WHERE $family IS NULL OR m.family = $family
 WITH c, m, n, e
 ORDER BY e.f1 DESC, n.layer, n.uid

@@ -5,9 +5,9 @@
 // param: family: str = null
 // returns: concept, category, n_models, models
 // example: circuitbase query run single_neuron_concepts --param min_f1=0.95 --param min_models=3
-MATCH (n:Neuron)-[e:ENCODES]->(c:Concept)
+MATCH (c:Concept)<-[e:ENCODES]-(n:Neuron)
 WHERE e.k = 1 AND e.f1 >= $min_f1
-MATCH (n)-[:IN_MODEL]->(m:Model)
+MATCH (m:Model {uid: n.model})
 WHERE $family IS NULL OR m.family = $family
 WITH c, collect(DISTINCT m.uid) AS models
 WHERE size(models) >= $min_models

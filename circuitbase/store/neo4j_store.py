@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..schema.graph import NodeLabel
 from .base import GraphStore, ReadOnlyViolation, Row, StoreError, WriteCounts, key_constraints
@@ -36,12 +37,24 @@ def plain(value: Any) -> Any:
     return value
 
 
+def check_uri(uri: str) -> None:
+    """Refuse credentials in the URI: they belong in NEO4J_USERNAME / NEO4J_PASSWORD, not in
+    shell history, process lists and error messages. The error does not repeat the URI."""
+    parts = urlsplit(uri)
+    if not uri.startswith(NEO4J_SCHEMES):
+        raise StoreError(f"not a Neo4j URI; use one of {', '.join(NEO4J_SCHEMES)}")
+    if parts.username is not None or parts.password is not None:
+        raise StoreError(f"credentials in a {parts.scheme}:// URI are not accepted; set "
+                         "NEO4J_USERNAME and NEO4J_PASSWORD instead")
+
+
 class Neo4jStore(GraphStore):
     backend = "neo4j"
 
     def __init__(self, uri: str) -> None:
         import neo4j
 
+        check_uri(uri)
         user = os.environ.get("NEO4J_USERNAME", "neo4j")
         password = os.environ.get("NEO4J_PASSWORD")
         self.location = uri
