@@ -143,9 +143,9 @@ def _vector_pairs(store: GraphStore, model_a: str, model_b: str, top_k: int,
             raise RecordError(f"{source} has no neurons with vectors; add them with "
                               "`circuitbase ingest vectors`")
         best: dict[str, list[tuple[float, str]]] = defaultdict(list)
-        for row in store.vector_neighbours(NodeLabel.NEURON, uids, top_k * SEARCH_WIDTH):
-            if row["model"] == target and row["cosine"] >= min_score:
-                best[row["uid"]].append((row["cosine"], row["match"]))
+        for row in store.vector_neighbours(NodeLabel.NEURON, uids, top_k * SEARCH_WIDTH,
+                                           model=target, min_cosine=min_score):
+            best[row["uid"]].append((row["cosine"], row["match"]))
         for uid, found in best.items():
             for cosine, match in sorted(found, reverse=True)[:top_k]:
                 pair = (uid, match) if source == model_a else (match, uid)

@@ -162,8 +162,16 @@ def _add_components(plan: Plan, specs: _ModelSpecs) -> None:
             raise RecordError(str(err), record=origin, field="uid") from None
         record = Component(uid=component_uid, spec=spec).record()
         given = plan.nodes[label].get(uid)
-        props = {**record.props, **(given.props if given else {})}
-        plan.nodes[label][uid] = NodeRecord(label=label, key=uid, props=props, origin=origin)
+        if given is None:
+            # A component only referred to: its properties follow from its uid and model, so
+            # they are set when it is created and left alone after. Setting them again on
+            # every ingest touches nodes for nothing (and re-indexes any vectors on them).
+            plan.nodes[label][uid] = NodeRecord(label=label, key=uid, create_only=record.props,
+                                                origin=origin)
+        else:
+            plan.nodes[label][uid] = NodeRecord(label=label, key=uid, origin=origin,
+                                                props={**record.props, **given.props},
+                                                create_only=given.create_only)
         plan.add_rel(rel(RelType.IN_MODEL, ref(label, uid), ref(NodeLabel.MODEL, spec.name)))
 
 

@@ -19,10 +19,14 @@ from ..store.base import DEFAULT_BATCH_SIZE, GraphStore, Progress, WriteCounts
 from .plan import Plan, Record, make_plan
 
 
-def node_merge_query(label: NodeLabel) -> str:
+def node_merge_query(label: NodeLabel, *, update: bool = True) -> str:
+    """With `update=False`, existing nodes are not touched at all: even an empty
+    `SET n += {}` re-indexes a FalkorDB node's vectors, which made re-merging 70k
+    neurons with embeddings take 17 s instead of 1."""
     key = NODE_KEY[label]
-    return (f"UNWIND $rows AS row MERGE (n{label_clause(label)} {{{key}: row.key}}) "
-            "ON CREATE SET n += row.create SET n += row.props")
+    query = (f"UNWIND $rows AS row MERGE (n{label_clause(label)} {{{key}: row.key}}) "
+             "ON CREATE SET n += row.create")
+    return query + " SET n += row.props" if update else query
 
 
 def rel_merge_query(type_: RelType, start: NodeLabel, end: NodeLabel) -> str:
@@ -53,9 +57,10 @@ def write_plan(store: GraphStore, plan: Plan, *, progress: Progress | None = Non
                batch_size: int = DEFAULT_BATCH_SIZE) -> WriteCounts:
     total = WriteCounts()
     for label in sorted(plan.nodes, key=_node_order):
-        rows = [_node_row(r) for r in plan.nodes[label].values()]
-        total += store.write_rows(node_merge_query(label), rows, batch_size=batch_size,
-                                  progress=progress)
+        for update in (True, False):
+            rows = [_node_row(r) for r in plan.nodes[label].values() if bool(r.props) == update]
+            total += store.write_rows(node_merge_query(label, update=update), rows,
+                                      batch_size=batch_size, progress=progress)
     for (type_, start, end), group in plan.rels.items():
         rows = [_rel_row(r) for r in group.values()]
         total += store.write_rows(rel_merge_query(type_, start, end), rows,

@@ -104,8 +104,7 @@ class FalkorStore(GraphStore):
         return (f"UNWIND $rows AS row MATCH (a:{label.value} {{uid: row.uid}}) "
                 f"CALL db.idx.vector.queryNodes('{label.value}', '{self.VECTOR_PROPERTY}', {k}, "
                 f"a.{self.VECTOR_PROPERTY}) YIELD node, score "
-                "RETURN a.uid AS uid, node.uid AS match, node.model AS model, "
-                "1.0 - score AS cosine")  # FalkorDB scores cosine distance
+                "WITH a, node, 1.0 - score AS cosine")  # FalkorDB scores cosine distance
 
     def checkpoint(self) -> None:
         """Snapshot to disk, so that what a finished write reported survives a kill."""

@@ -125,8 +125,7 @@ class Neo4jStore(GraphStore):
         return (f"UNWIND $rows AS row MATCH (a:{label.value} {{uid: row.uid}}) "
                 f"CALL db.index.vector.queryNodes('circuitbase_{label.value.lower()}_vectors', {k}, "
                 f"a.{self.VECTOR_PROPERTY}) YIELD node, score "
-                "RETURN a.uid AS uid, node.uid AS match, node.model AS model, "
-                "2.0 * score - 1.0 AS cosine")  # Neo4j scores (1 + cos) / 2
+                "WITH a, node, 2.0 * score - 1.0 AS cosine")  # Neo4j scores (1 + cos) / 2
 
     def clear(self) -> None:
         self.write("MATCH (n) DETACH DELETE n")
