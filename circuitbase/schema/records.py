@@ -71,6 +71,8 @@ def _kind(value: Any) -> str:
 
 
 def _clean_props(props: dict[str, Any], origin: str | None = None) -> dict[str, Any]:
+    if not props:  # most records have no create-only properties
+        return {}
     cleaned: dict[str, Any] = {}
     try:
         for name, value in props.items():
