@@ -162,3 +162,26 @@ def test_fuzzed_json_is_read_or_refused(tmp_path, value) -> None:
     path = write(tmp_path, "fuzz.json", json.dumps(value))
     for reader in (probe_records, heads_records, circuit_records):
         _read_or_refuse(reader, path)
+
+
+def test_n2g_tokens_in_any_script_are_kept_exactly_and_huge_ones_refused(store, tmp_path) -> None:
+    from circuitbase.ingest.models import model_records
+    from circuitbase.ingest.n2g import n2g_records
+    from circuitbase.ingest.writer import ingest_records
+    from circuitbase.schema import ModelSpec
+    from n2g_fixtures import CONFIG, MODEL, VOCAB, write_fixtures
+
+    files = write_fixtures(tmp_path)
+    ingest_records(store, model_records(ModelSpec.from_tl_config(CONFIG)))
+    graph = files["graphs"] / "1_42.json"
+    odd = [" Pa\u0301ris 🧠" if t == " Paris" else "\u3000東京" if t == " London" else t
+           for t in VOCAB]
+    ingest_files(store, [graph], lambda p: n2g_records(p, vocab=odd, model=MODEL))
+    texts = {r["text"] for r in store.read("MATCH (t:Token) RETURN t.text AS text")}
+    assert {" Pa\u0301ris 🧠", "\u3000東京"} <= texts and " Paris" not in texts
+
+    before = graph_fingerprint(store)
+    huge = [("x" * 5000 if t == " Paris" else t) for t in VOCAB]
+    with pytest.raises(RecordError, match=r"1_42\.json.*at most 1000 characters"):
+        ingest_files(store, [graph], lambda p: n2g_records(p, vocab=huge, model=MODEL))
+    assert graph_fingerprint(store) == before

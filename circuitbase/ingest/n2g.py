@@ -18,15 +18,17 @@ trie's order (exact tokens first, the ignore node last) is kept.
 from __future__ import annotations
 
 import re
-from functools import cache
 from collections.abc import Iterator
+from functools import cache, lru_cache
 from pathlib import Path
+
+from pydantic import ValidationError
 
 from ..n2g.feature_model_json import decode
 from ..n2g.trie import NeuronGraph
-from ..schema.graph import NodeLabel, RelType, token_uid
-from ..schema.nodes import Analysis
-from ..schema.records import NodeRecord, RecordError, RelRecord, node, ref, rel
+from ..schema.graph import NodeLabel, RelType
+from ..schema.nodes import Analysis, Token
+from ..schema.records import NodeRecord, RecordError, RelRecord, node, record_error, ref, rel
 from ..schema.relationships import ActivatesOn
 from ..schema.uids import neuron_uid
 from .files import read_json
@@ -65,6 +67,19 @@ def analysis_records(model: str, uid: str | None = None) -> tuple[Analysis, list
     return analysis, [record, rel(RelType.ABOUT, record.ref, ref(NodeLabel.MODEL, model))]
 
 
+@lru_cache(maxsize=1 << 16)
+def _token(text: str) -> NodeRecord:
+    return Token(text=text).record()
+
+
+def token_record(text: str, origin: str) -> NodeRecord:
+    """A Token node, checked once per distinct text (common tokens recur across neurons)."""
+    try:
+        return _token(text).at(origin)
+    except ValidationError as err:
+        raise record_error(err, record=origin) from None
+
+
 def pattern_records(neuron: str, graph: NeuronGraph, analysis: str,
                     origin: str) -> Iterator[NodeRecord | RelRecord]:
     pattern = f"{neuron}/n2g/{analysis}"
@@ -86,13 +101,12 @@ def pattern_records(neuron: str, graph: NeuronGraph, analysis: str,
             parent = ref(NodeLabel.PATTERN_NODE, f"{pattern}/{'.'.join(map(str, path[:-1]))}")
             yield rel(RelType.TRIE_CHILD, parent, this, origin=origin)
         if not trie_node.is_ignore:
-            token = ref(NodeLabel.TOKEN, token_uid(trie_node.token))
-            yield node(NodeLabel.TOKEN, token.key, origin=origin, text=trie_node.token)
-            yield rel(RelType.MATCHES_TOKEN, this, token, origin=origin)
+            token = token_record(trie_node.token, origin)
+            yield token
+            yield rel(RelType.MATCHES_TOKEN, this, token.ref, origin=origin)
     for text, activation in graph.activating_tokens().items():
         fact = ActivatesOn(analysis=analysis, activation=activation)
-        token = ref(NodeLabel.TOKEN, token_uid(text))
-        yield fact.record(ref(NodeLabel.NEURON, neuron), token).at(origin)
+        yield fact.record(ref(NodeLabel.NEURON, neuron), token_record(text, origin).ref).at(origin)
 
 
 def n2g_records(path: Path, *, vocab: list[str], model: str | None = None,
