@@ -23,8 +23,8 @@ _PATHS = click.argument("paths", nargs=-1, required=True,
 
 
 def run_ingest(obj: Context, what: str, paths: tuple[Path, ...], reader: Reader,
-               suffixes: tuple[str, ...]) -> None:
-    files = expand(paths, suffixes)
+               suffixes: tuple[str, ...], names: tuple[str, ...] = ()) -> None:
+    files = expand(paths, suffixes, names)
     with ExitStack() as stack:
         def bar(total: int):
             return stack.enter_context(progress_bar(f"writing {what}", total))
@@ -62,24 +62,27 @@ def probes(obj: Context, paths: tuple[Path, ...], model: str | None, feature: st
 
 @ingest.command("n2g")
 @_PATHS
-@click.option("--vocab", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--vocab", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The model's vocabulary: a JSON list of token strings, vocab.json or "
-                   "tokenizer.json (N2G's JSON stores token ids).")
+                   "tokenizer.json (N2G's JSON stores token ids; graphviz files need none).")
 @click.option("--model", help="The model (default: from a neuron_graphs/<model>/ path).")
 @click.option("--analysis", "analysis_uid", help="Analysis uid (default: n2g/<model>).")
 @click.pass_obj
-def n2g(obj: Context, paths: tuple[Path, ...], vocab: Path, model: str | None,
+def n2g(obj: Context, paths: tuple[Path, ...], vocab: Path | None, model: str | None,
         analysis_uid: str | None) -> None:
-    """Neuron-to-Graph neuron models: FeatureModel.to_json() files, one per neuron,
-    named <layer>_<neuron>.json or kept in <layer>_<neuron>/ folders.
+    """Neuron-to-Graph neuron models, one per neuron, named <layer>_<neuron>.json or kept
+    in <layer>_<neuron>/ folders: FeatureModel.to_json() files (the maintained fork), or
+    the `graph` DOT files the original script renders (a lossy picture: no predictions).
 
     \b
     Examples:
       circuitbase ingest n2g neuron_graphs/gpt2-small/ --vocab vocab.json
       circuitbase ingest n2g 3_1234.json --model gpt2-small --vocab tokenizer.json
+      circuitbase ingest n2g neuron_graphs/solu-6l-pile/3_15/graph
     """
-    reader = partial(n2g_records, vocab=load_vocab(vocab), model=model, analysis_uid=analysis_uid)
-    run_ingest(obj, "n2g", paths, reader, (".json",))
+    reader = partial(n2g_records, vocab=load_vocab(vocab) if vocab else None, model=model,
+                     analysis_uid=analysis_uid)
+    run_ingest(obj, "n2g", paths, reader, (".json", ".dot", ".gv"), ("graph",))
 
 
 @ingest.command("circuit")

@@ -25,13 +25,14 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ..n2g.feature_model_json import decode
+from ..n2g.graphviz_dot import drawn_nodes, parse_dot
 from ..n2g.trie import NeuronGraph
 from ..schema.graph import NodeLabel, RelType
 from ..schema.nodes import Analysis, Token
 from ..schema.records import NodeRecord, RecordError, RelRecord, node, record_error, ref, rel
 from ..schema.relationships import ActivatesOn
 from ..schema.uids import neuron_uid
-from .files import read_json
+from .files import read_bytes, read_json
 
 CITATION = ("Foote, Nanda, Kran, Konstas, Cohen, Barez. Neuron to Graph: Interpreting Language "
             "Model Neurons at Scale. arXiv:2305.19911 (2023); N2G: arXiv:2304.12918")
@@ -58,11 +59,18 @@ def model_of(path: Path) -> str | None:
     return None
 
 
+FORMS = {"json": ("n2g", "Neuron-to-Graph (FeatureModel JSON of the maintained N2G fork)"),
+         "graphviz": ("n2g-graphviz", "Neuron-to-Graph (graphviz `graph` files of the original "
+                                      "script: colour-quantized, node-collapsed picture)")}
+
+
 @cache
-def analysis_records(model: str, uid: str | None = None) -> tuple[Analysis, list[NodeRecord | RelRecord]]:
-    """One analysis per model and uid for a whole ingest, however many files it reads."""
-    analysis = Analysis(uid=uid or f"n2g/{model}", kind="n2g", models=[model], citation=CITATION,
-                    method="Neuron-to-Graph (FeatureModel JSON of the maintained N2G fork)")
+def analysis_records(model: str, uid: str | None = None,
+                     form: str = "json") -> tuple[Analysis, list[NodeRecord | RelRecord]]:
+    """One analysis per model, form and uid for a whole ingest, however many files it reads."""
+    prefix, method = FORMS[form]
+    analysis = Analysis(uid=uid or f"{prefix}/{model}", kind="n2g", models=[model],
+                        citation=CITATION, method=method)
     record = analysis.record()
     return analysis, [record, rel(RelType.ABOUT, record.ref, ref(NodeLabel.MODEL, model))]
 
@@ -109,19 +117,84 @@ def pattern_records(neuron: str, graph: NeuronGraph, analysis: str,
         yield fact.record(ref(NodeLabel.NEURON, neuron), token_record(text, origin).ref).at(origin)
 
 
-def n2g_records(path: Path, *, vocab: list[str], model: str | None = None,
-                analysis_uid: str | None = None) -> list[NodeRecord | RelRecord]:
-    """The records of one neuron's N2G JSON; RecordError names file and field on bad input."""
-    path = Path(path)
+def _neuron_and_model(path: Path, model: str | None) -> tuple[str, str]:
     model = model or model_of(path)
     if model is None:
         raise RecordError("which model? give --model (or keep files under neuron_graphs/<model>/)",
                           file=str(path))
     layer, index = neuron_of(path)
+    return neuron_uid(model, layer, index), model
+
+
+def is_graphviz(path: Path) -> bool:
+    """N2G's script names its DOT file `graph` (no suffix) inside `<layer>_<neuron>/`."""
+    return path.name == "graph" or path.suffix.lower() in (".dot", ".gv")
+
+
+def n2g_records(path: Path, *, vocab: list[str] | None, model: str | None = None,
+                analysis_uid: str | None = None) -> list[NodeRecord | RelRecord]:
+    """The records of one neuron's N2G file, either form; RecordError names file and field."""
+    path = Path(path)
+    if is_graphviz(path):
+        return graphviz_records(path, model=model, analysis_uid=analysis_uid)
+    if vocab is None:
+        raise RecordError("N2G's JSON stores token ids: give the model's vocabulary (--vocab)",
+                          file=str(path))
+    neuron, model = _neuron_and_model(path, model)
     try:
         graph = decode(read_json(path), vocab)
     except RecordError as err:
         raise err.located(file=str(path)) from None
     analysis, records = analysis_records(model, analysis_uid)
-    neuron = neuron_uid(model, layer, index)
     return [*records, *pattern_records(neuron, graph, analysis.uid, str(path))]
+
+
+def graphviz_records(path: Path, *, model: str | None = None,
+                     analysis_uid: str | None = None) -> list[NodeRecord | RelRecord]:
+    """What N2G's picture of a neuron shows (see n2g/graphviz_dot.py for what it loses):
+    its drawn nodes and edges as a Pattern with rule `graphviz`, which `n2g predict`
+    refuses, and ACTIVATES_ON for the depth-0 tokens, which cross-model queries use."""
+    path = Path(path)
+    neuron, model = _neuron_and_model(path, model)
+    try:
+        text = read_bytes(path).decode("utf-8")
+        dot = parse_dot(text)
+        drawn = drawn_nodes(dot)
+    except UnicodeDecodeError as err:
+        raise RecordError(f"not UTF-8 text: {err}", file=str(path)) from None
+    except RecordError as err:
+        raise err.located(file=str(path)) from None
+    analysis, shared = analysis_records(model, analysis_uid, "graphviz")
+    records = list(shared)  # the cached list is shared by every file of the ingest
+    origin = str(path)
+    pattern = f"{neuron}/n2g/{analysis.uid}"
+    roots = [n for n in drawn if n.depth == 0]
+    records += [node(NodeLabel.PATTERN, pattern, origin=origin, rule="graphviz",
+                     n_nodes=len(drawn), n_activating=len(roots)),
+                rel(RelType.HAS_PATTERN, ref(NodeLabel.NEURON, neuron),
+                    ref(NodeLabel.PATTERN, pattern), origin=origin, analysis=analysis.uid)]
+    uid = {n.id: f"{pattern}/g{n.id}" for n in drawn}
+    for n in drawn:
+        this = ref(NodeLabel.PATTERN_NODE, uid[n.id])
+        value = {"activation": n.scale} if n.depth == 0 else {"importance": n.scale}
+        records.append(node(NodeLabel.PATTERN_NODE, uid[n.id], origin=origin, token=n.token,
+                            exact_token=n.exact_token, depth=n.depth, end=n.is_end, **value))
+        token = token_record(n.token, origin)
+        records += [token, rel(RelType.MATCHES_TOKEN, this, token.ref, origin=origin)]
+        if n.depth == 0:
+            records.append(rel(RelType.TRIE_ROOT, ref(NodeLabel.PATTERN, pattern), this,
+                               origin=origin))
+    for parent, child, _ in dot.edges:
+        if parent not in uid or child not in uid:
+            raise RecordError(f"edge {parent} -> {child} names a node that is not drawn",
+                              file=origin)
+        records.append(rel(RelType.TRIE_CHILD, ref(NodeLabel.PATTERN_NODE, uid[parent]),
+                           ref(NodeLabel.PATTERN_NODE, uid[child]), origin=origin))
+    best: dict[str, float] = {}
+    for n in roots:
+        best[n.token] = max(best.get(n.token, 0.0), n.scale)
+    for text, activation in best.items():
+        fact = ActivatesOn(analysis=analysis.uid, activation=activation)
+        records.append(fact.record(ref(NodeLabel.NEURON, neuron),
+                                   token_record(text, origin).ref).at(origin))
+    return records

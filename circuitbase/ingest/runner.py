@@ -34,12 +34,15 @@ class IngestResult:
     counts: WriteCounts
 
 
-def expand(paths: Iterable[Path], suffixes: tuple[str, ...]) -> list[Path]:
-    """Files as given, and the matching files under any directory given."""
+def expand(paths: Iterable[Path], suffixes: tuple[str, ...],
+           names: tuple[str, ...] = ()) -> list[Path]:
+    """Files as given, and the files under any directory given that have one of the
+    suffixes or one of the exact names (N2G's graphviz file is called `graph`)."""
     found: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
+            found += sorted(p for p in path.rglob("*") if p.is_file() and
+                            (p.suffix.lower() in suffixes or p.name in names))
         else:
             found.append(path)
     return found

@@ -21,6 +21,10 @@ def load_graph(store: GraphStore, neuron: str, analysis: str | None = None) -> N
         raise RecordError(f"{neuron} has N2G patterns from several analyses ({names}); "
                           "choose one with --analysis")
     pattern = patterns[0]
+    if pattern["rule"] == "graphviz":
+        raise RecordError(f"{neuron}'s pattern came from N2G's graphviz picture, which merges "
+                          "equal tokens at each depth and drops ignored positions, so it cannot "
+                          "predict activations; ingest the neuron's JSON form for that")
     if pattern["rule"] not in RULES:
         raise RecordError(f"pattern {pattern['uid']} has an unknown prediction rule {pattern['rule']!r}")
     rows = store.read(
