@@ -141,6 +141,10 @@ def _component_refs(plan: Plan) -> dict[str, tuple[NodeLabel, str | None]]:
     return found
 
 
+# What a component's uid and model determine (checked above, so built without re-validating).
+DERIVED_PROPS = frozenset({"model", "layer", "name", "relative_depth"})
+
+
 def _add_components(plan: Plan, specs: _ModelSpecs) -> None:
     refs = _component_refs(plan)
     parsed = {}
@@ -160,17 +164,18 @@ def _add_components(plan: Plan, specs: _ModelSpecs) -> None:
             spec.check(component_uid)
         except UidError as err:
             raise RecordError(str(err), record=origin, field="uid") from None
-        record = Component(uid=component_uid, spec=spec).record()
         given = plan.nodes[label].get(uid)
         if given is None:
             # A component only referred to: its properties follow from its uid and model, so
             # they are set when it is created and left alone after. Setting them again on
             # every ingest touches nodes for nothing (and re-indexes any vectors on them).
-            plan.nodes[label][uid] = NodeRecord(label=label, key=uid, create_only=record.props,
+            derived = Component.model_construct(uid=component_uid, spec=spec).record()
+            plan.nodes[label][uid] = NodeRecord(label=label, key=uid, create_only=derived.props,
                                                 origin=origin)
-        else:
+        elif not DERIVED_PROPS <= given.props.keys():  # e.g. `model add` gives them all
+            derived = Component.model_construct(uid=component_uid, spec=spec).record()
             plan.nodes[label][uid] = NodeRecord(label=label, key=uid, origin=origin,
-                                                props={**record.props, **given.props},
+                                                props={**derived.props, **given.props},
                                                 create_only=given.create_only)
         plan.add_rel(rel(RelType.IN_MODEL, ref(label, uid), ref(NodeLabel.MODEL, spec.name)))
 
