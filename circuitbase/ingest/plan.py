@@ -165,8 +165,9 @@ def _add_components(plan: Plan, specs: _ModelSpecs) -> None:
         except UidError as err:
             raise RecordError(str(err), record=origin, field="uid") from None
         given = plan.nodes[label].get(uid)
-        if given is None:
-            # A component only referred to: its properties follow from its uid and model, so
+        if given is None or not (given.props or given.create_only):
+            # A component only referred to (or named without properties, as `ingest vectors`
+            # does to have it exist): its properties follow from its uid and model, so
             # they are set when it is created and left alone after. Setting them again on
             # every ingest touches nodes for nothing (and re-indexes any vectors on them).
             derived = Component.model_construct(uid=component_uid, spec=spec).record()
