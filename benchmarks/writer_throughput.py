@@ -32,8 +32,7 @@ from circuitbase.ingest.models import model_records
 from circuitbase.ingest.n2g import n2g_records
 from circuitbase.ingest.plan import Plan, make_plan
 from circuitbase.ingest.runner import plan_files
-from circuitbase.ingest.writer import (_node_order, _node_row, _rel_row, ingest_records,
-                                       node_merge_query, rel_merge_query, write_plan)
+from circuitbase.ingest.writer import ingest_records, plan_statements, write_plan
 from circuitbase.n2g.feature_model_json import encode
 from circuitbase.schema.catalog import known_model
 from circuitbase.schema.uids import ComponentKind
@@ -53,15 +52,6 @@ def raw_client(store: GraphStore) -> RawQuery:
                                                              database_=store.database)
 
 
-def statements(plan: Plan) -> list[tuple[str, list[dict[str, Any]]]]:
-    """The writer's statements and rows, nodes first, in the writer's order."""
-    work = [(node_merge_query(label), [_node_row(r) for r in plan.nodes[label].values()])
-            for label in sorted(plan.nodes, key=_node_order)]
-    work += [(rel_merge_query(*group), [_rel_row(r) for r in records.values()])
-             for group, records in plan.rels.items()]
-    return work
-
-
 def fresh(store: GraphStore) -> None:
     store.clear()
     store.ensure_schema()
@@ -70,7 +60,7 @@ def fresh(store: GraphStore) -> None:
 def one_per_row(store: GraphStore, plan: Plan) -> tuple[int, float]:
     """Rows per second of single-row queries, on a sample of nodes and of relationships."""
     raw = raw_client(store)
-    work = statements(plan)
+    work = plan_statements(plan)
     share = max(1, PER_ROW_SAMPLE // len(work))
     timed_rows, seconds = 0, 0.0
     for cypher, rows in work:
@@ -88,7 +78,7 @@ def one_per_row(store: GraphStore, plan: Plan) -> tuple[int, float]:
 def one_big_batch(store: GraphStore, plan: Plan) -> tuple[int, float]:
     raw = raw_client(store)
     started = time.perf_counter()
-    for cypher, rows in statements(plan):
+    for cypher, rows in plan_statements(plan):
         raw(cypher, {"rows": rows})
     return plan.node_count + plan.rel_count, time.perf_counter() - started
 

@@ -53,18 +53,26 @@ def _node_order(label: NodeLabel) -> int:
     return 0 if label is NodeLabel.MODEL else 1
 
 
-def write_plan(store: GraphStore, plan: Plan, *, progress: Progress | None = None,
-               batch_size: int = DEFAULT_BATCH_SIZE) -> WriteCounts:
-    total = WriteCounts()
+def plan_statements(plan: Plan) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Each MERGE statement of the plan with all its rows, in the order they are written:
+    nodes (models first) before the relationships between them."""
+    statements = []
     for label in sorted(plan.nodes, key=_node_order):
         for update in (True, False):
             rows = [_node_row(r) for r in plan.nodes[label].values() if bool(r.props) == update]
-            total += store.write_rows(node_merge_query(label, update=update), rows,
-                                      batch_size=batch_size, progress=progress)
+            if rows:
+                statements.append((node_merge_query(label, update=update), rows))
     for (type_, start, end), group in plan.rels.items():
-        rows = [_rel_row(r) for r in group.values()]
-        total += store.write_rows(rel_merge_query(type_, start, end), rows,
-                                  batch_size=batch_size, progress=progress)
+        statements.append((rel_merge_query(type_, start, end),
+                           [_rel_row(r) for r in group.values()]))
+    return statements
+
+
+def write_plan(store: GraphStore, plan: Plan, *, progress: Progress | None = None,
+               batch_size: int = DEFAULT_BATCH_SIZE) -> WriteCounts:
+    total = WriteCounts()
+    for cypher, rows in plan_statements(plan):
+        total += store.write_rows(cypher, rows, batch_size=batch_size, progress=progress)
     store.checkpoint()
     return total
 
