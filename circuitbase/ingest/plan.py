@@ -18,7 +18,7 @@ from typing import Any
 from ..schema.catalog import known_model
 from ..schema.graph import COMPONENT_LABELS, NODE_KEY, NodeLabel, RelType, label_clause
 from ..schema.nodes import Component, ModelSpec
-from ..schema.records import NodeRecord, NodeRef, RecordError, RelRecord, ref, rel
+from ..schema.records import NodeRecord, RecordError, RelRecord, ref, rel
 from ..schema.uids import UidError, parse_component
 from ..store.base import GraphStore
 
@@ -165,19 +165,18 @@ def _add_components(plan: Plan, specs: _ModelSpecs) -> None:
         except UidError as err:
             raise RecordError(str(err), record=origin, field="uid") from None
         given = plan.nodes[label].get(uid)
-        if given is None or not (given.props or given.create_only):
+        referred_only = given is None or not (given.props or given.create_only)
+        if referred_only or not DERIVED_PROPS <= given.props.keys():  # `model add` gives all
+            derived = Component.model_construct(uid=component_uid, spec=spec).record().props
             # A component only referred to (or named without properties, as `ingest vectors`
-            # does to have it exist): its properties follow from its uid and model, so
-            # they are set when it is created and left alone after. Setting them again on
-            # every ingest touches nodes for nothing (and re-indexes any vectors on them).
-            derived = Component.model_construct(uid=component_uid, spec=spec).record()
-            plan.nodes[label][uid] = NodeRecord(label=label, key=uid, create_only=derived.props,
-                                                origin=origin)
-        elif not DERIVED_PROPS <= given.props.keys():  # e.g. `model add` gives them all
-            derived = Component.model_construct(uid=component_uid, spec=spec).record()
-            plan.nodes[label][uid] = NodeRecord(label=label, key=uid, origin=origin,
-                                                props={**derived.props, **given.props},
-                                                create_only=given.create_only)
+            # does to have it exist): its properties follow from its uid and model, so they
+            # are set when it is created and left alone after. Setting them again on every
+            # ingest touches nodes for nothing (and re-indexes any vectors on them).
+            plan.nodes[label][uid] = (
+                NodeRecord(label=label, key=uid, create_only=derived, origin=origin)
+                if referred_only else
+                NodeRecord(label=label, key=uid, origin=origin, props={**derived, **given.props},
+                           create_only=given.create_only))
         plan.add_rel(rel(RelType.IN_MODEL, ref(label, uid), ref(NodeLabel.MODEL, spec.name)))
 
 
