@@ -88,14 +88,29 @@ def token_record(text: str, origin: str) -> NodeRecord:
         raise record_error(err, record=origin) from None
 
 
+def pattern_head(neuron: str, analysis: str, origin: str, **props: object
+                 ) -> tuple[str, list[NodeRecord | RelRecord]]:
+    """A neuron's Pattern node (uid, records) for one analysis, in either N2G form."""
+    pattern = f"{neuron}/n2g/{analysis}"
+    return pattern, [node(NodeLabel.PATTERN, pattern, origin=origin, **props),
+                     rel(RelType.HAS_PATTERN, ref(NodeLabel.NEURON, neuron),
+                         ref(NodeLabel.PATTERN, pattern), origin=origin, analysis=analysis)]
+
+
+def activation_facts(neuron: str, activations: dict[str, float], analysis: str,
+                     origin: str) -> Iterator[RelRecord]:
+    """The ACTIVATES_ON summary cross-model queries use: token text -> activation."""
+    for text, activation in activations.items():
+        fact = ActivatesOn(analysis=analysis, activation=activation)
+        yield fact.record(ref(NodeLabel.NEURON, neuron), token_record(text, origin).ref).at(origin)
+
+
 def pattern_records(neuron: str, graph: NeuronGraph, analysis: str,
                     origin: str) -> Iterator[NodeRecord | RelRecord]:
-    pattern = f"{neuron}/n2g/{analysis}"
     nodes = list(graph.nodes())
-    yield node(NodeLabel.PATTERN, pattern, origin=origin, rule=graph.rule, n_nodes=len(nodes),
-               n_activating=len(graph.roots))
-    yield rel(RelType.HAS_PATTERN, ref(NodeLabel.NEURON, neuron), ref(NodeLabel.PATTERN, pattern),
-              origin=origin, analysis=analysis)
+    pattern, head = pattern_head(neuron, analysis, origin, rule=graph.rule, n_nodes=len(nodes),
+                                 n_activating=len(graph.roots))
+    yield from head
     for path, trie_node in nodes:
         uid = f"{pattern}/{'.'.join(map(str, path))}"
         this = ref(NodeLabel.PATTERN_NODE, uid)
@@ -112,9 +127,7 @@ def pattern_records(neuron: str, graph: NeuronGraph, analysis: str,
             token = token_record(trie_node.token, origin)
             yield token
             yield rel(RelType.MATCHES_TOKEN, this, token.ref, origin=origin)
-    for text, activation in graph.activating_tokens().items():
-        fact = ActivatesOn(analysis=analysis, activation=activation)
-        yield fact.record(ref(NodeLabel.NEURON, neuron), token_record(text, origin).ref).at(origin)
+    yield from activation_facts(neuron, graph.activating_tokens(), analysis, origin)
 
 
 def _neuron_and_model(path: Path, model: str | None) -> tuple[str, str]:
@@ -167,12 +180,10 @@ def graphviz_records(path: Path, *, model: str | None = None,
     analysis, shared = analysis_records(model, analysis_uid, "graphviz")
     records = list(shared)  # the cached list is shared by every file of the ingest
     origin = str(path)
-    pattern = f"{neuron}/n2g/{analysis.uid}"
     roots = [n for n in drawn if n.depth == 0]
-    records += [node(NodeLabel.PATTERN, pattern, origin=origin, rule="graphviz",
-                     n_nodes=len(drawn), n_activating=len(roots)),
-                rel(RelType.HAS_PATTERN, ref(NodeLabel.NEURON, neuron),
-                    ref(NodeLabel.PATTERN, pattern), origin=origin, analysis=analysis.uid)]
+    pattern, head = pattern_head(neuron, analysis.uid, origin, rule="graphviz",
+                                 n_nodes=len(drawn), n_activating=len(roots))
+    records += head
     uid = {n.id: f"{pattern}/g{n.id}" for n in drawn}
     for n in drawn:
         this = ref(NodeLabel.PATTERN_NODE, uid[n.id])
@@ -193,8 +204,4 @@ def graphviz_records(path: Path, *, model: str | None = None,
     best: dict[str, float] = {}
     for n in roots:
         best[n.token] = max(best.get(n.token, 0.0), n.scale)
-    for text, activation in best.items():
-        fact = ActivatesOn(analysis=analysis.uid, activation=activation)
-        records.append(fact.record(ref(NodeLabel.NEURON, neuron),
-                                   token_record(text, origin).ref).at(origin))
-    return records
+    return records + list(activation_facts(neuron, best, analysis.uid, origin))
