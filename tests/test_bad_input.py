@@ -18,11 +18,15 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from circuitbase.ingest.circuits import circuit_records
 from circuitbase.ingest.heads import heads_records
+from circuitbase.ingest.models import model_records
+from circuitbase.ingest.n2g import n2g_records
 from circuitbase.ingest.probes import probe_records
 from circuitbase.ingest.runner import ingest_files
+from circuitbase.ingest.writer import ingest_records
 from circuitbase.queries import run_template
-from circuitbase.schema import RecordError
+from circuitbase.schema import ModelSpec, RecordError
 from helpers import count, graph_fingerprint
+from n2g_fixtures import CONFIG, MODEL, VOCAB, write_fixtures
 from test_cli import cli
 
 PROBES_HEADER = "model,layer,neuron,feature,category,k,precision,recall,f1,accuracy,mcc,dataset\n"
@@ -165,12 +169,6 @@ def test_fuzzed_json_is_read_or_refused(tmp_path, value) -> None:
 
 
 def test_n2g_tokens_in_any_script_are_kept_exactly_and_huge_ones_refused(store, tmp_path) -> None:
-    from circuitbase.ingest.models import model_records
-    from circuitbase.ingest.n2g import n2g_records
-    from circuitbase.ingest.writer import ingest_records
-    from circuitbase.schema import ModelSpec
-    from n2g_fixtures import CONFIG, MODEL, VOCAB, write_fixtures
-
     files = write_fixtures(tmp_path)
     ingest_records(store, model_records(ModelSpec.from_tl_config(CONFIG)))
     graph = files["graphs"] / "1_42.json"
