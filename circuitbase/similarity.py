@@ -30,9 +30,9 @@ from typing import Literal
 import numpy as np
 from scipy import sparse
 
-from .schema.graph import NodeLabel, RelType
+from .schema.graph import NodeLabel
 from .schema.nodes import Analysis
-from .schema.records import NodeRecord, RecordError, RelRecord, ref, rel
+from .schema.records import NodeRecord, RecordError, RelRecord, ref
 from .schema.relationships import SimilarTo
 from .store.base import GraphStore
 
@@ -176,9 +176,7 @@ def similarity_records(store: GraphStore, model_a: str, model_b: str, metric: Me
                                 "concepts": "Jaccard of encoded concepts",
                                 "vectors": "cosine of embeddings, by vector index"}[metric],
                         models=[model_a, model_b], params=params)
-    records: list[NodeRecord | RelRecord] = [analysis.record()]
-    records += [rel(RelType.ABOUT, analysis.record().ref, ref(NodeLabel.MODEL, m))
-                for m in (model_a, model_b)]
+    records = analysis.records()
     for (a, b), score in sorted(pairs.items()):
         fact = SimilarTo(analysis=analysis.uid, score=score, metric=metric)
         records.append(fact.record(ref(NodeLabel.NEURON, a), ref(NodeLabel.NEURON, b)))

@@ -18,10 +18,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..schema.graph import NodeLabel, RelType
+from ..schema.graph import NodeLabel
 from ..schema.interchange import CircuitFile
 from ..schema.nodes import Analysis, HeadRole, Task, content_hash
-from ..schema.records import NodeRecord, NodeRef, RecordError, RelRecord, ref, rel
+from ..schema.records import NodeRecord, NodeRef, RecordError, RelRecord, ref
 from ..schema.relationships import CircuitEdge, HasRole, OutputNode
 from ..schema.uids import ComponentKind, ComponentUid, UidError, parse_component
 from .files import read_bytes, read_json, validate
@@ -46,9 +46,7 @@ def _component(text: str, model: str, path: Path, where: str) -> NodeRef:
 
 
 def _start(analysis: Analysis, task: Task) -> Records:
-    record = analysis.record()
-    return [record, task.record(),
-            *[rel(RelType.ABOUT, record.ref, ref(NodeLabel.MODEL, m)) for m in analysis.models]]
+    return [*analysis.records(), task.record()]
 
 
 def circuit_file_records(path: Path, data: Any, analysis_uid: str | None) -> Records:

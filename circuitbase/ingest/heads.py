@@ -13,10 +13,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..schema.graph import NodeLabel, RelType
+from ..schema.graph import NodeLabel
 from ..schema.interchange import AnalysisInfo, HeadDetectorScores, HeadRoleFile, HeadRoleRow
 from ..schema.nodes import Analysis, HeadRole, content_hash
-from ..schema.records import NodeRecord, RecordError, RelRecord, ref, rel
+from ..schema.records import NodeRecord, RecordError, RelRecord, ref
 from ..schema.relationships import HasRole
 from ..schema.uids import head_uid
 from .files import read_bytes, read_csv, read_json, validate
@@ -32,9 +32,7 @@ HeadScore = tuple[int, int, str, float, str | None, str]  # layer, head, role, s
 def head_role_records(analysis: Analysis, model: str,
                       rows: Iterable[HeadScore]) -> list[NodeRecord | RelRecord]:
     """The analysis, its roles and one HAS_ROLE edge per row."""
-    records: list[NodeRecord | RelRecord] = [
-        analysis.record(), *[rel(RelType.ABOUT, analysis.record().ref, ref(NodeLabel.MODEL, m))
-                             for m in analysis.models]]
+    records = analysis.records()
     for layer, head, role, score, method, origin in rows:
         role_node = HeadRole(name=role).record()
         fact = HasRole(analysis=analysis.uid, score=score, method=method)

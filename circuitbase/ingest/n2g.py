@@ -71,8 +71,7 @@ def analysis_records(model: str, uid: str | None = None,
     prefix, method = FORMS[form]
     analysis = Analysis(uid=uid or f"{prefix}/{model}", kind="n2g", models=[model],
                         citation=CITATION, method=method)
-    record = analysis.record()
-    return analysis, [record, rel(RelType.ABOUT, record.ref, ref(NodeLabel.MODEL, model))]
+    return analysis, analysis.records()
 
 
 @lru_cache(maxsize=1 << 16)

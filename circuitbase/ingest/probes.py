@@ -22,10 +22,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..schema.graph import NodeLabel, RelType
+from ..schema.graph import NodeLabel
 from ..schema.interchange import AnalysisInfo, ProbeFile, ProbeRow
 from ..schema.nodes import Analysis, Concept, content_hash
-from ..schema.records import NodeRecord, RelRecord, RecordError, ref, rel
+from ..schema.records import NodeRecord, RelRecord, RecordError, ref
 from ..schema.relationships import Encodes
 from ..schema.uids import neuron_uid
 from .files import read_bytes, read_csv, read_json, validate
@@ -91,9 +91,7 @@ def records_from_rows(analysis: Analysis,
     A row without a rank gets its position among the rows of the same model, feature
     and k, i.e. the order of the source; a row repeated verbatim counts once.
     """
-    records: list[NodeRecord | RelRecord] = [analysis.record()]
-    records += [rel(RelType.ABOUT, analysis.record().ref, ref(NodeLabel.MODEL, m))
-                for m in analysis.models]
+    records = analysis.records()
     ranks: dict[tuple[str, str, int], int] = defaultdict(int)
     seen: set[str] = set()
     for origin, row in rows:

@@ -15,8 +15,8 @@ from typing import Annotated, Any, Literal
 from pydantic import (BaseModel, ConfigDict, Field, StringConstraints, field_validator,
                       model_validator)
 
-from .graph import NodeLabel, token_uid
-from .records import NodeRecord, RecordError, node
+from .graph import NodeLabel, RelType, token_uid
+from .records import NodeRecord, RecordError, RelRecord, node, ref, rel
 from .uids import ComponentKind, ComponentUid, UidError, check_model_name, parse_component
 
 
@@ -177,6 +177,13 @@ class Analysis(BaseModel):
                        params=json.dumps(self.params, sort_keys=True),
                        tool_version=self.tool_version, content_hash=self.content_hash),
             create_only=dict(created_at=self.created_at))
+
+    def records(self) -> list[NodeRecord | RelRecord]:
+        """The analysis and an ABOUT edge to each of its models: what every adapter's
+        records start with, so that a model's analyses are one hop from it."""
+        record = self.record()
+        return [record, *[rel(RelType.ABOUT, record.ref, ref(NodeLabel.MODEL, model))
+                          for model in self.models]]
 
 
 def content_hash(data: bytes) -> str:
