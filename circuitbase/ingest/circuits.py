@@ -24,7 +24,7 @@ from ..schema.nodes import Analysis, HeadRole, Task, content_hash
 from ..schema.records import NodeRecord, NodeRef, RecordError, RelRecord, ref
 from ..schema.relationships import CircuitEdge, HasRole, OutputNode
 from ..schema.uids import ComponentKind, ComponentUid, UidError, parse_component
-from .files import read_bytes, read_json, validate
+from .files import parse_json, read_bytes, validate
 
 Records = list[NodeRecord | RelRecord]
 ACDC_CITATION = ("Conmy et al. Towards Automated Circuit Discovery for Mechanistic "
@@ -45,19 +45,14 @@ def _component(text: str, model: str, path: Path, where: str) -> NodeRef:
     return ref(NodeLabel(uid.kind.value), str(uid))
 
 
-def _start(analysis: Analysis, task: Task) -> Records:
-    return [*analysis.records(), task.record()]
-
-
-def circuit_file_records(path: Path, data: Any, analysis_uid: str | None) -> Records:
+def circuit_file_records(path: Path, data: Any, digest: str, analysis_uid: str | None) -> Records:
     parsed = validate(CircuitFile, data, file=path, record="the file")
-    info = parsed.analysis
-    analysis = Analysis(uid=analysis_uid or info.uid or f"circuit/{parsed.model}/{parsed.task.name}",
-                        kind="circuit", method=info.method or "circuit analysis",
-                        models=[parsed.model], citation=info.citation, params=info.params,
-                        tool_version=info.tool_version, content_hash=content_hash(read_bytes(path)))
+    analysis = parsed.analysis.analysis(
+        kind="circuit", models=[parsed.model], content_hash=digest,
+        default_uid=f"circuit/{parsed.model}/{parsed.task.name}",
+        default_method="circuit analysis", uid=analysis_uid)
     task = Task(name=parsed.task.name, description=parsed.task.description)
-    records = _start(analysis, task)
+    records = [*analysis.records(), task.record()]
     for i, node in enumerate(parsed.output_nodes):
         where = f"output_nodes[{i}]"
         fact = OutputNode(analysis=analysis.uid, direct_effect=node.direct_effect,
@@ -84,7 +79,7 @@ def _acdc_member(model: str, member: Any, path: Path, where: str) -> NodeRef:
     return ref(NodeLabel(kind.value), str(uid))
 
 
-def acdc_records(path: Path, data: dict[str, Any]) -> Records:
+def acdc_records(path: Path, data: dict[str, Any], digest: str) -> Records:
     records: Records = []
     for task_name, circuit in data.items():
         if not isinstance(circuit, dict) or "group_connections" not in circuit:
@@ -94,9 +89,9 @@ def acdc_records(path: Path, data: dict[str, Any]) -> Records:
         analysis = Analysis(uid=f"acdc-canonical/{model}/{task_name}", kind="circuit",
                             method="canonical circuit of the ACDC repository", models=[model],
                             citation=f"{circuit.get('paper', '')}; via {ACDC_CITATION}".strip("; "),
-                            content_hash=content_hash(read_bytes(path)))
+                            content_hash=digest)
         task = Task(name=task_name, description=circuit.get("paper"))
-        records += _start(analysis, task)
+        records += [*analysis.records(), task.record()]
         members = {name: [_acdc_member(model, m, path, f"{task_name}.{name}") for m in group]
                    for name, group in groups.items()}
         origin = {name: f"{path}, {task_name}, group {name!r}" for name in groups}
@@ -131,8 +126,9 @@ def acdc_records(path: Path, data: dict[str, Any]) -> Records:
 
 def circuit_records(path: Path, *, analysis_uid: str | None = None) -> Records:
     path = Path(path)
-    data = read_json(path)
+    raw = read_bytes(path)
+    data, digest = parse_json(raw, path), content_hash(raw)
     if isinstance(data, dict) and "task" not in data and any(
             isinstance(v, dict) and "group_connections" in v for v in data.values()):
-        return acdc_records(path, data)
-    return circuit_file_records(path, data, analysis_uid)
+        return acdc_records(path, data, digest)
+    return circuit_file_records(path, data, digest, analysis_uid)

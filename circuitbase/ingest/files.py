@@ -38,7 +38,11 @@ def read_bytes(path: Path) -> bytes:
 
 
 def read_json(path: Path) -> Any:
-    data = read_bytes(path)
+    return parse_json(read_bytes(path), path)
+
+
+def parse_json(data: bytes, path: Path) -> Any:
+    """JSON already read (when the bytes are also hashed); errors name `path`."""
     try:
         return json.loads(data, parse_constant=_reject_constant)
     except UnicodeDecodeError as err:

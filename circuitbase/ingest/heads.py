@@ -44,10 +44,9 @@ def head_role_records(analysis: Analysis, model: str,
 
 def _analysis(info: AnalysisInfo, models: list[str], path: Path, default_method: str,
               uid: str | None) -> Analysis:
-    return Analysis(uid=uid or info.uid or f"heads/{'+'.join(models)}/{path.stem}", kind="heads",
-                    method=info.method or default_method, models=models, citation=info.citation,
-                    params=info.params, tool_version=info.tool_version,
-                    content_hash=content_hash(read_bytes(path)))
+    return info.analysis(kind="heads", models=models, content_hash=content_hash(read_bytes(path)),
+                         default_uid=f"heads/{'+'.join(models)}/{path.stem}",
+                         default_method=default_method, uid=uid)
 
 
 def _detector_records(parsed: HeadDetectorScores, path: Path,

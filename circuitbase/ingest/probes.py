@@ -76,11 +76,11 @@ def probe_records(path: Path, *, model: str | None = None, feature: str | None =
     if not rows:
         raise RecordError("no probe rows", file=str(path))
     models = sorted({row.model for _, row in rows})
-    analysis = Analysis(uid=analysis_uid or info.uid or f"sparse-probing/{'+'.join(models)}/{path.stem}",
-                        kind="probe", method=info.method or "k-sparse probing", models=models,
-                        citation=info.citation or CITATION, params=info.params,
-                        tool_version=info.tool_version,
-                        content_hash=content_hash(read_bytes(path)))
+    analysis = info.analysis(kind="probe", models=models,
+                             content_hash=content_hash(read_bytes(path)),
+                             default_uid=f"sparse-probing/{'+'.join(models)}/{path.stem}",
+                             default_method="k-sparse probing", uid=analysis_uid,
+                             default_citation=CITATION)
     return records_from_rows(analysis, [(f"{path}, {where}", row) for where, row in rows])
 
 
