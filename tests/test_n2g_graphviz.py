@@ -109,13 +109,15 @@ def test_both_forms_of_one_neuron_agree_on_its_activating_tokens(store, tmp_path
     (lambda text: text.replace("subgraph cluster_1", "subgraph depth_1"), "cluster_<depth>"),
     (lambda text: text.replace("0 -> 3", "0 -> 9"), "edge 0 -> 9"),
     (lambda text: "graph {}", "not a graphviz digraph"),
+    (lambda text: text.replace('label=")"', 'label="café"').encode("latin-1"), "not UTF-8"),
 ])
 def test_bad_pictures_are_refused_and_nothing_is_written(store, graphs, change, message) -> None:
     ingest_files(store, [graphs / "1_42" / "graph"], lambda p: n2g_records(p, vocab=None,
                                                                            model=MODEL))
     before = graph_fingerprint(store)
     bad = graphs / "3_7" / "graph"
-    bad.write_text(change(bad.read_text()))
+    changed = change(bad.read_text())
+    bad.write_bytes(changed if isinstance(changed, bytes) else changed.encode())
     with pytest.raises(RecordError, match="3_7/graph.*" + message):
         ingest_files(store, [bad], lambda p: n2g_records(p, vocab=None, model=MODEL))
     assert graph_fingerprint(store) == before

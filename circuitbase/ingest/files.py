@@ -37,6 +37,14 @@ def read_bytes(path: Path) -> bytes:
     return Path(path).read_bytes()
 
 
+def read_text(path: Path) -> str:
+    data = read_bytes(path)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise RecordError(f"not UTF-8 text: {err}", file=str(path)) from None
+
+
 def read_json(path: Path) -> Any:
     return parse_json(read_bytes(path), path)
 

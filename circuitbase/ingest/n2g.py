@@ -32,7 +32,7 @@ from ..schema.nodes import Analysis, Token
 from ..schema.records import NodeRecord, RecordError, RelRecord, node, record_error, ref, rel
 from ..schema.relationships import ActivatesOn
 from ..schema.uids import neuron_uid
-from .files import read_bytes, read_json
+from .files import read_json, read_text
 
 CITATION = ("Foote, Nanda, Kran, Konstas, Cohen, Barez. Neuron to Graph: Interpreting Language "
             "Model Neurons at Scale. arXiv:2305.19911 (2023); N2G: arXiv:2304.12918")
@@ -168,12 +168,10 @@ def graphviz_records(path: Path, *, model: str | None = None,
     refuses, and ACTIVATES_ON for the depth-0 tokens, which cross-model queries use."""
     path = Path(path)
     neuron, model = _neuron_and_model(path, model)
+    text = read_text(path)
     try:
-        text = read_bytes(path).decode("utf-8")
         dot = parse_dot(text)
         drawn = drawn_nodes(dot)
-    except UnicodeDecodeError as err:
-        raise RecordError(f"not UTF-8 text: {err}", file=str(path)) from None
     except RecordError as err:
         raise err.located(file=str(path)) from None
     analysis, shared = analysis_records(model, analysis_uid, "graphviz")
