@@ -85,7 +85,7 @@ def small_analyses(specs: dict[str, ModelSpec], neurons: dict[str, list[str]],
         roles = Analysis(uid=f"bench-heads/{name}", kind="heads", method="synthetic", models=[name])
         circuit = Analysis(uid=f"bench-circuit/{name}", kind="circuit", method="synthetic",
                            models=[name])
-        yield from (probe.record(), roles.record(), circuit.record())
+        yield from (*probe.records(), *roles.records(), *circuit.records())
         for c in range(CONCEPTS):
             yield Concept(name=f"concept-{c}", category="synthetic").record()
             fact = Encodes(analysis=probe.uid, k=1, f1=0.8 + 0.2 * rng.random(), rank=0)
@@ -118,10 +118,11 @@ def build(store: GraphStore, scale: float) -> list[tuple[str, int, float]]:
     neurons = {name: neuron_uids(spec) for name, spec in specs.items()}
 
     started = time.perf_counter()
-    analyses = [Analysis(uid=f"bench-similarity/{a}+{b}", kind="similarity", method="synthetic",
-                         models=[a, b]).record() for a, b in SIMILARITY_PAIRS]
-    analyses += [Analysis(uid=f"bench-tokens/{m}", kind="n2g", method="synthetic",
-                          models=[m]).record() for m in TOKENS_FOR]
+    analyses = [record for a, b in SIMILARITY_PAIRS for record in Analysis(
+        uid=f"bench-similarity/{a}+{b}", kind="similarity", method="synthetic",
+        models=[a, b]).records()]
+    analyses += [record for m in TOKENS_FOR for record in Analysis(
+        uid=f"bench-tokens/{m}", kind="n2g", method="synthetic", models=[m]).records()]
     counts = ingest_records(store, [*analyses, *(Token(text=t).record() for t in VOCAB),
                                     *small_analyses(specs, neurons, rng)])
     phases.append(("tokens, probes, head roles, output nodes (ingest)",
@@ -144,8 +145,7 @@ def build(store: GraphStore, scale: float) -> list[tuple[str, int, float]]:
                                  ).relationships_created for m in TOKENS_FOR)
     phases.append(("ACTIVATES_ON (writer query, batched)", total, time.perf_counter() - started))
     started = time.perf_counter()
-    store._dirty = True
-    store.checkpoint()
+    store.checkpoint()  # the writes above went through write_rows, which marks the store dirty
     phases.append(("snapshot to disk", 1, time.perf_counter() - started))
     return phases
 
@@ -166,7 +166,7 @@ def measure(store: GraphStore, runs: int) -> list[tuple[str, int, float, float, 
     sample = [r["uid"] for r in store.read(
         "MATCH (n:Neuron {model: 'pythia-6.9b'}) RETURN n.uid AS uid LIMIT 20000")]
     picks = [rng.choice(sample) for _ in range(runs)]
-    common = [t for t in VOCAB[:200]]
+    common = VOCAB[:200]
 
     def template(name: str, params: Callable[[int], dict[str, Any]]) -> Callable[[int], list[Any]]:
         return lambda i: run_template(store, name, params(i))
