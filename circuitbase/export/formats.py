@@ -15,7 +15,7 @@ from typing import Any
 
 import networkx as nx
 
-from ..schema.graph import NODE_KEY, REL_KEY, NodeLabel, RelType, label_clause
+from ..schema.graph import NODE_KEY, REL_KEY, RelType, label_clause
 from ..schema.records import NodeRecord, RecordError, RelRecord, ref
 from .subgraph import primary_label
 
