@@ -1,8 +1,11 @@
-"""Fixtures: a real FalkorDB started by the project, and Neo4j when a test URI is given.
+"""Fixtures: a real FalkorDB and a real Neo4j 5, both started by the project.
 
-Every test that takes `store` runs once per available backend. The Neo4j run
-needs CIRCUITBASE_TEST_NEO4J_URI (plus NEO4J_USERNAME / NEO4J_PASSWORD); the
-database behind it is wiped before each test, so point it at a scratch one.
+Every test that takes `store` runs once per backend. Neo4j comes from
+CIRCUITBASE_TEST_NEO4J_URI (plus NEO4J_USERNAME / NEO4J_PASSWORD) when that is set;
+otherwise the run starts its own (`tests/neo4j_server/`) when Java 17+ and Maven
+are on the machine, and stops it at the end. Without Java or Maven the Neo4j
+variants are skipped, with the reason in the summary; with them, a Neo4j that does
+not start fails the run. The database behind the URI is wiped before each test.
 """
 
 from __future__ import annotations
@@ -14,16 +17,45 @@ from pathlib import Path
 import pytest
 
 from circuitbase.store import GraphStore, open_store
+from neo4j_server import server as neo4j_server
 
 NEO4J_ENV = "CIRCUITBASE_TEST_NEO4J_URI"
 DATA = Path(__file__).parent / "data"
+_started: dict[str, neo4j_server.Neo4jServer] = {}
 
 
-def _backends() -> list:
-    neo4j = pytest.param("neo4j", marks=pytest.mark.skipif(
-        not os.environ.get(NEO4J_ENV),
-        reason=f"Neo4j tests need {NEO4J_ENV} (e.g. bolt://localhost:7687 from docker/compose.yaml)"))
-    return ["falkordb", neo4j]
+def pytest_configure(config: pytest.Config) -> None:
+    """Start the test Neo4j before collection, so every test (and every CLI subprocess)
+    sees its URI and credentials in the environment."""
+    if os.environ.get(NEO4J_ENV) or hasattr(config, "workerinput"):
+        return
+    try:
+        server = neo4j_server.start()
+    except neo4j_server.Neo4jUnavailable as err:
+        raise pytest.UsageError(str(err)) from err
+    if server is not None:
+        _started["neo4j"] = server
+        os.environ.update(server.env())
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if server := _started.pop("neo4j", None):
+        server.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if server := _started.get("neo4j"):
+        return f"neo4j: {server.version} started for this run at {server.uri} (authentication on)"
+    if os.environ.get(NEO4J_ENV):
+        return f"neo4j: {os.environ[NEO4J_ENV]} (from {NEO4J_ENV})"
+    return f"neo4j: not started: {neo4j_server.missing_tools()}"
+
+
+def skip_without_neo4j() -> None:
+    """Decided when a test runs, after pytest_configure had its chance to start one."""
+    if not os.environ.get(NEO4J_ENV):
+        pytest.skip(f"{neo4j_server.missing_tools()}; or set {NEO4J_ENV} "
+                    "(e.g. bolt://localhost:7687 from docker/compose.yaml)")
 
 
 @pytest.fixture(scope="session")
@@ -40,11 +72,13 @@ def _session_stores(falkor_dir: Path) -> Iterator[dict[str, GraphStore]]:
         store.close()
 
 
-@pytest.fixture(params=_backends())
+@pytest.fixture(params=["falkordb", "neo4j"])
 def store(request: pytest.FixtureRequest, falkor_dir: Path,
           _session_stores: dict[str, GraphStore]) -> GraphStore:
     """An empty store with the schema in place, on each backend."""
     backend = request.param
+    if backend == "neo4j":
+        skip_without_neo4j()
     if backend not in _session_stores:
         uri = os.environ[NEO4J_ENV] if backend == "neo4j" else str(falkor_dir)
         _session_stores[backend] = open_store(uri)

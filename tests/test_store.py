@@ -1,5 +1,6 @@
 """The graph stores: the same behaviour on FalkorDB and (when configured) Neo4j."""
 
+import os
 import socket
 import subprocess
 import sys
@@ -130,3 +131,63 @@ def test_neo4j_credentials_come_from_the_environment_only() -> None:
     with pytest.raises(StoreError) as caught:
         open_store("neo4j+s://bob:secret@db.example.org:7687")
     assert "NEO4J_PASSWORD" in str(caught.value) and "secret" not in str(caught.value)
+
+
+def test_clear_empties_a_graph_larger_than_one_delete_batch(store) -> None:
+    store.write("UNWIND range(1, 25000) AS i CREATE (:Token {uid: toString(i)})-[:NEXT]->(:Token)")
+    store.clear()
+    assert store.read("MATCH (n) RETURN count(n) AS n") == [{"n": 0}]
+
+
+def test_a_vector_index_of_another_dimension_is_refused(store) -> None:
+    store.write("CREATE (:Neuron {uid: 'm/L0/N0'})")
+    store.ensure_vector_index("Neuron", 4)
+    store.ensure_vector_index("Neuron", 4)
+    assert store.vector_index_dimension("Neuron") == 4
+    with pytest.raises(StoreError, match="dimension 4, these have 3"):
+        store.ensure_vector_index("Neuron", 3)
+    store.clear()
+    assert store.vector_index_dimension("Neuron") is None
+
+
+def test_commands_that_only_read_run_no_schema_statements(store, store_uri, monkeypatch) -> None:
+    """A read-only Neo4j user must be able to query; DDL runs on init and before writes."""
+    from click.testing import CliRunner
+
+    from circuitbase.cli import main
+    from circuitbase.store.base import GraphStore
+
+    calls: list[str] = []
+    for cls in {type(store), GraphStore}:
+        original = cls.ensure_schema
+        monkeypatch.setattr(cls, "ensure_schema",
+                            lambda self, _original=original: calls.append("ddl") or _original(self))
+    for args in (["stats"], ["query", "run", "concept_neurons", "--param", "concept=fr"]):
+        result = CliRunner().invoke(main, ["--db", store_uri, *args], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    assert calls == []
+    result = CliRunner().invoke(main, ["--db", store_uri, "model", "add", "pythia-70m"])
+    assert result.exit_code == 0, result.output
+    assert calls == ["ddl"]  # once for the whole command, before its first write
+
+
+@pytest.mark.parametrize("case", ["wrong password", "nothing listening"])
+def test_neo4j_driver_errors_are_one_line_naming_the_uri(case, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from circuitbase.cli import main
+    from conftest import NEO4J_ENV, skip_without_neo4j
+
+    skip_without_neo4j()
+    uri = os.environ[NEO4J_ENV]
+    secret = "not-the-password-4242"
+    monkeypatch.setenv("NEO4J_PASSWORD", secret)
+    if case == "nothing listening":
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            uri = f"bolt://127.0.0.1:{probe.getsockname()[1]}"
+    result = CliRunner().invoke(main, ["--db", uri, "stats"])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and uri in lines[0], result.output
+    assert secret not in result.output and "Traceback" not in result.output

@@ -14,7 +14,6 @@ class Context:
     def store(self) -> GraphStore:
         if self._store is None:
             self._store = open_store(self.uri)
-            self._store.ensure_schema()
         return self._store
 
     def close(self) -> None:

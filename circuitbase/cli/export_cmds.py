@@ -90,6 +90,7 @@ def import_cypher(obj: Context, path: Path) -> None:
       circuitbase --db ./other-kb import cypher fr.cypher
     """
     statements = cypher_statements(path)
+    obj.store.prepare_for_writes()
     for statement in statements:
         obj.store.write(statement)
     obj.store.checkpoint()

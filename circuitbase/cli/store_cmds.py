@@ -24,6 +24,7 @@ def init(obj: Context, reset: bool) -> None:
     store = obj.store
     if reset:
         store.clear()
+    store.ensure_schema()
     click.echo(f"circuitbase store ready: {store.backend} at {store.location}")
 
 

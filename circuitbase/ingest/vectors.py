@@ -79,8 +79,10 @@ def ingest_vectors(store: GraphStore, paths: Sequence[Path], model: str) -> int:
         label = NodeLabel(parse_component(uid).kind.value)
         records.append(NodeRecord(label, uid))
         by_label[label].append({"uid": uid, "vector": vector})
-    write_plan(store, make_plan(records, store))  # checks the model and every uid's range
     dimension = len(next(iter(vectors.values())))
+    for label in by_label:  # before any write: a mismatch would leave vectors no index covers
+        store.check_vector_dimension(label, dimension)
+    write_plan(store, make_plan(records, store))  # checks the model and every uid's range
     for label, rows in by_label.items():
         store.set_vectors(label, rows)
         store.ensure_vector_index(label, dimension)

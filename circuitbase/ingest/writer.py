@@ -19,6 +19,13 @@ from ..store.base import DEFAULT_BATCH_SIZE, GraphStore, Progress, WriteCounts
 from .plan import Plan, Record, make_plan
 
 
+def set_if_changed(var: str) -> str:
+    """`SET var += row.props`, only where a property differs: Neo4j counts every property a
+    SET names as set, changed or not, and a re-ingest must report that it changed nothing."""
+    return (f" WITH {var}, row WHERE any(k IN keys(row.props) "
+            f"WHERE {var}[k] IS NULL OR {var}[k] <> row.props[k]) SET {var} += row.props")
+
+
 def node_merge_query(label: NodeLabel, *, update: bool = True) -> str:
     """With `update=False`, existing nodes are not touched at all: even an empty
     `SET n += {}` re-indexes a FalkorDB node's vectors, which made re-merging 70k
@@ -26,7 +33,7 @@ def node_merge_query(label: NodeLabel, *, update: bool = True) -> str:
     key = NODE_KEY[label]
     query = (f"UNWIND $rows AS row MERGE (n{label_clause(label)} {{{key}: row.key}}) "
              "ON CREATE SET n += row.create")
-    return query + " SET n += row.props" if update else query
+    return query + set_if_changed("n") if update else query
 
 
 def rel_merge_query(type_: RelType, start: NodeLabel, end: NodeLabel) -> str:
@@ -37,7 +44,7 @@ def rel_merge_query(type_: RelType, start: NodeLabel, end: NodeLabel) -> str:
     return (f"UNWIND $rows AS row "
             f"MATCH (a:{start.value} {{{NODE_KEY[start]}: row.start}}) "
             f"MATCH (b:{end.value} {{{NODE_KEY[end]}: row.end}}) "
-            f"MERGE (a)-{pattern}->(b) SET r += row.props")
+            f"MERGE (a)-{pattern}->(b)" + set_if_changed("r"))
 
 
 def _node_row(record: NodeRecord) -> dict[str, Any]:
@@ -70,6 +77,7 @@ def plan_statements(plan: Plan) -> list[tuple[str, list[dict[str, Any]]]]:
 
 def write_plan(store: GraphStore, plan: Plan, *, progress: Progress | None = None,
                batch_size: int = DEFAULT_BATCH_SIZE) -> WriteCounts:
+    store.prepare_for_writes()
     total = WriteCounts()
     for cypher, rows in plan_statements(plan):
         total += store.write_rows(cypher, rows, batch_size=batch_size, progress=progress)

@@ -26,11 +26,13 @@ def open_store(uri: str | os.PathLike[str] | None = None) -> GraphStore:
         from .neo4j_store import Neo4jStore
 
         return Neo4jStore(target)
+    from .falkor import REMOTE_SCHEMES, FalkorStore
+
+    if target.startswith(REMOTE_SCHEMES):
+        return FalkorStore(target)
     if "://" in target and not target.startswith("falkordb://"):
         raise StoreError(f"unknown store URI {target!r}: use a directory, falkordb://DIR, "
-                         f"or one of {', '.join(NEO4J_SCHEMES)}")
-    from .falkor import FalkorStore
-
+                         f"falkor://HOST:PORT, falkors://HOST:PORT, or one of {', '.join(NEO4J_SCHEMES)}")
     return FalkorStore(Path(target.removeprefix("falkordb://")))
 
 

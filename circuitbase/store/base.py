@@ -101,7 +101,21 @@ class GraphStore(ABC):
 
     @abstractmethod
     def ensure_vector_index(self, label: NodeLabel, dimension: int) -> None:
-        """A cosine vector index on `label.embedding` (idempotent)."""
+        """A cosine vector index on `label.embedding` (idempotent); StoreError if one of
+        another dimension exists."""
+
+    @abstractmethod
+    def vector_index_dimension(self, label: NodeLabel) -> int | None:
+        """The dimension of the vector index on `label.embedding`, None if there is none."""
+
+    def check_vector_dimension(self, label: NodeLabel, dimension: int) -> bool:
+        """True if an index of `dimension` exists; StoreError if one of another does (its
+        vectors could not be compared with these)."""
+        existing = self.vector_index_dimension(label)
+        if existing is not None and existing != int(dimension):
+            raise StoreError(f"the stored {NodeLabel(label).value} vectors have dimension {existing}, "
+                             f"these have {int(dimension)}: vectors of one label share one index")
+        return existing is not None
 
     def vector_neighbours(self, label: NodeLabel, uids: Sequence[str], k: int, *,
                           model: str | None = None, min_cosine: float = -1.0) -> list[Row]:
@@ -132,6 +146,15 @@ class GraphStore(ABC):
     @abstractmethod
     def ensure_schema(self) -> None:
         """Create the uniqueness constraints and indexes (idempotent)."""
+
+    _schema_ready = False
+
+    def prepare_for_writes(self) -> None:
+        """Bring the schema up to date once per opened store, before its first write, not
+        on every command: a read-only user can still read, and a read costs no DDL."""
+        if not self._schema_ready:
+            self.ensure_schema()
+            self._schema_ready = True
 
     @abstractmethod
     def clear(self) -> None:

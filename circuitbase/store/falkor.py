@@ -1,10 +1,19 @@
-"""The embedded default store: FalkorDB over its RESP protocol (not its experimental Bolt)."""
+"""FalkorDB over its RESP protocol (not its experimental Bolt): the embedded default store,
+or a FalkorDB server a team shares (`falkor://host:port`, `falkors://` for TLS).
+
+A remote server's password comes from FALKORDB_PASSWORD (and a user name, where the
+server has ACL users, from FALKORDB_USERNAME), never from the URI; `falkors://`
+verifies the server's certificate against the system's CAs, or the CA file named
+by FALKORDB_TLS_CA_FILE for a private CA.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import falkordb
 import redis
@@ -14,6 +23,8 @@ from .base import GraphStore, ReadOnlyViolation, Row, StoreError, WriteCounts, k
 from .falkor_server import EmbeddedServer
 
 GRAPH_NAME = "circuitbase"
+REMOTE_SCHEMES = ("falkor://", "falkors://")
+DEFAULT_PORT = 6379
 
 _COUNTERS = {
     "nodes_created": "nodes_created",
@@ -40,14 +51,51 @@ def plain(value: Any) -> Any:
     return value
 
 
+def connect_remote(uri: str) -> falkordb.FalkorDB:
+    """A client for the FalkorDB server `uri` names, connected and authenticated."""
+    parts = urlsplit(uri)
+    if not uri.startswith(REMOTE_SCHEMES) or not parts.hostname:
+        raise StoreError(f"not a FalkorDB server URI; use falkor://HOST:PORT or falkors://HOST:PORT")
+    if parts.username is not None or parts.password is not None:
+        raise StoreError(f"credentials in a {parts.scheme}:// URI are not accepted; set "
+                         "FALKORDB_PASSWORD (and FALKORDB_USERNAME) instead")
+    if parts.path not in ("", "/"):
+        raise StoreError(f"a {parts.scheme}:// URI names a server (HOST:PORT), not a path")
+    tls = parts.scheme == "falkors"
+    try:
+        client = falkordb.FalkorDB(
+            host=parts.hostname, port=parts.port or DEFAULT_PORT,
+            username=os.environ.get("FALKORDB_USERNAME") or None,
+            password=os.environ.get("FALKORDB_PASSWORD") or None,
+            socket_connect_timeout=10, ssl=tls, ssl_check_hostname=tls,
+            ssl_ca_certs=os.environ.get("FALKORDB_TLS_CA_FILE") if tls else None)
+        client.connection.ping()
+    except (redis.exceptions.RedisError, OSError) as err:
+        message = " ".join(str(err).split()) or type(err).__name__
+        raise StoreError(f"could not connect to FalkorDB at {uri}: {message}") from None
+    return client
+
+
 class FalkorStore(GraphStore):
     backend = "falkordb"
 
-    def __init__(self, data_dir: Path, graph: str = GRAPH_NAME) -> None:
-        self.server = EmbeddedServer(Path(data_dir))
-        self.location = str(self.server.data_dir)
-        self.graph = self.server.connect().select_graph(graph)
-        self.graph.query("RETURN 0")  # creates the graph's key; read-only queries need it
+    def __init__(self, target: Path | str, graph: str = GRAPH_NAME) -> None:
+        """`target` is a data directory (the embedded server, started if needed) or a
+        falkor:// / falkors:// URI of a running server."""
+        self.server: EmbeddedServer | None = None
+        if str(target).startswith(REMOTE_SCHEMES):
+            self.location = str(target)
+            client = connect_remote(self.location)
+        else:
+            self.server = EmbeddedServer(Path(target))
+            self.location = str(self.server.data_dir)
+            client = self.server.connect()
+        self.client = client
+        self.graph = client.select_graph(graph)
+        try:
+            self.graph.query("RETURN 0")  # creates the graph's key; read-only queries need it
+        except redis.exceptions.RedisError as err:
+            raise StoreError(f"FalkorDB at {self.location} refused the first query: {err}") from None
         self._dirty = False
 
     def read(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[Row]:
@@ -91,11 +139,17 @@ class FalkorStore(GraphStore):
         return self.write_rows(f"UNWIND $rows AS row MATCH (n:{NodeLabel(label).value} {{uid: row.uid}}) "
                                f"SET n.{self.VECTOR_PROPERTY} = vecf32(row.vector)", rows)
 
+    def vector_index_dimension(self, label: NodeLabel) -> int | None:
+        rows = self.read("CALL db.indexes() YIELD label, types, options "
+                         "WHERE label = $label RETURN types, options", {"label": NodeLabel(label).value})
+        for row in rows:
+            if "VECTOR" in row["types"].get(self.VECTOR_PROPERTY, []):
+                return int(row["options"][self.VECTOR_PROPERTY]["dimension"])
+        return None
+
     def ensure_vector_index(self, label: NodeLabel, dimension: int) -> None:
         label = NodeLabel(label)
-        existing = self.read("CALL db.indexes() YIELD label, types RETURN label, types")
-        if any(row["label"] == label.value and "VECTOR" in row["types"].get(self.VECTOR_PROPERTY, [])
-               for row in existing):
+        if self.check_vector_dimension(label, dimension):
             return
         self.write(f"CREATE VECTOR INDEX FOR (n:{label.value}) ON (n.{self.VECTOR_PROPERTY}) "
                    f"OPTIONS {{dimension: {int(dimension)}, similarityFunction: 'cosine'}}")
@@ -107,10 +161,12 @@ class FalkorStore(GraphStore):
                 "WITH a, node, 1.0 - score AS cosine")  # FalkorDB scores cosine distance
 
     def checkpoint(self) -> None:
-        """Snapshot to disk, so that what a finished write reported survives a kill."""
-        if self._dirty:
-            self.server.client.connection.save()
-            self._dirty = False
+        """Snapshot to disk, so that what a finished write reported survives a kill. A
+        shared server keeps to its own persistence settings: a SAVE per write there would
+        block every other user."""
+        if self._dirty and self.server is not None:
+            self.client.connection.save()
+        self._dirty = False
 
     def clear(self) -> None:
         """Drop the graph and make it again with its indexes: a DETACH DELETE of a large
@@ -125,4 +181,7 @@ class FalkorStore(GraphStore):
 
     def close(self) -> None:
         self.checkpoint()
-        self.server.release()
+        if self.server is not None:
+            self.server.release()
+        else:
+            self.client.connection.close()

@@ -9,7 +9,8 @@ up in shell history and process lists. TLS is chosen by the URI scheme
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -37,6 +38,11 @@ def plain(value: Any) -> Any:
     return value
 
 
+def one_line(err: BaseException) -> str:
+    """The driver's message on one line (some span several)."""
+    return " ".join(str(err).split()) or type(err).__name__
+
+
 def check_uri(uri: str) -> None:
     """Refuse credentials in the URI: they belong in NEO4J_USERNAME / NEO4J_PASSWORD, not in
     shell history, process lists and error messages. The error does not repeat the URI."""
@@ -46,6 +52,13 @@ def check_uri(uri: str) -> None:
     if parts.username is not None or parts.password is not None:
         raise StoreError(f"credentials in a {parts.scheme}:// URI are not accepted; set "
                          "NEO4J_USERNAME and NEO4J_PASSWORD instead")
+
+
+def _counts(summary: Any) -> WriteCounts:
+    counters = summary.counters
+    return WriteCounts(counters.nodes_created, counters.nodes_deleted,
+                       counters.relationships_created, counters.relationships_deleted,
+                       counters.properties_set, counters.labels_added)
 
 
 class Neo4jStore(GraphStore):
@@ -64,7 +77,23 @@ class Neo4jStore(GraphStore):
             self.driver = neo4j.GraphDatabase.driver(uri, auth=auth)
             self.driver.verify_connectivity()
         except Exception as err:  # the driver raises several unrelated types here
-            raise StoreError(f"could not connect to Neo4j at {uri}: {err}") from err
+            raise StoreError(f"could not connect to Neo4j at {uri}: {one_line(err)}") from None
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Driver errors (server gone, session expired, authentication, a refused query)
+        become one StoreError line naming the URI; the password is never part of it."""
+        import neo4j.exceptions
+
+        try:
+            yield
+        except neo4j.exceptions.ClientError as err:
+            if "AccessMode" in (err.code or ""):  # Neo.ClientError.Statement.AccessMode
+                raise ReadOnlyViolation(f"this query writes, and was sent as read-only: "
+                                        f"{one_line(err)}") from None
+            raise StoreError(f"Neo4j at {self.location} refused the query: {one_line(err)}") from None
+        except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError) as err:
+            raise StoreError(f"Neo4j at {self.location}: {type(err).__name__}: {one_line(err)}") from None
 
     def _session(self, read: bool):
         import neo4j
@@ -73,34 +102,25 @@ class Neo4jStore(GraphStore):
         return self.driver.session(database=self.database, default_access_mode=mode)
 
     def read(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[Row]:
-        import neo4j.exceptions
-
         def work(tx: Any) -> list[Row]:
             result = tx.run(cypher, dict(params or {}))
             return [{k: plain(record[k]) for k in record.keys()} for record in result]
 
-        try:
-            with self._session(read=True) as session:
-                return session.execute_read(work)
-        except neo4j.exceptions.ClientError as err:
-            if "AccessMode" in (err.code or ""):  # Neo.ClientError.Statement.AccessMode
-                raise ReadOnlyViolation(f"this query writes, and was sent as read-only: {err}") from err
-            raise StoreError(f"Neo4j refused the query: {err}") from err
+        with self._errors(), self._session(read=True) as session:
+            return session.execute_read(work)
 
     def write(self, cypher: str, params: Mapping[str, Any] | None = None) -> WriteCounts:
-        import neo4j.exceptions
-
         def work(tx: Any) -> WriteCounts:
-            counters = tx.run(cypher, dict(params or {})).consume().counters
-            return WriteCounts(counters.nodes_created, counters.nodes_deleted,
-                               counters.relationships_created, counters.relationships_deleted,
-                               counters.properties_set, counters.labels_added)
+            return _counts(tx.run(cypher, dict(params or {})).consume())
 
-        try:
-            with self._session(read=False) as session:
-                return session.execute_write(work)
-        except neo4j.exceptions.ClientError as err:
-            raise StoreError(f"Neo4j refused the query: {err}") from err
+        with self._errors(), self._session(read=False) as session:
+            return session.execute_write(work)
+
+    def _autocommit(self, cypher: str) -> WriteCounts:
+        """For `CALL { ... } IN TRANSACTIONS`, which commits as it goes and so cannot run
+        inside a managed transaction."""
+        with self._errors(), self._session(read=False) as session:
+            return _counts(session.run(cypher).consume())
 
     def ensure_schema(self) -> None:
         for label, prop in key_constraints():
@@ -113,9 +133,19 @@ class Neo4jStore(GraphStore):
             f"UNWIND $rows AS row MATCH (n:{NodeLabel(label).value} {{uid: row.uid}}) "
             f"CALL db.create.setNodeVectorProperty(n, '{self.VECTOR_PROPERTY}', row.vector)", rows)
 
+    def vector_index_dimension(self, label: NodeLabel) -> int | None:
+        rows = self.read("SHOW INDEXES YIELD name, options WHERE name = $name RETURN options",
+                         {"name": self._vector_index_name(NodeLabel(label))})
+        return int(rows[0]["options"]["indexConfig"]["vector.dimensions"]) if rows else None
+
+    @staticmethod
+    def _vector_index_name(label: NodeLabel) -> str:
+        return f"circuitbase_{label.value.lower()}_vectors"
+
     def ensure_vector_index(self, label: NodeLabel, dimension: int) -> None:
         label = NodeLabel(label)
-        self.write(f"CREATE VECTOR INDEX circuitbase_{label.value.lower()}_vectors IF NOT EXISTS "
+        self.check_vector_dimension(label, dimension)
+        self.write(f"CREATE VECTOR INDEX {self._vector_index_name(label)} IF NOT EXISTS "
                    f"FOR (n:{label.value}) ON n.{self.VECTOR_PROPERTY} OPTIONS {{indexConfig: {{"
                    f"`vector.dimensions`: {int(dimension)}, "
                    "`vector.similarity_function`: 'cosine'}}")
@@ -123,12 +153,17 @@ class Neo4jStore(GraphStore):
 
     def _vector_query(self, label: NodeLabel, k: int) -> str:
         return (f"UNWIND $rows AS row MATCH (a:{label.value} {{uid: row.uid}}) "
-                f"CALL db.index.vector.queryNodes('circuitbase_{label.value.lower()}_vectors', {k}, "
+                f"CALL db.index.vector.queryNodes('{self._vector_index_name(label)}', {k}, "
                 f"a.{self.VECTOR_PROPERTY}) YIELD node, score "
                 "WITH a, node, 2.0 * score - 1.0 AS cosine")  # Neo4j scores (1 + cos) / 2
 
     def clear(self) -> None:
-        self.write("MATCH (n) DETACH DELETE n")
+        """In batches, each its own transaction: one transaction over a large graph runs
+        the server out of memory."""
+        self._autocommit("MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")
+        for row in self.read("SHOW INDEXES YIELD name, type WHERE type = 'VECTOR' "
+                             "AND name STARTS WITH 'circuitbase_' RETURN name"):
+            self.write(f"DROP INDEX {row['name']} IF EXISTS")  # as FalkorDB's clear() does
 
     def close(self) -> None:
         self.driver.close()
