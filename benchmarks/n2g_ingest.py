@@ -1,4 +1,4 @@
-"""How long a whole model's N2G graphs take to ingest on the embedded store.
+"""How long a whole model's N2G graphs take to ingest, on each backend.
 
 The N2G paper built graphs for every neuron of a 6-layer model (6 x 2048 = 12,288).
 This writes that many synthetic neuron models of the real shape in the fork's JSON
@@ -7,7 +7,7 @@ tokens drawn from a 50k vocabulary by Zipf's law as in text),
 then ingests them through the same runner as `circuitbase ingest n2g`, and prints
 a table of the phases.
 
-    python benchmarks/n2g_ingest.py [--neurons 12288] [--db DIR]
+    python benchmarks/n2g_ingest.py [--neurons 12288] [--backend both]
 """
 
 from __future__ import annotations
@@ -19,16 +19,15 @@ import tempfile
 import time
 from pathlib import Path
 
+import backends
 from circuitbase.ingest.models import model_records
 from circuitbase.ingest.n2g import n2g_records
-from circuitbase.ingest.plan import make_plan
 from circuitbase.ingest.runner import plan_files
 from circuitbase.ingest.writer import ingest_records, write_plan
 from circuitbase.n2g.feature_model_json import encode
 from circuitbase.n2g.trie import NeuronGraph, TrieNode
 from circuitbase.schema import ModelSpec
-from circuitbase.store import open_store
-from report import print_table
+from circuitbase.store import GraphStore, WriteCounts
 
 VOCAB = [f" tok{i}" for i in range(50_000)]
 # Token frequency in text is Zipfian, so N2G graphs share common tokens across neurons.
@@ -62,47 +61,56 @@ def random_trie(rng: random.Random) -> NeuronGraph:
     return NeuronGraph(roots)
 
 
+def write_files(folder: Path, neurons: int) -> tuple[list[Path], int, float]:
+    """Synthetic N2G JSON files: the files, their trie nodes, and the seconds it took."""
+    rng = random.Random(0)
+    ids = {token: i for i, token in enumerate(VOCAB)}
+    folder.mkdir(parents=True)
+    started = time.perf_counter()
+    n_nodes = 0
+    for i in range(neurons):
+        graph = random_trie(rng)
+        n_nodes += len(list(graph.nodes()))
+        (folder / f"{i // 2048}_{i % 2048}.json").write_text(encode(graph, ids))
+    return sorted(folder.glob("*.json")), n_nodes, time.perf_counter() - started
+
+
+def run(store: GraphStore, files: list[Path]) -> tuple[list[tuple[str, int, float]], WriteCounts, int]:
+    rows = []
+    ingest_records(store, model_records(SPEC))
+    started = time.perf_counter()
+    plan = plan_files(store, files, lambda p: n2g_records(p, vocab=VOCAB, model=SPEC.name))
+    planned = time.perf_counter()
+    rows.append(("read + validate (records, plan)", plan.node_count + plan.rel_count,
+                 planned - started))
+    counts = write_plan(store, plan)
+    written = time.perf_counter()
+    rows.append(("write (batched UNWIND MERGE)", plan.node_count + plan.rel_count, written - planned))
+    rows.append(("ingest total", len(files), written - started))
+    started = time.perf_counter()
+    plan2 = plan_files(store, files, lambda p: n2g_records(p, vocab=VOCAB, model=SPEC.name))
+    counts2 = write_plan(store, plan2)
+    rows.append(("re-ingest (changes nothing)", len(files), time.perf_counter() - started))
+    return rows, counts, counts2.nodes_created + counts2.relationships_created
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--neurons", type=int, default=6 * 2048)
-    parser.add_argument("--db", help="store directory (default: a fresh temporary one)")
+    backends.add_arguments(parser)
     args = parser.parse_args()
-    rng = random.Random(0)
-    ids = {token: i for i, token in enumerate(VOCAB)}
-    rows = []
+    results, summary = {}, []
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "neuron_graphs" / SPEC.name
-        folder.mkdir(parents=True)
-        started = time.perf_counter()
-        n_nodes = 0
-        for i in range(args.neurons):
-            graph = random_trie(rng)
-            n_nodes += len(list(graph.nodes()))
-            (folder / f"{i // 2048}_{i % 2048}.json").write_text(encode(graph, ids))
-        rows.append(("write synthetic N2G JSON files (not ingest)", args.neurons,
-                     time.perf_counter() - started))
-        files = sorted(folder.glob("*.json"))
-        with open_store(args.db or Path(tmp) / "db") as store:
-            store.ensure_schema()
-            ingest_records(store, model_records(SPEC))
-            started = time.perf_counter()
-            plan = plan_files(store, files, lambda p: n2g_records(p, vocab=VOCAB, model=SPEC.name))
-            planned = time.perf_counter()
-            rows.append(("read + validate (records, plan)", plan.node_count + plan.rel_count,
-                         planned - started))
-            counts = write_plan(store, plan)
-            written = time.perf_counter()
-            rows.append(("write (batched UNWIND MERGE)", plan.node_count + plan.rel_count,
-                         written - planned))
-            rows.append(("ingest total", args.neurons, written - started))
-            started = time.perf_counter()
-            again = write_plan(store, make_plan([], store))  # warm no-op for comparison
-            plan2 = plan_files(store, files, lambda p: n2g_records(p, vocab=VOCAB, model=SPEC.name))
-            counts2 = write_plan(store, plan2)
-            rows.append(("re-ingest (changes nothing)", args.neurons, time.perf_counter() - started))
-    print_table(f"N2G ingest: {args.neurons:,} neurons, {n_nodes:,} trie nodes, "
-                        f"{counts.nodes_created:,} nodes / {counts.relationships_created:,} "
-                        f"relationships created; re-ingest created {counts2.nodes_created + again.nodes_created}", rows)
+        files, n_nodes, seconds = write_files(Path(tmp) / "neuron_graphs" / SPEC.name, args.neurons)
+        print(f"wrote {len(files):,} synthetic N2G JSON files ({n_nodes:,} trie nodes) in {seconds:.1f} s")
+        for backend in backends.chosen(args):
+            with backends.store_for(backend, args) as store:
+                results[backend], counts, again = run(store, files)
+                summary.append(f"{backend}: {counts.nodes_created:,} nodes / "
+                               f"{counts.relationships_created:,} relationships created, "
+                               f"re-ingest created {again}")
+    backends.print_side_by_side(f"N2G ingest: {args.neurons:,} neurons; " + "; ".join(summary),
+                                results)
 
 
 if __name__ == "__main__":

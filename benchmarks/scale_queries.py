@@ -10,10 +10,10 @@ for every head and a task's output nodes. Then it times each template a user
 runs (p50/p95 over repeated runs with varied parameters) and reports the
 server's and this process's memory.
 
-    python benchmarks/scale_queries.py [--scale 1.0] [--db DIR] [--runs 200] [--reuse]
+    python benchmarks/scale_queries.py [--scale 1.0] [--runs 200] [--backend both]
 
-`--scale 0.05` builds the same shape with 5% of the neurons, for a quick look;
-`--db DIR --reuse` times the queries on a graph an earlier run built in DIR.
+`--scale 0.05` builds the same shape with 5% of the neurons, for a quick look, or to
+compare the backends on this machine (the full size is FalkorDB's measurement).
 """
 
 from __future__ import annotations
@@ -22,15 +22,11 @@ import argparse
 import random
 import resource
 import statistics
-import tempfile
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
-
+import backends
 from circuitbase.ingest.models import model_records
 from circuitbase.ingest.writer import ingest_records, rel_merge_query
 from circuitbase.queries import run_template
@@ -41,9 +37,8 @@ from circuitbase.schema.nodes import Analysis, Concept, HeadRole, Task, Token
 from circuitbase.schema.records import ref
 from circuitbase.schema.relationships import Encodes, HasRole, OutputNode
 from circuitbase.schema.uids import ComponentKind, ComponentUid
-from circuitbase.store import GraphStore, open_store
+from circuitbase.store import GraphStore
 from n2g_ingest import CUMULATIVE_WEIGHTS, VOCAB
-from report import print_table
 
 MODELS = ("pythia-6.9b", "llama-2-7b", "pythia-2.8b")
 SIMILARITY_PAIRS = (("pythia-6.9b", "llama-2-7b"), ("pythia-2.8b", "pythia-6.9b"))
@@ -200,36 +195,29 @@ def measure(store: GraphStore, runs: int) -> list[tuple[str, int, float, float, 
 def server_memory_mb(store: GraphStore) -> float | None:
     if store.backend != "falkordb":
         return None
-    return store.server.client.connection.info("memory")["used_memory"] / 2**20
+    return store.client.connection.info("memory")["used_memory"] / 2**20
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of each model's neurons")
     parser.add_argument("--runs", type=int, default=200, help="runs of each per-component query")
-    parser.add_argument("--db", help="store URI (default: a fresh temporary directory)")
-    parser.add_argument("--reuse", action="store_true", help="skip building; use --db's graph")
+    backends.add_arguments(parser)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, open_store(args.db or Path(tmp) / "db") as store:
-        store.ensure_schema()
-        phases = [] if args.reuse else build(store, args.scale)
-        sizes = store.read("MATCH (c:Component) RETURN count(c) AS n")[0]["n"], \
-            store.read("MATCH ()-[r]->() RETURN count(r) AS n")[0]["n"]
-        if phases:
-            print_table(f"Building the graph: {sizes[0]:,} components, {sizes[1]:,} "
-                        "relationships", phases)
-        results = measure(store, args.runs)
-        memory = server_memory_mb(store)
-    table = Table(title=f"Query latency on {store.backend}, {sizes[0]:,} components, "
-                        f"{sizes[1]:,} relationships")
-    for column in ("query", "runs", "p50 ms", "p95 ms", "rows"):
-        table.add_column(column, justify="left" if column == "query" else "right")
-    for name, runs, p50, p95, rows in results:
-        table.add_row(name, str(runs), f"{p50:,.1f}", f"{p95:,.1f}", f"{rows:,}")
-    Console().print(table)
+    built, results, notes = {}, {}, []
+    for backend in backends.chosen(args):
+        with backends.store_for(backend, args) as store:
+            built[backend] = build(store, args.scale)
+            sizes = (store.read("MATCH (c:Component) RETURN count(c) AS n")[0]["n"],
+                     store.read("MATCH ()-[r]->() RETURN count(r) AS n")[0]["n"])
+            results[backend] = measure(store, args.runs)
+            memory = server_memory_mb(store)
+            notes.append(f"{backend}: {sizes[0]:,} components, {sizes[1]:,} relationships"
+                         + (f", server {memory:,.0f} MB used" if memory is not None else ""))
+    backends.print_side_by_side("Building the graph", built)
+    backends.print_latency_side_by_side("Query latency: " + "; ".join(notes), results)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"memory: server {memory:,.0f} MB used" if memory is not None else "memory: (Neo4j)",
-          f"| benchmark process peak RSS {peak:,.0f} MB")
+    print(f"benchmark process peak RSS {peak:,.0f} MB")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ perturbed copies of model A's, so real matches exist), then times reading the
 profiles, scoring every pair with one sparse product, and writing the top-5 edges
 of each neuron.
 
-    python benchmarks/similarity.py [--db DIR]
+    python benchmarks/similarity.py [--backend both]
 """
 
 from __future__ import annotations
@@ -14,9 +14,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import random
-import tempfile
 import time
-from pathlib import Path
 
 from circuitbase.ingest.plan import make_plan
 from circuitbase.ingest.writer import ingest_records, write_plan
@@ -24,8 +22,8 @@ from circuitbase.schema import ActivatesOn, Analysis, ModelSpec, NodeLabel, RelT
 from circuitbase.schema.graph import token_uid
 from circuitbase.similarity import (_profiles, drop_stop_features, scores, similarity_records,
                                     top_pairs)
-from circuitbase.store import open_store
-from report import print_table
+import backends
+from circuitbase.store import GraphStore
 
 VOCAB = [f" tok{i}" for i in range(50_000)]
 WEIGHTS = list(itertools.accumulate(1 / (rank + 1) for rank in range(len(VOCAB))))
@@ -40,8 +38,20 @@ def profile(rng: random.Random) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", help="store directory (default: a fresh temporary one)")
+    backends.add_arguments(parser)
     args = parser.parse_args()
+    records, n_neurons = synthetic_records()
+    results, matched = {}, {}
+    for backend in backends.chosen(args):
+        with backends.store_for(backend, args) as store:
+            results[backend], matched[backend] = run(store, records)
+    backends.print_side_by_side(
+        f"token similarity: 2 x {n_neurons:,} neurons; of model A's neurons, "
+        + ", ".join(f"{n:,} on {b}" for b, n in matched.items()) + " have a match >= 0.5", results)
+
+
+def synthetic_records() -> tuple[list, int]:
+    """Both models' activating-token profiles, as records; and the neurons per model."""
     rng = random.Random(0)
     neurons = [(layer, index) for layer in range(12) for index in range(3072)]
     profiles_a = [profile(rng) for _ in neurons]
@@ -58,32 +68,33 @@ def main() -> None:
                 records.append(ActivatesOn(analysis=facts.uid, activation=activation).record(
                     ref(NodeLabel.NEURON, f"{spec.name}/L{layer}/N{index}"),
                     ref(NodeLabel.TOKEN, token_uid(text))))
+    return records, len(neurons)
+
+
+def run(store: GraphStore, records: list) -> tuple[list[tuple[str, int, float]], int]:
     rows = []
-    with tempfile.TemporaryDirectory() as tmp, open_store(args.db or Path(tmp) / "db") as store:
-        store.ensure_schema()
-        started = time.perf_counter()
-        ingest_records(store, records)
-        rows.append(("set-up: ingest both models' profiles", len(records), time.perf_counter() - started))
-        started = time.perf_counter()
-        a, b = _profiles(store, "tokens", ("bench-a", "bench-b"), 0.0)
-        read = time.perf_counter()
-        a, b = drop_stop_features(a, b, 0.01)
-        matrix = scores("tokens", a.matrix, b.matrix)
-        pairs = top_pairs(matrix, 5, 0.1)
-        pairs.update(top_pairs(matrix.T.tocsr(), 5, 0.1))
-        scored = time.perf_counter()
-        rows.append(("read profiles", a.matrix.nnz + b.matrix.nnz, read - started))
-        rows.append(("score all pairs (sparse product) + top-5", matrix.nnz, scored - read))
-        started = time.perf_counter()
-        similarity = similarity_records(store, "bench-a", "bench-b", "tokens", top_k=5, min_score=0.1)
-        plan = make_plan(similarity, store)
-        counts = write_plan(store, plan)
-        rows.append(("similarity compute, end to end (read, score, check, write)",
-                     counts.relationships_created, time.perf_counter() - started))
-        matched = store.read("MATCH (a:Neuron {model: 'bench-a'})-[s:SIMILAR_TO]->() "
-                             "WHERE s.score >= 0.5 RETURN count(DISTINCT a) AS n")[0]["n"]
-    print_table(f"token similarity: 2 x {len(neurons):,} neurons; "
-                        f"{matched:,} of model A's neurons have a match >= 0.5", rows)
+    started = time.perf_counter()
+    ingest_records(store, records)
+    rows.append(("set-up: ingest both models' profiles", len(records), time.perf_counter() - started))
+    started = time.perf_counter()
+    a, b = _profiles(store, "tokens", ("bench-a", "bench-b"), 0.0)
+    read = time.perf_counter()
+    a, b = drop_stop_features(a, b, 0.01)
+    matrix = scores("tokens", a.matrix, b.matrix)
+    pairs = top_pairs(matrix, 5, 0.1)
+    pairs.update(top_pairs(matrix.T.tocsr(), 5, 0.1))
+    scored = time.perf_counter()
+    rows.append(("read profiles", a.matrix.nnz + b.matrix.nnz, read - started))
+    rows.append(("score all pairs (sparse product) + top-5", matrix.nnz, scored - read))
+    started = time.perf_counter()
+    similarity = similarity_records(store, "bench-a", "bench-b", "tokens", top_k=5, min_score=0.1)
+    plan = make_plan(similarity, store)
+    counts = write_plan(store, plan)
+    rows.append(("similarity compute, end to end (read, score, check, write)",
+                 counts.relationships_created, time.perf_counter() - started))
+    matched = store.read("MATCH (a:Neuron {model: 'bench-a'})-[s:SIMILAR_TO]->() "
+                         "WHERE s.score >= 0.5 RETURN count(DISTINCT a) AS n")[0]["n"]
+    return rows, matched
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ Each MLP neuron of two gpt2-small-shaped models gets a 64-dimensional embedding
 store's vector index; then each neuron's nearest neighbours are asked of the index
 in batches, and the top-5 matches of each written as SIMILAR_TO edges.
 
-    python benchmarks/vector_similarity.py [--dimension 64] [--db DIR]
+    python benchmarks/vector_similarity.py [--dimension 64] [--backend both]
 """
 
 from __future__ import annotations
@@ -17,52 +17,62 @@ import tempfile
 import time
 from pathlib import Path
 
+import backends
 from circuitbase.ingest.models import model_records
 from circuitbase.ingest.vectors import ingest_vectors
 from circuitbase.ingest.writer import ingest_records
 from circuitbase.schema import ModelSpec
 from circuitbase.similarity import similarity_records
-from circuitbase.store import open_store
-from report import print_table
+from circuitbase.store import GraphStore
 
 MODELS = [ModelSpec(name=name, n_layers=12, d_model=768, n_heads=12, d_mlp=3072)
           for name in ("bench-a", "bench-b")]
 
 
+def run(store: GraphStore, tmp: Path, vectors_a: dict, vectors_b: dict
+        ) -> tuple[list[tuple[str, int, float]], int]:
+    rows = []
+    for spec in MODELS:
+        ingest_records(store, model_records(spec))
+    started = time.perf_counter()
+    for spec, vectors in zip(MODELS, (vectors_a, vectors_b)):
+        path = tmp / f"{spec.name}.json"
+        path.write_text(json.dumps({"vectors": vectors}))
+        ingest_vectors(store, [path], spec.name)
+    rows.append(("ingest + index both models' vectors", len(vectors_a) + len(vectors_b),
+                 time.perf_counter() - started))
+    started = time.perf_counter()
+    records = similarity_records(store, "bench-a", "bench-b", "vectors", top_k=5, min_score=0.5)
+    queried = time.perf_counter()
+    counts = ingest_records(store, records)
+    done = time.perf_counter()
+    rows.append(("nearest neighbours of every neuron, by the index", len(vectors_a) + len(vectors_b),
+                 queried - started))
+    rows.append(("similarity compute, end to end", counts.relationships_created, done - started))
+    matched = store.read("MATCH (a:Neuron {model: 'bench-a'})-[s:SIMILAR_TO {metric: 'vectors'}]->() "
+                         "WHERE s.score >= 0.8 RETURN count(DISTINCT a) AS n")[0]["n"]
+    return rows, matched
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dimension", type=int, default=64)
-    parser.add_argument("--db", help="store directory (default: a fresh temporary one)")
+    backends.add_arguments(parser)
     args = parser.parse_args()
     rng = random.Random(0)
     neurons = [f"L{layer}N{index}" for layer in range(12) for index in range(3072)]
     vectors_a = {n: [rng.gauss(0, 1) for _ in range(args.dimension)] for n in neurons}
     vectors_b = {n: [v + rng.gauss(0, 0.3) for v in vectors_a[n]] if rng.random() < 0.5
                  else [rng.gauss(0, 1) for _ in range(args.dimension)] for n in neurons}
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp, open_store(args.db or Path(tmp) / "db") as store:
-        store.ensure_schema()
-        for spec in MODELS:
-            ingest_records(store, model_records(spec))
-        started = time.perf_counter()
-        for spec, vectors in zip(MODELS, (vectors_a, vectors_b)):
-            path = Path(tmp) / f"{spec.name}.json"
-            path.write_text(json.dumps({"vectors": vectors}))
-            ingest_vectors(store, [path], spec.name)
-        rows.append(("ingest + index both models' vectors", 2 * len(neurons),
-                     time.perf_counter() - started))
-        started = time.perf_counter()
-        records = similarity_records(store, "bench-a", "bench-b", "vectors", top_k=5, min_score=0.5)
-        queried = time.perf_counter()
-        counts = ingest_records(store, records)
-        done = time.perf_counter()
-        rows.append(("nearest neighbours of every neuron, by the index", 2 * len(neurons),
-                     queried - started))
-        rows.append(("similarity compute, end to end", counts.relationships_created, done - started))
-        matched = store.read("MATCH (a:Neuron {model: 'bench-a'})-[s:SIMILAR_TO {metric: 'vectors'}]->() "
-                             "WHERE s.score >= 0.8 RETURN count(DISTINCT a) AS n")[0]["n"]
-    print_table(f"vector similarity: 2 x {len(neurons):,} neurons, dimension {args.dimension}; "
-                        f"{matched:,} of A's neurons matched >= 0.8 (18,432 planted)", rows)
+    results, matched = {}, {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for backend in backends.chosen(args):
+            with backends.store_for(backend, args) as store:
+                results[backend], matched[backend] = run(store, Path(tmp), vectors_a, vectors_b)
+    backends.print_side_by_side(
+        f"vector similarity: 2 x {len(neurons):,} neurons, dimension {args.dimension}; A's neurons "
+        "matched >= 0.8 (18,432 planted): " + ", ".join(f"{n:,} on {b}" for b, n in matched.items()),
+        results)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ not idempotent, so never what circuitbase does): the most any Cypher writer
 could get out of the server, which bounds how many times faster than one query
 per row a writer can be. Validation (building the plan) is timed on its own line.
 
-    python benchmarks/writer_throughput.py [--model pythia-1b] [--neurons 2048] [--db DIR]
+    python benchmarks/writer_throughput.py [--model pythia-1b] [--neurons 2048] [--backend both]
 """
 
 from __future__ import annotations
@@ -39,9 +39,9 @@ from circuitbase.ingest.writer import ingest_records, plan_statements, write_pla
 from circuitbase.n2g.feature_model_json import encode
 from circuitbase.schema.catalog import known_model
 from circuitbase.schema.uids import ComponentKind
-from circuitbase.store import GraphStore, open_store
+import backends
+from circuitbase.store import GraphStore
 from n2g_ingest import SPEC as N2G_SPEC, VOCAB, random_trie
-from report import print_table
 
 RawQuery = Callable[[str, dict[str, Any]], Any]
 PER_ROW_SAMPLE = 3000
@@ -128,7 +128,7 @@ def compare(store: GraphStore, title: str, build: Callable[[], Plan],
     rows, bound = batched_creates(store, plan)
     results.append((f"{title}: writer's batches, CREATE instead of MERGE (bound)", rows, bound))
     per_row_rate = sample / seconds
-    print(f"{title}: writer at {ceiling / writer:.0%} of the ceiling, "
+    print(f"{store.backend}, {title}: writer at {ceiling / writer:.0%} of the ceiling, "
           f"{rows / writer / per_row_rate:,.0f}x one query per row; no Cypher writer could be more "
           f"than {rows / bound / per_row_rate:,.0f}x (CREATE without MERGE)")
     return results
@@ -145,25 +145,32 @@ def n2g_plan_builder(store: GraphStore, folder: Path, neurons: int) -> Callable[
                                                                    model=N2G_SPEC.name))
 
 
+def run(store: GraphStore, args: argparse.Namespace, tmp: Path) -> list[tuple[str, int, float]]:
+    spec = known_model(args.model)
+    kinds = {ComponentKind.NEURON, ComponentKind.HEAD}
+    rows = compare(store, "components", lambda: make_plan(model_records(spec, kinds), store),
+                   lambda: None)
+    build = n2g_plan_builder(store, tmp / "n2g" / N2G_SPEC.name, args.neurons)
+    rows += compare(store, "N2G patterns", build,
+                    lambda: ingest_records(store, model_records(N2G_SPEC)))
+    fresh(store)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="pythia-1b", help="a catalog model for components")
     parser.add_argument("--neurons", type=int, default=2048, help="N2G graphs to write")
-    parser.add_argument("--db", help="store URI (default: a fresh temporary directory)")
+    backends.add_arguments(parser)
     args = parser.parse_args()
-    spec = known_model(args.model)
-    kinds = {ComponentKind.NEURON, ComponentKind.HEAD}
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp, open_store(args.db or Path(tmp) / "db") as store:
-        rows += compare(store, "components", lambda: make_plan(model_records(spec, kinds), store),
-                        lambda: None)
-        build = n2g_plan_builder(store, Path(tmp) / "n2g" / N2G_SPEC.name, args.neurons)
-        rows += compare(store, "N2G patterns", build,
-                        lambda: ingest_records(store, model_records(N2G_SPEC)))
-        fresh(store)
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for backend in backends.chosen(args):
+            with backends.store_for(backend, args) as store:
+                results[backend] = run(store, args, Path(tmp) / backend)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print_table(f"Write throughput on {store.backend}: {args.model} components, "
-                f"{args.neurons:,} N2G graphs (benchmark process peak RSS {peak_mb:,.0f} MB)", rows)
+    backends.print_side_by_side(f"Write throughput: {args.model} components, {args.neurons:,} N2G "
+                                f"graphs (benchmark process peak RSS {peak_mb:,.0f} MB)", results)
 
 
 if __name__ == "__main__":

@@ -111,8 +111,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start() -> Neo4jServer | None:
-    """Build and start the test Neo4j; None when Java or Maven is missing."""
+def start(heap: str = "1g") -> Neo4jServer | None:
+    """Build and start the test Neo4j (`heap`: the JVM's maximum); None when Java or Maven
+    is missing."""
     if missing_tools():
         return None
     classpath = build()
@@ -120,7 +121,7 @@ def start() -> Neo4jServer | None:
     log = home / "launcher.log"
     password = secrets.token_urlsafe(18)
     port = free_port()
-    command = ["java", "-Xms256m", "-Xmx1g", "-XX:+UseSerialGC", "-cp", classpath,
+    command = ["java", "-Xms256m", f"-Xmx{heap}", "-XX:+UseSerialGC", "-cp", classpath,
                "circuitbase.testserver.TestServer", str(home / "dbms"), str(port)]
     with open(log, "w") as out:
         process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=out, stderr=subprocess.STDOUT,
