@@ -20,12 +20,12 @@ import time
 from pathlib import Path
 
 import backends
-from circuitbase.ingest.models import model_records
-from circuitbase.ingest.n2g import n2g_records
+from circuitbase.sources.models import model_records
+from circuitbase.sources.n2g.records import n2g_records
 from circuitbase.ingest.runner import plan_files
 from circuitbase.ingest.writer import ingest_records, write_plan
-from circuitbase.n2g.feature_model_json import encode
-from circuitbase.n2g.trie import NeuronGraph, TrieNode
+from circuitbase.sources.n2g.feature_model_json import encode
+from circuitbase.sources.n2g.trie import NeuronGraph, TrieNode
 from circuitbase.schema import ModelSpec
 from circuitbase.store import GraphStore, WriteCounts
 

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import backends
-from circuitbase.ingest.models import model_records
+from circuitbase.sources.models import model_records
 from circuitbase.ingest.writer import ingest_records, rel_merge_query
 from circuitbase.queries import run_template
 from circuitbase.schema import ModelSpec

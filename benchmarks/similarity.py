@@ -20,7 +20,7 @@ from circuitbase.ingest.plan import make_plan
 from circuitbase.ingest.writer import ingest_records, write_plan
 from circuitbase.schema import ActivatesOn, Analysis, ModelSpec, NodeLabel, RelType, Token, ref, rel
 from circuitbase.schema.graph import token_uid
-from circuitbase.similarity import (_profiles, drop_stop_features, scores, similarity_records,
+from circuitbase.analyze.similarity import (_profiles, drop_stop_features, scores, similarity_records,
                                     top_pairs)
 import backends
 from circuitbase.store import GraphStore

@@ -18,11 +18,11 @@ import time
 from pathlib import Path
 
 import backends
-from circuitbase.ingest.models import model_records
-from circuitbase.ingest.vectors import ingest_vectors
+from circuitbase.sources.models import model_records
+from circuitbase.sources.vectors import ingest_vectors
 from circuitbase.ingest.writer import ingest_records
 from circuitbase.schema import ModelSpec
-from circuitbase.similarity import similarity_records
+from circuitbase.analyze.similarity import similarity_records
 from circuitbase.store import GraphStore
 
 MODELS = [ModelSpec(name=name, n_layers=12, d_model=768, n_heads=12, d_mlp=3072)

@@ -31,12 +31,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from circuitbase.ingest.models import model_records
-from circuitbase.ingest.n2g import n2g_records
+from circuitbase.sources.models import model_records
+from circuitbase.sources.n2g.records import n2g_records
 from circuitbase.ingest.plan import Plan, make_plan
 from circuitbase.ingest.runner import plan_files
 from circuitbase.ingest.writer import ingest_records, plan_statements, write_plan
-from circuitbase.n2g.feature_model_json import encode
+from circuitbase.sources.n2g.feature_model_json import encode
 from circuitbase.schema.catalog import known_model
 from circuitbase.schema.uids import ComponentKind
 import backends

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from circuitbase.n2g.feature_model_json import encode
-from circuitbase.n2g.trie import NeuronGraph, TrieNode
+from circuitbase.sources.n2g.feature_model_json import encode
+from circuitbase.sources.n2g.trie import NeuronGraph, TrieNode
 
 MODEL = "toy-6l"
 CONFIG = {"model_name": MODEL, "n_layers": 6, "d_model": 64, "n_heads": 4, "d_mlp": 2048,

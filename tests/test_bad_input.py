@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from circuitbase.ingest.circuits import circuit_records
-from circuitbase.ingest.heads import heads_records
-from circuitbase.ingest.models import model_records
-from circuitbase.ingest.n2g import n2g_records
-from circuitbase.ingest.probes import probe_records
+from circuitbase.sources.circuits import circuit_records
+from circuitbase.sources.heads import heads_records
+from circuitbase.sources.models import model_records
+from circuitbase.sources.n2g.records import n2g_records
+from circuitbase.sources.probes import probe_records
 from circuitbase.ingest.runner import ingest_files
 from circuitbase.ingest.writer import ingest_records
 from circuitbase.queries import run_template

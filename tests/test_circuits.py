@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from circuitbase.demo import examples_dir
-from circuitbase.ingest.circuits import circuit_records
+from circuitbase.cli.demo import examples_dir
+from circuitbase.sources.circuits import circuit_records
 from circuitbase.ingest.runner import ingest_files
 from circuitbase.queries import run_template
 from circuitbase.schema import RecordError

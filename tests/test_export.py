@@ -11,9 +11,9 @@ from circuitbase.export import subgraph, write
 from circuitbase.export.formats import cypher_statements, read_graphml
 from circuitbase.export.figure import draw
 from circuitbase.ingest import ingest_records
-from circuitbase.ingest.probes import probe_records
+from circuitbase.sources.probes import probe_records
 from circuitbase.ingest.runner import ingest_files
-from circuitbase.ingest.models import model_records
+from circuitbase.sources.models import model_records
 from circuitbase.schema import ComponentKind, NodeLabel, RelType
 from circuitbase.schema.catalog import known_model
 from test_cli import cli

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from circuitbase.demo import examples_dir
+from circuitbase.cli.demo import examples_dir
 from circuitbase.store import open_store
 from helpers import count, graph_fingerprint
 

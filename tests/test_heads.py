@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from circuitbase.ingest.heads import heads_records
+from circuitbase.sources.heads import heads_records
 from circuitbase.ingest.runner import ingest_files
 from circuitbase.queries import run_template
 from circuitbase.schema import RecordError

@@ -5,10 +5,10 @@ import random
 
 import pytest
 
-from circuitbase.ingest.n2g import n2g_records
+from circuitbase.sources.n2g.records import n2g_records
 from circuitbase.ingest.runner import ingest_files
-from circuitbase.n2g.feature_model_json import decode
-from circuitbase.n2g.stored import load_graph
+from circuitbase.sources.n2g.feature_model_json import decode
+from circuitbase.sources.n2g.stored import load_graph
 from circuitbase.schema import RecordError
 from helpers import count, graph_fingerprint
 from n2g_fixtures import MODEL, NEURONS, VOCAB, write_fixtures

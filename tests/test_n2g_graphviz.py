@@ -8,8 +8,8 @@ import shutil
 
 import pytest
 
-from circuitbase.ingest.models import model_records
-from circuitbase.ingest.n2g import n2g_records
+from circuitbase.sources.models import model_records
+from circuitbase.sources.n2g.records import n2g_records
 from circuitbase.ingest.runner import ingest_files
 from circuitbase.ingest.writer import ingest_records
 from circuitbase.schema import ModelSpec, RecordError

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from circuitbase.ingest.probes import probe_records
+from circuitbase.sources.probes import probe_records
 from circuitbase.ingest.runner import IngestErrors, ingest_files
 from circuitbase.queries import run_template
 from circuitbase.schema import RecordError
@@ -121,7 +121,7 @@ def test_malformed_json_and_huge_files_are_rejected(store, tmp_path, monkeypatch
                    '"f1": NaN, "neurons": [{"neuron": 1}]}]}')
     with pytest.raises(RecordError, match="nan.json.*NaN"):
         ingest(store, nan)
-    import circuitbase.ingest.files as files
+    import circuitbase.sources.files as files
     monkeypatch.setattr(files, "MAX_FILE_BYTES", 100)
     big = write_csv(tmp_path, ["pythia-70m,1,2,fr,lang,1,,,0.9,,,"] * 10, "big.csv")
     with pytest.raises(RecordError, match="big.csv.*over the 100-byte limit"):

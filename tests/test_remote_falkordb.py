@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from circuitbase.ingest import ingest_records
-from circuitbase.ingest.models import model_records
+from circuitbase.sources.models import model_records
 from circuitbase.queries import run_template
 from circuitbase.schema import ComponentKind
 from circuitbase.schema.catalog import known_model

@@ -9,7 +9,7 @@ from circuitbase.ingest import ingest_records
 from circuitbase.schema import (ActivatesOn, Analysis, Concept, Encodes, NodeLabel, RecordError,
                                 RelType, Token, ref, rel)
 from circuitbase.schema.graph import token_uid
-from circuitbase.similarity import similarity_records
+from circuitbase.analyze.similarity import similarity_records
 from helpers import count, graph_fingerprint
 from test_cli import cli
 

@@ -3,7 +3,7 @@
 import pytest
 
 from circuitbase.ingest import ingest_records
-from circuitbase.ingest.models import model_records
+from circuitbase.sources.models import model_records
 from circuitbase.schema import (Analysis, HasRole, HeadRole, ModelSpec, NodeLabel, RecordError,
                                 RelType, ref, rel)
 from circuitbase.schema.catalog import known_model

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..ingest.heads import ROLES, head_role_records
+from ..sources.heads import ROLES, head_role_records
 from ..schema.nodes import Analysis
 from ..schema.records import NodeRecord, RecordError, RelRecord
 from .models import spec_of

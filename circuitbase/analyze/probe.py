@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..ingest.files import read_bytes, read_json, validate
-from ..ingest.probes import records_from_rows
+from ..sources.files import read_bytes, read_json, validate
+from ..sources.probes import records_from_rows
 from ..schema.interchange import ConceptData, ProbeRow
 from ..schema.nodes import Analysis, content_hash
 from ..schema.records import NodeRecord, RecordError, RelRecord

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..demo import ask, load_examples
+from .demo import ask, load_examples
 from .context import Context
 from .output import FORMATS, render
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import click
 
-from ..ingest.circuits import circuit_records
-from ..ingest.heads import heads_records
-from ..ingest.n2g import n2g_records
-from ..ingest.probes import probe_records
-from ..n2g.vocab import load_vocab
+from ..sources.circuits import circuit_records
+from ..sources.heads import heads_records
+from ..sources.n2g.records import n2g_records
+from ..sources.probes import probe_records
+from ..sources.n2g.vocab import load_vocab
 from ..ingest.runner import Reader, expand, ingest_files
-from ..ingest.vectors import ingest_vectors
+from ..sources.vectors import ingest_vectors
 from .context import Context
 from .progress import progress_bar
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..ingest.models import COMPONENT_CHOICES, model_records, read_model_config
+from ..sources.models import COMPONENT_CHOICES, model_records, read_model_config
 from ..ingest.plan import make_plan
 from ..ingest.writer import write_plan
 from ..schema.catalog import known_model, known_models

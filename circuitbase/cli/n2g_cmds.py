@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from ..n2g.stored import predict
-from ..n2g.vocab import decode_byte_level
+from ..sources.n2g.stored import predict
+from ..sources.n2g.vocab import decode_byte_level
 from ..schema.records import RecordError
 from .context import Context
 from .output import FORMATS, render

@@ -6,7 +6,7 @@ import click
 
 from ..queries import run_template
 from ..schema.uids import UidError, parse_component
-from ..similarity import METRICS, similarity_records
+from ..analyze.similarity import METRICS, similarity_records
 from .analyze_cmds import write_records
 from .context import Context
 from .output import FORMATS, render

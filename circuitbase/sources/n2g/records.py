@@ -24,15 +24,15 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from ..n2g.feature_model_json import decode
-from ..n2g.graphviz_dot import drawn_nodes, parse_dot
-from ..n2g.trie import NeuronGraph
-from ..schema.graph import NodeLabel, RelType
-from ..schema.nodes import Analysis, Token
-from ..schema.records import NodeRecord, RecordError, RelRecord, node, record_error, ref, rel
-from ..schema.relationships import ActivatesOn
-from ..schema.uids import neuron_uid
-from .files import read_json, read_text
+from .feature_model_json import decode
+from .graphviz_dot import drawn_nodes, parse_dot
+from .trie import NeuronGraph
+from ...schema.graph import NodeLabel, RelType
+from ...schema.nodes import Analysis, Token
+from ...schema.records import NodeRecord, RecordError, RelRecord, node, record_error, ref, rel
+from ...schema.relationships import ActivatesOn
+from ...schema.uids import neuron_uid
+from ..files import read_json, read_text
 
 CITATION = ("Foote, Nanda, Kran, Konstas, Cohen, Barez. Neuron to Graph: Interpreting Language "
             "Model Neurons at Scale. arXiv:2305.19911 (2023); N2G: arXiv:2304.12918")

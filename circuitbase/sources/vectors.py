@@ -20,8 +20,8 @@ from ..schema.records import NodeRecord, RecordError
 from ..schema.uids import UidError, parse_component
 from ..store.base import GraphStore
 from .files import check_size, read_json
-from .plan import make_plan
-from .writer import write_plan
+from ..ingest.plan import make_plan
+from ..ingest.writer import write_plan
 
 Vectors = dict[str, list[float]]
 

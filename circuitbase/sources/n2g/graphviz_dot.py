@@ -24,7 +24,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from ..schema.records import RecordError
+from ...schema.records import RecordError
 
 _TOKEN = re.compile(r'\s*(?:"((?:[^"\\]|\\.)*)"|(->|--|[{}\[\];,=])|([^\s{}\[\];,="]+)|(\S))',
                     re.S)

@@ -12,15 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .ingest.circuits import circuit_records
-from .ingest.models import model_records
-from .ingest.probes import probe_records
-from .ingest.runner import ingest_files
-from .ingest.writer import ingest_records
-from .queries import run_template
-from .schema.catalog import known_model
-from .schema.uids import ComponentKind
-from .store.base import GraphStore, Row
+from ..sources.circuits import circuit_records
+from ..sources.models import model_records
+from ..sources.probes import probe_records
+from ..ingest.runner import ingest_files
+from ..ingest.writer import ingest_records
+from ..queries import run_template
+from ..schema.catalog import known_model
+from ..schema.uids import ComponentKind
+from ..store.base import GraphStore, Row
 
 DEMO_MODELS = ("pythia-70m", "pythia-160m", "pythia-410m", "pythia-1b")
 
@@ -46,7 +46,7 @@ QUESTIONS = (
 
 def examples_dir() -> Path:
     """The example analyses shipped inside the package (see examples/*/SOURCE.md)."""
-    return Path(__file__).parent / "examples"
+    return Path(__file__).parent.parent / "examples"
 
 
 def load_examples(store: GraphStore, report: Callable[[str], None] = print) -> None:

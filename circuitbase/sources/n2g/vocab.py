@@ -6,8 +6,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ..ingest.files import read_json
-from ..schema.records import RecordError
+from ..files import read_json
+from ...schema.records import RecordError
 
 
 @cache

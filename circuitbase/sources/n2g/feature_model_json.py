@@ -22,7 +22,7 @@ import struct
 from collections.abc import Sequence
 from typing import Any
 
-from ..schema.records import RecordError
+from ...schema.records import RecordError
 from .trie import NeuronGraph, TrieNode
 
 IGNORE_ID = 2**32 - 1

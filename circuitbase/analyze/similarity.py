@@ -30,11 +30,11 @@ from typing import Literal
 import numpy as np
 from scipy import sparse
 
-from .schema.graph import NodeLabel
-from .schema.nodes import Analysis
-from .schema.records import NodeRecord, RecordError, RelRecord, ref
-from .schema.relationships import SimilarTo
-from .store.base import GraphStore
+from ..schema.graph import NodeLabel
+from ..schema.nodes import Analysis
+from ..schema.records import NodeRecord, RecordError, RelRecord, ref
+from ..schema.relationships import SimilarTo
+from ..store.base import GraphStore
 
 Metric = Literal["tokens", "concepts", "vectors"]
 METRICS: tuple[Metric, ...] = ("tokens", "concepts", "vectors")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..schema.records import RecordError
-from ..store.base import GraphStore
+from ...schema.records import RecordError
+from ...store.base import GraphStore
 from .trie import RULES, NeuronGraph, TrieNode
 
 
