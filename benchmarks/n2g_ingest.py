@@ -22,8 +22,8 @@ from pathlib import Path
 import backends
 from circuitbase.sources.models import model_records
 from circuitbase.sources.n2g.records import n2g_records
-from circuitbase.ingest.runner import plan_files
-from circuitbase.ingest.writer import ingest_records, write_plan
+from circuitbase.ingest.pipeline import plan_files
+from circuitbase.ingest import ingest, write_plan
 from circuitbase.sources.n2g.feature_model_json import encode
 from circuitbase.sources.n2g.trie import NeuronGraph, TrieNode
 from circuitbase.schema import ModelSpec
@@ -77,7 +77,7 @@ def write_files(folder: Path, neurons: int) -> tuple[list[Path], int, float]:
 
 def run(store: GraphStore, files: list[Path]) -> tuple[list[tuple[str, int, float]], WriteCounts, int]:
     rows = []
-    ingest_records(store, model_records(SPEC))
+    ingest(store, model_records(SPEC))
     started = time.perf_counter()
     plan = plan_files(store, files, lambda p: n2g_records(p, vocab=VOCAB, model=SPEC.name))
     planned = time.perf_counter()

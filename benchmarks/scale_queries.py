@@ -28,7 +28,8 @@ from typing import Any
 
 import backends
 from circuitbase.sources.models import model_records
-from circuitbase.ingest.writer import ingest_records, rel_merge_query
+from circuitbase.ingest import ingest
+from circuitbase.store.cypher import merge_relationships
 from circuitbase.queries import run_template
 from circuitbase.schema import ModelSpec
 from circuitbase.schema.catalog import known_model
@@ -107,7 +108,7 @@ def build(store: GraphStore, scale: float) -> list[tuple[str, int, float]]:
     started = time.perf_counter()
     total = 0
     for spec in specs.values():
-        counts = ingest_records(store, model_records(spec, {ComponentKind.NEURON, ComponentKind.HEAD}))
+        counts = ingest(store, model_records(spec, {ComponentKind.NEURON, ComponentKind.HEAD})).counts
         total += counts.nodes_created + counts.relationships_created
     phases.append(("components + IN_MODEL (ingest)", total, time.perf_counter() - started))
     neurons = {name: neuron_uids(spec) for name, spec in specs.items()}
@@ -118,13 +119,13 @@ def build(store: GraphStore, scale: float) -> list[tuple[str, int, float]]:
         models=[a, b]).records()]
     analyses += [record for m in TOKENS_FOR for record in Analysis(
         uid=f"bench-tokens/{m}", kind="n2g", method="synthetic", models=[m]).records()]
-    counts = ingest_records(store, [*analyses, *(Token(text=t).record() for t in VOCAB),
-                                    *small_analyses(specs, neurons, rng)])
+    counts = ingest(store, [*analyses, *(Token(text=t).record() for t in VOCAB),
+                            *small_analyses(specs, neurons, rng)]).counts
     phases.append(("tokens, probes, head roles, output nodes (ingest)",
                    counts.nodes_created + counts.relationships_created, time.perf_counter() - started))
 
     started = time.perf_counter()
-    similar = rel_merge_query(RelType.SIMILAR_TO, NodeLabel.NEURON, NodeLabel.NEURON)
+    similar = merge_relationships(RelType.SIMILAR_TO, NodeLabel.NEURON, NodeLabel.NEURON)
     total = 0
     for a, b in SIMILARITY_PAIRS:
         analysis = f"bench-similarity/{a}+{b}"
@@ -135,7 +136,7 @@ def build(store: GraphStore, scale: float) -> list[tuple[str, int, float]]:
                    time.perf_counter() - started))
 
     started = time.perf_counter()
-    activates = rel_merge_query(RelType.ACTIVATES_ON, NodeLabel.NEURON, NodeLabel.TOKEN)
+    activates = merge_relationships(RelType.ACTIVATES_ON, NodeLabel.NEURON, NodeLabel.TOKEN)
     total = sum(store.write_rows(activates, token_rows(neurons[m], f"bench-tokens/{m}", rng)
                                  ).relationships_created for m in TOKENS_FOR)
     phases.append(("ACTIVATES_ON (writer query, batched)", total, time.perf_counter() - started))

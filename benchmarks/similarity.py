@@ -17,7 +17,7 @@ import random
 import time
 
 from circuitbase.ingest.plan import make_plan
-from circuitbase.ingest.writer import ingest_records, write_plan
+from circuitbase.ingest import ingest, write_plan
 from circuitbase.schema import ActivatesOn, Analysis, ModelSpec, NodeLabel, RelType, Token, ref, rel
 from circuitbase.schema.graph import token_uid
 from circuitbase.analyze.similarity import (_profiles, drop_stop_features, scores, similarity_records,
@@ -74,7 +74,7 @@ def synthetic_records() -> tuple[list, int]:
 def run(store: GraphStore, records: list) -> tuple[list[tuple[str, int, float]], int]:
     rows = []
     started = time.perf_counter()
-    ingest_records(store, records)
+    ingest(store, records)
     rows.append(("set-up: ingest both models' profiles", len(records), time.perf_counter() - started))
     started = time.perf_counter()
     a, b = _profiles(store, "tokens", ("bench-a", "bench-b"), 0.0)

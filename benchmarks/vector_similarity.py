@@ -19,8 +19,9 @@ from pathlib import Path
 
 import backends
 from circuitbase.sources.models import model_records
-from circuitbase.sources.vectors import ingest_vectors
-from circuitbase.ingest.writer import ingest_records
+from circuitbase.ingest import ingest_vectors
+from circuitbase.sources.vectors import read_vector_files
+from circuitbase.ingest import ingest
 from circuitbase.schema import ModelSpec
 from circuitbase.analyze.similarity import similarity_records
 from circuitbase.store import GraphStore
@@ -33,18 +34,18 @@ def run(store: GraphStore, tmp: Path, vectors_a: dict, vectors_b: dict
         ) -> tuple[list[tuple[str, int, float]], int]:
     rows = []
     for spec in MODELS:
-        ingest_records(store, model_records(spec))
+        ingest(store, model_records(spec))
     started = time.perf_counter()
     for spec, vectors in zip(MODELS, (vectors_a, vectors_b)):
         path = tmp / f"{spec.name}.json"
         path.write_text(json.dumps({"vectors": vectors}))
-        ingest_vectors(store, [path], spec.name)
+        ingest_vectors(store, read_vector_files([path], spec.name))
     rows.append(("ingest + index both models' vectors", len(vectors_a) + len(vectors_b),
                  time.perf_counter() - started))
     started = time.perf_counter()
     records = similarity_records(store, "bench-a", "bench-b", "vectors", top_k=5, min_score=0.5)
     queried = time.perf_counter()
-    counts = ingest_records(store, records)
+    counts = ingest(store, records).counts
     done = time.perf_counter()
     rows.append(("nearest neighbours of every neuron, by the index", len(vectors_a) + len(vectors_b),
                  queried - started))

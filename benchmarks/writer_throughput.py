@@ -34,8 +34,9 @@ from typing import Any
 from circuitbase.sources.models import model_records
 from circuitbase.sources.n2g.records import n2g_records
 from circuitbase.ingest.plan import Plan, make_plan
-from circuitbase.ingest.runner import plan_files
-from circuitbase.ingest.writer import ingest_records, plan_statements, write_plan
+from circuitbase.ingest.pipeline import plan_files
+from circuitbase.ingest import ingest, write_plan
+from circuitbase.ingest.writer import plan_statements
 from circuitbase.sources.n2g.feature_model_json import encode
 from circuitbase.schema.catalog import known_model
 from circuitbase.schema.uids import ComponentKind
@@ -152,7 +153,7 @@ def run(store: GraphStore, args: argparse.Namespace, tmp: Path) -> list[tuple[st
                    lambda: None)
     build = n2g_plan_builder(store, tmp / "n2g" / N2G_SPEC.name, args.neurons)
     rows += compare(store, "N2G patterns", build,
-                    lambda: ingest_records(store, model_records(N2G_SPEC)))
+                    lambda: ingest(store, model_records(N2G_SPEC)))
     fresh(store)
     return rows
 

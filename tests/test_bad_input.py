@@ -21,8 +21,8 @@ from circuitbase.sources.heads import heads_records
 from circuitbase.sources.models import model_records
 from circuitbase.sources.n2g.records import n2g_records
 from circuitbase.sources.probes import probe_records
-from circuitbase.ingest.runner import ingest_files
-from circuitbase.ingest.writer import ingest_records
+from circuitbase.ingest.pipeline import ingest_files
+from circuitbase.ingest import ingest
 from circuitbase.queries import run_template
 from circuitbase.schema import ModelSpec, RecordError
 from helpers import count, graph_fingerprint
@@ -170,7 +170,7 @@ def test_fuzzed_json_is_read_or_refused(tmp_path, value) -> None:
 
 def test_n2g_tokens_in_any_script_are_kept_exactly_and_huge_ones_refused(store, tmp_path) -> None:
     files = write_fixtures(tmp_path)
-    ingest_records(store, model_records(ModelSpec.from_tl_config(CONFIG)))
+    ingest(store, model_records(ModelSpec.from_tl_config(CONFIG)))
     graph = files["graphs"] / "1_42.json"
     odd = [" Pa\u0301ris 🧠" if t == " Paris" else "\u3000東京" if t == " London" else t
            for t in VOCAB]

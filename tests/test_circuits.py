@@ -6,10 +6,10 @@ import pytest
 
 from circuitbase.cli.demo import examples_dir
 from circuitbase.sources.circuits import circuit_records
-from circuitbase.ingest.runner import ingest_files
+from circuitbase.ingest.pipeline import ingest_files
 from circuitbase.queries import run_template
 from circuitbase.schema import RecordError
-from helpers import count, graph_fingerprint
+from helpers import graph_fingerprint
 from test_cli import cli
 
 

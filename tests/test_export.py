@@ -2,17 +2,17 @@
 
 import csv
 import json
-from pathlib import Path
 
 import networkx as nx
 import pytest
 
 from circuitbase.export import subgraph, write
-from circuitbase.export.formats import cypher_statements, read_graphml
+from circuitbase.export.cypher_script import read_cypher
+from circuitbase.export.formats import read_graphml
 from circuitbase.export.figure import draw
-from circuitbase.ingest import ingest_records
+from circuitbase.ingest import ingest
 from circuitbase.sources.probes import probe_records
-from circuitbase.ingest.runner import ingest_files
+from circuitbase.ingest.pipeline import ingest_files
 from circuitbase.sources.models import model_records
 from circuitbase.schema import ComponentKind, NodeLabel, RelType
 from circuitbase.schema.catalog import known_model
@@ -76,10 +76,9 @@ def test_export_then_import_into_an_empty_store_gives_the_same_subgraph(probes, 
     probes.clear()
     for exported in (path, weird_path):
         if fmt == "cypher":
-            for statement in cypher_statements(exported):
-                probes.write(statement)
+            ingest(probes, read_cypher(exported))
         else:
-            ingest_records(probes, read_graphml(exported))
+            ingest(probes, read_graphml(exported))
     assert as_sets(subgraph(probes, template="concept_neurons", params=params)) == as_sets(before)
     assert as_sets(subgraph(probes, around="pythia-70m/L3/N11", hops=1)) == as_sets(weird)
 
@@ -110,7 +109,7 @@ def test_latex_table_escapes_what_latex_would_choke_on(store_uri, probes, tmp_pa
 
 @pytest.mark.parametrize("centre, hops", [("fr", 2), ("pythia-70m", 1)])
 def test_the_figure_is_legible(probes, tmp_path, centre, hops) -> None:
-    ingest_records(probes, model_records(known_model("pythia-70m"), {ComponentKind.HEAD}))
+    ingest(probes, model_records(known_model("pythia-70m"), {ComponentKind.HEAD}))
     graph = subgraph(probes, around=centre, hops=hops, rel_types=[RelType.ENCODES, RelType.IN_MODEL])
     figure = draw(graph, f"around {centre}")
     figure.canvas.draw()

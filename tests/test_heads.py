@@ -7,7 +7,7 @@ import random
 import pytest
 
 from circuitbase.sources.heads import heads_records
-from circuitbase.ingest.runner import ingest_files
+from circuitbase.ingest.pipeline import ingest_files
 from circuitbase.queries import run_template
 from circuitbase.schema import RecordError
 from helpers import count, graph_fingerprint

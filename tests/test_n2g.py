@@ -6,7 +6,7 @@ import random
 import pytest
 
 from circuitbase.sources.n2g.records import n2g_records
-from circuitbase.ingest.runner import ingest_files
+from circuitbase.ingest.pipeline import ingest_files
 from circuitbase.sources.n2g.feature_model_json import decode
 from circuitbase.sources.n2g.stored import load_graph
 from circuitbase.schema import RecordError

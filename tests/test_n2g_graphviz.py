@@ -10,8 +10,8 @@ import pytest
 
 from circuitbase.sources.models import model_records
 from circuitbase.sources.n2g.records import n2g_records
-from circuitbase.ingest.runner import ingest_files
-from circuitbase.ingest.writer import ingest_records
+from circuitbase.ingest.pipeline import ingest_files
+from circuitbase.ingest import ingest
 from circuitbase.schema import ModelSpec, RecordError
 from helpers import graph_fingerprint
 from n2g_fixtures import CONFIG, MODEL, write_fixtures
@@ -58,7 +58,7 @@ def n2g_dot_source(nodes, edges) -> str:
 @pytest.fixture
 def graphs(store, data, tmp_path):
     """A copy of the shipped pictures, with their model in the store."""
-    ingest_records(store, model_records(ModelSpec.from_tl_config(CONFIG)))
+    ingest(store, model_records(ModelSpec.from_tl_config(CONFIG)))
     folder = tmp_path / "neuron_graphs"
     shutil.copytree(data / "n2g-graphviz" / "neuron_graphs", folder)
     return folder / MODEL

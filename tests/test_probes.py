@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from circuitbase.sources.probes import probe_records
-from circuitbase.ingest.runner import IngestErrors, ingest_files
+from circuitbase.ingest.pipeline import IngestErrors, ingest_files
 from circuitbase.queries import run_template
 from circuitbase.schema import RecordError
 from helpers import count, graph_fingerprint

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from circuitbase.ingest import ingest_records
+from circuitbase.ingest import ingest
 from circuitbase.sources.models import model_records
 from circuitbase.queries import run_template
 from circuitbase.schema import ComponentKind
@@ -44,9 +44,9 @@ def test_a_shared_server_is_written_and_read_through_falkor_uris(server, passwor
     uri = f"falkor://127.0.0.1:{server.port}"
     with open_store(uri) as store:
         store.ensure_schema()
-        first = ingest_records(store, model_records(known_model("pythia-70m"), {ComponentKind.HEAD}))
+        first = ingest(store, model_records(known_model("pythia-70m"), {ComponentKind.HEAD})).counts
         assert first.nodes_created == 1 + 48
-        again = ingest_records(store, model_records(known_model("pythia-70m"), {ComponentKind.HEAD}))
+        again = ingest(store, model_records(known_model("pythia-70m"), {ComponentKind.HEAD})).counts
         assert not again.changed_anything
     code, out = cli(uri, "stats", "--format", "json")  # another connection sees it
     assert code == 0 and '"AttentionHead": 48' in out, out

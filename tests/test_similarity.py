@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from circuitbase.ingest import ingest_records
+from circuitbase.ingest import ingest
 from circuitbase.schema import (ActivatesOn, Analysis, Concept, Encodes, NodeLabel, RecordError,
                                 RelType, Token, ref, rel)
 from circuitbase.schema.graph import token_uid
@@ -37,7 +37,7 @@ def profiles(store):
         for name in names:
             records += [Concept(name=name).record(), Encodes(analysis=FACTS.uid, k=1, f1=0.95)
                         .record(ref(NodeLabel.NEURON, neuron), ref(NodeLabel.CONCEPT, name))]
-    ingest_records(store, records)
+    ingest(store, records)
     return store
 
 
@@ -48,7 +48,7 @@ def edges(store, metric):
 
 
 def test_token_profiles_by_cosine_top_one_from_each_side(profiles) -> None:
-    ingest_records(profiles, similarity_records(profiles, A, B, "tokens", top_k=1, min_score=0.1,
+    ingest(profiles, similarity_records(profiles, A, B, "tokens", top_k=1, min_score=0.1,
                                                         max_token_share=1.0))
     found, analyses = edges(profiles, "tokens")
     assert found == [(f"{A}/L0/N0", f"{B}/L0/N1", 1.0),                          # N0's best
@@ -58,17 +58,17 @@ def test_token_profiles_by_cosine_top_one_from_each_side(profiles) -> None:
 
 
 def test_concepts_by_jaccard(profiles) -> None:
-    ingest_records(profiles, similarity_records(profiles, A, B, "concepts", top_k=5, min_score=0.1))
+    ingest(profiles, similarity_records(profiles, A, B, "concepts", top_k=5, min_score=0.1))
     found, _ = edges(profiles, "concepts")
     assert found == [(f"{A}/L1/N5", f"{B}/L1/N6", 0.5), (f"{A}/L1/N5", f"{B}/L1/N7", 1.0)]
 
 
 def test_recomputing_changes_nothing_and_min_score_filters(profiles) -> None:
     options = {"top_k": 5, "min_score": 0.95, "max_token_share": 1.0}
-    ingest_records(profiles, similarity_records(profiles, A, B, "tokens", **options))
+    ingest(profiles, similarity_records(profiles, A, B, "tokens", **options))
     before = graph_fingerprint(profiles)
-    assert not ingest_records(profiles, similarity_records(profiles, A, B, "tokens",
-                                                           **options)).changed_anything
+    assert not ingest(profiles, similarity_records(profiles, A, B, "tokens",
+                                                  **options)).counts.changed_anything
     assert graph_fingerprint(profiles) == before
     assert count(profiles, "()-[:SIMILAR_TO]->()") == 2  # the two cosine-1 pairs only
 
@@ -88,7 +88,7 @@ def test_similar_answers_in_one_line_with_provenance(profiles, store_uri) -> Non
 
 def test_stop_tokens_shared_by_too_many_neurons_are_left_out(profiles) -> None:
     # " Paris" is fired on by 2 of model B's 3 token neurons (67%); " the" by 1 (33%)
-    ingest_records(profiles, similarity_records(profiles, A, B, "tokens", top_k=5,
+    ingest(profiles, similarity_records(profiles, A, B, "tokens", top_k=5,
                                                 max_token_share=0.5))
     found, _ = edges(profiles, "tokens")
     assert [(a, b) for a, b, _ in found] == [(f"{A}/L0/N0", f"{B}/L0/N1"),  # via " France" alone

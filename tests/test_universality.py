@@ -2,7 +2,7 @@
 
 import pytest
 
-from circuitbase.ingest import ingest_records
+from circuitbase.ingest import ingest
 from circuitbase.queries import run_template
 from circuitbase.schema import (ActivatesOn, Analysis, Concept, Encodes, HasRole, HeadRole,
                                 NodeLabel, OutputNode, RelType, SimilarTo, Task, Token, ref, rel)
@@ -53,7 +53,7 @@ def graph(store):
                similar("gpt2-small/L3/N6", "pythia-70m/L1/N8", 0.3),
                encodes("pythia-70m/L2/N10", "fr", 0.95), encodes("pythia-160m/L5/N12", "fr", 0.97),
                encodes("pythia-70m/L1/N15", "de", 0.96)]
-    ingest_records(store, records)
+    ingest(store, records)
     return store
 
 

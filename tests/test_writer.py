@@ -2,7 +2,7 @@
 
 import pytest
 
-from circuitbase.ingest import ingest_records
+from circuitbase.ingest import ingest
 from circuitbase.sources.models import model_records
 from circuitbase.schema import (Analysis, HasRole, HeadRole, ModelSpec, NodeLabel, RecordError,
                                 RelType, ref, rel)
@@ -25,16 +25,16 @@ def findings(*roles):
 
 def test_ingesting_the_same_records_twice_leaves_the_same_graph(store) -> None:
     records = findings(role("pythia-70m/L3/H1", 0.9), role("pythia-70m/L4/H0", 0.4))
-    first = ingest_records(store, records)
+    first = ingest(store, records).counts
     before = graph_fingerprint(store)
-    second = ingest_records(store, records)
+    second = ingest(store, records).counts
     assert first.relationships_created == 2 + 1 + 2  # HAS_ROLE, ABOUT, IN_MODEL per head
     assert not second.changed_anything
     assert graph_fingerprint(store) == before
 
 
 def test_components_get_their_model_depth_and_in_model_edge(store) -> None:
-    ingest_records(store, findings(role("pythia-70m/L5/H7", 0.9)))
+    ingest(store, findings(role("pythia-70m/L5/H7", 0.9)))
     rows = store.read("MATCH (h:Component:AttentionHead)-[:IN_MODEL]->(m:Model) "
                       "RETURN h.uid AS uid, h.layer AS layer, h.index AS index, "
                       "h.relative_depth AS depth, m.n_layers AS n_layers")
@@ -44,7 +44,7 @@ def test_components_get_their_model_depth_and_in_model_edge(store) -> None:
 
 def test_two_analyses_that_disagree_are_both_kept(store) -> None:
     other = Analysis(uid="test/other", kind="heads", method="other", models=["pythia-70m"])
-    ingest_records(store, findings(role("pythia-70m/L3/H1", 0.9)) + [
+    ingest(store, findings(role("pythia-70m/L3/H1", 0.9)) + [
         other.record(), role("pythia-70m/L3/H1", 0.1, analysis=other.uid)])
     rows = store.read("MATCH (:AttentionHead)-[r:HAS_ROLE]->(:HeadRole) "
                       "RETURN r.analysis AS analysis, r.score AS score ORDER BY analysis")
@@ -59,10 +59,10 @@ def test_two_analyses_that_disagree_are_both_kept(store) -> None:
     (role("pythia-70m/L0/H0", 0.5, analysis="missing/analysis"), "Analysis 'missing/analysis'"),
 ])
 def test_one_bad_record_means_nothing_is_written(store, bad, message) -> None:
-    ingest_records(store, findings(role("pythia-70m/L3/H1", 0.9)))
+    ingest(store, findings(role("pythia-70m/L3/H1", 0.9)))
     before = graph_fingerprint(store)
     with pytest.raises(RecordError, match=message):
-        ingest_records(store, findings(role("pythia-70m/L2/H2", 0.7), bad))
+        ingest(store, findings(role("pythia-70m/L2/H2", 0.7), bad))
     assert graph_fingerprint(store) == before
 
 
@@ -70,7 +70,7 @@ def test_duplicate_records_that_disagree_are_an_error_naming_the_field(store) ->
     first = role("pythia-70m/L3/H1", 0.9).at("heads.csv line 2")
     second = role("pythia-70m/L3/H1", 0.2).at("heads.csv line 7")
     with pytest.raises(RecordError, match=r"heads.csv line 7.*field 'score'.*line 2"):
-        ingest_records(store, findings(first, second))
+        ingest(store, findings(first, second))
     assert count(store, "(n)") == 0
 
 
@@ -85,10 +85,10 @@ def test_nan_and_infinity_never_reach_the_graph() -> None:
 def test_a_whole_model_of_components_is_written_once(store) -> None:
     spec = known_model("gpt2-small")
     kinds = {ComponentKind.NEURON, ComponentKind.HEAD}
-    ingest_records(store, model_records(spec, kinds))
+    ingest(store, model_records(spec, kinds))
     assert count(store, "(:Neuron {model: $m})", m="gpt2-small") == 12 * 3072
     assert count(store, "(:AttentionHead)-[:IN_MODEL]->(:Model {uid: $m})", m="gpt2-small") == 144
-    assert not ingest_records(store, model_records(spec, kinds)).changed_anything
+    assert not ingest(store, model_records(spec, kinds)).counts.changed_anything
 
 
 def test_a_model_from_a_transformerlens_config_ignores_unknown_keys() -> None:
@@ -104,7 +104,7 @@ def test_tokens_that_differ_only_in_whitespace_stay_distinct(store) -> None:
 
     texts = [" x", "x", "x ", "\nx", "  x", "\tx", " "]
     records = [Token(text=t).record() for t in texts]
-    ingest_records(store, records)
-    assert not ingest_records(store, records).changed_anything
+    ingest(store, records)
+    assert not ingest(store, records).counts.changed_anything
     rows = store.read("MATCH (t:Token) RETURN t.text AS text")
     assert sorted(r["text"] for r in rows) == sorted(texts)

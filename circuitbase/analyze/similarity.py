@@ -40,14 +40,6 @@ Metric = Literal["tokens", "concepts", "vectors"]
 METRICS: tuple[Metric, ...] = ("tokens", "concepts", "vectors")
 SEARCH_WIDTH = 3  # neighbours asked of the vector index per match wanted (both models share it)
 
-_PROFILE_QUERIES = {
-    "tokens": "MATCH (n:Neuron {model: $model})-[a:ACTIVATES_ON]->(t:Token) "
-              "RETURN n.uid AS uid, t.uid AS feature, a.activation AS weight",
-    "concepts": "MATCH (n:Neuron {model: $model})-[e:ENCODES]->(c:Concept) "
-                "WHERE coalesce(e.f1, 0.0) >= $min_f1 "
-                "RETURN n.uid AS uid, c.name AS feature, 1.0 AS weight",
-}
-
 
 @dataclass
 class Profiles:
@@ -68,7 +60,7 @@ def drop_stop_features(a: Profiles, b: Profiles, max_share: float) -> tuple[Prof
 
 def _profiles(store: GraphStore, metric: Metric, models: tuple[str, str],
               min_f1: float) -> tuple[Profiles, Profiles]:
-    rows = {m: store.read(_PROFILE_QUERIES[metric], {"model": m, "min_f1": min_f1}) for m in models}
+    rows = {m: store.neuron_profiles(metric, m, min_f1=min_f1) for m in models}
     features = {f: i for i, f in enumerate(sorted({r["feature"] for m in models for r in rows[m]}))}
     built = []
     for model in models:
@@ -136,9 +128,7 @@ def _vector_pairs(store: GraphStore, model_a: str, model_b: str, top_k: int,
                   min_score: float) -> dict[tuple[str, str], float]:
     pairs: dict[tuple[str, str], float] = {}
     for source, target in ((model_a, model_b), (model_b, model_a)):
-        uids = [row["uid"] for row in store.read(
-            "MATCH (n:Neuron {model: $model}) WHERE n.embedding IS NOT NULL RETURN n.uid AS uid",
-            {"model": source})]
+        uids = store.with_vectors(NodeLabel.NEURON, source)
         if not uids:
             raise RecordError(f"{source} has no neurons with vectors; add them with "
                               "`circuitbase ingest vectors`")

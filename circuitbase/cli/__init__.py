@@ -6,12 +6,11 @@ import sys
 
 import click
 
-from ..queries import TemplateError
 from pydantic import ValidationError
 
-from ..schema.records import RecordError, record_error
-from ..schema.uids import UidError
-from ..store import StoreError
+from ..errors import CircuitbaseError
+from ..schema.records import record_error
+from ..store import URI_ENV
 from .context import Context
 from . import (analyze_cmds, demo_cmds, export_cmds, ingest_cmds, n2g_cmds,
                similarity_cmds, model_cmds, query_cmds, schema_cmds, store_cmds)
@@ -23,16 +22,15 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
             return super().invoke(ctx)
-        except (RecordError, UidError, StoreError, TemplateError) as err:
-            click.secho(f"error: {err}", fg="red", err=True)
-            sys.exit(1)
-        except ValidationError as err:  # e.g. an analysis uid given on the command line
-            click.secho(f"error: {record_error(err)}", fg="red", err=True)
+        except (CircuitbaseError, ValidationError) as err:
+            # pydantic's errors come from values given on the command line (an analysis uid)
+            message = record_error(err) if isinstance(err, ValidationError) else err
+            click.secho(f"error: {message}", fg="red", err=True)
             sys.exit(1)
 
 
 @click.group(cls=_Group)
-@click.option("--db", "uri", metavar="URI", envvar="CIRCUITBASE_URI",
+@click.option("--db", "uri", metavar="URI", envvar=URI_ENV,
               help="A directory for the embedded FalkorDB (default: the user data dir), "
                    "falkordb://DIR, or neo4j:// / bolt:// for Neo4j (credentials from "
                    "NEO4J_USERNAME and NEO4J_PASSWORD). Also $CIRCUITBASE_URI.")

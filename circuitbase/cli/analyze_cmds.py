@@ -6,10 +6,9 @@ from pathlib import Path
 
 import click
 
-from ..ingest.plan import make_plan
-from ..ingest.writer import write_plan
+from ..ingest import ingest
 from .context import Context
-from .progress import progress_bar
+from .progress import run_pipeline
 
 _CHECKPOINT = click.option(
     "--checkpoint", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -24,14 +23,6 @@ def _layers(text: str | None) -> list[int] | None:
         return [int(part) for part in text.split(",")]
     except ValueError:
         raise click.BadParameter(f"expected layer numbers like 0,3,5, got {text!r}") from None
-
-
-def write_records(obj: Context, what: str, records: list) -> None:
-    plan = make_plan(records, obj.store)
-    with progress_bar(f"writing {what}", plan.node_count + plan.rel_count) as advance:
-        counts = write_plan(obj.store, plan, progress=advance)
-    click.echo(f"{what}: {plan.rel_count} relationships checked; {counts.nodes_created} nodes "
-               f"and {counts.relationships_created} relationships created")
 
 
 @click.group()
@@ -64,7 +55,7 @@ def probe(obj: Context, model: str, concept_data: Path, k: int, layers: str | No
     loaded = load_model(model, checkpoint)
     records = probe_analysis_records(loaded, model, concept_data, k=k, layers=_layers(layers),
                                      seed=seed)
-    write_records(obj, "probes", records)
+    run_pipeline("probes", lambda progress: ingest(obj.store, records, progress=progress))
 
 
 @analyze.command("heads")
@@ -88,8 +79,9 @@ def heads(obj: Context, model: str, sequences: int, period: int | None, seed: in
     from ..analyze.models import load_model
 
     loaded = load_model(model, checkpoint)
-    write_records(obj, "head roles", head_analysis_records(loaded, model, n_sequences=sequences,
-                                                           period=period, seed=seed))
+    records = head_analysis_records(loaded, model, n_sequences=sequences,
+                                                           period=period, seed=seed)
+    run_pipeline("head roles", lambda progress: ingest(obj.store, records, progress=progress))
 
 
 def register(group: click.Group) -> None:

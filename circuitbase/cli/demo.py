@@ -15,8 +15,7 @@ from typing import Any
 from ..sources.circuits import circuit_records
 from ..sources.models import model_records
 from ..sources.probes import probe_records
-from ..ingest.runner import ingest_files
-from ..ingest.writer import ingest_records
+from ..ingest import ingest, ingest_files
 from ..queries import run_template
 from ..schema.catalog import known_model
 from ..schema.uids import ComponentKind
@@ -51,7 +50,7 @@ def examples_dir() -> Path:
 
 def load_examples(store: GraphStore, report: Callable[[str], None] = print) -> None:
     for name in DEMO_MODELS:
-        counts = ingest_records(store, model_records(known_model(name), {ComponentKind.HEAD}))
+        counts = ingest(store, model_records(known_model(name), {ComponentKind.HEAD})).counts
         report(f"model {name}: {counts.nodes_created} nodes created")
     files = sorted((examples_dir() / "probes").glob("*.csv"))
     result = ingest_files(store, files, probe_records)

@@ -7,13 +7,15 @@ from pathlib import Path
 import click
 
 from ..export import FORMATS, latex_table, subgraph, write, write_bibtex
-from ..export.formats import cypher_statements, read_graphml
+from ..export.cypher_script import read_cypher
+from ..export.formats import read_graphml
 from ..export.subgraph import from_rows
 from ..queries import get_template
 from ..schema.graph import NodeLabel, RelType
-from .analyze_cmds import write_records
+from ..ingest import ingest
 from .context import Context
-from .query_cmds import _raw_params
+from .output import parse_params
+from .progress import run_pipeline
 
 
 @click.command("export")
@@ -42,7 +44,7 @@ def export(obj: Context, template: str | None, params: tuple[str, ...], around: 
       circuitbase export --around pythia-70m/L3/N609 --hops 2 --format svg --out n609.svg
       circuitbase export single_neuron_concepts --format latex --out table.tex
     """
-    given = _raw_params(params, typed=True)
+    given = parse_params(params, typed=True)
     if fmt == "latex":
         if template is None:
             raise click.UsageError("--format latex needs a query template")
@@ -76,25 +78,23 @@ def import_graphml(obj: Context, path: Path) -> None:
     Example:
       circuitbase --db ./other-kb import graphml fr.graphml
     """
-    write_records(obj, "graphml", read_graphml(path))
+    records = read_graphml(path)
+    run_pipeline("graphml", lambda progress: ingest(obj.store, records, progress=progress))
 
 
 @import_.command("cypher")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_obj
 def import_cypher(obj: Context, path: Path) -> None:
-    """Run an exported Cypher script (one idempotent MERGE per line).
+    """Load an exported Cypher script: parsed into records and checked like any ingest,
+    never run (only the statement shapes `export --format cypher` writes are read).
 
     \b
     Example:
       circuitbase --db ./other-kb import cypher fr.cypher
     """
-    statements = cypher_statements(path)
-    obj.store.prepare_for_writes()
-    for statement in statements:
-        obj.store.write(statement)
-    obj.store.checkpoint()
-    click.echo(f"ran {len(statements)} statements from {path}")
+    records = read_cypher(path)
+    run_pipeline("cypher", lambda progress: ingest(obj.store, records, progress=progress))
 
 
 def register(group: click.Group) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import ExitStack
 from functools import partial
 from pathlib import Path
 
@@ -13,10 +12,10 @@ from ..sources.heads import heads_records
 from ..sources.n2g.records import n2g_records
 from ..sources.probes import probe_records
 from ..sources.n2g.vocab import load_vocab
-from ..ingest.runner import Reader, expand, ingest_files
-from ..sources.vectors import ingest_vectors
+from ..ingest.pipeline import Reader, expand, ingest_files, ingest_vectors
+from ..sources.vectors import read_vector_files
 from .context import Context
-from .progress import progress_bar
+from .progress import run_pipeline
 
 _PATHS = click.argument("paths", nargs=-1, required=True,
                         type=click.Path(exists=True, path_type=Path))
@@ -25,14 +24,7 @@ _PATHS = click.argument("paths", nargs=-1, required=True,
 def run_ingest(obj: Context, what: str, paths: tuple[Path, ...], reader: Reader,
                suffixes: tuple[str, ...], names: tuple[str, ...] = ()) -> None:
     files = expand(paths, suffixes, names)
-    with ExitStack() as stack:
-        def bar(total: int):
-            return stack.enter_context(progress_bar(f"writing {what}", total))
-
-        result = ingest_files(obj.store, files, reader, progress=bar)
-    click.echo(f"{what}: {result.files} file(s), {result.plan.node_count} nodes and "
-               f"{result.plan.rel_count} relationships checked; {result.counts.nodes_created} "
-               f"nodes and {result.counts.relationships_created} relationships created")
+    run_pipeline(what, lambda progress: ingest_files(obj.store, files, reader, progress=progress))
 
 
 @click.group()
@@ -131,8 +123,10 @@ def vectors(obj: Context, paths: tuple[Path, ...], model: str) -> None:
     Example:
       circuitbase ingest vectors activations.json --model gpt2-small
     """
-    count = ingest_vectors(obj.store, expand(paths, (".json", ".csv")), model)
-    click.echo(f"vectors: {count} components of {model} embedded and indexed")
+    found = read_vector_files(expand(paths, (".json", ".csv")), model)
+    run_pipeline("vectors", lambda progress: ingest_vectors(obj.store, found, progress=progress),
+                 report=False)
+    click.echo(f"vectors: {len(found)} components of {model} embedded and indexed")
 
 
 def register(group: click.Group) -> None:

@@ -6,15 +6,14 @@ from pathlib import Path
 
 import click
 
-from ..sources.models import COMPONENT_CHOICES, model_records, read_model_config
-from ..ingest.plan import make_plan
-from ..ingest.writer import write_plan
+from ..ingest import ingest
 from ..schema.catalog import known_model, known_models
 from ..schema.nodes import ModelSpec
 from ..schema.records import RecordError
+from ..sources.models import COMPONENT_CHOICES, model_records, read_model_config
 from .context import Context
 from .output import FORMATS, render
-from .progress import progress_bar
+from .progress import run_pipeline
 
 _SHAPE_OPTIONS = ("n_layers", "d_model", "n_heads", "d_mlp", "d_head", "d_vocab", "n_ctx",
                   "n_params", "act_fn", "family", "seed", "checkpoint")
@@ -44,6 +43,9 @@ def _spec(name: str, config: Path | None, shape: dict) -> ModelSpec:
     except ValueError as err:
         raise RecordError(f"model {name!r} needs a shape: give --config FILE or at least "
                           f"--n-layers, --d-model, --n-heads and --d-mlp ({err})") from None
+
+
+LISTED = ("family", "n_layers", "d_model", "n_heads", "d_mlp")
 
 
 @click.group()
@@ -80,11 +82,11 @@ def add(obj: Context, name: str, config: Path | None, components: str, **shape: 
       circuitbase model add my-model --config tl_config.json --components neurons
     """
     spec = _spec(name, config, {k: shape[k] for k in _SHAPE_OPTIONS})
-    plan = make_plan(model_records(spec, _parse_components(components)), obj.store)
-    with progress_bar(f"adding {name}", plan.node_count + plan.rel_count) as advance:
-        counts = write_plan(obj.store, plan, progress=advance)
-    click.echo(f"{name}: {plan.node_count - 1} components; "
-               f"{counts.nodes_created} nodes and {counts.relationships_created} relationships created")
+    records = model_records(spec, _parse_components(components))
+    result = run_pipeline(name, lambda progress: ingest(obj.store, records, progress=progress),
+                          report=False)
+    click.echo(f"{name}: {result.plan.node_count - 1} components; {result.counts.nodes_created} "
+               f"nodes and {result.counts.relationships_created} relationships created")
 
 
 @model.command("list")
@@ -101,9 +103,7 @@ def list_models(obj: Context, known: bool, fmt: str) -> None:
     if known:
         rows = [s.model_dump(exclude_none=True) for s in known_models().values()]
     else:
-        rows = obj.store.read("MATCH (m:Model) RETURN m.uid AS model, m.family AS family, "
-                              "m.n_layers AS n_layers, m.d_model AS d_model, "
-                              "m.n_heads AS n_heads, m.d_mlp AS d_mlp ORDER BY model")
+        rows = [{"model": m["uid"], **{k: m.get(k) for k in LISTED}} for m in obj.store.models()]
     click.echo(render(rows, fmt))
 
 

@@ -8,6 +8,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+import click
 from rich.console import Console
 from rich.table import Table
 
@@ -43,12 +44,20 @@ def render(rows: Sequence[dict[str, Any]], fmt: str, *, title: str | None = None
     return console.file.getvalue().rstrip("\n") + f"\n({len(rows)} row{'s' * (len(rows) != 1)})"
 
 
-def parse_param(text: str) -> tuple[str, Any]:
-    """`k=v`: v is read as JSON when it parses (numbers, lists, true), else as a string."""
-    name, sep, raw = text.partition("=")
-    if not sep or not name.isidentifier():
-        raise ValueError(f"--param takes NAME=VALUE, got {text!r}")
-    try:
-        return name, json.loads(raw)
-    except json.JSONDecodeError:
-        return name, raw
+def parse_params(values: Sequence[str], *, typed: bool) -> dict[str, Any]:
+    """`--param NAME=VALUE` pairs. For a template (`typed`) the text is kept: the template
+    converts it to the declared type. For ad hoc Cypher, VALUE is read as JSON where it
+    parses (numbers, lists, true), else kept as text."""
+    params: dict[str, Any] = {}
+    for text in values:
+        name, sep, raw = text.partition("=")
+        if not sep or not name.isidentifier():
+            raise click.BadParameter(f"expected NAME=VALUE, got {text!r}", param_hint="--param")
+        if typed:
+            params[name] = raw
+            continue
+        try:
+            params[name] = json.loads(raw)
+        except json.JSONDecodeError:
+            params[name] = raw
+    return params

@@ -8,22 +8,11 @@ import click
 
 from ..queries import get_template, load_templates
 from .context import Context
-from .output import FORMATS, parse_param, render
+from .output import FORMATS, parse_params, render
 
 _TEMPLATE_DIR = click.option(
     "--templates", "template_dir", type=click.Path(file_okay=False, path_type=Path),
     envvar="CIRCUITBASE_TEMPLATES", help="A folder of your own .cypher templates.")
-
-
-def _raw_params(values: tuple[str, ...], typed: bool) -> dict:
-    """NAME=VALUE pairs; for templates the template converts the text, ad hoc ones are JSON-read."""
-    params = {}
-    for text in values:
-        name, sep, raw = text.partition("=")
-        if not sep or not name.isidentifier():
-            raise click.BadParameter(f"expected NAME=VALUE, got {text!r}", param_hint="--param")
-        params[name] = raw if typed else parse_param(text)[1]
-    return params
 
 
 @click.group()
@@ -88,9 +77,9 @@ def run(obj: Context, name: str | None, cypher: str | None, params: tuple[str, .
     if (name is None) == (cypher is None):
         raise click.UsageError("give a template NAME or --cypher, not both and not neither")
     if cypher is not None:
-        rows = obj.store.read(cypher, _raw_params(params, typed=False))
+        rows = obj.store.read(cypher, parse_params(params, typed=False))
     else:
-        rows = get_template(name, template_dir).run(obj.store, **_raw_params(params, typed=True))
+        rows = get_template(name, template_dir).run(obj.store, **parse_params(params, typed=True))
     click.echo(render(rows, fmt))
 
 

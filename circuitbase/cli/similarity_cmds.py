@@ -5,11 +5,13 @@ from __future__ import annotations
 import click
 
 from ..queries import run_template
+from ..schema.graph import NodeLabel
 from ..schema.uids import UidError, parse_component
 from ..analyze.similarity import METRICS, similarity_records
-from .analyze_cmds import write_records
+from ..ingest import ingest
 from .context import Context
 from .output import FORMATS, render
+from .progress import run_pipeline
 
 
 @click.group()
@@ -42,7 +44,8 @@ def compute(obj: Context, models: tuple[str, str], metric: str, top_k: int, min_
     records = similarity_records(obj.store, models[0], models[1], metric, top_k=top_k,
                                  min_score=min_score, min_f1=min_f1,
                                  max_token_share=max_token_share)
-    write_records(obj, f"similarity ({metric})", records)
+    run_pipeline(f"similarity ({metric})",
+                 lambda progress: ingest(obj.store, records, progress=progress))
 
 
 @click.command()
@@ -60,8 +63,9 @@ def similar(obj: Context, uid: str, model: str | None, top: int, metric: str | N
     Example:
       circuitbase similar gpt2-small/L3/N1234 --in pythia-160m --top 5
     """
-    uid = str(parse_component(uid))  # a uid that does not parse is an error, not "no matches"
-    if not obj.store.read("MATCH (c:Component {uid: $uid}) RETURN c.uid AS uid", {"uid": uid}):
+    parsed = parse_component(uid)  # a uid that does not parse is an error, not "no matches"
+    uid = str(parsed)
+    if not obj.store.has_node(NodeLabel.of(parsed.kind), uid):
         raise UidError(f"{uid} is not in the store; add its model's components with "
                        "`circuitbase model add` or an ingest")
     rows = run_template(obj.store, "similar_components",

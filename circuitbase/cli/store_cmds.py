@@ -6,7 +6,6 @@ import json
 
 import click
 
-from ..stats import graph_stats
 from .context import Context
 from .output import FORMATS, render
 
@@ -38,7 +37,7 @@ def stats(obj: Context, fmt: str) -> None:
     Example:
       circuitbase stats --format json
     """
-    result = graph_stats(obj.store)
+    result = obj.store.stats()
     if fmt == "json":
         click.echo(json.dumps({"labels": result.labels, "relationships": result.relationships,
                                "models": result.models}, indent=2))

@@ -21,6 +21,7 @@ from ..schema.graph import NodeLabel, RelType
 from ..schema.records import RecordError
 from ..store.base import GraphStore
 from . import formats
+from .cypher_script import write_cypher
 from .citations import analyses_in, bibtex, latex_table
 from .figure import write_figure
 from .subgraph import around as _around
@@ -56,7 +57,7 @@ def write(store: GraphStore, graph: nx.MultiDiGraph, fmt: str, path: Path,
         written = [path]
     else:
         writer = {"graphml": formats.write_graphml, "gexf": formats.write_gexf,
-                  "json": formats.write_json, "cypher": formats.write_cypher}[fmt]
+                  "json": formats.write_json, "cypher": write_cypher}[fmt]
         writer(graph, path)
         written = [path]
     return written + write_bibtex(store, graph, path)

@@ -27,10 +27,7 @@ def analyses_in(graph: nx.MultiDiGraph) -> set[str]:
 
 
 def bibtex(store: GraphStore, analysis_uids: set[str]) -> str:
-    rows = store.read("MATCH (a:Analysis) WHERE a.uid IN $uids OPTIONAL MATCH (a)-[:ABOUT]->(m:Model) "
-                      "RETURN a.uid AS uid, a.method AS method, a.citation AS citation, "
-                      "a.created_at AS created_at, collect(m.uid) AS models ORDER BY uid",
-                      {"uids": sorted(analysis_uids)})
+    rows = store.analyses(analysis_uids)
     return "\n".join(_entry(row) for row in rows)
 
 

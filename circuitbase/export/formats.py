@@ -1,5 +1,5 @@
-"""Write a subgraph as GraphML, GEXF, node-link JSON, CSV or a Cypher script, and read the
-GraphML and Cypher back, so an export can be loaded into another store unchanged.
+"""Write a subgraph as GraphML, GEXF, node-link JSON or CSV, and read the GraphML back,
+so an export can be loaded into another store (the Cypher script is `cypher_script`).
 
 GraphML and GEXF hold only scalar attributes, so list properties are written as
 JSON text and named in the graph attribute `circuitbase_json_attributes`, which
@@ -15,7 +15,7 @@ from typing import Any
 
 import networkx as nx
 
-from ..schema.graph import NODE_KEY, REL_KEY, RelType, label_clause
+from ..schema.graph import NODE_KEY, RelType
 from ..schema.records import NodeRecord, RecordError, RelRecord, ref
 from .subgraph import primary_label
 
@@ -79,59 +79,6 @@ def write_csv(graph: nx.MultiDiGraph, path: Path) -> tuple[Path, Path]:
         for a, b, attrs in flat.edges(data=True):
             writer.writerow({"source": a, "target": b, **attrs})
     return nodes_path, edges_path
-
-
-def cypher_literal(value: Any) -> str:
-    """A Cypher literal for a property value; strings escaped, never spliced raw."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, str):
-        escaped = (value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-                   .replace("\r", "\\r").replace("\t", "\\t"))
-        return f'"{escaped}"'
-    if isinstance(value, list):
-        return "[" + ", ".join(cypher_literal(v) for v in value) + "]"
-    raise RecordError(f"cannot write a {type(value).__name__} as a Cypher literal")
-
-
-def _map_literal(props: dict[str, Any]) -> str:
-    for name in props:
-        if not name.isidentifier():
-            raise RecordError(f"property name {name!r} is not an identifier")
-    return "{" + ", ".join(f"{k}: {cypher_literal(v)}" for k, v in sorted(props.items())
-                           if v is not None) + "}"
-
-
-def write_cypher(graph: nx.MultiDiGraph, path: Path) -> None:
-    """One MERGE statement per line, so the script is idempotent and easy to split."""
-    lines = ["// circuitbase subgraph export: one statement per line; run in order."]
-    for _, attrs in sorted(graph.nodes(data=True)):
-        label = primary_label(attrs["labels"])
-        key = NODE_KEY[label]
-        props = {k: v for k, v in attrs.items() if k not in ("labels", key)}
-        lines.append(f"MERGE (n{label_clause(label)} {{{key}: {cypher_literal(attrs[key])}}}) "
-                     f"SET n += {_map_literal(props)};")
-    for a, b, attrs in graph.edges(data=True):
-        start, end = graph.nodes[a], graph.nodes[b]
-        s_label, e_label = primary_label(start["labels"]), primary_label(end["labels"])
-        type_ = RelType(attrs["type"])
-        props = {k: v for k, v in attrs.items() if k != "type"}
-        identity = {k: props[k] for k in REL_KEY[type_] if k in props}
-        lines.append(
-            f"MATCH (a{label_clause(s_label)} {{{NODE_KEY[s_label]}: "
-            f"{cypher_literal(start[NODE_KEY[s_label]])}}}), "
-            f"(b{label_clause(e_label)} {{{NODE_KEY[e_label]}: {cypher_literal(end[NODE_KEY[e_label]])}}}) "
-            f"MERGE (a)-[r:{type_.value} {_map_literal(identity)}]->(b) SET r += {_map_literal(props)};")
-    path.write_text("\n".join(lines) + "\n")
-
-
-def cypher_statements(path: Path) -> list[str]:
-    return [line.rstrip().removesuffix(";") for line in path.read_text().splitlines()
-            if line.strip() and not line.startswith("//")]
 
 
 def read_graphml(path: Path) -> list[NodeRecord | RelRecord]:

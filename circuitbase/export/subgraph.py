@@ -16,8 +16,7 @@ from typing import Any
 
 import networkx as nx
 
-from ..schema.graph import (COMPONENT_LABEL, NODE_KEY, NodeLabel, RelType, label_clause,
-                            token_uid)
+from ..schema.graph import COMPONENT_LABEL, NODE_KEY, NodeLabel, RelType, token_uid
 from ..schema.records import RecordError
 from ..store.base import GraphStore, Row
 
@@ -44,18 +43,11 @@ def fetch_nodes(store: GraphStore, wanted: dict[NodeLabel, set[str]]) -> nx.Mult
     """The given nodes and every relationship between two of them."""
     graph = nx.MultiDiGraph()
     for label, keys in wanted.items():
-        key = NODE_KEY[label]
-        for row in store.read(f"UNWIND $keys AS k MATCH (n{label_clause(label)} {{{key}: k}}) "
-                              "RETURN labels(n) AS labels, properties(n) AS props",
-                              {"keys": sorted(keys)}):
+        for row in store.nodes(label, keys):
             _add_node(graph, row["labels"], row["props"])
     for label, keys in wanted.items():
         key = NODE_KEY[label]
-        rows = store.read(
-            f"UNWIND $keys AS k MATCH (a{label_clause(label)} {{{key}: k}})-[r]->(b) "
-            "RETURN properties(a) AS a, type(r) AS type, properties(r) AS props, "
-            "labels(b) AS b_labels, properties(b) AS b", {"keys": sorted(keys)})
-        for row in rows:
+        for row in store.outgoing(label, keys):
             b_label = primary_label(row["b_labels"])
             target = node_id(b_label, row["b"][NODE_KEY[b_label]])
             if target in graph:
@@ -70,8 +62,7 @@ def find_node(store: GraphStore, key: str) -> tuple[NodeLabel, str]:
                   NodeLabel.FEATURE, NodeLabel.MODEL, NodeLabel.ANALYSIS, NodeLabel.CONCEPT,
                   NodeLabel.HEAD_ROLE, NodeLabel.TASK, NodeLabel.TOKEN):
         for candidate in (key, token_uid(key)) if label is NodeLabel.TOKEN else (key,):
-            if store.read(f"MATCH (n{label_clause(label)} {{{NODE_KEY[label]}: $k}}) "
-                          "RETURN 1 AS found", {"k": candidate}):
+            if store.has_node(label, candidate):
                 return label, candidate
     raise RecordError(f"no node with uid or name {key!r} in the store")
 
@@ -87,11 +78,7 @@ def around(store: GraphStore, uid: str, hops: int = 1, *,
     if not 1 <= hops <= MAX_HOPS:
         raise RecordError(f"--hops must be 1 to {MAX_HOPS}, got {hops}")
     label, uid = find_node(store, uid)
-    types = "|".join(RelType(t).value for t in rel_types)  # allow-listed names only
-    pattern = f"[:{types}*1..{hops}]" if types else f"[*1..{hops}]"
-    rows = store.read(
-        f"MATCH (c{label_clause(label)} {{{NODE_KEY[label]}: $k}})-{pattern}-(x) "
-        "RETURN DISTINCT labels(x) AS labels, properties(x) AS props", {"k": uid})
+    rows = store.neighbourhood(label, uid, hops, [RelType(t) for t in rel_types])
     wanted: dict[NodeLabel, set[str]] = {label: {uid}}
     for row in rows:
         found = primary_label(row["labels"])
@@ -126,9 +113,7 @@ def from_rows(store: GraphStore, rows: Sequence[Row],
     for label in NodeLabel:
         if label in (NodeLabel.TOKEN, NodeLabel.PATTERN_NODE):
             continue  # token strings and trie nodes would match too much incidental text
-        key = NODE_KEY[label]
-        found = store.read(f"UNWIND $values AS v MATCH (n{label_clause(label)} {{{key}: v}}) "
-                           f"RETURN n.{key} AS k", {"values": sorted(values)})
+        found = store.existing_keys(label, sorted(values))
         if found:
-            wanted[label] = {row["k"] for row in found}
+            wanted[label] = found
     return fetch_nodes(store, wanted)

@@ -1,6 +1,12 @@
-"""Adapters turn foreign files into records; the planner checks them; the writer writes them."""
+"""The ingest pipeline: records are planned (everything checked) and then written.
 
+Adapters in `circuitbase.sources` and analyses in `circuitbase.analyze` produce the
+records; this package is the only way they reach the store.
+"""
+
+from .pipeline import IngestResult, ingest, ingest_files, ingest_vectors
 from .plan import Plan, make_plan
-from .writer import ingest_records, write_plan
+from .writer import write_plan
 
-__all__ = ["Plan", "ingest_records", "make_plan", "write_plan"]
+__all__ = ["IngestResult", "Plan", "ingest", "ingest_files", "ingest_vectors", "make_plan",
+           "write_plan"]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..schema.catalog import known_model
-from ..schema.graph import COMPONENT_LABELS, NODE_KEY, NodeLabel, RelType, label_clause
+from ..schema.graph import COMPONENT_LABELS, NodeLabel, RelType
 from ..schema.nodes import Component, ModelSpec
 from ..schema.records import NodeRecord, RecordError, RelRecord, ref, rel
 from ..schema.uids import UidError, parse_component
@@ -100,10 +100,9 @@ class _ModelSpecs:
         missing = sorted(names - set(self.specs))
         if not missing:
             return
-        rows = self.store.read("MATCH (m:Model) WHERE m.uid IN $names RETURN m", {"names": missing})
-        for row in rows:
-            props = {k: v for k, v in row["m"].items() if not k.startswith("_") and k != "uid"}
-            self.specs[row["m"]["uid"]] = _spec_from_props(row["m"]["uid"], props, "the store")
+        for stored in self.store.models(missing):
+            props = {k: v for k, v in stored.items() if k != "uid"}
+            self.specs[stored["uid"]] = _spec_from_props(stored["uid"], props, "the store")
         for name in missing:
             catalog = known_model(name)
             if name not in self.specs and catalog is not None:
@@ -194,10 +193,7 @@ def _check_ends_exist(plan: Plan, store: GraphStore) -> None:
                 if key not in plan.nodes.get(label, {}):
                     wanted[label].setdefault(key, record.origin)
     for label, keys in wanted.items():
-        key = NODE_KEY[label]
-        rows = store.read(f"UNWIND $keys AS k MATCH (n{label_clause(label)} {{{key}: k}}) "
-                          f"RETURN n.{key} AS k", {"keys": list(keys)})
-        missing = set(keys) - {row["k"] for row in rows}
+        missing = set(keys) - store.existing_keys(label, keys)
         for absent in sorted(missing):
             raise RecordError(f"{label.value} {absent!r} is neither in the input nor in the store",
                               record=keys[absent])

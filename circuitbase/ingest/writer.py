@@ -10,41 +10,13 @@ died halfway is finished by running it again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
-from ..schema.graph import NODE_KEY, REL_KEY, NodeLabel, RelType, label_clause
+from ..schema.graph import NodeLabel
 from ..schema.records import NodeRecord, RelRecord
+from ..store import cypher
 from ..store.base import DEFAULT_BATCH_SIZE, GraphStore, Progress, WriteCounts
-from .plan import Plan, Record, make_plan
-
-
-def set_if_changed(var: str) -> str:
-    """`SET var += row.props`, only where a property differs: Neo4j counts every property a
-    SET names as set, changed or not, and a re-ingest must report that it changed nothing."""
-    return (f" WITH {var}, row WHERE any(k IN keys(row.props) "
-            f"WHERE {var}[k] IS NULL OR {var}[k] <> row.props[k]) SET {var} += row.props")
-
-
-def node_merge_query(label: NodeLabel, *, update: bool = True) -> str:
-    """With `update=False`, existing nodes are not touched at all: even an empty
-    `SET n += {}` re-indexes a FalkorDB node's vectors, which made re-merging 70k
-    neurons with embeddings take 17 s instead of 1."""
-    key = NODE_KEY[label]
-    query = (f"UNWIND $rows AS row MERGE (n{label_clause(label)} {{{key}: row.key}}) "
-             "ON CREATE SET n += row.create")
-    return query + set_if_changed("n") if update else query
-
-
-def rel_merge_query(type_: RelType, start: NodeLabel, end: NodeLabel) -> str:
-    identity = ", ".join(f"{name}: row.props.{name}" for name in REL_KEY[type_])
-    pattern = f"[r:{type_.value} {{{identity}}}]" if identity else f"[r:{type_.value}]"
-    # Ends are matched by their own label alone (indexed on its key): matching
-    # `:Component:Neuron` as well was 40% slower on FalkorDB for the same rows.
-    return (f"UNWIND $rows AS row "
-            f"MATCH (a:{start.value} {{{NODE_KEY[start]}: row.start}}) "
-            f"MATCH (b:{end.value} {{{NODE_KEY[end]}: row.end}}) "
-            f"MERGE (a)-{pattern}->(b)" + set_if_changed("r"))
+from .plan import Plan
 
 
 def _node_row(record: NodeRecord) -> dict[str, Any]:
@@ -68,9 +40,9 @@ def plan_statements(plan: Plan) -> list[tuple[str, list[dict[str, Any]]]]:
         for update in (True, False):
             rows = [_node_row(r) for r in plan.nodes[label].values() if bool(r.props) == update]
             if rows:
-                statements.append((node_merge_query(label, update=update), rows))
+                statements.append((cypher.merge_nodes(label, update=update), rows))
     for (type_, start, end), group in plan.rels.items():
-        statements.append((rel_merge_query(type_, start, end),
+        statements.append((cypher.merge_relationships(type_, start, end),
                            [_rel_row(r) for r in group.values()]))
     return statements
 
@@ -79,13 +51,7 @@ def write_plan(store: GraphStore, plan: Plan, *, progress: Progress | None = Non
                batch_size: int = DEFAULT_BATCH_SIZE) -> WriteCounts:
     store.prepare_for_writes()
     total = WriteCounts()
-    for cypher, rows in plan_statements(plan):
-        total += store.write_rows(cypher, rows, batch_size=batch_size, progress=progress)
+    for statement, rows in plan_statements(plan):
+        total += store.write_rows(statement, rows, batch_size=batch_size, progress=progress)
     store.checkpoint()
     return total
-
-
-def ingest_records(store: GraphStore, records: Iterable[Record], *,
-                   progress: Progress | None = None) -> WriteCounts:
-    """Validate all `records`, then write them; nothing is written if any is invalid."""
-    return write_plan(store, make_plan(records, store), progress=progress)

@@ -16,6 +16,8 @@ always run through the store's read-only path, so a template cannot write.
 
 from __future__ import annotations
 
+from ..errors import CircuitbaseError
+
 import json
 import math
 import re
@@ -32,7 +34,7 @@ _HEADER = re.compile(r"^//\s*(?P<key>[a-z]+):\s*(?P<value>.*)$")
 _PARAM = re.compile(r"^(?P<name>[a-z_][a-z0-9_]*):\s*(?P<type>[a-z\[\]]+)(?:\s*=\s*(?P<default>.+))?$")
 
 
-class TemplateError(ValueError):
+class TemplateError(CircuitbaseError, ValueError):
     """A template that does not exist, or parameters that do not fit it."""
 
 

@@ -28,6 +28,11 @@ class NodeLabel(str, Enum):
     PATTERN = "Pattern"
     PATTERN_NODE = "PatternNode"
 
+    @classmethod
+    def of(cls, kind: ComponentKind) -> "NodeLabel":
+        """The label of a component kind: the component labels are the kinds' names."""
+        return cls(ComponentKind(kind).value)
+
 
 class RelType(str, Enum):
     IN_MODEL = "IN_MODEL"
@@ -46,7 +51,7 @@ class RelType(str, Enum):
 
 
 COMPONENT_LABEL = "Component"
-COMPONENT_LABELS = frozenset(NodeLabel(kind.value) for kind in ComponentKind)
+COMPONENT_LABELS = frozenset(NodeLabel.of(kind) for kind in ComponentKind)
 
 # The property a node is MERGEd on. Concepts, roles and tasks are shared across
 # models, so their name is their identity. A token's identity is its text quoted

@@ -110,7 +110,7 @@ class Component(BaseModel):
         return self.spec.relative_depth(self.uid.layer)
 
     def record(self) -> NodeRecord:
-        return node(NodeLabel(self.uid.kind.value), str(self.uid), model=self.uid.model,
+        return node(NodeLabel.of(self.uid.kind), str(self.uid), model=self.uid.model,
                     layer=self.uid.layer, index=self.uid.index,
                     dictionary=self.uid.dictionary, name=self.uid.short,
                     relative_depth=self.relative_depth)

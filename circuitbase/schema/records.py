@@ -11,6 +11,8 @@ of N2G graphs is a million of them, and these checks are all they need.
 
 from __future__ import annotations
 
+from ..errors import CircuitbaseError
+
 import math
 from dataclasses import dataclass, field, replace
 from typing import Any, Union
@@ -23,7 +25,7 @@ Scalar = Union[str, bool, int, float]
 PropertyValue = Union[Scalar, list[str], list[int], list[float], list[bool]]
 
 
-class RecordError(ValueError):
+class RecordError(CircuitbaseError, ValueError):
     """A record that cannot be written; `where` names the file, record and field."""
 
     def __init__(self, message: str, *, file: str | None = None,

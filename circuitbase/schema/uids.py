@@ -17,12 +17,14 @@ the model is given separately.
 
 from __future__ import annotations
 
+from ..errors import CircuitbaseError
+
 import re
 from dataclasses import dataclass
 from enum import Enum
 
 
-class UidError(ValueError):
+class UidError(CircuitbaseError, ValueError):
     """A uid that does not parse, or that points outside its model."""
 
 

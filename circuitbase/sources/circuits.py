@@ -42,7 +42,7 @@ def _component(text: str, model: str, path: Path, where: str) -> NodeRef:
         uid = parse_component(text, model=model)
     except UidError as err:
         raise RecordError(str(err), file=str(path), record=where, field="component") from None
-    return ref(NodeLabel(uid.kind.value), str(uid))
+    return ref(NodeLabel.of(uid.kind), str(uid))
 
 
 def circuit_file_records(path: Path, data: Any, digest: str, analysis_uid: str | None) -> Records:
@@ -76,7 +76,7 @@ def _acdc_member(model: str, member: Any, path: Path, where: str) -> NodeRef:
                           file=str(path), record=where)
     kind = ComponentKind.MLP if member[1] is None else ComponentKind.HEAD
     uid = ComponentUid(model, member[0], kind, member[1])
-    return ref(NodeLabel(kind.value), str(uid))
+    return ref(NodeLabel.of(kind), str(uid))
 
 
 def acdc_records(path: Path, data: dict[str, Any], digest: str) -> Records:

@@ -11,17 +11,12 @@ from __future__ import annotations
 
 import csv
 import math
-from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..schema.graph import NodeLabel
-from ..schema.records import NodeRecord, RecordError
+from ..schema.records import RecordError
 from ..schema.uids import UidError, parse_component
-from ..store.base import GraphStore
 from .files import check_size, read_json
-from ..ingest.plan import make_plan
-from ..ingest.writer import write_plan
 
 Vectors = dict[str, list[float]]
 
@@ -66,25 +61,11 @@ def read_vectors(path: Path, model: str) -> Vectors:
     return vectors
 
 
-def ingest_vectors(store: GraphStore, paths: Sequence[Path], model: str) -> int:
-    """Validate every file, then create the components, set their vectors, index them."""
+def read_vector_files(paths: Sequence[Path], model: str) -> Vectors:
+    """Every file's vectors, checked to share one dimension."""
     vectors: Vectors = {}
     for path in paths:
         vectors.update(read_vectors(path, model))
     if len({len(v) for v in vectors.values()}) > 1:
         raise RecordError("the files' vectors have different lengths")
-    by_label: dict[NodeLabel, list[dict]] = defaultdict(list)
-    records = []
-    for uid, vector in vectors.items():
-        label = NodeLabel(parse_component(uid).kind.value)
-        records.append(NodeRecord(label, uid))
-        by_label[label].append({"uid": uid, "vector": vector})
-    dimension = len(next(iter(vectors.values())))
-    for label in by_label:  # before any write: a mismatch would leave vectors no index covers
-        store.check_vector_dimension(label, dimension)
-    write_plan(store, make_plan(records, store))  # checks the model and every uid's range
-    for label, rows in by_label.items():
-        store.set_vectors(label, rows)
-        store.ensure_vector_index(label, dimension)
-    store.checkpoint()
-    return len(vectors)
+    return vectors

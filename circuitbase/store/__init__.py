@@ -6,10 +6,15 @@ import os
 from pathlib import Path
 
 from .base import GraphStore, ReadOnlyViolation, StoreError, WriteCounts
-from .falkor_server import default_data_dir
 from .neo4j_store import NEO4J_SCHEMES
 
 URI_ENV = "CIRCUITBASE_URI"
+
+
+def default_data_dir() -> Path:
+    """Where the embedded store lives unless told otherwise: $XDG_DATA_HOME/circuitbase."""
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(Path.home(), ".local", "share")
+    return Path(base) / "circuitbase"
 
 
 def resolve_uri(uri: str | os.PathLike[str] | None = None) -> str:

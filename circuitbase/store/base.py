@@ -7,6 +7,8 @@ and on Neo4j.
 
 from __future__ import annotations
 
+from ..errors import CircuitbaseError
+
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -15,7 +17,8 @@ from dataclasses import dataclass, fields
 from itertools import islice
 from typing import Any
 
-from ..schema.graph import NODE_KEY, NodeLabel, labels_of
+from ..schema.graph import COMPONENT_LABEL, NODE_KEY, NodeLabel, RelType, labels_of
+from . import cypher
 
 Row = dict[str, Any]
 Progress = Callable[[int], None]
@@ -23,7 +26,7 @@ Progress = Callable[[int], None]
 DEFAULT_BATCH_SIZE = 10_000
 
 
-class StoreError(RuntimeError):
+class StoreError(CircuitbaseError, RuntimeError):
     """The store could not be reached, started, or refused a query."""
 
 
@@ -48,6 +51,15 @@ class WriteCounts:
     @property
     def changed_anything(self) -> bool:
         return any(getattr(self, f.name) for f in fields(self))
+
+
+@dataclass
+class GraphStats:
+    """What is in the store: nodes per label, relationships per type, components per model."""
+
+    labels: dict[str, int]
+    relationships: dict[str, int]
+    models: list[dict[str, Any]]
 
 
 def batches(rows: Iterable[Row], size: int) -> Iterable[list[Row]]:
@@ -124,10 +136,7 @@ class GraphStore(ABC):
 
         Filtering in the query matters: most of the k neighbours are dropped, and reading
         every one of them back was most of the time `similarity compute` took."""
-        query = (self._vector_query(NodeLabel(label), int(k)) +
-                 " WHERE node <> a AND ($model IS NULL OR node.model = $model) "
-                 "AND cosine >= $min_cosine "
-                 "RETURN a.uid AS uid, node.uid AS match, node.model AS model, cosine")
+        query = self._vector_query(NodeLabel(label), int(k)) + cypher.nearest(NodeLabel(label))
         chunks = list(batches(({"uid": u} for u in uids), 1_000))
         params = {"model": model, "min_cosine": float(min_cosine)}
         # Both backends answer read queries on several threads; one client waits on each.
@@ -162,6 +171,60 @@ class GraphStore(ABC):
 
     @abstractmethod
     def close(self) -> None: ...
+
+    # --- what the library asks of the graph (the Cypher is in cypher.py) ------------------
+
+    def models(self, names: Sequence[str] | None = None) -> list[Row]:
+        """The stored Model nodes (all, or those named), as property dicts, by uid."""
+        rows = self.read(cypher.MODELS, {"names": None if names is None else list(names)})
+        return [{k: v for k, v in row["m"].items() if not k.startswith("_")} for row in rows]
+
+    def existing_keys(self, label: NodeLabel, keys: Iterable[str]) -> set[str]:
+        """Those of `keys` that a stored `label` node has as its merge key."""
+        return {row["k"] for row in self.read(cypher.existing_keys(label), {"keys": list(keys)})}
+
+    def has_node(self, label: NodeLabel, key: str) -> bool:
+        return bool(self.existing_keys(label, [key]))
+
+    def nodes(self, label: NodeLabel, keys: Iterable[str]) -> list[Row]:
+        """Rows {labels, props} of the `label` nodes with these keys."""
+        return self.read(cypher.nodes_by_key(label), {"keys": sorted(keys)})
+
+    def outgoing(self, label: NodeLabel, keys: Iterable[str]) -> list[Row]:
+        """Every relationship leaving these nodes: rows {a, type, props, b_labels, b}."""
+        return self.read(cypher.outgoing(label), {"keys": sorted(keys)})
+
+    def neighbourhood(self, label: NodeLabel, key: str, hops: int,
+                      rel_types: Sequence[RelType] = ()) -> list[Row]:
+        """The distinct nodes within `hops` of one node, either direction: rows {labels, props}."""
+        return self.read(cypher.neighbourhood(label, hops, rel_types), {"k": key})
+
+    def stats(self) -> "GraphStats":
+        labels = {row["label"]: row["n"] for row in self.read(cypher.LABEL_COUNTS)}
+        relationships = {row["type"]: row["n"] for row in self.read(cypher.RELATIONSHIP_COUNTS)}
+        models = self.read(cypher.MODEL_COMPONENT_COUNTS, {"component": COMPONENT_LABEL})
+        return GraphStats(dict(sorted(labels.items())), dict(sorted(relationships.items())), models)
+
+    def analyses(self, uids: Iterable[str]) -> list[Row]:
+        """Rows {uid, method, citation, created_at, models} of these analyses."""
+        return self.read(cypher.ANALYSES, {"uids": sorted(uids)})
+
+    def neuron_profiles(self, metric: str, model: str, *, min_f1: float = 0.0) -> list[Row]:
+        """Rows {uid, feature, weight}: each neuron's activating tokens or encoded concepts."""
+        return self.read(cypher.NEURON_PROFILES[metric], {"model": model, "min_f1": min_f1})
+
+    def with_vectors(self, label: NodeLabel, model: str) -> list[str]:
+        """The uids of `model`'s `label` nodes that have a vector."""
+        return [row["uid"] for row in self.read(cypher.with_vectors(label, self.VECTOR_PROPERTY),
+                                                {"model": model})]
+
+    def patterns_of(self, neuron: str, analysis: str | None = None) -> list[Row]:
+        """A neuron's N2G patterns: rows {uid, rule, analysis}."""
+        return self.read(cypher.PATTERNS_OF, {"neuron": neuron, "analysis": analysis})
+
+    def pattern_trie(self, pattern: str) -> list[Row]:
+        """Every trie node of a pattern: rows {uid, token, token_id, ignore, importance, activation}."""
+        return self.read(cypher.PATTERN_TRIE, {"pattern": pattern})
 
     def __enter__(self) -> "GraphStore":
         return self

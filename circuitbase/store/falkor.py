@@ -55,7 +55,7 @@ def connect_remote(uri: str) -> falkordb.FalkorDB:
     """A client for the FalkorDB server `uri` names, connected and authenticated."""
     parts = urlsplit(uri)
     if not uri.startswith(REMOTE_SCHEMES) or not parts.hostname:
-        raise StoreError(f"not a FalkorDB server URI; use falkor://HOST:PORT or falkors://HOST:PORT")
+        raise StoreError("not a FalkorDB server URI; use falkor://HOST:PORT or falkors://HOST:PORT")
     if parts.username is not None or parts.password is not None:
         raise StoreError(f"credentials in a {parts.scheme}:// URI are not accepted; set "
                          "FALKORDB_PASSWORD (and FALKORDB_USERNAME) instead")

@@ -33,11 +33,6 @@ CLIENT_PREFIX = "circuitbase-"
 _MAX_SOCKET_PATH = 100  # sun_path is 108 bytes on Linux
 
 
-def default_data_dir() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(Path.home(), ".local", "share")
-    return Path(base) / "circuitbase"
-
-
 def socket_path_for(data_dir: Path) -> Path:
     """The socket lives in the data dir unless that path is too long for a unix socket."""
     inside = data_dir / "falkordb.sock"

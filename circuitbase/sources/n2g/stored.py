@@ -8,11 +8,7 @@ from .trie import RULES, NeuronGraph, TrieNode
 
 
 def load_graph(store: GraphStore, neuron: str, analysis: str | None = None) -> NeuronGraph:
-    patterns = store.read(
-        "MATCH (:Neuron {uid: $neuron})-[h:HAS_PATTERN]->(p:Pattern) "
-        "WHERE $analysis IS NULL OR h.analysis = $analysis "
-        "RETURN p.uid AS uid, p.rule AS rule, h.analysis AS analysis ORDER BY analysis",
-        {"neuron": neuron, "analysis": analysis})
+    patterns = store.patterns_of(neuron, analysis)
     if not patterns:
         raise RecordError(f"no N2G pattern stored for {neuron}"
                           + (f" from analysis {analysis!r}" if analysis else ""))
@@ -27,11 +23,7 @@ def load_graph(store: GraphStore, neuron: str, analysis: str | None = None) -> N
                           "predict activations; ingest the neuron's JSON form for that")
     if pattern["rule"] not in RULES:
         raise RecordError(f"pattern {pattern['uid']} has an unknown prediction rule {pattern['rule']!r}")
-    rows = store.read(
-        "MATCH (:Pattern {uid: $pattern})-[:TRIE_ROOT]->(:PatternNode)-[:TRIE_CHILD*0..]->"
-        "(x:PatternNode) RETURN DISTINCT x.uid AS uid, x.token AS token, x.token_id AS token_id, "
-        "x.ignore AS ignore, x.importance AS importance, x.activation AS activation",
-        {"pattern": pattern["uid"]})
+    rows = store.pattern_trie(pattern["uid"])
     prefix = len(pattern["uid"]) + 1
     by_path: dict[tuple[int, ...], TrieNode] = {}
     for row in sorted(rows, key=lambda r: tuple(map(int, r["uid"][prefix:].split(".")))):

@@ -1,0 +1,113 @@
+"""The one way into the store: records (from files, analyses, imports) are planned, which
+checks all of them, and only then written, with progress reported per batch.
+
+`ingest` takes records; `ingest_files` reads files first, reporting every bad file at
+once; `ingest_vectors` also stores and indexes the vectors. Each writes nothing when
+anything is invalid.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..schema.graph import NodeLabel
+from ..schema.records import NodeRecord, RecordError
+from ..schema.uids import parse_component
+from ..store.base import GraphStore, Progress, WriteCounts
+from .plan import Plan, Record, make_plan
+from .writer import write_plan
+
+Reader = Callable[[Path], Iterable[Record]]
+ProgressFactory = Callable[[int], Progress]
+"""Given the number of rows about to be written, returns the per-batch callback."""
+
+
+class IngestErrors(RecordError):
+    """One or more files could not be read; nothing was written."""
+
+    SHOWN = 20
+
+    def __init__(self, errors: Sequence[RecordError]) -> None:
+        self.errors = list(errors)
+        lines = "\n".join(f"  {e.describe()}" for e in self.errors[:self.SHOWN])
+        more = len(self.errors) - self.SHOWN
+        tail = f"\n  ... and {more} more" if more > 0 else ""
+        super().__init__(f"{len(self.errors)} file(s) rejected, nothing written:\n{lines}{tail}")
+
+
+@dataclass
+class IngestResult:
+    """What was checked (the plan) and what the write changed (the counts)."""
+
+    plan: Plan
+    counts: WriteCounts
+    files: int = 0
+
+
+def expand(paths: Iterable[Path], suffixes: tuple[str, ...],
+           names: tuple[str, ...] = ()) -> list[Path]:
+    """Files as given, and the files under any directory given that have one of the
+    suffixes or one of the exact names (N2G's graphviz file is called `graph`)."""
+    found: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.is_file() and
+                            (p.suffix.lower() in suffixes or p.name in names))
+        else:
+            found.append(path)
+    return found
+
+
+def plan_files(store: GraphStore, paths: Sequence[Path], reader: Reader) -> Plan:
+    records: list[Record] = []
+    errors: list[RecordError] = []
+    for path in paths:
+        try:
+            records += list(reader(path))
+        except RecordError as err:
+            errors.append(err.located(file=str(path)))
+    if errors:
+        raise IngestErrors(errors)
+    if not paths:
+        raise RecordError("no input files")
+    return make_plan(records, store)
+
+
+def write(store: GraphStore, plan: Plan, *, progress: ProgressFactory | None = None,
+          files: int = 0) -> IngestResult:
+    callback = progress(plan.node_count + plan.rel_count) if progress else None
+    return IngestResult(plan, write_plan(store, plan, progress=callback), files)
+
+
+def ingest(store: GraphStore, records: Iterable[Record], *,
+           progress: ProgressFactory | None = None) -> IngestResult:
+    """Validate all `records`, then write them; nothing is written if any is invalid."""
+    return write(store, make_plan(records, store), progress=progress)
+
+
+def ingest_files(store: GraphStore, paths: Sequence[Path], reader: Reader, *,
+                 progress: ProgressFactory | None = None) -> IngestResult:
+    """Read every file with `reader`, then ingest all their records at once."""
+    return write(store, plan_files(store, paths, reader), progress=progress, files=len(paths))
+
+
+def ingest_vectors(store: GraphStore, vectors: dict[str, list[float]], *,
+                   progress: ProgressFactory | None = None) -> IngestResult:
+    """Create the components (checked like any record), then set and index their vectors;
+    `vectors` maps component uids to vectors of one dimension (`sources.vectors`)."""
+    by_label: dict[NodeLabel, list[dict]] = defaultdict(list)
+    for uid, vector in vectors.items():
+        by_label[NodeLabel.of(parse_component(uid).kind)].append({"uid": uid, "vector": vector})
+    dimension = len(next(iter(vectors.values())))
+    for label in by_label:  # before any write: a mismatch would leave vectors no index covers
+        store.check_vector_dimension(label, dimension)
+    result = ingest(store, [NodeRecord(label, row["uid"]) for label, rows in by_label.items()
+                            for row in rows], progress=progress)
+    for label, rows in by_label.items():
+        store.set_vectors(label, rows)
+        store.ensure_vector_index(label, dimension)
+    store.checkpoint()
+    return result

@@ -1,0 +1,118 @@
+"""Every Cypher statement the library sends, kept together (the user-facing questions are
+the `.cypher` templates in `circuitbase/queries/`).
+
+Both backends speak this Cypher; where they differ (vector properties and indexes,
+schema statements, batched deletes) the backend module has its own. Labels and
+relationship types are spliced in only from the schema's allow-lists (`NodeLabel`,
+`RelType`); every value is a parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..schema.graph import COMPONENT_LABEL, NODE_KEY, REL_KEY, NodeLabel, RelType, label_clause
+
+# --- writing: one UNWIND ... MERGE per label or relationship group --------------------
+
+
+def _set_if_changed(var: str) -> str:
+    """`SET var += row.props`, only where a property differs: Neo4j counts every property a
+    SET names as set, changed or not, and a re-ingest must report that it changed nothing."""
+    return (f" WITH {var}, row WHERE any(k IN keys(row.props) "
+            f"WHERE {var}[k] IS NULL OR {var}[k] <> row.props[k]) SET {var} += row.props")
+
+
+def merge_nodes(label: NodeLabel, *, update: bool = True) -> str:
+    """Rows {key, props, create}. With `update=False`, existing nodes are not touched at
+    all: even an empty `SET n += {}` re-indexes a FalkorDB node's vectors."""
+    label = NodeLabel(label)
+    query = (f"UNWIND $rows AS row MERGE (n{label_clause(label)} {{{NODE_KEY[label]}: row.key}}) "
+             "ON CREATE SET n += row.create")
+    return query + _set_if_changed("n") if update else query
+
+
+def merge_relationships(type_: RelType, start: NodeLabel, end: NodeLabel) -> str:
+    """Rows {start, end, props}; the relationship's identity is its ends plus REL_KEY.
+    Ends are matched by their own label alone, indexed on its key (matching
+    `:Component:Neuron` as well was slower on FalkorDB)."""
+    type_, start, end = RelType(type_), NodeLabel(start), NodeLabel(end)
+    identity = ", ".join(f"{name}: row.props.{name}" for name in REL_KEY[type_])
+    pattern = f"[r:{type_.value} {{{identity}}}]" if identity else f"[r:{type_.value}]"
+    return (f"UNWIND $rows AS row "
+            f"MATCH (a:{start.value} {{{NODE_KEY[start]}: row.start}}) "
+            f"MATCH (b:{end.value} {{{NODE_KEY[end]}: row.end}}) "
+            f"MERGE (a)-{pattern}->(b)" + _set_if_changed("r"))
+
+
+# --- reading ----------------------------------------------------------------------------
+
+MODELS = "MATCH (m:Model) WHERE $names IS NULL OR m.uid IN $names RETURN m ORDER BY m.uid"
+
+
+def existing_keys(label: NodeLabel) -> str:
+    key = NODE_KEY[NodeLabel(label)]
+    return f"UNWIND $keys AS k MATCH (n{label_clause(label)} {{{key}: k}}) RETURN n.{key} AS k"
+
+
+def nodes_by_key(label: NodeLabel) -> str:
+    return (f"UNWIND $keys AS k MATCH (n{label_clause(label)} {{{NODE_KEY[NodeLabel(label)]}: k}}) "
+            "RETURN labels(n) AS labels, properties(n) AS props")
+
+
+def outgoing(label: NodeLabel) -> str:
+    return (f"UNWIND $keys AS k MATCH (a{label_clause(label)} {{{NODE_KEY[NodeLabel(label)]}: k}})"
+            "-[r]->(b) RETURN properties(a) AS a, type(r) AS type, properties(r) AS props, "
+            "labels(b) AS b_labels, properties(b) AS b")
+
+
+def neighbourhood(label: NodeLabel, hops: int, rel_types: Sequence[RelType]) -> str:
+    types = "|".join(RelType(t).value for t in rel_types)
+    pattern = f"[:{types}*1..{int(hops)}]" if types else f"[*1..{int(hops)}]"
+    return (f"MATCH (c{label_clause(label)} {{{NODE_KEY[NodeLabel(label)]}: $k}})-{pattern}-(x) "
+            "RETURN DISTINCT labels(x) AS labels, properties(x) AS props")
+
+
+LABEL_COUNTS = "MATCH (n) UNWIND labels(n) AS label RETURN label, count(*) AS n"
+RELATIONSHIP_COUNTS = "MATCH ()-[r]->() RETURN type(r) AS type, count(*) AS n"
+MODEL_COMPONENT_COUNTS = (
+    f"MATCH (m:Model) OPTIONAL MATCH (c:{COMPONENT_LABEL})-[:IN_MODEL]->(m) "
+    "WITH m, c, [l IN labels(c) WHERE l <> $component][0] AS kind "
+    "WITH m, kind, count(c) AS n ORDER BY kind "
+    "RETURN m.uid AS model, m.n_layers AS layers, "
+    "collect(CASE WHEN kind IS NULL THEN NULL ELSE kind + ': ' + toString(n) END) AS components "
+    "ORDER BY model")
+
+ANALYSES = ("MATCH (a:Analysis) WHERE a.uid IN $uids OPTIONAL MATCH (a)-[:ABOUT]->(m:Model) "
+            "RETURN a.uid AS uid, a.method AS method, a.citation AS citation, "
+            "a.created_at AS created_at, collect(m.uid) AS models ORDER BY uid")
+
+NEURON_PROFILES = {
+    "tokens": "MATCH (n:Neuron {model: $model})-[a:ACTIVATES_ON]->(t:Token) "
+              "RETURN n.uid AS uid, t.uid AS feature, a.activation AS weight",
+    "concepts": "MATCH (n:Neuron {model: $model})-[e:ENCODES]->(c:Concept) "
+                "WHERE coalesce(e.f1, 0.0) >= $min_f1 "
+                "RETURN n.uid AS uid, c.name AS feature, 1.0 AS weight",
+}
+
+
+def with_vectors(label: NodeLabel, vector_property: str) -> str:
+    return (f"MATCH (n:{NodeLabel(label).value} {{model: $model}}) "
+            f"WHERE n.{vector_property} IS NOT NULL RETURN n.uid AS uid")
+
+
+def nearest(label: NodeLabel) -> str:
+    """The filter and result of a vector look-up; the backend's call comes before it."""
+    return (" WHERE node <> a AND ($model IS NULL OR node.model = $model) "
+            "AND cosine >= $min_cosine "
+            "RETURN a.uid AS uid, node.uid AS match, node.model AS model, cosine")
+
+
+PATTERNS_OF = ("MATCH (:Neuron {uid: $neuron})-[h:HAS_PATTERN]->(p:Pattern) "
+               "WHERE $analysis IS NULL OR h.analysis = $analysis "
+               "RETURN p.uid AS uid, p.rule AS rule, h.analysis AS analysis ORDER BY analysis")
+
+PATTERN_TRIE = ("MATCH (:Pattern {uid: $pattern})-[:TRIE_ROOT]->(:PatternNode)-[:TRIE_CHILD*0..]->"
+                "(x:PatternNode) RETURN DISTINCT x.uid AS uid, x.token AS token, "
+                "x.token_id AS token_id, x.ignore AS ignore, x.importance AS importance, "
+                "x.activation AS activation")
