@@ -141,7 +141,7 @@ def build(store: GraphStore, scale: float) -> list[tuple[str, int, float]]:
                                  ).relationships_created for m in TOKENS_FOR)
     phases.append(("ACTIVATES_ON (writer query, batched)", total, time.perf_counter() - started))
     started = time.perf_counter()
-    store.checkpoint()  # the writes above went through write_rows, which marks the store dirty
+    store.persist()  # the writes above went through write_rows, which marks the store dirty
     phases.append(("snapshot to disk", 1, time.perf_counter() - started))
     return phases
 

@@ -92,7 +92,7 @@ def test_a_finished_write_survives_the_server_being_killed(tmp_path: Path) -> No
 
     store = open_store(tmp_path)
     store.write("CREATE (:Model {uid: 'durable'})")
-    store.checkpoint()
+    store.persist()
     os.kill(int((tmp_path / "falkordb.pid").read_text()), signal.SIGKILL)
     store.server._process.wait(timeout=30)
     store.server.client = None  # the connection died with the server

@@ -16,7 +16,7 @@ from .output import FORMATS, render
 from .progress import run_pipeline
 
 _SHAPE_OPTIONS = ("n_layers", "d_model", "n_heads", "d_mlp", "d_head", "d_vocab", "n_ctx",
-                  "n_params", "act_fn", "family", "seed", "checkpoint")
+                  "n_params", "act_fn", "family", "seed", "revision")
 
 
 def _parse_components(text: str) -> set:
@@ -70,7 +70,7 @@ def model() -> None:
 @click.option("--act-fn")
 @click.option("--family")
 @click.option("--seed", type=int)
-@click.option("--checkpoint")
+@click.option("--revision", help="The training checkpoint, e.g. step143000 (a hub revision).")
 @click.pass_obj
 def add(obj: Context, name: str, config: Path | None, components: str, **shape: object) -> None:
     """Add model NAME; known models (gpt2-small, pythia-70m, ...) need no shape.

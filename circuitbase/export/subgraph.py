@@ -84,8 +84,7 @@ def around(store: GraphStore, uid: str, hops: int = 1, *,
         found = primary_label(row["labels"])
         if labels and found not in labels:
             continue
-        if model and found.value in {k.value for k in NodeLabel} and row["props"].get("model") \
-                not in (None, model):
+        if model and row["props"].get("model") not in (None, model):
             continue
         wanted.setdefault(found, set()).add(row["props"][NODE_KEY[found]])
     graph = fetch_nodes(store, wanted)

@@ -109,5 +109,5 @@ def ingest_vectors(store: GraphStore, vectors: dict[str, list[float]], *,
     for label, rows in by_label.items():
         store.set_vectors(label, rows)
         store.ensure_vector_index(label, dimension)
-    store.checkpoint()
+    store.persist()
     return result

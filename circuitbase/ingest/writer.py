@@ -53,5 +53,5 @@ def write_plan(store: GraphStore, plan: Plan, *, progress: Progress | None = Non
     total = WriteCounts()
     for statement, rows in plan_statements(plan):
         total += store.write_rows(statement, rows, batch_size=batch_size, progress=progress)
-    store.checkpoint()
+    store.persist()
     return total

@@ -81,7 +81,6 @@ REL_KEY: dict[RelType, tuple[str, ...]] = {
     RelType.MATCHES_TOKEN: (),
 }
 
-FACT_RELATIONSHIPS = frozenset(t for t, key in REL_KEY.items() if "analysis" in key)
 
 
 def token_uid(text: str) -> str:

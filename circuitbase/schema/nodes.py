@@ -16,7 +16,7 @@ from pydantic import (BaseModel, ConfigDict, Field, StringConstraints, field_val
                       model_validator)
 
 from .graph import NodeLabel, RelType, token_uid
-from .records import NodeRecord, RecordError, RelRecord, node, ref, rel
+from .records import NodeRecord, RelRecord, node, ref, rel
 from .uids import ComponentKind, ComponentUid, UidError, check_model_name, parse_component
 
 
@@ -38,7 +38,7 @@ class ModelSpec(BaseModel):
     family: str | None = None
     attn_only: bool = False
     seed: int | None = None
-    checkpoint: str | None = None
+    revision: str | None = None  # the training checkpoint (hub revision), e.g. step143000
 
     @field_validator("name")
     @classmethod
@@ -190,9 +190,3 @@ def content_hash(data: bytes) -> str:
     """Hash of an analysis's source, so a re-ingest of the same file is recognisable."""
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
-
-def component(text: str, spec: ModelSpec) -> Component:
-    try:
-        return Component(uid=spec.parse(text), spec=spec)
-    except UidError as err:
-        raise RecordError(str(err)) from None

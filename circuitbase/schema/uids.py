@@ -81,20 +81,14 @@ class ComponentUid:
         """The name used in papers: L5H1, L3N1234, L3 MLP."""
         return self._form(1)
 
-    @property
-    def hook_name(self) -> str:
-        """The TransformerLens hook whose activations this component lives in."""
-        return self._form(2)
 
-
-# Per kind: the uid's last segment(s), the short name, the TransformerLens hook.
-_FORMS: dict[ComponentKind, tuple[str, str, str]] = {
-    ComponentKind.NEURON: ("N{index}", "L{layer}N{index}", "blocks.{layer}.mlp.hook_post"),
-    ComponentKind.HEAD: ("H{index}", "L{layer}H{index}", "blocks.{layer}.attn.hook_z"),
-    ComponentKind.MLP: ("MLP", "L{layer} MLP", "blocks.{layer}.hook_mlp_out"),
-    ComponentKind.ATTENTION: ("ATTN", "L{layer} ATTN", "blocks.{layer}.hook_attn_out"),
-    ComponentKind.FEATURE: ("{dictionary}/F{index}", "L{layer} {dictionary} F{index}",
-                            "blocks.{layer}.hook_resid_pre"),
+# Per kind: the uid's last segment(s), and the short name papers use.
+_FORMS: dict[ComponentKind, tuple[str, str]] = {
+    ComponentKind.NEURON: ("N{index}", "L{layer}N{index}"),
+    ComponentKind.HEAD: ("H{index}", "L{layer}H{index}"),
+    ComponentKind.MLP: ("MLP", "L{layer} MLP"),
+    ComponentKind.ATTENTION: ("ATTN", "L{layer} ATTN"),
+    ComponentKind.FEATURE: ("{dictionary}/F{index}", "L{layer} {dictionary} F{index}"),
 }
 
 

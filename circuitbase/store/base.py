@@ -149,7 +149,7 @@ class GraphStore(ABC):
         """The backend's nearest-neighbour call for `UNWIND $rows AS row` of uids, ending
         `WITH a, node, <cosine> AS cosine`."""
 
-    def checkpoint(self) -> None:
+    def persist(self) -> None:
         """Make every write so far durable; the writer calls it before reporting success."""
 
     @abstractmethod

@@ -133,7 +133,7 @@ class FalkorStore(GraphStore):
                 except StoreError as err:  # another process made it since we looked
                     if "already indexed" not in str(err):
                         raise
-        self.checkpoint()
+        self.persist()
 
     def set_vectors(self, label: NodeLabel, rows: Sequence[Row]) -> WriteCounts:
         return self.write_rows(f"UNWIND $rows AS row MATCH (n:{NodeLabel(label).value} {{uid: row.uid}}) "
@@ -160,7 +160,7 @@ class FalkorStore(GraphStore):
                 f"a.{self.VECTOR_PROPERTY}) YIELD node, score "
                 "WITH a, node, 1.0 - score AS cosine")  # FalkorDB scores cosine distance
 
-    def checkpoint(self) -> None:
+    def persist(self) -> None:
         """Snapshot to disk, so that what a finished write reported survives a kill. A
         shared server keeps to its own persistence settings: a SAVE per write there would
         block every other user."""
@@ -177,10 +177,10 @@ class FalkorStore(GraphStore):
         self.graph.query("RETURN 0")
         if had_indexes:
             self.ensure_schema()
-        self.checkpoint()
+        self.persist()
 
     def close(self) -> None:
-        self.checkpoint()
+        self.persist()
         if self.server is not None:
             self.server.release()
         else:

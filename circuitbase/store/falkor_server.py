@@ -102,7 +102,7 @@ class EmbeddedServer:
             "--dbfilename", "graph.rdb",
             # Snapshots only: replaying an append-only file re-runs every MERGE and took
             # minutes for one model's components. The store saves after each finished
-            # write instead (FalkorStore.checkpoint), and on shutdown.
+            # write instead (FalkorStore.persist), and on shutdown.
             "--appendonly", "no",
             "--save", "",
             "--daemonize", "no",

