@@ -98,6 +98,32 @@ def test_no_import_cycles() -> None:
     assert cycles == []
 
 
+# README's Layout table: which rooms each room may import (at module level).
+ALLOWED = {
+    "schema": {"errors"},
+    "sources": {"schema", "store"},
+    "ingest": {"schema", "store"},
+    "store": {"schema", "errors"},
+    "queries": {"store", "errors"},
+    "analyze": {"schema", "sources", "store"},
+    "export": {"schema", "sources", "store", "queries"},
+}
+ROOMS = {"schema", "sources", "ingest", "store", "queries", "analyze", "export", "cli", "errors"}
+
+
+def test_each_room_imports_only_what_the_layout_allows() -> None:
+    broken = []
+    for name, path in modules().items():
+        room = name.split(".")[1] if "." in name else ""
+        if room not in ALLOWED:
+            continue
+        for target in imports_of(name, path):
+            other = target.split(".")[1] if target.count(".") else ""
+            if other in ROOMS and other != room and other not in ALLOWED[room]:
+                broken.append(f"{name} imports {target}")
+    assert broken == []
+
+
 def test_no_cli_module_uses_another_cli_modules_private_names() -> None:
     offenders = []
     for name, path in modules().items():

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from .nodes import Analysis, AnalysisKind
+from .relationships import ProbeScores
 
 
 class AnalysisInfo(BaseModel):
@@ -36,21 +37,13 @@ class AnalysisInfo(BaseModel):
                         tool_version=self.tool_version, content_hash=content_hash)
 
 
-class _ProbeFields(BaseModel):
-    """What every probe result says: where, which feature, how many neurons, how well."""
+class _ProbeFields(ProbeScores):
+    """What every probe result says: where, which feature, and (ProbeScores) how well."""
 
-    model_config = ConfigDict(allow_inf_nan=False)
     model: str
     layer: int = Field(ge=0)
     feature: str = Field(min_length=1, max_length=200)
     category: str | None = None
-    k: int = Field(default=1, ge=1)
-    f1: float | None = Field(default=None, ge=0.0, le=1.0)
-    precision: float | None = Field(default=None, ge=0.0, le=1.0)
-    recall: float | None = Field(default=None, ge=0.0, le=1.0)
-    accuracy: float | None = Field(default=None, ge=0.0, le=1.0)
-    mcc: float | None = Field(default=None, ge=-1.0, le=1.0)
-    dataset: str | None = None
 
 
 class ProbeRow(_ProbeFields):

@@ -20,6 +20,20 @@ def fraction() -> float | None:
     return Field(default=None, ge=0.0, le=1.0)
 
 
+class ProbeScores(BaseModel):
+    """How a k-sparse probe did: the ENCODES fact and the probe interchange formats share
+    these fields, declared once here."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
+    k: int = Field(default=1, ge=1)
+    f1: float | None = fraction()
+    precision: float | None = fraction()
+    recall: float | None = fraction()
+    accuracy: float | None = fraction()
+    mcc: float | None = Field(default=None, ge=-1.0, le=1.0)
+    dataset: str | None = None
+
+
 class Fact(BaseModel):
     """Base of every fact; subclasses set `TYPE`."""
 
@@ -36,17 +50,10 @@ class ActivatesOn(Fact):
     activation: float
 
 
-class Encodes(Fact):
+class Encodes(Fact, ProbeScores):
     TYPE: ClassVar[RelType] = RelType.ENCODES
-    k: int = Field(ge=1)
-    f1: float | None = fraction()
-    precision: float | None = fraction()
-    recall: float | None = fraction()
-    accuracy: float | None = fraction()
-    mcc: float | None = Field(default=None, ge=-1.0, le=1.0)
     rank: int | None = Field(default=None, ge=0)
     weight: float | None = None
-    dataset: str | None = None
 
 
 class HasRole(Fact):

@@ -26,7 +26,7 @@ from ..schema.graph import NodeLabel
 from ..schema.interchange import AnalysisInfo, ProbeFile, ProbeRow
 from ..schema.nodes import Analysis, Concept, content_hash
 from ..schema.records import NodeRecord, RelRecord, RecordError, ref
-from ..schema.relationships import Encodes
+from ..schema.relationships import Encodes, ProbeScores
 from ..schema.uids import neuron_uid
 from .files import read_bytes, read_csv, read_json, validate
 
@@ -103,9 +103,8 @@ def records_from_rows(analysis: Analysis,
         group = (row.model, row.feature, row.k)
         rank = row.rank if row.rank is not None else ranks[group]
         ranks[group] += 1
-        fact = Encodes(analysis=analysis.uid, k=row.k, f1=row.f1, precision=row.precision,
-                       recall=row.recall, accuracy=row.accuracy, mcc=row.mcc, rank=rank,
-                       weight=row.weight, dataset=row.dataset)
+        fact = Encodes(analysis=analysis.uid, rank=rank, weight=row.weight,
+                       **row.model_dump(include=set(ProbeScores.model_fields)))
         start = ref(NodeLabel.NEURON, neuron_uid(row.model, row.layer, row.neuron))
         records.append(fact.record(start, concept.ref).at(origin))
     return records
