@@ -18,11 +18,22 @@ def require_analysis_extra() -> None:
                           f"(pip install 'circuitbase[analysis]'): {err}") from None
 
 
+def _plain(value: Any) -> Any:
+    """Config values as torch's safe loader reads them: numpy scalars become Python ones."""
+    if hasattr(value, "item") and type(value).__module__ == "numpy":
+        return value.item()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    return value
+
+
 def save_checkpoint(model: Any, path: Path) -> None:
     """Save a HookedTransformer as {cfg, state_dict}: what `load_model` reads back."""
     import torch
 
-    torch.save({"cfg": model.cfg.to_dict(), "state_dict": model.state_dict()}, path)
+    torch.save({"cfg": _plain(model.cfg.to_dict()), "state_dict": model.state_dict()}, path)
 
 
 def load_model(name: str, checkpoint: Path | None = None) -> Any:
@@ -33,7 +44,17 @@ def load_model(name: str, checkpoint: Path | None = None) -> Any:
 
     if checkpoint is not None:
         try:
-            saved = torch.load(checkpoint, map_location="cpu", weights_only=False)
+            # weights_only: a pickle may run code as it loads; a {cfg, state_dict} file
+            # needs nothing but tensors and plain values, so nothing else is accepted.
+            saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
+        except Exception as err:  # torch raises UnpicklingError, RuntimeError, ... here
+            lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+            reason = next((line for line in lines if "Unsupported global" in line),
+                          lines[0] if lines else type(err).__name__)
+            raise RecordError(f"refused: not a plain {{cfg, state_dict}} checkpoint, and "
+                              f"loading it could run code ({reason[:200]})",
+                              file=str(checkpoint)) from None
+        try:
             cfg = HookedTransformerConfig.from_dict(saved["cfg"])
             model = HookedTransformer(cfg)
             model.load_state_dict(saved["state_dict"])

@@ -81,10 +81,28 @@ def make_plan(records: Iterable[Record], store: GraphStore) -> Plan:
             plan.add_node(record)
         else:
             plan.add_rel(record)
+    _check_stored_models_keep_their_shape(plan, store)
     specs = _ModelSpecs(plan, store)
     _add_components(plan, specs)
     _check_ends_exist(plan, store)
     return plan
+
+
+def _check_stored_models_keep_their_shape(plan: Plan, store: GraphStore) -> None:
+    """A model's shape is what every stored component was checked against: a record may
+    fill in what was stored as unknown, never change what is known."""
+    given = plan.nodes.get(NodeLabel.MODEL, {})
+    if not given:
+        return
+    for stored in store.models(sorted(given)):
+        record = given[stored["uid"]]
+        differs = {name: (stored[name], value) for name, value in record.props.items()
+                   if stored.get(name) is not None and value is not None and stored[name] != value}
+        if differs:
+            listed = ", ".join(f"{name} {old!r} -> {new!r}" for name, (old, new) in sorted(differs.items()))
+            raise RecordError(f"model {stored['uid']!r} is stored with another shape ({listed}); "
+                              "a stored model's shape is not changed (remove the model first)",
+                              record=record.origin, field=sorted(differs)[0])
 
 
 class _ModelSpecs:

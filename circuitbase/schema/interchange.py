@@ -49,7 +49,7 @@ class _ProbeFields(ProbeScores):
 class ProbeRow(_ProbeFields):
     """One neuron selected by one probe: the interchange CSV's columns."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
     neuron: int = Field(ge=0)
     rank: int | None = Field(default=None, ge=0)
     weight: float | None = None

@@ -50,6 +50,9 @@ class RecordError(CircuitbaseError, ValueError):
 
 def check_property(name: str, value: Any) -> PropertyValue | None:
     """Return `value` if both backends can store it, else raise RecordError naming `name`."""
+    if isinstance(value, str) and "\x00" in value:
+        # Both servers cut strings at NUL (C strings), so the write would fail or store less.
+        raise RecordError("text with a NUL character (\\x00) cannot be stored", field=name)
     if value is None or isinstance(value, (str, bool, int)):
         return value
     if isinstance(value, float):
@@ -92,6 +95,9 @@ def _check_key(key: Any, origin: str | None) -> None:
     if not isinstance(key, str) or not key:
         raise RecordError(f"a node key must be non-empty text, got {key!r}", record=origin,
                           field="key")
+    if "\x00" in key:
+        raise RecordError("a node key with a NUL character (\\x00) cannot be stored",
+                          record=origin, field="key")
 
 
 @dataclass(frozen=True, slots=True)

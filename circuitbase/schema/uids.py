@@ -39,19 +39,21 @@ class ComponentKind(str, Enum):
 
 
 MODEL_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}"
-_MODEL_RE = re.compile(rf"^{MODEL_NAME}$")
+_MODEL_RE = re.compile(rf"{MODEL_NAME}", re.ASCII)
+# ASCII digits only (`\d` would take `٣`), and matched with fullmatch: `$` would let a
+# trailing newline through.
 _COMPONENT_RE = re.compile(
-    rf"^(?P<model>{MODEL_NAME})/L(?P<layer>\d{{1,4}})/"
+    rf"(?P<model>{MODEL_NAME})/L(?P<layer>\d{{1,4}})/"
     r"(?:N(?P<neuron>\d{1,9})|H(?P<head>\d{1,9})|(?P<mlp>MLP)|(?P<attn>ATTN)"
-    r"|(?P<dictionary>[A-Za-z0-9][A-Za-z0-9._-]{0,99})/F(?P<feature>\d{1,9}))$"
-)
-_SHORT_RE = re.compile(r"^L(?P<layer>\d{1,4})(?P<kind>[NH])(?P<index>\d{1,9})$")
-_HOOK_RE = re.compile(r"^blocks\.(?P<layer>\d{1,4})\.(?P<part>attn|mlp)$")
+    r"|(?P<dictionary>[A-Za-z0-9][A-Za-z0-9._-]{0,99})/F(?P<feature>\d{1,9}))",
+    re.ASCII)
+_SHORT_RE = re.compile(r"L(?P<layer>\d{1,4})(?P<kind>[NH])(?P<index>\d{1,9})", re.ASCII)
+_HOOK_RE = re.compile(r"blocks\.(?P<layer>\d{1,4})\.(?P<part>attn|mlp)", re.ASCII)
 
 
 def check_model_name(name: str) -> str:
     """Model names become the first segment of every uid, so they may not contain '/'."""
-    if not isinstance(name, str) or not _MODEL_RE.match(name):
+    if not isinstance(name, str) or not _MODEL_RE.fullmatch(name):
         raise UidError(
             f"model name {name!r} is not valid: use letters, digits, '.', '_' or '-' "
             "(at most 100 characters, no '/'), e.g. 'gpt2-small'"
@@ -97,7 +99,7 @@ def parse_component(text: str, model: str | None = None) -> ComponentUid:
     if not isinstance(text, str):
         raise UidError(f"a component uid must be text, got {type(text).__name__}")
     text = text.strip()
-    found = _COMPONENT_RE.match(text)
+    found = _COMPONENT_RE.fullmatch(text)
     if found:
         parsed = _from_canonical(found)
         if model is not None and parsed.model != model:
@@ -105,11 +107,11 @@ def parse_component(text: str, model: str | None = None) -> ComponentUid:
         return parsed
     if model is not None:
         check_model_name(model)
-        short = _SHORT_RE.match(text)
+        short = _SHORT_RE.fullmatch(text)
         if short:
             kind = ComponentKind.NEURON if short["kind"] == "N" else ComponentKind.HEAD
             return ComponentUid(model, int(short["layer"]), kind, int(short["index"]))
-        hook = _HOOK_RE.match(text)
+        hook = _HOOK_RE.fullmatch(text)
         if hook:
             kind = ComponentKind.MLP if hook["part"] == "mlp" else ComponentKind.ATTENTION
             return ComponentUid(model, int(hook["layer"]), kind)

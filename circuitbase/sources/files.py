@@ -66,13 +66,26 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not a finite number")
 
 
-def read_csv(path: Path, required: set[str] | None = None) -> Iterator[tuple[int, dict[str, str]]]:
-    """Rows with their line numbers (the header is line 1)."""
+def read_csv(path: Path, required: set[str] | None = None, *, known: set[str] | None = None,
+             what: str = "table") -> Iterator[tuple[int, dict[str, str]]]:
+    """Rows with their line numbers (the header is line 1). A header that names a column
+    twice, or (given `known`) a column this `what` does not have, is refused: its values
+    would otherwise be lost without a word. A UTF-8 byte-order mark is allowed."""
     check_size(path)
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
-            columns = set(reader.fieldnames or [])
+            header = list(reader.fieldnames or [])
+            columns = set(header)
+            twice = sorted({name for name in header if header.count(name) > 1})
+            if twice:
+                raise RecordError(f"column(s) {', '.join(map(repr, twice))} appear more than once "
+                                  "in the header", file=str(path), record="line 1", field=twice[0])
+            unknown = sorted(columns - known) if known is not None else []
+            if unknown:
+                raise RecordError(f"unknown column(s) {', '.join(map(repr, unknown))} for a {what}; "
+                                  f"its columns are {', '.join(sorted(known or ()))}",
+                                  file=str(path), record="line 1", field=unknown[0])
             missing = sorted((required or set()) - columns)
             if missing:
                 raise RecordError(f"missing column(s) {', '.join(missing)}; the header has "

