@@ -73,6 +73,28 @@ def test_recomputing_changes_nothing_and_min_score_filters(profiles) -> None:
     assert count(profiles, "()-[:SIMILAR_TO]->()") == 2  # the two cosine-1 pairs only
 
 
+def test_a_rerun_with_other_settings_leaves_exactly_what_its_parameters_produce(
+        profiles, store_uri) -> None:
+    """#15.7: the analysis's facts are those its recorded parameters produce, nothing older."""
+    loose = ["--top-k", "5", "--min-score", "0.1", "--max-token-share", "1"]
+    strict = ["--top-k", "1", "--min-score", "0.9", "--max-token-share", "1"]
+    compute = ["similarity", "compute", "--models", A, B, "--metric", "tokens"]
+    assert cli(store_uri, *compute, *loose)[0] == 0
+    loose_edges, _ = edges(profiles, "tokens")
+    code, out = cli(store_uri, *compute, *strict)
+    assert code == 0 and "removed" in out, out
+    expected = sorted((r.start.key, r.end.key, round(r.props["score"], 4)) for r in similarity_records(
+        profiles, A, B, "tokens", top_k=1, min_score=0.9, max_token_share=1.0)
+        if getattr(r, "type", None) is RelType.SIMILAR_TO)
+    found, analyses = edges(profiles, "tokens")
+    assert found == expected and len(found) < len(loose_edges)
+    assert all(score >= 0.9 for _, _, score in found)
+    params = profiles.read("MATCH (a:Analysis {kind: 'similarity'}) RETURN a.params AS p")[0]["p"]
+    assert json.loads(params)["min_score"] == 0.9
+    assert cli(store_uri, *compute, *loose)[0] == 0  # and back: nothing lost either way
+    assert edges(profiles, "tokens")[0] == loose_edges
+
+
 def test_similar_answers_in_one_line_with_provenance(profiles, store_uri) -> None:
     code, out = cli(store_uri, "similarity", "compute", "--models", A, B, "--metric", "tokens",
                     "--max-token-share", "1")

@@ -143,6 +143,11 @@ def _vector_pairs(store: GraphStore, model_a: str, model_b: str, top_k: int,
     return pairs
 
 
+def similarity_analysis_uid(metric: Metric, model_a: str, model_b: str) -> str:
+    """One analysis per metric and pair of models: a rerun with other settings replaces it."""
+    return f"similarity/{metric}/{model_a}+{model_b}"
+
+
 def similarity_records(store: GraphStore, model_a: str, model_b: str, metric: Metric, *,
                        top_k: int = 5, min_score: float = 0.1, min_f1: float = 0.5,
                        max_token_share: float = 0.01) -> list[NodeRecord | RelRecord]:
@@ -161,7 +166,7 @@ def similarity_records(store: GraphStore, model_a: str, model_b: str, metric: Me
         pairs = _vector_pairs(store, model_a, model_b, top_k, min_score)
     else:
         pairs = _matrix_pairs(store, model_a, model_b, metric, top_k, min_score, params)
-    analysis = Analysis(uid=f"similarity/{metric}/{model_a}+{model_b}", kind="similarity",
+    analysis = Analysis(uid=similarity_analysis_uid(metric, model_a, model_b), kind="similarity",
                         method={"tokens": "cosine of activating-token profiles",
                                 "concepts": "Jaccard of encoded concepts",
                                 "vectors": "cosine of embeddings, by vector index"}[metric],

@@ -7,7 +7,7 @@ import click
 from ..queries import run_template
 from ..schema.graph import NodeLabel
 from ..schema.uids import UidError, parse_component
-from ..analyze.similarity import METRICS, similarity_records
+from ..analyze.similarity import METRICS, similarity_analysis_uid, similarity_records
 from ..ingest import ingest
 from .context import Context
 from .output import FORMATS, render
@@ -44,8 +44,12 @@ def compute(obj: Context, models: tuple[str, str], metric: str, top_k: int, min_
     records = similarity_records(obj.store, models[0], models[1], metric, top_k=top_k,
                                  min_score=min_score, min_f1=min_f1,
                                  max_token_share=max_token_share)
-    run_pipeline(f"similarity ({metric})",
-                 lambda progress: ingest(obj.store, records, progress=progress))
+    analysis = similarity_analysis_uid(metric, models[0], models[1])
+    result = run_pipeline(f"similarity ({metric})", lambda progress: ingest(
+        obj.store, records, progress=progress, replaces=analysis))
+    if result.counts.relationships_deleted:
+        click.echo(f"  {result.counts.relationships_deleted} matches of an earlier run with other "
+                   "settings removed")
 
 
 @click.command()

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..schema.graph import NodeLabel
+from ..schema.graph import COMPONENT_LABEL, REL_KEY, NodeLabel, RelType
 from ..schema.records import NodeRecord, RecordError
 from ..schema.uids import parse_component
 from ..store.base import GraphStore, Progress, WriteCounts
@@ -83,9 +83,41 @@ def write(store: GraphStore, plan: Plan, *, progress: ProgressFactory | None = N
 
 
 def ingest(store: GraphStore, records: Iterable[Record], *,
-           progress: ProgressFactory | None = None) -> IngestResult:
-    """Validate all `records`, then write them; nothing is written if any is invalid."""
-    return write(store, make_plan(records, store), progress=progress)
+           progress: ProgressFactory | None = None, replaces: str | None = None) -> IngestResult:
+    """Validate all `records`, then write them; nothing is written if any is invalid.
+
+    With `replaces` (an analysis uid), that analysis's facts become exactly those in
+    `records`: what an earlier run with other parameters found and this one did not is
+    deleted, after the write (a run killed in between is finished by running it again)."""
+    plan = make_plan(records, store)
+    result = write(store, plan, progress=progress)
+    if replaces is not None:
+        result.counts += _retract_stale(store, plan, replaces)
+        store.persist()
+    return result
+
+
+def _identity(type_: RelType, props: dict) -> tuple:
+    return tuple(props.get(name) for name in REL_KEY[type_])
+
+
+def _retract_stale(store: GraphStore, plan: Plan, analysis: str) -> WriteCounts:
+    kept = {(type_, record.start.key, record.end.key, _identity(type_, record.props))
+            for (type_, _, _), group in plan.rels.items() for record in group.values()
+            if record.props.get("analysis") == analysis}
+    stale: dict[tuple[RelType, NodeLabel], list[dict]] = defaultdict(list)
+    for row in store.facts_of(analysis):
+        type_ = RelType(row["type"])
+        if (type_, row["start"], row["end"], _identity(type_, row["props"])) in kept:
+            continue
+        start = next(NodeLabel(name) for name in row["start_labels"] if name != COMPONENT_LABEL)
+        identity = {name: row["props"].get(name) for name in REL_KEY[type_] if name != "analysis"}
+        stale[(type_, start)].append({"start": row["start"], "end": row["end"],
+                                      "identity": identity})
+    total = WriteCounts()
+    for (type_, start), rows in stale.items():
+        total += store.delete_facts(analysis, type_, start, rows)
+    return total
 
 
 def ingest_files(store: GraphStore, paths: Sequence[Path], reader: Reader, *,

@@ -218,6 +218,19 @@ class GraphStore(ABC):
         return [row["uid"] for row in self.read(cypher.with_vectors(label, self.VECTOR_PROPERTY),
                                                 {"model": model})]
 
+    def facts_of(self, analysis: str) -> list[Row]:
+        """Every relationship that cites `analysis`: rows {type, start_labels, start, end, props}."""
+        return self.read(cypher.FACTS_OF, {"analysis": analysis})
+
+    def delete_facts(self, analysis: str, type_: RelType, start: NodeLabel,
+                     rows: Sequence[Row]) -> WriteCounts:
+        """Delete these facts of `analysis`: rows {start, end, identity} (see cypher.delete_facts)."""
+        total = WriteCounts()
+        for chunk in batches(rows, DEFAULT_BATCH_SIZE):
+            total += self.write(cypher.delete_facts(type_, start),
+                                {"rows": chunk, "analysis": analysis})
+        return total
+
     def patterns_of(self, neuron: str, analysis: str | None = None) -> list[Row]:
         """A neuron's N2G patterns: rows {uid, rule, analysis}."""
         return self.read(cypher.PATTERNS_OF, {"neuron": neuron, "analysis": analysis})

@@ -108,6 +108,22 @@ def nearest(label: NodeLabel) -> str:
             "RETURN a.uid AS uid, node.uid AS match, node.model AS model, cosine")
 
 
+FACTS_OF = ("MATCH (a)-[r]->(b) WHERE r.analysis = $analysis "
+            "RETURN type(r) AS type, labels(a) AS start_labels, coalesce(a.uid, a.name) AS start, "
+            "coalesce(b.uid, b.name) AS end, properties(r) AS props")
+
+
+def delete_facts(type_: RelType, start: NodeLabel) -> str:
+    """Rows {start, end, identity}: one `type_` relationship of `$analysis` each, found from
+    its start node's index; `identity` holds the values of REL_KEY besides the analysis."""
+    type_, start = RelType(type_), NodeLabel(start)
+    same = "".join(f" AND r.{name} = row.identity.{name}" for name in REL_KEY[type_]
+                   if name != "analysis")
+    return (f"UNWIND $rows AS row MATCH (a:{start.value} {{{NODE_KEY[start]}: row.start}})"
+            f"-[r:{type_.value}]->(b) WHERE r.analysis = $analysis "
+            f"AND coalesce(b.uid, b.name) = row.end{same} DELETE r")
+
+
 PATTERNS_OF = ("MATCH (:Neuron {uid: $neuron})-[h:HAS_PATTERN]->(p:Pattern) "
                "WHERE $analysis IS NULL OR h.analysis = $analysis "
                "RETURN p.uid AS uid, p.rule AS rule, h.analysis AS analysis ORDER BY analysis")
