@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 
 from ..ingest import ingest
 from ..schema.catalog import known_model, known_models
 from ..schema.nodes import ModelSpec
-from ..schema.records import RecordError
+from ..schema.records import RecordError, record_error
 from ..sources.models import COMPONENT_CHOICES, model_records, read_model_config
 from .context import Context
 from .output import FORMATS, render
@@ -40,9 +41,12 @@ def _spec(name: str, config: Path | None, shape: dict) -> ModelSpec:
         base = {}
     try:
         return ModelSpec.model_validate({**base, **given, "name": name})
-    except ValueError as err:
-        raise RecordError(f"model {name!r} needs a shape: give --config FILE or at least "
-                          f"--n-layers, --d-model, --n-heads and --d-mlp ({err})") from None
+    except ValidationError as err:
+        problem = record_error(err)
+        if any(e["type"] == "missing" for e in err.errors()) and not problem.field == "name":
+            raise RecordError(f"model {name!r} needs a shape: give --config FILE or at least "
+                              f"--n-layers, --d-model, --n-heads and --d-mlp ({problem})") from None
+        raise problem from None
 
 
 LISTED = ("family", "n_layers", "d_model", "n_heads", "d_mlp")

@@ -20,6 +20,7 @@ from typing import Any
 import networkx as nx
 
 from ..schema.graph import NODE_KEY, REL_KEY, NodeLabel, RelType, label_clause
+from ..schema.imported import checked
 from ..schema.records import NodeRecord, RecordError, RelRecord, ref
 from ..sources.files import read_text
 from .subgraph import primary_label
@@ -238,9 +239,8 @@ def read_cypher(path: Path) -> list[NodeRecord | RelRecord]:
     for number, line in enumerate(read_text(path).split("\n"), 1):
         if not line.strip() or line.lstrip().startswith("//"):
             continue
-        origin = f"line {number}"
         try:
-            records.append(_statement(line, origin))
+            records.append(_statement(line, f"{path}, line {number}"))
         except RecordError as err:
-            raise err.located(file=str(path), record=origin) from None
-    return records
+            raise err.located(file=str(path), record=f"line {number}") from None
+    return checked(records)  # each record's origin names the file

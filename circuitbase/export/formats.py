@@ -16,6 +16,7 @@ from typing import Any
 import networkx as nx
 
 from ..schema.graph import NODE_KEY, RelType
+from ..schema.imported import checked
 from ..schema.records import NodeRecord, RecordError, RelRecord, ref
 from .subgraph import primary_label
 
@@ -95,13 +96,27 @@ def read_graphml(path: Path) -> list[NodeRecord | RelRecord]:
     records: list[NodeRecord | RelRecord] = []
     refs = {}
     for ident, raw in graph.nodes(data=True):
-        attrs = decode(raw)
-        label = primary_label(attrs.pop("labels"))
-        key = attrs.pop(NODE_KEY[label])
+        origin = f"node {ident}"
+        try:
+            attrs = decode(raw)
+            labels = attrs.pop("labels")
+            if not isinstance(labels, list):
+                raise TypeError(labels)
+            label = primary_label(labels)
+            key = attrs.pop(NODE_KEY[label])
+        except (KeyError, IndexError, ValueError, TypeError, json.JSONDecodeError):
+            raise RecordError("a node needs `labels` from circuitbase's schema and its key",
+                              file=str(path), record=origin, field="labels") from None
         refs[ident] = ref(label, key)
-        records.append(NodeRecord(label=label, key=key, props=attrs, origin=f"{path}, node {ident}"))
+        records.append(NodeRecord(label=label, key=key, props=attrs, origin=f"{path}, {origin}"))
     for a, b, raw in graph.edges(data=True):
-        attrs = decode(raw)
-        records.append(RelRecord(type=RelType(attrs.pop("type")), start=refs[a], end=refs[b],
-                                 props=attrs, origin=f"{path}, edge {a} -> {b}"))
-    return records
+        origin = f"edge {a} -> {b}"
+        try:
+            attrs = decode(raw)
+            type_ = RelType(attrs.pop("type"))
+        except (KeyError, ValueError, json.JSONDecodeError):
+            raise RecordError(f"relationship type {raw.get('type')!r} is not in circuitbase's "
+                              "schema", file=str(path), record=origin, field="type") from None
+        records.append(RelRecord(type=type_, start=refs[a], end=refs[b], props=attrs,
+                                 origin=f"{path}, {origin}"))
+    return checked(records)  # each record's origin names the file

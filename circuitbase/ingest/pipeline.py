@@ -32,6 +32,9 @@ class IngestErrors(RecordError):
 
     def __init__(self, errors: Sequence[RecordError]) -> None:
         self.errors = list(errors)
+        if len(self.errors) == 1:  # the common case stays one line
+            super().__init__(f"{self.errors[0].describe()} (nothing written)")
+            return
         lines = "\n".join(f"  {e.describe()}" for e in self.errors[:self.SHOWN])
         more = len(self.errors) - self.SHOWN
         tail = f"\n  ... and {more} more" if more > 0 else ""

@@ -99,6 +99,11 @@ def read_csv(path: Path, required: set[str] | None = None, *, known: set[str] | 
                 if any(value is None for value in row.values()):
                     raise RecordError("fewer values than columns (truncated row?)",
                                       file=str(path), record=f"line {reader.line_num}")
+                for name, value in row.items():
+                    if "\x00" in value:
+                        raise RecordError("text with a NUL character (\\x00) cannot be stored",
+                                          file=str(path), record=f"line {reader.line_num}",
+                                          field=name)
                 yield reader.line_num, row
     except UnicodeDecodeError as err:
         raise RecordError(f"not UTF-8 text: {err}", file=str(path)) from None

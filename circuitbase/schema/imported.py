@@ -1,0 +1,79 @@
+"""Records read back from an export (GraphML, a Cypher script) are rebuilt through the same
+models an adapter uses, so an import can bring in only what an ingest could have.
+
+A file is not trusted for what the graph derives: a component's model, layer, index,
+name and relative depth follow from its uid and its model's shape; a token's key from
+its text; an analysis's `created_at` from when it was first stored. Everything else is
+validated (an analysis's kind, F1 in [0, 1], a rank >= 0, names of at most 200
+characters, ...), and structural relationships carry no properties.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .graph import COMPONENT_LABELS, NodeLabel, RelType, token_uid
+from .nodes import Analysis, Concept, HeadRole, ModelSpec, Task, Token
+from .records import NodeRecord, RecordError, RelRecord, record_error
+from .relationships import (ActivatesOn, CircuitEdge, Encodes, Fact, HasRole, OutputNode,
+                            SimilarTo)
+
+FACTS: dict[RelType, type[Fact]] = {cls.TYPE: cls for cls in (
+    ActivatesOn, Encodes, HasRole, OutputNode, CircuitEdge, SimilarTo)}
+# N2G's trie structure has no model of its own: its properties are checked as any property is.
+UNMODELLED = {NodeLabel.PATTERN, NodeLabel.PATTERN_NODE, RelType.HAS_PATTERN}
+STRUCTURAL = {RelType.IN_MODEL, RelType.ABOUT, RelType.TRIE_ROOT, RelType.TRIE_CHILD,
+              RelType.MATCHES_TOKEN}
+_BY_NAME: dict[NodeLabel, type[BaseModel]] = {
+    NodeLabel.CONCEPT: Concept, NodeLabel.HEAD_ROLE: HeadRole, NodeLabel.TASK: Task}
+
+
+def _validated(model: type[BaseModel], data: dict[str, Any], origin: str | None) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise record_error(err, record=origin) from None
+
+
+def _node(record: NodeRecord) -> NodeRecord:
+    label, key, props, origin = record.label, record.key, dict(record.props), record.origin
+    if label in COMPONENT_LABELS:
+        return NodeRecord(label=label, key=key, origin=origin)  # the planner derives the rest
+    if label is NodeLabel.MODEL:
+        return _validated(ModelSpec, {"name": key, **props}, origin).record().at(origin)
+    if label is NodeLabel.TOKEN:
+        token = _validated(Token, {"text": props.get("text")}, origin)
+        if token_uid(token.text) != key:
+            raise RecordError(f"a token's uid is its JSON-quoted text, not {key!r}",
+                              record=origin, field="uid")
+        return token.record().at(origin)
+    if label is NodeLabel.ANALYSIS:
+        props.pop("created_at", None)  # when it was first stored, not what a file says
+        if isinstance(props.get("params"), str):
+            try:
+                props["params"] = json.loads(props["params"])
+            except json.JSONDecodeError:
+                raise RecordError("params is not JSON", record=origin, field="params") from None
+        analysis = _validated(Analysis, {"uid": key, "models": ["(from the file)"], **props}, origin)
+        return analysis.record().at(origin)
+    if label in _BY_NAME:
+        return _validated(_BY_NAME[label], {"name": key, **props}, origin).record().at(origin)
+    return record
+
+
+def _relationship(record: RelRecord) -> RelRecord:
+    if record.type in FACTS:
+        fact = _validated(FACTS[record.type], dict(record.props), record.origin)
+        return fact.record(record.start, record.end).at(record.origin)
+    if record.type in STRUCTURAL and record.props:
+        raise RecordError(f"a {record.type.value} relationship has no properties",
+                          record=record.origin, field=sorted(record.props)[0])
+    return record
+
+
+def checked(records: list[NodeRecord | RelRecord]) -> list[NodeRecord | RelRecord]:
+    """`records` as an adapter would have built them, or RecordError naming the first bad one."""
+    return [_node(r) if isinstance(r, NodeRecord) else _relationship(r) for r in records]

@@ -1,0 +1,214 @@
+"""Integrity under hostile input (issue #15): each test is one attack, and checks that it is
+refused with one line naming what is wrong, and that the graph is exactly as it was."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+from circuitbase.export.formats import write_graphml
+from circuitbase.store import StoreError, open_store
+from circuitbase.store.falkor_server import EmbeddedServer, private_dir, socket_path_for
+from helpers import count, graph_fingerprint
+from test_cli import cli
+
+SEEDED = ["model", "add", "gpt2-small", "--components", "heads"]
+
+
+@pytest.fixture
+def seeded(store, store_uri):
+    """gpt2-small with its heads, and one probe fact: something that could be broken."""
+    assert cli(store_uri, *SEEDED)[0] == 0
+    return store
+
+
+def refused(store_uri: str, store, *args: str) -> str:
+    """Run a command that must fail cleanly; the graph must not change."""
+    before = graph_fingerprint(store)
+    code, out = cli(store_uri, *args)
+    lines = out.strip().splitlines()
+    assert code == 1 and lines and lines[-1].startswith("error: "), out
+    assert "Traceback" not in out
+    assert graph_fingerprint(store) == before
+    return out
+
+
+# 1. An import is an ingest: a Cypher script is parsed, never run.
+@pytest.mark.parametrize("hostile, reason", [
+    ('MATCH (n:Model {uid: "gpt2-small"}) DETACH DELETE n;', "expected"),
+    ("CREATE (:NotInSchema)-[:PWNED]->();", "only the MERGE and MATCH"),
+    ("DROP INDEX ON :Neuron(uid);", "only the MERGE and MATCH"),
+    ('MERGE (n:NotInSchema {uid: "x"}) SET n += {};', "not in circuitbase's schema"),
+    ('MERGE (n:Concept {name: "x"}) SET n += {category: "c"}; MATCH (m) DETACH DELETE m;',
+     "after the statement"),
+    ('MERGE (n:Concept {name: "x"}) SET n += {category: "c"', "ends early"),
+])
+def test_import_cypher_runs_nothing_and_refuses_what_export_does_not_write(
+        seeded, store_uri, tmp_path, hostile, reason) -> None:
+    script = tmp_path / "hostile.cypher"
+    script.write_text('MERGE (n:Concept {name: "first"}) SET n += {category: "ok"};\n'
+                      'MERGE (n:Concept {name: "second"}) SET n += {category: "ok"};\n'
+                      f"{hostile}\n")
+    out = refused(store_uri, seeded, "import", "cypher", str(script))
+    assert "hostile.cypher" in out and "line 3" in out and reason in out
+    assert count(seeded, "(c:Concept)") == 0  # lines 1-2 were not written either
+
+
+# 2. An imported GraphML file brings only what an ingest could have.
+def graphml(tmp_path: Path, nodes: list[tuple[str, dict]], edges=()) -> Path:
+    graph = nx.MultiDiGraph()
+    for ident, attrs in nodes:
+        graph.add_node(ident, **attrs)
+    for a, b, attrs in edges:
+        graph.add_edge(a, b, **attrs)
+    path = tmp_path / "forged.graphml"
+    write_graphml(graph, path)
+    return path
+
+
+ANALYSIS = ("Analysis:a", {"labels": ["Analysis"], "uid": "a", "kind": "probe", "method": "m"})
+
+
+@pytest.mark.parametrize("nodes, edges, says", [
+    ([("Model:gpt2-small", {"labels": ["Model"], "uid": "gpt2-small", "n_layers": 1,
+                             "d_model": 768, "n_heads": 12, "d_mlp": 3072})], [],
+     "stored with another shape"),
+    ([("Analysis:a", {"labels": ["Analysis"], "uid": "a", "kind": "evil", "method": "m"})], [],
+     "kind"),
+    ([ANALYSIS, ("Concept:c", {"labels": ["Concept"], "name": "c"}),
+      ("Neuron:gpt2-small/L1/N1", {"labels": ["Component", "Neuron"], "uid": "gpt2-small/L1/N1"})],
+     [("Neuron:gpt2-small/L1/N1", "Concept:c", {"type": "ENCODES", "analysis": "a", "k": 1,
+                                                 "f1": 7.5, "rank": -3})], "f1"),
+    ([("Concept:long", {"labels": ["Concept"], "name": "x" * 5000})], [], "200 characters"),
+    ([("Thing:x", {"labels": ["Thing"], "uid": "x"})], [], "labels"),
+    ([("Concept:c", {"name": "c"})], [], "labels"),
+])
+def test_import_graphml_validates_like_an_ingest(seeded, store_uri, tmp_path, nodes, edges,
+                                                 says) -> None:
+    out = refused(store_uri, seeded, "import", "graphml", str(graphml(tmp_path, nodes, edges)))
+    assert "forged.graphml" in out and says in out
+
+
+def test_import_graphml_derives_what_the_graph_derives(seeded, store_uri, tmp_path) -> None:
+    path = graphml(tmp_path, [
+        ANALYSIS,
+        ("Neuron:gpt2-small/L3/N7", {"labels": ["Component", "Neuron"], "uid": "gpt2-small/L3/N7",
+                                     "layer": 99, "relative_depth": 42.0, "model": "other"}),
+        ("Analysis:b", {"labels": ["Analysis"], "uid": "b", "kind": "probe", "method": "m",
+                        "created_at": "1999-01-01T00:00:00"})])
+    code, out = cli(store_uri, "import", "graphml", str(path))
+    assert code == 0, out
+    neuron = seeded.read("MATCH (n:Neuron {uid: 'gpt2-small/L3/N7'}) RETURN properties(n) AS p")[0]["p"]
+    assert (neuron["layer"], neuron["model"]) == (3, "gpt2-small")
+    assert neuron["relative_depth"] == pytest.approx(3 / 11)
+    created = seeded.read("MATCH (a:Analysis {uid: 'b'}) RETURN a.created_at AS c")[0]["c"]
+    assert not created.startswith("1999")
+
+
+# 3. A stored model's shape is never rewritten.
+def test_model_add_with_another_shape_is_refused(seeded, store_uri) -> None:
+    out = refused(store_uri, seeded, "model", "add", "gpt2-small", "--n-layers", "3",
+                  "--d-model", "10", "--n-heads", "1", "--d-mlp", "5")
+    assert "n_layers 12 -> 3" in out
+    shape = ["--n-layers", "2", "--d-model", "16", "--n-heads", "2", "--d-mlp", "8"]
+    code, out = cli(store_uri, "model", "add", "toy", *shape)
+    assert code == 0, out
+    code, out = cli(store_uri, "model", "add", "toy", *shape, "--d-vocab", "100")
+    assert code == 0, out  # filling in what was unknown is not a change
+    assert seeded.models(["toy"])[0]["d_vocab"] == 100
+
+
+# 5. A NUL byte is refused before anything is written.
+def test_a_nul_byte_is_refused_naming_file_line_and_field(store, store_uri, tmp_path) -> None:
+    path = tmp_path / "n.csv"
+    path.write_bytes(b"model,layer,neuron,feature,category,f1\npythia-70m,1,20,a\x00b,cat,0.9\n")
+    out = refused(store_uri, store, "ingest", "probes", str(path))
+    assert "n.csv" in out and "line 2" in out and "'feature'" in out and "NUL" in out
+    assert count(store, "(n)") == 0
+
+
+# 8. The store is private to its user.
+def test_a_new_store_is_private(tmp_path) -> None:
+    with open_store(tmp_path / "kb") as store:
+        store.write("CREATE (:Model {uid: 'x'})")
+        store.persist()
+    assert stat.S_IMODE(os.stat(tmp_path / "kb").st_mode) == 0o700
+    for name in ("graph.rdb", "falkordb.log", ".lock"):
+        assert stat.S_IMODE(os.stat(tmp_path / "kb" / name).st_mode) == 0o600, name
+
+
+# 9. The server on the socket must be this store's.
+def test_a_server_that_keeps_another_directory_is_not_used(tmp_path) -> None:
+    with open_store(tmp_path / "theirs"):
+        impostor = EmbeddedServer(tmp_path / "mine")
+        impostor.socket_path = socket_path_for(impostor.data_dir.parent / "theirs")
+        with pytest.raises(StoreError, match="keeps its data in .*theirs"):
+            impostor.connect()
+
+
+def test_long_paths_put_the_socket_in_a_private_directory(tmp_path) -> None:
+    deep = tmp_path / ("d" * 120)
+    socket = socket_path_for(deep)
+    assert socket.parent.name == f"circuitbase-{os.getuid()}"
+    with open_store(deep) as store:
+        store.write("CREATE (:Model {uid: 'x'})")
+        assert stat.S_IMODE(os.stat(socket.parent).st_mode) == 0o700
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path)
+    with pytest.raises(StoreError, match="not a directory of this user's"):
+        private_dir(link)
+
+
+# 11. Ambiguous CSV headers are refused; a byte-order mark is not an ambiguity.
+@pytest.mark.parametrize("header, says", [
+    ("model,layer,neuron,feature,f1,f1", "'f1' appear more than once"),
+    ("model,layer,neuron,feature,f1,colour", "unknown column(s) 'colour'"),
+])
+def test_ambiguous_csv_headers_are_refused(store, store_uri, tmp_path, header, says) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text(header + "\npythia-70m,1,2,fr,0.9,0.8\n")
+    out = refused(store_uri, store, "ingest", "probes", str(path))
+    assert says in out and "line 1" in out
+
+
+def test_a_csv_with_a_byte_order_mark_reads(store, store_uri, tmp_path) -> None:
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbfmodel,layer,neuron,feature,f1\npythia-70m,1,2,fr,0.9\n")
+    code, out = cli(store_uri, "ingest", "probes", str(path))
+    assert code == 0, out
+    assert count(store, "(:Neuron)-[:ENCODES]->(:Concept {name: 'fr'})") == 1
+
+
+# 14. Unicode digits and trailing newlines are not quietly accepted.
+@pytest.mark.parametrize("uid", ["pythia-70m/L\uff13/N1", "pythia-70m/L\u0663/N\u0661"])
+def test_unicode_digits_in_uids_are_refused(store, store_uri, uid) -> None:
+    out = refused(store_uri, store, "similar", uid)
+    assert "not a component uid" in out
+
+
+def test_a_model_name_with_a_newline_is_refused(store, store_uri) -> None:
+    out = refused(store_uri, store, "model", "add", "abc\n", "--n-layers", "1")
+    assert "not valid" in out
+
+
+# 15. A checkpoint cannot run code.
+def test_a_checkpoint_that_would_run_code_is_refused(store, store_uri, tmp_path) -> None:
+    torch = pytest.importorskip("torch", reason="needs the [analysis] extra")
+    marker = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (Path.touch, (marker,))
+
+    evil = tmp_path / "evil.pt"
+    torch.save({"cfg": Payload(), "state_dict": {}}, evil)
+    data = tmp_path / "digits.json"
+    data.write_text('{"concept": "d", "sequences": [{"tokens": [1, 2], "labels": [0, 1]}]}')
+    out = refused(store_uri, store, "analyze", "probe", "evil", "--checkpoint", str(evil),
+                  "--concept-data", str(data))
+    assert "could run code" in out and "evil.pt" in out
+    assert not marker.exists()
