@@ -212,3 +212,25 @@ def test_a_checkpoint_that_would_run_code_is_refused(store, store_uri, tmp_path)
                   "--concept-data", str(data))
     assert "could run code" in out and "evil.pt" in out
     assert not marker.exists()
+
+
+# 6. A runaway query is stopped, and the store keeps answering.
+def test_a_runaway_query_stops_at_its_timeout(store, store_uri) -> None:
+    import time
+
+    store.write("UNWIND range(1, 550) AS i CREATE (:Token {uid: toString(i)})")
+    started = time.monotonic()
+    out = refused(store_uri, store, "query", "run", "--timeout", "1", "--cypher",
+                  "MATCH (a), (b), (c), (d) WHERE a.uid + b.uid + c.uid + d.uid <> '' "
+                  "RETURN count(*) AS n")
+    assert "ran past its limit of 1 s" in out
+    assert time.monotonic() - started < 30
+    code, out = cli(store_uri, "stats")
+    assert code == 0 and "Token" in out
+
+
+def test_a_query_that_would_exhaust_memory_is_stopped(store, store_uri) -> None:
+    out = refused(store_uri, store, "query", "run", "--timeout", "120", "--cypher",
+                  "UNWIND range(1, 300000000) AS x WITH collect(x) AS c RETURN size(c) AS n")
+    assert "memory" in out
+    assert cli(store_uri, "stats")[0] == 0  # the server is still there

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..queries import get_template, load_templates
+from ..store.base import QUERY_TIMEOUT_S
 from .context import Context
 from .output import FORMATS, parse_params, render
 
@@ -62,10 +63,13 @@ def show(name: str, template_dir: Path | None) -> None:
               help="A parameter. Template parameters are converted to the declared type; "
                    "for --cypher, VALUE is read as JSON if it parses, else as text.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--timeout", type=click.FloatRange(min=0.001), default=QUERY_TIMEOUT_S,
+              show_default=True, help="Stop the query after this many seconds "
+              "($CIRCUITBASE_QUERY_TIMEOUT sets the default).")
 @_TEMPLATE_DIR
 @click.pass_obj
 def run(obj: Context, name: str | None, cypher: str | None, params: tuple[str, ...], fmt: str,
-        template_dir: Path | None) -> None:
+        timeout: float, template_dir: Path | None) -> None:
     """Run template NAME, or --cypher for an ad hoc query.
 
     \b
@@ -77,9 +81,10 @@ def run(obj: Context, name: str | None, cypher: str | None, params: tuple[str, .
     if (name is None) == (cypher is None):
         raise click.UsageError("give a template NAME or --cypher, not both and not neither")
     if cypher is not None:
-        rows = obj.store.read(cypher, parse_params(params, typed=False))
+        rows = obj.store.read(cypher, parse_params(params, typed=False), timeout=timeout)
     else:
-        rows = get_template(name, template_dir).run(obj.store, **parse_params(params, typed=True))
+        rows = get_template(name, template_dir).run(obj.store, timeout=timeout,
+                                                    **parse_params(params, typed=True))
     click.echo(render(rows, fmt))
 
 

@@ -6,6 +6,7 @@ import click
 
 from ..queries import run_template
 from ..schema.graph import NodeLabel
+from ..store.base import QUERY_TIMEOUT_S
 from ..schema.uids import UidError, parse_component
 from ..analyze.similarity import METRICS, similarity_analysis_uid, similarity_records
 from ..ingest import ingest
@@ -73,7 +74,8 @@ def similar(obj: Context, uid: str, model: str | None, top: int, metric: str | N
         raise UidError(f"{uid} is not in the store; add its model's components with "
                        "`circuitbase model add` or an ingest")
     rows = run_template(obj.store, "similar_components",
-                        {"uid": uid, "model": model, "top": top, "metric": metric})
+                        {"uid": uid, "model": model, "top": top, "metric": metric},
+                        timeout=QUERY_TIMEOUT_S)
     if not rows and fmt == "table":
         click.echo(f"no similar components of {uid} stored"
                    + (f" in {model}" if model else "")

@@ -111,8 +111,8 @@ class Template:
                 bound[param.name] = param.default
         return bound
 
-    def run(self, store: GraphStore, **params: Any) -> list[Row]:
-        return store.read(self.cypher, self.bind(params))
+    def run(self, store: GraphStore, *, timeout: float | None = None, **params: Any) -> list[Row]:
+        return store.read(self.cypher, self.bind(params), timeout=timeout)
 
 
 def parse_template(text: str, path: str = "") -> Template:
@@ -176,5 +176,5 @@ def get_template(name: str, extra_dir: Path | None = None) -> Template:
 
 
 def run_template(store: GraphStore, name: str, params: dict[str, Any] | None = None,
-                 extra_dir: Path | None = None) -> list[Row]:
-    return get_template(name, extra_dir).run(store, **(params or {}))
+                 extra_dir: Path | None = None, *, timeout: float | None = None) -> list[Row]:
+    return get_template(name, extra_dir).run(store, timeout=timeout, **(params or {}))

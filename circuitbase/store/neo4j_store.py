@@ -15,7 +15,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..schema.graph import NodeLabel
-from .base import GraphStore, ReadOnlyViolation, Row, StoreError, WriteCounts, key_constraints
+from .base import (GraphStore, QueryTimeout, ReadOnlyViolation, Row, StoreError, WriteCounts,
+                   key_constraints)
 
 NEO4J_SCHEMES = ("neo4j://", "neo4j+s://", "neo4j+ssc://", "bolt://", "bolt+s://", "bolt+ssc://")
 
@@ -84,7 +85,7 @@ class Neo4jStore(GraphStore):
             raise StoreError(f"could not connect to Neo4j at {uri}: {one_line(err)}") from None
 
     @contextmanager
-    def _errors(self) -> Iterator[None]:
+    def _errors(self, timeout: float | None = None) -> Iterator[None]:
         """Driver errors (server gone, session expired, authentication, a refused query)
         become one StoreError line naming the URI; the password is never part of it."""
         import neo4j.exceptions
@@ -92,7 +93,14 @@ class Neo4jStore(GraphStore):
         try:
             yield
         except neo4j.exceptions.ClientError as err:
-            if "AccessMode" in (err.code or ""):  # Neo.ClientError.Statement.AccessMode
+            code = err.code or ""
+            if "TransactionTimedOut" in code or "Transaction.Terminated" in code:
+                raise QueryTimeout(f"the query ran past its limit of {timeout:g} s and was "
+                                   "stopped (--timeout to allow more)") from None
+            if "MemoryPoolOutOfMemoryError" in code:
+                raise QueryTimeout("the query needed more memory than the server lets one "
+                                   f"transaction use and was stopped: {one_line(err)}") from None
+            if "AccessMode" in code:  # Neo.ClientError.Statement.AccessMode
                 raise ReadOnlyViolation(f"this query writes, and was sent as read-only: "
                                         f"{one_line(err)}") from None
             raise StoreError(f"Neo4j at {self.location} refused the query: {one_line(err)}") from None
@@ -105,12 +113,16 @@ class Neo4jStore(GraphStore):
         mode = neo4j.READ_ACCESS if read else neo4j.WRITE_ACCESS
         return self.driver.session(database=self.database, default_access_mode=mode)
 
-    def read(self, cypher: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+    def read(self, cypher: str, params: Mapping[str, Any] | None = None, *,
+             timeout: float | None = None) -> list[Row]:
+        import neo4j
+
+        @neo4j.unit_of_work(timeout=timeout)
         def work(tx: Any) -> list[Row]:
             result = tx.run(cypher, dict(params or {}))
             return [{k: plain(record[k]) for k in record.keys()} for record in result]
 
-        with self._errors(), self._session(read=True) as session:
+        with self._errors(timeout), self._session(read=True) as session:
             return session.execute_read(work)
 
     def write(self, cypher: str, params: Mapping[str, Any] | None = None) -> WriteCounts:

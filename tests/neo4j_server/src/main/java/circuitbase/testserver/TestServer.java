@@ -32,6 +32,8 @@ public final class TestServer {
                 .setConfig(BoltConnector.listen_address, new SocketAddress("127.0.0.1", port))
                 .setConfig(GraphDatabaseSettings.auth_enabled, true)
                 .setConfig(GraphDatabaseSettings.transaction_timeout, java.time.Duration.ofMinutes(5))
+                // as a deployment should: one runaway query cannot take the whole heap
+                .setConfig(GraphDatabaseSettings.memory_transaction_max_size, 512L * 1024 * 1024)
                 .build();
         Runtime.getRuntime().addShutdownHook(new Thread(dbms::shutdown));
         dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME).executeTransactionally(
