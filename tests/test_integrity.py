@@ -234,3 +234,96 @@ def test_a_query_that_would_exhaust_memory_is_stopped(store, store_uri) -> None:
                   "UNWIND range(1, 300000000) AS x WITH collect(x) AS c RETURN size(c) AS n")
     assert "memory" in out
     assert cli(store_uri, "stats")[0] == 0  # the server is still there
+
+
+# 12. Exports round-trip whatever characters the values hold, and never half-replace a file.
+AWKWARD = "form\x0cfeed, record\x1esep, line\u2028sep, quote\" back\\slash, nul-free"
+
+
+@pytest.mark.parametrize("fmt", ["cypher", "graphml"])
+def test_values_with_awkward_characters_round_trip(store, store_uri, tmp_path, fmt) -> None:
+    from circuitbase.export import write
+    from circuitbase.export.cypher_script import read_cypher
+    from circuitbase.export.formats import read_graphml
+    from circuitbase.ingest import ingest
+    from circuitbase.schema import Concept
+
+    ingest(store, [Concept(name="awkward", category=AWKWARD).record()])
+    graph = nx.MultiDiGraph()
+    graph.add_node("Concept:awkward", labels=["Concept"], name="awkward", category=AWKWARD)
+    path = tmp_path / f"out.{fmt}"
+    write(store, graph, fmt, path)
+    records = (read_cypher if fmt == "cypher" else read_graphml)(path)
+    assert [r.props.get("category") for r in records] == [AWKWARD]
+    store.clear()
+    code, out = cli(store_uri, "import", fmt, str(path))
+    assert code == 0, out
+    assert store.read("MATCH (c:Concept) RETURN c.category AS c") == [{"c": AWKWARD}]
+
+
+def test_a_failed_export_leaves_the_previous_file_whole(seeded, tmp_path, monkeypatch) -> None:
+    from circuitbase.export import formats, subgraph, write
+
+    out = tmp_path / "heads.graphml"
+    graph = subgraph(seeded, around="gpt2-small", hops=1)
+    write(seeded, graph, "graphml", out)
+    before = out.read_bytes()
+
+    def dies(graph, path):
+        path.write_text("<half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(formats, "write_graphml", dies)
+    with pytest.raises(KeyboardInterrupt):
+        write(seeded, graph, "graphml", out)
+    assert out.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["heads.graphml"]
+
+
+# 13. Failures of the input or the machine are one line, not a traceback.
+def test_json_nested_too_deep_is_one_line(store, store_uri, tmp_path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    out = refused(store_uri, store, "ingest", "probes", str(path))
+    assert "deep.json" in out and "nested too deeply" in out
+
+
+@pytest.mark.parametrize("content, says", [
+    ("// name: t\n// description: d\n// param: x: int = abc\nRETURN $x AS x\n".encode(),
+     "default 'abc' of parameter 'x' is not a int"),
+    (b"// name: t\n// description: caf\xe9\nRETURN 1 AS x\n", "cannot read the template"),
+])
+def test_a_broken_template_file_is_one_line(store, store_uri, tmp_path, content, says) -> None:
+    (tmp_path / "t.cypher").write_bytes(content)
+    out = refused(store_uri, store, "query", "run", "concept_neurons", "--param", "concept=fr",
+                  "--templates", str(tmp_path))
+    assert "t.cypher" in out and says in out
+
+
+@pytest.mark.parametrize("in_the_way", ["falkordb.sock", ".lock"])
+def test_a_directory_in_the_way_is_one_line(tmp_path, in_the_way) -> None:
+    (tmp_path / "kb" / in_the_way).mkdir(parents=True)
+    code, out = cli(str(tmp_path / "kb"), "stats")
+    assert code == 1 and out.startswith("error: ") and len(out.strip().splitlines()) == 1, out
+    assert in_the_way in out
+
+
+def test_a_truncated_snapshot_names_the_cause(tmp_path) -> None:
+    with open_store(tmp_path / "kb") as store:
+        store.write("UNWIND range(1, 2000) AS i CREATE (:Token {uid: toString(i), text: 'x'})")
+    snapshot = tmp_path / "kb" / "graph.rdb"
+    snapshot.write_bytes(snapshot.read_bytes()[: snapshot.stat().st_size // 2])
+    code, out = cli(str(tmp_path / "kb"), "stats")
+    assert code == 1 and out.startswith("error: FalkorDB exited at start"), out
+    assert "short read" in out.lower() or "rdb" in out.lower(), out
+
+
+def test_a_server_killed_under_a_command_is_one_line(tmp_path) -> None:
+    import signal
+
+    store = open_store(tmp_path / "kb")
+    os.kill(int((tmp_path / "kb" / "falkordb.pid").read_text()), signal.SIGKILL)
+    store.server._process.wait(timeout=30)
+    with pytest.raises(StoreError, match="lost the FalkorDB server .* run the command again"):
+        store.write("CREATE (:Model {uid: 'x'})")
+    store.server.client = None

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..export import FORMATS, latex_table, subgraph, write, write_bibtex
+from ..export import FORMATS, latex_table, replacing, subgraph, write, write_bibtex
 from ..export.cypher_script import read_cypher
 from ..export.formats import read_graphml
 from ..export.subgraph import from_rows
@@ -50,8 +50,10 @@ def export(obj: Context, template: str | None, params: tuple[str, ...], around: 
             raise click.UsageError("--format latex needs a query template")
         found = get_template(template)
         rows = found.run(obj.store, **given)
-        out.write_text(latex_table(rows, title or found.description))
-        written = [out, *write_bibtex(obj.store, from_rows(obj.store, rows, found.bind(given)), out)]
+        with replacing(out) as staged:
+            staged.write_text(latex_table(rows, title or found.description))
+            bib = write_bibtex(obj.store, from_rows(obj.store, rows, found.bind(given)), staged)
+        written = [out, *(out.parent / p.name for p in bib)]
     else:
         graph = subgraph(obj.store, template=template, params=given, around=around, hops=hops,
                          labels=[NodeLabel(l) for l in labels],

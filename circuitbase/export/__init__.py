@@ -10,7 +10,10 @@ Cypher script or a figure, plus a BibTeX file of the analyses behind it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -46,10 +49,30 @@ def subgraph(store: GraphStore, *, template: str | None = None,
     return from_rows(store, found.run(store, **(params or {})), bound)
 
 
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A staging name for `path` in a private folder beside it: every file written there
+    replaces its namesake beside `path` only when the block finishes, so an export that is
+    killed or fails leaves the previous files whole."""
+    path = Path(path)
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".circuitbase-export-") as tmp:
+        yield Path(tmp) / path.name
+        for staged in sorted(Path(tmp).iterdir()):
+            os.replace(staged, path.parent / staged.name)
+
+
 def write(store: GraphStore, graph: nx.MultiDiGraph, fmt: str, path: Path,
           title: str | None = None) -> list[Path]:
-    """Write `graph` as `fmt` to `path`, and the BibTeX of its analyses beside it."""
+    """Write `graph` as `fmt` to `path`, and the BibTeX of its analyses beside it; the
+    files appear together when all are written (see `replacing`)."""
     path = Path(path)
+    with replacing(path) as staged:
+        written = _write(store, graph, fmt, staged, title)
+    return [path.parent / p.name for p in written]
+
+
+def _write(store: GraphStore, graph: nx.MultiDiGraph, fmt: str, path: Path,
+           title: str | None) -> list[Path]:
     if fmt == "csv":
         written = list(formats.write_csv(graph, path))
     elif fmt in ("svg", "png"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -23,20 +24,25 @@ from .subgraph import primary_label
 JSON_ATTRS = "circuitbase_json_attributes"
 
 
+# Characters XML 1.0 cannot hold, even escaped: a value with one is written as JSON text.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _needs_json(value: Any) -> bool:
+    return isinstance(value, (list, dict)) or (isinstance(value, str) and bool(_NOT_XML.search(value)))
+
+
 def _scalar_graph(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
-    """A copy whose attributes are all scalars (lists become JSON text, None is dropped)."""
+    """A copy whose attributes are all XML-safe scalars: lists, and text with characters XML
+    cannot hold, become JSON text (every value of such an attribute, so the reader knows
+    which to decode); None is dropped."""
     flat = nx.MultiDiGraph()
-    encoded: set[str] = set()
+    every = [*(a for _, a in graph.nodes(data=True)), *(a for _, _, a in graph.edges(data=True))]
+    encoded = {name for attrs in every for name, value in attrs.items() if _needs_json(value)}
 
     def flatten(attrs: dict[str, Any]) -> dict[str, Any]:
-        out = {}
-        for name, value in attrs.items():
-            if isinstance(value, (list, dict)):
-                encoded.add(name)
-                out[name] = json.dumps(value, ensure_ascii=False)
-            elif value is not None:
-                out[name] = value
-        return out
+        return {name: json.dumps(value, ensure_ascii=False) if name in encoded else value
+                for name, value in attrs.items() if value is not None}
 
     for ident, attrs in graph.nodes(data=True):
         flat.add_node(ident, **flatten(attrs))

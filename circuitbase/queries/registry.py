@@ -142,7 +142,12 @@ def _parse_param(text: str, path: str) -> Param:
     if found["default"] is None:
         return Param(found["name"], found["type"])
     raw = found["default"].strip()
-    default = None if raw == "null" else _convert(found["type"], json.loads(raw) if raw[0] in '["' else raw)
+    try:
+        default = None if raw == "null" else _convert(found["type"],
+                                                      json.loads(raw) if raw[:1] in '["' else raw)
+    except (TypeError, ValueError) as err:
+        raise TemplateError(f"{path}: the default {raw!r} of parameter {found['name']!r} is not "
+                            f"a {found['type']} ({err})") from None
     return Param(found["name"], found["type"], default, required=False)
 
 
@@ -162,7 +167,11 @@ def load_templates(extra_dir: Path | None = None) -> dict[str, Template]:
     templates = dict(builtin_templates())
     if extra_dir is not None:
         for path in sorted(Path(extra_dir).glob("*.cypher")):
-            template = parse_template(path.read_text(), str(path))
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as err:
+                raise TemplateError(f"{path}: cannot read the template ({err})") from None
+            template = parse_template(text, str(path))
             templates[template.name] = template
     return templates
 

@@ -60,6 +60,8 @@ def parse_json(data: bytes, path: Path) -> Any:
                           file=str(path)) from None
     except ValueError as err:
         raise RecordError(str(err), file=str(path)) from None
+    except RecursionError:
+        raise RecordError("JSON nested too deeply to read", file=str(path)) from None
 
 
 def _reject_constant(name: str) -> float:

@@ -104,6 +104,8 @@ class FalkorStore(GraphStore):
         limit = None if timeout is None else max(1, int(timeout * 1000))
         try:
             result = self.graph.ro_query(cypher, dict(params or {}), timeout=limit)
+        except (redis.exceptions.ConnectionError, OSError) as err:
+            raise self._gone(err) from None
         except redis.exceptions.ResponseError as err:
             if "read-only" in str(err):
                 raise ReadOnlyViolation(f"this query writes, and was sent as read-only: {err}") from err
@@ -123,8 +125,14 @@ class FalkorStore(GraphStore):
             result = self.graph.query(cypher, dict(params or {}))
         except redis.exceptions.ResponseError as err:
             raise StoreError(f"FalkorDB refused the query: {err}") from err
+        except (redis.exceptions.ConnectionError, OSError) as err:
+            raise self._gone(err) from None
         return WriteCounts(**{ours: int(getattr(result, theirs) or 0)
                               for ours, theirs in _COUNTERS.items()})
+
+    def _gone(self, err: BaseException) -> StoreError:
+        return StoreError(f"lost the FalkorDB server of {self.location} ({err}); run the command "
+                          "again: a write that was cut off is finished by running it again")
 
     def ensure_schema(self) -> None:
         """Index every merge key.
@@ -174,7 +182,13 @@ class FalkorStore(GraphStore):
         shared server keeps to its own persistence settings: a SAVE per write there would
         block every other user."""
         if self._dirty and self.server is not None:
-            self.client.connection.save()
+            try:
+                self.client.connection.save()
+            except redis.exceptions.ResponseError as err:  # e.g. the disk is full
+                raise StoreError(f"FalkorDB could not save {self.location} to disk: {err}; "
+                                 f"see {self.server.log_file}") from None
+            except (redis.exceptions.ConnectionError, OSError) as err:
+                raise self._gone(err) from None
         self._dirty = False
 
     def clear(self) -> None:

@@ -112,9 +112,13 @@ class EmbeddedServer:
                                  client_name=self.client_name)
 
     def _try_connect(self) -> falkordb.FalkorDB | None:
-        if not self.socket_path.exists():
+        if not os.path.lexists(self.socket_path):
             return None
-        if os.lstat(self.socket_path).st_uid != os.getuid():
+        info = os.lstat(self.socket_path)
+        if not stat.S_ISSOCK(info.st_mode):
+            raise StoreError(f"{self.socket_path} is in the way of the store's server socket "
+                             "(it is not a socket); move it away")
+        if info.st_uid != os.getuid():
             raise StoreError(f"{self.socket_path} belongs to another user; refusing to send "
                              "the store's data to it")
         try:
@@ -171,8 +175,8 @@ class EmbeddedServer:
         process = getattr(self, "_process", None)
         while time.monotonic() < deadline:
             if process is not None and process.poll() is not None:
-                raise StoreError(f"FalkorDB exited at start (code {process.returncode}); "
-                                 f"its log {self.log_file} says:\n{self._log_tail()}")
+                raise StoreError(f"FalkorDB exited at start (code {process.returncode}): "
+                                 f"{self._log_cause()} (log: {self.log_file})")
             try:
                 client = client or self._new_client()
                 client.connection.ping()
@@ -181,6 +185,19 @@ class EmbeddedServer:
                 time.sleep(0.05)
         raise StoreError(f"FalkorDB did not answer on {self.socket_path} within "
                          f"{STARTUP_TIMEOUT_S:.0f} s; see {self.log_file}:\n{self._log_tail()}")
+
+    def _log_cause(self) -> str:
+        """The line of the server's log that says why it stopped (a truncated snapshot is
+        reported hundreds of lines before the crash report that ends the log)."""
+        try:
+            lines = self.log_file.read_text(errors="replace").splitlines()
+        except OSError:
+            return "no log"
+        markers = ("short read", "bad file format", "fatal", "can't", "failed", "error")
+        for line in lines:
+            if any(marker in line.lower() for marker in markers):
+                return line.split(" * ", 1)[-1].split(" # ", 1)[-1].strip()
+        return lines[-1].strip() if lines else "the log is empty"
 
     def _log_tail(self, lines: int = 10) -> str:
         try:
