@@ -327,3 +327,59 @@ def test_a_server_killed_under_a_command_is_one_line(tmp_path) -> None:
     with pytest.raises(StoreError, match="lost the FalkorDB server .* run the command again"):
         store.write("CREATE (:Model {uid: 'x'})")
     store.server.client = None
+
+
+# 4. Keys too long for an index are hashed (the text kept), and no relationship is lost.
+def test_a_token_whose_key_is_too_long_for_an_index_is_one_node(store) -> None:
+    from circuitbase.ingest import ingest
+    from circuitbase.schema import ActivatesOn, Analysis, NodeLabel, Token, ref
+    from circuitbase.schema.graph import token_uid
+    from circuitbase.schema.records import MAX_KEY_BYTES
+
+    text = "\x01" * 1000  # within the 1000-character limit; 6002 bytes JSON-quoted
+    assert len(token_uid(text).encode()) > MAX_KEY_BYTES
+    facts = Analysis(uid="t/long", kind="n2g", method="hand", models=["pythia-70m"])
+    records = [*facts.records(), Token(text=text).record(),
+               ActivatesOn(analysis=facts.uid, activation=1.0).record(
+                   ref(NodeLabel.NEURON, "pythia-70m/L0/N1"), ref(NodeLabel.TOKEN, token_uid(text)))]
+    ingest(store, records)
+    assert not ingest(store, records).counts.changed_anything
+    rows = store.read("MATCH (:Neuron)-[:ACTIVATES_ON]->(t:Token) RETURN t.text AS text, "
+                      "t.full_key AS full, t.uid AS uid")
+    assert rows == [{"text": text, "full": token_uid(text), "uid": rows[0]["uid"]}]
+    assert rows[0]["uid"].startswith("sha256:") and count(store, "(t:Token)") == 1
+
+
+def test_a_deep_n2g_trie_is_stored_once_and_predicts_as_its_file(store, tmp_path) -> None:
+    from circuitbase.ingest import ingest, ingest_files
+    from circuitbase.schema import ModelSpec
+    from circuitbase.sources.models import model_records
+    from circuitbase.sources.n2g.feature_model_json import encode
+    from circuitbase.sources.n2g.records import n2g_records
+    from circuitbase.sources.n2g.stored import load_graph
+    from circuitbase.sources.n2g.trie import NeuronGraph, TrieNode
+    from n2g_fixtures import CONFIG, MODEL, VOCAB
+
+    ingest(store, model_records(ModelSpec.from_tl_config(CONFIG)))
+    ids = {token: i for i, token in enumerate(VOCAB)}
+    chain = TrieNode(" a", 0.5, 0.9, ids[" a"])
+    for depth in range(2500):  # uids of nodes this deep are past any index's key limit
+        token = VOCAB[1 + depth % 20]
+        chain = TrieNode(token, 0.5, None, ids[token], [chain])
+    graph = NeuronGraph([TrieNode(" Paris", 1.0, 0.2, ids[" Paris"], [chain])])
+    folder = tmp_path / "neuron_graphs" / MODEL
+    folder.mkdir(parents=True)
+    (folder / "1_5.json").write_text(encode(graph, ids))
+
+    def read(path):
+        return n2g_records(path, vocab=VOCAB)
+
+    first = ingest_files(store, [folder / "1_5.json"], read)
+    nodes = count(store, "(p:PatternNode)")
+    assert nodes == 2502
+    assert not ingest_files(store, [folder / "1_5.json"], read).counts.changed_anything
+    assert count(store, "(p:PatternNode)") == nodes and first.counts.relationships_created
+    stored = load_graph(store, f"{MODEL}/L1/N5")
+    tokens = [VOCAB[1 + d % 20] for d in reversed(range(2500))]
+    text = [" a", *tokens, " Paris"]
+    assert stored.predict(text) == graph.predict(text) and max(graph.predict(text)) > 0

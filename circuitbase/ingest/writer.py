@@ -15,7 +15,7 @@ from typing import Any
 from ..schema.graph import NodeLabel
 from ..schema.records import NodeRecord, RelRecord
 from ..store import cypher
-from ..store.base import DEFAULT_BATCH_SIZE, GraphStore, Progress, WriteCounts
+from ..store.base import DEFAULT_BATCH_SIZE, GraphStore, Progress, StoreError, WriteCounts
 from .plan import Plan
 
 
@@ -52,6 +52,11 @@ def write_plan(store: GraphStore, plan: Plan, *, progress: Progress | None = Non
     store.prepare_for_writes()
     total = WriteCounts()
     for statement, rows in plan_statements(plan):
-        total += store.write_rows(statement, rows, batch_size=batch_size, progress=progress)
+        counts = store.write_rows(statement, rows, batch_size=batch_size, progress=progress)
+        if statement.endswith(cypher.MATCHED) and counts.matched != len(rows):
+            raise StoreError(f"{len(rows) - counts.matched} of {len(rows)} relationships found "
+                             "no node at one end and were not written; the store changed under "
+                             "this write (run it again)")
+        total += counts
     store.persist()
     return total

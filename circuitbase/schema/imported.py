@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from .graph import COMPONENT_LABELS, NodeLabel, RelType, token_uid
 from .nodes import Analysis, Concept, HeadRole, ModelSpec, Task, Token
-from .records import NodeRecord, RecordError, RelRecord, record_error
+from .records import NodeRecord, RecordError, RelRecord, bounded_key, record_error
 from .relationships import (ActivatesOn, CircuitEdge, Encodes, Fact, HasRole, OutputNode,
                             SimilarTo)
 
@@ -46,7 +46,7 @@ def _node(record: NodeRecord) -> NodeRecord:
         return _validated(ModelSpec, {"name": key, **props}, origin).record().at(origin)
     if label is NodeLabel.TOKEN:
         token = _validated(Token, {"text": props.get("text")}, origin)
-        if token_uid(token.text) != key:
+        if bounded_key(token_uid(token.text)) != key:
             raise RecordError(f"a token's uid is its JSON-quoted text, not {key!r}",
                               record=origin, field="uid")
         return token.record().at(origin)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ..errors import CircuitbaseError
 
+import hashlib
 import math
 from dataclasses import dataclass, field, replace
 from typing import Any, Union
@@ -100,6 +101,21 @@ def _check_key(key: Any, origin: str | None) -> None:
                           record=origin, field="key")
 
 
+MAX_KEY_BYTES = 1024
+FULL_KEY = "full_key"
+
+
+def bounded_key(key: str) -> str:
+    """`key`, or for one over MAX_KEY_BYTES a fixed-length hash of it: the servers' indexes
+    do not find longer keys (FalkorDB's stops near 4 KB), so a MERGE on one would make a
+    new node every time and relationships would miss it. The node keeps the full text
+    in `full_key`."""
+    encoded = key.encode("utf-8", "surrogatepass")
+    if len(encoded) <= MAX_KEY_BYTES:
+        return key
+    return "sha256:" + hashlib.sha256(encoded).hexdigest()
+
+
 @dataclass(frozen=True, slots=True)
 class NodeRef:
     """One end of a relationship: a label from the allow-list and the node's key."""
@@ -110,6 +126,7 @@ class NodeRef:
     def __post_init__(self) -> None:
         object.__setattr__(self, "label", NodeLabel(self.label))
         _check_key(self.key, None)
+        object.__setattr__(self, "key", bounded_key(self.key))
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +142,9 @@ class NodeRecord:
     def __post_init__(self) -> None:
         object.__setattr__(self, "label", NodeLabel(self.label))
         _check_key(self.key, self.origin)
+        if (short := bounded_key(self.key)) != self.key:
+            object.__setattr__(self, "props", {**self.props, FULL_KEY: self.key})
+            object.__setattr__(self, "key", short)
         object.__setattr__(self, "props", _clean_props(self.props, self.origin))
         object.__setattr__(self, "create_only", _clean_props(self.create_only, self.origin))
 

@@ -51,13 +51,14 @@ class WriteCounts:
     relationships_deleted: int = 0
     properties_set: int = 0
     labels_added: int = 0
+    matched: int = 0  # rows that found what they write to, where a statement returns it
 
     def __add__(self, other: "WriteCounts") -> "WriteCounts":
         return WriteCounts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
 
     @property
     def changed_anything(self) -> bool:
-        return any(getattr(self, f.name) for f in fields(self))
+        return any(getattr(self, f.name) for f in fields(self) if f.name != "matched")
 
 
 @dataclass

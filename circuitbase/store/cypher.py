@@ -32,17 +32,25 @@ def merge_nodes(label: NodeLabel, *, update: bool = True) -> str:
     return query + _set_if_changed("n") if update else query
 
 
+MATCHED = " RETURN count(*) AS matched"
+
+
 def merge_relationships(type_: RelType, start: NodeLabel, end: NodeLabel) -> str:
     """Rows {start, end, props}; the relationship's identity is its ends plus REL_KEY.
     Ends are matched by their own label alone, indexed on its key (matching
-    `:Component:Neuron` as well was slower on FalkorDB)."""
+    `:Component:Neuron` as well was slower on FalkorDB). It returns how many rows found
+    both ends (`matched`), so that the writer can tell a row that found none from one
+    that changed nothing."""
     type_, start, end = RelType(type_), NodeLabel(start), NodeLabel(end)
     identity = ", ".join(f"{name}: row.props.{name}" for name in REL_KEY[type_])
     pattern = f"[r:{type_.value} {{{identity}}}]" if identity else f"[r:{type_.value}]"
+    changed = "any(k IN keys(row.props) WHERE r[k] IS NULL OR r[k] <> row.props[k])"
     return (f"UNWIND $rows AS row "
             f"MATCH (a:{start.value} {{{NODE_KEY[start]}: row.start}}) "
             f"MATCH (b:{end.value} {{{NODE_KEY[end]}: row.end}}) "
-            f"MERGE (a)-{pattern}->(b)" + _set_if_changed("r"))
+            f"MERGE (a)-{pattern}->(b) "
+            f"FOREACH (_ IN CASE WHEN {changed} THEN [1] ELSE [] END | SET r += row.props)"
+            + MATCHED)
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -129,6 +137,6 @@ PATTERNS_OF = ("MATCH (:Neuron {uid: $neuron})-[h:HAS_PATTERN]->(p:Pattern) "
                "RETURN p.uid AS uid, p.rule AS rule, h.analysis AS analysis ORDER BY analysis")
 
 PATTERN_TRIE = ("MATCH (:Pattern {uid: $pattern})-[:TRIE_ROOT]->(:PatternNode)-[:TRIE_CHILD*0..]->"
-                "(x:PatternNode) RETURN DISTINCT x.uid AS uid, x.token AS token, "
+                "(x:PatternNode) RETURN DISTINCT coalesce(x.full_key, x.uid) AS uid, x.token AS token, "
                 "x.token_id AS token_id, x.ignore AS ignore, x.importance AS importance, "
                 "x.activation AS activation")

@@ -127,8 +127,10 @@ class FalkorStore(GraphStore):
             raise StoreError(f"FalkorDB refused the query: {err}") from err
         except (redis.exceptions.ConnectionError, OSError) as err:
             raise self._gone(err) from None
+        matched = (int(result.result_set[0][0]) if result.header and
+                   result.header[0][1] == "matched" and result.result_set else 0)
         return WriteCounts(**{ours: int(getattr(result, theirs) or 0)
-                              for ours, theirs in _COUNTERS.items()})
+                              for ours, theirs in _COUNTERS.items()}, matched=matched)
 
     def _gone(self, err: BaseException) -> StoreError:
         return StoreError(f"lost the FalkorDB server of {self.location} ({err}); run the command "

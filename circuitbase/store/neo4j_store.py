@@ -127,7 +127,12 @@ class Neo4jStore(GraphStore):
 
     def write(self, cypher: str, params: Mapping[str, Any] | None = None) -> WriteCounts:
         def work(tx: Any) -> WriteCounts:
-            return _counts(tx.run(cypher, dict(params or {})).consume())
+            result = tx.run(cypher, dict(params or {}))
+            rows = result.data()
+            counts = _counts(result.consume())
+            if rows and "matched" in rows[0]:
+                counts.matched = int(rows[0]["matched"])
+            return counts
 
         with self._errors(), self._session(read=False) as session:
             return session.execute_write(work)
