@@ -3,6 +3,7 @@ refused with one line naming what is wrong, and that the graph is exactly as it 
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
@@ -383,3 +384,41 @@ def test_a_deep_n2g_trie_is_stored_once_and_predicts_as_its_file(store, tmp_path
     tokens = [VOCAB[1 + d % 20] for d in reversed(range(2500))]
     text = [" a", *tokens, " Paris"]
     assert stored.predict(text) == graph.predict(text) and max(graph.predict(text)) > 0
+
+
+# 10. Work is bounded by the input, not by what a file claims.
+def test_a_model_of_absurd_size_is_refused_before_any_work(store, store_uri) -> None:
+    import time
+
+    started = time.monotonic()
+    out = refused(store_uri, store, "model", "add", "huge", "--n-layers", "10000", "--d-model", "1",
+                  "--n-heads", "1", "--d-mlp", "1000000000", "--components", "neurons")
+    assert "over the limit" in out and time.monotonic() - started < 20
+
+
+def test_a_link_to_a_device_is_not_read(store, store_uri, tmp_path) -> None:
+    zero = tmp_path / "zero.csv"
+    zero.symlink_to("/dev/zero")
+    out = refused(store_uri, store, "ingest", "probes", str(zero))
+    assert "zero.csv" in out and "not a regular file" in out
+
+
+def test_an_n2g_trie_deeper_than_any_context_is_refused(store, store_uri, tmp_path) -> None:
+    from circuitbase.sources.n2g.feature_model_json import encode
+    from circuitbase.sources.n2g.trie import MAX_DEPTH, NeuronGraph, TrieNode
+    from n2g_fixtures import MODEL, VOCAB
+
+    ids = {token: i for i, token in enumerate(VOCAB)}
+    chain = TrieNode(" a", 0.5, 0.9, ids[" a"])
+    for _ in range(MAX_DEPTH + 10):
+        chain = TrieNode(" the", 0.5, None, ids[" the"], [chain])
+    folder = tmp_path / "neuron_graphs" / MODEL
+    folder.mkdir(parents=True)
+    (folder / "1_5.json").write_text(encode(NeuronGraph([chain]), ids))
+    (tmp_path / "vocab.json").write_text(json.dumps(VOCAB))
+    assert cli(store_uri, "model", "add", MODEL, "--n-layers", "6", "--d-model", "64",
+               "--n-heads", "4", "--d-mlp", "2048")[0] == 0
+    out = refused(store_uri, store, "ingest", "n2g", str(folder), "--vocab",
+                  str(tmp_path / "vocab.json"))
+    assert "1_5.json" in out and f"deeper than {MAX_DEPTH}" in out
+

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,10 +24,15 @@ Model = TypeVar("Model", bound=BaseModel)
 
 
 def check_size(path: Path) -> None:
+    """A regular file (through links) within the size limit: a device such as /dev/zero
+    reports size 0 and never ends."""
     try:
-        size = Path(path).stat().st_size
+        info = Path(path).stat()
     except OSError as err:
         raise RecordError(f"cannot read: {err.strerror}", file=str(path)) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise RecordError("not a regular file (a device, pipe or folder)", file=str(path))
+    size = info.st_size
     if size > MAX_FILE_BYTES:
         raise RecordError(f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit "
                           "(set CIRCUITBASE_MAX_FILE_BYTES to raise it)", file=str(path))
@@ -34,7 +40,11 @@ def check_size(path: Path) -> None:
 
 def read_bytes(path: Path) -> bytes:
     check_size(path)
-    return Path(path).read_bytes()
+    with open(path, "rb") as handle:  # a file that grew since it was measured is cut off
+        data = handle.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise RecordError(f"file is over the {MAX_FILE_BYTES:,}-byte limit", file=str(path))
+    return data
 
 
 def read_text(path: Path) -> str:

@@ -53,7 +53,23 @@ def component_uids(spec: ModelSpec, kinds: set[ComponentKind]) -> Iterator[Compo
                 yield ComponentUid(spec.name, layer, ComponentKind.NEURON, neuron)
 
 
+# The most components one command creates: llama-2-70b's neurons are 2.3 million. More would
+# take gigabytes to plan, and is far more likely a typo in a dimension than a model.
+MAX_COMPONENTS = 5_000_000
+
+
+def component_count(spec: ModelSpec, kinds: set[ComponentKind]) -> int:
+    per_layer = {ComponentKind.ATTENTION: 1, ComponentKind.HEAD: spec.n_heads,
+                 ComponentKind.MLP: 1 if spec.d_mlp else 0,
+                 ComponentKind.NEURON: spec.d_mlp or 0}
+    return spec.n_layers * sum(per_layer.get(kind, 0) for kind in kinds)
+
+
 def model_records(spec: ModelSpec, kinds: set[ComponentKind] = frozenset()) -> Iterator[NodeRecord]:
+    if (total := component_count(spec, set(kinds))) > MAX_COMPONENTS:
+        raise RecordError(f"{spec.name} would have {total:,} components, over the limit of "
+                          f"{MAX_COMPONENTS:,} for one command (check its dimensions)",
+                          field="d_mlp")
     yield spec.record()
     for uid in component_uids(spec, set(kinds)):
         yield Component.model_construct(uid=uid, spec=spec).record()

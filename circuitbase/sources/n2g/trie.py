@@ -18,9 +18,16 @@ code, and a graph keeps the one it was made with:
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
+
+from ...schema.records import RecordError
+
+# N2G's contexts are a few tokens long; a trie far deeper is not a neuron model but a
+# file built to exhaust memory (each node's path, and uid, grows with its depth).
+MAX_DEPTH = 4096
 
 Rule = Literal["deepest", "longest_end"]
 RULES: tuple[Rule, ...] = ("deepest", "longest_end")
@@ -58,11 +65,13 @@ class NeuronGraph:
 
     def nodes(self) -> Iterator[tuple[tuple[int, ...], TrieNode]]:
         """Every node with its path of child positions from the root, breadth first."""
-        queue = [((i,), root) for i, root in enumerate(self.roots)]
+        queue = deque(((i,), root) for i, root in enumerate(self.roots))
         while queue:
-            path, node = queue.pop(0)
+            path, node = queue.popleft()
+            if len(path) > MAX_DEPTH:
+                raise RecordError(f"the N2G trie is deeper than {MAX_DEPTH} tokens", field="louds")
             yield path, node
-            queue += [(path + (i,), child) for i, child in enumerate(node.children)]
+            queue.extend((path + (i,), child) for i, child in enumerate(node.children))
 
     def activation_on(self, activating: str, context_backwards: Sequence[str]) -> float:
         node = next((root for root in self.roots if root.token == activating), None)
