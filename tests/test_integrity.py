@@ -422,3 +422,19 @@ def test_an_n2g_trie_deeper_than_any_context_is_refused(store, store_uri, tmp_pa
                   str(tmp_path / "vocab.json"))
     assert "1_5.json" in out and f"deeper than {MAX_DEPTH}" in out
 
+
+
+@pytest.mark.parametrize("edge", ["1 -> 0", "0 -> 0", "1 -> 1"])
+def test_a_graphviz_picture_that_is_not_a_trie_is_refused(store, store_uri, tmp_path, edge) -> None:
+    from n2g_fixtures import MODEL
+
+    shipped = Path(__file__).parent / "data" / "n2g-graphviz" / "neuron_graphs" / MODEL / "3_7" / "graph"
+    folder = tmp_path / "neuron_graphs" / MODEL / "3_7"
+    folder.mkdir(parents=True)
+    text = shipped.read_text().replace("\t0 -> 1 [dir=back penwidth=3]",
+                                       f"\t{edge} [dir=back penwidth=3]")
+    (folder / "graph").write_text(text)
+    assert cli(store_uri, "model", "add", MODEL, "--n-layers", "6", "--d-model", "64",
+               "--n-heads", "4", "--d-mlp", "2048")[0] == 0
+    out = refused(store_uri, store, "ingest", "n2g", str(folder / "graph"))
+    assert "one level deeper" in out

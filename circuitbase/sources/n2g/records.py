@@ -192,10 +192,14 @@ def graphviz_records(path: Path, *, model: str | None = None,
         if n.depth == 0:
             records.append(rel(RelType.TRIE_ROOT, ref(NodeLabel.PATTERN, pattern), this,
                                origin=origin))
+    depth = {n.id: n.depth for n in drawn}
     for parent, child, _ in dot.edges:
         if parent not in uid or child not in uid:
             raise RecordError(f"edge {parent} -> {child} names a node that is not drawn",
                               file=origin)
+        if depth[child] != depth[parent] + 1:  # so no edge loops back: the picture is a trie
+            raise RecordError(f"edge {parent} -> {child} goes from depth {depth[parent]} to "
+                              f"{depth[child]}; a trie edge goes one level deeper", file=origin)
         records.append(rel(RelType.TRIE_CHILD, ref(NodeLabel.PATTERN_NODE, uid[parent]),
                            ref(NodeLabel.PATTERN_NODE, uid[child]), origin=origin))
     best: dict[str, float] = {}
