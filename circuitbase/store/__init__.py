@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .base import GraphStore, ReadOnlyViolation, StoreError, WriteCounts
+from .base import GraphStore, QueryTimeout, ReadOnlyViolation, StoreError, WriteCounts
 from .neo4j_store import NEO4J_SCHEMES
 
 URI_ENV = "CIRCUITBASE_URI"
@@ -41,5 +41,5 @@ def open_store(uri: str | os.PathLike[str] | None = None) -> GraphStore:
     return FalkorStore(Path(target.removeprefix("falkordb://")))
 
 
-__all__ = ["GraphStore", "ReadOnlyViolation", "StoreError", "WriteCounts", "open_store",
+__all__ = ["GraphStore", "QueryTimeout", "ReadOnlyViolation", "StoreError", "WriteCounts", "open_store",
            "resolve_uri", "URI_ENV"]

@@ -163,7 +163,7 @@ def n2g_records(path: Path, *, vocab: list[str] | None, model: str | None = None
 
 def graphviz_records(path: Path, *, model: str | None = None,
                      analysis_uid: str | None = None) -> list[NodeRecord | RelRecord]:
-    """What N2G's picture of a neuron shows (see n2g/graphviz_dot.py for what it loses):
+    """What N2G's picture of a neuron shows (see graphviz_dot.py for what it loses):
     its drawn nodes and edges as a Pattern with rule `graphviz`, which `n2g predict`
     refuses, and ACTIVATES_ON for the depth-0 tokens, which cross-model queries use."""
     path = Path(path)
