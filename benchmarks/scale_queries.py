@@ -83,8 +83,9 @@ def small_analyses(specs: dict[str, ModelSpec], neurons: dict[str, list[str]],
                            models=[name])
         yield from (*probe.records(), *roles.records(), *circuit.records())
         for c in range(CONCEPTS):
-            yield Concept(name=f"concept-{c}", category="synthetic").record()
-            fact = Encodes(analysis=probe.uid, k=1, f1=0.8 + 0.2 * rng.random(), rank=0)
+            yield Concept(name=f"concept-{c}").record()
+            fact = Encodes(analysis=probe.uid, k=1, f1=0.8 + 0.2 * rng.random(), rank=0,
+                           category="synthetic")
             yield fact.record(ref(NodeLabel.NEURON, rng.choice(neurons[name])),
                               ref(NodeLabel.CONCEPT, f"concept-{c}"))
         for layer in range(spec.n_layers):

@@ -247,19 +247,19 @@ def test_values_with_awkward_characters_round_trip(store, store_uri, tmp_path, f
     from circuitbase.export.cypher_script import read_cypher
     from circuitbase.export.formats import read_graphml
     from circuitbase.ingest import ingest
-    from circuitbase.schema import Concept
+    from circuitbase.schema import Task
 
-    ingest(store, [Concept(name="awkward", category=AWKWARD).record()])
+    ingest(store, [Task(name="awkward", description=AWKWARD).record()])
     graph = nx.MultiDiGraph()
-    graph.add_node("Concept:awkward", labels=["Concept"], name="awkward", category=AWKWARD)
+    graph.add_node("Task:awkward", labels=["Task"], name="awkward", description=AWKWARD)
     path = tmp_path / f"out.{fmt}"
     write(store, graph, fmt, path)
     records = (read_cypher if fmt == "cypher" else read_graphml)(path)
-    assert [r.props.get("category") for r in records] == [AWKWARD]
+    assert [r.props.get("description") for r in records] == [AWKWARD]
     store.clear()
     code, out = cli(store_uri, "import", fmt, str(path))
     assert code == 0, out
-    assert store.read("MATCH (c:Concept) RETURN c.category AS c") == [{"c": AWKWARD}]
+    assert store.read("MATCH (t:Task) RETURN t.description AS d") == [{"d": AWKWARD}]
 
 
 def test_a_failed_export_leaves_the_previous_file_whole(seeded, tmp_path, monkeypatch) -> None:

@@ -31,7 +31,7 @@ def test_the_papers_tables_become_shared_concepts(store, data) -> None:
     assert count(store, "(:Neuron)-[:ENCODES]->(:Concept)") == 24 + 20
     # 'fr' appears in one file for pythia-70m only; 'prime-factors' only for pythia-160m
     rows = store.read("MATCH (n:Neuron)-[e:ENCODES]->(c:Concept {name: 'fr'}) "
-                      "RETURN n.uid AS uid, e.f1 AS f1, e.k AS k, c.category AS category ORDER BY uid")
+                      "RETURN n.uid AS uid, e.f1 AS f1, e.k AS k, e.category AS category ORDER BY uid")
     assert rows[0] == {"uid": "pythia-70m/L3/N609", "f1": 1.0, "k": 1, "category": "natural_lang_id"}
     assert count(store, "(c:Concept {name: 'Gender_Fem'})") == 1
     analyses = store.read("MATCH (a:Analysis)-[:ABOUT]->(m:Model) RETURN a.uid AS uid, "
@@ -70,7 +70,7 @@ def test_the_interchange_json_keeps_each_probes_neurons_and_ranks(store, tmp_pat
     ingest(store, path)
     rows = store.read("MATCH (n:Neuron)-[e:ENCODES]->(c:Concept {name: 'is_python_code'}) "
                       "RETURN n.uid AS uid, e.k AS k, e.rank AS rank, e.weight AS weight, "
-                      "e.f1 AS f1, e.analysis AS analysis, c.category AS category ORDER BY rank")
+                      "e.f1 AS f1, e.analysis AS analysis, e.category AS category ORDER BY rank")
     assert rows == [
         {"uid": "pythia-70m/L2/N7", "k": 2, "rank": 0, "weight": 1.5, "f1": 0.91,
          "analysis": "my-lab/probes-v1", "category": "code"},

@@ -2,16 +2,17 @@
 // description: Concepts localized in a single neuron (k=1, F1 at or above min_f1) in every model of a family that is in the store.
 // param: family: str
 // param: min_f1: float = 0.9
-// returns: concept, category, n_models, neurons
+// returns: concept, categories, n_models, neurons
 // example: circuitbase query run family_concepts --param family=pythia --param min_f1=0.95
 // Concepts first: there are few, and starting from every neuron of a large model is slow.
 MATCH (c:Concept)<-[e:ENCODES]-(n:Neuron)
 WHERE e.k = 1 AND e.f1 >= $min_f1
-WITH c, collect(DISTINCT n.model) AS found, collect(DISTINCT n.uid) AS neurons
+WITH c, collect(DISTINCT n.model) AS found, collect(DISTINCT n.uid) AS neurons,
+     collect(DISTINCT e.category) AS categories
 MATCH (m:Model {family: $family})
-WITH c, found, neurons, collect(m.uid) AS family_models
-WITH c, neurons, family_models, [model IN found WHERE model IN family_models] AS models
+WITH c, found, neurons, categories, collect(m.uid) AS family_models
+WITH c, neurons, categories, family_models, [model IN found WHERE model IN family_models] AS models
 WHERE size(models) = size(family_models)
-RETURN c.name AS concept, c.category AS category, size(models) AS n_models,
+RETURN c.name AS concept, categories, size(models) AS n_models,
        [uid IN neurons WHERE split(uid, '/')[0] IN family_models] AS neurons
 ORDER BY concept

@@ -4,6 +4,6 @@
 // returns: concept, category, k, f1, precision, recall, analysis
 // example: circuitbase query run neuron_concepts --param uid=pythia-70m/L3/N609
 MATCH (n:Neuron {uid: $uid})-[e:ENCODES]->(c:Concept)
-RETURN c.name AS concept, c.category AS category, e.k AS k, e.f1 AS f1,
+RETURN c.name AS concept, e.category AS category, e.k AS k, e.f1 AS f1,
        e.precision AS precision, e.recall AS recall, e.analysis AS analysis
 ORDER BY f1 DESC, concept, analysis

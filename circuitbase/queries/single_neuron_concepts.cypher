@@ -3,13 +3,13 @@
 // param: min_f1: float = 0.9
 // param: min_models: int = 2
 // param: family: str = null
-// returns: concept, category, n_models, models
+// returns: concept, categories, n_models, models
 // example: circuitbase query run single_neuron_concepts --param min_f1=0.95 --param min_models=3
 MATCH (c:Concept)<-[e:ENCODES]-(n:Neuron)
 WHERE e.k = 1 AND e.f1 >= $min_f1
 MATCH (m:Model {uid: n.model})
 WHERE $family IS NULL OR m.family = $family
-WITH c, collect(DISTINCT m.uid) AS models
+WITH c, collect(DISTINCT m.uid) AS models, collect(DISTINCT e.category) AS categories
 WHERE size(models) >= $min_models
-RETURN c.name AS concept, c.category AS category, size(models) AS n_models, models
+RETURN c.name AS concept, categories, size(models) AS n_models, models
 ORDER BY n_models DESC, concept

@@ -71,7 +71,9 @@ REL_KEY: dict[RelType, tuple[str, ...]] = {
     RelType.ABOUT: (),
     RelType.HAS_PATTERN: ("analysis",),
     RelType.ACTIVATES_ON: ("analysis",),
-    RelType.ENCODES: ("analysis", "k"),
+    # A probe is one feature's probe on one dataset: the same neuron measured on two
+    # datasets is two facts.
+    RelType.ENCODES: ("analysis", "k", "dataset"),
     RelType.HAS_ROLE: ("analysis",),
     RelType.OUTPUT_NODE: ("analysis",),
     RelType.CIRCUIT_EDGE: ("analysis",),
@@ -80,6 +82,8 @@ REL_KEY: dict[RelType, tuple[str, ...]] = {
     RelType.TRIE_CHILD: (),
     RelType.MATCHES_TOKEN: (),
 }
+# Identity properties a record may leave out (stored as '' then, on both backends).
+OPTIONAL_IDENTITY = frozenset({"dataset"})
 
 
 

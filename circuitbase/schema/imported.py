@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from .graph import COMPONENT_LABELS, NodeLabel, RelType, token_uid
 from .nodes import Analysis, Concept, HeadRole, ModelSpec, Task, Token
-from .records import NodeRecord, RecordError, RelRecord, bounded_key, record_error
+from .records import FULL_KEY, NodeRecord, RecordError, RelRecord, record_error
 from .relationships import (ActivatesOn, CircuitEdge, Encodes, Fact, HasRole, OutputNode,
                             SimilarTo)
 
@@ -39,14 +39,15 @@ def _validated(model: type[BaseModel], data: dict[str, Any], origin: str | None)
 
 
 def _node(record: NodeRecord) -> NodeRecord:
-    label, key, props, origin = record.label, record.key, dict(record.props), record.origin
+    label, props, origin = record.label, dict(record.props), record.origin
+    key = props.pop(FULL_KEY, record.key)  # validate the text, not the hash a long key became
     if label in COMPONENT_LABELS:
         return NodeRecord(label=label, key=key, origin=origin)  # the planner derives the rest
     if label is NodeLabel.MODEL:
         return _validated(ModelSpec, {"name": key, **props}, origin).record().at(origin)
     if label is NodeLabel.TOKEN:
         token = _validated(Token, {"text": props.get("text")}, origin)
-        if bounded_key(token_uid(token.text)) != key:
+        if token_uid(token.text) != key:
             raise RecordError(f"a token's uid is its JSON-quoted text, not {key!r}",
                               record=origin, field="uid")
         return token.record().at(origin)

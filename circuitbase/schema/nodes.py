@@ -129,11 +129,13 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 
 
 class Concept(BaseModel):
+    """A feature probes look for, by name alone: the collections it belongs to are on the
+    facts (ENCODES.category), so the node never depends on which file came last."""
+
     name: Name
-    category: str | None = None
 
     def record(self) -> NodeRecord:
-        return node(NodeLabel.CONCEPT, self.name, category=self.category)
+        return node(NodeLabel.CONCEPT, self.name)
 
 
 class HeadRole(BaseModel):

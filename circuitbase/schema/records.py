@@ -20,7 +20,7 @@ from typing import Any, Union
 
 from pydantic import ValidationError
 
-from .graph import NodeLabel, RelType, REL_KEY
+from .graph import NodeLabel, RelType, OPTIONAL_IDENTITY, REL_KEY
 
 Scalar = Union[str, bool, int, float]
 PropertyValue = Union[Scalar, list[str], list[int], list[float], list[bool]]
@@ -175,10 +175,11 @@ class RelRecord:
 
     def identity(self) -> tuple[Any, ...]:
         """What makes two records the same relationship (the MERGE pattern)."""
-        missing = [k for k in REL_KEY[self.type] if k not in self.props]
+        missing = [k for k in REL_KEY[self.type] if k not in self.props and k not in OPTIONAL_IDENTITY]
         if missing:
             raise RecordError(f"{self.type.value} needs {', '.join(missing)}", field=missing[0])
-        return (self.type, self.start, self.end) + tuple(self.props[k] for k in REL_KEY[self.type])
+        return (self.type, self.start, self.end) + tuple(self.props.get(k, "")
+                                                         for k in REL_KEY[self.type])
 
 
 def record_error(err: ValidationError, **where: Any) -> RecordError:

@@ -51,9 +51,16 @@ class ActivatesOn(Fact):
 
 
 class Encodes(Fact, ProbeScores):
+    """A probe's finding: this neuron (one of `k`) encodes the concept, on `dataset`, in
+    `category` (the dataset's collection: a concept can be in several), read at `hook`
+    with `aggregation` over positions."""
+
     TYPE: ClassVar[RelType] = RelType.ENCODES
     rank: int | None = Field(default=None, ge=0)
     weight: float | None = None
+    category: str | None = None
+    aggregation: str | None = None
+    hook: str | None = None
 
 
 class HasRole(Fact):

@@ -11,8 +11,19 @@ Two inputs become the same records:
   selected neurons).
 
 Each probe becomes `(:Neuron)-[:ENCODES {k, f1, precision, recall, accuracy, mcc, rank,
-weight, dataset, analysis}]->(:Concept {name, category})`; concepts are shared, so the
-same feature found in two models is one node.
+weight, dataset, category, aggregation, hook, analysis}]->(:Concept {name})`; concepts are
+shared, so the same feature found in two models (or two collections) is one node, and a
+neuron probed for one feature on two datasets has two facts.
+
+Published tables are recognised for what they are:
+
+* per-neuron probe results (a metric column: F1, MCC, ...): one k=1 probe per row,
+  ranked within its (model, feature, dataset) by F1 (else MCC), best first;
+* neuron selections without metrics (`compound_superposition.csv`: the neurons of one
+  feature at one layer): one k-sparse probe per (feature, layer), k its number of rows,
+  ranked in the order the file lists them;
+* anything else (`biasxnorm_p20_50_80.csv`: percentiles of bias x weight norm) is refused,
+  saying what it is.
 """
 
 from __future__ import annotations
@@ -48,8 +59,29 @@ def category_of(dataset: str | None) -> str | None:
     return dataset.split(".")[0] if dataset else None
 
 
+# `compound_superposition.csv`: the neurons one k-sparse probe selects, without its scores.
+SELECTION_COLUMNS = {"feature", "layer", "neuron"}
+NOT_PROBES = {  # published tables of the same folders that are not probe results
+    frozenset({"layer", "neuron", "percentile", "biasxnorm"}):
+        "percentiles of each neuron's bias x weight norm (biasxnorm), not probe results",
+}
+
+
+def _header(path: Path) -> set[str]:
+    for _, raw in read_csv(path):
+        return set(raw)
+    return set()
+
+
 def _csv_rows(path: Path, model: str | None, feature: str | None) -> Iterator[tuple[str, ProbeRow]]:
     required = {"layer", "neuron"}
+    header = _header(path)
+    if (what := NOT_PROBES.get(frozenset(header))) is not None:
+        raise RecordError(f"this table holds {what}; circuitbase does not store it",
+                          file=str(path), record="line 1")
+    selection = header == SELECTION_COLUMNS
+    model = model or _model_from_folder(path, header)
+    rows = []
     for line, raw in read_csv(path, required, known=PROBE_COLUMNS,
                               what="k-sparse probing table"):
         values: dict[str, Any] = {PAPER_COLUMNS.get(k, k): v for k, v in raw.items() if v != ""}
@@ -61,7 +93,25 @@ def _csv_rows(path: Path, model: str | None, feature: str | None) -> Iterator[tu
                 raise RecordError(f"no {name} column and no {hint} given", file=str(path),
                                   record=where, field=name)
         values.setdefault("category", category_of(values.get("dataset")))
+        rows.append((where, values))
+    if selection:  # one k-sparse selection per (model, feature, layer), in the file's order
+        groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+        for _, values in rows:
+            groups[(values["model"], values["feature"], values["layer"])].append(values)
+        for values in (v for group in groups.values() for v in group):
+            group = groups[(values["model"], values["feature"], values["layer"])]
+            values.update(k=len(group), rank=group.index(values))
+    for where, values in rows:
         yield where, validate(ProbeRow, values, file=path, record=where)
+
+
+def _model_from_folder(path: Path, header: set[str]) -> str | None:
+    """The paper's tables without a model column sit in `interpretable_neurons/<model>/`."""
+    if "model" in header:
+        return None
+    from ..schema.catalog import known_model
+
+    return path.parent.name if known_model(path.parent.name) is not None else None
 
 
 def _json_rows(path: Path) -> tuple[AnalysisInfo, list[tuple[str, ProbeRow]]]:
@@ -93,23 +143,39 @@ def records_from_rows(analysis: Analysis,
                       rows: list[tuple[str, ProbeRow]]) -> list[NodeRecord | RelRecord]:
     """The analysis, its ABOUT edges, the concepts and one ENCODES edge per selected neuron.
 
-    A row without a rank gets its position among the rows of the same model, feature
-    and k, i.e. the order of the source; a row repeated verbatim counts once.
+    A row without a rank is ranked among the rows of its (model, feature, dataset, k) by
+    F1, else MCC (best first; the file's order breaks ties), so the rank says the same
+    whatever order a file lists its rows in. A row repeated verbatim counts once.
     """
     records = analysis.records()
-    ranks: dict[tuple[str, str, int], int] = defaultdict(int)
-    seen: set[str] = set()
+    unique: dict[str, tuple[str, ProbeRow]] = {}
     for origin, row in rows:
-        if (verbatim := row.model_dump_json()) in seen:
-            continue
-        seen.add(verbatim)
-        concept = Concept(name=row.feature, category=row.category).record()
+        unique.setdefault(row.model_dump_json(), (origin, row))
+    ranks = _ranks([row for _, row in unique.values()])
+    for position, (origin, row) in enumerate(unique.values()):
+        concept = Concept(name=row.feature).record()
         records.append(concept.at(origin))
-        group = (row.model, row.feature, row.k)
-        rank = row.rank if row.rank is not None else ranks[group]
-        ranks[group] += 1
-        fact = Encodes(analysis=analysis.uid, rank=rank, weight=row.weight,
+        rank = row.rank if row.rank is not None else ranks[position]
+        fact = Encodes(analysis=analysis.uid, rank=rank, weight=row.weight, category=row.category,
+                       aggregation=row.aggregation, hook=row.hook,
                        **row.model_dump(include=set(ProbeScores.model_fields)))
         start = ref(NodeLabel.NEURON, neuron_uid(row.model, row.layer, row.neuron))
         records.append(fact.record(start, concept.ref).at(origin))
     return records
+
+
+def _ranks(rows: list[ProbeRow]) -> list[int]:
+    """Each row's place among the rows of its probe group, best metric first."""
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for position, row in enumerate(rows):
+        groups[(row.model, row.feature, row.dataset, row.k)].append(position)
+    ranks = [0] * len(rows)
+    for members in groups.values():
+        def quality(position: int) -> tuple:
+            row = rows[position]
+            score = row.f1 if row.f1 is not None else row.mcc
+            return (score is None, -(score or 0.0), position)
+
+        for rank, position in enumerate(sorted(members, key=quality)):
+            ranks[position] = rank
+    return ranks

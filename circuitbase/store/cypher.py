@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..schema.graph import COMPONENT_LABEL, NODE_KEY, REL_KEY, NodeLabel, RelType, label_clause
+from ..schema.graph import (COMPONENT_LABEL, NODE_KEY, OPTIONAL_IDENTITY, REL_KEY, NodeLabel,
+                            RelType, label_clause)
 
 # --- writing: one UNWIND ... MERGE per label or relationship group --------------------
 
@@ -42,7 +43,9 @@ def merge_relationships(type_: RelType, start: NodeLabel, end: NodeLabel) -> str
     both ends (`matched`), so that the writer can tell a row that found none from one
     that changed nothing."""
     type_, start, end = RelType(type_), NodeLabel(start), NodeLabel(end)
-    identity = ", ".join(f"{name}: row.props.{name}" for name in REL_KEY[type_])
+    # An identity value a record leaves out is stored as '' (a MERGE cannot match null).
+    identity = ", ".join(f"{name}: coalesce(row.props.{name}, '')" if name in OPTIONAL_IDENTITY
+                         else f"{name}: row.props.{name}" for name in REL_KEY[type_])
     pattern = f"[r:{type_.value} {{{identity}}}]" if identity else f"[r:{type_.value}]"
     changed = "any(k IN keys(row.props) WHERE r[k] IS NULL OR r[k] <> row.props[k])"
     return (f"UNWIND $rows AS row "
@@ -125,7 +128,8 @@ def delete_facts(type_: RelType, start: NodeLabel) -> str:
     """Rows {start, end, identity}: one `type_` relationship of `$analysis` each, found from
     its start node's index; `identity` holds the values of REL_KEY besides the analysis."""
     type_, start = RelType(type_), NodeLabel(start)
-    same = "".join(f" AND r.{name} = row.identity.{name}" for name in REL_KEY[type_]
+    same = "".join(f" AND r.{name} = coalesce(row.identity.{name}, '')" if name in OPTIONAL_IDENTITY
+                   else f" AND r.{name} = row.identity.{name}" for name in REL_KEY[type_]
                    if name != "analysis")
     return (f"UNWIND $rows AS row MATCH (a:{start.value} {{{NODE_KEY[start]}: row.start}})"
             f"-[r:{type_.value}]->(b) WHERE r.analysis = $analysis "
