@@ -180,9 +180,9 @@ def measure(store: GraphStore, runs: int) -> list[tuple[str, int, float, float, 
          template("shared_token_neurons", lambda i: {"token": common[i]})),
         ("universal_head_roles", 20, template("universal_head_roles", lambda i: {})),
         ("family_concepts (pythia)", 20,
-         template("family_concepts", lambda i: {"family": "pythia", "min_f1": 0.8})),
+         template("family_concepts", lambda i: {"family": "pythia", "min_score": 0.8})),
         ("single_neuron_concepts", 20,
-         template("single_neuron_concepts", lambda i: {"min_f1": 0.8, "min_models": 2})),
+         template("single_neuron_concepts", lambda i: {"min_score": 0.8, "min_models": 2})),
         ("shared_output_nodes", 20, template("shared_output_nodes", lambda i: {
             "task": "mcq-letter", "model_a": "pythia-6.9b", "model_b": "llama-2-7b"})),
         ("universality_table (pythia-2.8b vs pythia-6.9b)", 3, template(

@@ -25,13 +25,13 @@ from test_heads import detector_file
 # Parameters for each shipped template; a new template must be added here.
 PARAMS: dict[str, dict[str, Any]] = {
     "concept_depth_by_size": {"concept": "prime-factors", "family": "pythia"},
-    "concept_neurons": {"concept": "Gender_Fem", "min_f1": 0.5},
-    "family_concepts": {"family": "pythia", "min_f1": 0.9},
+    "concept_neurons": {"concept": "Gender_Fem", "min_score": 0.5},
+    "family_concepts": {"family": "pythia", "min_score": 0.9},
     "neuron_concepts": {"uid": "pythia-70m/L3/N897"},
     "shared_output_nodes": {"task": "mcq-letter", "model_a": "pythia-70m", "model_b": "pythia-160m"},
     "shared_token_neurons": {"min_models": 1},
     "similar_components": {"uid": "pythia-70m/L3/N897", "top": 5},
-    "single_neuron_concepts": {"min_f1": 0.9, "min_models": 2, "family": "pythia"},
+    "single_neuron_concepts": {"min_score": 0.9, "min_models": 2, "family": "pythia"},
     "universal_head_roles": {"min_score": 0.3},
     "universality_table": {"model_a": "pythia-70m", "model_b": "pythia-160m", "threshold": 0.2},
 }

@@ -1,5 +1,6 @@
 """k-sparse probing results: the paper's real tables, the interchange format, bad rows, templates."""
 
+import csv
 import json
 from pathlib import Path
 
@@ -53,11 +54,17 @@ def test_tables_without_model_or_feature_take_them_from_options(store, data) -> 
     with pytest.raises(IngestErrors, match="line 2.*'model'.*--model"):
         ingest(store, path)
     ingest(store, path, model="pythia-70m", feature="prime-factors")
-    rows = run_template(store, "concept_neurons", {"concept": "prime-factors"})
+    # an MCC-only table: left out when ranking by F1, found when ranking by MCC
+    assert run_template(store, "concept_neurons", {"concept": "prime-factors"}) == []
+    rows = run_template(store, "concept_neurons", {"concept": "prime-factors", "metric": "mcc"})
     assert len(rows) == 10 and {r["model"] for r in rows} == {"pythia-70m"}
+    with open(path, newline="") as handle:
+        mcc = {f"pythia-70m/L{r['layer']}/N{r['neuron']}": float(r["test_mcc"])
+               for r in csv.DictReader(handle)}
+    assert {r["neuron"]: r["score"] for r in rows} == pytest.approx(mcc)
+    assert [r["score"] for r in rows] == pytest.approx(sorted(mcc.values(), reverse=True))
     by_rank = sorted(rows, key=lambda r: r["rank"])
-    assert [r["rank"] for r in by_rank] == list(range(10))  # ranks follow the file's order
-    assert by_rank[0]["neuron"] == "pythia-70m/L1/N1117"
+    assert [r["score"] for r in by_rank] == pytest.approx(sorted(mcc.values(), reverse=True))
 
 
 def test_the_interchange_json_keeps_each_probes_neurons_and_ranks(store, tmp_path) -> None:
@@ -146,10 +153,10 @@ def known_probes(store, tmp_path):
 
 
 def test_single_neuron_concepts_counts_models_above_the_threshold(known_probes) -> None:
-    rows = run_template(known_probes, "single_neuron_concepts", {"min_f1": 0.9, "min_models": 2})
+    rows = run_template(known_probes, "single_neuron_concepts", {"min_score": 0.9, "min_models": 2})
     assert [(r["concept"], r["n_models"], sorted(r["models"])) for r in rows] == [
         ("fr", 3, ["pythia-160m", "pythia-410m", "pythia-70m"])]
-    rows = run_template(known_probes, "single_neuron_concepts", {"min_f1": 0.9, "min_models": 1})
+    rows = run_template(known_probes, "single_neuron_concepts", {"min_score": 0.9, "min_models": 1})
     assert {r["concept"]: r["n_models"] for r in rows} == {"fr": 3, "de": 1}
 
 
@@ -161,7 +168,7 @@ def test_concept_depth_by_size_follows_the_best_probe_in_each_model(known_probes
 
 
 def test_concept_neurons_and_neuron_concepts(known_probes) -> None:
-    rows = run_template(known_probes, "concept_neurons", {"concept": "fr", "min_f1": 0.9})
+    rows = run_template(known_probes, "concept_neurons", {"concept": "fr", "min_score": 0.9})
     assert [r["neuron"] for r in rows] == ["pythia-160m/L5/N12", "pythia-410m/L20/N13",
                                            "pythia-70m/L2/N10"]
     rows = run_template(known_probes, "neuron_concepts", {"uid": "pythia-70m/L1/N15"})

@@ -43,7 +43,7 @@ def test_concept_neurons_answers_what_the_published_table_says(store) -> None:
     for feature in sorted({row["feature"] for row in table})[:12]:
         expected = sorted((f"pythia-70m/L{r['layer']}/N{r['neuron']}", round(float(r["test_f1_score"]), 9))
                           for r in table if r["feature"] == feature and float(r["test_f1_score"]) >= 0.5)
-        rows = run_template(store, "concept_neurons", {"concept": feature, "min_f1": 0.5})
+        rows = run_template(store, "concept_neurons", {"concept": feature, "min_score": 0.5})
         assert sorted((r["neuron"], round(r["f1"], 9)) for r in rows) == expected, feature
         assert [r["f1"] for r in rows] == sorted((r["f1"] for r in rows), reverse=True)
     neuron = table[0]
@@ -54,12 +54,12 @@ def test_concept_neurons_answers_what_the_published_table_says(store) -> None:
 
 def test_parameters_are_checked_and_converted_before_the_query_runs(store) -> None:
     template = get_template("concept_neurons")
-    assert template.bind({"concept": "fr", "min_f1": "0.5", "max_k": "2"}) == {
-        "concept": "fr", "min_f1": 0.5, "max_k": 2}
+    assert template.bind({"concept": "fr", "min_score": "0.5", "max_k": "2"}) == {
+        "concept": "fr", "min_score": 0.5, "max_k": 2, "metric": "f1"}
     with pytest.raises(TemplateError, match="needs parameter 'concept'"):
         run_template(store, "concept_neurons", {})
-    with pytest.raises(TemplateError, match="'min_f1' must be float"):
-        run_template(store, "concept_neurons", {"concept": "fr", "min_f1": "high"})
+    with pytest.raises(TemplateError, match="'min_score' must be float"):
+        run_template(store, "concept_neurons", {"concept": "fr", "min_score": "high"})
     with pytest.raises(TemplateError, match="'max_k' must be int"):
         run_template(store, "concept_neurons", {"concept": "fr", "max_k": 1.5})
     with pytest.raises(TemplateError, match="has no parameter 'colour'"):

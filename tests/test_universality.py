@@ -93,9 +93,9 @@ def test_shared_output_nodes_pair_components_by_category(graph) -> None:
 
 
 def test_family_concepts_need_every_model_of_the_family(graph) -> None:
-    rows = run_template(graph, "family_concepts", {"family": "pythia", "min_f1": 0.9})
+    rows = run_template(graph, "family_concepts", {"family": "pythia", "min_score": 0.9})
     assert [(r["concept"], r["n_models"]) for r in rows] == [("fr", 2)]
-    assert run_template(graph, "family_concepts", {"family": "pythia", "min_f1": 0.96}) == []
+    assert run_template(graph, "family_concepts", {"family": "pythia", "min_score": 0.96}) == []
 
 
 def test_universality_table_counts_matches_above_the_threshold(graph) -> None:

@@ -33,11 +33,11 @@ class Question:
 
 QUESTIONS = (
     Question("Which concepts does a single neuron encode (k=1, F1 >= 0.95) in every Pythia size?",
-             "single_neuron_concepts", {"min_f1": 0.95, "min_models": 4, "family": "pythia"}),
+             "single_neuron_concepts", {"min_score": 0.95, "min_models": 4, "family": "pythia"}),
     Question("Where is the best 'prime-factors' neuron in each Pythia size, as models grow?",
              "concept_depth_by_size", {"concept": "prime-factors", "family": "pythia"}),
     Question("Which neurons encode 'Gender_Fem' in each model?", "concept_neurons",
-             {"concept": "Gender_Fem", "min_f1": 0.9}),
+             {"concept": "Gender_Fem", "min_score": 0.9}),
     Question("Which GPT-2 small heads have a named role in the IOI circuit, and how deep are they?",
              "universal_head_roles", {"min_score": 0.5}),
 )

@@ -2,15 +2,16 @@
 // description: For each concept and model, the layer of the best probe neuron, with relative depth, ordered by model size: how a concept's best layer moves as models grow.
 // param: concept: str = null
 // param: family: str = null
-// returns: concept, model, n_params, n_layers, best_layer, relative_depth, f1, neuron
+// param: metric: str = f1
+// returns: concept, model, n_params, n_layers, best_layer, relative_depth, score, neuron
 // example: circuitbase query run concept_depth_by_size --param family=pythia --param concept=fr
 MATCH (c:Concept)<-[e:ENCODES]-(n:Neuron)
-WHERE ($concept IS NULL OR c.name = $concept) AND e.f1 IS NOT NULL
+WHERE ($concept IS NULL OR c.name = $concept) AND e[$metric] IS NOT NULL
 MATCH (m:Model {uid: n.model})
 WHERE $family IS NULL OR m.family = $family
 WITH c, m, n, e
-ORDER BY e.f1 DESC, n.layer, n.uid
-WITH c, m, collect({layer: n.layer, depth: n.relative_depth, f1: e.f1, uid: n.uid})[0] AS best
+ORDER BY e[$metric] DESC, n.layer, n.uid
+WITH c, m, collect({layer: n.layer, depth: n.relative_depth, score: e[$metric], uid: n.uid})[0] AS best
 RETURN c.name AS concept, m.uid AS model, m.n_params AS n_params, m.n_layers AS n_layers,
-       best.layer AS best_layer, best.depth AS relative_depth, best.f1 AS f1, best.uid AS neuron
+       best.layer AS best_layer, best.depth AS relative_depth, best.score AS score, best.uid AS neuron
 ORDER BY concept, n_params, model

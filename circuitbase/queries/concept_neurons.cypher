@@ -1,12 +1,14 @@
 // name: concept_neurons
-// description: The neurons that encode a concept, in each model, best probe first (k-sparse probing).
+// description: The neurons that encode a concept, in each model, best probe first (k-sparse probing), by a chosen metric (f1, mcc, precision, recall, accuracy; probes without it are left out).
 // param: concept: str
-// param: min_f1: float = 0.0
+// param: min_score: float = 0.0
+// param: metric: str = f1
 // param: max_k: int = 1
-// returns: model, neuron, layer, relative_depth, k, f1, rank, analysis
-// example: circuitbase query run concept_neurons --param concept=fr --param min_f1=0.9
+// returns: model, neuron, layer, relative_depth, k, score, f1, mcc, rank, dataset, analysis
+// example: circuitbase query run concept_neurons --param concept=fr --param min_score=0.9
 MATCH (n:Neuron)-[e:ENCODES]->(c:Concept {name: $concept})
-WHERE e.k <= $max_k AND coalesce(e.f1, 0.0) >= $min_f1
+WHERE e.k <= $max_k AND e[$metric] >= $min_score
 RETURN n.model AS model, n.uid AS neuron, n.layer AS layer, n.relative_depth AS relative_depth,
-       e.k AS k, e.f1 AS f1, e.rank AS rank, e.analysis AS analysis
-ORDER BY model, f1 DESC, neuron
+       e.k AS k, e[$metric] AS score, e.f1 AS f1, e.mcc AS mcc, e.rank AS rank,
+       e.dataset AS dataset, e.analysis AS analysis
+ORDER BY model, score DESC, neuron, dataset

@@ -1,12 +1,13 @@
 // name: family_concepts
-// description: Concepts localized in a single neuron (k=1, F1 at or above min_f1) in every model of a family that is in the store.
+// description: Concepts localized in a single neuron (k=1, the metric (default F1) at or above min_score) in every model of a family that is in the store.
 // param: family: str
-// param: min_f1: float = 0.9
+// param: min_score: float = 0.9
+// param: metric: str = f1
 // returns: concept, categories, n_models, neurons
-// example: circuitbase query run family_concepts --param family=pythia --param min_f1=0.95
+// example: circuitbase query run family_concepts --param family=pythia --param min_score=0.95
 // Concepts first: there are few, and starting from every neuron of a large model is slow.
 MATCH (c:Concept)<-[e:ENCODES]-(n:Neuron)
-WHERE e.k = 1 AND e.f1 >= $min_f1
+WHERE e.k = 1 AND e[$metric] >= $min_score
 WITH c, collect(DISTINCT n.model) AS found, collect(DISTINCT n.uid) AS neurons,
      collect(DISTINCT e.category) AS categories
 MATCH (m:Model {family: $family})

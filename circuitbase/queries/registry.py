@@ -5,7 +5,7 @@ A template's header is a block of `//` comment lines at the top:
     // name: concept_neurons
     // description: The neurons that encode a concept in each model, best probe first.
     // param: concept: str
-    // param: min_f1: float = 0.0
+    // param: min_score: float = 0.0
     // returns: model, neuron, layer, k, f1, analysis
     // example: circuitbase query run concept_neurons --param concept=fr
 

@@ -1,12 +1,13 @@
 // name: single_neuron_concepts
-// description: Concepts localized in a single neuron (a k=1 probe with F1 at or above min_f1) in at least min_models models.
-// param: min_f1: float = 0.9
+// description: Concepts localized in a single neuron (a k=1 probe with the metric (default F1) at or above min_score) in at least min_models models.
+// param: min_score: float = 0.9
+// param: metric: str = f1
 // param: min_models: int = 2
 // param: family: str = null
 // returns: concept, categories, n_models, models
-// example: circuitbase query run single_neuron_concepts --param min_f1=0.95 --param min_models=3
+// example: circuitbase query run single_neuron_concepts --param min_score=0.95 --param min_models=3
 MATCH (c:Concept)<-[e:ENCODES]-(n:Neuron)
-WHERE e.k = 1 AND e.f1 >= $min_f1
+WHERE e.k = 1 AND e[$metric] >= $min_score
 MATCH (m:Model {uid: n.model})
 WHERE $family IS NULL OR m.family = $family
 WITH c, collect(DISTINCT m.uid) AS models, collect(DISTINCT e.category) AS categories
