@@ -74,3 +74,18 @@ def test_demo_is_the_main_job_and_is_idempotent(store_uri) -> None:
     code, second = cli(store_uri, "demo", "--format", "json")
     assert code == 0 and "pythia-70m: 0 nodes created" in second
     assert "0 relationships created" in second
+
+
+def test_the_commands_the_demo_prints_work_as_printed(store_uri) -> None:
+    import shlex
+
+    code, out = cli(store_uri, "demo", "--format", "json")
+    assert code == 0, out
+    printed = [line.strip() for line in out.splitlines() if line.strip().startswith("circuitbase ")]
+    assert len(printed) == 4
+    for command in printed:
+        args = shlex.split(command)[1:]
+        if store_uri not in command:  # the default store needs no --db; this one is not it
+            raise AssertionError(f"{command!r} does not name the store {store_uri}")
+        result = CliRunner().invoke(main, [*args, "--format", "json"], catch_exceptions=False)
+        assert result.exit_code == 0 and json.loads(result.output), command
