@@ -104,7 +104,7 @@ ALLOWED = {
     "sources": {"schema", "store"},
     "ingest": {"schema", "store"},
     "store": {"schema", "errors"},
-    "queries": {"store", "errors"},
+    "queries": {"store", "schema", "errors"},
     "analyze": {"schema", "sources", "store"},
     "export": {"schema", "sources", "store", "queries"},
 }

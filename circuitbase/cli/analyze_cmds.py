@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..ingest import ingest
-from .context import Context
+from .context import MODEL, Context
 from .progress import run_pipeline
 
 _CHECKPOINT = click.option(
@@ -31,7 +31,7 @@ def analyze() -> None:
 
 
 @analyze.command("probe")
-@click.argument("model")
+@click.argument("model", type=MODEL)
 @click.option("--concept-data", required=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Labelled tokens as JSON (circuitbase schema export concept-data).")
@@ -59,7 +59,7 @@ def probe(obj: Context, model: str, concept_data: Path, k: int, layers: str | No
 
 
 @analyze.command("heads")
-@click.argument("model")
+@click.argument("model", type=MODEL)
 @click.option("--sequences", default=32, show_default=True, type=click.IntRange(1, 10_000),
               help="Repeated random sequences to average over.")
 @click.option("--period", type=click.IntRange(2, 10_000),

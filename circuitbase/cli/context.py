@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+import click
+
+from ..schema.aliases import canonical_model
 from ..store import GraphStore, open_store
+
+
+class ModelNameType(click.ParamType):
+    """A model name on the command line: any of its names (gpt2, EleutherAI/pythia-70m)
+    becomes the canonical one (gpt2-small, pythia-70m)."""
+
+    name = "model"
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        return canonical_model(value)
+
+
+MODEL = ModelNameType()
 
 
 class Context:

@@ -13,7 +13,7 @@ from ..export.subgraph import from_rows
 from ..queries import get_template
 from ..schema.graph import NodeLabel, RelType
 from ..ingest import ingest
-from .context import Context
+from .context import MODEL, Context
 from .output import parse_params
 from .progress import run_pipeline
 
@@ -27,7 +27,7 @@ from .progress import run_pipeline
               help="Keep only nodes with this label (repeatable).")
 @click.option("--rel-type", "rel_types", multiple=True,
               type=click.Choice([t.value for t in RelType]), help="Walk only these relationships.")
-@click.option("--model", help="Keep only components of this model.")
+@click.option("--model", type=MODEL, help="Keep only components of this model.")
 @click.option("--analysis", help="Keep only facts from this analysis.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), required=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)

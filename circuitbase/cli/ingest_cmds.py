@@ -14,7 +14,7 @@ from ..sources.probes import probe_records
 from ..sources.n2g.vocab import load_vocab
 from ..ingest.pipeline import Reader, expand, ingest_files, ingest_vectors
 from ..sources.vectors import read_vector_files
-from .context import Context
+from .context import MODEL, Context
 from .progress import run_pipeline
 
 _PATHS = click.argument("paths", nargs=-1, required=True,
@@ -34,7 +34,7 @@ def ingest() -> None:
 
 @ingest.command("probes")
 @_PATHS
-@click.option("--model", help="The model, for tables without a model column.")
+@click.option("--model", type=MODEL, help="The model, for tables without a model column.")
 @click.option("--feature", help="The feature (concept), for tables without a feature column.")
 @click.option("--analysis", "analysis_uid", help="Analysis uid (default: from the file).")
 @click.pass_obj
@@ -57,7 +57,7 @@ def probes(obj: Context, paths: tuple[Path, ...], model: str | None, feature: st
 @click.option("--vocab", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The model's vocabulary: a JSON list of token strings, vocab.json or "
                    "tokenizer.json (N2G's JSON stores token ids; graphviz files need none).")
-@click.option("--model", help="The model (default: from a neuron_graphs/<model>/ path).")
+@click.option("--model", type=MODEL, help="The model (default: from a neuron_graphs/<model>/ path).")
 @click.option("--analysis", "analysis_uid", help="Analysis uid (default: n2g/<model>).")
 @click.pass_obj
 def n2g(obj: Context, paths: tuple[Path, ...], vocab: Path | None, model: str | None,
@@ -113,7 +113,7 @@ def heads(obj: Context, paths: tuple[Path, ...], analysis_uid: str | None) -> No
 
 @ingest.command("vectors")
 @_PATHS
-@click.option("--model", required=True, help="The model the components belong to.")
+@click.option("--model", type=MODEL, required=True, help="The model the components belong to.")
 @click.pass_obj
 def vectors(obj: Context, paths: tuple[Path, ...], model: str) -> None:
     """Per-component embeddings for `similarity compute --metric vectors`, indexed by the

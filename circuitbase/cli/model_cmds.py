@@ -12,7 +12,7 @@ from ..schema.catalog import known_model, known_models
 from ..schema.nodes import ModelSpec
 from ..schema.records import RecordError, record_error
 from ..sources.models import COMPONENT_CHOICES, model_records, read_model_config
-from .context import Context
+from .context import MODEL, Context
 from .output import FORMATS, render
 from .progress import run_pipeline
 
@@ -58,7 +58,7 @@ def model() -> None:
 
 
 @model.command("add")
-@click.argument("name")
+@click.argument("name", type=MODEL)
 @click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A TransformerLens config as JSON (HookedTransformerConfig.to_dict()).")
 @click.option("--components", default="", metavar="KINDS",

@@ -10,7 +10,7 @@ from ..store.base import QUERY_TIMEOUT_S
 from ..schema.uids import UidError, parse_component
 from ..analyze.similarity import METRICS, similarity_analysis_uid, similarity_records
 from ..ingest import ingest
-from .context import Context
+from .context import MODEL, Context
 from .output import FORMATS, render
 from .progress import run_pipeline
 
@@ -21,7 +21,7 @@ def similarity() -> None:
 
 
 @similarity.command("compute")
-@click.option("--models", nargs=2, required=True, metavar="A B", help="The two models to compare.")
+@click.option("--models", nargs=2, type=MODEL, required=True, metavar="A B", help="The two models to compare.")
 @click.option("--metric", type=click.Choice(METRICS), required=True,
               help="tokens: cosine of activating-token profiles; concepts: Jaccard of encoded "
                    "concepts; vectors: cosine of embeddings, by the vector index.")
@@ -55,7 +55,7 @@ def compute(obj: Context, models: tuple[str, str], metric: str, top_k: int, min_
 
 @click.command()
 @click.argument("uid")
-@click.option("--in", "model", help="Only matches in this model.")
+@click.option("--in", "model", type=MODEL, help="Only matches in this model.")
 @click.option("--top", default=10, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--metric", type=click.Choice(METRICS), help="Only this similarity metric.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)

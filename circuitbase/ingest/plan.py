@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..schema.aliases import near_matches
 from ..schema.catalog import known_model
 from ..schema.graph import COMPONENT_LABELS, NodeLabel, RelType
 from ..schema.nodes import Component, ModelSpec
@@ -130,7 +131,9 @@ class _ModelSpecs:
     def get(self, name: str, origin: str | None) -> ModelSpec:
         spec = self.specs.get(name)
         if spec is None:
-            raise RecordError(f"unknown model {name!r}: add it first with "
+            near = near_matches(name, [m["uid"] for m in self.store.models()])
+            hint = f" (did you mean {', '.join(near)}?)" if near else ""
+            raise RecordError(f"unknown model {name!r}{hint}: add it first with "
                               f"`circuitbase model add {name} --n-layers ... --d-model ...`",
                               record=origin, field="model")
         return spec

@@ -16,8 +16,6 @@ always run through the store's read-only path, so a template cannot write.
 
 from __future__ import annotations
 
-from ..errors import CircuitbaseError
-
 import json
 import math
 import re
@@ -27,6 +25,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ..errors import CircuitbaseError
+from ..schema.aliases import canonical_model
 from ..store.base import GraphStore, Row
 
 PARAM_TYPES = ("str", "int", "float", "bool", "list[str]", "list[int]", "list[float]")
@@ -105,6 +105,8 @@ class Template:
         for param in self.params:
             if given.get(param.name) is not None:
                 bound[param.name] = param.convert(given[param.name])
+                if param.name == "model" or param.name.startswith("model_"):
+                    bound[param.name] = canonical_model(bound[param.name])  # any of its names
             elif param.required:
                 raise TemplateError(f"{self.name} needs parameter {param.name!r} ({param.type})")
             else:

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .aliases import ModelName
 from .nodes import Analysis, AnalysisKind
 from .relationships import ProbeScores
 
@@ -40,7 +41,7 @@ class AnalysisInfo(BaseModel):
 class _ProbeFields(ProbeScores):
     """What every probe result says: where, which feature, and (ProbeScores) how well."""
 
-    model: str
+    model: ModelName
     layer: int = Field(ge=0)
     feature: str = Field(min_length=1, max_length=200)
     category: str | None = None
@@ -115,7 +116,7 @@ class HeadRoleRow(BaseModel):
     """One head's score for one role: the heads interchange CSV's columns."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    model: str
+    model: ModelName
     layer: int = Field(ge=0)
     head: int = Field(ge=0)
     role: str = Field(min_length=1, max_length=200)
@@ -135,7 +136,7 @@ class HeadDetectorScores(BaseModel):
     """TransformerLens `detect_head` results saved as JSON: per head type, [layer][head] scores."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    model: str
+    model: ModelName
     scores: dict[str, list[list[float]]] = Field(min_length=1)
     method: str | None = None
     analysis: AnalysisInfo = AnalysisInfo()
@@ -171,7 +172,7 @@ class CircuitFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     analysis: AnalysisInfo = AnalysisInfo()
-    model: str
+    model: ModelName
     task: TaskInfo
     metric: str | None = None
     output_nodes: list[OutputNodeRow] = []

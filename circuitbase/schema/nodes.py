@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (BaseModel, ConfigDict, Field, StringConstraints, field_validator,
                       model_validator)
 
+from .aliases import canonical_model
 from .graph import NodeLabel, RelType, token_uid
 from .records import NodeRecord, RelRecord, node, ref, rel
 from .uids import ComponentKind, ComponentUid, UidError, check_model_name, parse_component
@@ -44,7 +45,7 @@ class ModelSpec(BaseModel):
     @classmethod
     def _valid_name(cls, name: str) -> str:
         try:
-            return check_model_name(name)
+            return check_model_name(canonical_model(name))
         except UidError as err:
             raise ValueError(str(err)) from None
 

@@ -11,8 +11,6 @@ of N2G graphs is a million of them, and these checks are all they need.
 
 from __future__ import annotations
 
-from ..errors import CircuitbaseError
-
 import hashlib
 import math
 from dataclasses import dataclass, field, replace
@@ -20,6 +18,7 @@ from typing import Any, Union
 
 from pydantic import ValidationError
 
+from ..errors import CircuitbaseError
 from .graph import NodeLabel, RelType, OPTIONAL_IDENTITY, REL_KEY
 
 Scalar = Union[str, bool, int, float]

@@ -17,11 +17,12 @@ the model is given separately.
 
 from __future__ import annotations
 
-from ..errors import CircuitbaseError
-
 import re
 from dataclasses import dataclass
 from enum import Enum
+
+from ..errors import CircuitbaseError
+from .aliases import canonical_model
 
 
 class UidError(CircuitbaseError, ValueError):
@@ -102,11 +103,11 @@ def parse_component(text: str, model: str | None = None) -> ComponentUid:
     found = _COMPONENT_RE.fullmatch(text)
     if found:
         parsed = _from_canonical(found)
-        if model is not None and parsed.model != model:
+        if model is not None and parsed.model != canonical_model(model):
             raise UidError(f"{text!r} belongs to model {parsed.model!r}, not {model!r}")
         return parsed
     if model is not None:
-        check_model_name(model)
+        model = check_model_name(canonical_model(model))
         short = _SHORT_RE.fullmatch(text)
         if short:
             kind = ComponentKind.NEURON if short["kind"] == "N" else ComponentKind.HEAD
@@ -124,7 +125,7 @@ def parse_component(text: str, model: str | None = None) -> ComponentUid:
 
 
 def _from_canonical(found: re.Match[str]) -> ComponentUid:
-    model, layer = found["model"], int(found["layer"])
+    model, layer = canonical_model(found["model"]), int(found["layer"])
     if found["neuron"] is not None:
         return ComponentUid(model, layer, ComponentKind.NEURON, int(found["neuron"]))
     if found["head"] is not None:

@@ -7,8 +7,6 @@ and on Neo4j.
 
 from __future__ import annotations
 
-from ..errors import CircuitbaseError
-
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -17,6 +15,7 @@ from dataclasses import dataclass, fields
 from itertools import islice
 from typing import Any
 
+from ..errors import CircuitbaseError
 from ..schema.graph import COMPONENT_LABEL, NODE_KEY, NodeLabel, RelType, labels_of
 from . import cypher
 
