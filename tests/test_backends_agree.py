@@ -34,6 +34,7 @@ PARAMS: dict[str, dict[str, Any]] = {
     "single_neuron_concepts": {"min_score": 0.9, "min_models": 2, "family": "pythia"},
     "universal_head_roles": {"min_score": 0.3},
     "universality_table": {"model_a": "pythia-70m", "model_b": "pythia-160m", "threshold": 0.2},
+    "universal_neurons": {"model": "pythia-160m"},
 }
 
 
@@ -45,6 +46,7 @@ def load_everything(uri: str, tmp_path) -> None:
         ["ingest", "n2g", str(n2g / "neuron_graphs" / "toy-6l"), "--vocab", str(n2g / "vocab.json")],
         ["ingest", "n2g", str(DATA / "n2g-graphviz" / "neuron_graphs" / "toy-6l")],
         ["ingest", "heads", str(detector_file(DATA, tmp_path))],
+        ["ingest", "universal", str(DATA / "universal-neurons" / "pythia-160m" / "universal.csv")],
     ]
     interchange(tmp_path / "mcq-70m.json")
     interchange(tmp_path / "mcq-160m.json", model="pythia-160m", analysis={"uid": "toy-mcq-160m"})

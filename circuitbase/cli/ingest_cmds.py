@@ -13,6 +13,7 @@ from ..sources.n2g.records import n2g_records
 from ..sources.probes import probe_records
 from ..sources.n2g.vocab import load_vocab
 from ..ingest.pipeline import Reader, expand, ingest_files, ingest_vectors
+from ..sources.universal import universal_records
 from ..sources.vectors import read_vector_files
 from .context import MODEL, Context
 from .progress import run_pipeline
@@ -109,6 +110,25 @@ def heads(obj: Context, paths: tuple[Path, ...], analysis_uid: str | None) -> No
     """
     run_ingest(obj, "heads", paths, partial(heads_records, analysis_uid=analysis_uid),
                (".csv", ".json"))
+
+
+@ingest.command("universal")
+@_PATHS
+@click.option("--model", type=MODEL, help="The model (default: from the <model>/ folder).")
+@click.option("--analysis", "analysis_uid", help="Analysis uid (default: universal-neurons/<model>/<table>).")
+@click.pass_obj
+def universal(obj: Context, paths: tuple[Path, ...], model: str | None,
+              analysis_uid: str | None) -> None:
+    """The per-neuron tables of Universal Neurons (Gurnee et al. 2024), every column kept:
+    statistics tables (universal.csv, high_excess_correlation.csv, ...) and prediction-
+    neuron tables (prediction_neurons.csv), as neuron families.
+
+    \b
+    Example:
+      circuitbase ingest universal dataframes/interpretable_neurons/pythia-160m/universal.csv
+    """
+    run_ingest(obj, "universal neurons", paths,
+               partial(universal_records, model=model, analysis_uid=analysis_uid), (".csv",))
 
 
 @ingest.command("vectors")

@@ -23,6 +23,7 @@ class NodeLabel(str, Enum):
     TOKEN = "Token"
     CONCEPT = "Concept"
     HEAD_ROLE = "HeadRole"
+    NEURON_FAMILY = "NeuronFamily"
     TASK = "Task"
     ANALYSIS = "Analysis"
     PATTERN = "Pattern"
@@ -41,6 +42,7 @@ class RelType(str, Enum):
     ACTIVATES_ON = "ACTIVATES_ON"
     ENCODES = "ENCODES"
     HAS_ROLE = "HAS_ROLE"
+    IN_FAMILY = "IN_FAMILY"
     OUTPUT_NODE = "OUTPUT_NODE"
     CIRCUIT_EDGE = "CIRCUIT_EDGE"
     SIMILAR_TO = "SIMILAR_TO"
@@ -60,6 +62,7 @@ COMPONENT_LABELS = frozenset(NodeLabel.of(kind) for kind in ComponentKind)
 NODE_KEY: dict[NodeLabel, str] = {label: "uid" for label in NodeLabel} | {
     NodeLabel.CONCEPT: "name",
     NodeLabel.HEAD_ROLE: "name",
+    NodeLabel.NEURON_FAMILY: "name",
     NodeLabel.TASK: "name",
 }
 
@@ -75,6 +78,8 @@ REL_KEY: dict[RelType, tuple[str, ...]] = {
     # datasets is two facts.
     RelType.ENCODES: ("analysis", "k", "dataset"),
     RelType.HAS_ROLE: ("analysis",),
+    # a prediction neuron can predict several features: one membership each
+    RelType.IN_FAMILY: ("analysis", "feature"),
     RelType.OUTPUT_NODE: ("analysis",),
     RelType.CIRCUIT_EDGE: ("analysis",),
     RelType.SIMILAR_TO: ("analysis", "metric"),
@@ -83,7 +88,7 @@ REL_KEY: dict[RelType, tuple[str, ...]] = {
     RelType.MATCHES_TOKEN: (),
 }
 # Identity properties a record may leave out (stored as '' then, on both backends).
-OPTIONAL_IDENTITY = frozenset({"dataset"})
+OPTIONAL_IDENTITY = frozenset({"dataset", "feature"})
 
 
 

@@ -16,19 +16,20 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .graph import COMPONENT_LABELS, NodeLabel, RelType, token_uid
-from .nodes import Analysis, Concept, HeadRole, ModelSpec, Task, Token
+from .nodes import Analysis, Concept, HeadRole, ModelSpec, NeuronFamily, Task, Token
 from .records import FULL_KEY, NodeRecord, RecordError, RelRecord, record_error
-from .relationships import (ActivatesOn, CircuitEdge, Encodes, Fact, HasRole, OutputNode,
+from .relationships import (ActivatesOn, CircuitEdge, Encodes, Fact, HasRole, InFamily, OutputNode,
                             SimilarTo)
 
 FACTS: dict[RelType, type[Fact]] = {cls.TYPE: cls for cls in (
-    ActivatesOn, Encodes, HasRole, OutputNode, CircuitEdge, SimilarTo)}
+    ActivatesOn, Encodes, HasRole, OutputNode, CircuitEdge, SimilarTo, InFamily)}
 # N2G's trie structure has no model of its own: its properties are checked as any property is.
 UNMODELLED = {NodeLabel.PATTERN, NodeLabel.PATTERN_NODE, RelType.HAS_PATTERN}
 STRUCTURAL = {RelType.IN_MODEL, RelType.ABOUT, RelType.TRIE_ROOT, RelType.TRIE_CHILD,
               RelType.MATCHES_TOKEN}
 _BY_NAME: dict[NodeLabel, type[BaseModel]] = {
-    NodeLabel.CONCEPT: Concept, NodeLabel.HEAD_ROLE: HeadRole, NodeLabel.TASK: Task}
+    NodeLabel.CONCEPT: Concept, NodeLabel.HEAD_ROLE: HeadRole, NodeLabel.TASK: Task,
+    NodeLabel.NEURON_FAMILY: NeuronFamily}
 
 
 def _validated(model: type[BaseModel], data: dict[str, Any], origin: str | None) -> Any:

@@ -139,6 +139,16 @@ class Concept(BaseModel):
         return node(NodeLabel.CONCEPT, self.name)
 
 
+class NeuronFamily(BaseModel):
+    """A family of neurons a paper names: universal, prediction, suppression, ..."""
+
+    name: Name
+    description: str | None = None
+
+    def record(self) -> NodeRecord:
+        return node(NodeLabel.NEURON_FAMILY, self.name, description=self.description)
+
+
 class HeadRole(BaseModel):
     name: Name
     description: str | None = None

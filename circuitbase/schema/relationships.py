@@ -88,3 +88,12 @@ class SimilarTo(Fact):
     TYPE: ClassVar[RelType] = RelType.SIMILAR_TO
     score: float
     metric: str
+
+
+class InFamily(Fact):
+    """A neuron's membership of a family, with every statistic the source gives for it
+    (max_corr, excess_corr, w_in_norm, ...), under the source's own column names and
+    values as stored; which columns exist depends on the table."""
+
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+    TYPE: ClassVar[RelType] = RelType.IN_FAMILY
