@@ -92,7 +92,7 @@ class Neo4jStore(GraphStore):
 
         try:
             yield
-        except neo4j.exceptions.ClientError as err:
+        except neo4j.exceptions.Neo4jError as err:
             code = err.code or ""
             if "TransactionTimedOut" in code or "Transaction.Terminated" in code:
                 raise QueryTimeout(f"the query ran past its limit of {timeout:g} s and was "
@@ -103,8 +103,11 @@ class Neo4jStore(GraphStore):
             if "AccessMode" in code:  # Neo.ClientError.Statement.AccessMode
                 raise ReadOnlyViolation(f"this query writes, and was sent as read-only: "
                                         f"{one_line(err)}") from None
-            raise StoreError(f"Neo4j at {self.location} refused the query: {one_line(err)}") from None
-        except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError) as err:
+            if isinstance(err, neo4j.exceptions.ClientError):
+                raise StoreError(f"Neo4j at {self.location} refused the query: "
+                                 f"{one_line(err)}") from None
+            raise StoreError(f"Neo4j at {self.location}: {type(err).__name__}: {one_line(err)}") from None
+        except neo4j.exceptions.DriverError as err:
             raise StoreError(f"Neo4j at {self.location}: {type(err).__name__}: {one_line(err)}") from None
 
     def _session(self, read: bool):
@@ -180,8 +183,10 @@ class Neo4jStore(GraphStore):
 
     def clear(self) -> None:
         """In batches, each its own transaction: one transaction over a large graph runs
-        the server out of memory."""
-        self._autocommit("MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")
+        the server out of memory. Relationships go first, so that no batch has to detach
+        a node with a hundred thousand of them (a common token) in one go."""
+        self._autocommit("MATCH ()-[r]->() CALL { WITH r DELETE r } IN TRANSACTIONS OF 10000 ROWS")
+        self._autocommit("MATCH (n) CALL { WITH n DELETE n } IN TRANSACTIONS OF 10000 ROWS")
         for row in self.read("SHOW INDEXES YIELD name, type WHERE type = 'VECTOR' "
                              "AND name STARTS WITH 'circuitbase_' RETURN name"):
             self.write(f"DROP INDEX {row['name']} IF EXISTS")  # as FalkorDB's clear() does
