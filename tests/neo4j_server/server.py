@@ -111,9 +111,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start(heap: str = "1g") -> Neo4jServer | None:
-    """Build and start the test Neo4j (`heap`: the JVM's maximum); None when Java or Maven
-    is missing."""
+def start(heap: str = "1g", transaction_memory: int = 512 << 20) -> Neo4jServer | None:
+    """Build and start the test Neo4j (`heap`: the JVM's maximum; `transaction_memory`: what
+    one transaction may use); None when Java or Maven is missing."""
     if missing_tools():
         return None
     classpath = build()
@@ -125,7 +125,8 @@ def start(heap: str = "1g") -> Neo4jServer | None:
                "circuitbase.testserver.TestServer", str(home / "dbms"), str(port)]
     with open(log, "w") as out:
         process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=out, stderr=subprocess.STDOUT,
-                                   env={**os.environ, "NEO4J_PASSWORD": password},
+                                   env={**os.environ, "NEO4J_PASSWORD": password,
+                                        "NEO4J_TX_MEMORY_BYTES": str(transaction_memory)},
                                    start_new_session=True)
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:

@@ -15,7 +15,8 @@ import org.neo4j.kernel.internal.Version;
  * A Neo4j 5 DBMS for circuitbase's tests, configured as a real deployment would be:
  * Bolt on 127.0.0.1 only, authentication on, the password from the environment.
  *
- * Usage: TestServer DATA_DIR PORT (password in NEO4J_PASSWORD). Prints one "READY" line
+ * Usage: TestServer DATA_DIR PORT (password in NEO4J_PASSWORD; NEO4J_TX_MEMORY_BYTES caps
+ * one transaction's memory, 512 MiB unless set). Prints one "READY" line
  * when Bolt accepts connections, then runs until its standard input closes, so the
  * server never outlives the test run that started it, however that run ends.
  */
@@ -33,7 +34,9 @@ public final class TestServer {
                 .setConfig(GraphDatabaseSettings.auth_enabled, true)
                 .setConfig(GraphDatabaseSettings.transaction_timeout, java.time.Duration.ofMinutes(5))
                 // as a deployment should: one runaway query cannot take the whole heap
-                .setConfig(GraphDatabaseSettings.memory_transaction_max_size, 512L * 1024 * 1024)
+                .setConfig(GraphDatabaseSettings.memory_transaction_max_size,
+                           Long.parseLong(System.getenv().getOrDefault("NEO4J_TX_MEMORY_BYTES",
+                                                                       String.valueOf(512L << 20))))
                 .build();
         Runtime.getRuntime().addShutdownHook(new Thread(dbms::shutdown));
         dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME).executeTransactionally(
