@@ -47,3 +47,19 @@ def test_a_deduplicated_pythia_is_another_model(store, store_uri, tmp_path) -> N
     assert code == 1 and "unknown model 'pythia-70m-deduped'" in out and "did you mean" in out
     assert "pythia-70m" in out.split("did you mean")[1]
     assert [m["uid"] for m in store.models()] == ["pythia-70m"]
+
+
+def test_a_user_adds_aliases_of_their_own(store, store_uri, tmp_path, monkeypatch) -> None:
+    names = tmp_path / "aliases.json"
+    names.write_text(json.dumps({"my-lab/tiny": "toy"}))
+    monkeypatch.setenv("CIRCUITBASE_ALIASES", str(names))
+    code, out = cli(store_uri, "model", "add", "my-lab/tiny", "--n-layers", "2", "--d-model", "8",
+                    "--n-heads", "2", "--d-mlp", "4", "--components", "heads")
+    assert code == 0 and "toy:" in out, out
+    assert [m["uid"] for m in store.models()] == ["toy"]
+    names.write_text(json.dumps({"gpt2": "my-gpt"}))  # a shipped alias is not redefined
+    from circuitbase.schema import aliases
+
+    aliases._user_aliases.cache_clear()
+    code, out = cli(store_uri, "model", "add", "gpt2")
+    assert code == 1 and "already name" in out

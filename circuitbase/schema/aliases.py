@@ -5,17 +5,25 @@ The same model is `gpt2-small` in TransformerLens and Neuronpedia, `gpt2` or
 (files, command options, template parameters, uids) goes through `canonical_model`, so
 two sources meet on one Model node whose uid is the canonical name. An alias names
 exactly one model: `EleutherAI/pythia-70m-deduped` is another model, not `pythia-70m`.
+
+A user adds names of their own in a JSON file `{"alias": "canonical name", ...}` named by
+$CIRCUITBASE_ALIASES; a shipped alias cannot be redefined there.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
+import os
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator
+
+
+ALIASES_ENV = "CIRCUITBASE_ALIASES"
 
 
 @cache
@@ -24,17 +32,41 @@ def _catalog() -> tuple[dict[str, str], frozenset[str]]:
     return dict(data.get("aliases", {})), frozenset(m["name"] for m in data["models"])
 
 
+@cache
+def _user_aliases(path: str) -> dict[str, str]:
+    from .records import RecordError
+
+    try:
+        found = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise RecordError(f"cannot read the model aliases: {err}", file=path) from None
+    if not isinstance(found, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                              for k, v in found.items()):
+        raise RecordError('model aliases are {"alias": "canonical name", ...}', file=path)
+    shipped = _catalog()[0]
+    clash = sorted(k for k, v in found.items() if k in shipped and shipped[k] != v)
+    if clash:
+        raise RecordError(f"{', '.join(clash)} already name(s) another model", file=path)
+    return found
+
+
+def aliases() -> dict[str, str]:
+    """Every alias: the shipped ones and the user's ($CIRCUITBASE_ALIASES)."""
+    path = os.environ.get(ALIASES_ENV)
+    return {**_catalog()[0], **(_user_aliases(path) if path else {})}
+
+
 def canonical_model(name: Any) -> Any:
     """The canonical name of a model given by any of its names; other values unchanged."""
     if not isinstance(name, str):
         return name
-    return _catalog()[0].get(name.strip(), name)
+    return aliases().get(name.strip(), name)
 
 
 def near_matches(name: str, others: list[str] = ()) -> list[str]:
     """Names a mistyped model name may have meant: known models, aliases, and `others`."""
-    aliases, known = _catalog()
-    return difflib.get_close_matches(name, sorted({*known, *aliases, *others}), n=4, cutoff=0.6)
+    known = _catalog()[1]
+    return difflib.get_close_matches(name, sorted({*known, *aliases(), *others}), n=4, cutoff=0.6)
 
 
 ModelName = Annotated[str, BeforeValidator(canonical_model)]
