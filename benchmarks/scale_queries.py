@@ -161,7 +161,7 @@ def latencies(run: Callable[[int], list[Any]], runs: int) -> tuple[float, float,
 def measure(store: GraphStore, runs: int) -> list[tuple[str, int, float, float, int]]:
     rng = random.Random(1)
     sample = [r["uid"] for r in store.read(
-        "MATCH (n:Neuron {model: 'pythia-6.9b'}) RETURN n.uid AS uid LIMIT 20000")]
+        "MATCH (n:Neuron {model: 'pythia-6.9b'}) RETURN n.uid AS uid ORDER BY uid LIMIT 20000")]
     picks = [rng.choice(sample) for _ in range(runs)]
     common = VOCAB[:200]
 
