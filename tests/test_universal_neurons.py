@@ -53,11 +53,13 @@ def test_every_statistic_of_every_universal_neuron_is_kept_as_published(store, s
 
 def test_prediction_and_suppression_neurons_are_families(store, store_uri) -> None:
     assert cli(store_uri, "ingest", "universal", str(PREDICTION))[0] == 0
-    facts = stored(store, "stanford-gpt2-medium-a")
-    expected = {f"stanford-gpt2-medium-a/L{r['layer']}/N{r['neuron']} "
-                f"{'suppression' if r['is_surpress'] == 'True' else 'prediction'}": r["feature"]
+    found = store.read("MATCH (n:Neuron)-[f:IN_FAMILY]->(x:NeuronFamily) "
+                       "RETURN n.uid AS uid, x.name AS family, f.feature AS feature")
+    expected = {(f"stanford-gpt2-medium-a/L{r['layer']}/N{r['neuron']}",
+                 "suppression" if r["is_surpress"] == "True" else "prediction", r["feature"])
                 for r in rows(PREDICTION)}
-    assert {key: stats["feature"] for key, stats in facts.items()} == expected
+    assert sorted((r["uid"], r["family"], r["feature"]) for r in found) == sorted(expected)
+    assert len(found) == len(rows(PREDICTION))  # a neuron in two features is two facts
 
 
 def test_an_unnamed_index_column_is_kept(store) -> None:
