@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..schema.graph import COMPONENT_LABEL, OPTIONAL_IDENTITY, REL_KEY, NodeLabel, RelType
+from ..schema.graph import COMPONENT_LABEL, REL_KEY, NodeLabel, RelType
 from ..schema.records import NodeRecord, RecordError
 from ..schema.uids import parse_component
 from ..store.base import GraphStore, Progress, WriteCounts
@@ -101,9 +101,7 @@ def ingest(store: GraphStore, records: Iterable[Record], *,
 
 
 def _identity(type_: RelType, props: dict) -> tuple:
-    """As the MERGE sees it: an optional identity value left out is ''."""
-    return tuple(props.get(name, "" if name in OPTIONAL_IDENTITY else None)
-                 for name in REL_KEY[type_])
+    return tuple(props.get(name) for name in REL_KEY[type_])
 
 
 def _retract_stale(store: GraphStore, plan: Plan, analysis: str) -> WriteCounts:

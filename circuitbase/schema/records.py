@@ -19,7 +19,7 @@ from typing import Any, Union
 from pydantic import ValidationError
 
 from ..errors import CircuitbaseError
-from .graph import NodeLabel, RelType, OPTIONAL_IDENTITY, REL_KEY
+from .graph import OPTIONAL_IDENTITY, REL_KEY, NodeLabel, RelType
 
 Scalar = Union[str, bool, int, float]
 PropertyValue = Union[Scalar, list[str], list[int], list[float], list[bool]]
@@ -166,7 +166,12 @@ class RelRecord:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "type", RelType(self.type))
-        object.__setattr__(self, "props", _clean_props(self.props, self.origin))
+        props = _clean_props(self.props, self.origin)
+        # An identity value a record leaves out is '' (a MERGE cannot match null), set once
+        # here so that writing, comparing and retracting facts all see the same identity.
+        unset = {name: "" for name in REL_KEY[self.type] if name in OPTIONAL_IDENTITY
+                 and name not in props}
+        object.__setattr__(self, "props", {**props, **unset} if unset else props)
 
     def at(self, origin: str) -> "RelRecord":
         """The same record, saying where it came from."""
@@ -174,11 +179,10 @@ class RelRecord:
 
     def identity(self) -> tuple[Any, ...]:
         """What makes two records the same relationship (the MERGE pattern)."""
-        missing = [k for k in REL_KEY[self.type] if k not in self.props and k not in OPTIONAL_IDENTITY]
+        missing = [k for k in REL_KEY[self.type] if k not in self.props]
         if missing:
             raise RecordError(f"{self.type.value} needs {', '.join(missing)}", field=missing[0])
-        return (self.type, self.start, self.end) + tuple(self.props.get(k, "")
-                                                         for k in REL_KEY[self.type])
+        return (self.type, self.start, self.end) + tuple(self.props[k] for k in REL_KEY[self.type])
 
 
 def record_error(err: ValidationError, **where: Any) -> RecordError:

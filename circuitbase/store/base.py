@@ -39,6 +39,11 @@ class ReadOnlyViolation(StoreError):
 class QueryTimeout(StoreError):
     """A query ran past its time limit, or past the server's memory limit for one query."""
 
+    @classmethod
+    def after(cls, timeout: float | None) -> "QueryTimeout":
+        limit = f"its limit of {timeout:g} s" if timeout is not None else "the server's time limit"
+        return cls(f"the query ran past {limit} and was stopped (--timeout to allow more)")
+
 
 @dataclass
 class WriteCounts:
@@ -145,7 +150,7 @@ class GraphStore(ABC):
 
         Filtering in the query matters: most of the k neighbours are dropped, and reading
         every one of them back was most of the time `similarity compute` took."""
-        query = self._vector_query(NodeLabel(label), int(k)) + cypher.nearest(NodeLabel(label))
+        query = self._vector_query(NodeLabel(label), int(k)) + cypher.NEAREST
         chunks = list(batches(({"uid": u} for u in uids), 1_000))
         params = {"model": model, "min_cosine": float(min_cosine)}
         # Both backends answer read queries on several threads; one client waits on each.

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..schema.graph import (COMPONENT_LABEL, NODE_KEY, OPTIONAL_IDENTITY, REL_KEY, NodeLabel,
-                            RelType, label_clause)
+from ..schema.graph import COMPONENT_LABEL, NODE_KEY, REL_KEY, NodeLabel, RelType, label_clause
 
 # --- writing: one UNWIND ... MERGE per label or relationship group --------------------
 
 
-def _set_if_changed(var: str) -> str:
-    """`SET var += row.props`, only where a property differs: Neo4j counts every property a
-    SET names as set, changed or not, and a re-ingest must report that it changed nothing."""
-    return (f" WITH {var}, row WHERE any(k IN keys(row.props) "
-            f"WHERE {var}[k] IS NULL OR {var}[k] <> row.props[k]) SET {var} += row.props")
+def _differs(var: str) -> str:
+    """Whether a property of `row.props` differs from `var`'s. Properties are set only
+    then: Neo4j counts every property a SET names as set, changed or not, and a re-ingest
+    must report that it changed nothing."""
+    return f"any(k IN keys(row.props) WHERE {var}[k] IS NULL OR {var}[k] <> row.props[k])"
 
 
 def merge_nodes(label: NodeLabel, *, update: bool = True) -> str:
@@ -30,7 +29,7 @@ def merge_nodes(label: NodeLabel, *, update: bool = True) -> str:
     label = NodeLabel(label)
     query = (f"UNWIND $rows AS row MERGE (n{label_clause(label)} {{{NODE_KEY[label]}: row.key}}) "
              "ON CREATE SET n += row.create")
-    return query + _set_if_changed("n") if update else query
+    return query + f" WITH n, row WHERE {_differs('n')} SET n += row.props" if update else query
 
 
 MATCHED = " RETURN count(*) AS matched"
@@ -43,16 +42,13 @@ def merge_relationships(type_: RelType, start: NodeLabel, end: NodeLabel) -> str
     both ends (`matched`), so that the writer can tell a row that found none from one
     that changed nothing."""
     type_, start, end = RelType(type_), NodeLabel(start), NodeLabel(end)
-    # An identity value a record leaves out is stored as '' (a MERGE cannot match null).
-    identity = ", ".join(f"{name}: coalesce(row.props.{name}, '')" if name in OPTIONAL_IDENTITY
-                         else f"{name}: row.props.{name}" for name in REL_KEY[type_])
+    identity = ", ".join(f"{name}: row.props.{name}" for name in REL_KEY[type_])
     pattern = f"[r:{type_.value} {{{identity}}}]" if identity else f"[r:{type_.value}]"
-    changed = "any(k IN keys(row.props) WHERE r[k] IS NULL OR r[k] <> row.props[k])"
     return (f"UNWIND $rows AS row "
             f"MATCH (a:{start.value} {{{NODE_KEY[start]}: row.start}}) "
             f"MATCH (b:{end.value} {{{NODE_KEY[end]}: row.end}}) "
             f"MERGE (a)-{pattern}->(b) "
-            f"FOREACH (_ IN CASE WHEN {changed} THEN [1] ELSE [] END | SET r += row.props)"
+            f"FOREACH (_ IN CASE WHEN {_differs('r')} THEN [1] ELSE [] END | SET r += row.props)"
             + MATCHED)
 
 
@@ -112,11 +108,10 @@ def with_vectors(label: NodeLabel, vector_property: str) -> str:
             f"WHERE n.{vector_property} IS NOT NULL RETURN n.uid AS uid")
 
 
-def nearest(label: NodeLabel) -> str:
-    """The filter and result of a vector look-up; the backend's call comes before it."""
-    return (" WHERE node <> a AND ($model IS NULL OR node.model = $model) "
-            "AND cosine >= $min_cosine "
-            "RETURN a.uid AS uid, node.uid AS match, node.model AS model, cosine")
+# The filter and result of a vector look-up; the backend's call comes before it.
+NEAREST = (" WHERE node <> a AND ($model IS NULL OR node.model = $model) "
+           "AND cosine >= $min_cosine "
+           "RETURN a.uid AS uid, node.uid AS match, node.model AS model, cosine")
 
 
 FACTS_OF = ("MATCH (a)-[r]->(b) WHERE r.analysis = $analysis "
@@ -128,8 +123,7 @@ def delete_facts(type_: RelType, start: NodeLabel) -> str:
     """Rows {start, end, identity}: one `type_` relationship of `$analysis` each, found from
     its start node's index; `identity` holds the values of REL_KEY besides the analysis."""
     type_, start = RelType(type_), NodeLabel(start)
-    same = "".join(f" AND r.{name} = coalesce(row.identity.{name}, '')" if name in OPTIONAL_IDENTITY
-                   else f" AND r.{name} = row.identity.{name}" for name in REL_KEY[type_]
+    same = "".join(f" AND r.{name} = row.identity.{name}" for name in REL_KEY[type_]
                    if name != "analysis")
     return (f"UNWIND $rows AS row MATCH (a:{start.value} {{{NODE_KEY[start]}: row.start}})"
             f"-[r:{type_.value}]->(b) WHERE r.analysis = $analysis "

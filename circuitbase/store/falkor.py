@@ -110,8 +110,7 @@ class FalkorStore(GraphStore):
             if "read-only" in str(err):
                 raise ReadOnlyViolation(f"this query writes, and was sent as read-only: {err}") from err
             if "timed out" in str(err):
-                raise QueryTimeout(f"the query ran past its limit of {timeout:g} s and was "
-                                   "stopped (--timeout to allow more)") from None
+                raise QueryTimeout.after(timeout) from None
             if "mem consumption exceeded" in str(err):
                 raise QueryTimeout("the query needed more memory than one query may use "
                                    f"({QUERY_MEMORY_BYTES // 2**20} MiB) and was stopped") from None

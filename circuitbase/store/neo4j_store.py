@@ -95,8 +95,7 @@ class Neo4jStore(GraphStore):
         except neo4j.exceptions.Neo4jError as err:
             code = err.code or ""
             if "TransactionTimedOut" in code or "Transaction.Terminated" in code:
-                raise QueryTimeout(f"the query ran past its limit of {timeout:g} s and was "
-                                   "stopped (--timeout to allow more)") from None
+                raise QueryTimeout.after(timeout) from None
             if "MemoryPoolOutOfMemoryError" in code:
                 raise QueryTimeout("the query needed more memory than the server lets one "
                                    f"transaction use and was stopped: {one_line(err)}") from None
