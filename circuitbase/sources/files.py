@@ -12,6 +12,7 @@ import json
 import os
 import stat
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -78,49 +79,62 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not a finite number")
 
 
-def read_csv(path: Path, required: set[str] | None = None, *, known: set[str] | None = None,
-             what: str = "table") -> Iterator[tuple[int, dict[str, str]]]:
-    """Rows with their line numbers (the header is line 1). A header that names a column
-    twice, or (given `known`) a column this `what` does not have, is refused: its values
-    would otherwise be lost without a word. A UTF-8 byte-order mark is allowed."""
+@contextmanager
+def _csv_reader(path: Path) -> Iterator[csv.DictReader]:
+    """A CSV reader of a checked file; decoding and CSV errors name the file. A UTF-8
+    byte-order mark is allowed."""
     check_size(path)
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            header = list(reader.fieldnames or [])
-            columns = set(header)
-            twice = sorted({name for name in header if header.count(name) > 1})
-            if twice:
-                raise RecordError(f"column(s) {', '.join(map(repr, twice))} appear more than once "
-                                  "in the header", file=str(path), record="line 1", field=twice[0])
-            unknown = sorted(columns - known) if known is not None else []
-            if unknown:
-                raise RecordError(f"unknown column(s) {', '.join(map(repr, unknown))} for a {what}; "
-                                  f"its columns are {', '.join(sorted(known or ()))}",
-                                  file=str(path), record="line 1", field=unknown[0])
-            missing = sorted((required or set()) - columns)
-            if missing:
-                raise RecordError(f"missing column(s) {', '.join(missing)}; the header has "
-                                  f"{', '.join(reader.fieldnames or []) or 'nothing'}",
-                                  file=str(path), record="line 1")
-            for row in reader:
-                if None in row:
-                    raise RecordError(f"{len(row) - 1 + len(row[None])} values for "
-                                      f"{len(columns)} columns", file=str(path),
-                                      record=f"line {reader.line_num}")
-                if any(value is None for value in row.values()):
-                    raise RecordError("fewer values than columns (truncated row?)",
-                                      file=str(path), record=f"line {reader.line_num}")
-                for name, value in row.items():
-                    if "\x00" in value:
-                        raise RecordError("text with a NUL character (\\x00) cannot be stored",
-                                          file=str(path), record=f"line {reader.line_num}",
-                                          field=name)
-                yield reader.line_num, row
+            yield csv.DictReader(handle)
     except UnicodeDecodeError as err:
         raise RecordError(f"not UTF-8 text: {err}", file=str(path)) from None
     except csv.Error as err:
         raise RecordError(f"malformed CSV: {err}", file=str(path)) from None
+
+
+def csv_header(path: Path) -> list[str]:
+    """A CSV's column names (its first line), for adapters that tell tables apart by them."""
+    with _csv_reader(path) as reader:
+        return list(reader.fieldnames or [])
+
+
+def read_csv(path: Path, required: set[str] | None = None, *, known: set[str] | None = None,
+             what: str = "table") -> Iterator[tuple[int, dict[str, str]]]:
+    """Rows with their line numbers (the header is line 1). A header that names a column
+    twice, or (given `known`) a column this `what` does not have, is refused: its values
+    would otherwise be lost without a word."""
+    with _csv_reader(path) as reader:
+        header = list(reader.fieldnames or [])
+        columns = set(header)
+        twice = sorted({name for name in header if header.count(name) > 1})
+        if twice:
+            raise RecordError(f"column(s) {', '.join(map(repr, twice))} appear more than once "
+                              "in the header", file=str(path), record="line 1", field=twice[0])
+        unknown = sorted(columns - known) if known is not None else []
+        if unknown:
+            raise RecordError(f"unknown column(s) {', '.join(map(repr, unknown))} for a {what}; "
+                              f"its columns are {', '.join(sorted(known or ()))}",
+                              file=str(path), record="line 1", field=unknown[0])
+        missing = sorted((required or set()) - columns)
+        if missing:
+            raise RecordError(f"missing column(s) {', '.join(missing)}; the header has "
+                              f"{', '.join(reader.fieldnames or []) or 'nothing'}",
+                              file=str(path), record="line 1")
+        for row in reader:
+            if None in row:
+                raise RecordError(f"{len(row) - 1 + len(row[None])} values for "
+                                  f"{len(columns)} columns", file=str(path),
+                                  record=f"line {reader.line_num}")
+            if any(value is None for value in row.values()):
+                raise RecordError("fewer values than columns (truncated row?)",
+                                  file=str(path), record=f"line {reader.line_num}")
+            for name, value in row.items():
+                if "\x00" in value:
+                    raise RecordError("text with a NUL character (\\x00) cannot be stored",
+                                      file=str(path), record=f"line {reader.line_num}",
+                                      field=name)
+            yield reader.line_num, row
 
 
 def validate(model: type[Model], data: Any, *, file: Path | str, record: str) -> Model:

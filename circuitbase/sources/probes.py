@@ -39,7 +39,7 @@ from ..schema.nodes import Analysis, Concept, content_hash
 from ..schema.records import NodeRecord, RelRecord, RecordError, ref
 from ..schema.relationships import Encodes, ProbeScores
 from ..schema.uids import neuron_uid
-from .files import read_bytes, read_csv, read_json, validate
+from .files import csv_header, read_bytes, read_csv, read_json, validate
 
 CITATION = ("Gurnee, Nanda, Pauly, Harvey, Troitskii, Bertsimas. Finding Neurons in a Haystack: "
             "Case Studies with Sparse Probing. TMLR 2023. arXiv:2305.01610")
@@ -67,15 +67,9 @@ NOT_PROBES = {  # published tables of the same folders that are not probe result
 }
 
 
-def _header(path: Path) -> set[str]:
-    for _, raw in read_csv(path):
-        return set(raw)
-    return set()
-
-
 def _csv_rows(path: Path, model: str | None, feature: str | None) -> Iterator[tuple[str, ProbeRow]]:
     required = {"layer", "neuron"}
-    header = _header(path)
+    header = set(csv_header(path))
     if (what := NOT_PROBES.get(frozenset(header))) is not None:
         raise RecordError(f"this table holds {what}; circuitbase does not store it",
                           file=str(path), record="line 1")

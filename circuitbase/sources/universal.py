@@ -30,7 +30,7 @@ from ..schema.nodes import Analysis, NeuronFamily, content_hash
 from ..schema.records import NodeRecord, RecordError, RelRecord, ref
 from ..schema.relationships import InFamily
 from ..schema.uids import UidError, neuron_uid
-from .files import read_bytes, read_csv
+from .files import csv_header, read_bytes, read_csv
 
 CITATION = ("Gurnee, Horsley, Guo, Kheirkhah, Sun, Hathaway, Nanda, Bertsimas. Universal Neurons "
             "in GPT2 Language Models. TMLR 2024. arXiv:2401.12181")
@@ -67,11 +67,7 @@ def universal_records(path: Path, *, model: str | None = None,
     """The records of one table; RecordError names file, line and column."""
     path = Path(path)
     model = canonical_model(model or path.parent.name)  # the upstream <model>/<table>.csv layout
-    header = set()
-    for _, raw in read_csv(path):
-        header = {name or INDEX_COLUMN for name in raw}
-        break
-    predictions = header == PREDICTION
+    predictions = set(csv_header(path)) == PREDICTION
     table = path.stem
     analysis = Analysis(uid=analysis_uid or f"universal-neurons/{model}/{table}", kind="universality",
                         method="correlation of neuron activations across training seeds"
