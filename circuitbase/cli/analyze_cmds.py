@@ -79,8 +79,7 @@ def heads(obj: Context, model: str, sequences: int, period: int | None, seed: in
     from ..analyze.models import load_model
 
     loaded = load_model(model, checkpoint)
-    records = head_analysis_records(loaded, model, n_sequences=sequences,
-                                                           period=period, seed=seed)
+    records = head_analysis_records(loaded, model, n_sequences=sequences, period=period, seed=seed)
     run_pipeline("head roles", lambda progress: ingest(obj.store, records, progress=progress))
 
 

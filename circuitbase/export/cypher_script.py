@@ -116,6 +116,11 @@ class _Parser:
         self.at += 1
         return text
 
+    def expect(self, *words: str) -> None:
+        """The next tokens must be exactly `words`."""
+        for word in words:
+            self.take(word)
+
     def end(self) -> None:
         self.take(";")
         if self.at != len(self.tokens):
@@ -206,7 +211,7 @@ def _statement(line: str, origin: str) -> NodeRecord | RelRecord:
     first = parser.take(kind="word")
     if first == "MERGE":
         label, key = parser.node("n")
-        parser.take("SET"), parser.take("n"), parser.take("+=")
+        parser.expect("SET", "n", "+=")
         props = parser.mapping()
         parser.end()
         return NodeRecord(label=label, key=key, props=props, origin=origin)
@@ -214,16 +219,14 @@ def _statement(line: str, origin: str) -> NodeRecord | RelRecord:
         start = parser.node("a")
         parser.take(",")
         end = parser.node("b")
-        parser.take("MERGE"), parser.take("("), parser.take("a"), parser.take(")")
-        parser.take("-"), parser.take("["), parser.take("r"), parser.take(":")
+        parser.expect("MERGE", "(", "a", ")", "-", "[", "r", ":")
         name = parser.take(kind="word")
         try:
             type_ = RelType(name)
         except ValueError:
             raise RecordError(f"relationship type {name!r} is not in circuitbase's schema") from None
         identity = parser.mapping()
-        parser.take("]"), parser.take("->"), parser.take("("), parser.take("b"), parser.take(")")
-        parser.take("SET"), parser.take("r"), parser.take("+=")
+        parser.expect("]", "->", "(", "b", ")", "SET", "r", "+=")
         props = parser.mapping()
         parser.end()
         if any(props.get(k) != v for k, v in identity.items()):
