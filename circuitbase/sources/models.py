@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -36,21 +36,23 @@ def read_model_config(path: Path) -> ModelSpec:
                           field=".".join(map(str, first["loc"])) or None) from None
 
 
+def _per_layer(spec: ModelSpec) -> dict[ComponentKind, Sequence[int | None]]:
+    """Each kind's indices within one layer, in uid order (None: the layer's one component
+    of that kind); MLP kinds only where the model has MLPs."""
+    kinds: dict[ComponentKind, Sequence[int | None]] = {
+        ComponentKind.ATTENTION: [None], ComponentKind.HEAD: range(spec.n_heads)}
+    if spec.d_mlp is not None:
+        kinds |= {ComponentKind.MLP: [None], ComponentKind.NEURON: range(spec.d_mlp)}
+    return kinds
+
+
 def component_uids(spec: ModelSpec, kinds: set[ComponentKind]) -> Iterator[ComponentUid]:
     """Every component of the chosen kinds, in layer order."""
+    chosen = [(kind, indices) for kind, indices in _per_layer(spec).items() if kind in kinds]
     for layer in range(spec.n_layers):
-        if ComponentKind.ATTENTION in kinds:
-            yield ComponentUid(spec.name, layer, ComponentKind.ATTENTION)
-        if ComponentKind.HEAD in kinds:
-            for head in range(spec.n_heads):
-                yield ComponentUid(spec.name, layer, ComponentKind.HEAD, head)
-        if spec.d_mlp is None:
-            continue
-        if ComponentKind.MLP in kinds:
-            yield ComponentUid(spec.name, layer, ComponentKind.MLP)
-        if ComponentKind.NEURON in kinds:
-            for neuron in range(spec.d_mlp):
-                yield ComponentUid(spec.name, layer, ComponentKind.NEURON, neuron)
+        for kind, indices in chosen:
+            for index in indices:
+                yield ComponentUid(spec.name, layer, kind, index)
 
 
 # The most components one command creates: llama-2-70b's neurons are 2.3 million. More would
@@ -59,10 +61,8 @@ MAX_COMPONENTS = 5_000_000
 
 
 def component_count(spec: ModelSpec, kinds: set[ComponentKind]) -> int:
-    per_layer = {ComponentKind.ATTENTION: 1, ComponentKind.HEAD: spec.n_heads,
-                 ComponentKind.MLP: 1 if spec.d_mlp else 0,
-                 ComponentKind.NEURON: spec.d_mlp or 0}
-    return spec.n_layers * sum(per_layer.get(kind, 0) for kind in kinds)
+    return spec.n_layers * sum(len(indices) for kind, indices in _per_layer(spec).items()
+                               if kind in kinds)
 
 
 def model_records(spec: ModelSpec, kinds: set[ComponentKind] = frozenset()) -> Iterator[NodeRecord]:
