@@ -67,7 +67,8 @@ def one_per_row(store: GraphStore, plan: Plan) -> tuple[int, float]:
     work = plan_statements(plan)
     share = max(1, PER_ROW_SAMPLE // len(work))
     timed_rows, seconds = 0, 0.0
-    for cypher, rows in work:
+    for cypher, read_rows, _ in work:
+        rows = list(read_rows())
         sample = rows[:share]
         started = time.perf_counter()
         for row in sample:
@@ -90,16 +91,16 @@ def create_instead_of_merge(cypher: str) -> str:
 def one_big_batch(store: GraphStore, plan: Plan) -> tuple[int, float]:
     raw = raw_client(store)
     started = time.perf_counter()
-    for cypher, rows in plan_statements(plan):
-        raw(cypher, {"rows": rows})
+    for cypher, rows, _ in plan_statements(plan):
+        raw(cypher, {"rows": list(rows())})
     return plan.node_count + plan.rel_count, time.perf_counter() - started
 
 
 def batched_creates(store: GraphStore, plan: Plan) -> tuple[int, float]:
     """The writer's batches, with every MERGE made a CREATE."""
     started = time.perf_counter()
-    for cypher, rows in plan_statements(plan):
-        store.write_rows(create_instead_of_merge(cypher), rows)
+    for cypher, rows, _ in plan_statements(plan):
+        store.write_rows(create_instead_of_merge(cypher), rows())
     return plan.node_count + plan.rel_count, time.perf_counter() - started
 
 

@@ -1,7 +1,7 @@
 """The same real data in FalkorDB and in Neo4j gives the same answer to every shipped template.
 
 Both stores are loaded through the command line, as a user would: the shipped
-sparse-probing tables and ACDC circuits (`demo`), the N2G fixtures in both forms,
+sparse-probing tables, ACDC circuits and Neuronpedia head metrics (`demo`), the N2G fixtures in both forms,
 TransformerLens's detector scores of solu-2l, an interchange circuit in two Pythia
 sizes, and a concept-similarity run. Every template must return rows on both, so
 that two empty answers cannot pass as agreement.
@@ -32,7 +32,11 @@ PARAMS: dict[str, dict[str, Any]] = {
     "shared_token_neurons": {"min_models": 1},
     "similar_components": {"uid": "pythia-70m/L3/N897", "top": 5},
     "single_neuron_concepts": {"min_score": 0.9, "min_models": 2, "family": "pythia"},
-    "universal_head_roles": {"min_score": 0.3},
+    "universal_head_roles": {"min_score": 0.3, "family": "gpt2"},
+    "strongest_heads": {"role": "previous-token", "min_score": 0.3},
+    "roles_after_fine_tuning": {"role": "induction", "min_score": 0.2},
+    "features_into_logit": {},
+    "recurring_features": {"min_graphs": 1},
     "universality_table": {"model_a": "pythia-70m", "model_b": "pythia-160m", "threshold": 0.2},
     "universal_neurons": {"model": "pythia-160m"},
 }
@@ -47,6 +51,7 @@ def load_everything(uri: str, tmp_path) -> None:
         ["ingest", "n2g", str(DATA / "n2g-graphviz" / "neuron_graphs" / "toy-6l")],
         ["ingest", "heads", str(detector_file(DATA, tmp_path))],
         ["ingest", "universal", str(DATA / "universal-neurons" / "pythia-160m" / "universal.csv")],
+        ["ingest", "circuit", str(DATA / "circuit-tracer" / "123-gemma-3-1b-pt-gemmascope2-16k.json")],
     ]
     interchange(tmp_path / "mcq-70m.json")
     interchange(tmp_path / "mcq-160m.json", model="pythia-160m", analysis={"uid": "toy-mcq-160m"})

@@ -7,6 +7,7 @@ import json
 from click.testing import CliRunner
 
 from circuitbase.cli import main
+from circuitbase.cli.demo import QUESTIONS
 
 
 def cli(uri: str, *args: str) -> tuple[int, str]:
@@ -82,7 +83,7 @@ def test_the_commands_the_demo_prints_work_as_printed(store_uri) -> None:
     code, out = cli(store_uri, "demo", "--format", "json")
     assert code == 0, out
     printed = [line.strip() for line in out.splitlines() if line.strip().startswith("circuitbase ")]
-    assert len(printed) == 4
+    assert len(printed) == len(QUESTIONS)
     for command in printed:
         args = shlex.split(command)[1:]
         if store_uri not in command:  # the default store needs no --db; this one is not it

@@ -438,3 +438,87 @@ def test_a_graphviz_picture_that_is_not_a_trie_is_refused(store, store_uri, tmp_
                "--n-heads", "4", "--d-mlp", "2048")[0] == 0
     out = refused(store_uri, store, "ingest", "n2g", str(folder / "graph"))
     assert "one level deeper" in out
+
+
+# 6. Ctrl-C ends a running query and releases the store.
+def _running_on_neo4j(store, text: str) -> bool:
+    rows = store.read("SHOW TRANSACTIONS YIELD currentQuery RETURN currentQuery")
+    return any(text in (row["currentQuery"] or "") for row in rows)
+
+
+def test_ctrl_c_ends_a_running_query_and_releases_the_store(store, tmp_path) -> None:
+    """On FalkorDB the command owns a store of its own (so the server is its alone and
+    stopping it ends the query); on Neo4j the server must drop the transaction."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    neo4j = store.backend == "neo4j"
+    uri = store.location if neo4j else str(tmp_path / "kb")
+    target = store if neo4j else open_store(uri)
+    target.write("UNWIND range(1, 550) AS i CREATE (:Token {uid: toString(i)})")
+    if not neo4j:
+        target.close()  # the command is now the store's only client
+    marker = "a.uid + b.uid + c.uid + d.uid <> 'ctrl-c'"
+    command = [sys.executable, "-m", "circuitbase", "--db", uri, "query", "run", "--timeout",
+               "60", "--cypher", f"MATCH (a), (b), (c), (d) WHERE {marker} RETURN count(*) AS n"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not (
+            _running_on_neo4j(store, marker) if neo4j else time.monotonic() > deadline - 25):
+        time.sleep(0.2)
+    assert process.poll() is None, process.communicate()[0]
+    process.send_signal(signal.SIGINT)
+    out = process.communicate(timeout=20)[0]
+    assert process.returncode == 130 and out.strip().splitlines()[-1].startswith("interrupted")
+    assert "Traceback" not in out
+    if neo4j:
+        deadline = time.monotonic() + 20
+        while _running_on_neo4j(store, marker) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _running_on_neo4j(store, marker), "the transaction outlived the command"
+    else:
+        assert not (tmp_path / "kb" / "falkordb.pid").exists()  # the server (and query) ended
+    started = time.monotonic()
+    code, out = cli(uri, "stats")
+    assert code == 0 and "Token" in out
+    assert time.monotonic() - started < 15
+
+
+# 10. Work is bounded by the input: a file's rows stream through a first (checking) pass
+#     into a scratch file and out of it in the second (writing) pass.
+def _probe_table(path: Path, rows: int) -> Path:
+    with open(path, "w") as handle:
+        handle.write("model,dataset,feature,layer,neuron,test_f1_score\n")
+        for i in range(rows):
+            # 3,000 neurons whatever the length: what the models hold bounds memory, too
+            handle.write(f"pythia-70m,ds{i % 7},feat{i // 50},{i % 6},{(i * 7919) % 500},"
+                         f"{(i * 37 % 1000) / 1000}\n")
+    return path
+
+
+def test_memory_of_an_ingest_does_not_grow_with_the_file(tmp_path) -> None:
+    """Peak Python memory of reading, checking and writing a 40,000-row table is that of a
+    10,000-row one about the same 3,000 neurons (it was about 3 KB per row when every
+    record was held at once)."""
+    import tracemalloc
+
+    from circuitbase.ingest.pipeline import ingest_files
+    from circuitbase.sources.probes import probe_records
+
+    peaks = {}
+    for rows in (10_000, 40_000):
+        store = open_store(tmp_path / f"kb{rows}")
+        try:
+            table = _probe_table(tmp_path / f"probes{rows}.csv", rows)
+            tracemalloc.start()
+            result = ingest_files(store, [table], probe_records)
+            peaks[rows] = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+            assert result.counts.relationships_created >= rows  # every row was written
+            assert count(store, "()-[:ENCODES]->()") == rows
+        finally:
+            store.close()
+    assert peaks[40_000] < 1.3 * peaks[10_000], peaks

@@ -17,7 +17,8 @@ from . import (analyze_cmds, demo_cmds, export_cmds, ingest_cmds, n2g_cmds,
 
 
 class _Group(click.Group):
-    """Turns the library's expected errors into one red line and exit code 1."""
+    """Turns the library's expected errors into one red line and exit code 1, and Ctrl-C
+    into one line and exit code 130."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
@@ -27,6 +28,13 @@ class _Group(click.Group):
             message = record_error(err) if isinstance(err, ValidationError) else err
             click.secho(f"error: {message}", fg="red", err=True)
             sys.exit(1)
+        except KeyboardInterrupt:
+            # The store is still closed on the way out (the context's close runs), which
+            # ends a running query: the embedded server stops when its last client goes,
+            # Neo4j ends a transaction whose connection closes.
+            click.secho("interrupted: stopped (a write cut off is finished by running it again)",
+                        fg="red", err=True)
+            sys.exit(130)
 
 
 @click.group(cls=_Group)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..sources.circuits import circuit_records
+from ..sources.heads import heads_records
 from ..sources.models import model_records
 from ..sources.probes import probe_records
 from ..ingest import ingest, ingest_files
@@ -22,6 +23,8 @@ from ..schema.uids import ComponentKind
 from ..store.base import GraphStore, Row
 
 DEMO_MODELS = ("pythia-70m", "pythia-160m", "pythia-410m", "pythia-1b")
+IOI_ANALYSIS = "acdc-canonical/gpt2-small/ioi"
+HEADVIS = "neuronpedia-headvis/"
 
 
 @dataclass
@@ -39,7 +42,13 @@ QUESTIONS = (
     Question("Which neurons encode 'Gender_Fem' in each model?", "concept_neurons",
              {"concept": "Gender_Fem", "min_score": 0.9}),
     Question("Which GPT-2 small heads have a named role in the IOI circuit, and how deep are they?",
-             "universal_head_roles", {"min_score": 0.5}),
+             "universal_head_roles", {"min_score": 0.5, "analysis": IOI_ANALYSIS}),
+    Question("Where is the strongest induction head of each model, from gpt2 to 8B models, and "
+             "does every model have one (score >= 0.1)?", "strongest_heads",
+             {"role": "induction", "min_score": 0.1, "source": HEADVIS}),
+    Question("Which previous-token heads (score >= 0.3) keep their role after fine-tuning?",
+             "roles_after_fine_tuning",
+             {"role": "previous-token", "min_score": 0.3, "source": HEADVIS}),
 )
 
 
@@ -59,6 +68,10 @@ def load_examples(store: GraphStore, report: Callable[[str], None] = print) -> N
     circuits = sorted((examples_dir() / "circuits").glob("*.json"))
     result = ingest_files(store, circuits, circuit_records)
     report(f"circuits: ACDC's canonical IOI and greater-than circuits of gpt2-small, "
+           f"{result.counts.relationships_created} relationships created")
+    metrics = sorted((examples_dir() / "head-metrics").glob("*.json"))
+    result = ingest_files(store, metrics, heads_records)
+    report(f"head metrics: Neuronpedia's attention-head metrics of {len(metrics)} models, "
            f"{result.counts.relationships_created} relationships created")
 
 

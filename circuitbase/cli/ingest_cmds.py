@@ -81,18 +81,23 @@ def n2g(obj: Context, paths: tuple[Path, ...], vocab: Path | None, model: str | 
 @ingest.command("circuit")
 @_PATHS
 @click.option("--analysis", "analysis_uid", help="Analysis uid (default: from the file).")
+@click.option("--task", help="The task an attribution graph's prompt belongs to (default: the "
+              "prompt itself).")
 @click.pass_obj
-def circuit(obj: Context, paths: tuple[Path, ...], analysis_uid: str | None) -> None:
-    """Circuits: a task's output nodes and edges, as circuitbase's JSON, or the canonical
-    circuits of the ACDC repository (IOI, greater-than) as JSON.
+def circuit(obj: Context, paths: tuple[Path, ...], analysis_uid: str | None,
+            task: str | None) -> None:
+    """Circuits: a task's output nodes and edges, as circuitbase's JSON, the canonical
+    circuits of the ACDC repository (IOI, greater-than) as JSON, or attribution graphs
+    (circuit-tracer's output in Neuronpedia's graph JSON).
 
     \b
     Examples:
       circuitbase ingest circuit mmlu_circuit.json
       circuitbase ingest circuit canonical_circuits_ioi_greaterthan.json
+      circuitbase ingest circuit graphs/ --task addition
     """
-    run_ingest(obj, "circuit", paths, partial(circuit_records, analysis_uid=analysis_uid),
-               (".json",))
+    run_ingest(obj, "circuit", paths,
+               partial(circuit_records, analysis_uid=analysis_uid, task=task), (".json",))
 
 
 @ingest.command("heads")

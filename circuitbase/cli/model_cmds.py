@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import chain
 from pathlib import Path
 
 import click
@@ -9,8 +10,9 @@ from pydantic import ValidationError
 
 from ..ingest import ingest
 from ..schema.catalog import known_model, known_models
+from ..schema.graph import NodeLabel, RelType
 from ..schema.nodes import ModelSpec
-from ..schema.records import RecordError, record_error
+from ..schema.records import RecordError, record_error, ref, rel
 from ..sources.models import COMPONENT_CHOICES, model_records, read_model_config
 from .context import MODEL, Context
 from .output import FORMATS, render
@@ -45,7 +47,7 @@ def _spec(name: str, config: Path | None, shape: dict) -> ModelSpec:
         problem = record_error(err)
         if any(e["type"] == "missing" for e in err.errors()) and not problem.field == "name":
             raise RecordError(f"model {name!r} needs a shape: give --config FILE or at least "
-                              f"--n-layers, --d-model, --n-heads and --d-mlp ({problem})") from None
+                              f"--n-layers and --n-heads ({problem})") from None
         raise problem from None
 
 
@@ -75,8 +77,11 @@ def model() -> None:
 @click.option("--family")
 @click.option("--seed", type=int)
 @click.option("--revision", help="The training checkpoint, e.g. step143000 (a hub revision).")
+@click.option("--base", type=MODEL, help="The stored model NAME was fine-tuned from (lineage the "
+              "names do not show, as gemma-2-2b-it's does).")
 @click.pass_obj
-def add(obj: Context, name: str, config: Path | None, components: str, **shape: object) -> None:
+def add(obj: Context, name: str, config: Path | None, components: str, base: str | None,
+        **shape: object) -> None:
     """Add model NAME; known models (gpt2-small, pythia-70m, ...) need no shape.
 
     \b
@@ -84,9 +89,13 @@ def add(obj: Context, name: str, config: Path | None, components: str, **shape: 
       circuitbase model add gpt2-small --components all
       circuitbase model add my-model --n-layers 2 --d-model 128 --n-heads 4 --d-mlp 512
       circuitbase model add my-model --config tl_config.json --components neurons
+      circuitbase model add my-model-tuned --config tl_config.json --base my-model
     """
     spec = _spec(name, config, {k: shape[k] for k in _SHAPE_OPTIONS})
     records = model_records(spec, _parse_components(components))
+    if base is not None:
+        records = chain(records, [rel(RelType.FINE_TUNED_FROM, ref(NodeLabel.MODEL, spec.name),
+                                      ref(NodeLabel.MODEL, base))])
     result = run_pipeline(name, lambda progress: ingest(obj.store, records, progress=progress),
                           report=False)
     click.echo(f"{name}: {result.plan.node_count - 1} components; {result.counts.nodes_created} "

@@ -41,11 +41,20 @@ class IngestErrors(RecordError):
         super().__init__(f"{len(self.errors)} file(s) rejected, nothing written:\n{lines}{tail}")
 
 
+@dataclass(frozen=True)
+class PlanSize:
+    """How many distinct nodes and relationships a plan held (the plan itself is gone
+    once written)."""
+
+    node_count: int
+    rel_count: int
+
+
 @dataclass
 class IngestResult:
-    """What was checked (the plan) and what the write changed (the counts)."""
+    """What was checked (the plan's size) and what the write changed (the counts)."""
 
-    plan: Plan
+    plan: PlanSize
     counts: WriteCounts
     files: int = 0
 
@@ -65,24 +74,36 @@ def expand(paths: Iterable[Path], suffixes: tuple[str, ...],
 
 
 def plan_files(store: GraphStore, paths: Sequence[Path], reader: Reader) -> Plan:
-    records: list[Record] = []
-    errors: list[RecordError] = []
-    for path in paths:
-        try:
-            records += list(reader(path))
-        except RecordError as err:
-            errors.append(err.located(file=str(path)))
-    if errors:
-        raise IngestErrors(errors)
+    """Read every file into one plan (a file's records go in as they are read), then check
+    the plan; every file that cannot be read is reported."""
     if not paths:
         raise RecordError("no input files")
-    return make_plan(records, store)
+    plan = Plan()
+    errors: list[RecordError] = []
+    try:
+        for path in paths:
+            try:
+                plan.add_all(reader(path))
+            except RecordError as err:
+                errors.append(err.located(file=str(path)))
+        if errors:
+            raise IngestErrors(errors)
+    except BaseException:
+        plan.close()
+        raise
+    return make_plan((), store, plan)
 
 
 def write(store: GraphStore, plan: Plan, *, progress: ProgressFactory | None = None,
-          files: int = 0) -> IngestResult:
-    callback = progress(plan.node_count + plan.rel_count) if progress else None
-    return IngestResult(plan, write_plan(store, plan, progress=callback), files)
+          files: int = 0, replaces: str | None = None) -> IngestResult:
+    """Write a checked plan (and retract what it `replaces`), then close it."""
+    with plan:
+        callback = progress(plan.node_count + plan.rel_count) if progress else None
+        counts = write_plan(store, plan, progress=callback)
+        if replaces is not None:
+            counts += _retract_stale(store, plan, replaces)
+            store.persist()
+        return IngestResult(PlanSize(plan.node_count, plan.rel_count), counts, files)
 
 
 def ingest(store: GraphStore, records: Iterable[Record], *,
@@ -92,26 +113,15 @@ def ingest(store: GraphStore, records: Iterable[Record], *,
     With `replaces` (an analysis uid), that analysis's facts become exactly those in
     `records`: what an earlier run with other parameters found and this one did not is
     deleted, after the write (a run killed in between is finished by running it again)."""
-    plan = make_plan(records, store)
-    result = write(store, plan, progress=progress)
-    if replaces is not None:
-        result.counts += _retract_stale(store, plan, replaces)
-        store.persist()
-    return result
-
-
-def _identity(type_: RelType, props: dict) -> tuple:
-    return tuple(props.get(name) for name in REL_KEY[type_])
+    return write(store, make_plan(records, store), progress=progress, replaces=replaces)
 
 
 def _retract_stale(store: GraphStore, plan: Plan, analysis: str) -> WriteCounts:
-    kept = {(type_, record.start.key, record.end.key, _identity(type_, record.props))
-            for (type_, _, _), group in plan.rels.items() for record in group.values()
-            if record.props.get("analysis") == analysis}
     stale: dict[tuple[RelType, NodeLabel], list[dict]] = defaultdict(list)
     for row in store.facts_of(analysis):
         type_ = RelType(row["type"])
-        if (type_, row["start"], row["end"], _identity(type_, row["props"])) in kept:
+        if plan.has_fact(type_, row["start"], row["end"],
+                         (row["props"].get(name) for name in REL_KEY[type_])):
             continue
         start = next(NodeLabel(name) for name in row["start_labels"] if name != COMPONENT_LABEL)
         identity = {name: row["props"].get(name) for name in REL_KEY[type_] if name != "analysis"}

@@ -6,18 +6,23 @@ components outside their model, unknown models, and relationships whose ends
 exist neither in the input nor in the store. It also adds what the records
 imply: the node and `IN_MODEL` edge of every component they mention, and a
 model's node when the model is one of the shipped known models.
+
+The records wait in a scratch SQLite file (deleted when the plan is closed),
+not in memory: reading and checking is a first pass over the input, writing a
+second pass over the plan, so an ingest's memory does not grow with its files.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..schema.aliases import near_matches
 from ..schema.catalog import known_model
 from ..schema.graph import COMPONENT_LABELS, NodeLabel, RelType
+from ..schema.lineage import lineage
 from ..schema.nodes import Component, ModelSpec
 from ..schema.records import NodeRecord, RecordError, RelRecord, ref, rel
 from ..schema.uids import UidError, parse_component
@@ -25,74 +30,195 @@ from ..store.base import GraphStore
 
 Record = NodeRecord | RelRecord
 RelGroup = tuple[RelType, NodeLabel, NodeLabel]
+Row = dict[str, Any]
+
+_SCHEMA = """
+CREATE TABLE nodes (label TEXT NOT NULL, key TEXT NOT NULL, props TEXT NOT NULL,
+                    create_only TEXT NOT NULL, origin TEXT, PRIMARY KEY (label, key));
+CREATE TABLE rels (type TEXT NOT NULL, start_label TEXT NOT NULL, start_key TEXT NOT NULL,
+                   end_label TEXT NOT NULL, end_key TEXT NOT NULL, identity TEXT NOT NULL,
+                   props TEXT NOT NULL, analysis TEXT, origin TEXT,
+                   PRIMARY KEY (type, identity, start_label, end_label));
+"""
+CHUNK = 2_000  # rows read back from the scratch file at a time
 
 
-@dataclass
+def _json(value: Any) -> str:
+    """Canonical JSON (ASCII, so any text SQLite can hold; sorted, so equal dicts match)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
 class Plan:
-    """Deduplicated records, grouped the way the writer batches them."""
+    """Deduplicated records, grouped the way the writer batches them, kept in a scratch
+    SQLite file. Use as a context manager (or call `close`) to delete the file."""
 
-    nodes: dict[NodeLabel, dict[str, NodeRecord]] = field(default_factory=lambda: defaultdict(dict))
-    rels: dict[RelGroup, dict[tuple[Any, ...], RelRecord]] = field(
-        default_factory=lambda: defaultdict(dict))
+    def __init__(self) -> None:
+        self._db = sqlite3.connect("")  # "": a private temporary file, deleted on close
+        self._db.executescript(_SCHEMA)
 
-    @property
-    def node_count(self) -> int:
-        return sum(len(group) for group in self.nodes.values())
+    def close(self) -> None:
+        self._db.close()
 
-    @property
-    def rel_count(self) -> int:
-        return sum(len(group) for group in self.rels.values())
+    def __enter__(self) -> "Plan":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- adding --------------------------------------------------------------------------
+
+    def add_all(self, records: Iterable[Record]) -> None:
+        with self._db:  # one transaction: a row at a time would sync the file each time
+            for record in records:
+                if isinstance(record, NodeRecord):
+                    self.add_node(record)
+                else:
+                    self.add_rel(record)
 
     def add_node(self, record: NodeRecord) -> None:
-        existing = self.nodes[record.label].get(record.key)
-        if existing is None:
-            self.nodes[record.label][record.key] = record
-        elif existing.props != record.props:
-            raise _conflict(f"{record.label.value} {record.key!r}", existing, record)
+        props = _json(record.props)
+        stored = self._db.execute("SELECT props, origin FROM nodes WHERE label = ? AND key = ?",
+                                  (record.label.value, record.key)).fetchone()
+        if stored is None:
+            self._put_node(record, props)
+        elif stored[0] != props and json.loads(stored[0]) != record.props:
+            raise _conflict(f"{record.label.value} {record.key!r}", json.loads(stored[0]),
+                            stored[1], record.props, record.origin)
+
+    def replace_node(self, record: NodeRecord) -> None:
+        self._put_node(record, _json(record.props))
+
+    def _put_node(self, record: NodeRecord, props: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO nodes VALUES (?, ?, ?, ?, ?)",
+                         (record.label.value, record.key, props, _json(record.create_only),
+                          record.origin))
 
     def add_rel(self, record: RelRecord) -> None:
         try:
-            identity = record.identity()
+            key_values = record.identity()[3:]
         except RecordError as err:
             raise err.located(record=record.origin) from None
-        group = self.rels[(record.type, record.start.label, record.end.label)]
-        existing = group.get(identity)
-        if existing is None:
-            group[identity] = record
-        elif existing.props != record.props:
+        type_, start, end = record.type.value, record.start.label.value, record.end.label.value
+        identity = fact_identity(record.start.key, record.end.key, key_values)
+        props = _json(record.props)
+        stored = self._db.execute(
+            "SELECT props, origin FROM rels WHERE type = ? AND start_label = ? AND end_label = ? "
+            "AND identity = ?", (type_, start, end, identity)).fetchone()
+        if stored is None:
+            analysis = record.props.get("analysis")
+            self._db.execute("INSERT INTO rels VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             (type_, start, record.start.key, end, record.end.key, identity,
+                              props, analysis if isinstance(analysis, str) else None,
+                              record.origin))
+        elif stored[0] != props and json.loads(stored[0]) != record.props:
             raise _conflict(f"{record.type.value} {record.start.key} -> {record.end.key}",
-                            existing, record)
+                            json.loads(stored[0]), stored[1], record.props, record.origin)
+
+    # -- reading back ----------------------------------------------------------------------
+
+    @property
+    def node_count(self) -> int:
+        return self._db.execute("SELECT count(*) FROM nodes").fetchone()[0]
+
+    @property
+    def rel_count(self) -> int:
+        return self._db.execute("SELECT count(*) FROM rels").fetchone()[0]
+
+    def node(self, label: NodeLabel, key: str) -> NodeRecord | None:
+        row = self._db.execute("SELECT label, key, props, create_only, origin FROM nodes "
+                               "WHERE label = ? AND key = ?", (label.value, key)).fetchone()
+        return _node_record(row) if row else None
+
+    def nodes_of(self, label: NodeLabel) -> Iterator[NodeRecord]:
+        yield from map(_node_record, self._rows(
+            "SELECT label, key, props, create_only, origin FROM nodes WHERE label = ? "
+            "ORDER BY rowid", (label.value,)))
+
+    def node_labels(self) -> list[NodeLabel]:
+        return [NodeLabel(name) for (name,) in
+                self._db.execute("SELECT DISTINCT label FROM nodes ORDER BY label")]
+
+    def node_rows(self, label: NodeLabel, *, update: bool) -> Iterator[Row]:
+        """The writer's rows for nodes of `label` that set properties (`update`) or only
+        create the node."""
+        sql = ("SELECT key, props, create_only FROM nodes WHERE label = ? AND "
+               f"props {'!=' if update else '='} '{{}}' ORDER BY rowid")
+        for key, props, create in self._rows(sql, (label.value,)):
+            yield {"key": key, "props": json.loads(props), "create": json.loads(create)}
+
+    def count_node_rows(self, label: NodeLabel, *, update: bool) -> int:
+        return self._db.execute(f"SELECT count(*) FROM nodes WHERE label = ? AND "
+                                f"props {'!=' if update else '='} '{{}}'",
+                                (label.value,)).fetchone()[0]
+
+    def rel_groups(self) -> list[RelGroup]:
+        return [(RelType(t), NodeLabel(s), NodeLabel(e)) for t, s, e in self._db.execute(
+            "SELECT DISTINCT type, start_label, end_label FROM rels ORDER BY type, start_label, "
+            "end_label")]
+
+    def rel_rows(self, group: RelGroup) -> Iterator[Row]:
+        for start, end, props in self._rows(
+                "SELECT start_key, end_key, props FROM rels WHERE type = ? AND start_label = ? "
+                "AND end_label = ? ORDER BY rowid", tuple(part.value for part in group)):
+            yield {"start": start, "end": end, "props": json.loads(props)}
+
+    def count_rel_rows(self, group: RelGroup) -> int:
+        return self._db.execute("SELECT count(*) FROM rels WHERE type = ? AND start_label = ? "
+                                "AND end_label = ?", tuple(p.value for p in group)).fetchone()[0]
+
+    def has_fact(self, type_: RelType, start: str, end: str, key_values: Iterable[Any]) -> bool:
+        """Whether the plan holds the relationship with this identity (see `fact_identity`)."""
+        return self._db.execute("SELECT 1 FROM rels WHERE type = ? AND identity = ?",
+                                (type_.value, fact_identity(start, end, key_values))
+                                ).fetchone() is not None
+
+    def _rows(self, sql: str, params: tuple = ()) -> Iterator[tuple]:
+        """Rows of a query, read CHUNK at a time: on its own cursor, so the plan can be
+        added to while it is read."""
+        cursor = self._db.execute(sql, params)
+        while chunk := cursor.fetchmany(CHUNK):
+            yield from chunk
 
 
-def _conflict(what: str, first: Record, second: Record) -> RecordError:
-    fields_ = sorted(k for k in set(first.props) | set(second.props)
-                     if first.props.get(k) != second.props.get(k))
+def fact_identity(start: str, end: str, key_values: Iterable[Any]) -> str:
+    """What makes two relationships of one type the same: their ends and identity values."""
+    return _json([start, end, *key_values])
+
+
+def _node_record(row: tuple) -> NodeRecord:
+    label, key, props, create, origin = row
+    return NodeRecord(NodeLabel(label), key, json.loads(props), json.loads(create), origin)
+
+
+def _conflict(what: str, first: dict, first_origin: str | None, second: dict,
+              second_origin: str | None) -> RecordError:
+    fields_ = sorted(k for k in set(first) | set(second) if first.get(k) != second.get(k))
     return RecordError(
-        f"duplicate {what} with different values ({first.origin or 'earlier record'}: "
-        f"{ {k: first.props.get(k) for k in fields_} }, {second.origin or 'this record'}: "
-        f"{ {k: second.props.get(k) for k in fields_} })",
-        record=second.origin, field=fields_[0] if fields_ else None)
+        f"duplicate {what} with different values ({first_origin or 'earlier record'}: "
+        f"{ {k: first.get(k) for k in fields_} }, {second_origin or 'this record'}: "
+        f"{ {k: second.get(k) for k in fields_} })",
+        record=second_origin, field=fields_[0] if fields_ else None)
 
 
-def make_plan(records: Iterable[Record], store: GraphStore) -> Plan:
-    """Validate `records` against each other and the store; raise RecordError on the first problem."""
-    plan = Plan()
-    for record in records:
-        if isinstance(record, NodeRecord):
-            plan.add_node(record)
-        else:
-            plan.add_rel(record)
-    _check_stored_models_keep_their_shape(plan, store)
-    specs = _ModelSpecs(plan, store)
-    _add_components(plan, specs)
-    _check_ends_exist(plan, store)
+def make_plan(records: Iterable[Record], store: GraphStore, plan: Plan | None = None) -> Plan:
+    """Validate `records` (added to `plan` if given) against each other and the store;
+    raise RecordError on the first problem, closing the plan."""
+    plan = plan or Plan()
+    try:
+        plan.add_all(records)
+        with plan._db:
+            _check_stored_models_keep_their_shape(plan, store)
+            _add_components(plan, _ModelSpecs(plan, store))
+            _add_lineage(plan, store)
+        _check_ends_exist(plan, store)
+    except BaseException:
+        plan.close()
+        raise
     return plan
-
-
 def _check_stored_models_keep_their_shape(plan: Plan, store: GraphStore) -> None:
     """A model's shape is what every stored component was checked against: a record may
     fill in what was stored as unknown, never change what is known."""
-    given = plan.nodes.get(NodeLabel.MODEL, {})
+    given = {record.key: record for record in plan.nodes_of(NodeLabel.MODEL)}
     if not given:
         return
     for stored in store.models(sorted(given)):
@@ -112,7 +238,7 @@ class _ModelSpecs:
     def __init__(self, plan: Plan, store: GraphStore) -> None:
         self.plan, self.store = plan, store
         self.specs: dict[str, ModelSpec] = {}
-        for record in plan.nodes.get(NodeLabel.MODEL, {}).values():
+        for record in plan.nodes_of(NodeLabel.MODEL):
             self.specs[record.key] = _spec_from_props(record.key, record.props, record.origin)
 
     def prefetch(self, names: set[str]) -> None:
@@ -148,16 +274,17 @@ def _spec_from_props(name: str, props: dict[str, Any], origin: str | None) -> Mo
 
 
 def _component_refs(plan: Plan) -> dict[str, tuple[NodeLabel, str | None]]:
-    """Every component uid the plan mentions, with its label and where it was first seen."""
+    """Every component uid the plan mentions, with its label and where it was first seen
+    (as many as the models have components at most, whatever the input's size)."""
+    labels = tuple(label.value for label in COMPONENT_LABELS)
+    marks = ", ".join("?" * len(labels))
     found: dict[str, tuple[NodeLabel, str | None]] = {}
-    for label in COMPONENT_LABELS:
-        for record in plan.nodes.get(label, {}).values():
-            found.setdefault(record.key, (label, record.origin))
-    for group in plan.rels.values():
-        for record in group.values():
-            for end in (record.start, record.end):
-                if end.label in COMPONENT_LABELS:
-                    found.setdefault(end.key, (end.label, record.origin))
+    for sql in (f"SELECT key, label, origin FROM nodes WHERE label IN ({marks}) ORDER BY rowid",
+                f"SELECT start_key, start_label, origin FROM rels WHERE start_label IN ({marks})",
+                f"SELECT end_key, end_label, origin FROM rels WHERE end_label IN ({marks})"):
+        for key, label, origin in plan._rows(sql, labels):
+            if key not in found:
+                found[key] = (NodeLabel(label), origin)
     return found
 
 
@@ -184,7 +311,7 @@ def _add_components(plan: Plan, specs: _ModelSpecs) -> None:
             spec.check(component_uid)
         except UidError as err:
             raise RecordError(str(err), record=origin, field="uid") from None
-        given = plan.nodes[label].get(uid)
+        given = plan.node(label, uid)
         referred_only = given is None or not (given.props or given.create_only)
         if referred_only or not DERIVED_PROPS <= given.props.keys():  # `model add` gives all
             derived = Component.model_construct(uid=component_uid, spec=spec).record().props
@@ -192,7 +319,7 @@ def _add_components(plan: Plan, specs: _ModelSpecs) -> None:
             # does to have it exist): its properties follow from its uid and model, so they
             # are set when it is created and left alone after. Setting them again on every
             # ingest touches nodes for nothing (and re-indexes any vectors on them).
-            plan.nodes[label][uid] = (
+            plan.replace_node(
                 NodeRecord(label=label, key=uid, create_only=derived, origin=origin)
                 if referred_only else
                 NodeRecord(label=label, key=uid, origin=origin, props={**derived, **given.props},
@@ -200,21 +327,49 @@ def _add_components(plan: Plan, specs: _ModelSpecs) -> None:
         plan.add_rel(rel(RelType.IN_MODEL, ref(label, uid), ref(NodeLabel.MODEL, spec.name)))
 
 
+def _add_lineage(plan: Plan, store: GraphStore) -> None:
+    """FINE_TUNED_FROM between a model of the input and its base (or its fine-tuned
+    versions) by their names (`schema.lineage`), the other one in the input or the store:
+    the pair is linked whichever of the two was ingested first."""
+    given = {record.key for record in plan.nodes_of(NodeLabel.MODEL)}
+    if not given:
+        return
+    known = given | {stored["uid"] for stored in store.models()}
+    for tuned, base in lineage(known):
+        if tuned in given or base in given:
+            plan.add_rel(rel(RelType.FINE_TUNED_FROM, ref(NodeLabel.MODEL, tuned),
+                             ref(NodeLabel.MODEL, base)))
+
+
 def _check_ends_exist(plan: Plan, store: GraphStore) -> None:
     """Relationship ends (other than components, which the plan creates) and the analyses
     that facts cite must be in the input or already in the store."""
-    wanted: dict[NodeLabel, dict[str, str | None]] = defaultdict(dict)
-    for group in plan.rels.values():
-        for record in group.values():
-            needed = [(end.label, end.key) for end in (record.start, record.end)
-                      if end.label not in COMPONENT_LABELS]
-            if "analysis" in record.props:  # provenance must point at a real analysis
-                needed.append((NodeLabel.ANALYSIS, record.props["analysis"]))
-            for label, key in needed:
-                if key not in plan.nodes.get(label, {}):
-                    wanted[label].setdefault(key, record.origin)
-    for label, keys in wanted.items():
-        missing = set(keys) - store.existing_keys(label, keys)
-        for absent in sorted(missing):
-            raise RecordError(f"{label.value} {absent!r} is neither in the input nor in the store",
-                              record=keys[absent])
+    components = tuple(label.value for label in COMPONENT_LABELS)
+    marks = ", ".join("?" * len(components))
+    missing_sql = f"""
+        SELECT label, key, min(origin) FROM (
+            SELECT start_label AS label, start_key AS key, origin FROM rels
+            UNION ALL SELECT end_label, end_key, origin FROM rels
+            UNION ALL SELECT '{NodeLabel.ANALYSIS.value}', analysis, origin FROM rels
+                WHERE analysis IS NOT NULL
+        ) AS ends
+        WHERE label NOT IN ({marks})
+          AND NOT EXISTS (SELECT 1 FROM nodes WHERE nodes.label = ends.label AND nodes.key = ends.key)
+        GROUP BY label, key ORDER BY label, key"""
+    chunk: dict[tuple[str, str], str | None] = {}
+    for label, key, origin in plan._rows(missing_sql, components):
+        chunk[(label, key)] = origin
+        if len(chunk) >= CHUNK:
+            _check_stored(chunk, store)
+            chunk = {}
+    _check_stored(chunk, store)
+
+
+def _check_stored(wanted: dict[tuple[str, str], str | None], store: GraphStore) -> None:
+    by_label: dict[str, list[str]] = {}
+    for label, key in wanted:
+        by_label.setdefault(label, []).append(key)
+    for label, keys in by_label.items():
+        for absent in sorted(set(keys) - store.existing_keys(NodeLabel(label), keys)):
+            raise RecordError(f"{label} {absent!r} is neither in the input nor in the store",
+                              record=wanted[(label, absent)])

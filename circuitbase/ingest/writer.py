@@ -10,21 +10,14 @@ died halfway is finished by running it again.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 from ..schema.graph import NodeLabel
-from ..schema.records import NodeRecord, RelRecord
 from ..store import cypher
 from ..store.base import DEFAULT_BATCH_SIZE, GraphStore, Progress, StoreError, WriteCounts
 from .plan import Plan
-
-
-def _node_row(record: NodeRecord) -> dict[str, Any]:
-    return {"key": record.key, "props": record.props, "create": record.create_only}
-
-
-def _rel_row(record: RelRecord) -> dict[str, Any]:
-    return {"start": record.start.key, "end": record.end.key, "props": record.props}
 
 
 def _node_order(label: NodeLabel) -> int:
@@ -32,18 +25,22 @@ def _node_order(label: NodeLabel) -> int:
     return 0 if label is NodeLabel.MODEL else 1
 
 
-def plan_statements(plan: Plan) -> list[tuple[str, list[dict[str, Any]]]]:
-    """Each MERGE statement of the plan with all its rows, in the order they are written:
-    nodes (models first) before the relationships between them."""
-    statements = []
-    for label in sorted(plan.nodes, key=_node_order):
+Statement = tuple[str, Callable[[], Iterator[dict[str, Any]]], int]
+
+
+def plan_statements(plan: Plan) -> list[Statement]:
+    """Each MERGE statement of the plan, with its rows (read back from the plan as they are
+    sent) and how many there are, in the order they are written: nodes (models first)
+    before the relationships between them."""
+    statements: list[Statement] = []
+    for label in sorted(plan.node_labels(), key=_node_order):
         for update in (True, False):
-            rows = [_node_row(r) for r in plan.nodes[label].values() if bool(r.props) == update]
-            if rows:
-                statements.append((cypher.merge_nodes(label, update=update), rows))
-    for (type_, start, end), group in plan.rels.items():
-        statements.append((cypher.merge_relationships(type_, start, end),
-                           [_rel_row(r) for r in group.values()]))
+            if count := plan.count_node_rows(label, update=update):
+                statements.append((cypher.merge_nodes(label, update=update),
+                                   partial(plan.node_rows, label, update=update), count))
+    for group in plan.rel_groups():
+        statements.append((cypher.merge_relationships(*group), partial(plan.rel_rows, group),
+                           plan.count_rel_rows(group)))
     return statements
 
 
@@ -51,10 +48,10 @@ def write_plan(store: GraphStore, plan: Plan, *, progress: Progress | None = Non
                batch_size: int = DEFAULT_BATCH_SIZE) -> WriteCounts:
     store.prepare_for_writes()
     total = WriteCounts()
-    for statement, rows in plan_statements(plan):
-        counts = store.write_rows(statement, rows, batch_size=batch_size, progress=progress)
-        if statement.endswith(cypher.MATCHED) and counts.matched != len(rows):
-            raise StoreError(f"{len(rows) - counts.matched} of {len(rows)} relationships found "
+    for statement, rows, count in plan_statements(plan):
+        counts = store.write_rows(statement, rows(), batch_size=batch_size, progress=progress)
+        if statement.endswith(cypher.MATCHED) and counts.matched != count:
+            raise StoreError(f"{count - counts.matched} of {count} relationships found "
                              "no node at one end and were not written; the store changed under "
                              "this write (run it again)")
         total += counts

@@ -57,10 +57,19 @@ def aliases() -> dict[str, str]:
 
 
 def canonical_model(name: Any) -> Any:
-    """The canonical name of a model given by any of its names; other values unchanged."""
+    """The canonical name of a model given by any of its names; other values unchanged.
+
+    A Hugging Face id that is no alias (`google/gemma-2-2b`) names the model after the
+    organisation (`gemma-2-2b`): a model name cannot hold '/', which separates a uid's parts."""
     if not isinstance(name, str):
         return name
-    return aliases().get(name.strip(), name)
+    table = aliases()
+    if name.strip() in table:
+        return table[name.strip()]
+    organisation, slash, rest = name.strip().partition("/")
+    if slash and organisation and rest and "/" not in rest:
+        return table.get(rest, rest)
+    return name
 
 
 def near_matches(name: str, others: list[str] = ()) -> list[str]:

@@ -46,6 +46,10 @@ class RelType(str, Enum):
     OUTPUT_NODE = "OUTPUT_NODE"
     CIRCUIT_EDGE = "CIRCUIT_EDGE"
     SIMILAR_TO = "SIMILAR_TO"
+    # every statistic an analysis measured on a component, under the source's names
+    MEASURED_BY = "MEASURED_BY"
+    # model lineage: a fine-tuned model points at its base
+    FINE_TUNED_FROM = "FINE_TUNED_FROM"
     # N2G trie structure: a pattern's root, its children, and each trie node's token.
     TRIE_ROOT = "TRIE_ROOT"
     TRIE_CHILD = "TRIE_CHILD"
@@ -81,14 +85,18 @@ REL_KEY: dict[RelType, tuple[str, ...]] = {
     # a prediction neuron can predict several features: one membership each
     RelType.IN_FAMILY: ("analysis", "feature"),
     RelType.OUTPUT_NODE: ("analysis",),
-    RelType.CIRCUIT_EDGE: ("analysis",),
+    # an attribution graph links a feature at several positions: one edge per graph link
+    RelType.CIRCUIT_EDGE: ("analysis", "link"),
     RelType.SIMILAR_TO: ("analysis", "metric"),
+    # an attribution graph measures a feature at each position it appears in
+    RelType.MEASURED_BY: ("analysis", "node"),
+    RelType.FINE_TUNED_FROM: (),
     RelType.TRIE_ROOT: (),
     RelType.TRIE_CHILD: (),
     RelType.MATCHES_TOKEN: (),
 }
 # Identity properties a record may leave out (stored as '' then, on both backends).
-OPTIONAL_IDENTITY = frozenset({"dataset", "feature"})
+OPTIONAL_IDENTITY = frozenset({"dataset", "feature", "node", "link"})
 
 
 

@@ -28,7 +28,7 @@ class ModelSpec(BaseModel):
 
     name: str
     n_layers: int = Field(gt=0, le=10_000)
-    d_model: int = Field(gt=0)
+    d_model: int | None = Field(default=None, gt=0)  # None: not known (yet)
     n_heads: int = Field(gt=0)
     d_mlp: int | None = Field(default=None, gt=0)
     d_head: int | None = Field(default=None, gt=0)
@@ -40,6 +40,7 @@ class ModelSpec(BaseModel):
     attn_only: bool = False
     seed: int | None = None
     revision: str | None = None  # the training checkpoint (hub revision), e.g. step143000
+    hf_id: str | None = None  # its Hugging Face id, another name for it (see aliases)
 
     @field_validator("name")
     @classmethod
@@ -48,12 +49,6 @@ class ModelSpec(BaseModel):
             return check_model_name(canonical_model(name))
         except UidError as err:
             raise ValueError(str(err)) from None
-
-    @model_validator(mode="after")
-    def _mlp_unless_attn_only(self) -> "ModelSpec":
-        if self.d_mlp is None and not self.attn_only:
-            raise ValueError("d_mlp is required unless attn_only is true")
-        return self
 
     @classmethod
     def from_tl_config(cls, config: dict[str, Any]) -> "ModelSpec":
@@ -77,8 +72,11 @@ class ModelSpec(BaseModel):
         if not 0 <= uid.layer < self.n_layers:
             raise UidError(f"{uid}: layer {uid.layer} is out of range; {self.name} has "
                            f"{self.n_layers} layers (L0-L{self.n_layers - 1})")
-        if uid.kind in (ComponentKind.NEURON, ComponentKind.MLP) and self.d_mlp is None:
+        if uid.kind in (ComponentKind.NEURON, ComponentKind.MLP) and self.attn_only:
             raise UidError(f"{uid}: {self.name} is attention-only and has no MLP")
+        if uid.kind is ComponentKind.NEURON and self.d_mlp is None:
+            raise UidError(f"{uid}: {self.name}'s MLP width (d_mlp) is not known; give it "
+                           f"with `circuitbase model add {self.name} --d-mlp N`")
         limit = {ComponentKind.NEURON: self.d_mlp, ComponentKind.HEAD: self.n_heads}.get(uid.kind)
         if limit is not None and not 0 <= (uid.index or 0) < limit:
             what = "neurons per layer" if uid.kind is ComponentKind.NEURON else "heads per layer"

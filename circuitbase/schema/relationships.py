@@ -76,12 +76,15 @@ class OutputNode(Fact):
     metric: str | None = None
     category: str | None = None
     rank: int | None = Field(default=None, ge=0)
+    probability: float | None = Field(default=None, ge=0.0, le=1.0)  # an output token's
+    is_target: bool | None = None  # the output an attribution graph explains
 
 
 class CircuitEdge(Fact):
     TYPE: ClassVar[RelType] = RelType.CIRCUIT_EDGE
     weight: float | None = None
     qkv: list[str] | None = None  # which inputs of a receiving head the edge enters
+    link: str | None = None  # an attribution graph's "<source node> -> <target node>"
 
 
 class SimilarTo(Fact):
@@ -97,3 +100,13 @@ class InFamily(Fact):
 
     model_config = ConfigDict(extra="allow", allow_inf_nan=False)
     TYPE: ClassVar[RelType] = RelType.IN_FAMILY
+
+
+class MeasuredBy(Fact):
+    """Every statistic an analysis measured on one component (Neuronpedia's head metrics:
+    induction_score, prev_token_score, pattern_entropy, qk_distance, ... and the counts of
+    the head's layer), under the source's own names; which exist depends on the source."""
+
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+    TYPE: ClassVar[RelType] = RelType.MEASURED_BY
+    node: str | None = None  # the graph node measured, where a source has several per component

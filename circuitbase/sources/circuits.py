@@ -24,6 +24,7 @@ from ..schema.nodes import Analysis, HeadRole, Task, content_hash
 from ..schema.records import NodeRecord, NodeRef, RecordError, RelRecord, ref
 from ..schema.relationships import CircuitEdge, HasRole, OutputNode
 from ..schema.uids import ComponentKind, ComponentUid, UidError, parse_component
+from .attribution import attribution_records, is_attribution_graph
 from .files import parse_json, read_bytes, validate
 
 Records = list[NodeRecord | RelRecord]
@@ -124,10 +125,14 @@ def acdc_records(path: Path, data: dict[str, Any], digest: str) -> Records:
     return records
 
 
-def circuit_records(path: Path, *, analysis_uid: str | None = None) -> Records:
+def circuit_records(path: Path, *, analysis_uid: str | None = None,
+                    task: str | None = None) -> Records:
     path = Path(path)
     raw = read_bytes(path)
     data, digest = parse_json(raw, path), content_hash(raw)
+    if is_attribution_graph(data):
+        return list(attribution_records(data, path, analysis_uid=analysis_uid, task=task,
+                                        digest=digest))
     if isinstance(data, dict) and "task" not in data and any(
             isinstance(v, dict) and "group_connections" in v for v in data.values()):
         return acdc_records(path, data, digest)

@@ -8,6 +8,7 @@ index) and field.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import stat
@@ -46,6 +47,17 @@ def read_bytes(path: Path) -> bytes:
     if len(data) > MAX_FILE_BYTES:
         raise RecordError(f"file is over the {MAX_FILE_BYTES:,}-byte limit", file=str(path))
     return data
+
+
+def file_hash(path: Path) -> str:
+    """`content_hash` of a file, read in pieces (a file read row by row is never held
+    whole); checked like every read."""
+    check_size(path)
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while piece := handle.read(1 << 20):
+            digest.update(piece)
+    return "sha256:" + digest.hexdigest()
 
 
 def read_text(path: Path) -> str:

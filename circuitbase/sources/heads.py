@@ -3,7 +3,8 @@
 Reads circuitbase's interchange format (CSV rows `model,layer,head,role,score[,method]`,
 or JSON `{"analysis": {...}, "heads": [...]}`) and the scores TransformerLens's
 `head_detector.detect_head` returns, saved as JSON
-`{"model": ..., "scores": {"induction_head": [[...per head...] per layer], ...}}`.
+`{"model": ..., "scores": {"induction_head": [[...per head...] per layer], ...}}`, and
+Neuronpedia's head metrics (`head_metrics`).
 Each score becomes `(:AttentionHead)-[:HAS_ROLE {score, method, analysis}]->(:HeadRole)`.
 """
 
@@ -15,11 +16,12 @@ from typing import Any
 
 from ..schema.graph import NodeLabel
 from ..schema.interchange import AnalysisInfo, HeadDetectorScores, HeadRoleFile, HeadRoleRow
-from ..schema.nodes import Analysis, HeadRole, content_hash
+from ..schema.nodes import Analysis, HeadRole
 from ..schema.records import NodeRecord, RecordError, RelRecord, ref
 from ..schema.relationships import HasRole
 from ..schema.uids import head_uid
-from .files import read_bytes, read_csv, read_json, validate
+from .files import file_hash, read_csv, read_json, validate
+from .head_metrics import head_metrics_records, is_head_metrics
 
 ROLES = ("previous-token", "duplicate-token", "induction")
 DETECTOR_HEAD_TYPES = {"previous_token_head": "previous-token",
@@ -44,7 +46,7 @@ def head_role_records(analysis: Analysis, model: str,
 
 def _analysis(info: AnalysisInfo, models: list[str], path: Path, default_method: str,
               uid: str | None) -> Analysis:
-    return info.analysis(kind="heads", models=models, content_hash=content_hash(read_bytes(path)),
+    return info.analysis(kind="heads", models=models, content_hash=file_hash(path),
                          default_uid=f"heads/{'+'.join(models)}/{path.stem}",
                          default_method=default_method, uid=uid)
 
@@ -69,6 +71,8 @@ def heads_records(path: Path, *, analysis_uid: str | None = None) -> list[NodeRe
     path = Path(path)
     if path.suffix.lower() == ".json":
         data: Any = read_json(path)
+        if is_head_metrics(data):
+            return list(head_metrics_records(data, path, analysis_uid=analysis_uid))
         if isinstance(data, dict) and "scores" in data:
             parsed = validate(HeadDetectorScores, data, file=path, record="the file")
             return _detector_records(parsed, path, analysis_uid)

@@ -38,11 +38,14 @@ def read_model_config(path: Path) -> ModelSpec:
 
 def _per_layer(spec: ModelSpec) -> dict[ComponentKind, Sequence[int | None]]:
     """Each kind's indices within one layer, in uid order (None: the layer's one component
-    of that kind); MLP kinds only where the model has MLPs."""
+    of that kind); MLP kinds only where the model has MLPs, neurons only where their
+    number is known."""
     kinds: dict[ComponentKind, Sequence[int | None]] = {
         ComponentKind.ATTENTION: [None], ComponentKind.HEAD: range(spec.n_heads)}
-    if spec.d_mlp is not None:
-        kinds |= {ComponentKind.MLP: [None], ComponentKind.NEURON: range(spec.d_mlp)}
+    if not spec.attn_only:
+        kinds[ComponentKind.MLP] = [None]
+        if spec.d_mlp is not None:
+            kinds[ComponentKind.NEURON] = range(spec.d_mlp)
     return kinds
 
 

@@ -28,18 +28,18 @@ Published tables are recognised for what they are:
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from ..schema.graph import NodeLabel
 from ..schema.interchange import AnalysisInfo, ProbeFile, ProbeRow
-from ..schema.nodes import Analysis, Concept, content_hash
+from ..schema.nodes import Analysis, Concept
 from ..schema.records import NodeRecord, RelRecord, RecordError, ref
 from ..schema.relationships import Encodes, ProbeScores
 from ..schema.uids import neuron_uid
-from .files import csv_header, read_bytes, read_csv, read_json, validate
+from .files import csv_header, file_hash, read_csv, read_json, validate
 
 CITATION = ("Gurnee, Nanda, Pauly, Harvey, Troitskii, Bertsimas. Finding Neurons in a Haystack: "
             "Case Studies with Sparse Probing. TMLR 2023. arXiv:2305.01610")
@@ -68,14 +68,13 @@ NOT_PROBES = {  # published tables of the same folders that are not probe result
 
 
 def _csv_rows(path: Path, model: str | None, feature: str | None) -> Iterator[tuple[str, ProbeRow]]:
+    """The table's rows as they are read (nothing kept): one ProbeRow per line."""
     required = {"layer", "neuron"}
     header = set(csv_header(path))
     if (what := NOT_PROBES.get(frozenset(header))) is not None:
         raise RecordError(f"this table holds {what}; circuitbase does not store it",
                           file=str(path), record="line 1")
-    selection = header == SELECTION_COLUMNS
     model = model or _model_from_folder(path, header)
-    rows = []
     for line, raw in read_csv(path, required, known=PROBE_COLUMNS,
                               what="k-sparse probing table"):
         values: dict[str, Any] = {PAPER_COLUMNS.get(k, k): v for k, v in raw.items() if v != ""}
@@ -87,15 +86,6 @@ def _csv_rows(path: Path, model: str | None, feature: str | None) -> Iterator[tu
                 raise RecordError(f"no {name} column and no {hint} given", file=str(path),
                                   record=where, field=name)
         values.setdefault("category", category_of(values.get("dataset")))
-        rows.append((where, values))
-    if selection:  # one k-sparse selection per (model, feature, layer), in the file's order
-        groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
-        for _, values in rows:
-            groups[(values["model"], values["feature"], values["layer"])].append(values)
-        for values in (v for group in groups.values() for v in group):
-            group = groups[(values["model"], values["feature"], values["layer"])]
-            values.update(k=len(group), rank=group.index(values))
-    for where, values in rows:
         yield where, validate(ProbeRow, values, file=path, record=where)
 
 
@@ -115,61 +105,98 @@ def _json_rows(path: Path) -> tuple[AnalysisInfo, list[tuple[str, ProbeRow]]]:
 
 
 def probe_records(path: Path, *, model: str | None = None, feature: str | None = None,
-                  analysis_uid: str | None = None) -> list[NodeRecord | RelRecord]:
-    """All records of one probe file; raises RecordError naming file, record and field."""
+                  analysis_uid: str | None = None) -> Iterator[NodeRecord | RelRecord]:
+    """All records of one probe file, as they are made: the rows wait in a scratch file
+    to be ranked, not in memory. Raises RecordError naming file, record and field."""
     path = Path(path)
     if path.suffix.lower() == ".json":
         info, rows = _json_rows(path)
+        selection = False
     else:
-        info, rows = AnalysisInfo(citation=CITATION), list(_csv_rows(path, model, feature))
-    if not rows:
-        raise RecordError("no probe rows", file=str(path))
-    models = sorted({row.model for _, row in rows})
-    analysis = info.analysis(kind="probe", models=models,
-                             content_hash=content_hash(read_bytes(path)),
-                             default_uid=f"sparse-probing/{'+'.join(models)}/{path.stem}",
-                             default_method="k-sparse probing", uid=analysis_uid,
-                             default_citation=CITATION)
-    return records_from_rows(analysis, [(f"{path}, {where}", row) for where, row in rows])
+        info, rows = AnalysisInfo(citation=CITATION), _csv_rows(path, model, feature)
+        selection = set(csv_header(path)) == SELECTION_COLUMNS
+    with RankedRows(selection=selection) as ranked:
+        ranked.add_all((f"{path}, {where}", row) for where, row in rows)
+        if not ranked.models():
+            raise RecordError("no probe rows", file=str(path))
+        analysis = info.analysis(kind="probe", models=ranked.models(),
+                                 content_hash=file_hash(path),
+                                 default_uid=f"sparse-probing/{'+'.join(ranked.models())}/{path.stem}",
+                                 default_method="k-sparse probing", uid=analysis_uid,
+                                 default_citation=CITATION)
+        yield from _records(analysis, ranked)
 
 
 def records_from_rows(analysis: Analysis,
-                      rows: list[tuple[str, ProbeRow]]) -> list[NodeRecord | RelRecord]:
-    """The analysis, its ABOUT edges, the concepts and one ENCODES edge per selected neuron.
+                      rows: Iterable[tuple[str, ProbeRow]]) -> list[NodeRecord | RelRecord]:
+    """The analysis, its ABOUT edges, the concepts and one ENCODES edge per selected neuron
+    of `rows` ((origin, row) pairs), ranked as `RankedRows` says."""
+    with RankedRows() as ranked:
+        ranked.add_all(rows)
+        return list(_records(analysis, ranked))
 
-    A row without a rank is ranked among the rows of its (model, feature, dataset, k) by
-    F1, else MCC (best first; the file's order breaks ties), so the rank says the same
-    whatever order a file lists its rows in. A row repeated verbatim counts once.
-    """
-    records = analysis.records()
-    unique: dict[str, tuple[str, ProbeRow]] = {}
-    for origin, row in rows:
-        unique.setdefault(row.model_dump_json(), (origin, row))
-    ranks = _ranks([row for _, row in unique.values()])
-    for position, (origin, row) in enumerate(unique.values()):
+
+def _records(analysis: Analysis, ranked: "RankedRows") -> Iterator[NodeRecord | RelRecord]:
+    yield from analysis.records()
+    for origin, row, rank in ranked:
         concept = Concept(name=row.feature).record()
-        records.append(concept.at(origin))
-        rank = row.rank if row.rank is not None else ranks[position]
+        yield concept.at(origin)
         fact = Encodes(analysis=analysis.uid, rank=rank, weight=row.weight, category=row.category,
                        aggregation=row.aggregation, hook=row.hook,
                        **row.model_dump(include=set(ProbeScores.model_fields)))
         start = ref(NodeLabel.NEURON, neuron_uid(row.model, row.layer, row.neuron))
-        records.append(fact.record(start, concept.ref).at(origin))
-    return records
+        yield fact.record(start, concept.ref).at(origin)
 
 
-def _ranks(rows: list[ProbeRow]) -> list[int]:
-    """Each row's place among the rows of its probe group, best metric first."""
-    groups: dict[tuple, list[int]] = defaultdict(list)
-    for position, row in enumerate(rows):
-        groups[(row.model, row.feature, row.dataset, row.k)].append(position)
-    ranks = [0] * len(rows)
-    for members in groups.values():
-        def quality(position: int) -> tuple:
-            row = rows[position]
-            score = row.f1 if row.f1 is not None else row.mcc
-            return (score is None, -(score or 0.0), position)
+class RankedRows:
+    """Probe rows in a scratch SQLite file (deleted on close), read back ranked.
 
-        for rank, position in enumerate(sorted(members, key=quality)):
-            ranks[position] = rank
-    return ranks
+    A row without a rank is ranked among the rows of its (model, feature, dataset, k) by
+    F1, else MCC (best first; the input's order breaks ties), so the rank says the same
+    whatever order a file lists its rows in. A row repeated verbatim counts once. In a
+    `selection` table (neurons without scores), the rows of one (model, feature, layer)
+    are one k-sparse probe: k is their number, rank their order in the input.
+    """
+
+    def __init__(self, *, selection: bool = False) -> None:
+        self.selection = selection
+        self._db = sqlite3.connect("")  # "": a private temporary file
+        self._db.execute("CREATE TABLE rows (position INTEGER PRIMARY KEY, origin TEXT, "
+                         "row TEXT UNIQUE, model TEXT, feature TEXT, dataset TEXT, k INTEGER, "
+                         "layer INTEGER, score REAL)")
+
+    def __enter__(self) -> "RankedRows":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._db.close()
+
+    def add_all(self, rows: Iterable[tuple[str, ProbeRow]]) -> None:
+        with self._db:
+            self._db.executemany(
+                "INSERT OR IGNORE INTO rows (origin, row, model, feature, dataset, k, layer, "
+                "score) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                ((origin, row.model_dump_json(), row.model, row.feature, row.dataset, row.k,
+                  row.layer, row.f1 if row.f1 is not None else row.mcc) for origin, row in rows))
+
+    def models(self) -> list[str]:
+        return [m for (m,) in self._db.execute("SELECT DISTINCT model FROM rows ORDER BY model")]
+
+    def __iter__(self) -> Iterator[tuple[str, ProbeRow, int]]:
+        """(origin, row, rank) in the input's order."""
+        if self.selection:
+            group = "model, feature, layer"
+            extra = f", count(*) OVER (PARTITION BY {group})"
+            order = "position"
+        else:
+            group, extra = "model, feature, coalesce(dataset, ''), k", ""
+            order = "score IS NULL, score DESC, position"
+        cursor = self._db.execute(
+            f"SELECT origin, row, row_number() OVER (PARTITION BY {group} ORDER BY {order}) - 1"
+            f"{extra} FROM rows ORDER BY position")
+        while chunk := cursor.fetchmany(2_000):
+            for origin, text, place, *size in chunk:
+                row = ProbeRow.model_validate_json(text)
+                if size:
+                    row = row.model_copy(update={"k": size[0], "rank": place})
+                yield origin, row, row.rank if row.rank is not None else place

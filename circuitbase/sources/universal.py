@@ -26,11 +26,11 @@ from typing import Any
 
 from ..schema.aliases import canonical_model
 from ..schema.graph import NodeLabel
-from ..schema.nodes import Analysis, NeuronFamily, content_hash
+from ..schema.nodes import Analysis, NeuronFamily
 from ..schema.records import NodeRecord, RecordError, RelRecord, ref
 from ..schema.relationships import InFamily
 from ..schema.uids import UidError, neuron_uid
-from .files import csv_header, read_bytes, read_csv
+from .files import csv_header, file_hash, read_csv
 
 CITATION = ("Gurnee, Horsley, Guo, Kheirkhah, Sun, Hathaway, Nanda, Bertsimas. Universal Neurons "
             "in GPT2 Language Models. TMLR 2024. arXiv:2401.12181")
@@ -63,8 +63,9 @@ def _rows(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def universal_records(path: Path, *, model: str | None = None,
-                      analysis_uid: str | None = None) -> list[NodeRecord | RelRecord]:
-    """The records of one table; RecordError names file, line and column."""
+                      analysis_uid: str | None = None) -> Iterator[NodeRecord | RelRecord]:
+    """The records of one table, as its rows are read; RecordError names file, line and
+    column."""
     path = Path(path)
     model = canonical_model(model or path.parent.name)  # the upstream <model>/<table>.csv layout
     predictions = set(csv_header(path)) == PREDICTION
@@ -72,9 +73,9 @@ def universal_records(path: Path, *, model: str | None = None,
     analysis = Analysis(uid=analysis_uid or f"universal-neurons/{model}/{table}", kind="universality",
                         method="correlation of neuron activations across training seeds"
                         if not predictions else "vocabulary projection of output weights",
-                        models=[model], citation=CITATION, content_hash=content_hash(read_bytes(path)),
+                        models=[model], citation=CITATION, content_hash=file_hash(path),
                         params={"table": table})
-    records: list[NodeRecord | RelRecord] = analysis.records()
+    yield from analysis.records()
     families: dict[str, NodeRecord] = {}
     for where, values in _rows(path):
         origin = f"{path}, {where}"
@@ -92,15 +93,15 @@ def universal_records(path: Path, *, model: str | None = None,
         if family not in families:
             families[family] = NeuronFamily(name=family,
                                             description=FAMILY_DESCRIPTIONS.get(family)).record()
-            records.append(families[family].at(origin))
+            yield families[family].at(origin)
         try:
             fact = InFamily(analysis=analysis.uid, **values)
             start = ref(NodeLabel.NEURON, neuron_uid(model, layer, neuron))
-            records.append(fact.record(start, families[family].ref).at(origin))
+            record = fact.record(start, families[family].ref).at(origin)
         except RecordError as err:
             raise err.located(file=str(path), record=where) from None
         except (ValueError, UidError) as err:
             raise RecordError(str(err).splitlines()[0], file=str(path), record=where) from None
+        yield record
     if not families:
         raise RecordError("no neuron rows", file=str(path))
-    return records

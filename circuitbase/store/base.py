@@ -75,9 +75,12 @@ class GraphStats:
 
 
 def batches(rows: Iterable[Row], size: int) -> Iterable[list[Row]]:
+    """`rows` in lists of `size`; a consumer that drops each list before asking for the
+    next holds one batch at a time, however many rows there are."""
     iterator = iter(rows)
     while chunk := list(islice(iterator, size)):
         yield chunk
+        del chunk
 
 
 def key_constraints() -> list[tuple[str, str]]:
@@ -115,6 +118,7 @@ class GraphStore(ABC):
             total += self.write(cypher, {"rows": chunk})
             if progress:
                 progress(len(chunk))
+            del chunk  # one batch in memory at a time
         return total
 
     # Vector properties and indexes are where the two backends' Cypher differs most, so

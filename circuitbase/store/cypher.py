@@ -138,3 +138,8 @@ PATTERN_TRIE = ("MATCH (:Pattern {uid: $pattern})-[:TRIE_ROOT]->(:PatternNode)-[
                 "(x:PatternNode) RETURN DISTINCT coalesce(x.full_key, x.uid) AS uid, x.token AS token, "
                 "x.token_id AS token_id, x.ignore AS ignore, x.importance AS importance, "
                 "x.activation AS activation")
+
+# Neo4j: end the transactions whose metadata tags them (Ctrl-C on a running query).
+TAGGED_TRANSACTIONS = ("SHOW TRANSACTIONS YIELD transactionId, metaData "
+                       "WHERE metaData[$key] = $tag RETURN transactionId")
+TERMINATE_TRANSACTIONS = "TERMINATE TRANSACTIONS $ids"

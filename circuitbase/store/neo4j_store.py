@@ -9,15 +9,20 @@ up in shell history and process lists. TLS is chosen by the URI scheme
 from __future__ import annotations
 
 import os
+import signal
+import threading
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
 from ..schema.graph import NodeLabel
+from .cypher import TAGGED_TRANSACTIONS, TERMINATE_TRANSACTIONS
 from .base import (GraphStore, QueryTimeout, ReadOnlyViolation, Row, StoreError, WriteCounts,
                    key_constraints)
 
+TX_TAG = "circuitbase"  # transaction metadata key: which transaction Ctrl-C terminates
 NEO4J_SCHEMES = ("neo4j://", "neo4j+s://", "neo4j+ssc://", "bolt://", "bolt+s://", "bolt+ssc://")
 
 
@@ -119,15 +124,22 @@ class Neo4jStore(GraphStore):
              timeout: float | None = None) -> list[Row]:
         import neo4j
 
-        @neo4j.unit_of_work(timeout=timeout)
+        tag = uuid.uuid4().hex
+
+        @neo4j.unit_of_work(timeout=timeout, metadata={TX_TAG: tag})
         def work(tx: Any) -> list[Row]:
             result = tx.run(cypher, dict(params or {}))
             return [{k: plain(record[k]) for k in record.keys()} for record in result]
 
-        with self._errors(timeout), self._session(read=True) as session:
+        with self._interruptible(tag), self._errors(timeout), self._session(read=True) as session:
             return session.execute_read(work)
 
     def write(self, cypher: str, params: Mapping[str, Any] | None = None) -> WriteCounts:
+        import neo4j
+
+        tag = uuid.uuid4().hex
+
+        @neo4j.unit_of_work(metadata={TX_TAG: tag})
         def work(tx: Any) -> WriteCounts:
             result = tx.run(cypher, dict(params or {}))
             rows = result.data()
@@ -136,8 +148,48 @@ class Neo4jStore(GraphStore):
                 counts.matched = int(rows[0]["matched"])
             return counts
 
-        with self._errors(), self._session(read=False) as session:
+        with self._interruptible(tag), self._errors(), self._session(read=False) as session:
             return session.execute_write(work)
+
+    @contextmanager
+    def _interruptible(self, tag: str) -> Iterator[None]:
+        """Ctrl-C ends the transaction tagged `tag` on the server, then the command.
+
+        The driver answers an interrupted read by waiting for the query's result before it
+        lets go of the connection, so a runaway query would hold the command until its
+        timeout. Instead, the first Ctrl-C asks the server (on another connection) to
+        terminate the transaction; the driver then sees it fail, and KeyboardInterrupt is
+        raised. A second Ctrl-C interrupts at once."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        interrupted = threading.Event()
+
+        def terminate(signum: int, frame: Any) -> None:
+            signal.signal(signal.SIGINT, previous)
+            interrupted.set()
+            threading.Thread(target=self._terminate, args=(tag,), daemon=True).start()
+
+        previous = signal.signal(signal.SIGINT, terminate)
+        try:
+            yield
+        except StoreError:
+            if interrupted.is_set():
+                raise KeyboardInterrupt from None
+            raise
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        if interrupted.is_set():
+            raise KeyboardInterrupt
+
+    def _terminate(self, tag: str) -> None:
+        try:
+            with self.driver.session(database=self.database) as session:  # auto-commit
+                ids = session.run(TAGGED_TRANSACTIONS, {"key": TX_TAG, "tag": tag}).value()
+                if ids:
+                    session.run(TERMINATE_TRANSACTIONS, {"ids": ids}).consume()
+        except Exception:  # noqa: BLE001 - it may have ended meanwhile: nothing to stop
+            pass
 
     def _autocommit(self, cypher: str) -> WriteCounts:
         """For `CALL { ... } IN TRANSACTIONS`, which commits as it goes and so cannot run

@@ -1,0 +1,224 @@
+"""Adapter for attribution graphs: circuit-tracer's output in Neuronpedia's graph JSON
+(`neuronpedia-graph-schema.json`: `metadata`, `qParams`, `nodes`, `links`).
+
+What each graph node is, and what it becomes:
+
+* a transcoder feature (`cross layer transcoder`, `transcoder`): a dictionary feature of
+  the model, `<model>/L<layer>/<transcoder set>/F<index>`, so the same feature in two
+  prompts' graphs is one node; a non-empty `clerp` is its `label`. Its identity is read
+  twice, from `node_id` (`<layer>_<index>_<ctx>`) and from `feature` (the Cantor pairing
+  of layer and index in circuit-tracer's files, the bare index in older ones); a graph
+  where they disagree is refused;
+* an MLP reconstruction error: the MLP of its layer (what the transcoder left out there);
+* an embedding: the prompt's token at its position;
+* a logit: the output token (from `clerp`, `Output "<token>" (p=...)`), and the prompt's
+  output node, `(:Token)-[:OUTPUT_NODE {probability, is_target}]->(:Task)`.
+
+Per graph, each node's `influence` (circuit-tracer's cumulative influence: the smaller,
+the more of the output it explains), `activation`, position and type are kept on
+`(x)-[:MEASURED_BY {analysis, node: <node_id>, ...}]->(:Analysis)`, and each link is a
+`CIRCUIT_EDGE {weight, link: "<source> -> <target>"}`. The metadata (prompt, its
+tokens, transcoder set, thresholds, generator) are the analysis's parameters. The prompt
+is the task, unless the user names one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..schema.aliases import canonical_model
+from ..schema.graph import NodeLabel
+from ..schema.nodes import Analysis, Task, Token
+from ..schema.records import NodeRecord, NodeRef, RecordError, RelRecord, ref
+from ..schema.relationships import CircuitEdge, MeasuredBy, OutputNode
+from ..schema.uids import ComponentKind, ComponentUid, UidError
+from .files import validate
+
+CITATION = ("Ameisen et al. 2025, Circuit Tracing: Revealing Computational Graphs in Language "
+            "Models, transformer-circuits.pub; circuit-tracer by Hanna & Piotrowski, "
+            "https://github.com/decoderesearch/circuit-tracer")
+TRANSCODER = ("cross layer transcoder", "transcoder")
+ERROR, EMBEDDING, LOGIT = "mlp reconstruction error", "embedding", "logit"
+KNOWN_TYPES = (*TRANSCODER, ERROR, EMBEDDING, LOGIT)
+_OUTPUT = re.compile(r'Output "(?P<token>.*)" \(p=[^)]*\)', re.DOTALL)
+_FEATURE_ID = re.compile(r"(?P<layer>\d+)_(?P<index>\d+)_(?P<ctx>\d+)", re.ASCII)
+
+
+class GraphNode(BaseModel):
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+    node_id: str = Field(min_length=1, max_length=200)
+    feature: int | None
+    layer: str | int
+    ctx_idx: int = Field(ge=0)
+    feature_type: str
+    clerp: str = Field(max_length=1000)
+    influence: float | None = None
+    activation: float | None = None
+    token_prob: float | None = Field(default=None, ge=0.0, le=1.0)
+    is_target_logit: bool | None = None
+
+
+class GraphLink(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    source: str
+    target: str
+    weight: float
+
+
+class GraphMetadata(BaseModel):
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+    slug: str = Field(min_length=1, max_length=200)
+    scan: str = Field(min_length=1, max_length=200)
+    prompt_tokens: list[str] = Field(min_length=1)
+    prompt: str
+    info: dict[str, Any] = {}
+
+
+class AttributionGraph(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    metadata: GraphMetadata
+    qParams: dict[str, Any] = {}
+    nodes: list[GraphNode] = Field(min_length=1)
+    links: list[GraphLink]
+
+
+def is_attribution_graph(data: Any) -> bool:
+    return isinstance(data, dict) and {"metadata", "nodes", "links"} <= set(data)
+
+
+def cantor(a: int, b: int) -> int:
+    return (a + b) * (a + b + 1) // 2 + b
+
+
+def dictionary_name(transcoder_set: str) -> str:
+    """A transcoder set (`mwhanna/gemma-scope-2-1b-pt/transcoder_all/...`) as the dictionary
+    part of a feature uid, where '/' separates parts: '/' becomes '.'."""
+    return transcoder_set.strip("/").replace("/", ".")
+
+
+class _Nodes:
+    """Graph node id -> what it is in the store, and its per-graph properties."""
+
+    def __init__(self, graph: AttributionGraph, model: str, dictionary: str | None) -> None:
+        self.graph, self.model, self.dictionary = graph, model, dictionary
+        self.refs: dict[str, NodeRef] = {}
+        self.labels: dict[str, str] = {}  # feature uid -> clerp
+        self.outputs: list[tuple[NodeRef, GraphNode]] = []
+        self.tokens: list[NodeRecord] = []
+        for i, node in enumerate(graph.nodes):
+            try:
+                self.refs[node.node_id] = self._place(node)
+            except (RecordError, UidError) as err:
+                raise RecordError(str(err) if isinstance(err, UidError) else err.reason,
+                                  record=f"nodes[{i}] ({node.node_id})",
+                                  field=getattr(err, "field", None) or "node_id") from None
+
+    def _place(self, node: GraphNode) -> NodeRef:
+        if node.feature_type in TRANSCODER:
+            return self._feature(node)
+        if node.feature_type == ERROR:
+            return ref(NodeLabel.MLP, str(ComponentUid(self.model, self._layer(node),
+                                                      ComponentKind.MLP)))
+        if node.feature_type == EMBEDDING:
+            tokens = self.graph.metadata.prompt_tokens
+            if node.ctx_idx >= len(tokens):
+                raise RecordError(f"position {node.ctx_idx} is past the prompt's {len(tokens)} "
+                                  "tokens", field="ctx_idx")
+            return self._token(tokens[node.ctx_idx])
+        if node.feature_type == LOGIT:
+            found = _OUTPUT.fullmatch(node.clerp)
+            if found is None:
+                raise RecordError(f"a logit's clerp names its token as Output \"...\" (p=...), "
+                                  f"got {node.clerp!r}", field="clerp")
+            token = self._token(found["token"])
+            self.outputs.append((token, node))
+            return token
+        raise RecordError(f"unknown node type {node.feature_type!r}; known: "
+                          f"{', '.join(KNOWN_TYPES)}", field="feature_type")
+
+    def _token(self, text: str) -> NodeRef:
+        record = Token(text=text).record()
+        self.tokens.append(record)
+        return record.ref
+
+    @staticmethod
+    def _layer(node: GraphNode) -> int:
+        if isinstance(node.layer, int) or (isinstance(node.layer, str) and node.layer.isdigit()):
+            return int(node.layer)
+        raise RecordError(f"layer {node.layer!r} is not a block", field="layer")
+
+    def _feature(self, node: GraphNode) -> NodeRef:
+        if self.dictionary is None:
+            raise RecordError("transcoder features need the metadata's info.transcoder_set",
+                              field="metadata.info.transcoder_set")
+        parts = _FEATURE_ID.fullmatch(node.node_id)
+        if parts is None:
+            raise RecordError("a transcoder node's id is <layer>_<index>_<position>")
+        layer, index = int(parts["layer"]), int(parts["index"])
+        if layer != self._layer(node) or int(parts["ctx"]) != node.ctx_idx:
+            raise RecordError(f"node_id says layer {layer}, position {parts['ctx']}; the node "
+                              f"says layer {node.layer}, position {node.ctx_idx}", field="layer")
+        if node.feature not in (cantor(layer, index), index):
+            raise RecordError(f"feature {node.feature} is neither cantor({layer}, {index}) = "
+                              f"{cantor(layer, index)} nor {index}: the two identities disagree",
+                              field="feature")
+        uid = str(ComponentUid(self.model, layer, ComponentKind.FEATURE, index, self.dictionary))
+        if node.clerp:
+            if self.labels.setdefault(uid, node.clerp) != node.clerp:
+                raise RecordError(f"{uid} has two labels in one graph", field="clerp")
+        return ref(NodeLabel.FEATURE, uid)
+
+
+def attribution_records(data: Any, path: Path, *, analysis_uid: str | None = None,
+                        task: str | None = None,
+                        digest: str | None = None) -> Iterator[NodeRecord | RelRecord]:
+    """The records of one attribution graph (already parsed as `data`)."""
+    graph = validate(AttributionGraph, data, file=path, record="the file")
+    meta = graph.metadata
+    model = canonical_model(meta.scan)
+    transcoders = meta.info.get("transcoder_set")
+    try:
+        nodes = _Nodes(graph, model, dictionary_name(transcoders) if isinstance(transcoders, str)
+                       else None)
+    except RecordError as err:
+        raise err.located(file=str(path)) from None
+    name = task or meta.prompt
+    if len(name) > 200:
+        raise RecordError("the prompt is too long to name a task; name one with --task",
+                          file=str(path), field="metadata.prompt")
+    analysis = Analysis(uid=analysis_uid or f"attribution-graph/{model}/{meta.slug}",
+                        kind="circuit", method="attribution graph (circuit-tracer)",
+                        models=[model], citation=CITATION, content_hash=digest,
+                        params={**meta.model_dump(), "qParams": graph.qParams})
+    task_node = Task(name=name, description=meta.prompt).record()
+    yield from analysis.records()
+    yield task_node
+    yield from nodes.tokens
+    for uid, label in nodes.labels.items():
+        yield NodeRecord(NodeLabel.FEATURE, uid, {"label": label}, origin=f"{path}, {uid}")
+    target = analysis.record().ref
+    for i, node in enumerate(graph.nodes):
+        origin = f"{path}, nodes[{i}] ({node.node_id})"
+        kept = {"node": node.node_id, "node_type": node.feature_type, "position": node.ctx_idx,
+                "influence": node.influence, "activation": node.activation}
+        yield MeasuredBy(analysis=analysis.uid, **kept).record(nodes.refs[node.node_id],
+                                                              target).at(origin)
+    for rank, (token, node) in enumerate(sorted(nodes.outputs, key=lambda o: -(o[1].token_prob or 0))):
+        yield OutputNode(analysis=analysis.uid, probability=node.token_prob,
+                         is_target=node.is_target_logit, rank=rank,
+                         category="logit").record(token, task_node.ref).at(f"{path}, {node.node_id}")
+    for i, link in enumerate(graph.links):
+        origin = f"{path}, links[{i}]"
+        ends = [nodes.refs.get(link.source), nodes.refs.get(link.target)]
+        if None in ends:
+            missing = link.source if ends[0] is None else link.target
+            raise RecordError(f"link to a node the graph does not have: {missing!r}",
+                              file=str(path), record=f"links[{i}]", field="source"
+                              if ends[0] is None else "target")
+        yield CircuitEdge(analysis=analysis.uid, weight=link.weight,
+                          link=f"{link.source} -> {link.target}").record(*ends).at(origin)

@@ -1,0 +1,146 @@
+"""Adapter for Neuronpedia's attention-head metrics (hijohnnylin/neuronpedia,
+`utils/neuronpedia-utils/neuronpedia_utils/headvis/head-metrics/*.json`, MIT).
+
+A file is `{"config": {"model_name": <Hugging Face id>, "num_hidden_layers",
+"num_attention_heads", "dataset_name", "n_sequences", "seq_len", ...}, "metrics":
+{<metric>: [layer][head] numbers, ..., "counts": {<count>: [layer] numbers}}}`, one model.
+Everything in it is kept:
+
+* the config is the analysis's parameters (dataset, sequences, length, dtype, ...);
+* each head gets one `(:AttentionHead)-[:MEASURED_BY {analysis, <every metric>, <its
+  layer's counts>}]->(:Analysis)`, under the file's names, whichever metrics a file has;
+* the two scores the field names roles by are also `HAS_ROLE {score}` edges, so the
+  role templates read them beside TransformerLens's detector scores:
+  `induction_score` -> induction, `prev_token_score` -> previous-token. Which score
+  makes a head an induction head is a query parameter, not decided here.
+
+A model not yet known is created from the file (layers and heads; other dimensions
+unknown), named after its Hugging Face id without the organisation, the id kept as
+`hf_id`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..schema.aliases import canonical_model
+from ..schema.catalog import known_model
+from ..schema.graph import NodeLabel
+from ..schema.nodes import Analysis, HeadRole, ModelSpec
+from ..schema.records import NodeRecord, RecordError, RelRecord, ref
+from ..schema.relationships import HasRole, MeasuredBy
+from ..schema.uids import UidError, check_model_name, head_uid
+from .files import file_hash, validate
+
+CITATION = ("Neuronpedia attention-head metrics (headvis), Johnny Lin et al., "
+            "https://github.com/hijohnnylin/neuronpedia, MIT licence")
+ROLE_METRICS = {"induction_score": "induction", "prev_token_score": "previous-token"}
+COUNTS = "counts"
+
+
+class HeadvisConfig(BaseModel):
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+    model_name: str = Field(min_length=1, max_length=200)
+    num_hidden_layers: int = Field(gt=0, le=10_000)
+    num_attention_heads: int = Field(gt=0, le=100_000)
+    dataset_name: str | None = None
+
+
+class HeadvisFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    config: HeadvisConfig
+    metrics: dict[str, Any] = Field(min_length=1)
+
+
+def is_head_metrics(data: Any) -> bool:
+    return isinstance(data, dict) and {"config", "metrics"} <= set(data)
+
+
+def _number(value: Any, field: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise RecordError(f"{value!r} is not a finite number", field=field)
+    return float(value)
+
+
+def _per_head(name: str, matrix: Any, layers: int, heads: int) -> list[list[float]]:
+    if not isinstance(matrix, list) or len(matrix) != layers:
+        raise RecordError(f"a metric is a [layer][head] table of {layers} layers",
+                          field=f"metrics.{name}")
+    for layer, row in enumerate(matrix):
+        if not isinstance(row, list) or len(row) != heads:
+            raise RecordError(f"layer {layer} must have {heads} heads", field=f"metrics.{name}[{layer}]")
+    return [[_number(v, f"metrics.{name}[{layer}][{head}]") for head, v in enumerate(row)]
+            for layer, row in enumerate(matrix)]
+
+
+def _per_layer(name: str, values: Any, layers: int) -> list[float]:
+    if not isinstance(values, list) or len(values) != layers:
+        raise RecordError(f"a count is one number per layer ({layers})",
+                          field=f"metrics.{COUNTS}.{name}")
+    return [_number(v, f"metrics.{COUNTS}.{name}[{layer}]") for layer, v in enumerate(values)]
+
+
+def _model(config: HeadvisConfig) -> NodeRecord:
+    name = canonical_model(config.model_name)
+    try:
+        check_model_name(name)
+    except UidError as err:
+        raise RecordError(str(err), field="config.model_name") from None
+    shape = {"n_layers": config.num_hidden_layers, "n_heads": config.num_attention_heads}
+    catalog = known_model(name)
+    if catalog is None:
+        return ModelSpec(name=name, hf_id=config.model_name, **shape).record()
+    differs = [f"{k} {getattr(catalog, k)} (file: {v})" for k, v in shape.items()
+               if getattr(catalog, k) != v]
+    if differs:
+        raise RecordError(f"{name} has {', '.join(differs)}", field="config")
+    return catalog.record()
+
+
+def head_metrics_records(data: Any, path: Path, *,
+                         analysis_uid: str | None = None) -> Iterator[NodeRecord | RelRecord]:
+    """The records of one head-metrics file (already parsed as `data`)."""
+    parsed = validate(HeadvisFile, data, file=path, record="the file")
+    config = parsed.config
+    layers, heads = config.num_hidden_layers, config.num_attention_heads
+    try:
+        model = _model(config)
+        tables = {name: _per_head(name, matrix, layers, heads)
+                  for name, matrix in parsed.metrics.items() if name != COUNTS}
+        counts = parsed.metrics.get(COUNTS, {})
+        if not isinstance(counts, dict):
+            raise RecordError("counts are {name: [one number per layer]}", field=f"metrics.{COUNTS}")
+        per_layer = {name: _per_layer(name, values, layers) for name, values in counts.items()}
+        if clash := sorted(set(tables) & (set(per_layer) | {"analysis"})):
+            raise RecordError(f"{clash[0]!r} is both a metric and a count", field=f"metrics.{clash[0]}")
+    except RecordError as err:
+        raise err.located(file=str(path), record="the file") from None
+    analysis = Analysis(uid=analysis_uid or f"neuronpedia-headvis/{model.key}/"
+                                            f"{config.dataset_name or path.stem}",
+                        kind="heads", method="Neuronpedia headvis attention-head metrics",
+                        models=[model.key], citation=CITATION, content_hash=file_hash(path),
+                        params=config.model_dump())
+    yield model
+    yield from analysis.records()
+    roles = {metric: HeadRole(name=role).record() for metric, role in ROLE_METRICS.items()
+             if metric in tables}
+    yield from roles.values()
+    for layer in range(layers):
+        for head in range(heads):
+            origin = f"{path}, head L{layer}H{head}"
+            start = ref(NodeLabel.HEAD, head_uid(model.key, layer, head))
+            values = {name: table[layer][head] for name, table in tables.items()}
+            values |= {name: column[layer] for name, column in per_layer.items()}
+            try:
+                yield MeasuredBy(analysis=analysis.uid, **values).record(
+                    start, analysis.record().ref).at(origin)
+            except (ValueError, RecordError) as err:
+                raise RecordError(str(err).splitlines()[0], file=str(path), record=origin) from None
+            for metric, role in roles.items():
+                yield HasRole(analysis=analysis.uid, score=values[metric],
+                              method=f"Neuronpedia headvis {metric}").record(start, role.ref).at(origin)
