@@ -26,3 +26,16 @@ def graph_fingerprint(store: GraphStore, ignore: tuple[str, ...] = ()) -> str:
 
 def count(store: GraphStore, pattern: str, **params: object) -> int:
     return store.read(f"MATCH {pattern} RETURN count(*) AS n", params)[0]["n"]
+
+
+def refuses_file(store: GraphStore, store_uri: str, command: list[str], path, data: object,
+                 says: str) -> None:
+    """`data` written as JSON to `path` and given to `circuitbase <command>` must be refused
+    with a message naming the file and saying `says`, and leave the graph as it was."""
+    from test_cli import cli
+
+    path.write_text(json.dumps(data))
+    before = graph_fingerprint(store)
+    code, out = cli(store_uri, *command, str(path))
+    assert code == 1 and says in out and str(path) in out, out
+    assert graph_fingerprint(store) == before

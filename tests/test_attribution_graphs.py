@@ -13,7 +13,7 @@ import pytest
 from circuitbase.queries import run_template
 from circuitbase.sources.attribution import cantor, dictionary_name
 from conftest import DATA
-from helpers import count, graph_fingerprint
+from helpers import count, graph_fingerprint, refuses_file
 from test_cli import cli
 
 GRAPH = DATA / "circuit-tracer" / "123-gemma-3-1b-pt-gemmascope2-16k.json"
@@ -137,12 +137,7 @@ def move_to_layer(data: dict, layer: int) -> None:
 def test_a_graph_that_does_not_add_up_is_refused(gemma, store_uri, tmp_path, change, says) -> None:
     data = load()
     change(data)
-    path = tmp_path / "bad.json"
-    path.write_text(json.dumps(data))
-    before = graph_fingerprint(gemma)
-    code, out = cli(store_uri, "ingest", "circuit", str(path))
-    assert code == 1 and says in out and str(path) in out, out
-    assert graph_fingerprint(gemma) == before
+    refuses_file(gemma, store_uri, ["ingest", "circuit"], tmp_path / "bad.json", data, says)
 
 
 def test_a_feature_in_two_graphs_is_one_node_and_recurs(gemma, store_uri, tmp_path) -> None:

@@ -14,7 +14,7 @@ from circuitbase.ingest import ingest_files
 from circuitbase.queries import run_template
 from circuitbase.schema.aliases import canonical_model
 from circuitbase.sources.heads import heads_records
-from helpers import graph_fingerprint
+from helpers import graph_fingerprint, refuses_file
 from test_cli import cli
 
 METRICS = examples_dir() / "head-metrics"
@@ -112,12 +112,7 @@ def test_a_file_of_a_model_not_shipped_loads_the_same_way(store, tmp_path) -> No
 def test_a_malformed_head_metrics_file_is_refused(store, store_uri, tmp_path, change, says) -> None:
     data = load(GPT2)
     change(data)
-    path = tmp_path / "gpt2.json"
-    path.write_text(json.dumps(data))
-    before = graph_fingerprint(store)
-    code, out = cli(store_uri, "ingest", "heads", str(path))
-    assert code == 1 and says in out and str(path) in out, out
-    assert graph_fingerprint(store) == before
+    refuses_file(store, store_uri, ["ingest", "heads"], tmp_path / "gpt2.json", data, says)
 
 
 def test_fine_tuned_models_meet_their_base_whichever_came_first(store) -> None:

@@ -36,9 +36,27 @@ def save_checkpoint(model: Any, path: Path) -> None:
     torch.save({"cfg": _plain(model.cfg.to_dict()), "state_dict": model.state_dict()}, path)
 
 
-def load_model(name: str, checkpoint: Path | None = None) -> Any:
-    """A HookedTransformer from `checkpoint`, else `HookedTransformer.from_pretrained(name)`."""
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def resolve_device(device: str = "auto") -> str:
+    """`auto` is a CUDA GPU where there is one, else the CPU."""
+    import torch
+
+    if device not in DEVICES:
+        raise RecordError(f"unknown device {device!r}; choose from {', '.join(DEVICES)}")
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise RecordError("--device cuda, but torch sees no CUDA GPU here (try --device auto)")
+    return device
+
+
+def load_model(name: str, checkpoint: Path | None = None, device: str = "cpu") -> Any:
+    """A HookedTransformer from `checkpoint`, else `HookedTransformer.from_pretrained(name)`,
+    on `device` (`auto`: a GPU where there is one)."""
     require_analysis_extra()
+    device = resolve_device(device)
     import torch
     from transformer_lens import HookedTransformer, HookedTransformerConfig
 
@@ -61,9 +79,9 @@ def load_model(name: str, checkpoint: Path | None = None) -> Any:
         except (OSError, KeyError, RuntimeError, TypeError, ValueError) as err:
             raise RecordError(f"not a circuitbase model checkpoint ({{cfg, state_dict}}): {err}",
                               file=str(checkpoint)) from None
-        return model.eval()
+        return model.to(device, print_details=False).eval()
     try:
-        return HookedTransformer.from_pretrained(name, device="cpu").eval()
+        return HookedTransformer.from_pretrained(name, device=device).eval()
     except Exception as err:  # from_pretrained raises many kinds when weights are unreachable
         raise RecordError(f"could not load {name!r} with TransformerLens ({err}); "
                           "give --checkpoint with a saved model instead") from None

@@ -52,7 +52,7 @@ def mlp_activations(model: Any, data: ConceptData, layers: list[int]) -> tuple[d
         with torch.no_grad():
             _, cache = model.run_with_cache(tokens[None], names_filter=lambda name: name in hooks)
         for layer in layers:
-            per_layer[layer].append(cache[f"blocks.{layer}.mlp.hook_post"][0])
+            per_layer[layer].append(cache[f"blocks.{layer}.mlp.hook_post"][0].cpu())
         labels.append(torch.tensor(sequence.labels))
     return {layer: torch.cat(acts) for layer, acts in per_layer.items()}, torch.cat(labels)
 
