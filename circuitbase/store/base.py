@@ -249,6 +249,39 @@ class GraphStore(ABC):
                                 {"rows": chunk, "analysis": analysis})
         return total
 
+    def analysis_list(self) -> list[Row]:
+        """Rows {uid, kind, method, models} of every stored analysis."""
+        return self.read(cypher.ANALYSIS_LIST)
+
+    def fact_counts(self, analysis: str) -> dict[str, int]:
+        """How many relationships of each type cite `analysis`."""
+        return {row["type"]: row["n"] for row in self.read(cypher.FACT_COUNTS, {"analysis": analysis})}
+
+    SHARED_LABELS = (NodeLabel.CONCEPT, NodeLabel.TASK, NodeLabel.HEAD_ROLE,
+                     NodeLabel.NEURON_FAMILY, NodeLabel.TOKEN)
+
+    def remove_analysis(self, analysis: str) -> WriteCounts:
+        """Retract `analysis`: every fact citing it, the N2G patterns and shared nodes
+        (concepts, tasks, roles, families, tokens) nothing refers to any more, then the
+        analysis node. Facts of other analyses, models and components stay. A removal cut
+        off halfway is finished by running it again (the analysis node goes last)."""
+        self.prepare_for_writes()
+        total = WriteCounts()
+        while True:
+            counts = self.write(cypher.DELETE_FACTS_BATCH,
+                                {"analysis": analysis, "batch": DEFAULT_BATCH_SIZE})
+            total += counts
+            if counts.relationships_deleted == 0:
+                break
+        for row in self.read(cypher.UNUSED_PATTERNS):
+            total += self.write(cypher.DELETE_PATTERN_TRIE, {"pattern": row["uid"]})
+            total += self.write(cypher.DELETE_PATTERN, {"pattern": row["uid"]})
+        for label in self.SHARED_LABELS:
+            total += self.write(cypher.delete_unreferenced(label))
+        total += self.write(cypher.DELETE_ANALYSIS, {"analysis": analysis})
+        self.persist()
+        return total
+
     def patterns_of(self, neuron: str, analysis: str | None = None) -> list[Row]:
         """A neuron's N2G patterns: rows {uid, rule, analysis}."""
         return self.read(cypher.PATTERNS_OF, {"neuron": neuron, "analysis": analysis})

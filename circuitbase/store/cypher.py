@@ -143,3 +143,27 @@ PATTERN_TRIE = ("MATCH (:Pattern {uid: $pattern})-[:TRIE_ROOT]->(:PatternNode)-[
 TAGGED_TRANSACTIONS = ("SHOW TRANSACTIONS YIELD transactionId, metaData "
                        "WHERE metaData[$key] = $tag RETURN transactionId")
 TERMINATE_TRANSACTIONS = "TERMINATE TRANSACTIONS $ids"
+
+# Removing an analysis (GraphStore.remove_analysis): its facts in batches, then the nodes
+# nothing refers to any more, then the analysis itself (last, so a rerun finishes the job).
+ANALYSIS_LIST = ("MATCH (a:Analysis) OPTIONAL MATCH (a)-[:ABOUT]->(m:Model) "
+                 "RETURN a.uid AS uid, a.kind AS kind, a.method AS method, "
+                 "collect(m.uid) AS models ORDER BY uid")
+FACT_COUNTS = ("MATCH ()-[r]->() WHERE r.analysis = $analysis "
+               "RETURN type(r) AS type, count(r) AS n ORDER BY type")
+DELETE_FACTS_BATCH = ("MATCH ()-[r]->() WHERE r.analysis = $analysis WITH r LIMIT $batch "
+                      "DELETE r")
+UNUSED_PATTERNS = ("MATCH (p:Pattern) OPTIONAL MATCH (p)<-[h:HAS_PATTERN]-() "
+                   "WITH p, count(h) AS uses WHERE uses = 0 RETURN p.uid AS uid")
+DELETE_PATTERN_TRIE = ("MATCH (:Pattern {uid: $pattern})-[:TRIE_ROOT]->(:PatternNode)"
+                       "-[:TRIE_CHILD*0..]->(x:PatternNode) WITH DISTINCT x DETACH DELETE x")
+DELETE_PATTERN = "MATCH (p:Pattern {uid: $pattern}) DETACH DELETE p"
+DELETE_ANALYSIS = "MATCH (a:Analysis {uid: $analysis}) DETACH DELETE a"
+
+
+def delete_unreferenced(label: NodeLabel) -> str:
+    """Nodes of a shared label (concepts, tasks, roles, families, tokens) that no
+    relationship refers to any more."""
+    label = NodeLabel(label)
+    return (f"MATCH (n:{label.value}) OPTIONAL MATCH (n)-[r]-() WITH n, count(r) AS degree "
+            "WHERE degree = 0 DELETE n")

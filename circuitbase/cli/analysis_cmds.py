@@ -1,0 +1,53 @@
+"""`analysis list` and `analysis remove`: what the store holds, by who found it."""
+
+from __future__ import annotations
+
+import click
+
+from ..errors import CircuitbaseError
+from ..schema.graph import NodeLabel
+from .context import Context
+from .output import FORMATS, render
+
+
+@click.group()
+def analysis() -> None:
+    """The analyses behind the facts: list them, retract one."""
+
+
+@analysis.command("list")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.pass_obj
+def list_analyses(obj: Context, fmt: str) -> None:
+    """Every stored analysis with its kind, method and models."""
+    render(obj.store.analysis_list(), fmt)
+
+
+@analysis.command("remove")
+@click.argument("uid")
+@click.option("--yes", is_flag=True, help="Remove without asking.")
+@click.pass_obj
+def remove(obj: Context, uid: str, yes: bool) -> None:
+    """Retract analysis UID and every fact it brought. Facts of other analyses, models and
+    their components stay; concepts, tasks, roles, tokens and N2G patterns nothing refers
+    to any more go. A removal cut off halfway is finished by running it again.
+
+    \b
+    Example:
+      circuitbase analysis remove sparse-probing/pythia-70m/top_mono_neurons --yes
+    """
+    store = obj.store
+    if not store.has_node(NodeLabel.ANALYSIS, uid):
+        raise CircuitbaseError(f"no analysis {uid!r} in the store (circuitbase analysis list)")
+    counts = store.fact_counts(uid)
+    listed = ", ".join(f"{n} {type_}" for type_, n in counts.items()) or "no facts"
+    click.echo(f"analysis {uid}: {listed}")
+    if not yes and not click.confirm("remove it and these facts?", default=False):
+        raise CircuitbaseError("nothing removed")
+    result = store.remove_analysis(uid)
+    click.echo(f"removed {uid}: {result.relationships_deleted} relationships and "
+               f"{result.nodes_deleted} nodes deleted")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(analysis)
