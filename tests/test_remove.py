@@ -80,3 +80,31 @@ def test_a_removal_cut_off_halfway_is_finished_by_running_it_again(store, store_
     store.write("MATCH ()-[r]->() WHERE r.analysis = $a WITH r LIMIT 3 DELETE r", {"a": primes})
     assert cli(store_uri, "analysis", "remove", primes, "--yes")[0] == 0
     assert facts(store) == only_mono
+
+
+def test_removing_a_model_leaves_what_the_other_models_alone_would_have(store, store_uri) -> None:
+    assert cli(store_uri, "ingest", "probes", str(MONO))[0] == 0
+    only_70m = facts(store)
+    models_70m = store.models()
+    assert cli(store_uri, "ingest", "probes", str(PROBES / "pythia-160m_top_mono_neurons_head20.csv"))[0] == 0
+    assert cli(store_uri, "model", "add", "pythia-160m", "--components", "heads")[0] == 0
+    code, out = cli(store_uri, "model", "remove", "pythia-160m", "--yes")
+    assert code == 0, out
+    assert "model pythia-160m: 144 AttentionHead" in out and "1 analyses about it alone" in out
+    assert facts(store) == only_70m
+    assert store.models() == models_70m
+    assert count(store, "(:Component {model: 'pythia-160m'})") == 0
+
+
+def test_init_reset_asks_first(store, store_uri) -> None:
+    from click.testing import CliRunner
+
+    from circuitbase.cli import main
+
+    assert cli(store_uri, "ingest", "probes", str(MONO))[0] == 0
+    before = graph_fingerprint(store)
+    result = CliRunner().invoke(main, ["--db", store_uri, "init", "--reset"], input="n\n")
+    assert result.exit_code == 1 and "nothing deleted" in result.output
+    assert graph_fingerprint(store) == before
+    assert cli(store_uri, "init", "--reset", "--yes")[0] == 0
+    assert count(store, "(n)") == 0

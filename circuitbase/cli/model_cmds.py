@@ -102,6 +102,33 @@ def add(obj: Context, name: str, config: Path | None, components: str, base: str
                f"nodes and {result.counts.relationships_created} relationships created")
 
 
+@model.command("remove")
+@click.argument("name", type=MODEL)
+@click.option("--yes", is_flag=True, help="Remove without asking.")
+@click.pass_obj
+def remove(obj: Context, name: str, yes: bool) -> None:
+    """Remove model NAME: its components (with every fact about them, whoever found it),
+    the analyses about it alone, and what nothing refers to any more. A removal cut off
+    halfway is finished by running it again.
+
+    \b
+    Example:
+      circuitbase model remove pythia-70m --yes
+    """
+    store = obj.store
+    if not store.models([name]):
+        raise RecordError(f"no model {name!r} in the store (circuitbase model list)")
+    contents = store.model_contents(name)
+    parts = [f"{n} {label}" for label, n in contents["components"].items()]
+    parts.append(f"{len(contents['analyses'])} analyses about it alone")
+    click.echo(f"model {name}: {', '.join(parts)}")
+    if not yes and not click.confirm("remove it and all of these?", default=False):
+        raise RecordError("nothing removed")
+    result = store.remove_model(name)
+    click.echo(f"removed {name}: {result.nodes_deleted} nodes and "
+               f"{result.relationships_deleted} relationships deleted")
+
+
 @model.command("list")
 @click.option("--known", is_flag=True, help="List the shipped known model shapes instead.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)

@@ -6,14 +6,16 @@ import json
 
 import click
 
+from ..errors import CircuitbaseError
 from .context import Context
 from .output import FORMATS, render
 
 
 @click.command()
-@click.option("--reset", is_flag=True, help="Delete everything in the store first.")
+@click.option("--reset", is_flag=True, help="Delete everything in the store first (asks).")
+@click.option("--yes", is_flag=True, help="With --reset: do not ask.")
 @click.pass_obj
-def init(obj: Context, reset: bool) -> None:
+def init(obj: Context, reset: bool, yes: bool) -> None:
     """Create the store (or bring its schema up to date) and print where it is.
 
     \b
@@ -22,6 +24,8 @@ def init(obj: Context, reset: bool) -> None:
     """
     store = obj.store
     if reset:
+        if not yes and not click.confirm(f"delete everything in {store.location}?", default=False):
+            raise CircuitbaseError("nothing deleted")
         store.clear()
     store.ensure_schema()
     click.echo(f"circuitbase store ready: {store.backend} at {store.location}")

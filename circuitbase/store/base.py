@@ -273,12 +273,44 @@ class GraphStore(ABC):
             total += counts
             if counts.relationships_deleted == 0:
                 break
+        total += self._delete_unreferenced()
+        total += self.write(cypher.DELETE_ANALYSIS, {"analysis": analysis})
+        self.persist()
+        return total
+
+    def _delete_unreferenced(self) -> WriteCounts:
+        """N2G patterns no neuron has (with their tries), then shared nodes nothing refers to."""
+        total = WriteCounts()
         for row in self.read(cypher.UNUSED_PATTERNS):
             total += self.write(cypher.DELETE_PATTERN_TRIE, {"pattern": row["uid"]})
             total += self.write(cypher.DELETE_PATTERN, {"pattern": row["uid"]})
         for label in self.SHARED_LABELS:
             total += self.write(cypher.delete_unreferenced(label))
-        total += self.write(cypher.DELETE_ANALYSIS, {"analysis": analysis})
+        return total
+
+    def model_contents(self, model: str) -> dict[str, Any]:
+        """What removing `model` takes: its components by label, and the analyses about
+        it alone."""
+        components = {row["label"]: row["n"] for row in self.read(cypher.MODEL_COMPONENTS, {"model": model})}
+        only = [row["uid"] for row in self.read(cypher.ANALYSES_ONLY_ABOUT, {"model": model})]
+        return {"components": components, "analyses": only}
+
+    def remove_model(self, model: str) -> WriteCounts:
+        """Remove `model`: the analyses about it alone (as `remove_analysis`), its components
+        and every relationship at them (facts of other analyses about them too), what nothing
+        refers to any more, then the model node (last: a rerun finishes the job)."""
+        total = WriteCounts()
+        for analysis in self.model_contents(model)["analyses"]:
+            total += self.remove_analysis(analysis)
+        self.prepare_for_writes()
+        while True:
+            counts = self.write(cypher.DELETE_COMPONENTS_BATCH,
+                                {"model": model, "batch": DEFAULT_BATCH_SIZE})
+            total += counts
+            if counts.nodes_deleted == 0:
+                break
+        total += self._delete_unreferenced()
+        total += self.write(cypher.DELETE_MODEL, {"model": model})
         self.persist()
         return total
 

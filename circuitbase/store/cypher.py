@@ -160,6 +160,18 @@ DELETE_PATTERN_TRIE = ("MATCH (:Pattern {uid: $pattern})-[:TRIE_ROOT]->(:Pattern
 DELETE_PATTERN = "MATCH (p:Pattern {uid: $pattern}) DETACH DELETE p"
 DELETE_ANALYSIS = "MATCH (a:Analysis {uid: $analysis}) DETACH DELETE a"
 
+# Removing a model (GraphStore.remove_model).
+MODEL_COMPONENTS = ("MATCH (c:Component)-[:IN_MODEL]->(:Model {uid: $model}) "
+                    "RETURN [l IN labels(c) WHERE l <> 'Component'][0] AS label, count(c) AS n "
+                    "ORDER BY label")
+ANALYSES_ONLY_ABOUT = ("MATCH (a:Analysis)-[:ABOUT]->(:Model {uid: $model}) "
+                       "OPTIONAL MATCH (a)-[:ABOUT]->(other:Model) WHERE other.uid <> $model "
+                       "WITH a, count(other) AS others WHERE others = 0 RETURN a.uid AS uid "
+                       "ORDER BY uid")
+DELETE_COMPONENTS_BATCH = ("MATCH (c:Component)-[:IN_MODEL]->(:Model {uid: $model}) "
+                           "WITH c LIMIT $batch DETACH DELETE c")
+DELETE_MODEL = "MATCH (m:Model {uid: $model}) DETACH DELETE m"
+
 
 def delete_unreferenced(label: NodeLabel) -> str:
     """Nodes of a shared label (concepts, tasks, roles, families, tokens) that no
