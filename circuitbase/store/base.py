@@ -249,6 +249,11 @@ class GraphStore(ABC):
                                 {"rows": chunk, "analysis": analysis})
         return total
 
+    def node_with_relationships(self, label: NodeLabel, key: str, limit: int) -> list[Row]:
+        """Rows {node, type, outgoing, labels, other, other_model, props}: the node and each
+        relationship at it (at most `limit`); one row with type None if it has none."""
+        return self.read(cypher.node_with_relationships(label), {"key": key, "limit": limit})
+
     def analysis_list(self) -> list[Row]:
         """Rows {uid, kind, method, models} of every stored analysis."""
         return self.read(cypher.ANALYSIS_LIST)

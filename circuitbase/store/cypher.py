@@ -179,3 +179,14 @@ def delete_unreferenced(label: NodeLabel) -> str:
     label = NodeLabel(label)
     return (f"MATCH (n:{label.value}) OPTIONAL MATCH (n)-[r]-() WITH n, count(r) AS degree "
             "WHERE degree = 0 DELETE n")
+
+
+def node_with_relationships(label: NodeLabel) -> str:
+    """One node and every relationship at it (but a model's IN_MODEL edges, which are its
+    components: counted instead), with the other end's labels and key."""
+    label = NodeLabel(label)
+    return (f"MATCH (n:{label.value} {{{NODE_KEY[label]}: $key}}) "
+            "OPTIONAL MATCH (n)-[r]-(o) WHERE type(r) <> 'IN_MODEL' OR NOT n:Model "
+            "RETURN properties(n) AS node, type(r) AS type, startNode(r) = n AS outgoing, "
+            "labels(o) AS labels, coalesce(o.uid, o.name) AS other, o.model AS other_model, "
+            "properties(r) AS props LIMIT $limit")

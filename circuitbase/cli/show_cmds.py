@@ -1,0 +1,64 @@
+"""`show NAME`: everything known about one component, concept, task, token or model."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from ..queries.show import show as show_data
+from .context import MODEL, Context
+from .output import render
+
+
+def _markdown(rows: list[dict[str, Any]]) -> str:
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    cell = lambda v: str(v if not isinstance(v, (list, dict)) else json.dumps(v)).replace("|", "\\\\|")  # noqa: E731
+    lines = ["| " + " | ".join(columns) + " |", "| " + " | ".join("---" for _ in columns) + " |"]
+    lines += ["| " + " | ".join(cell(row.get(c, "")) for c in columns) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _sections(data: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
+    sections = [("properties", [{"property": k, "value": v} for k, v in sorted(data["properties"].items())])]
+    if "components" in data:
+        sections.append(("components", [{"kind": k, "count": n} for k, n in data["components"].items()]))
+    sections += [(type_, facts) for type_, facts in data["relationships"].items()]
+    sections += [("most similar in each other model", data["similar"]),
+                 ("analyses", data["analyses"])]
+    return [(title, rows) for title, rows in sections if rows]
+
+
+@click.command()
+@click.argument("name")
+@click.option("--model", type=MODEL, help="The model of a short form such as L5H1 or L3N42.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table",
+              show_default=True)
+@click.pass_obj
+def show(obj: Context, name: str, model: str | None, fmt: str) -> None:
+    """Everything known about NAME: a component uid (or L5H1 with --model), a model,
+    concept, task, head role, neuron family, token or analysis. Facts are grouped by
+    relationship type with the analysis behind each; the analyses' citations and the best
+    match in every other model follow.
+
+    \b
+    Examples:
+      circuitbase show pythia-70m/L3/N897
+      circuitbase show L9H9 --model gpt2-small --format markdown
+      circuitbase show Gender_Fem --format json
+    """
+    data = show_data(obj.store, name, model)
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+        return
+    click.echo(f"{data['kind']} {data['key']}" + (" (first 10,000 relationships)" if data["truncated"] else ""))
+    for title, rows in _sections(data):
+        if fmt == "markdown":
+            click.echo(f"\n## {title}\n\n{_markdown(rows)}")
+        else:
+            click.echo(f"\n{title}\n{render(rows, 'table')}")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(show)

@@ -1,0 +1,80 @@
+"""Everything the store knows about one thing (`circuitbase show NAME`), as plain data.
+
+NAME is a component uid (or a short form, `L5H1`, with `model`), a model, a concept, a
+task, a head role, a neuron family, a token or an analysis uid. The answer groups the
+relationships at the node by type, each with the analysis behind it, adds those analyses'
+citations, and for components the best match in every other model.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+from ..errors import CircuitbaseError
+from ..schema.graph import NodeLabel, RelType, token_uid
+from ..schema.uids import UidError, parse_component
+from ..store.base import GraphStore
+
+MAX_RELATIONSHIPS = 10_000  # a node with more is shown in part, and says so
+_BY_NAME = (NodeLabel.MODEL, NodeLabel.CONCEPT, NodeLabel.TASK, NodeLabel.HEAD_ROLE,
+            NodeLabel.NEURON_FAMILY, NodeLabel.ANALYSIS)
+
+
+def resolve(store: GraphStore, name: str, model: str | None = None) -> tuple[NodeLabel, str]:
+    """The label and key of the node NAME means."""
+    try:
+        uid = parse_component(name, model=model)
+        return NodeLabel.of(uid.kind), str(uid)
+    except UidError:
+        pass
+    for label in _BY_NAME:
+        if store.has_node(label, name):
+            return label, name
+    if store.has_node(NodeLabel.TOKEN, token_uid(name)):
+        return NodeLabel.TOKEN, token_uid(name)
+    raise CircuitbaseError(f"nothing called {name!r} in the store (a uid, a short form such as "
+                           "L5H1 with --model, a model, concept, task, role, family, token or "
+                           "analysis)")
+
+
+def show(store: GraphStore, name: str, model: str | None = None) -> dict[str, Any]:
+    """{kind, key, properties, relationships: {TYPE: [...]}, similar: [...], analyses:
+    [...], truncated} for NAME."""
+    label, key = resolve(store, name, model)
+    rows = store.node_with_relationships(label, key, MAX_RELATIONSHIPS)
+    if not rows:
+        raise CircuitbaseError(f"{label.value} {key!r} is not in the store")
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        if row["type"] is None:
+            continue
+        props = dict(row["props"] or {})
+        grouped[row["type"]].append({
+            "direction": "out" if row["outgoing"] else "in",
+            "other": row["other"],
+            "other_kind": next((l for l in row["labels"] if l != "Component"), None),
+            "analysis": props.pop("analysis", None), **props})
+    for facts in grouped.values():
+        facts.sort(key=lambda f: (f["analysis"] or "", json.dumps(f, sort_keys=True, default=str)))
+    similar: dict[str, dict[str, Any]] = {}
+    for row in rows:  # the best match in each other model
+        other_model, props = row["other_model"], row["props"] or {}
+        if row["type"] != RelType.SIMILAR_TO.value or not other_model:
+            continue
+        if other_model not in similar or props["score"] > similar[other_model]["score"]:
+            similar[other_model] = {"model": other_model, "match": row["other"],
+                                    "score": props["score"], "metric": props.get("metric"),
+                                    "analysis": props.get("analysis")}
+    cited = {f["analysis"] for facts in grouped.values() for f in facts if f["analysis"]}
+    if label is NodeLabel.ANALYSIS:
+        cited.add(key)
+    result = {"kind": label.value, "key": key, "properties": rows[0]["node"],
+              "relationships": dict(sorted(grouped.items())),
+              "similar": sorted(similar.values(), key=lambda s: (-s["score"], s["model"])),
+              "analyses": store.analyses(cited),
+              "truncated": len(rows) >= MAX_RELATIONSHIPS}
+    if label is NodeLabel.MODEL:
+        result["components"] = store.model_contents(key)["components"]
+    return result
