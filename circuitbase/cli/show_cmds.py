@@ -1,4 +1,4 @@
-"""`show NAME`: everything known about one component, concept, task, token or model."""
+"""`show NAME` (everything known about one thing) and `search TEXT` (finding it)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import click
 
 from ..queries.show import show as show_data
 from .context import MODEL, Context
-from .output import render
+from .output import FORMATS, render
 
 
 def _markdown(rows: list[dict[str, Any]]) -> str:
@@ -60,5 +60,32 @@ def show(obj: Context, name: str, model: str | None, fmt: str) -> None:
             click.echo(f"\n{title}\n{render(rows, 'table')}")
 
 
+SEARCHABLE = ["Concept", "Task", "HeadRole", "NeuronFamily", "Token", "Feature", "Model"]
+
+
+@click.command()
+@click.argument("text")
+@click.option("--kind", "kinds", multiple=True, type=click.Choice(SEARCHABLE),
+              help="Only these kinds (repeatable).")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.pass_obj
+def search(obj: Context, text: str, kinds: tuple[str, ...], limit: int, fmt: str) -> None:
+    """Find concepts, tasks, roles, families, tokens, feature labels and models whose
+    names hold every word of TEXT (as a word or the start of one), best first, from each
+    backend's full-text index.
+
+    \b
+    Examples:
+      circuitbase search gender
+      circuitbase search "prime fact" --kind Concept
+    """
+    from ..schema.graph import NodeLabel
+
+    rows = obj.store.search(text, [NodeLabel(k) for k in kinds], limit)
+    click.echo(render(rows, fmt))
+
+
 def register(group: click.Group) -> None:
     group.add_command(show)
+    group.add_command(search)

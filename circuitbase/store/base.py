@@ -8,6 +8,7 @@ and on Neo4j.
 from __future__ import annotations
 
 import os
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -81,6 +82,16 @@ def batches(rows: Iterable[Row], size: int) -> Iterable[list[Row]]:
     while chunk := list(islice(iterator, size)):
         yield chunk
         del chunk
+
+
+def search_words(text: str) -> list[str]:
+    """The words of a search, lower-cased: letters, digits and underscores."""
+    return [w for w in re.findall(r"\w+", text.lower())]
+
+
+def _matches(value: str, words: list[str]) -> bool:
+    found = re.findall(r"\w+", value.lower())
+    return all(any(f.startswith(w) for f in found) for w in words)
 
 
 def key_constraints() -> list[tuple[str, str]]:
@@ -182,6 +193,37 @@ class GraphStore(ABC):
         if not self._schema_ready:
             self.ensure_schema()
             self._schema_ready = True
+
+    # --- full-text search: each backend's own index finds candidates; one rule decides ----
+    SEARCH_FIELDS: dict[NodeLabel, tuple[str, ...]] = {
+        NodeLabel.CONCEPT: ("name",), NodeLabel.TASK: ("name", "description"),
+        NodeLabel.HEAD_ROLE: ("name",), NodeLabel.NEURON_FAMILY: ("name",),
+        NodeLabel.TOKEN: ("text",), NodeLabel.FEATURE: ("label",),
+        NodeLabel.MODEL: ("uid", "hf_id"),
+    }
+
+    @abstractmethod
+    def _fulltext(self, words: list[str], labels: Sequence[NodeLabel], limit: int) -> list[Row]:
+        """Candidates from the backend's full-text index: rows {label, key, fields, score},
+        `fields` the searchable values; a superset of the nodes whose fields hold a word
+        starting with each of `words`."""
+
+    def search(self, text: str, kinds: Sequence[NodeLabel] = (), limit: int = 50) -> list[Row]:
+        """Nodes whose searchable fields (names, labels, tokens, descriptions) hold, for
+        every word of `text`, a word starting with it: rows {kind, key, match, score}, best
+        first. Both backends return the same hits; their scores differ."""
+        words = search_words(text)
+        if not words:
+            return []
+        labels = [NodeLabel(k) for k in kinds] or list(self.SEARCH_FIELDS)
+        hits = []
+        for row in self._fulltext(words, labels, max(limit * 4, 200)):
+            matching = [v for v in row["fields"] if isinstance(v, str) and _matches(v, words)]
+            if matching:
+                hits.append({"kind": row["label"], "key": row["key"], "match": matching[0],
+                             "score": float(row["score"] or 0.0)})
+        hits.sort(key=lambda h: (-h["score"], h["kind"], h["key"]))
+        return hits[:limit]
 
     @abstractmethod
     def clear(self) -> None:

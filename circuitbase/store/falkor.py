@@ -151,7 +151,34 @@ class FalkorStore(GraphStore):
                 except StoreError as err:  # another process made it since we looked
                     if "already indexed" not in str(err):
                         raise
+        fulltext = {row["label"] for row in self.read("CALL db.indexes() YIELD label, types "
+                                                      "RETURN label, types")
+                    if any("FULLTEXT" in str(t).upper() for t in (row["types"] or {}).values())}
+        for label, props in self.SEARCH_FIELDS.items():
+            if label.value not in fulltext:
+                try:
+                    # no stop words: " the" is a token people look for
+                    self.write(f"CALL db.idx.fulltext.createNodeIndex({{label: '{label.value}', "
+                               "stopwords: []}, " + ", ".join(f"'{p}'" for p in props) + ")")
+                except StoreError as err:
+                    if "already" not in str(err):
+                        raise
         self.persist()
+
+    def _fulltext(self, words: list[str], labels: Sequence[NodeLabel], limit: int) -> list[Row]:
+        query = " ".join(f"{w}*" if len(w) > 1 else w for w in words)
+        rows = []
+        for label in labels:
+            fields = ", ".join(f"node.{p}" for p in self.SEARCH_FIELDS[label])
+            try:
+                rows += self.read("CALL db.idx.fulltext.queryNodes($label, $query) YIELD node, score "
+                                  f"RETURN $label AS label, coalesce(node.uid, node.name) AS key, "
+                                  f"[{fields}] AS fields, score LIMIT $limit",
+                                  {"label": label.value, "query": query, "limit": limit})
+            except StoreError as err:
+                if "no such index" not in str(err).lower() and "not exist" not in str(err).lower():
+                    raise
+        return rows
 
     def set_vectors(self, label: NodeLabel, rows: Sequence[Row]) -> WriteCounts:
         return self.write_rows(f"UNWIND $rows AS row MATCH (n:{NodeLabel(label).value} {{uid: row.uid}}) "

@@ -197,11 +197,32 @@ class Neo4jStore(GraphStore):
         with self._errors(), self._session(read=False) as session:
             return _counts(session.run(cypher).consume())
 
+    SEARCH_INDEX = "circuitbase_search"
+
     def ensure_schema(self) -> None:
         for label, prop in key_constraints():
             name = f"circuitbase_{label.lower()}_{prop}"
             self.write(f"CREATE CONSTRAINT {name} IF NOT EXISTS "
                        f"FOR (n:{label}) REQUIRE n.{prop} IS UNIQUE")
+        labels = "|".join(label.value for label in self.SEARCH_FIELDS)
+        props = sorted({p for fields in self.SEARCH_FIELDS.values() for p in fields})
+        self.write(f"CREATE FULLTEXT INDEX {self.SEARCH_INDEX} IF NOT EXISTS FOR (n:{labels}) "
+                   f"ON EACH [{', '.join(f'n.{p}' for p in props)}]")
+
+    def _fulltext(self, words: list[str], labels: Sequence[NodeLabel], limit: int) -> list[Row]:
+        query = " AND ".join(f"{w}*" for w in words)
+        rows = self.read(f"CALL db.index.fulltext.queryNodes('{self.SEARCH_INDEX}', $query) "
+                         "YIELD node, score RETURN labels(node) AS labels, "
+                         "coalesce(node.uid, node.name) AS key, properties(node) AS props, score "
+                         "LIMIT $limit", {"query": query, "limit": limit})
+        wanted = {label.value: label for label in labels}
+        found = []
+        for row in rows:
+            label = next((wanted[l] for l in row["labels"] if l in wanted), None)
+            if label is not None:
+                found.append({"label": label.value, "key": row["key"], "score": row["score"],
+                              "fields": [row["props"].get(p) for p in self.SEARCH_FIELDS[label]]})
+        return found
 
     def set_vectors(self, label: NodeLabel, rows: Sequence[Row]) -> WriteCounts:
         return self.write_rows(
