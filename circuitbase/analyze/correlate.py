@@ -160,6 +160,7 @@ def correlation_records(result: Correlation, analysis: Analysis, uids_a: list[st
             ref(NodeLabel.NEURON, uids_a[i]), ref(NodeLabel.NEURON, uids_b[j]))
     sides = ((uids_a, uids_b, result.corr, result.baseline_a),
              (uids_b, uids_a, result.corr.T, result.baseline_b))
+    measured = analysis.record().ref
     for uids, partners, corr, baseline in sides:
         best = corr.argmax(1)
         for i, uid in enumerate(uids):
@@ -168,7 +169,7 @@ def correlation_records(result: Correlation, analysis: Analysis, uids_a: list[st
                      "mean_corr": float(corr[i].mean()), "baseline": float(baseline[i]),
                      "excess_corr": float(corr[i, best[i]] - baseline[i])}
             start = ref(NodeLabel.NEURON, uid)
-            yield MeasuredBy(analysis=analysis.uid, **stats).record(start, analysis.record().ref)
+            yield MeasuredBy(analysis=analysis.uid, **stats).record(start, measured)
             if stats["excess_corr"] > UNIVERSAL_EXCESS:
                 yield InFamily(analysis=analysis.uid, feature=stats["partner_model"],
                                **{k: v for k, v in stats.items() if k != "partner_model"}

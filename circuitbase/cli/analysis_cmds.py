@@ -7,7 +7,7 @@ import click
 from ..errors import CircuitbaseError
 from ..schema.graph import NodeLabel
 from .context import Context
-from .output import FORMATS, render
+from .output import FORMATS, ask_first, render
 
 
 @click.group()
@@ -42,8 +42,7 @@ def remove(obj: Context, uid: str, yes: bool) -> None:
     counts = store.fact_counts(uid)
     listed = ", ".join(f"{n} {type_}" for type_, n in counts.items()) or "no facts"
     click.echo(f"analysis {uid}: {listed}")
-    if not yes and not click.confirm("remove it and these facts?", default=False):
-        raise CircuitbaseError("nothing removed")
+    ask_first(yes, "remove it and these facts?", "nothing removed")
     result = store.remove_analysis(uid)
     click.echo(f"removed {uid}: {result.relationships_deleted} relationships and "
                f"{result.nodes_deleted} nodes deleted")

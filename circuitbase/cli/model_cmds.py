@@ -15,7 +15,7 @@ from ..schema.nodes import ModelSpec
 from ..schema.records import RecordError, record_error, ref, rel
 from ..sources.models import COMPONENT_CHOICES, model_records, read_model_config
 from .context import MODEL, Context
-from .output import FORMATS, render
+from .output import FORMATS, ask_first, render
 from .progress import run_pipeline
 
 _SHAPE_OPTIONS = ("n_layers", "d_model", "n_heads", "d_mlp", "d_head", "d_vocab", "n_ctx",
@@ -122,8 +122,7 @@ def remove(obj: Context, name: str, yes: bool) -> None:
     parts = [f"{n} {label}" for label, n in contents["components"].items()]
     parts.append(f"{len(contents['analyses'])} analyses about it alone")
     click.echo(f"model {name}: {', '.join(parts)}")
-    if not yes and not click.confirm("remove it and all of these?", default=False):
-        raise RecordError("nothing removed")
+    ask_first(yes, "remove it and all of these?", "nothing removed")
     result = store.remove_model(name)
     click.echo(f"removed {name}: {result.nodes_deleted} nodes and "
                f"{result.relationships_deleted} relationships deleted")

@@ -1,4 +1,4 @@
-"""Print result rows as a rich table, JSON or CSV."""
+"""Print result rows as a rich table, JSON or CSV; ask before deleting."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
+
+from ..errors import CircuitbaseError
 
 FORMATS = ("table", "json", "csv")
 
@@ -61,3 +63,10 @@ def parse_params(values: Sequence[str], *, typed: bool) -> dict[str, Any]:
         except json.JSONDecodeError:
             params[name] = raw
     return params
+
+
+def ask_first(yes: bool, question: str, refusal: str) -> None:
+    """Ask before a command deletes anything (unless `--yes`); a no ends it with `refusal`
+    as its one error line, nothing changed."""
+    if not yes and not click.confirm(question, default=False):
+        raise CircuitbaseError(refusal)

@@ -6,9 +6,8 @@ import json
 
 import click
 
-from ..errors import CircuitbaseError
 from .context import Context
-from .output import FORMATS, render
+from .output import FORMATS, ask_first, render
 
 
 @click.command()
@@ -24,8 +23,7 @@ def init(obj: Context, reset: bool, yes: bool) -> None:
     """
     store = obj.store
     if reset:
-        if not yes and not click.confirm(f"delete everything in {store.location}?", default=False):
-            raise CircuitbaseError("nothing deleted")
+        ask_first(yes, f"delete everything in {store.location}?", "nothing deleted")
         store.clear()
     store.ensure_schema()
     click.echo(f"circuitbase store ready: {store.backend} at {store.location}")

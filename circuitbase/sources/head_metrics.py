@@ -130,6 +130,7 @@ def head_metrics_records(data: Any, path: Path, *,
     roles = {metric: HeadRole(name=role).record() for metric, role in ROLE_METRICS.items()
              if metric in tables}
     yield from roles.values()
+    measured = analysis.record().ref
     for layer in range(layers):
         for head in range(heads):
             origin = f"{path}, head L{layer}H{head}"
@@ -137,8 +138,7 @@ def head_metrics_records(data: Any, path: Path, *,
             values = {name: table[layer][head] for name, table in tables.items()}
             values |= {name: column[layer] for name, column in per_layer.items()}
             try:
-                yield MeasuredBy(analysis=analysis.uid, **values).record(
-                    start, analysis.record().ref).at(origin)
+                yield MeasuredBy(analysis=analysis.uid, **values).record(start, measured).at(origin)
             except (ValueError, RecordError) as err:
                 raise RecordError(str(err).splitlines()[0], file=str(path), record=origin) from None
             for metric, role in roles.items():

@@ -313,17 +313,21 @@ class GraphStore(ABC):
         analysis node. Facts of other analyses, models and components stay. A removal cut
         off halfway is finished by running it again (the analysis node goes last)."""
         self.prepare_for_writes()
-        total = WriteCounts()
-        while True:
-            counts = self.write(cypher.DELETE_FACTS_BATCH,
-                                {"analysis": analysis, "batch": DEFAULT_BATCH_SIZE})
-            total += counts
-            if counts.relationships_deleted == 0:
-                break
+        total = self._delete_in_batches(cypher.DELETE_FACTS_BATCH, {"analysis": analysis})
         total += self._delete_unreferenced()
         total += self.write(cypher.DELETE_ANALYSIS, {"analysis": analysis})
         self.persist()
         return total
+
+    def _delete_in_batches(self, statement: str, params: Mapping[str, Any]) -> WriteCounts:
+        """Run a `... LIMIT $batch DELETE ...` statement until it deletes nothing more, so
+        no transaction grows with what is deleted."""
+        total = WriteCounts()
+        while True:
+            counts = self.write(statement, {**params, "batch": DEFAULT_BATCH_SIZE})
+            total += counts
+            if counts.relationships_deleted == 0 and counts.nodes_deleted == 0:
+                return total
 
     def _delete_unreferenced(self) -> WriteCounts:
         """N2G patterns no neuron has (with their tries), then shared nodes nothing refers to."""
@@ -350,12 +354,7 @@ class GraphStore(ABC):
         for analysis in self.model_contents(model)["analyses"]:
             total += self.remove_analysis(analysis)
         self.prepare_for_writes()
-        while True:
-            counts = self.write(cypher.DELETE_COMPONENTS_BATCH,
-                                {"model": model, "batch": DEFAULT_BATCH_SIZE})
-            total += counts
-            if counts.nodes_deleted == 0:
-                break
+        total += self._delete_in_batches(cypher.DELETE_COMPONENTS_BATCH, {"model": model})
         total += self._delete_unreferenced()
         total += self.write(cypher.DELETE_MODEL, {"model": model})
         self.persist()
