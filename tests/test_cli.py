@@ -83,10 +83,32 @@ def test_the_commands_the_demo_prints_work_as_printed(store_uri) -> None:
     code, out = cli(store_uri, "demo", "--format", "json")
     assert code == 0, out
     printed = [line.strip() for line in out.splitlines() if line.strip().startswith("circuitbase ")]
-    assert len(printed) == len(QUESTIONS)
+    *printed, browse = printed
+    assert len(printed) == len(QUESTIONS) and browse.endswith(" serve")
+    assert_serves(shlex.split(browse)[1:])
     for command in printed:
         args = shlex.split(command)[1:]
         if store_uri not in command:  # the default store needs no --db; this one is not it
             raise AssertionError(f"{command!r} does not name the store {store_uri}")
         result = CliRunner().invoke(main, [*args, "--format", "json"], catch_exceptions=False)
         assert result.exit_code == 0 and json.loads(result.output), command
+
+
+def assert_serves(args: list[str]) -> None:
+    """`circuitbase ARGS --port 0` prints an address whose home page lists the models."""
+    import re
+    import subprocess
+    import sys
+    import urllib.request
+
+    server = subprocess.Popen([sys.executable, "-m", "circuitbase", *args, "--port", "0"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        line = server.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+/[\w-]+/", line)
+        assert url, line
+        with urllib.request.urlopen(url.group(0), timeout=30) as response:
+            assert response.status == 200 and "pythia-70m" in response.read().decode()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

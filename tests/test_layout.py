@@ -107,8 +107,9 @@ ALLOWED = {
     "queries": {"store", "schema", "errors"},
     "analyze": {"schema", "sources", "store"},
     "export": {"schema", "sources", "store", "queries"},
+    "web": {"schema", "store", "queries", "export", "errors"},
 }
-ROOMS = {"schema", "sources", "ingest", "store", "queries", "analyze", "export", "cli", "errors"}
+ROOMS = {"schema", "sources", "ingest", "store", "queries", "analyze", "export", "web", "cli", "errors"}
 
 
 def test_each_room_imports_only_what_the_layout_allows() -> None:

@@ -13,7 +13,7 @@ from ..schema.records import record_error
 from ..store import URI_ENV
 from .context import Context
 from . import (analysis_cmds, analyze_cmds, show_cmds, demo_cmds, export_cmds, ingest_cmds, n2g_cmds,
-               similarity_cmds, model_cmds, query_cmds, schema_cmds, store_cmds)
+               similarity_cmds, model_cmds, query_cmds, schema_cmds, serve_cmds, store_cmds)
 
 
 class _Group(click.Group):
@@ -59,5 +59,5 @@ def main(ctx: click.Context, uri: str | None) -> None:
 
 for module in (store_cmds, model_cmds, query_cmds, ingest_cmds, n2g_cmds, analyze_cmds,
                similarity_cmds, export_cmds, schema_cmds, demo_cmds, analysis_cmds,
-               show_cmds):
+               show_cmds, serve_cmds):
     module.register(main)

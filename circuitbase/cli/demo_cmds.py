@@ -31,6 +31,7 @@ def demo(obj: Context, fmt: str) -> None:
         click.echo(f"\n{question.text}\n  circuitbase {db}query run {question.template} "
                    + " ".join(f"--param {k}={shlex.quote(str(v))}" for k, v in question.params.items()))
         click.echo(render(rows, fmt))
+    click.echo(f"\nBrowse it all in a web browser:\n  circuitbase {db}serve")
 
 
 def register(group: click.Group) -> None:

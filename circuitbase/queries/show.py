@@ -13,7 +13,7 @@ from collections import defaultdict
 from typing import Any
 
 from ..errors import CircuitbaseError
-from ..schema.graph import NodeLabel, RelType, token_uid
+from ..schema.graph import COMPONENT_LABEL, NodeLabel, RelType, token_uid
 from ..schema.uids import UidError, parse_component
 from ..store.base import GraphStore
 
@@ -39,10 +39,16 @@ def resolve(store: GraphStore, name: str, model: str | None = None) -> tuple[Nod
                            "analysis)")
 
 
-def show(store: GraphStore, name: str, model: str | None = None) -> dict[str, Any]:
+def _kind(labels: list[str] | None) -> str | None:
+    return next((label for label in labels or [] if label != COMPONENT_LABEL), None)
+
+
+def show(store: GraphStore, name: str, model: str | None = None, *,
+         kind: NodeLabel | str | None = None) -> dict[str, Any]:
     """{kind, key, properties, relationships: {TYPE: [...]}, similar: [...], analyses:
-    [...], truncated} for NAME."""
-    label, key = resolve(store, name, model)
+    [...], truncated} for NAME; with `kind`, NAME is that label's key as stored (no
+    guessing: the web explorer's links name both)."""
+    label, key = (NodeLabel(kind), name) if kind is not None else resolve(store, name, model)
     rows = store.node_with_relationships(label, key, MAX_RELATIONSHIPS)
     if not rows:
         raise CircuitbaseError(f"{label.value} {key!r} is not in the store")
@@ -54,7 +60,7 @@ def show(store: GraphStore, name: str, model: str | None = None) -> dict[str, An
         grouped[row["type"]].append({
             "direction": "out" if row["outgoing"] else "in",
             "other": row["other"],
-            "other_kind": next((l for l in row["labels"] if l != "Component"), None),
+            "other_kind": _kind(row["labels"]),
             "analysis": props.pop("analysis", None), **props})
     for facts in grouped.values():
         facts.sort(key=lambda f: (f["analysis"] or "", json.dumps(f, sort_keys=True, default=str)))
@@ -65,6 +71,7 @@ def show(store: GraphStore, name: str, model: str | None = None) -> dict[str, An
             continue
         if other_model not in similar or props["score"] > similar[other_model]["score"]:
             similar[other_model] = {"model": other_model, "match": row["other"],
+                                    "kind": _kind(row["labels"]),
                                     "score": props["score"], "metric": props.get("metric"),
                                     "analysis": props.get("analysis")}
     cited = {f["analysis"] for facts in grouped.values() for f in facts if f["analysis"]}

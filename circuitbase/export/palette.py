@@ -1,0 +1,81 @@
+"""One colour for each node kind and relationship type, the same in every figure and page.
+
+Colour-blind safe: node kinds take Paul Tol's "muted" scheme (and Okabe-Ito's yellow),
+fact relationships Okabe & Ito's eight colours, structural relationships (a component's
+model, an analysis's measurements, N2G tries) greys with their own dash, so that they
+recede behind the facts. A figure of ENCODES edges shows them in the same blue whatever
+else it holds.
+"""
+
+from __future__ import annotations
+
+from ..schema.graph import COMPONENT_LABELS, NodeLabel, RelType
+
+NODE_COLOURS: dict[NodeLabel, str] = {
+    NodeLabel.NEURON: "#332288",       # indigo
+    NodeLabel.HEAD: "#CC6677",         # rose
+    NodeLabel.MLP: "#117733",          # green
+    NodeLabel.ATTENTION: "#882255",    # wine
+    NodeLabel.FEATURE: "#AA4499",      # purple
+    NodeLabel.MODEL: "#DDCC77",        # sand
+    NodeLabel.CONCEPT: "#88CCEE",      # cyan
+    NodeLabel.HEAD_ROLE: "#44AA99",    # teal
+    NodeLabel.TASK: "#999933",         # olive
+    NodeLabel.NEURON_FAMILY: "#F0E442",  # yellow (Okabe-Ito)
+    NodeLabel.TOKEN: "#DDDDDD",        # pale grey
+    NodeLabel.ANALYSIS: "#BBBBBB",
+    NodeLabel.PATTERN: "#E0E0E0",
+    NodeLabel.PATTERN_NODE: "#F2F2F2",
+}
+
+# Fills dark enough to need white text.
+DARK_NODES = COMPONENT_LABELS
+
+EDGE_COLOURS: dict[RelType, str] = {
+    RelType.ENCODES: "#0072B2",        # blue
+    RelType.HAS_ROLE: "#E69F00",       # orange
+    RelType.SIMILAR_TO: "#009E73",     # bluish green
+    RelType.CIRCUIT_EDGE: "#D55E00",   # vermillion
+    RelType.OUTPUT_NODE: "#CC79A7",    # reddish purple
+    RelType.ACTIVATES_ON: "#56B4E9",   # sky blue
+    RelType.IN_FAMILY: "#000000",      # black
+    RelType.FINE_TUNED_FROM: "#000000",
+    RelType.IN_MODEL: "#BBBBBB",
+    RelType.MEASURED_BY: "#BBBBBB",
+    RelType.ABOUT: "#BBBBBB",
+    RelType.HAS_PATTERN: "#999999",
+    RelType.TRIE_ROOT: "#999999",
+    RelType.TRIE_CHILD: "#999999",
+    RelType.MATCHES_TOKEN: "#999999",
+}
+
+# matplotlib dash names; SVG dash arrays beside them.
+EDGE_STYLES: dict[RelType, str] = {
+    RelType.FINE_TUNED_FROM: "dashed", RelType.IN_MODEL: "dotted",
+    RelType.MEASURED_BY: "dashdot", RelType.ABOUT: "dashed", RelType.TRIE_ROOT: "dotted",
+    RelType.MATCHES_TOKEN: "dashed",
+}
+SVG_DASHES = {"solid": "", "dashed": "6 3", "dotted": "1.5 2.5", "dashdot": "6 2 1.5 2"}
+
+# Relationships that say where a thing is stored or who measured it, not what is known:
+# a neighbourhood does not grow through them unless asked.
+STRUCTURAL = frozenset({RelType.IN_MODEL, RelType.MEASURED_BY, RelType.ABOUT,
+                        RelType.HAS_PATTERN, RelType.TRIE_ROOT, RelType.TRIE_CHILD,
+                        RelType.MATCHES_TOKEN})
+
+
+def node_colour(label: NodeLabel | str) -> str:
+    return NODE_COLOURS[NodeLabel(label)]
+
+
+def text_colour(label: NodeLabel | str) -> str:
+    """Black or white, whichever reads on the node's fill."""
+    return "#FFFFFF" if NodeLabel(label) in DARK_NODES else "#000000"
+
+
+def edge_colour(type_: RelType | str) -> str:
+    return EDGE_COLOURS[RelType(type_)]
+
+
+def edge_style(type_: RelType | str) -> str:
+    return EDGE_STYLES.get(RelType(type_), "solid")

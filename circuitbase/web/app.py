@@ -1,0 +1,215 @@
+"""The explorer's pages: a Flask app over one open store, read-only.
+
+Every page lives under `/<token>/`, the random token of this launch (as Jupyter's), so
+another local user who finds the port still cannot read a private store through it; any
+other path is a 404 that says nothing. Pages are rendered on the server, no script runs
+in them (the Content-Security-Policy forbids it), and the store is only read: the pages
+call `show()`, `search()` and the exports, never a write.
+"""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, Flask, Response, abort, g, render_template, request, url_for
+from markupsafe import Markup
+
+from .. import export
+from ..errors import CircuitbaseError
+from ..export.citations import bibtex
+from ..export.palette import EDGE_COLOURS, NODE_COLOURS
+from ..queries.show import resolve, show
+from ..schema.graph import NodeLabel, RelType
+from ..store.base import GraphStore
+from . import neighbourhood
+
+EXPORTS = {"svg": "image/svg+xml", "png": "image/png", "graphml": "application/xml",
+           "bib": "application/x-bibtex"}
+SEARCH_LIMIT = 100
+MAX_FACTS_SHOWN = 200  # per relationship type on a page; the rest is counted
+HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def create_app(store: GraphStore, token: str) -> Flask:
+    """The explorer for `store`, answering only under `/<token>/`."""
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = 0  # nothing is ever uploaded
+    pages = Blueprint("pages", __name__, url_prefix="/<token>")
+    lock = threading.Lock()  # one store call at a time, whatever the server's threads
+
+    @pages.url_value_preprocessor
+    def check_token(endpoint: str | None, values: dict[str, Any] | None) -> None:
+        given = (values or {}).pop("token", "")
+        if not secrets.compare_digest(given.encode(), token.encode()):
+            abort(404)
+
+    @pages.url_defaults
+    def add_token(endpoint: str, values: dict[str, Any]) -> None:
+        values.setdefault("token", token)
+
+    @app.before_request
+    def hold_store() -> None:
+        lock.acquire()
+        g.locked = True
+
+    @app.teardown_request
+    def release_store(exc: BaseException | None) -> None:
+        if g.pop("locked", False):
+            lock.release()
+
+    @app.after_request
+    def protect(response: Response) -> Response:
+        response.headers.update(HEADERS)
+        return response
+
+    @app.errorhandler(CircuitbaseError)
+    def refused(err: CircuitbaseError) -> tuple[str, int]:
+        return render_template("error.html", message=str(err)), 400
+
+    @app.errorhandler(404)
+    def missing(err: Exception) -> Response:
+        # plain: the site's pages link with the token, and a wrong address must not learn it
+        return Response("not found\n", 404, mimetype="text/plain")
+
+    def node_url(kind: str, key: str) -> str:
+        return url_for("pages.node", kind=kind, key=key)
+
+    def caption(kind: str, key: str) -> str:
+        return key.strip('"') if kind == NodeLabel.TOKEN.value else key
+
+    app.jinja_env.globals.update(node_url=node_url, caption=caption, node_colours={
+        label.value: colour for label, colour in NODE_COLOURS.items()})
+
+    @pages.route("/", strict_slashes=False)
+    def home() -> str:
+        stats = store.stats()
+        return render_template("home.html", models=store.models(), stats=stats,
+                               analyses=store.analysis_list())
+
+    @pages.route("/search")
+    def search() -> Any:
+        text = request.args.get("q", "").strip()
+        kind = request.args.get("kind") or None
+        if kind is not None and kind not in _searchable(store):
+            abort(404)
+        hits: list[dict[str, Any]] = []
+        exact = None
+        if text:
+            try:
+                label, key = resolve(store, text, request.args.get("model") or None)
+                if store.has_node(label, key):
+                    exact = {"kind": label.value, "key": key}
+            except CircuitbaseError:
+                pass
+            hits = store.search(text, [NodeLabel(kind)] if kind else (), SEARCH_LIMIT)
+        return render_template("search.html", text=text, kind=kind, hits=hits, exact=exact,
+                               kinds=_searchable(store))
+
+    @pages.route("/node")
+    def node() -> str:
+        kind, key = _kind_and_key()
+        data = show(store, key, kind=kind)
+        drawing = neighbourhood.svg(data["kind"], data["key"], data["relationships"],
+                                    node_url, caption)
+        types = sorted({t for n in neighbourhood.neighbours(data["relationships"]) for t in n.types})
+        return render_template("node.html", data=data, drawing=Markup(drawing),
+                               facts=_fact_tables(data["relationships"]),
+                               legend=[(t, EDGE_COLOURS[RelType(t)]) for t in types],
+                               exports=[(fmt, _query(kind=kind, key=key, format=fmt))
+                                        for fmt in EXPORTS])
+
+    @pages.route("/compare")
+    def compare() -> str:
+        kind, key = _kind_and_key()
+        other_kind = request.args.get("other_kind", kind)
+        other = request.args.get("other", "")
+        if other_kind not in _labels() or not other:
+            abort(404)
+        left, right = show(store, key, kind=kind), show(store, other, kind=other_kind)
+        between = [f for f in left["relationships"].get(RelType.SIMILAR_TO.value, [])
+                   if f["other"] == other]
+        rows = sorted(set(left["properties"]) | set(right["properties"]))
+        return render_template("compare.html", left=left, right=right, between=between,
+                               rows=rows, counts=_counts(left, right))
+
+    @pages.route("/export")
+    def download() -> Response:
+        kind, key = _kind_and_key()
+        fmt = request.args.get("format", "")
+        if fmt not in EXPORTS:
+            abort(404)
+        data = show(store, key, kind=kind)
+        name = "".join(c if c.isalnum() or c in "-." else "_" for c in key)[:80] or "export"
+        if fmt == "bib":
+            body = bibtex(store, {a["uid"] for a in data["analyses"]}).encode()
+        else:
+            graph = export.subgraph(store, around=key, hops=1,
+                                    rel_types=[t for t in RelType if t is not RelType.IN_MODEL]
+                                    if kind == NodeLabel.MODEL.value else ())
+            with tempfile.TemporaryDirectory(prefix="circuitbase-web-") as tmp:
+                written = export.write(store, graph, fmt, Path(tmp) / f"{name}.{fmt}",
+                                       title=f"{kind} {key}")
+                body = written[0].read_bytes()
+        return Response(body, mimetype=EXPORTS[fmt], headers={
+            "Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
+
+    app.register_blueprint(pages)
+
+    @app.route("/")
+    def bare() -> Any:
+        abort(404)
+
+    return app
+
+
+def _labels() -> set[str]:
+    return {label.value for label in NodeLabel}
+
+
+def _searchable(store: GraphStore) -> list[str]:
+    return [label.value for label in store.SEARCH_FIELDS]
+
+
+def _kind_and_key() -> tuple[str, str]:
+    kind, key = request.args.get("kind", ""), request.args.get("key", "")
+    if kind not in _labels() or not key:
+        abort(404)
+    return kind, key
+
+
+def _query(**params: str) -> str:
+    return "?" + urlencode(params)
+
+
+def _fact_tables(relationships: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Per relationship type: its columns, the first MAX_FACTS_SHOWN facts, how many more."""
+    tables = []
+    for type_, facts in relationships.items():
+        shown = facts[:MAX_FACTS_SHOWN]
+        fixed = ["direction", "other", "other_kind", "analysis"]
+        columns = list(dict.fromkeys(k for f in shown for k in f if k not in fixed))
+        tables.append({"type": type_, "colour": EDGE_COLOURS[RelType(type_)], "facts": shown,
+                       "columns": columns, "more": len(facts) - len(shown)})
+    return tables
+
+
+def _counts(left: dict[str, Any], right: dict[str, Any]) -> list[tuple[str, int, int]]:
+    types = sorted(set(left["relationships"]) | set(right["relationships"]))
+    return [(t, len(left["relationships"].get(t, [])), len(right["relationships"].get(t, [])))
+            for t in types]

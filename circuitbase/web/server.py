@@ -1,0 +1,41 @@
+"""Run the explorer: on loopback unless another address is asked for by name."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+
+from werkzeug.serving import make_server
+
+from ..errors import CircuitbaseError
+from ..store.base import GraphStore
+from .app import create_app, new_token
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(store: GraphStore, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
+          token: str | None = None, announce: Callable[[str], None] = print) -> None:
+    """Serve until interrupted; `announce` gets the address to open (with its token)."""
+    token = token or new_token()
+    try:
+        server = make_server(host, port, create_app(store, token), threaded=True)
+    except OSError as err:
+        raise CircuitbaseError(f"cannot listen on {host}:{port}: {err.strerror or err} "
+                               "(another --port, or --port 0 for any free one)") from err
+    shown = f"[{host}]" if ":" in host else host
+    announce(f"http://{shown}:{server.server_port}/{token}/")
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()

@@ -1,0 +1,273 @@
+"""`circuitbase serve` (issue #21, item 4): the read-only web explorer.
+
+The pages are checked through Flask's test client on both backends against direct
+queries; one test drives the real server in a headless Chromium as a person would.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlparse
+
+import networkx as nx
+import pytest
+
+from circuitbase.ingest import ingest
+from circuitbase.store import open_store
+from circuitbase.schema import Analysis, Concept, Encodes, NodeLabel, RelType, ref, rel
+from circuitbase.schema.relationships import SimilarTo
+from circuitbase.web import create_app
+from helpers import graph_fingerprint
+from test_cli import cli
+
+EXAMPLES = Path(__file__).parent.parent / "circuitbase" / "examples"
+PROBES = [EXAMPLES / "probes" / f"{m}_top_mono_neurons.csv" for m in ("pythia-70m", "pythia-160m")]
+HEADS = [EXAMPLES / "head-metrics" / f for f in ("openai-community-gpt2-monology-pile-uncopyrighted.json",
+                                                  "EleutherAI-pythia-70m-deduped-monology-pile-uncopyrighted.json")]
+TOKEN = "t" * 43
+MATCH = Analysis(uid="test/hand-made-matches", kind="similarity", method="by hand",
+                 models=["pythia-70m", "pythia-160m", "gpt2-small", "pythia-70m-deduped"])
+HOSTILE = '<script>alert("x")</script> & "quotes"'
+
+
+def best(store, sql_concept: str, model: str) -> str:
+    return store.read("MATCH (n:Neuron {model: $m})-[e:ENCODES]->(:Concept {name: $c}) "
+                      "RETURN n.uid AS n ORDER BY e.f1 DESC, n.uid LIMIT 1",
+                      {"m": model, "c": sql_concept})[0]["n"]
+
+
+def strongest_induction(store, model: str) -> str:
+    return store.read("MATCH (h:AttentionHead {model: $m})-[r:HAS_ROLE]->(:HeadRole {name: 'induction'}) "
+                      "RETURN h.uid AS h ORDER BY r.score DESC, h.uid LIMIT 1", {"m": model})[0]["h"]
+
+
+def explored(store, store_uri: str) -> dict[str, str]:
+    """Probes of two Pythias, head metrics of two models, and hand-made SIMILAR_TO matches
+    between the best Gender_Fem neurons and between the strongest induction heads."""
+    for path in PROBES:
+        assert cli(store_uri, "ingest", "probes", str(path))[0] == 0
+    for path in HEADS:
+        assert cli(store_uri, "ingest", "heads", str(path))[0] == 0
+    names = {"neuron": best(store, "Gender_Fem", "pythia-70m"),
+             "neuron_match": best(store, "Gender_Fem", "pythia-160m"),
+             "head": strongest_induction(store, "gpt2-small"),
+             "head_match": strongest_induction(store, "pythia-70m-deduped")}
+    records = [MATCH.record(), Concept(name=HOSTILE).record(),
+               Encodes(analysis=MATCH.uid, k=1, f1=0.5).record(ref(NodeLabel.NEURON, names["neuron"]),
+                                                               ref(NodeLabel.CONCEPT, HOSTILE))]
+    for a, b, label, score in ((names["neuron"], names["neuron_match"], NodeLabel.NEURON, 0.91),
+                               (names["head"], names["head_match"], NodeLabel.HEAD, 0.77)):
+        records.append(SimilarTo(analysis=MATCH.uid, score=score, metric="by-hand")
+                       .record(ref(label, a), ref(label, b)))
+    records += [rel(RelType.ABOUT, MATCH.record().ref, ref(NodeLabel.MODEL, m)) for m in MATCH.models]
+    ingest(store, records)
+    return names
+
+
+@pytest.fixture
+def site(store, store_uri):
+    names = explored(store, store_uri)
+    client = create_app(store, TOKEN).test_client()
+    return store, client, names
+
+
+def page(client, path: str, **params: str) -> str:
+    response = client.get(f"/{TOKEN}/{path}" + ("?" + urlencode(params) if params else ""))
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    return response.get_data(as_text=True)
+
+
+def links(text: str) -> list[tuple[str, str]]:
+    """(kind, key) of every link to a node page."""
+    found = []
+    for href in re.findall(r'href="([^"]*node\?[^"]*)"', text):
+        query = parse_qs(urlparse(html.unescape(href)).query)
+        found.append((query["kind"][0], query["key"][0]))
+    return found
+
+
+def test_every_page_needs_this_launchs_token(site) -> None:
+    store, client, names = site
+    assert client.get(f"/{TOKEN}/").status_code == 200
+    for path in ("/", "/search?q=gender", f"/{'u' * 43}/", f"/{TOKEN[:-1]}/node?kind=Neuron&key=x",
+                 f"/{TOKEN}x/", "/static/x"):
+        response = client.get(path)
+        assert response.status_code == 404 and TOKEN not in response.get_data(as_text=True), path
+    headers = client.get(f"/{TOKEN}/").headers
+    assert "default-src 'none'" in headers["Content-Security-Policy"]  # no script can run
+    assert headers["Referrer-Policy"] == "no-referrer" and headers["X-Frame-Options"] == "DENY"
+    # nothing is written: no method but GET, no upload
+    assert client.post(f"/{TOKEN}/search", data={"q": "x"}).status_code == 405
+
+
+def test_search_page_shows_the_stores_hits_and_jumps_to_a_uid(site) -> None:
+    store, client, names = site
+    text = page(client, "search", q="gender")
+    expected = store.search("gender", (), 100)
+    assert expected and links(text)[-len(expected):] == [(h["kind"], h["key"]) for h in expected]
+    only = page(client, "search", q="induction", kind="HeadRole")
+    assert ("HeadRole", "induction") in links(only) and ("Concept", "Gender_Fem") not in links(only)
+    exact = page(client, "search", q=names["head"])
+    assert 'id="exact"' in exact and ("AttentionHead", names["head"]) in links(exact)
+    assert 'id="no-hits"' in page(client, "search", q="zzzz-nothing")
+
+
+def test_a_heads_page_shows_what_show_prints(site) -> None:
+    store, client, names = site
+    from circuitbase.queries.show import show
+
+    data = show(store, names["head"])
+    text = page(client, "node", kind="AttentionHead", key=names["head"])
+    shown = set(links(text))
+    for type_, facts in data["relationships"].items():
+        assert f'data-type="{type_}"' in text
+        for fact in facts:
+            assert (fact["other_kind"], fact["other"]) in shown
+    roles = store.read("MATCH (:AttentionHead {uid: $h})-[r:HAS_ROLE]->(x) RETURN x.name AS role, "
+                       "r.score AS score", {"h": names["head"]})
+    for row in roles:
+        assert f"{row['score']:.4g}" in text
+    # the most similar head in the other model, with a side-by-side view
+    assert ("AttentionHead", names["head_match"]) in shown
+    compare = re.search(r'href="([^"]*compare\?[^"]*)"', text).group(1)
+    side = client.get(html.unescape(compare)).get_data(as_text=True)
+    assert names["head"] in side and names["head_match"] in side and "0.77" in side
+    # the neighbourhood drawing: one link per neighbour, the centre last
+    svg = re.search(r"<svg.*?</svg>", text, re.S).group(0)
+    drawn = links(svg)
+    assert drawn[-1] == ("AttentionHead", names["head"])
+    assert set(drawn[:-1]) == {(f["other_kind"], f["other"]) for facts in data["relationships"].values()
+                               for f in facts}
+    ET.fromstring(svg)  # well-formed SVG, labels as <text>
+    assert "<text" in svg
+
+
+def test_a_concept_page_lists_every_neuron_and_escapes_what_it_shows(site) -> None:
+    store, client, names = site
+    text = page(client, "node", kind="Concept", key="Gender_Fem")
+    neurons = {r["n"] for r in store.read("MATCH (n:Neuron)-[:ENCODES]->(:Concept {name: 'Gender_Fem'}) "
+                                          "RETURN n.uid AS n")}
+    assert neurons and {k for kind, k in links(text) if kind == "Neuron"} == neurons
+    hostile = page(client, "node", kind="Neuron", key=names["neuron"])
+    assert "<script>" not in hostile and "&lt;script&gt;alert(" in hostile
+    missing = client.get(f"/{TOKEN}/node?kind=Neuron&key=pythia-70m/L0/N999999")
+    assert missing.status_code == 400 and "not in the store" in missing.get_data(as_text=True)
+    assert client.get(f"/{TOKEN}/node?kind=Evil&key=x").status_code == 404
+
+
+def test_exports_of_what_is_on_screen(site, tmp_path) -> None:
+    store, client, names = site
+    before = graph_fingerprint(store)
+    query = {"kind": "Neuron", "key": names["neuron"]}
+    graphml = client.get(f"/{TOKEN}/export?" + urlencode({**query, "format": "graphml"}))
+    assert graphml.status_code == 200 and "attachment" in graphml.headers["Content-Disposition"]
+    graph = nx.read_graphml(io.BytesIO(graphml.data))
+    concepts = {r["c"] for r in store.read("MATCH (:Neuron {uid: $n})-[:ENCODES]->(c) RETURN c.name AS c",
+                                           {"n": names["neuron"]})}
+    assert {f"Concept:{c}" for c in concepts} <= set(graph.nodes)
+    svg = client.get(f"/{TOKEN}/export?" + urlencode({**query, "format": "svg"}))
+    assert svg.status_code == 200 and svg.data.lstrip().startswith((b"<?xml", b"<svg"))
+    png = client.get(f"/{TOKEN}/export?" + urlencode({**query, "format": "png"}))
+    assert png.data[:8] == b"\x89PNG\r\n\x1a\n"
+    bib = client.get(f"/{TOKEN}/export?" + urlencode({**query, "format": "bib"})).get_data(as_text=True)
+    cited = {r["a"] for r in store.read("MATCH (:Neuron {uid: $n})-[r]-() WHERE r.analysis IS NOT NULL "
+                                        "RETURN DISTINCT r.analysis AS a", {"n": names["neuron"]})}
+    assert bib.count("@") == len(cited) >= 2
+    assert client.get(f"/{TOKEN}/export?" + urlencode({**query, "format": "cypher"})).status_code == 404
+    assert graph_fingerprint(store) == before  # browsing and exporting wrote nothing
+
+
+# --- a person in a browser ------------------------------------------------------------------
+
+REQUIRE_BROWSER = "CIRCUITBASE_REQUIRE_BROWSER"  # set by .ci/run, which installs Chromium
+
+
+def browser_or_skip():
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    try:
+        from selenium import webdriver
+    except ImportError:
+        webdriver = None
+    if not (chromium and driver and webdriver):
+        reason = ("no headless browser: install Debian's chromium and chromium-driver "
+                  "(.ci/run does) and selenium (the [test] extra)")
+        if os.environ.get(REQUIRE_BROWSER):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    options = Options()
+    options.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--window-size=1280,1600"):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(driver), options=options)
+
+
+def test_a_person_searches_opens_a_head_and_follows_a_similar_component(tmp_path) -> None:
+    """Once, on an embedded store of its own (the pages are the same on both backends:
+    the test-client tests above run on each)."""
+    browser = browser_or_skip()
+    browser.implicitly_wait(10)
+    store_uri = str(tmp_path / "kb")
+    with open_store(store_uri) as store:
+        names = explored(store, store_uri)
+    server = subprocess.Popen([sys.executable, "-m", "circuitbase", "--db", store_uri, "serve",
+                               "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True)
+    try:
+        line = server.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+/[\w-]+/", line)
+        assert url, line
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support import expected_conditions as shows
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        def on_page_of(key: str) -> None:
+            WebDriverWait(browser, 10).until(shows.text_to_be_present_in_element((By.ID, "key"), key))
+            assert browser.find_element(By.ID, "key").text == key
+
+        browser.get(url.group(0))
+        assert "pythia-70m" in browser.find_element(By.ID, "models").text
+        box = browser.find_element(By.NAME, "q")
+        box.send_keys("induction")
+        box.submit()
+        browser.find_element(By.LINK_TEXT, "induction").click()
+        on_page_of("induction")
+        browser.save_screenshot(str(tmp_path / "role.png"))
+        browser.find_element(By.LINK_TEXT, names["head"]).click()
+        on_page_of(names["head"])
+        assert "HAS_ROLE" in browser.page_source
+        browser.save_screenshot(str(tmp_path / "head.png"))
+        similar = browser.find_element(By.ID, "similar")
+        assert "pythia-70m-deduped" in similar.text and "0.77" in similar.text
+        similar.find_element(By.LINK_TEXT, names["head_match"]).click()
+        on_page_of(names["head_match"])
+        # a neuron: from a concept's drawing to the similar neuron in the bigger model
+        box = browser.find_element(By.NAME, "q")
+        box.send_keys("Gender_Fem")
+        box.submit()
+        browser.find_element(By.CSS_SELECTOR, "#exact a").click()
+        browser.find_element(By.CSS_SELECTOR, f'svg a[data-key="{names["neuron"]}"]').click()
+        on_page_of(names["neuron"])
+        browser.find_element(By.LINK_TEXT, names["neuron_match"]).click()
+        on_page_of(names["neuron_match"])
+        assert "pythia-160m" in browser.find_element(By.ID, "properties").text
+        browser.save_screenshot(str(tmp_path / "neuron.png"))
+        if shots := os.environ.get("CIRCUITBASE_SCREENSHOTS"):
+            for shot in tmp_path.glob("*.png"):
+                shutil.copy(shot, Path(shots) / shot.name)
+    finally:
+        browser.quit()
+        server.terminate()
+        server.wait(timeout=30)
