@@ -6,11 +6,10 @@ from pathlib import Path
 
 import click
 
-from ..export import FORMATS, latex_table, replacing, subgraph, write, write_bibtex
+from ..export import FORMATS, subgraph, write, write_table
 from ..export.cypher_script import read_cypher
+from ..export.figure import COLOUR_BY, FigureStyle, parse_width
 from ..export.formats import read_graphml
-from ..export.subgraph import from_rows
-from ..queries import get_template
 from ..schema.graph import NodeLabel, RelType
 from ..ingest import ingest
 from .context import MODEL, Context
@@ -28,39 +27,56 @@ from .progress import run_pipeline
 @click.option("--rel-type", "rel_types", multiple=True,
               type=click.Choice([t.value for t in RelType]), help="Walk only these relationships.")
 @click.option("--model", type=MODEL, help="Keep only components of this model.")
-@click.option("--analysis", help="Keep only facts from this analysis.")
+@click.option("--analysis", help="Keep only facts from this analysis; alone, export what it found "
+                                   "(a circuit: its nodes and edges).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), required=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
-@click.option("--title", help="Figure title or table caption.")
+@click.option("--title", help="Figure title or table caption (default for a table: the "
+                               "template's description with its parameters' values).")
+@click.option("--expand-structural", is_flag=True,
+              help="Also walk onwards through IN_MODEL, ABOUT and MEASURED_BY (by default they "
+                   "are followed from the centre only, so a second hop does not bring a whole model).")
+@click.option("--width", default="double", show_default=True,
+              help="Figure width: single (3.5 in), double (7 in), or inches.")
+@click.option("--dpi", default=300, show_default=True, type=click.IntRange(50, 1200),
+              help="Resolution of a PNG.")
+@click.option("--font-size", default=7.0, show_default=True, type=click.FloatRange(4, 24),
+              help="Points.")
+@click.option("--colour-by", type=click.Choice(COLOUR_BY), default="kind", show_default=True,
+              help="What node colours say (a circuit with roles is coloured by role).")
+@click.option("--edge-labels", is_flag=True, help="Write each edge's score on it.")
 @click.pass_obj
 def export(obj: Context, template: str | None, params: tuple[str, ...], around: str | None,
            hops: int, labels: tuple[str, ...], rel_types: tuple[str, ...], model: str | None,
-           analysis: str | None, fmt: str, out: Path, title: str | None) -> None:
+           analysis: str | None, fmt: str, out: Path, title: str | None, expand_structural: bool,
+           width: str, dpi: int, font_size: float, colour_by: str, edge_labels: bool) -> None:
     """Export a template's results or a neighbourhood, with a BibTeX file of its analyses.
+
+    Figures (svg, pdf with text kept as text; png at --dpi) are sized for a paper: the
+    colours of node kinds and relationship types are the same in every figure, edges are
+    as wide as their score, models run from the smallest, circuits layer by layer.
 
     \b
     Examples:
       circuitbase export concept_neurons --param concept=fr --format graphml --out fr.graphml
-      circuitbase export --around pythia-70m/L3/N609 --hops 2 --format svg --out n609.svg
+      circuitbase export --around pythia-70m/L3/N897 --hops 2 --rel-type ENCODES --rel-type IN_MODEL \\
+          --format pdf --width single --out n897.pdf
       circuitbase export single_neuron_concepts --format latex --out table.tex
     """
     given = parse_params(params, typed=True)
     if fmt == "latex":
         if template is None:
             raise click.UsageError("--format latex needs a query template")
-        found = get_template(template)
-        rows = found.run(obj.store, **given)
-        with replacing(out) as staged:
-            staged.write_text(latex_table(rows, title or found.description))
-            bib = write_bibtex(obj.store, from_rows(obj.store, rows, found.bind(given)), staged)
-        written = [out, *(out.parent / p.name for p in bib)]
+        written = write_table(obj.store, template, given, out, title)
     else:
+        style = FigureStyle(width=parse_width(width), dpi=dpi, font_size=font_size,
+                            colour_by=colour_by, edge_labels=edge_labels)
         graph = subgraph(obj.store, template=template, params=given, around=around, hops=hops,
                          labels=[NodeLabel(l) for l in labels],
                          rel_types=[RelType(t) for t in rel_types], model=model,
-                         analysis=analysis)
+                         analysis=analysis, expand_structural=expand_structural)
         click.echo(f"{graph.number_of_nodes()} nodes, {graph.number_of_edges()} relationships")
-        written = write(obj.store, graph, fmt, out, title)
+        written = write(obj.store, graph, fmt, out, title, style)
     for path in written:
         click.echo(f"wrote {path}")
 

@@ -5,12 +5,17 @@
     graph = subgraph(store, template="concept_neurons", params={"concept": "fr"})
 
 `write(store, graph, fmt, path)` writes it as GraphML, GEXF, node-link JSON, CSV, a
-Cypher script or a figure, plus a BibTeX file of the analyses behind it.
+Cypher script or a figure, plus a BibTeX file of the analyses behind it. In a notebook:
+
+    from circuitbase.export import FigureStyle, figure, SINGLE_COLUMN
+    fig = figure(store, graph, style=FigureStyle(width=SINGLE_COLUMN, font_size=7))
+    fig.savefig("n897.pdf")                        # a matplotlib Figure
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -25,25 +30,33 @@ from ..schema.records import RecordError
 from ..store.base import GraphStore
 from . import formats
 from .cypher_script import write_cypher
-from .citations import analyses_in, bibtex, latex_table
-from .figure import write_figure
+from .citations import analyses_in, bibtex, citation_keys, latex_table
+from .figure import (DOUBLE_COLUMN, FIGURE_FORMATS, SINGLE_COLUMN, FigureStyle, draw,
+                     graph_models, model_size, write_figure)
 from .subgraph import around as _around
-from .subgraph import from_rows
+from .subgraph import from_rows, of_analysis
 
-GRAPH_FORMATS = ("graphml", "gexf", "json", "csv", "cypher", "svg", "png")
+GRAPH_FORMATS = ("graphml", "gexf", "json", "csv", "cypher", *FIGURE_FORMATS)
 FORMATS = (*GRAPH_FORMATS, "latex")
 
 
 def subgraph(store: GraphStore, *, template: str | None = None,
              params: dict[str, Any] | None = None, around: str | None = None, hops: int = 1,
              labels: Sequence[NodeLabel] = (), rel_types: Sequence[RelType] = (),
-             model: str | None = None, analysis: str | None = None) -> nx.MultiDiGraph:
-    """The subgraph a template's results name, or the neighbourhood of `around`."""
-    if (template is None) == (around is None):
+             model: str | None = None, analysis: str | None = None,
+             expand_structural: bool = False) -> nx.MultiDiGraph:
+    """The subgraph a template's results name, the neighbourhood of `around` (see
+    `subgraph.around` for `expand_structural`), or, given only `analysis`, what that
+    analysis found (a circuit: its nodes and edges)."""
+    if template is not None and around is not None:
         raise RecordError("export needs either a query template or --around UID, not both")
+    if template is None and around is None:
+        if analysis is None:
+            raise RecordError("export needs a query template, --around UID or --analysis UID")
+        return of_analysis(store, analysis)
     if around is not None:
         return _around(store, around, hops, rel_types=rel_types, labels=labels, model=model,
-                       analysis=analysis)
+                       analysis=analysis, expand_structural=expand_structural)
     found = get_template(template)
     bound = found.bind(params or {})
     return from_rows(store, found.run(store, **(params or {})), bound)
@@ -55,35 +68,83 @@ def replacing(path: Path) -> Iterator[Path]:
     replaces its namesake beside `path` only when the block finishes, so an export that is
     killed or fails leaves the previous files whole."""
     path = Path(path)
+    if not path.parent.is_dir():
+        raise RecordError(f"cannot write {path}: {path.parent} is not a directory")
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=".circuitbase-export-") as tmp:
         yield Path(tmp) / path.name
         for staged in sorted(Path(tmp).iterdir()):
             os.replace(staged, path.parent / staged.name)
 
 
+def model_sizes(store: GraphStore, names: Sequence[str]) -> dict[str, float]:
+    """Parameters of each named model (stored, from its shape, or from its name)."""
+    found = {row["uid"]: model_size(row["uid"], row) for row in store.models(sorted(names))}
+    return {name: found.get(name, model_size(name)) for name in names}
+
+
+def figure(store: GraphStore, graph: nx.MultiDiGraph, title: str | None = None,
+           style: FigureStyle | None = None):
+    """The figure of `graph` as a matplotlib Figure (models ordered by the store's sizes)."""
+    return draw(graph, title, style, model_sizes(store, sorted(graph_models(graph))))
+
+
 def write(store: GraphStore, graph: nx.MultiDiGraph, fmt: str, path: Path,
-          title: str | None = None) -> list[Path]:
+          title: str | None = None, style: FigureStyle | None = None) -> list[Path]:
     """Write `graph` as `fmt` to `path`, and the BibTeX of its analyses beside it; the
-    files appear together when all are written (see `replacing`)."""
+    files appear together when all are written (see `replacing`). Returns the paths
+    written, as they are."""
     path = Path(path)
     with replacing(path) as staged:
-        written = _write(store, graph, fmt, staged, title)
+        written = _write(store, graph, fmt, staged, title, style)
     return [path.parent / p.name for p in written]
 
 
 def _write(store: GraphStore, graph: nx.MultiDiGraph, fmt: str, path: Path,
-           title: str | None) -> list[Path]:
+           title: str | None, style: FigureStyle | None) -> list[Path]:
     if fmt == "csv":
         written = list(formats.write_csv(graph, path))
-    elif fmt in ("svg", "png"):
-        write_figure(graph, path, title)
-        written = [path]
+    elif fmt in FIGURE_FORMATS:
+        written = [write_figure(graph, path, title, style,
+                                model_sizes(store, sorted(graph_models(graph))), fmt=fmt)]
     else:
         writer = {"graphml": formats.write_graphml, "gexf": formats.write_gexf,
                   "json": formats.write_json, "cypher": write_cypher}[fmt]
         writer(graph, path)
         written = [path]
     return written + write_bibtex(store, graph, path)
+
+
+def table_caption(template: str, description: str, params: dict[str, Any]) -> str:
+    """The template's description with each parameter's name replaced by its value, so a
+    caption reads "F1 at or above 0.95 in at least 4 models", not "min_score"."""
+    caption = description
+    for name, value in sorted(params.items(), key=lambda item: -len(item[0])):
+        shown = "any" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+        caption = re.sub(rf"\b{re.escape(name)}\b", shown, caption)
+    return caption
+
+
+def write_table(store: GraphStore, template: str, params: dict[str, Any], path: Path,
+                title: str | None = None) -> list[Path]:
+    """A template's rows as a booktabs LaTeX table whose caption cites the works behind
+    them, and that BibTeX beside it. Lists of models are ordered by size."""
+    found = get_template(template)
+    bound = found.bind(params)
+    rows = found.run(store, **params)
+    known = {row["uid"] for row in store.models()}
+    sizes = model_sizes(store, sorted(known))
+    for row in rows:
+        for column, value in row.items():
+            if isinstance(value, list) and value and all(v in known for v in value):
+                row[column] = sorted(value, key=lambda m: (sizes[m], m))
+    graph = from_rows(store, rows, bound)
+    keys = citation_keys(store, analyses_in(graph))
+    path = Path(path)
+    with replacing(path) as staged:
+        staged.write_text(latex_table(rows, title or table_caption(template, found.description, bound),
+                                      cite=list(keys), label=f"tab:{template}"))
+        written = [staged] + write_bibtex(store, graph, staged)
+    return [path.parent / p.name for p in written]
 
 
 def write_bibtex(store: GraphStore, graph: nx.MultiDiGraph, path: Path) -> list[Path]:
@@ -95,4 +156,5 @@ def write_bibtex(store: GraphStore, graph: nx.MultiDiGraph, path: Path) -> list[
     return [bib]
 
 
-__all__ = ["FORMATS", "GRAPH_FORMATS", "latex_table", "subgraph", "write", "write_bibtex"]
+__all__ = ["DOUBLE_COLUMN", "FORMATS", "GRAPH_FORMATS", "SINGLE_COLUMN", "FigureStyle", "figure",
+           "latex_table", "subgraph", "write", "write_bibtex", "write_table"]

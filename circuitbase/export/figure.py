@@ -1,82 +1,363 @@
-"""Draw a subgraph for a paper: components grouped by model (one band each) and placed
-left to right by relative depth, shared nodes (concepts, roles, tasks, tokens) in
-a column on the right, colours by label and edge type, and a legend.
+"""Draw a subgraph for a paper.
+
+Two layouts. A circuit (the graph holds CIRCUIT_EDGEs) is drawn layer by layer, input
+at the bottom, each component labelled by its TransformerLens name (`L9H9`), coloured by
+its role, with arrowheads that stop at the labels. Anything else is drawn in one band per
+model (smallest model first), components left to right by relative depth, and the shared
+nodes (concepts, roles, tasks, tokens) in a column of their own on the right.
+
+Both take their colours from `palette.py` (the same colour for the same kind or
+relationship type in every figure), size the canvas to what they hold, keep text as
+text in SVG and PDF, draw edges as wide as their score, and never overlap labels: a label
+that would touch another moves to the next free row.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 
-from ..schema.graph import COMPONENT_LABELS, NodeLabel
+from ..schema.graph import COMPONENT_LABELS, NodeLabel, RelType
 from ..schema.records import RecordError
+from .palette import edge_colour, edge_style, node_colour, text_colour
 from .subgraph import primary_label
 
 MAX_FIGURE_NODES = 400
-ROW_HEIGHT = 0.5  # inches per stacked label
-NODE_COLOURS = {
-    NodeLabel.NEURON: "#4c72b0", NodeLabel.HEAD: "#dd8452", NodeLabel.MLP: "#55a868",
-    NodeLabel.ATTENTION: "#c44e52", NodeLabel.FEATURE: "#8172b3", NodeLabel.MODEL: "#937860",
-    NodeLabel.CONCEPT: "#da8bc3", NodeLabel.HEAD_ROLE: "#8c8c8c", NodeLabel.TASK: "#ccb974",
-    NodeLabel.TOKEN: "#64b5cd", NodeLabel.ANALYSIS: "#b0b0b0", NodeLabel.PATTERN: "#a0a0a0",
-    NodeLabel.PATTERN_NODE: "#d0d0d0",
-}
-EDGE_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-                "#7f7f7f", "#bcbd22", "#17becf"]
+SINGLE_COLUMN = 3.5  # inches: a column of a two-column paper
+DOUBLE_COLUMN = 7.0  # inches: the full text width
+WIDTHS = {"single": SINGLE_COLUMN, "double": DOUBLE_COLUMN}
+FIGURE_FORMATS = ("svg", "png", "pdf")
+COLOUR_BY = ("kind", "role", "concept", "model")
+# Paul Tol's "bright" scheme gives the head roles the field names (IOI's classes and the
+# TransformerLens detector's) a colour each, the same in every figure; other roles,
+# concepts and models take Tol's "light" scheme in the order of the figure's legend.
+ROLE_COLOURS = {"name-mover": "#4477AA", "negative-name-mover": "#EE6677",
+                "s-inhibition": "#228833", "induction": "#CCBB44",
+                "backup-name-mover": "#66CCEE", "duplicate-token": "#AA3377",
+                "previous-token": "#BBBBBB"}
+CATEGORY_COLOURS = ["#77AADD", "#EE8866", "#EEDD88", "#FFAABB", "#99DDFF", "#44BB99",
+                    "#BBCC33", "#AAAA00", "#DDDDDD"]
+# Relationships a figure does not draw: the model is the band, the analysis is the citation.
+NOT_DRAWN = {RelType.IN_MODEL.value, RelType.ABOUT.value, RelType.MEASURED_BY.value}
+NOT_DRAWN_NODES = {NodeLabel.ANALYSIS, NodeLabel.PATTERN, NodeLabel.PATTERN_NODE}
+# The number that says how strong each kind of fact is (ENCODES also has the probe's
+# `weight`, a coefficient, not a score).
+SCORE_BY_TYPE = {RelType.ENCODES.value: ("f1", "mcc"), RelType.SIMILAR_TO.value: ("score",),
+                 RelType.HAS_ROLE.value: ("score",), RelType.CIRCUIT_EDGE.value: ("weight",),
+                 RelType.OUTPUT_NODE.value: ("probability",),
+                 RelType.ACTIVATES_ON.value: ("activation",),
+                 RelType.IN_FAMILY.value: ("excess_corr", "max_corr")}
+# SVG keeps text as <text> (editable, searchable); PDF embeds TrueType, not Type 3 glyphs.
+TEXT_AS_TEXT = {"svg.fonttype": "none", "pdf.fonttype": 42}
+SCORE_FIELDS = ("score", "f1", "mcc", "weight", "probability")
+CHAR_WIDTH = 0.62  # of the font size: DejaVu Sans's digits and letters, with room to spare
+LABEL_PAD = 0.3    # of the font size, each side of a label's box
 
 
-def _text(attrs: dict) -> str:
-    label = primary_label(attrs["labels"])
-    text = attrs.get("name") if label in COMPONENT_LABELS else None
-    text = text or str(attrs.get("name") or attrs.get("text") or attrs.get("uid"))
+@dataclass(frozen=True)
+class FigureStyle:
+    """How a figure looks: width in inches (`SINGLE_COLUMN`, `DOUBLE_COLUMN` or any),
+    dpi of a PNG, font size in points, what the node colours say (`kind`, `role`,
+    `concept`, `model`), and whether edges carry their score as a label."""
+
+    width: float = DOUBLE_COLUMN
+    dpi: int = 300
+    font_size: float = 7.0
+    colour_by: str = "kind"
+    edge_labels: bool = False
+
+    def __post_init__(self) -> None:
+        if not 1.0 <= self.width <= 40.0:
+            raise RecordError(f"figure width must be 1 to 40 inches, got {self.width}")
+        if not 50 <= self.dpi <= 1200:
+            raise RecordError(f"figure dpi must be 50 to 1200, got {self.dpi}")
+        if not 4.0 <= self.font_size <= 24.0:
+            raise RecordError(f"font size must be 4 to 24 points, got {self.font_size}")
+        if self.colour_by not in COLOUR_BY:
+            raise RecordError(f"colour by one of {', '.join(COLOUR_BY)}, not {self.colour_by!r}")
+
+
+def parse_width(text: str) -> float:
+    """`single`, `double` or inches."""
+    try:
+        return WIDTHS[text] if text in WIDTHS else float(text)
+    except ValueError:
+        raise RecordError(f"--width is single, double or inches, not {text!r}") from None
+
+
+def score_of(attrs: dict[str, Any], type_: str | None = None) -> float | None:
+    """The number that says how strong a fact of this type is, where it has one."""
+    for name in SCORE_BY_TYPE.get(type_ or attrs.get("type") or "", SCORE_FIELDS):
+        value = attrs.get(name)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            return float(value)
+    return None
+
+
+_SIZE_IN_NAME = re.compile(r"(\d+(?:\.\d+)?)([mb])\b", re.IGNORECASE)
+
+
+def model_size(name: str, props: dict[str, Any] | None = None) -> float:
+    """A model's parameter count: stored, else 12·layers·d_model² from its shape, else
+    read from its name (`pythia-410m`), else unknown (infinite: such models go last)."""
+    props = props or {}
+    if props.get("n_params"):
+        return float(props["n_params"])
+    if props.get("n_layers") and props.get("d_model"):
+        return 12.0 * props["n_layers"] * props["d_model"] ** 2
+    if (found := _SIZE_IN_NAME.search(name)) is not None:
+        return float(found.group(1)) * (1e6 if found.group(2).lower() == "m" else 1e9)
+    return math.inf
+
+
+def category_colours(names: Iterable[str], order: Callable[[str], Any] = lambda n: n) -> dict[str, str]:
+    """A colour for each role, concept or model name: a known role's own, the others in
+    turn (in `order`), cycling past nine."""
+    colours = {}
+    others = sorted((n for n in set(names) if n not in ROLE_COLOURS), key=order)
+    for name in sorted(set(names) & set(ROLE_COLOURS)):
+        colours[name] = ROLE_COLOURS[name]
+    for i, name in enumerate(others):
+        colours[name] = CATEGORY_COLOURS[i % len(CATEGORY_COLOURS)]
+    return colours
+
+
+# --- what is drawn ----------------------------------------------------------------------
+
+@dataclass
+class Box:
+    ident: str
+    text: str
+    label: NodeLabel
+    x: float = 0.0
+    y: float = 0.0
+    fill: str = "#FFFFFF"
+    ink: str = "#000000"
+
+    def width(self, font: float) -> float:
+        return (len(self.text) * CHAR_WIDTH + 2 * LABEL_PAD) * font / 72
+
+
+def _label_text(attrs: dict[str, Any], label: NodeLabel) -> str:
+    if label in COMPONENT_LABELS:  # TransformerLens's short name; the band or circuit names the model
+        return str(attrs.get("name") or attrs.get("uid"))
+    if label is NodeLabel.TOKEN:
+        text = repr(attrs.get("text", ""))
+    elif label is NodeLabel.FEATURE and attrs.get("label"):
+        text = str(attrs["label"])
+    else:
+        text = str(attrs.get("name") or attrs.get("uid") or attrs.get("text"))
     return text if len(text) <= 28 else text[:27] + "…"
 
 
-def layout(graph: nx.MultiDiGraph) -> tuple[dict[str, tuple[float, float]], list[tuple[str, float]]]:
-    """Positions in inches, and (model, y) of each band's title."""
-    bands: dict[str, dict[float, list[str]]] = defaultdict(lambda: defaultdict(list))
-    shared: list[str] = []
+def _categories(graph: nx.MultiDiGraph, colour_by: str) -> dict[str, str]:
+    """Each component's role, concept or model (its strongest, where it has several)."""
+    if colour_by == "model":
+        return {n: a["model"] for n, a in graph.nodes(data=True) if a.get("model")}
+    wanted = {"role": RelType.HAS_ROLE.value, "concept": RelType.ENCODES.value}[colour_by]
+    best: dict[str, tuple[float, str]] = {}
+    for a, b, attrs in graph.edges(data=True):
+        if attrs.get("type") != wanted:
+            continue
+        score = score_of(attrs) or 0.0
+        name = str(graph.nodes[b].get("name"))
+        if a not in best or (score, name) > best[a]:
+            best[a] = (score, name)
+    return {n: name for n, (_, name) in best.items()}
+
+
+def _drawable(graph: nx.MultiDiGraph, style: FigureStyle) -> tuple[nx.MultiDiGraph, dict[str, str]]:
+    """The graph as drawn: no analyses or N2G tries (the .bib cites them), no model nodes
+    (the bands name them), and the nodes the colours stand for left out."""
+    hidden = {n for n, a in graph.nodes(data=True)
+              if primary_label(a["labels"]) in NOT_DRAWN_NODES | {NodeLabel.MODEL}}
+    categories = _categories(graph, style.colour_by) if style.colour_by != "kind" else {}
+    if style.colour_by in ("role", "concept") and categories:
+        colour_label = NodeLabel.HEAD_ROLE if style.colour_by == "role" else NodeLabel.CONCEPT
+        hidden |= {n for n, a in graph.nodes(data=True) if primary_label(a["labels"]) is colour_label}
+    drawn = nx.MultiDiGraph()
+    drawn.add_nodes_from((n, a) for n, a in graph.nodes(data=True) if n not in hidden)
+    drawn.add_edges_from((a, b, k, d) for a, b, k, d in graph.edges(keys=True, data=True)
+                         if a not in hidden and b not in hidden and d.get("type") not in NOT_DRAWN)
+    return drawn, categories
+
+
+def _boxes(graph: nx.MultiDiGraph, categories: dict[str, str], palette: dict[str, str]) -> dict[str, Box]:
+    boxes = {}
     for ident, attrs in graph.nodes(data=True):
         label = primary_label(attrs["labels"])
-        if label in COMPONENT_LABELS:
-            bands[attrs["model"]][round(float(attrs.get("relative_depth", 0.0)), 4)].append(ident)
-        elif label is not NodeLabel.MODEL:
-            shared.append(ident)
-    positions: dict[str, tuple[float, float]] = {}
-    titles: list[tuple[str, float]] = []
-    y = 0.0
-    def size(model: str) -> tuple[float, str]:
-        """Bands run from the smallest model down, where the graph knows the sizes."""
-        params = graph.nodes.get(f"Model:{model}", {}).get("n_params")
-        return (params if params is not None else float("inf"), model)
-
-    for model in sorted(bands, key=size):
-        columns = bands[model]
-        height = max(len(members) for members in columns.values()) * ROW_HEIGHT
-        titles.append((model, y))
-        for depth, members in columns.items():
-            for i, ident in enumerate(sorted(members, key=lambda n: graph.nodes[n].get("index") or 0)):
-                positions[ident] = (1.0 + depth * 8.0, y - ROW_HEIGHT * (i + 1))
-        if f"Model:{model}" in graph:
-            positions[f"Model:{model}"] = (0.0, y - height / 2)
-        y -= height + 2 * ROW_HEIGHT
-    total = max(-y, len(shared) * ROW_HEIGHT)
-    step = total / max(1, len(shared))
-    for i, ident in enumerate(sorted(shared)):
-        positions[ident] = (11.5, -step * (i + 0.5))
-    for ident in graph:  # models without components, and anything left
-        positions.setdefault(ident, (0.0, y - ROW_HEIGHT))
-    return positions, titles
+        box = Box(ident, _label_text(attrs, label), label)
+        if ident in categories:
+            box.fill, box.ink = palette[categories[ident]], "#000000"
+        elif categories and label in COMPONENT_LABELS:
+            box.fill, box.ink = "#FFFFFF", "#000000"
+        else:
+            box.fill, box.ink = node_colour(label), text_colour(label)
+        boxes[ident] = box
+    return boxes
 
 
-def draw(graph: nx.MultiDiGraph, title: str | None = None):
-    """A matplotlib Figure of the subgraph."""
-    if graph.number_of_nodes() > MAX_FIGURE_NODES:
-        raise RecordError(f"{graph.number_of_nodes()} nodes is too many for a legible figure "
+def _pack_rows(boxes: list[Box], x_of: dict[str, float], font: float, gap: float) -> list[int]:
+    """Row of each box (in order), the first whose last label ends before this one starts."""
+    row_ends: list[float] = []
+    rows = []
+    for box in boxes:
+        left = x_of[box.ident] - box.width(font) / 2
+        for i, end in enumerate(row_ends):
+            if end + gap <= left:
+                row_ends[i] = left + box.width(font)
+                rows.append(i)
+                break
+        else:
+            row_ends.append(left + box.width(font))
+            rows.append(len(row_ends) - 1)
+    return rows
+
+
+@dataclass
+class Layout:
+    boxes: dict[str, Box]
+    width: float
+    height: float
+    titles: list[tuple[str, float, float]]  # text, x, y
+    notes: list[tuple[str, float, float, str]]  # small grey text, x, y, alignment
+    circuit: bool = False
+
+
+def band_layout(graph: nx.MultiDiGraph, boxes: dict[str, Box], style: FigureStyle,
+                sizes: dict[str, float]) -> Layout:
+    """One band per model, smallest first; shared nodes in a column on the right."""
+    font, width = style.font_size, style.width
+    row = font * 2.1 / 72
+    margin = 0.08
+    components = [b for b in boxes.values() if b.label in COMPONENT_LABELS]
+    shared = [b for b in boxes.values() if b.label not in COMPONENT_LABELS]
+    shared_width = min(max((b.width(font) for b in shared), default=0.0), width * 0.35)
+    area = (margin, width - margin - (shared_width + 0.25 if shared else 0.0))
+    titles, notes = [], []
+    y = margin + row * 0.5
+    notes.append(("relative depth 0", area[0], y, "left"))
+    notes.append(("1", area[1], y, "right"))
+    y += row * 0.6
+    by_model: dict[str, list[Box]] = defaultdict(list)
+    for box in components:
+        by_model[graph.nodes[box.ident]["model"]].append(box)
+    for model in sorted(by_model, key=lambda m: (sizes.get(m, model_size(m)), m)):
+        members = sorted(by_model[model], key=lambda b: (graph.nodes[b.ident].get("relative_depth", 0.0),
+                                                         graph.nodes[b.ident].get("index") or 0, b.text))
+        x_of = {}
+        for box in members:
+            half = box.width(font) / 2
+            depth = float(graph.nodes[box.ident].get("relative_depth", 0.0))
+            x_of[box.ident] = area[0] + half + depth * max(0.0, area[1] - area[0] - 2 * half)
+        rows = _pack_rows(members, x_of, font, 0.04)
+        titles.append((model, area[0], y + row * 0.5))
+        y += row
+        for box, r in zip(members, rows):
+            box.x, box.y = x_of[box.ident], y + row * (r + 0.5)
+        y += row * (max(rows, default=0) + 1) + row * 0.4
+    if shared:
+        # each shared node beside the components it links, in order; then spaced apart
+        def anchor(box: Box) -> float:
+            ys = [boxes[n].y for n in nx.all_neighbors(graph, box.ident)
+                  if n in boxes and boxes[n].label in COMPONENT_LABELS]
+            return sum(ys) / len(ys) if ys else math.inf
+        column = sorted(shared, key=lambda b: (anchor(b), b.label.value, b.text))
+        x = width - margin - shared_width / 2
+        notes.append(("shared", x, margin + row * 0.5, "center"))
+        last = margin + row * 0.6
+        for box in column:
+            wanted = anchor(box) if math.isfinite(anchor(box)) else last + row
+            box.x, box.y = x, max(wanted, last + row)
+            last = box.y
+        y = max(y, last + row)
+    return Layout(boxes, width, y + margin, titles, notes)
+
+
+def circuit_layout(graph: nx.MultiDiGraph, boxes: dict[str, Box], style: FigureStyle) -> Layout:
+    """Layers from the bottom (input) to the top (output); within a layer heads by index,
+    then the MLP; input tokens below layer 0, output tokens above the last layer; other
+    shared nodes (tasks, concepts) in a last row."""
+    font, width = style.font_size, style.width
+    margin = 0.08
+    row = font * 3.2 / 72
+    levels: dict[float, list[Box]] = defaultdict(list)
+    top = max((float(graph.nodes[b.ident].get("layer", 0)) for b in boxes.values()
+               if b.label in COMPONENT_LABELS), default=0.0)
+    for box in boxes.values():
+        attrs = graph.nodes[box.ident]
+        if box.label in COMPONENT_LABELS:
+            level = float(attrs.get("layer", 0))
+        elif box.label is NodeLabel.TOKEN:
+            feeds = any(b in boxes and boxes[b].label in COMPONENT_LABELS
+                        for b in graph.successors(box.ident))
+            level = -1.0 if feeds else top + 1.5
+        else:
+            level = top + 2.5
+        levels[level].append(box)
+    rows: list[list[Box]] = []
+    for level in sorted(levels):
+        # heads by index, then the layer's MLP, neurons and features
+        members = sorted(levels[level], key=lambda b: (b.label is not NodeLabel.HEAD,
+                                                       graph.nodes[b.ident].get("index") or 0, b.text))
+        current: list[Box] = []
+        used = 0.0
+        for box in members:  # wrap a layer that does not fit the width
+            if current and used + box.width(font) + 0.06 > width - 2 * margin:
+                rows.append(current)
+                current, used = [], 0.0
+            current.append(box)
+            used += box.width(font) + 0.06
+        rows.append(current)
+    height = margin * 2 + row * len(rows)
+    for i, members in enumerate(rows):
+        y = height - margin - row * (i + 0.5)  # first row at the bottom
+        total = sum(b.width(font) for b in members)
+        spare = (width - 2 * margin - total) / (len(members) + 1)
+        # rows alternate left and right of the middle, so that an edge between rows
+        # slants instead of running through the labels of the rows between
+        x = margin + spare * (0.5 if i % 2 else 1.5) if len(members) < 4 else margin + spare
+        for box in members:
+            box.x, box.y = x + box.width(font) / 2, y
+            x += box.width(font) + spare
+    notes = [("input", margin, height - margin * 0.3, "left"), ("output", margin, margin * 0.9, "left")]
+    return Layout(boxes, width, height, [], notes, circuit=True)
+
+
+def draw(graph: nx.MultiDiGraph, title: str | None = None, style: FigureStyle | None = None,
+         sizes: dict[str, float] | None = None):
+    """A matplotlib Figure of the subgraph (`sizes`: model -> parameters, for the order of
+    the bands; models in the graph and names like `pythia-410m` are read without it)."""
+    style = style or FigureStyle()
+    circuit = any(t == RelType.CIRCUIT_EDGE.value for _, _, t in graph.edges(data="type"))
+    if circuit and style.colour_by == "kind" and any(
+            t == RelType.HAS_ROLE.value for _, _, t in graph.edges(data="type")):
+        style = replace(style, colour_by="role")  # a circuit's heads are told apart by role
+    drawn, categories = _drawable(graph, style)
+    if drawn.number_of_nodes() > MAX_FIGURE_NODES:
+        raise RecordError(f"{drawn.number_of_nodes()} nodes is too many for a legible figure "
                           f"(at most {MAX_FIGURE_NODES}); narrow the export with --hops, --label "
                           "or --rel-type")
+    sizes = dict(sizes or {})
+    for ident, attrs in graph.nodes(data=True):
+        if primary_label(attrs["labels"]) is NodeLabel.MODEL:
+            sizes.setdefault(attrs["uid"], model_size(attrs["uid"], attrs))
+    order = (lambda m: (sizes.get(m, model_size(m)), m)) if style.colour_by == "model" else (lambda n: n)
+    palette = category_colours(categories.values(), order)
+    boxes = _boxes(drawn, categories, palette)
+    layout = circuit_layout(drawn, boxes, style) if circuit else band_layout(drawn, boxes, style, sizes)
+    return _render(drawn, layout, style, title, palette)
+
+
+def _render(graph: nx.MultiDiGraph, layout: Layout, style: FigureStyle, title: str | None,
+            palette: dict[str, str]):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -84,46 +365,117 @@ def draw(graph: nx.MultiDiGraph, title: str | None = None):
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    positions, titles = layout(graph)
-    ys = [p[1] for p in positions.values()] or [0.0]
-    height = max(3.0, max(ys) - min(ys) + 2.0)
-    figure, axes = plt.subplots(figsize=(16, height))
-    edge_types = sorted({t for _, _, t in graph.edges(data="type")})
-    edge_colour = {t: EDGE_COLOURS[i % len(EDGE_COLOURS)] for i, t in enumerate(edge_types)}
-    for a, b, type_ in graph.edges(data="type"):
-        (x1, y1), (x2, y2) = positions[a], positions[b]
-        axes.annotate("", xy=(x2, y2), xytext=(x1, y1), zorder=1,
-                      arrowprops=dict(arrowstyle="-|>", color=edge_colour[type_], lw=0.8,
-                                      alpha=0.6, shrinkA=8, shrinkB=8))
-    labels_used = set()
-    for ident, attrs in graph.nodes(data=True):
-        label = primary_label(attrs["labels"])
-        labels_used.add(label)
-        x, y = positions[ident]
-        axes.text(x, y, _text(attrs), ha="center", va="center", fontsize=8, zorder=2,
-                  bbox=dict(boxstyle="round,pad=0.25", fc=NODE_COLOURS[label], ec="none",
-                            alpha=0.9), color="white" if label in COMPONENT_LABELS else "black")
-    for model, y in titles:
-        axes.text(0.0, y, model, ha="left", va="bottom", fontsize=10, fontweight="bold")
-    axes.text(1.0, max(ys) + 0.9, "relative depth 0", fontsize=8, color="#555555")
-    axes.text(9.0, max(ys) + 0.9, "relative depth 1", fontsize=8, color="#555555", ha="right")
-    handles = [Patch(color=NODE_COLOURS[label], label=label.value)
-               for label in NodeLabel if label in labels_used]
-    handles += [Line2D([0], [0], color=edge_colour[t], label=t) for t in edge_types]
-    axes.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8,
-                title="legend", frameon=False)
-    axes.set_xlim(-1.5, 13.5)
-    axes.set_ylim(min(ys) - 1.0, max(ys) + 1.5)
-    axes.axis("off")
-    if title:
-        axes.set_title(title)
-    figure.tight_layout()
+    font = style.font_size
+    with plt.rc_context({**TEXT_AS_TEXT, "font.size": font}):
+        handles = _legend(graph, layout, palette, Patch, Line2D)
+        columns = max(1, min(len(handles), int(layout.width / 1.1)))
+        legend_rows = math.ceil(len(handles) / columns)
+        legend_height = legend_rows * font * 1.9 / 72 + (font * 2 / 72 if title else 0.0)
+        total = layout.height + legend_height
+        figure = plt.figure(figsize=(layout.width, total))
+        # the drawing on top, the legend in the strip below it, the title above
+        title_room = font * 2 / 72 if title else 0.0
+        bottom = (legend_height - title_room) / total
+        axes = figure.add_axes((0.0, bottom, 1.0, layout.height / total))
+        axes.set_xlim(0.0, layout.width)
+        axes.set_ylim(layout.height, 0.0)
+        axes.axis("off")
+        texts = {}
+        for ident, box in sorted(layout.boxes.items()):
+            texts[ident] = axes.text(box.x, box.y, box.text, ha="center", va="center", zorder=3,
+                                     color=box.ink, gid=f"node-{box.label.value}",
+                                     bbox=dict(boxstyle=f"round,pad={LABEL_PAD}", fc=box.fill,
+                                               ec="#333333", lw=0.4))
+        scales: dict[str, float] = defaultdict(float)
+        for _, _, attrs in graph.edges(data=True):
+            scales[attrs["type"]] = max(scales[attrs["type"]], abs(score_of(attrs) or 0.0))
+        for i, (a, b, attrs) in enumerate(sorted(graph.edges(data=True), key=lambda e: (e[2]["type"], e[0], e[1]))):
+            type_ = attrs["type"]
+            score = score_of(attrs)
+            scale = scales[type_] or 1.0
+            width = 0.3 + 1.7 * abs(score) / scale if score is not None else 0.6
+            # in a circuit, an edge that skips layers bends, to pass beside the layers between
+            # (and one within a row arcs over the labels beside it)
+            rise = abs(layout.boxes[a].y - layout.boxes[b].y)
+            rad = (0.3 if rise < font / 72 else 0.12) if layout.circuit and (
+                rise > 4 * font / 72 or rise < font / 72) else 0.0
+            arrow = axes.annotate(
+                "", xy=(layout.boxes[b].x, layout.boxes[b].y),
+                xytext=(layout.boxes[a].x, layout.boxes[a].y), zorder=2,
+                arrowprops=dict(arrowstyle="-|>,head_length=0.5,head_width=0.25",
+                                color=edge_colour(type_), lw=width, linestyle=edge_style(type_),
+                                shrinkA=_to_edge(layout.boxes[a], layout.boxes[b], font, rad, True),
+                                shrinkB=_to_edge(layout.boxes[b], layout.boxes[a], font, rad, False),
+                                mutation_scale=font * 1.2, connectionstyle=f"arc3,rad={rad}"))
+            arrow.set_gid(f"edge-{type_}-{i}")
+            arrow.arrow_patch.set_gid(f"edge-{type_}-{i}")  # the group the SVG gives the arrow
+            if style.edge_labels and score is not None:
+                axes.text((layout.boxes[a].x + layout.boxes[b].x) / 2,
+                          (layout.boxes[a].y + layout.boxes[b].y) / 2, f"{score:.2f}",
+                          fontsize=font * 0.8, color=edge_colour(type_), ha="center", va="center",
+                          zorder=4, bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none"))
+        for text, x, y in layout.titles:
+            axes.text(x, y, text, ha="left", va="center", fontweight="bold", zorder=3)
+        for text, x, y, align in layout.notes:
+            axes.text(x, y, text, ha=align, va="center", color="#555555", fontsize=font * 0.85)
+        if handles:
+            figure.legend(handles=handles, loc="lower center", ncol=columns,
+                          fontsize=font * 0.9, frameon=False, handlelength=1.6,
+                          columnspacing=1.0, borderaxespad=0.2)
+        if title:
+            figure.suptitle(title, fontsize=font * 1.2, y=1.0, va="top")
     return figure
 
 
-def write_figure(graph: nx.MultiDiGraph, path: Path, title: str | None = None) -> None:
+def _to_edge(box: Box, other: Box, font: float, rad: float, start: bool) -> float:
+    """Points from the middle of `box` to its edge, along the arrow between it and `other`
+    (`start`: the arrow leaves `box`), bent by matplotlib's arc3 `rad`: an arrow cut
+    there ends at the label, so its head shows, at any dpi (points, not pixels)."""
+    a, b = (box, other) if start else (other, box)
+    ax, ay, bx, by = a.x, -a.y, b.x, -b.y  # y upwards, as on the page
+    dx, dy = bx - ax, by - ay
+    cx, cy = (ax + bx) / 2 + rad * dy, (ay + by) / 2 - rad * dx  # arc3's control point
+    ux, uy = (cx - ax, cy - ay) if start else (cx - bx, cy - by)
+    length = math.hypot(ux, uy) or 1.0
+    half_w, half_h = box.width(font) / 2, font * (1.2 + 2 * LABEL_PAD) / 72 / 2
+    reach = min(half_w / (abs(ux) / length or 1e-9), half_h / (abs(uy) / length or 1e-9))
+    return reach * 72 + 2.0
+
+
+def _legend(graph: nx.MultiDiGraph, layout: Layout, palette: dict[str, str], Patch, Line2D) -> list:
+    handles = [Patch(fc=colour, ec="#333333", lw=0.4, label=name) for name, colour in palette.items()]
+    kinds = sorted({box.label for box in layout.boxes.values()
+                    if not (palette and box.label in COMPONENT_LABELS)}, key=lambda l: l.value)
+    handles += [Patch(fc=node_colour(k), ec="#333333", lw=0.4, label=k.value) for k in kinds]
+    for type_ in sorted({t for _, _, t in graph.edges(data="type")}):
+        handles.append(Line2D([0], [0], color=edge_colour(type_), linestyle=edge_style(type_),
+                              lw=1.2, label=type_))
+    return handles
+
+
+def write_figure(graph: nx.MultiDiGraph, path: Path, title: str | None = None,
+                 style: FigureStyle | None = None, sizes: dict[str, float] | None = None,
+                 fmt: str | None = None) -> Path:
+    """Draw and save; the format is `fmt` or the file's suffix. Returns the path written."""
     import matplotlib.pyplot as plt
 
-    figure = draw(graph, title)
-    figure.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(figure)
+    style = style or FigureStyle()
+    fmt = fmt or Path(path).suffix.lstrip(".")
+    if fmt not in FIGURE_FORMATS:
+        raise RecordError(f"a figure is one of {', '.join(FIGURE_FORMATS)}, not {fmt!r}")
+    figure = draw(graph, title, style, sizes)
+    try:
+        with plt.rc_context(TEXT_AS_TEXT):
+            figure.savefig(path, format=fmt, dpi=style.dpi, metadata=_metadata(fmt))
+    finally:
+        plt.close(figure)
+    return Path(path)
+
+
+def _metadata(fmt: str) -> dict[str, Any]:
+    """No creation date in the file: the same graph draws the same bytes."""
+    return {"svg": {"Date": None}, "pdf": {"CreationDate": None}, "png": {}}[fmt]
+
+
+def graph_models(graph: nx.MultiDiGraph) -> Iterable[str]:
+    return {a["model"] for _, a in graph.nodes(data=True) if a.get("model")}

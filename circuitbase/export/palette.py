@@ -57,13 +57,6 @@ EDGE_STYLES: dict[RelType, str] = {
 }
 SVG_DASHES = {"solid": "", "dashed": "6 3", "dotted": "1.5 2.5", "dashdot": "6 2 1.5 2"}
 
-# Relationships that say where a thing is stored or who measured it, not what is known:
-# a neighbourhood does not grow through them unless asked.
-STRUCTURAL = frozenset({RelType.IN_MODEL, RelType.MEASURED_BY, RelType.ABOUT,
-                        RelType.HAS_PATTERN, RelType.TRIE_ROOT, RelType.TRIE_CHILD,
-                        RelType.MATCHES_TOKEN})
-
-
 def node_colour(label: NodeLabel | str) -> str:
     return NODE_COLOURS[NodeLabel(label)]
 

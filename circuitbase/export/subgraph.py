@@ -16,11 +16,14 @@ from typing import Any
 
 import networkx as nx
 
-from ..schema.graph import COMPONENT_LABEL, NODE_KEY, NodeLabel, RelType, token_uid
+from ..schema.graph import COMPONENT_LABEL, COMPONENT_LABELS, NODE_KEY, NodeLabel, RelType, token_uid
 from ..schema.records import RecordError
 from ..store.base import GraphStore, Row
 
 MAX_HOPS = 4
+# Where a thing is stored or who measured it, not what is known about it: walked from the
+# centre of a neighbourhood only (see `around`).
+STRUCTURAL = frozenset({RelType.IN_MODEL, RelType.ABOUT, RelType.MEASURED_BY})
 
 
 def primary_label(labels: Iterable[str]) -> NodeLabel:
@@ -69,16 +72,31 @@ def find_node(store: GraphStore, key: str) -> tuple[NodeLabel, str]:
 
 def around(store: GraphStore, uid: str, hops: int = 1, *,
            rel_types: Sequence[RelType] = (), labels: Sequence[NodeLabel] = (),
-           model: str | None = None, analysis: str | None = None) -> nx.MultiDiGraph:
+           model: str | None = None, analysis: str | None = None,
+           expand_structural: bool = False) -> nx.MultiDiGraph:
     """The nodes within `hops` of `uid` and the relationships among them, filtered.
 
     `rel_types` limits the paths walked; `labels` and `model` the nodes kept (the
     centre is always kept); `analysis` the fact-bearing relationships kept.
+
+    Structural relationships (a component's model, an analysis's links: `STRUCTURAL`)
+    are walked from the centre only, never through a node reached on the way, unless
+    `expand_structural`: otherwise a second hop through IN_MODEL brings every component
+    of the model. The models of the components kept are added (when IN_MODEL is walked,
+    as it is by default), so a figure can name them.
     """
     if not 1 <= hops <= MAX_HOPS:
         raise RecordError(f"--hops must be 1 to {MAX_HOPS}, got {hops}")
     label, uid = find_node(store, uid)
-    rows = store.neighbourhood(label, uid, hops, [RelType(t) for t in rel_types])
+    asked = [RelType(t) for t in rel_types] or list(RelType)
+    if expand_structural:
+        rows = store.neighbourhood(label, uid, hops, [RelType(t) for t in rel_types])
+    else:
+        facts = [t for t in asked if t not in STRUCTURAL]
+        structural = [t for t in asked if t in STRUCTURAL]
+        rows = store.neighbourhood(label, uid, hops, facts) if facts else []
+        if structural:
+            rows += store.neighbourhood(label, uid, 1, structural)
     wanted: dict[NodeLabel, set[str]] = {label: {uid}}
     for row in rows:
         found = primary_label(row["labels"])
@@ -87,6 +105,14 @@ def around(store: GraphStore, uid: str, hops: int = 1, *,
         if model and row["props"].get("model") not in (None, model):
             continue
         wanted.setdefault(found, set()).add(row["props"][NODE_KEY[found]])
+    if RelType.IN_MODEL in asked and (not labels or NodeLabel.MODEL in labels):
+        models = {row["props"]["model"] for row in rows if row["props"].get("model")}
+        if label in COMPONENT_LABELS:
+            models.add(uid.split("/")[0])
+        wanted.setdefault(NodeLabel.MODEL, set()).update(
+            store.existing_keys(NodeLabel.MODEL, sorted(models)))
+        if not wanted[NodeLabel.MODEL]:
+            del wanted[NodeLabel.MODEL]
     graph = fetch_nodes(store, wanted)
     if rel_types:
         keep = {RelType(t).value for t in rel_types}
@@ -95,6 +121,25 @@ def around(store: GraphStore, uid: str, hops: int = 1, *,
     if analysis:
         graph.remove_edges_from([(a, b, k) for a, b, k, used in graph.edges(keys=True, data="analysis")
                                  if used is not None and used != analysis])
+    return graph
+
+
+def of_analysis(store: GraphStore, analysis: str) -> nx.MultiDiGraph:
+    """What one analysis found (a circuit, a probe table, ...): the nodes its facts touch,
+    their models, and its facts among them."""
+    rows = store.nodes_of_analysis(analysis)
+    if not rows:
+        raise RecordError(f"no facts of an analysis {analysis!r} in the store")
+    wanted: dict[NodeLabel, set[str]] = {}
+    for row in rows:
+        found = primary_label(row["labels"])
+        wanted.setdefault(found, set()).add(row["props"][NODE_KEY[found]])
+    models = {row["props"]["model"] for row in rows if row["props"].get("model")}
+    if models:
+        wanted.setdefault(NodeLabel.MODEL, set()).update(models)
+    graph = fetch_nodes(store, wanted)
+    graph.remove_edges_from([(a, b, k) for a, b, k, used in graph.edges(keys=True, data="analysis")
+                             if used is not None and used != analysis])
     return graph
 
 

@@ -282,6 +282,10 @@ class GraphStore(ABC):
         """Every relationship that cites `analysis`: rows {type, start_labels, start, end, props}."""
         return self.read(cypher.FACTS_OF, {"analysis": analysis})
 
+    def nodes_of_analysis(self, analysis: str) -> list[Row]:
+        """Rows {labels, props} of every node a fact of `analysis` touches."""
+        return self.read(cypher.NODES_OF_ANALYSIS, {"analysis": analysis})
+
     def delete_facts(self, analysis: str, type_: RelType, start: NodeLabel,
                      rows: Sequence[Row]) -> WriteCounts:
         """Delete these facts of `analysis`: rows {start, end, identity} (see cypher.delete_facts)."""

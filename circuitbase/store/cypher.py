@@ -114,6 +114,8 @@ NEAREST = (" WHERE node <> a AND ($model IS NULL OR node.model = $model) "
            "RETURN a.uid AS uid, node.uid AS match, node.model AS model, cosine")
 
 
+NODES_OF_ANALYSIS = ("MATCH (a)-[r]->(b) WHERE r.analysis = $analysis UNWIND [a, b] AS n "
+                     "RETURN DISTINCT labels(n) AS labels, properties(n) AS props")
 FACTS_OF = ("MATCH (a)-[r]->(b) WHERE r.analysis = $analysis "
             "RETURN type(r) AS type, labels(a) AS start_labels, coalesce(a.uid, a.name) AS start, "
             "coalesce(b.uid, b.name) AS end, properties(r) AS props")

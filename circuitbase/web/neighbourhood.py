@@ -13,20 +13,11 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any, Callable
 
+from ..export.figure import score_of
 from ..export.palette import SVG_DASHES, edge_colour, edge_style, node_colour
 
 MAX_NEIGHBOURS = 40
 WIDTH, HEIGHT = 960, 640
-SCORE_FIELDS = ("score", "weight", "f1", "mcc", "excess_corr", "probability")
-
-
-def score_of(fact: dict[str, Any]) -> float | None:
-    """The number that says how strong a fact is, where it has one."""
-    for name in SCORE_FIELDS:
-        value = fact.get(name)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-            return float(value)
-    return None
 
 
 @dataclass
@@ -54,7 +45,7 @@ def neighbours(relationships: dict[str, list[dict[str, Any]]]) -> list[Neighbour
                                      Neighbour(fact["other_kind"], fact["other"]))
             entry.types.add(type_)
             entry.outgoing = fact["direction"] == "out"
-            score = score_of(fact)
+            score = score_of(fact, type_)
             if score is not None:
                 entry.best = max(entry.best, abs(score))
             entry.lines.append(f"{type_} ({fact['direction']})"
