@@ -156,5 +156,5 @@ def write_bibtex(store: GraphStore, graph: nx.MultiDiGraph, path: Path) -> list[
     return [bib]
 
 
-__all__ = ["DOUBLE_COLUMN", "FORMATS", "GRAPH_FORMATS", "SINGLE_COLUMN", "FigureStyle", "figure",
+__all__ = ["DOUBLE_COLUMN", "FORMATS", "GRAPH_FORMATS", "SINGLE_COLUMN", "FigureStyle", "bibtex", "figure",
            "latex_table", "subgraph", "write", "write_bibtex", "write_table"]

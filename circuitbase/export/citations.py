@@ -1,7 +1,7 @@
 """BibTeX for the analyses behind an export, and LaTeX tables of query results.
 
-An analysis's citation is free text stored with it. Where that text names a work this
-module knows (the papers and tools whose data circuitbase reads, recognised by arXiv id
+An analysis's citation is free text stored with it. Where that text names a work of
+`works.bib` (the papers and tools whose data circuitbase reads, recognised by arXiv id
 or name), the export writes that work's real entry, under one key however many analyses
 cite it. A citation that is itself a BibTeX entry is kept as given; a DOI or an arXiv id
 becomes an entry with that identifier; other text becomes a `@misc` whose title is the
@@ -14,6 +14,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import networkx as nx
@@ -30,90 +31,28 @@ _YEAR = re.compile(r"\b(19|20)\d{2}\b")
 _LATEX_SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{",
                   "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
                   "\\": r"\textbackslash{}"}
-VERBATIM_FIELDS = {"url", "doi", "eprint"}  # identifiers: never escaped
 
 
 @dataclass(frozen=True)
 class Work:
     key: str
-    kind: str
-    fields: dict[str, str]
+    entry: str  # as exported
     markers: tuple[str, ...]  # arXiv ids or names that identify it in a citation's text
 
-    def bibtex(self) -> str:
-        return _format(self.kind, self.key, self.fields)
+
+def _load_works() -> tuple[Work, ...]:
+    """The entries of `works.bib`, each without its `markers` field."""
+    text = (Path(__file__).parent / "works.bib").read_text()
+    works = []
+    for chunk in re.split(r"(?m)^(?=@)", text)[1:]:
+        key = _BIBTEX_ENTRY.match(chunk).group(2)
+        markers = re.search(r"(?m)^\s*markers = \{(.*)\}\s*$", chunk)
+        entry = chunk[:markers.start()].rstrip().rstrip(",") + "\n}\n"
+        works.append(Work(key, entry, tuple(m.strip() for m in markers.group(1).split(";"))))
+    return tuple(works)
 
 
-def _arxiv(key: str, eprint: str, **fields: str) -> Work:
-    return Work(key, fields.pop("kind", "article"),
-                {**fields, "eprint": eprint, "archivePrefix": "arXiv",
-                 "url": f"https://arxiv.org/abs/{eprint}"}, (eprint,))
-
-
-WORKS: tuple[Work, ...] = (
-    _arxiv("gurnee2023finding", "2305.01610",
-           author="Gurnee, Wes and Nanda, Neel and Pauly, Matthew and Harvey, Katherine and "
-                  "Troitskii, Dmitrii and Bertsimas, Dimitris",
-           title="Finding Neurons in a Haystack: Case Studies with Sparse Probing",
-           journal="Transactions on Machine Learning Research", year="2023"),
-    _arxiv("gurnee2024universal", "2401.12181",
-           author="Gurnee, Wes and Horsley, Theo and Guo, Zifan Carl and Kheirkhah, Tara Rezaei "
-                  "and Sun, Qinyi and Hathaway, Will and Nanda, Neel and Bertsimas, Dimitris",
-           title="Universal Neurons in {GPT2} Language Models",
-           journal="Transactions on Machine Learning Research", year="2024"),
-    _arxiv("foote2023neuron", "2305.19911",
-           author="Foote, Alex and Nanda, Neel and Kran, Esben and Konstas, Ioannis and "
-                  "Cohen, Shay and Barez, Fazl",
-           title="Neuron to Graph: Interpreting Language Model Neurons at Scale", year="2023",
-           kind="misc"),
-    _arxiv("foote2023n2g", "2304.12918",
-           author="Foote, Alex and Nanda, Neel and Kran, Esben and Konstas, Ioannis and Barez, Fazl",
-           title="{N2G}: A Scalable Approach for Quantifying Interpretable Neuron "
-                 "Representations in Large Language Models", year="2023", kind="misc"),
-    _arxiv("conmy2023towards", "2304.14997",
-           author="Conmy, Arthur and Mavor-Parker, Augustine N. and Lynch, Aengus and "
-                  "Heimersheim, Stefan and Garriga-Alonso, Adri{\\`a}",
-           title="Towards Automated Circuit Discovery for Mechanistic Interpretability",
-           booktitle="Advances in Neural Information Processing Systems", year="2023",
-           kind="inproceedings"),
-    _arxiv("wang2023interpretability", "2211.00593",
-           author="Wang, Kevin and Variengien, Alexandre and Conmy, Arthur and Shlegeris, Buck "
-                  "and Steinhardt, Jacob",
-           title="Interpretability in the Wild: a Circuit for Indirect Object Identification "
-                 "in {GPT-2} small",
-           booktitle="International Conference on Learning Representations", year="2023",
-           kind="inproceedings"),
-    _arxiv("hanna2023how", "2305.00586",
-           author="Hanna, Michael and Liu, Ollie and Variengien, Alexandre",
-           title="How does {GPT-2} compute greater-than?: Interpreting mathematical abilities "
-                 "in a pre-trained language model",
-           booktitle="Advances in Neural Information Processing Systems", year="2023",
-           kind="inproceedings"),
-    _arxiv("olsson2022context", "2209.11895",
-           author="Olsson, Catherine and Elhage, Nelson and Nanda, Neel and Joseph, Nicholas "
-                  "and DasSarma, Nova and Henighan, Tom and Mann, Ben and Askell, Amanda and "
-                  "Bai, Yuntao and Chen, Anna and others",
-           title="In-context Learning and Induction Heads", journal="Transformer Circuits Thread",
-           year="2022"),
-    Work("nanda2022transformerlens", "misc",
-         {"author": "Nanda, Neel and Bloom, Joseph", "title": "{TransformerLens}", "year": "2022",
-          "url": "https://github.com/TransformerLensOrg/TransformerLens"}, ("TransformerLens",)),
-    Work("ameisen2025circuit", "article",
-         {"author": "Ameisen, Emmanuel and Lindsey, Jack and Pearce, Adam and Gurnee, Wes and "
-                    "Turner, Nicholas L. and Chen, Brian and Citro, Craig and others",
-          "title": "Circuit Tracing: Revealing Computational Graphs in Language Models",
-          "journal": "Transformer Circuits Thread", "year": "2025",
-          "url": "https://transformer-circuits.pub/2025/attribution-graphs/methods.html"},
-         ("Circuit Tracing: Revealing",)),
-    Work("hanna2025circuittracer", "misc",
-         {"author": "Hanna, Michael and Piotrowski, Mateusz", "title": "circuit-tracer",
-          "year": "2025", "url": "https://github.com/decoderesearch/circuit-tracer"},
-         ("circuit-tracer",)),
-    Work("lin2023neuronpedia", "misc",
-         {"author": "Lin, Johnny", "title": "Neuronpedia: Interactive Reference and Tooling for "
-                                            "Analyzing Neural Networks",
-          "year": "2023", "url": "https://www.neuronpedia.org"}, ("Neuronpedia",)),
-)
+WORKS: tuple[Work, ...] = _load_works()
 
 
 def latex_escape(value: Any) -> str:
@@ -149,13 +88,14 @@ def entries_for(row: Row) -> list[tuple[str, str]]:
     citation = (row.get("citation") or "").strip()
     known = [w for w in WORKS if any(m.lower() in citation.lower() for m in w.markers)]
     if known:
-        return [(w.key, w.bibtex()) for w in known]
+        return [(w.key, w.entry) for w in known]
     if (given := _BIBTEX_ENTRY.match(citation)) is not None:
         if not _balanced(citation):
             raise RecordError(f"analysis {row['uid']}: its BibTeX citation has unbalanced braces")
         return [(given.group(2), citation.rstrip() + "\n")]
+    # the entry depends on the citation alone, so analyses citing one work share one entry
     fields: dict[str, str] = {}
-    year = _YEAR.search(citation) or _YEAR.search(row.get("created_at") or "")
+    year = _YEAR.search(citation) if citation else _YEAR.search(row.get("created_at") or "")
     if (doi := _DOI.search(citation)) is not None:
         key = "doi-" + _slug(doi.group(1))
         fields |= {"doi": doi.group(1), "url": f"https://doi.org/{doi.group(1)}"}
@@ -163,13 +103,17 @@ def entries_for(row: Row) -> list[tuple[str, str]]:
         key = "arxiv-" + arxiv.group(1)
         fields |= {"eprint": arxiv.group(1), "archivePrefix": "arXiv",
                    "url": f"https://arxiv.org/abs/{arxiv.group(1)}"}
-    elif citation:  # the same text under one key, whichever analyses cite it
+    elif citation:
         key = "cite-" + hashlib.sha256(citation.encode()).hexdigest()[:10]
     else:
         key = "circuitbase-" + _slug(row["uid"])
-    title = citation or f"circuitbase analysis {row['uid']} ({row.get('method') or 'no method given'})"
-    fields = {"title": latex_escape(title), **fields,
-              "note": latex_escape(f"circuitbase analysis {row['uid']}")}
+    if _BARE_ARXIV.match(citation):
+        title = f"arXiv:{citation.strip()}"
+    else:
+        title = citation or f"circuitbase analysis {row['uid']} ({row.get('method') or 'no method given'})"
+    fields = {"title": latex_escape(title), **fields}
+    if not citation:
+        fields["note"] = latex_escape(f"circuitbase analysis {row['uid']}, no citation given")
     if year is not None:
         fields["year"] = year.group(0)
     return [(key, _format("misc", key, fields))]
@@ -180,7 +124,7 @@ def analyses_in(graph: nx.MultiDiGraph) -> set[str]:
     used = {attrs["analysis"] for _, _, attrs in graph.edges(data=True) if attrs.get("analysis")}
     used |= {attrs["uid"] for _, attrs in graph.nodes(data=True)
              if NodeLabel.ANALYSIS.value in attrs.get("labels", [])}
-    return used
+    return used | set(graph.graph.get("analyses", ()))  # behind a template's rows (from_rows)
 
 
 def citation_keys(store: GraphStore, analysis_uids: Iterable[str]) -> dict[str, str]:
@@ -188,8 +132,15 @@ def citation_keys(store: GraphStore, analysis_uids: Iterable[str]) -> dict[str, 
     found: dict[str, str] = {}
     for row in store.analyses(set(analysis_uids)):
         for key, entry in entries_for(row):
+            if found.get(key, entry) != entry:  # two users' entries under one key: two works
+                key, entry = _rekeyed(key, entry)
             found.setdefault(key, entry)
     return dict(sorted(found.items()))
+
+
+def _rekeyed(key: str, entry: str) -> tuple[str, str]:
+    new = f"{key}-{hashlib.sha256(entry.encode()).hexdigest()[:6]}"
+    return new, entry.replace(key, new, 1)
 
 
 def bibtex(store: GraphStore, analysis_uids: Iterable[str]) -> str:

@@ -359,20 +359,21 @@ def draw(graph: nx.MultiDiGraph, title: str | None = None, style: FigureStyle | 
 def _render(graph: nx.MultiDiGraph, layout: Layout, style: FigureStyle, title: str | None,
             palette: dict[str, str]):
     import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     font = style.font_size
-    with plt.rc_context({**TEXT_AS_TEXT, "font.size": font}):
+    # not pyplot's: a figure nothing else holds, freed with the last reference to it
+    with matplotlib.rc_context({**TEXT_AS_TEXT, "font.size": font}):
         handles = _legend(graph, layout, palette, Patch, Line2D)
         columns = max(1, min(len(handles), int(layout.width / 1.1)))
         legend_rows = math.ceil(len(handles) / columns)
         legend_height = legend_rows * font * 1.9 / 72 + (font * 2 / 72 if title else 0.0)
         total = layout.height + legend_height
-        figure = plt.figure(figsize=(layout.width, total))
+        figure = Figure(figsize=(layout.width, total))
+        FigureCanvasAgg(figure)
         # the drawing on top, the legend in the strip below it, the title above
         title_room = font * 2 / 72 if title else 0.0
         bottom = (legend_height - title_room) / total
@@ -423,7 +424,7 @@ def _render(graph: nx.MultiDiGraph, layout: Layout, style: FigureStyle, title: s
                           fontsize=font * 0.9, frameon=False, handlelength=1.6,
                           columnspacing=1.0, borderaxespad=0.2)
         if title:
-            figure.suptitle(title, fontsize=font * 1.2, y=1.0, va="top")
+            figure.suptitle(title, fontsize=font * 1.2, y=1.0 - 0.25 * title_room / total, va="top")
     return figure
 
 
@@ -457,18 +458,15 @@ def write_figure(graph: nx.MultiDiGraph, path: Path, title: str | None = None,
                  style: FigureStyle | None = None, sizes: dict[str, float] | None = None,
                  fmt: str | None = None) -> Path:
     """Draw and save; the format is `fmt` or the file's suffix. Returns the path written."""
-    import matplotlib.pyplot as plt
+    import matplotlib
 
     style = style or FigureStyle()
     fmt = fmt or Path(path).suffix.lstrip(".")
     if fmt not in FIGURE_FORMATS:
         raise RecordError(f"a figure is one of {', '.join(FIGURE_FORMATS)}, not {fmt!r}")
     figure = draw(graph, title, style, sizes)
-    try:
-        with plt.rc_context(TEXT_AS_TEXT):
-            figure.savefig(path, format=fmt, dpi=style.dpi, metadata=_metadata(fmt))
-    finally:
-        plt.close(figure)
+    with matplotlib.rc_context(TEXT_AS_TEXT):
+        figure.savefig(path, format=fmt, dpi=style.dpi, metadata=_metadata(fmt))
     return Path(path)
 
 

@@ -160,4 +160,10 @@ def from_rows(store: GraphStore, rows: Sequence[Row],
         found = store.existing_keys(label, sorted(values))
         if found:
             wanted[label] = found
-    return fetch_nodes(store, wanted)
+    graph = fetch_nodes(store, wanted)
+    # A row summarises facts it does not list (a concept's neurons in n_models): the
+    # analyses of the facts at the nodes it names are behind it, and are cited.
+    graph.graph["analyses"] = sorted(store.analyses_at(
+        {label: keys for label, keys in wanted.items()
+         if label not in (NodeLabel.MODEL, NodeLabel.ANALYSIS)}))
+    return graph

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from .aliases import ModelName
-from .nodes import Analysis, AnalysisKind
+from .nodes import Analysis, AnalysisKind, Citation
 from .relationships import ProbeScores
 
 
@@ -22,7 +22,7 @@ class AnalysisInfo(BaseModel):
     model_config = ConfigDict(extra="forbid")
     uid: str | None = None
     method: str | None = None
-    citation: str | None = None
+    citation: Citation = None
     params: dict[str, Any] = {}
     tool_version: str | None = None
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
-from pydantic import (BaseModel, ConfigDict, Field, StringConstraints, field_validator,
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator,
                       model_validator)
 
 from .aliases import canonical_model
@@ -163,6 +164,23 @@ class Task(BaseModel):
         return node(NodeLabel.TASK, self.name, description=self.description)
 
 
+def check_citation(value: str | None) -> str | None:
+    """A citation is free text, a DOI, an arXiv id, or one BibTeX entry; an entry must be
+    one an export can write as it is."""
+    if value is not None and value.lstrip().startswith("@"):
+        depth = 0
+        for char in value:
+            depth += {"{": 1, "}": -1}.get(char, 0)
+            if depth < 0:
+                break
+        if depth != 0 or not re.match(r"^\s*@\w+\s*\{\s*[^,\s{}]+\s*,", value):
+            raise ValueError("a citation that starts with @ must be one whole BibTeX entry "
+                             "(@type{key, field = {...}, ...} with balanced braces)")
+    return value
+
+
+Citation = Annotated[str | None, AfterValidator(check_citation)]
+
 AnalysisKind = Literal["n2g", "probe", "circuit", "heads", "similarity", "universality", "model"]
 
 
@@ -174,7 +192,7 @@ class Analysis(BaseModel):
     kind: AnalysisKind
     method: str
     models: list[str] = Field(min_length=1)
-    citation: str | None = None
+    citation: Citation = None
     params: dict[str, Any] = {}
     tool_version: str | None = None
     created_at: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat())

@@ -111,7 +111,7 @@ def probe_records(path: Path, *, model: str | None = None, feature: str | None =
     path = Path(path)
     if path.suffix.lower() == ".json":
         info, rows = _json_rows(path)
-        selection = False
+        selection = False  # the interchange format: the user's own probes, cited as they say
     else:
         info, rows = AnalysisInfo(citation=CITATION), _csv_rows(path, model, feature)
         selection = set(csv_header(path)) == SELECTION_COLUMNS
@@ -122,8 +122,7 @@ def probe_records(path: Path, *, model: str | None = None, feature: str | None =
         analysis = info.analysis(kind="probe", models=ranked.models(),
                                  content_hash=file_hash(path),
                                  default_uid=f"sparse-probing/{'+'.join(ranked.models())}/{path.stem}",
-                                 default_method="k-sparse probing", uid=analysis_uid,
-                                 default_citation=CITATION)
+                                 default_method="k-sparse probing", uid=analysis_uid)
         yield from _records(analysis, ranked)
 
 

@@ -282,6 +282,14 @@ class GraphStore(ABC):
         """Every relationship that cites `analysis`: rows {type, start_labels, start, end, props}."""
         return self.read(cypher.FACTS_OF, {"analysis": analysis})
 
+    def analyses_at(self, nodes: dict[NodeLabel, set[str]]) -> set[str]:
+        """The analyses of every fact at these nodes (label -> keys)."""
+        found: set[str] = set()
+        for label, keys in nodes.items():
+            rows = self.read(cypher.analyses_at(label), {"keys": sorted(keys)})
+            found |= {row["a"] for row in rows}
+        return found
+
     def nodes_of_analysis(self, analysis: str) -> list[Row]:
         """Rows {labels, props} of every node a fact of `analysis` touches."""
         return self.read(cypher.NODES_OF_ANALYSIS, {"analysis": analysis})

@@ -114,6 +114,12 @@ NEAREST = (" WHERE node <> a AND ($model IS NULL OR node.model = $model) "
            "RETURN a.uid AS uid, node.uid AS match, node.model AS model, cosine")
 
 
+def analyses_at(label: NodeLabel) -> str:
+    label = NodeLabel(label)
+    return (f"UNWIND $keys AS k MATCH (n{label_clause(label)} {{{NODE_KEY[label]}: k}})-[r]-() "
+            "WHERE r.analysis IS NOT NULL RETURN DISTINCT r.analysis AS a")
+
+
 NODES_OF_ANALYSIS = ("MATCH (a)-[r]->(b) WHERE r.analysis = $analysis UNWIND [a, b] AS n "
                      "RETURN DISTINCT labels(n) AS labels, properties(n) AS props")
 FACTS_OF = ("MATCH (a)-[r]->(b) WHERE r.analysis = $analysis "
