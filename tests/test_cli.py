@@ -112,3 +112,24 @@ def assert_serves(args: list[str]) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_the_command_list_is_the_commands_own_help_and_help_loads_nothing_heavy() -> None:
+    """`--help` lists commands from COMMANDS without importing them: the list must say
+    what each command says of itself, and importing must stay light."""
+    import subprocess
+    import sys
+
+    from circuitbase.cli import COMMANDS, main
+
+    for name, (_, _, summary) in COMMANDS.items():
+        command = main.get_command(None, name)  # type: ignore[arg-type]
+        assert command is not None and command.get_short_help_str(limit=500) == summary, name
+    heavy = {"numpy", "scipy", "pydantic", "networkx", "matplotlib", "falkordb", "redis", "neo4j",
+             "torch", "flask"}
+    probe = ("import sys\nfrom circuitbase.cli import main\ntry:\n    main(['--help'])\n"
+             "except SystemExit:\n    pass\n"
+             f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({sorted(heavy)!r})))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "similar" in done.stdout, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 from scipy import sparse
@@ -36,8 +35,7 @@ from ..schema.records import NodeRecord, RecordError, RelRecord, ref
 from ..schema.relationships import SimilarTo
 from ..store.base import GraphStore
 
-Metric = Literal["tokens", "concepts", "vectors"]
-METRICS: tuple[Metric, ...] = ("tokens", "concepts", "vectors")
+from ..schema.graph import SIMILARITY_METRICS as METRICS, SimilarityMetric as Metric
 SEARCH_WIDTH = 3  # neighbours asked of the vector index per match wanted (both models share it)
 
 

@@ -1,29 +1,73 @@
-"""The `circuitbase` command: thin click wrappers over the library."""
+"""The `circuitbase` command: thin click wrappers over the library.
+
+Each command's module is imported only when that command runs (`COMMANDS` names them),
+so `circuitbase --help` and a quick question do not pay for numpy, pydantic's models,
+matplotlib or torch.
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
 
-from pydantic import ValidationError
-
 from ..errors import CircuitbaseError
-from ..schema.records import record_error
-from ..store import URI_ENV
-from .context import Context
-from . import (analysis_cmds, analyze_cmds, show_cmds, demo_cmds, export_cmds, ingest_cmds, n2g_cmds,
-               similarity_cmds, model_cmds, query_cmds, schema_cmds, serve_cmds, store_cmds)
+from ..store.uri import URI_ENV
+
+# name -> (module in circuitbase.cli, attribute, the first sentence of its help); a test
+# holds the sentences to the commands' own docstrings.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "analysis": ("analysis_cmds", "analysis", "The analyses behind the facts: list them, retract one."),
+    "analyze": ("analyze_cmds", "analyze", "Run an analysis on a model with TransformerLens and store its findings."),
+    "demo": ("demo_cmds", "demo", "Ingest the bundled example analyses and answer cross-model questions with them."),
+    "export": ("export_cmds", "export", "Export a template's results or a neighbourhood, with a BibTeX file of its analyses."),
+    "import": ("export_cmds", "import_", "Load a subgraph exported by `circuitbase export` into this store."),
+    "ingest": ("ingest_cmds", "ingest", "Read analyses from files into the store; nothing is written from invalid input."),
+    "init": ("store_cmds", "init", "Create the store (or bring its schema up to date) and print where it is."),
+    "model": ("model_cmds", "model", "Models: their shape and their components."),
+    "n2g": ("n2g_cmds", "n2g", "Neuron-to-Graph models stored in the graph."),
+    "query": ("query_cmds", "query", "Query templates and ad hoc Cypher; queries always run read-only."),
+    "schema": ("schema_cmds", "schema", "The interchange formats circuitbase reads."),
+    "search": ("show_cmds", "search", "Find concepts, tasks, roles, families, tokens, feature labels and models by name."),
+    "serve": ("serve_cmds", "serve", "Browse the store in a web browser, read-only."),
+    "show": ("show_cmds", "show", "Everything known about NAME, with the analyses behind it."),
+    "similar": ("similarity_cmds", "similar", "Components of other models like UID, best first, with the analysis behind each match."),
+    "similarity": ("similarity_cmds", "similarity", "Cross-model similarity of components."),
+    "stats": ("store_cmds", "stats", "Count nodes per label, relationships per type, and components per model."),
+}
 
 
 class _Group(click.Group):
-    """Turns the library's expected errors into one red line and exit code 1, and Ctrl-C
-    into one line and exit code 130."""
+    """Loads a command's module when the command is used; turns the library's expected
+    errors into one red line and exit code 1, and Ctrl-C into one line and exit code 130."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attribute, _ = COMMANDS[name]
+        return getattr(importlib.import_module(f"{__name__}.{module}"), attribute)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The list in `--help`, from COMMANDS: without importing every command."""
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [(name, COMMANDS[name][2] if len(COMMANDS[name][2]) <= limit
+                 else COMMANDS[name][2][: limit - 3].rsplit(" ", 1)[0] + "...")
+                for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
+        from pydantic import ValidationError
+
         try:
             return super().invoke(ctx)
         except (CircuitbaseError, ValidationError) as err:
+            from ..schema.records import record_error
+
             # pydantic's errors come from values given on the command line (an analysis uid)
             message = record_error(err) if isinstance(err, ValidationError) else err
             click.secho(f"error: {message}", fg="red", err=True)
@@ -53,11 +97,7 @@ def main(ctx: click.Context, uri: str | None) -> None:
       circuitbase model add gpt2-small --components neurons,heads
       circuitbase stats
     """
+    from .context import Context
+
     ctx.obj = Context(uri)
     ctx.call_on_close(ctx.obj.close)
-
-
-for module in (store_cmds, model_cmds, query_cmds, ingest_cmds, n2g_cmds, analyze_cmds,
-               similarity_cmds, export_cmds, schema_cmds, demo_cmds, analysis_cmds,
-               show_cmds, serve_cmds):
-    module.register(main)

@@ -46,7 +46,3 @@ def remove(obj: Context, uid: str, yes: bool) -> None:
     result = store.remove_analysis(uid)
     click.echo(f"removed {uid}: {result.relationships_deleted} relationships and "
                f"{result.nodes_deleted} nodes deleted")
-
-
-def register(group: click.Group) -> None:
-    group.add_command(analysis)

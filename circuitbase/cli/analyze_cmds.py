@@ -134,7 +134,3 @@ def correlate(obj: Context, model_a: str, model_b: str, text_data: Path,
     uid = next(r.key for r in records if getattr(r, "label", None) is NodeLabel.ANALYSIS)
     run_pipeline("correlations", lambda progress: ingest(obj.store, records, progress=progress,
                                                           replaces=uid))
-
-
-def register(group: click.Group) -> None:
-    group.add_command(analyze)

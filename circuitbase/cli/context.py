@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from ..schema.aliases import canonical_model
-from ..store import GraphStore, open_store
+if TYPE_CHECKING:
+    from ..store import GraphStore
 
 
 class ModelNameType(click.ParamType):
@@ -15,6 +17,8 @@ class ModelNameType(click.ParamType):
     name = "model"
 
     def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        from ..schema.aliases import canonical_model
+
         return canonical_model(value)
 
 
@@ -24,11 +28,13 @@ MODEL = ModelNameType()
 class Context:
     def __init__(self, uri: str | None) -> None:
         self.uri = uri
-        self._store: GraphStore | None = None
+        self._store: "GraphStore | None" = None
 
     @property
-    def store(self) -> GraphStore:
+    def store(self) -> "GraphStore":
         if self._store is None:
+            from ..store import open_store
+
             self._store = open_store(self.uri)
         return self._store
 

@@ -32,7 +32,3 @@ def demo(obj: Context, fmt: str) -> None:
                    + " ".join(f"--param {k}={shlex.quote(str(v))}" for k, v in question.params.items()))
         click.echo(render(rows, fmt))
     click.echo(f"\nBrowse it all in a web browser:\n  circuitbase {db}serve")
-
-
-def register(group: click.Group) -> None:
-    group.add_command(demo)

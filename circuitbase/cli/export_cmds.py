@@ -113,8 +113,3 @@ def import_cypher(obj: Context, path: Path) -> None:
     """
     records = read_cypher(path)
     run_pipeline("cypher", lambda progress: ingest(obj.store, records, progress=progress))
-
-
-def register(group: click.Group) -> None:
-    group.add_command(export)
-    group.add_command(import_)

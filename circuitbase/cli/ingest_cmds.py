@@ -152,7 +152,3 @@ def vectors(obj: Context, paths: tuple[Path, ...], model: str) -> None:
     run_pipeline("vectors", lambda progress: ingest_vectors(obj.store, found, progress=progress),
                  report=False)
     click.echo(f"vectors: {len(found)} components of {model} embedded and indexed")
-
-
-def register(group: click.Group) -> None:
-    group.add_command(ingest)

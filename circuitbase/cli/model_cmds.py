@@ -144,7 +144,3 @@ def list_models(obj: Context, known: bool, fmt: str) -> None:
     else:
         rows = [{"model": m["uid"], **{k: m.get(k) for k in LISTED}} for m in obj.store.models()]
     click.echo(render(rows, fmt))
-
-
-def register(group: click.Group) -> None:
-    group.add_command(model)

@@ -62,7 +62,3 @@ def predict_cmd(obj: Context, uid: str, text: str | None, tokenizer: Path | None
     activations = predict(obj.store, uid, tokens, analysis)
     click.echo(render([{"position": i, "token": t, "activation": a}
                        for i, (t, a) in enumerate(zip(tokens, activations))], fmt))
-
-
-def register(group: click.Group) -> None:
-    group.add_command(n2g)

@@ -86,7 +86,3 @@ def run(obj: Context, name: str | None, cypher: str | None, params: tuple[str, .
         rows = get_template(name, template_dir).run(obj.store, timeout=timeout,
                                                     **parse_params(params, typed=True))
     click.echo(render(rows, fmt))
-
-
-def register(group: click.Group) -> None:
-    group.add_command(query)

@@ -24,7 +24,3 @@ def export(name: str) -> None:
       circuitbase schema export probes-json > probes.schema.json
     """
     click.echo(json.dumps(INTERCHANGE_FORMATS[name].model_json_schema(), indent=2))
-
-
-def register(group: click.Group) -> None:
-    group.add_command(schema)

@@ -14,9 +14,11 @@ from .context import Context
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
               help="0 picks a free port.")
 def serve(host: str, port: int) -> None:
-    """Browse the store in a web browser: search, a page per component, concept, task,
-    role and model with everything `show` prints, its neighbourhood drawn as a graph to
-    click through, similar components side by side, and exports of what is on screen.
+    """Browse the store in a web browser, read-only.
+
+    Search, a page per component, concept, task, role and model with everything `show`
+    prints, its neighbourhood drawn as a graph to click through, similar components side
+    by side, and exports of what is on screen.
 
     Read-only. It prints an address with a random token, new at every launch, as Jupyter
     does: only someone holding that address can read the store through it.
@@ -37,7 +39,3 @@ def serve(host: str, port: int) -> None:
         click.echo(f"circuitbase explorer (read-only) at {url}\nCtrl-C stops it.", err=False)
 
     run(store, host, port, announce=announce)
-
-
-def register(group: click.Group) -> None:
-    group.add_command(serve)

@@ -37,9 +37,10 @@ def _sections(data: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
               show_default=True)
 @click.pass_obj
 def show(obj: Context, name: str, model: str | None, fmt: str) -> None:
-    """Everything known about NAME: a component uid (or L5H1 with --model), a model,
-    concept, task, head role, neuron family, token or analysis. Facts are grouped by
-    relationship type with the analysis behind each; the analyses' citations and the best
+    """Everything known about NAME, with the analyses behind it.
+
+    NAME is a component uid (or L5H1 with --model), a model, concept, task, head role,
+    neuron family, token or analysis. Facts are grouped by relationship type with the analysis behind each; the analyses' citations and the best
     match in every other model follow.
 
     \b
@@ -71,8 +72,9 @@ SEARCHABLE = ["Concept", "Task", "HeadRole", "NeuronFamily", "Token", "Feature",
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.pass_obj
 def search(obj: Context, text: str, kinds: tuple[str, ...], limit: int, fmt: str) -> None:
-    """Find concepts, tasks, roles, families, tokens, feature labels and models whose
-    names hold every word of TEXT (as a word or the start of one), best first, from each
+    """Find concepts, tasks, roles, families, tokens, feature labels and models by name.
+
+    Hits hold every word of TEXT (as a word or the start of one), best first, from each
     backend's full-text index.
 
     \b
@@ -84,8 +86,3 @@ def search(obj: Context, text: str, kinds: tuple[str, ...], limit: int, fmt: str
 
     rows = obj.store.search(text, [NodeLabel(k) for k in kinds], limit)
     click.echo(render(rows, fmt))
-
-
-def register(group: click.Group) -> None:
-    group.add_command(show)
-    group.add_command(search)

@@ -5,14 +5,11 @@ from __future__ import annotations
 import click
 
 from ..queries import run_template
-from ..schema.graph import NodeLabel
+from ..schema.graph import SIMILARITY_METRICS as METRICS, NodeLabel
 from ..store.base import QUERY_TIMEOUT_S
 from ..schema.uids import UidError, parse_component
-from ..analyze.similarity import METRICS, similarity_analysis_uid, similarity_records
-from ..ingest import ingest
 from .context import MODEL, Context
 from .output import FORMATS, render
-from .progress import run_pipeline
 
 
 @click.group()
@@ -42,6 +39,10 @@ def compute(obj: Context, models: tuple[str, str], metric: str, top_k: int, min_
     Example:
       circuitbase similarity compute --models gpt2-small pythia-160m --metric tokens --top-k 5
     """
+    from ..analyze.similarity import similarity_analysis_uid, similarity_records
+    from ..ingest import ingest
+    from .progress import run_pipeline
+
     records = similarity_records(obj.store, models[0], models[1], metric, top_k=top_k,
                                  min_score=min_score, min_f1=min_f1,
                                  max_token_share=max_token_share)
@@ -82,8 +83,3 @@ def similar(obj: Context, uid: str, model: str | None, top: int, metric: str | N
                    + "; compute them with `circuitbase similarity compute`")
         return
     click.echo(render(rows, fmt))
-
-
-def register(group: click.Group) -> None:
-    group.add_command(similarity)
-    group.add_command(similar)

@@ -49,8 +49,3 @@ def stats(obj: Context, fmt: str) -> None:
     click.echo(render([{"type": k, "relationships": v} for k, v in result.relationships.items()],
                       fmt, title="Relationships"))
     click.echo(render(result.models, fmt, title="Models"))
-
-
-def register(group: click.Group) -> None:
-    group.add_command(init)
-    group.add_command(stats)

@@ -1,17 +1,31 @@
-"""The graph's vocabulary: ids, node and relationship models, records, allow-lists."""
+"""The graph's vocabulary: ids, node and relationship models, records, allow-lists.
 
-from .graph import NodeLabel, RelType, labels_of, label_clause, NODE_KEY, REL_KEY
-from .nodes import (Analysis, Component, Concept, HeadRole, ModelSpec, Task, Token,
-                    content_hash)
-from .records import NodeRecord, NodeRef, RecordError, RelRecord, node, ref, rel
-from .relationships import (ActivatesOn, CircuitEdge, Encodes, HasRole, OutputNode,
-                            SimilarTo)
-from .uids import ComponentKind, ComponentUid, UidError, parse_component
+The names below are loaded from their modules on first use, so that code needing only
+the allow-lists or uids (a quick query) does not build every pydantic model.
+"""
 
-__all__ = [
-    "ActivatesOn", "Analysis", "CircuitEdge", "Component", "ComponentKind", "ComponentUid",
-    "Concept", "Encodes", "HasRole", "HeadRole", "ModelSpec", "NODE_KEY", "NodeLabel",
-    "NodeRecord", "NodeRef", "OutputNode", "REL_KEY", "RecordError", "RelRecord", "RelType",
-    "SimilarTo", "Task", "Token", "UidError", "content_hash", "label_clause",
-    "labels_of", "node", "parse_component", "ref", "rel",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_WHERE = {
+    "graph": ["NodeLabel", "RelType", "labels_of", "label_clause", "NODE_KEY", "REL_KEY"],
+    "nodes": ["Analysis", "Component", "Concept", "HeadRole", "ModelSpec", "Task", "Token",
+              "content_hash"],
+    "records": ["NodeRecord", "NodeRef", "RecordError", "RelRecord", "node", "ref", "rel"],
+    "relationships": ["ActivatesOn", "CircuitEdge", "Encodes", "HasRole", "OutputNode", "SimilarTo"],
+    "uids": ["ComponentKind", "ComponentUid", "UidError", "parse_component"],
+}
+_MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_MODULE_OF[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = sorted(_MODULE_OF)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from enum import Enum
+from typing import Literal
 
 from .uids import ComponentKind
 
@@ -55,6 +56,10 @@ class RelType(str, Enum):
     TRIE_CHILD = "TRIE_CHILD"
     MATCHES_TOKEN = "MATCHES_TOKEN"
 
+
+# How `similarity compute` compares components across models (analyze/similarity.py).
+SimilarityMetric = Literal["tokens", "concepts", "vectors"]
+SIMILARITY_METRICS: tuple[SimilarityMetric, ...] = ("tokens", "concepts", "vectors")
 
 COMPONENT_LABEL = "Component"
 COMPONENT_LABELS = frozenset(NodeLabel.of(kind) for kind in ComponentKind)

@@ -1,36 +1,38 @@
-"""Open the graph store a URI names: Neo4j for bolt/neo4j URIs, the embedded FalkorDB otherwise."""
+"""Open the graph store a URI names: Neo4j for bolt/neo4j URIs, the embedded FalkorDB otherwise.
+
+The store classes load on first use (`open_store`, or a name below), so that reading
+which store is meant imports no backend.
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from .base import GraphStore, QueryTimeout, ReadOnlyViolation, StoreError, WriteCounts
-from .neo4j_store import NEO4J_SCHEMES
+from .uri import NEO4J_SCHEMES, URI_ENV, default_data_dir, resolve_uri
 
-URI_ENV = "CIRCUITBASE_URI"
+if TYPE_CHECKING:
+    from .base import GraphStore
 
-
-def default_data_dir() -> Path:
-    """Where the embedded store lives unless told otherwise: $XDG_DATA_HOME/circuitbase."""
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(Path.home(), ".local", "share")
-    return Path(base) / "circuitbase"
+_FROM_BASE = {"GraphStore", "QueryTimeout", "ReadOnlyViolation", "StoreError", "WriteCounts"}
 
 
-def resolve_uri(uri: str | os.PathLike[str] | None = None) -> str:
-    """The explicit URI, else $CIRCUITBASE_URI, else the user's data directory."""
-    if uri:
-        return str(uri)
-    return os.environ.get(URI_ENV) or str(default_data_dir())
+def __getattr__(name: str) -> Any:
+    if name not in _FROM_BASE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.base"), name)
 
 
-def open_store(uri: str | os.PathLike[str] | None = None) -> GraphStore:
+def open_store(uri: str | os.PathLike[str] | None = None) -> "GraphStore":
     """Open (and for the embedded store, start if needed) the store at `uri`."""
     target = resolve_uri(uri)
     if target.startswith(NEO4J_SCHEMES):
         from .neo4j_store import Neo4jStore
 
         return Neo4jStore(target)
+    from .base import StoreError
     from .falkor import REMOTE_SCHEMES, FalkorStore
 
     if target.startswith(REMOTE_SCHEMES):
@@ -42,4 +44,4 @@ def open_store(uri: str | os.PathLike[str] | None = None) -> GraphStore:
 
 
 __all__ = ["GraphStore", "QueryTimeout", "ReadOnlyViolation", "StoreError", "WriteCounts", "open_store",
-           "resolve_uri", "URI_ENV"]
+           "resolve_uri", "default_data_dir", "URI_ENV"]

@@ -19,11 +19,11 @@ from urllib.parse import urlsplit
 
 from ..schema.graph import NodeLabel
 from .cypher import TAGGED_TRANSACTIONS, TERMINATE_TRANSACTIONS
+from .uri import NEO4J_SCHEMES
 from .base import (GraphStore, QueryTimeout, ReadOnlyViolation, Row, StoreError, WriteCounts,
                    key_constraints)
 
 TX_TAG = "circuitbase"  # transaction metadata key: which transaction Ctrl-C terminates
-NEO4J_SCHEMES = ("neo4j://", "neo4j+s://", "neo4j+ssc://", "bolt://", "bolt+s://", "bolt+ssc://")
 
 
 def plain(value: Any) -> Any:
