@@ -20,6 +20,9 @@ from circuitbase.store import GraphStore, open_store
 from neo4j_server import server as neo4j_server
 
 NEO4J_ENV = "CIRCUITBASE_TEST_NEO4J_URI"
+# Embedded servers stay warm between commands, as for users, but stop soon after the
+# tests that used their (temporary) stores have moved on.
+os.environ.setdefault("CIRCUITBASE_SERVER_IDLE", "15")
 DATA = Path(__file__).parent / "data"
 _started: dict[str, neo4j_server.Neo4jServer] = {}
 

@@ -39,3 +39,21 @@ def refuses_file(store: GraphStore, store_uri: str, command: list[str], path, da
     code, out = cli(store_uri, *command, str(path))
     assert code == 1 and says in out and str(path) in out, out
     assert graph_fingerprint(store) == before
+
+
+def kill_server(data_dir) -> None:
+    """SIGKILL the embedded server of `data_dir` and wait until it has gone (it is nobody's
+    child: it runs detached)."""
+    import os
+    import signal
+    import time
+    from pathlib import Path
+
+    from circuitbase.store.falkor_server import pid_alive
+
+    pid = int((Path(data_dir) / "falkordb.pid").read_text())
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not pid_alive(pid)

@@ -6,7 +6,6 @@ killing it is a real kill and two of them really share the embedded server.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -16,7 +15,7 @@ from pathlib import Path
 
 from circuitbase.cli.demo import examples_dir
 from circuitbase.store import open_store
-from helpers import count, graph_fingerprint
+from helpers import count, graph_fingerprint, kill_server
 
 PROBE_FILES = sorted(str(p) for p in (examples_dir() / "probes").glob("*.csv"))
 
@@ -83,6 +82,6 @@ def test_a_killed_server_loses_nothing_that_a_finished_ingest_reported(tmp_path:
         assert "written" in out or "created" in out, out
         reported = graph_fingerprint(store)
         assert count(store, "(:Neuron)-[:ENCODES]->(:Concept)") > 0
-        os.kill(int((db / "falkordb.pid").read_text()), signal.SIGKILL)
+        kill_server(db)
     with open_store(db) as restarted:
         assert graph_fingerprint(restarted) == reported

@@ -14,7 +14,7 @@ import pytest
 from circuitbase.export.formats import write_graphml
 from circuitbase.store import StoreError, open_store
 from circuitbase.store.falkor_server import EmbeddedServer, private_dir, socket_path_for
-from helpers import count, graph_fingerprint
+from helpers import count, graph_fingerprint, kill_server
 from test_cli import cli
 
 SEEDED = ["model", "add", "gpt2-small", "--components", "heads"]
@@ -312,6 +312,7 @@ def test_a_directory_in_the_way_is_one_line(tmp_path, in_the_way) -> None:
 def test_a_truncated_snapshot_names_the_cause(tmp_path) -> None:
     with open_store(tmp_path / "kb") as store:
         store.write("UNWIND range(1, 2000) AS i CREATE (:Token {uid: toString(i), text: 'x'})")
+    assert cli(str(tmp_path / "kb"), "server", "stop")[0] == 0  # it stays up between commands
     snapshot = tmp_path / "kb" / "graph.rdb"
     snapshot.write_bytes(snapshot.read_bytes()[: snapshot.stat().st_size // 2])
     code, out = cli(str(tmp_path / "kb"), "stats")
@@ -320,11 +321,8 @@ def test_a_truncated_snapshot_names_the_cause(tmp_path) -> None:
 
 
 def test_a_server_killed_under_a_command_is_one_line(tmp_path) -> None:
-    import signal
-
     store = open_store(tmp_path / "kb")
-    os.kill(int((tmp_path / "kb" / "falkordb.pid").read_text()), signal.SIGKILL)
-    store.server._process.wait(timeout=30)
+    kill_server(tmp_path / "kb")
     with pytest.raises(StoreError, match="lost the FalkorDB server .* run the command again"):
         store.write("CREATE (:Model {uid: 'x'})")
     store.server.client = None

@@ -63,7 +63,8 @@ def _in_other_process(data_dir: Path, code: str) -> str:
     return done.stdout
 
 
-def test_embedded_store_survives_a_restart(tmp_path: Path) -> None:
+def test_embedded_store_survives_a_restart(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("CIRCUITBASE_SERVER_IDLE", "0")  # a library user's choice: no warm server
     with open_store(tmp_path) as first:
         first.write("CREATE (:Model {uid: 'kept'})")
     assert not (tmp_path / "falkordb.sock").exists(), "the last client should stop the server"
@@ -87,14 +88,12 @@ def test_second_process_reuses_the_running_server(tmp_path: Path) -> None:
 
 
 def test_a_finished_write_survives_the_server_being_killed(tmp_path: Path) -> None:
-    import os
-    import signal
+    from helpers import kill_server
 
     store = open_store(tmp_path)
     store.write("CREATE (:Model {uid: 'durable'})")
     store.persist()
-    os.kill(int((tmp_path / "falkordb.pid").read_text()), signal.SIGKILL)
-    store.server._process.wait(timeout=30)
+    kill_server(tmp_path)
     store.server.client = None  # the connection died with the server
     with open_store(tmp_path) as again:
         assert again.read("MATCH (m:Model) RETURN m.uid AS uid") == [{"uid": "durable"}]

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "schema": ("schema_cmds", "schema", "The interchange formats circuitbase reads."),
     "search": ("show_cmds", "search", "Find concepts, tasks, roles, families, tokens, feature labels and models by name."),
     "serve": ("serve_cmds", "serve", "Browse the store in a web browser, read-only."),
+    "server": ("server_cmds", "server", "The embedded store's server: where it runs, and stopping it."),
     "show": ("show_cmds", "show", "Everything known about NAME, with the analyses behind it."),
     "similar": ("similarity_cmds", "similar", "Components of other models like UID, best first, with the analysis behind each match."),
     "similarity": ("similarity_cmds", "similarity", "Cross-model similarity of components."),
@@ -73,9 +74,11 @@ class _Group(click.Group):
             click.secho(f"error: {message}", fg="red", err=True)
             sys.exit(1)
         except KeyboardInterrupt:
-            # The store is still closed on the way out (the context's close runs), which
-            # ends a running query: the embedded server stops when its last client goes,
-            # Neo4j ends a transaction whose connection closes.
+            # The store is still closed on the way out (the context's close runs), and
+            # that ends a running query: the embedded server is stopped (unless another
+            # command uses it), Neo4j's transaction was terminated.
+            if ctx.obj is not None:
+                ctx.obj.interrupted = True
             click.secho("interrupted: stopped (a write cut off is finished by running it again)",
                         fg="red", err=True)
             sys.exit(130)

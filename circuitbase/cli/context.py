@@ -29,6 +29,7 @@ class Context:
     def __init__(self, uri: str | None) -> None:
         self.uri = uri
         self._store: "GraphStore | None" = None
+        self.interrupted = False  # set on Ctrl-C: closing then ends what still runs
 
     @property
     def store(self) -> "GraphStore":
@@ -40,5 +41,5 @@ class Context:
 
     def close(self) -> None:
         if self._store is not None:
-            self._store.close()
+            self._store.close(interrupted=self.interrupted)
             self._store = None

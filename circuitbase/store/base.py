@@ -230,7 +230,8 @@ class GraphStore(ABC):
         """Delete every node and relationship (tests and `init --reset`)."""
 
     @abstractmethod
-    def close(self) -> None: ...
+    def close(self, *, interrupted: bool = False) -> None:
+        """Let go of the store; `interrupted`: after Ctrl-C, end what is still running."""
 
     # --- what the library asks of the graph (the Cypher is in cypher.py) ------------------
 

@@ -230,9 +230,11 @@ class FalkorStore(GraphStore):
             self.ensure_schema()
         self.persist()
 
-    def close(self) -> None:
+    def close(self, *, interrupted: bool = False) -> None:
+        """Save what was written and let go; after Ctrl-C the embedded server is stopped
+        too (when no other command uses it), which ends a query it is still running."""
         self.persist()
         if self.server is not None:
-            self.server.release()
+            self.server.release(stop=interrupted)
         else:
             self.client.connection.close()

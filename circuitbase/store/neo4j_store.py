@@ -263,5 +263,5 @@ class Neo4jStore(GraphStore):
                              "AND name STARTS WITH 'circuitbase_' RETURN name"):
             self.write(f"DROP INDEX {row['name']} IF EXISTS")  # as FalkorDB's clear() does
 
-    def close(self) -> None:
-        self.driver.close()
+    def close(self, *, interrupted: bool = False) -> None:
+        self.driver.close()  # a running transaction was terminated when Ctrl-C came
