@@ -1,13 +1,20 @@
-"""Progress and the one-line summary for every command that writes through the pipeline."""
+"""Progress and the one-line summary for every command that writes through the pipeline.
+
+On a terminal each phase of an ingest (reading and checking, writing, summarising
+similarity, storing vectors, building an index) shows a line that counts what it has
+done, as it runs; everywhere the command ends with one summary line whose counts are the
+ones the writing bar counted to.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID,
+                           TextColumn, TimeElapsedColumn)
 
 from ..ingest import IngestResult
 from ..ingest.pipeline import ProgressFactory
@@ -15,12 +22,21 @@ from ..store.base import Progress as ProgressCallback
 
 
 @contextmanager
-def progress_bar(description: str, total: int | None) -> Iterator[ProgressCallback]:
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
+def phases(what: str) -> Iterator[ProgressFactory]:
+    """A factory of phases for one command: each new phase ends the one before it."""
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+               MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, transient=True, console=Console(stderr=True)) as bar:
-        task = bar.add_task(description, total=total)
-        yield lambda done: bar.advance(task, done)
+        current: list[TaskID] = []
+
+        def phase(name: str, total: int | None) -> ProgressCallback:
+            for task in current:  # the phase before this one is over
+                bar.update(task, total=bar.tasks[task].completed, visible=False)
+            current[:] = [bar.add_task(f"{name} {what}", total=total)]
+            task = current[0]
+            return lambda done: bar.advance(task, done)
+
+        yield phase
 
 
 def summary(what: str, result: IngestResult) -> str:
@@ -32,10 +48,10 @@ def summary(what: str, result: IngestResult) -> str:
 
 def run_pipeline(what: str, run: Callable[[ProgressFactory], IngestResult], *,
                  report: bool = True) -> IngestResult:
-    """Run one ingest with a progress bar (shown once the rows to write are known) and,
-    unless the caller words its own, print the summary line."""
-    with ExitStack() as stack:
-        result = run(lambda total: stack.enter_context(progress_bar(f"writing {what}", total)))
+    """Run one ingest showing each of its phases and, unless the caller words its own,
+    print the summary line."""
+    with phases(what) as phase:
+        result = run(phase)
     if report:
         click.echo(summary(what, result))
     return result

@@ -21,8 +21,11 @@ from .plan import Plan, Record, make_plan
 from .writer import write_plan
 
 Reader = Callable[[Path], Iterable[Record]]
-ProgressFactory = Callable[[int], Progress]
-"""Given the number of rows about to be written, returns the per-batch callback."""
+ProgressFactory = Callable[[str, "int | None"], Progress]
+"""Given a phase ("checking", "writing", ...) and how many items it will count (None when
+unknown), returns the callback that counts them: each phase of an ingest that can take a
+while is shown as it runs."""
+TICK = 1000  # records counted at a time while reading
 
 
 class IngestErrors(RecordError):
@@ -73,7 +76,8 @@ def expand(paths: Iterable[Path], suffixes: tuple[str, ...],
     return found
 
 
-def plan_files(store: GraphStore, paths: Sequence[Path], reader: Reader) -> Plan:
+def plan_files(store: GraphStore, paths: Sequence[Path], reader: Reader,
+               progress: ProgressFactory | None = None) -> Plan:
     """Read every file into one plan (a file's records go in as they are read), then check
     the plan; every file that cannot be read is reported."""
     if not paths:
@@ -81,9 +85,10 @@ def plan_files(store: GraphStore, paths: Sequence[Path], reader: Reader) -> Plan
     plan = Plan()
     errors: list[RecordError] = []
     try:
+        records = progress("reading and checking", None) if progress else None
         for path in paths:
             try:
-                plan.add_all(reader(path))
+                plan.add_all(_ticking(reader(path), records))
             except RecordError as err:
                 errors.append(err.located(file=str(path)))
         if errors:
@@ -94,14 +99,35 @@ def plan_files(store: GraphStore, paths: Sequence[Path], reader: Reader) -> Plan
     return make_plan((), store, plan)
 
 
+def _ticking(records: Iterable[Record], tick: Progress | None) -> Iterable[Record]:
+    """`records`, counted into `tick` (a thousand at a time) as they are read."""
+    pending = 0
+    for record in records:
+        yield record
+        pending += 1
+        if tick is not None and pending == TICK:
+            tick(pending)
+            pending = 0
+    if tick is not None and pending:
+        tick(pending)
+
+
 def write(store: GraphStore, plan: Plan, *, progress: ProgressFactory | None = None,
           files: int = 0, replaces: str | None = None) -> IngestResult:
     """Write a checked plan (and retract what it `replaces`), then close it."""
     with plan:
-        callback = progress(plan.node_count + plan.rel_count) if progress else None
+        callback = progress("writing", plan.node_count + plan.rel_count) if progress else None
         counts = write_plan(store, plan, progress=callback)
+        pairs = plan.similarity_pairs()
         if replaces is not None:
+            pairs |= store.similarity_pairs_of(replaces)
+            if progress:
+                progress("retracting what the rerun no longer finds", None)
             counts += _retract_stale(store, plan, replaces)
+        if pairs:
+            tick = progress("summarising similarity", len(pairs)) if progress else None
+            store.refresh_similarity_summaries(pairs, progress=tick)
+        if replaces is not None or pairs:
             store.persist()
         return IngestResult(PlanSize(plan.node_count, plan.rel_count), counts, files)
 
@@ -113,7 +139,9 @@ def ingest(store: GraphStore, records: Iterable[Record], *,
     With `replaces` (an analysis uid), that analysis's facts become exactly those in
     `records`: what an earlier run with other parameters found and this one did not is
     deleted, after the write (a run killed in between is finished by running it again)."""
-    return write(store, make_plan(records, store), progress=progress, replaces=replaces)
+    tick = progress("reading and checking", None) if progress else None
+    return write(store, make_plan(_ticking(records, tick), store), progress=progress,
+                 replaces=replaces)
 
 
 def _retract_stale(store: GraphStore, plan: Plan, analysis: str) -> WriteCounts:
@@ -136,7 +164,8 @@ def _retract_stale(store: GraphStore, plan: Plan, analysis: str) -> WriteCounts:
 def ingest_files(store: GraphStore, paths: Sequence[Path], reader: Reader, *,
                  progress: ProgressFactory | None = None) -> IngestResult:
     """Read every file with `reader`, then ingest all their records at once."""
-    return write(store, plan_files(store, paths, reader), progress=progress, files=len(paths))
+    return write(store, plan_files(store, paths, reader, progress), progress=progress,
+                 files=len(paths))
 
 
 def ingest_vectors(store: GraphStore, vectors: dict[str, list[float]], *,
@@ -151,8 +180,12 @@ def ingest_vectors(store: GraphStore, vectors: dict[str, list[float]], *,
         store.check_vector_dimension(label, dimension)
     result = ingest(store, [NodeRecord(label, row["uid"]) for label, rows in by_label.items()
                             for row in rows], progress=progress)
+    tick = progress("storing vectors", len(vectors)) if progress else None
     for label, rows in by_label.items():
-        store.set_vectors(label, rows)
+        store.set_vectors(label, rows, progress=tick)
+    for label in by_label:
+        if progress:
+            progress(f"building the {label.value} vector index", None)
         store.ensure_vector_index(label, dimension)
     store.persist()
     return result

@@ -166,6 +166,14 @@ class Plan:
         return self._db.execute("SELECT count(*) FROM rels WHERE type = ? AND start_label = ? "
                                 "AND end_label = ?", tuple(p.value for p in group)).fetchone()[0]
 
+    def similarity_pairs(self) -> set[tuple[str, str]]:
+        """The pairs of models the plan's SIMILAR_TO rows join (a component uid starts with
+        its model)."""
+        return set(self._db.execute(
+            "SELECT DISTINCT substr(start_key, 1, instr(start_key, '/') - 1), "
+            "substr(end_key, 1, instr(end_key, '/') - 1) FROM rels WHERE type = ?",
+            (RelType.SIMILAR_TO.value,)))
+
     def has_fact(self, type_: RelType, start: str, end: str, key_values: Iterable[Any]) -> bool:
         """Whether the plan holds the relationship with this identity (see `fact_identity`)."""
         return self._db.execute("SELECT 1 FROM rels WHERE type = ? AND identity = ?",

@@ -29,6 +29,9 @@ class NodeLabel(str, Enum):
     ANALYSIS = "Analysis"
     PATTERN = "Pattern"
     PATTERN_NODE = "PatternNode"
+    # per pair of models and metric, each component kind's best similarity scores: what
+    # universality_table reads instead of every SIMILAR_TO edge (kept by the store)
+    SIMILARITY_SUMMARY = "SimilaritySummary"
 
     @classmethod
     def of(cls, kind: ComponentKind) -> "NodeLabel":

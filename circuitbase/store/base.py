@@ -137,7 +137,8 @@ class GraphStore(ABC):
     VECTOR_PROPERTY = "embedding"
 
     @abstractmethod
-    def set_vectors(self, label: NodeLabel, rows: Sequence[Row]) -> WriteCounts:
+    def set_vectors(self, label: NodeLabel, rows: Sequence[Row],
+                    progress: Progress | None = None) -> WriteCounts:
         """Set `embedding` on existing nodes: rows of {"uid": ..., "vector": [floats]}."""
 
     @abstractmethod
@@ -192,6 +193,7 @@ class GraphStore(ABC):
         on every command: a read-only user can still read, and a read costs no DDL."""
         if not self._schema_ready:
             self.ensure_schema()
+            self._summaries_up_to_date()
             self._schema_ready = True
 
     # --- full-text search: each backend's own index finds candidates; one rule decides ----
@@ -320,13 +322,38 @@ class GraphStore(ABC):
     SHARED_LABELS = (NodeLabel.CONCEPT, NodeLabel.TASK, NodeLabel.HEAD_ROLE,
                      NodeLabel.NEURON_FAMILY, NodeLabel.TOKEN)
 
+    def refresh_similarity_summaries(self, pairs: Iterable[tuple[str, str]],
+                                     progress: Progress | None = None) -> None:
+        """Recompute the summaries of these pairs of models, both ways, from their SIMILAR_TO
+        edges: every write path that adds or removes similarity edges calls this, so
+        `universality_table` reads exact answers without reading the edges. (Bookkeeping:
+        not counted among a command's writes.)"""
+        for a, b in sorted({tuple(sorted(pair)) for pair in pairs}):
+            for first, second in sorted({(a, b), (b, a)}):
+                self.write(cypher.DELETE_SUMMARIES, {"a": first, "b": second})
+                self.write(cypher.SUMMARY_BY_METRIC, {"a": first, "b": second})
+                self.write(cypher.SUMMARY_ANY_METRIC, {"a": first, "b": second})
+            if progress:
+                progress(1)
+
+    def similarity_pairs_of(self, analysis: str) -> set[tuple[str, str]]:
+        """The pairs of models an analysis's SIMILAR_TO edges join."""
+        return {(row["a"], row["b"]) for row in self.read(cypher.SIMILARITY_PAIRS_OF, {"analysis": analysis})}
+
+    def _summaries_up_to_date(self) -> None:
+        """A store whose similarity edges were written before summaries existed gets them."""
+        if self.read(cypher.SUMMARIES_MISSING)[0]["missing"]:
+            self.refresh_similarity_summaries((row["a"], row["b"]) for row in self.read(cypher.ALL_SIMILARITY_PAIRS))
+
     def remove_analysis(self, analysis: str) -> WriteCounts:
         """Retract `analysis`: every fact citing it, the N2G patterns and shared nodes
         (concepts, tasks, roles, families, tokens) nothing refers to any more, then the
         analysis node. Facts of other analyses, models and components stay. A removal cut
         off halfway is finished by running it again (the analysis node goes last)."""
         self.prepare_for_writes()
+        pairs = self.similarity_pairs_of(analysis)
         total = self._delete_in_batches(cypher.DELETE_FACTS_BATCH, {"analysis": analysis})
+        self.refresh_similarity_summaries(pairs)
         total += self._delete_unreferenced()
         total += self.write(cypher.DELETE_ANALYSIS, {"analysis": analysis})
         self.persist()
@@ -368,6 +395,7 @@ class GraphStore(ABC):
             total += self.remove_analysis(analysis)
         self.prepare_for_writes()
         total += self._delete_in_batches(cypher.DELETE_COMPONENTS_BATCH, {"model": model})
+        self.write(cypher.DELETE_SUMMARIES, {"a": model, "b": None})
         total += self._delete_unreferenced()
         total += self.write(cypher.DELETE_MODEL, {"model": model})
         self.persist()

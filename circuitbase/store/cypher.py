@@ -198,3 +198,28 @@ def node_with_relationships(label: NodeLabel) -> str:
             "RETURN properties(n) AS node, type(r) AS type, startNode(r) = n AS outgoing, "
             "labels(o) AS labels, coalesce(o.uid, o.name) AS other, o.model AS other_model, "
             "properties(r) AS props LIMIT $limit")
+
+
+# Similarity summaries (GraphStore.refresh_similarity_summaries): for an ordered pair of
+# models, per metric (and '*' for any) and kind of the first model's components, the best
+# score each of its components has with any component of the second, either direction.
+_SUMMARY_WRITE = (
+    "WITH [l IN labels(a) WHERE l <> 'Component'][0] AS kind, metric, best ORDER BY best DESC "
+    "WITH kind, metric, collect(best) AS scores "
+    "MERGE (p:SimilaritySummary {uid: $a + '|' + $b + '|' + metric + '|' + kind}) "
+    "SET p.model_a = $a, p.model_b = $b, p.metric = metric, p.kind = kind, p.scores = scores")
+SUMMARY_BY_METRIC = (
+    "MATCH (a:Component {model: $a})-[s:SIMILAR_TO]-(b:Component) WHERE b.model = $b "
+    "WITH a, s.metric AS metric, max(s.score) AS best " + _SUMMARY_WRITE)
+SUMMARY_ANY_METRIC = (
+    "MATCH (a:Component {model: $a})-[s:SIMILAR_TO]-(b:Component) WHERE b.model = $b "
+    "WITH a, '*' AS metric, max(s.score) AS best " + _SUMMARY_WRITE)
+DELETE_SUMMARIES = ("MATCH (p:SimilaritySummary) WHERE (p.model_a = $a AND p.model_b = $b) "
+                    "OR ($b IS NULL AND (p.model_a = $a OR p.model_b = $a)) DELETE p")
+SIMILARITY_PAIRS_OF = ("MATCH (a:Component)-[s:SIMILAR_TO]->(b:Component) WHERE s.analysis = $analysis "
+                       "RETURN DISTINCT a.model AS a, b.model AS b")
+ALL_SIMILARITY_PAIRS = ("MATCH (a:Component)-[:SIMILAR_TO]->(b:Component) "
+                        "RETURN DISTINCT a.model AS a, b.model AS b")
+SUMMARIES_MISSING = ("OPTIONAL MATCH (p:SimilaritySummary) WITH p LIMIT 1 "
+                     "OPTIONAL MATCH ()-[s:SIMILAR_TO]->() WITH p, s LIMIT 1 "
+                     "RETURN p IS NULL AND s IS NOT NULL AS missing")

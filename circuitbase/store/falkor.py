@@ -19,8 +19,8 @@ import falkordb
 import redis
 
 from ..schema.graph import NodeLabel
-from .base import (GraphStore, QueryTimeout, ReadOnlyViolation, Row, StoreError, WriteCounts,
-                   key_constraints)
+from .base import (GraphStore, Progress, QueryTimeout, ReadOnlyViolation, Row, StoreError,
+                   WriteCounts, key_constraints)
 from .falkor_server import QUERY_MEMORY_BYTES, EmbeddedServer
 
 GRAPH_NAME = "circuitbase"
@@ -180,9 +180,11 @@ class FalkorStore(GraphStore):
                     raise
         return rows
 
-    def set_vectors(self, label: NodeLabel, rows: Sequence[Row]) -> WriteCounts:
+    def set_vectors(self, label: NodeLabel, rows: Sequence[Row],
+                    progress: Progress | None = None) -> WriteCounts:
         return self.write_rows(f"UNWIND $rows AS row MATCH (n:{NodeLabel(label).value} {{uid: row.uid}}) "
-                               f"SET n.{self.VECTOR_PROPERTY} = vecf32(row.vector)", rows)
+                               f"SET n.{self.VECTOR_PROPERTY} = vecf32(row.vector)", rows,
+                               progress=progress)
 
     def vector_index_dimension(self, label: NodeLabel) -> int | None:
         rows = self.read("CALL db.indexes() YIELD label, types, options "

@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 from ..schema.graph import NodeLabel
 from .cypher import TAGGED_TRANSACTIONS, TERMINATE_TRANSACTIONS
 from .uri import NEO4J_SCHEMES
-from .base import (GraphStore, QueryTimeout, ReadOnlyViolation, Row, StoreError, WriteCounts,
-                   key_constraints)
+from .base import (GraphStore, Progress, QueryTimeout, ReadOnlyViolation, Row, StoreError,
+                   WriteCounts, key_constraints)
 
 TX_TAG = "circuitbase"  # transaction metadata key: which transaction Ctrl-C terminates
 
@@ -224,10 +224,12 @@ class Neo4jStore(GraphStore):
                               "fields": [row["props"].get(p) for p in self.SEARCH_FIELDS[label]]})
         return found
 
-    def set_vectors(self, label: NodeLabel, rows: Sequence[Row]) -> WriteCounts:
+    def set_vectors(self, label: NodeLabel, rows: Sequence[Row],
+                    progress: Progress | None = None) -> WriteCounts:
         return self.write_rows(
             f"UNWIND $rows AS row MATCH (n:{NodeLabel(label).value} {{uid: row.uid}}) "
-            f"CALL db.create.setNodeVectorProperty(n, '{self.VECTOR_PROPERTY}', row.vector)", rows)
+            f"CALL db.create.setNodeVectorProperty(n, '{self.VECTOR_PROPERTY}', row.vector)", rows,
+            progress=progress)
 
     def vector_index_dimension(self, label: NodeLabel) -> int | None:
         rows = self.read("SHOW INDEXES YIELD name, options WHERE name = $name RETURN options",
