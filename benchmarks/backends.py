@@ -74,12 +74,20 @@ def store_for(backend: str, args: argparse.Namespace) -> Iterator[GraphStore]:
             uri = stack.enter_context(_neo4j_uri(args))
         else:
             uri = args.falkordb or str(Path(stack.enter_context(tempfile.TemporaryDirectory())) / "db")
+        if backend == "falkordb" and not args.falkordb:
+            stack.callback(_stop_server, Path(uri))  # its directory goes with the benchmark
         store = stack.enter_context(open_store(uri))
         store.clear()
         store.ensure_schema()
         yield store
         if backend == "neo4j":
             store.clear()
+
+
+def _stop_server(data_dir: Path) -> None:
+    from circuitbase.store.falkor_server import EmbeddedServer
+
+    EmbeddedServer(data_dir).stop()
 
 
 def print_side_by_side(title: str, results: dict[str, Rows]) -> None:

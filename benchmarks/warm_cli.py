@@ -11,7 +11,11 @@ vectors of `vector_similarity.py`, then times, as a user meets them:
 - `universality_table` for a pair, read from the similarity summaries, against the
   query over every SIMILAR_TO edge that it replaces.
 
-    python benchmarks/warm_cli.py [--scale 1.0] [--runs 30] [--backend both]
+    python benchmarks/warm_cli.py [--scale 1.0] [--runs 30] [--backend both] [--python PY]
+
+`--python` runs the commands with another interpreter, e.g. of a virtual environment
+with circuitbase alone (`pip install circuitbase`, no extras): with the `[analysis]`
+extra, wandb's OpenTelemetry is installed and redis-py imports it (about 90 ms more).
 """
 
 from __future__ import annotations
@@ -46,8 +50,11 @@ def timed(command: list[str]) -> float:
     return time.perf_counter() - started
 
 
+PYTHON = [sys.executable]
+
+
 def cli(uri: str, *args: str) -> list[str]:
-    return [sys.executable, "-m", "circuitbase", "--db", uri, *args]
+    return [*PYTHON, "-m", "circuitbase", "--db", uri, *args]
 
 
 def percentiles(values: list[float]) -> tuple[float, float]:
@@ -69,7 +76,7 @@ def build(store: GraphStore, scale: float, tmp: Path) -> float:
 def measure(store: GraphStore, uri: str, runs: int) -> list[tuple[str, float, float]]:
     """(what, p50 s, p95 s)."""
     rows = []
-    helps = [timed([sys.executable, "-m", "circuitbase", "--help"]) for _ in range(runs)]
+    helps = [timed([*PYTHON, "-m", "circuitbase", "--help"]) for _ in range(runs)]
     rows.append(("circuitbase --help", *percentiles(helps)))
     uids = [r["uid"] for r in store.read(
         "MATCH (n:Neuron {model: 'pythia-6.9b'})-[:SIMILAR_TO]->(:Neuron {model: 'llama-2-7b'}) "
@@ -103,8 +110,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of each model's neurons")
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--python", default=sys.executable, help="the interpreter that runs the commands")
     backends.add_arguments(parser)
     args = parser.parse_args()
+    PYTHON[:] = [args.python]
     results: dict[str, list[tuple[str, float, float]]] = {}
     notes = []
     with tempfile.TemporaryDirectory() as tmp:

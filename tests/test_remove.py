@@ -4,6 +4,8 @@ written."""
 
 from __future__ import annotations
 
+import json
+
 from conftest import DATA
 from helpers import count, graph_fingerprint
 from test_cli import cli
@@ -35,6 +37,9 @@ def test_removing_an_analysis_leaves_what_the_others_alone_would_have_written(st
     assert cli(store_uri, "ingest", *PRIMES_ARGS)[0] == 0
     assert facts(store) != only_mono
     primes = analysis_of(store, "prime_factor")
+    code, out = cli(store_uri, "analysis", "list", "--format", "json")
+    assert code == 0 and {a["uid"] for a in json.loads(out)} == {
+        r["uid"] for r in store.read("MATCH (a:Analysis) RETURN a.uid AS uid")}
     code, out = cli(store_uri, "analysis", "remove", primes, "--yes")
     assert code == 0, out
     assert f"analysis {primes}:" in out and "ENCODES" in out

@@ -146,6 +146,9 @@ class Box:
 
 
 def _label_text(attrs: dict[str, Any], label: NodeLabel) -> str:
+    if label is NodeLabel.FEATURE:  # its label (a clerp) if it has one, else layer and index
+        text = str(attrs.get("label") or f"L{attrs.get('layer')} F{attrs.get('index')}")
+        return text if len(text) <= 28 else text[:27] + "…"
     if label in COMPONENT_LABELS:  # TransformerLens's short name; the band or circuit names the model
         return str(attrs.get("name") or attrs.get("uid"))
     if label is NodeLabel.TOKEN:

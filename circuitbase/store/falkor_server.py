@@ -354,6 +354,14 @@ class EmbeddedServer:
             connection.shutdown(save=True)
         except redis.exceptions.ConnectionError:
             pass  # the server closes the connection as it exits
+        except redis.exceptions.ResponseError as err:  # it could not save
+            if self.data_dir.exists():
+                raise StoreError(f"the server of {self.data_dir} could not save its snapshot, "
+                                 f"so it was not stopped: {err}") from None
+            try:  # its directory was deleted: there is nothing to keep
+                connection.shutdown(nosave=True)
+            except redis.exceptions.ConnectionError:
+                pass
         deadline = time.monotonic() + 60
         while pid is not None and pid_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.05)

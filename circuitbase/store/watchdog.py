@@ -17,6 +17,7 @@ from pathlib import Path
 
 import redis
 
+from .base import StoreError
 from .falkor_server import CLIENT_PREFIX, EmbeddedServer, pid_alive
 
 
@@ -46,6 +47,8 @@ def watch(data_dir: Path, pid: int, idle: float) -> None:
                 return
         except (redis.exceptions.ConnectionError, OSError):
             return  # the server went (killed, or stopped by `server stop`)
+        except StoreError:
+            quiet_since = time.monotonic()  # it could not save: try again after another idle spell
 
 
 def main() -> None:
