@@ -21,6 +21,7 @@ extra, wandb's OpenTelemetry is installed and redis-py imports it (about 90 ms m
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import subprocess
@@ -42,9 +43,14 @@ from test_similarity_summaries import FULL as FULL_UNIVERSALITY  # tests/ is on 
 PAIR = {"model_a": "pythia-2.8b", "model_b": "pythia-6.9b", "threshold": 0.5, "metric": None}
 
 
+# As on a user's machine, Python caches compiled modules; some sandboxes switch that off
+# (PYTHONDONTWRITEBYTECODE), which makes every command compile the package again.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def timed(command: list[str]) -> float:
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900, env=ENV)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed: {done.stderr}")
     return time.perf_counter() - started

@@ -62,16 +62,18 @@ class _Group(click.Group):
             formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
-        from pydantic import ValidationError
-
         try:
             return super().invoke(ctx)
-        except (CircuitbaseError, ValidationError) as err:
+        except Exception as err:
+            # pydantic's errors come from values given on the command line (an analysis
+            # uid); pydantic is not imported for them unless the command used it
+            pydantic = sys.modules.get("pydantic")
+            invalid = pydantic is not None and isinstance(err, pydantic.ValidationError)
+            if not (invalid or isinstance(err, CircuitbaseError)):
+                raise
             from ..schema.records import record_error
 
-            # pydantic's errors come from values given on the command line (an analysis uid)
-            message = record_error(err) if isinstance(err, ValidationError) else err
-            click.secho(f"error: {message}", fg="red", err=True)
+            click.secho(f"error: {record_error(err) if invalid else err}", fg="red", err=True)
             sys.exit(1)
         except KeyboardInterrupt:
             # The store is still closed on the way out (the context's close runs), and

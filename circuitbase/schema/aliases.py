@@ -18,9 +18,8 @@ import os
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BeforeValidator
 
 
 ALIASES_ENV = "CIRCUITBASE_ALIASES"
@@ -77,6 +76,3 @@ def near_matches(name: str, others: list[str] = ()) -> list[str]:
     known = _catalog()[1]
     return difflib.get_close_matches(name, sorted({*known, *aliases(), *others}), n=4, cutoff=0.6)
 
-
-ModelName = Annotated[str, BeforeValidator(canonical_model)]
-"""A model name field: an alias is replaced by the canonical name before validation."""

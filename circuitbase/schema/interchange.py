@@ -7,13 +7,16 @@ Schema for other tools to validate against, and the README documents it by examp
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from .aliases import ModelName
+from .aliases import canonical_model
 from .nodes import Analysis, AnalysisKind, Citation
 from .relationships import ProbeScores
+
+# A model name in a file: any of its names becomes the canonical one.
+ModelName = Annotated[str, BeforeValidator(canonical_model)]
 
 
 class AnalysisInfo(BaseModel):
