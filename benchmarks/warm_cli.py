@@ -45,12 +45,10 @@ PAIR = {"model_a": "pythia-2.8b", "model_b": "pythia-6.9b", "threshold": 0.5, "m
 
 # As on a user's machine, Python caches compiled modules; some sandboxes switch that off
 # (PYTHONDONTWRITEBYTECODE), which makes every command compile the package again.
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-
-
 def timed(command: list[str]) -> float:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, timeout=900, env=ENV)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900, env=env)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed: {done.stderr}")
     return time.perf_counter() - started

@@ -133,3 +133,10 @@ def test_the_command_list_is_the_commands_own_help_and_help_loads_nothing_heavy(
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "similar" in done.stdout, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_write_to_an_empty_store_says_nothing_but_its_summary(store_uri) -> None:
+    """No driver notices on stderr (Neo4j warns of relationship types a store lacks yet)."""
+    code, out = cli(store_uri, "model", "add", "pythia-70m")
+    assert code == 0, out
+    assert "notification" not in out.lower() and "warn" not in out.lower(), out

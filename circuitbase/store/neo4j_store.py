@@ -80,11 +80,15 @@ class Neo4jStore(GraphStore):
         self.database = os.environ.get("NEO4J_DATABASE") or None
         auth = (user, password) if password is not None else None
         try:
-            # Deprecation notices would be logged on stderr for every such query; the
-            # batched delete keeps the `CALL { WITH n ... }` form that all of Neo4j 5 reads.
+            # Notices would be logged on stderr for every such query: deprecations (the
+            # batched delete keeps the `CALL { WITH n ... }` form that all of Neo4j 5
+            # reads) and "unrecognized" labels or types, which a store that holds no
+            # similarity edge or summary yet is expected to lack.
             self.driver = neo4j.GraphDatabase.driver(
                 uri, auth=auth,
-                notifications_disabled_classifications=[neo4j.NotificationDisabledClassification.DEPRECATION])
+                notifications_disabled_classifications=[
+                    neo4j.NotificationDisabledClassification.DEPRECATION,
+                    neo4j.NotificationDisabledClassification.UNRECOGNIZED])
             self.driver.verify_connectivity()
         except Exception as err:  # the driver raises several unrelated types here
             raise StoreError(f"could not connect to Neo4j at {uri}: {one_line(err)}") from None
