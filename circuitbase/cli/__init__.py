@@ -20,6 +20,7 @@ from ..store.uri import URI_ENV
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "analysis": ("analysis_cmds", "analysis", "The analyses behind the facts: list them, retract one."),
     "analyze": ("analyze_cmds", "analyze", "Run an analysis on a model with TransformerLens and store its findings."),
+    "check": ("check_cmds", "check", "Find orphan nodes, facts of removed analyses and models merged by an alias; repair them."),
     "demo": ("demo_cmds", "demo", "Ingest the bundled example analyses and answer cross-model questions with them."),
     "export": ("export_cmds", "export", "Export a template's results or a neighbourhood, with a BibTeX file of its analyses."),
     "import": ("export_cmds", "import_", "Load a subgraph exported by `circuitbase export` into this store."),
@@ -72,8 +73,10 @@ class _Group(click.Group):
             if not (invalid or isinstance(err, CircuitbaseError)):
                 raise
             from ..schema.records import record_error
+            from .terminal import escape_controls
 
-            click.secho(f"error: {record_error(err) if invalid else err}", fg="red", err=True)
+            message = escape_controls(str(record_error(err) if invalid else err))
+            click.secho(f"error: {message}", fg="red", err=True)
             sys.exit(1)
         except KeyboardInterrupt:
             # The store is still closed on the way out (the context's close runs), and
@@ -103,6 +106,8 @@ def main(ctx: click.Context, uri: str | None) -> None:
       circuitbase stats
     """
     from .context import Context
+    from .terminal import escape_stdout
 
+    escape_stdout()  # stored text may hold escape sequences: shown, never obeyed
     ctx.obj = Context(uri)
     ctx.call_on_close(ctx.obj.close)

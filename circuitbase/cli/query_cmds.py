@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..queries import get_template, load_templates
-from ..store.base import QUERY_TIMEOUT_S
+from ..store.base import MAX_RESULT_BYTES, MAX_RESULT_ROWS, QUERY_TIMEOUT_S
 from .context import Context
 from .output import FORMATS, parse_params, render
 
@@ -66,10 +66,15 @@ def show(name: str, template_dir: Path | None) -> None:
 @click.option("--timeout", type=click.FloatRange(min=0.001), default=QUERY_TIMEOUT_S,
               show_default=True, help="Stop the query after this many seconds "
               "($CIRCUITBASE_QUERY_TIMEOUT sets the default).")
+@click.option("--max-rows", type=click.IntRange(min=1), default=MAX_RESULT_ROWS, show_default=True,
+              help="Read at most this many rows ($CIRCUITBASE_MAX_ROWS).")
+@click.option("--max-bytes", type=click.IntRange(min=1024), default=MAX_RESULT_BYTES,
+              show_default=True, help="Read at most about this many bytes of rows "
+              "($CIRCUITBASE_MAX_RESULT_BYTES).")
 @_TEMPLATE_DIR
 @click.pass_obj
 def run(obj: Context, name: str | None, cypher: str | None, params: tuple[str, ...], fmt: str,
-        timeout: float, template_dir: Path | None) -> None:
+        timeout: float, max_rows: int, max_bytes: int, template_dir: Path | None) -> None:
     """Run template NAME, or --cypher for an ad hoc query.
 
     \b
@@ -80,9 +85,13 @@ def run(obj: Context, name: str | None, cypher: str | None, params: tuple[str, .
     """
     if (name is None) == (cypher is None):
         raise click.UsageError("give a template NAME or --cypher, not both and not neither")
+    caps = {"timeout": timeout, "max_rows": max_rows, "max_bytes": max_bytes}
     if cypher is not None:
-        rows = obj.store.read(cypher, parse_params(params, typed=False), timeout=timeout)
+        rows = obj.store.read(cypher, parse_params(params, typed=False), untrusted=True, **caps)
     else:
-        rows = get_template(name, template_dir).run(obj.store, timeout=timeout,
+        rows = get_template(name, template_dir).run(obj.store, **caps,
                                                     **parse_params(params, typed=True))
     click.echo(render(rows, fmt))
+    if getattr(rows, "cut", None):
+        click.echo(f"notice: the result was cut at {rows.cut} (--max-rows / --max-bytes "
+                   "read more)", err=True)

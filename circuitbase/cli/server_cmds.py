@@ -67,8 +67,11 @@ def status(obj: Context, fmt: str) -> None:
 
 
 @server.command()
+@click.option("--discard", is_flag=True,
+              help="Stop without saving: the way out when the snapshot cannot be written "
+                   "(full disk); what was written since the last snapshot is lost.")
 @click.pass_obj
-def stop(obj: Context) -> None:
+def stop(obj: Context, discard: bool) -> None:
     """Save the store and stop its server now (the next command starts it again).
 
     \b
@@ -76,7 +79,7 @@ def stop(obj: Context) -> None:
       circuitbase --db ./kb server stop
     """
     embedded = _embedded(obj)
-    if embedded.stop():
+    if embedded.stop(save=not discard):
         click.echo(f"stopped the server of {embedded.data_dir}")
     else:
         click.echo(f"no server running for {embedded.data_dir}")

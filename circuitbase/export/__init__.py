@@ -62,17 +62,44 @@ def subgraph(store: GraphStore, *, template: str | None = None,
     return from_rows(store, found.run(store, **(params or {})), bound)
 
 
+BIB_MARK = "% written by circuitbase export"
+# The first bytes of each kind of companion file circuitbase writes beside the file named.
+_OWN_STARTS = {".bib": (BIB_MARK,), ".csv": ("id,", "id\r", "source,target")}
+
+
+def written_by_circuitbase(path: Path) -> bool:
+    """Whether an existing companion file (a `.bib` beside a figure, a CSV's node and edge
+    tables) is one circuitbase wrote, and so one an export may write again."""
+    starts = _OWN_STARTS.get(path.suffix.lower(), ())
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            head = handle.read(64)
+    except OSError:
+        return False
+    return any(head.startswith(start) for start in starts)
+
+
 @contextmanager
 def replacing(path: Path) -> Iterator[Path]:
     """A staging name for `path` in a private folder beside it: every file written there
     replaces its namesake beside `path` only when the block finishes, so an export that is
-    killed or fails leaves the previous files whole."""
+    killed or fails leaves the previous files whole. A companion file (any but `path`)
+    never replaces a file circuitbase did not write (a paper's own `.bib`): then nothing
+    is written."""
     path = Path(path)
     if not path.parent.is_dir():
         raise RecordError(f"cannot write {path}: {path.parent} is not a directory")
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=".circuitbase-export-") as tmp:
         yield Path(tmp) / path.name
-        for staged in sorted(Path(tmp).iterdir()):
+        staged_files = sorted(Path(tmp).iterdir())
+        for staged in staged_files:
+            target = path.parent / staged.name
+            if staged.name != path.name and os.path.lexists(target) \
+                    and not written_by_circuitbase(target):
+                raise RecordError(f"{target} exists and was not written by circuitbase; the "
+                                  f"export would replace it: move it or choose another --out "
+                                  "(nothing written)")
+        for staged in staged_files:
             os.replace(staged, path.parent / staged.name)
 
 
@@ -152,7 +179,8 @@ def write_bibtex(store: GraphStore, graph: nx.MultiDiGraph, path: Path) -> list[
     if not used:
         return []
     bib = Path(path).with_suffix(".bib")
-    bib.write_text(bibtex(store, used))
+    bib.write_text(f"{BIB_MARK} (replaced by the next export to this name)\n\n"
+                   + bibtex(store, used))
     return [bib]
 
 

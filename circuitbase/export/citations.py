@@ -3,7 +3,8 @@
 An analysis's citation is free text stored with it. Where that text names a work of
 `works.bib` (the papers and tools whose data circuitbase reads, recognised by arXiv id
 or name), the export writes that work's real entry, under one key however many analyses
-cite it. A citation that is itself a BibTeX entry is kept as given; a DOI or an arXiv id
+cite it. A citation that is itself a BibTeX entry is written anew from its parsed fields
+(`schema.bibtex`), under its own key even where it reused a shipped one; a DOI or an arXiv id
 becomes an entry with that identifier; other text becomes a `@misc` whose title is the
 text. Everything taken from the store is escaped for LaTeX.
 """
@@ -19,6 +20,7 @@ from typing import Any
 
 import networkx as nx
 
+from ..schema.bibtex import SAFE_KEY, format_entry, parse_entry
 from ..schema.graph import NodeLabel
 from ..schema.records import RecordError
 from ..store.base import GraphStore, Row
@@ -53,6 +55,7 @@ def _load_works() -> tuple[Work, ...]:
 
 
 WORKS: tuple[Work, ...] = _load_works()
+SHIPPED_KEYS = frozenset(work.key for work in WORKS)
 
 
 def latex_escape(value: Any) -> str:
@@ -69,15 +72,6 @@ def _format(kind: str, key: str, fields: dict[str, str]) -> str:
     return f"@{kind}{{{key},\n{body}\n}}\n"
 
 
-def _balanced(text: str) -> bool:
-    depth = 0
-    for char in text:
-        depth += {"{": 1, "}": -1}.get(char, 0)
-        if depth < 0:
-            return False
-    return depth == 0
-
-
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")[:60] or "analysis"
 
@@ -89,10 +83,16 @@ def entries_for(row: Row) -> list[tuple[str, str]]:
     known = [w for w in WORKS if any(m.lower() in citation.lower() for m in w.markers)]
     if known:
         return [(w.key, w.entry) for w in known]
-    if (given := _BIBTEX_ENTRY.match(citation)) is not None:
-        if not _balanced(citation):
-            raise RecordError(f"analysis {row['uid']}: its BibTeX citation has unbalanced braces")
-        return [(given.group(2), citation.rstrip() + "\n")]
+    if citation.startswith("@"):
+        try:  # written anew from its parsed fields, never as stored (see schema.bibtex)
+            entry = parse_entry(citation)
+        except ValueError:
+            entry = None  # stored by an older version without these checks: cited as text
+        if entry is not None:
+            key = entry.key
+            if key in SHIPPED_KEYS:  # the shipped work keeps its key; the user's entry its own
+                key = f"{key}-{hashlib.sha256(citation.encode()).hexdigest()[:6]}"
+            return [(key, format_entry(entry, key))]
     # the entry depends on the citation alone, so analyses citing one work share one entry
     fields: dict[str, str] = {}
     year = _YEAR.search(citation) if citation else _YEAR.search(row.get("created_at") or "")
@@ -155,6 +155,9 @@ def latex_table(rows: Sequence[Row], caption: str | None = None, cite: Sequence[
     if caption or cite:
         text = latex_escape(caption or "")
         if cite:
+            unsafe = [key for key in cite if SAFE_KEY.fullmatch(key) is None]
+            if unsafe:  # every key is made safe where it is made; this is the last guard
+                raise RecordError(f"citation key {unsafe[0][:60]!r} cannot be written in \\cite")
             text += (" " if text else "") + r"Data: \cite{" + ",".join(cite) + "}."
         lines.append(r"\caption{" + text + "}")
     if label:

@@ -24,8 +24,23 @@ from .subgraph import primary_label
 JSON_ATTRS = "circuitbase_json_attributes"
 
 
-# Characters XML 1.0 cannot hold, even escaped: a value with one is written as JSON text.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Characters XML 1.0 cannot hold, even escaped (and lone surrogates, which have no
+# UTF-8 form): a value with one is written as JSON text, which escapes them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+# A cell a spreadsheet would run as a formula starts with one of these.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "|")
+
+
+def csv_cell(value: Any) -> Any:
+    """`value` as a CSV cell no spreadsheet runs: text that starts like a formula gets a
+    leading apostrophe (OWASP's advice); numbers, and text that is a number (`-0.5`), stay."""
+    if not isinstance(value, str) or not value.startswith(_FORMULA_START):
+        return value
+    try:
+        float(value)
+        return value
+    except ValueError:
+        return "'" + value
 
 
 def _needs_json(value: Any) -> bool:
@@ -78,13 +93,14 @@ def write_csv(graph: nx.MultiDiGraph, path: Path) -> tuple[Path, Path]:
         writer = csv.DictWriter(handle, ["id", *node_columns])
         writer.writeheader()
         for ident, attrs in flat.nodes(data=True):
-            writer.writerow({"id": ident, **attrs})
+            writer.writerow({name: csv_cell(value) for name, value in {"id": ident, **attrs}.items()})
     edge_columns = sorted({k for _, _, attrs in flat.edges(data=True) for k in attrs})
     with open(edges_path, "w", newline="") as handle:
         writer = csv.DictWriter(handle, ["source", "target", *edge_columns])
         writer.writeheader()
         for a, b, attrs in flat.edges(data=True):
-            writer.writerow({"source": a, "target": b, **attrs})
+            writer.writerow({name: csv_cell(value)
+                             for name, value in {"source": a, "target": b, **attrs}.items()})
     return nodes_path, edges_path
 
 

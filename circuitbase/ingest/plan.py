@@ -19,7 +19,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ..schema.aliases import near_matches
+from ..schema.aliases import check_aliases_against, near_matches
 from ..schema.catalog import known_model
 from ..schema.graph import COMPONENT_LABELS, NodeLabel, RelType
 from ..schema.lineage import lineage
@@ -213,6 +213,7 @@ def make_plan(records: Iterable[Record], store: GraphStore, plan: Plan | None = 
     raise RecordError on the first problem, closing the plan."""
     plan = plan or Plan()
     try:
+        check_aliases_against(row["uid"] for row in store.models())
         plan.add_all(records)
         with plan._db:
             _check_stored_models_keep_their_shape(plan, store)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -94,6 +94,7 @@ class Template:
     returns: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
     path: str = ""
+    shipped: bool = False  # one of circuitbase's own; a user's is checked as typed Cypher is
 
     def bind(self, given: dict[str, Any]) -> dict[str, Any]:
         known = {p.name for p in self.params}
@@ -113,8 +114,12 @@ class Template:
                 bound[param.name] = param.default
         return bound
 
-    def run(self, store: GraphStore, *, timeout: float | None = None, **params: Any) -> list[Row]:
-        return store.read(self.cypher, self.bind(params), timeout=timeout)
+    def run(self, store: GraphStore, *, timeout: float | None = None,
+            max_rows: int | None = None, max_bytes: int | None = None, **params: Any) -> list[Row]:
+        """Run read-only; a template from a user's folder is checked as typed text is."""
+        return store.read(self.cypher, self.bind(params), timeout=timeout,
+                          untrusted=not self.shipped, max_rows=max_rows, max_bytes=max_bytes)
+
 
 
 def parse_template(text: str, path: str = "") -> Template:
@@ -160,7 +165,7 @@ def builtin_templates() -> dict[str, Template]:
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".cypher"):
             template = parse_template(entry.read_text(), entry.name)
-            found[template.name] = template
+            found[template.name] = replace(template, shipped=True)
     return found
 
 

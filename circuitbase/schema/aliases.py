@@ -18,6 +18,7 @@ import os
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -28,7 +29,8 @@ ALIASES_ENV = "CIRCUITBASE_ALIASES"
 @cache
 def _catalog() -> tuple[dict[str, str], frozenset[str]]:
     data = json.loads(resources.files(__package__).joinpath("known_models.json").read_text())
-    return dict(data.get("aliases", {})), frozenset(m["name"] for m in data["models"])
+    models = {m["name"] for m in data["models"]} | set(data.get("other_models", []))
+    return dict(data.get("aliases", {})), frozenset(models)
 
 
 @cache
@@ -42,11 +44,32 @@ def _user_aliases(path: str) -> dict[str, str]:
     if not isinstance(found, dict) or not all(isinstance(k, str) and isinstance(v, str)
                                               for k, v in found.items()):
         raise RecordError('model aliases are {"alias": "canonical name", ...}', file=path)
-    shipped = _catalog()[0]
+    shipped, models = _catalog()
     clash = sorted(k for k, v in found.items() if k in shipped and shipped[k] != v)
     if clash:
         raise RecordError(f"{', '.join(clash)} already name(s) another model", file=path)
+    # an alias that is itself a model's name would merge two models' components
+    taken = sorted(k for k, v in found.items() if k.strip() in models and k.strip() != v)
+    if taken:
+        raise RecordError(f"{taken[0]!r} is the name of a known model, so it cannot be an "
+                          f"alias of {found[taken[0]]!r}", file=path, record=taken[0])
     return found
+
+
+def check_aliases_against(stored_models: Iterable[str]) -> None:
+    """Refuse the user's aliases if one is the name of a model the store holds: every
+    record of that model would be written to the other one (checked where a store is
+    known, before its first write)."""
+    path = os.environ.get(ALIASES_ENV)
+    if not path:
+        return
+    from .records import RecordError
+
+    found = _user_aliases(path)
+    taken = sorted(name for name in stored_models if name in found and found[name] != name)
+    if taken:
+        raise RecordError(f"{taken[0]!r} is a model in this store, so it cannot be an alias of "
+                          f"{found[taken[0]]!r}", file=path, record=taken[0])
 
 
 def aliases() -> dict[str, str]:
@@ -55,14 +78,15 @@ def aliases() -> dict[str, str]:
     return {**_catalog()[0], **(_user_aliases(path) if path else {})}
 
 
-def canonical_model(name: Any) -> Any:
+def canonical_model(name: Any, *, shipped_only: bool = False) -> Any:
     """The canonical name of a model given by any of its names; other values unchanged.
 
     A Hugging Face id that is no alias (`google/gemma-2-2b`) names the model after the
-    organisation (`gemma-2-2b`): a model name cannot hold '/', which separates a uid's parts."""
+    organisation (`gemma-2-2b`): a model name cannot hold '/', which separates a uid's parts.
+    `shipped_only` ignores the user's aliases (what a name means without them)."""
     if not isinstance(name, str):
         return name
-    table = aliases()
+    table = _catalog()[0] if shipped_only else aliases()
     if name.strip() in table:
         return table[name.strip()]
     organisation, slash, rest = name.strip().partition("/")

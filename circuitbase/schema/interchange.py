@@ -13,13 +13,14 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from .aliases import canonical_model
 from .nodes import Analysis, AnalysisKind, Citation
+from .records import CheckedNames
 from .relationships import ProbeScores
 
 # A model name in a file: any of its names becomes the canonical one.
 ModelName = Annotated[str, BeforeValidator(canonical_model)]
 
 
-class AnalysisInfo(BaseModel):
+class AnalysisInfo(CheckedNames):
     """Provenance given in a file: which analysis produced the facts in it."""
 
     model_config = ConfigDict(extra="forbid")
@@ -61,7 +62,7 @@ class ProbeRow(_ProbeFields):
     hook: str | None = None
 
 
-class SelectedNeuron(BaseModel):
+class SelectedNeuron(CheckedNames):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     neuron: int = Field(ge=0)
     rank: int | None = Field(default=None, ge=0)
@@ -81,7 +82,7 @@ class Probe(_ProbeFields):
             yield ProbeRow(**shared, neuron=selected.neuron, rank=rank, weight=selected.weight)
 
 
-class ProbeFile(BaseModel):
+class ProbeFile(CheckedNames):
     """The interchange JSON: `{"analysis": {...}, "probes": [...]}`."""
 
     model_config = ConfigDict(extra="forbid")
@@ -89,7 +90,7 @@ class ProbeFile(BaseModel):
     probes: list[Probe]
 
 
-class LabelledSequence(BaseModel):
+class LabelledSequence(CheckedNames):
     """One sequence and, per token, whether the concept is present (1) or not (0)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -106,7 +107,7 @@ class LabelledSequence(BaseModel):
             raise ValueError(f"{len(self.tokens)} tokens but {len(self.labels)} labels")
 
 
-class ConceptData(BaseModel):
+class ConceptData(CheckedNames):
     """A labelled token dataset for `circuitbase analyze probe`."""
 
     model_config = ConfigDict(extra="forbid")
@@ -115,7 +116,7 @@ class ConceptData(BaseModel):
     sequences: list[LabelledSequence] = Field(min_length=1)
 
 
-class HeadRoleRow(BaseModel):
+class HeadRoleRow(CheckedNames):
     """One head's score for one role: the heads interchange CSV's columns."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
@@ -127,7 +128,7 @@ class HeadRoleRow(BaseModel):
     method: str | None = None
 
 
-class HeadRoleFile(BaseModel):
+class HeadRoleFile(CheckedNames):
     """The heads interchange JSON: `{"analysis": {...}, "heads": [...]}`."""
 
     model_config = ConfigDict(extra="forbid")
@@ -135,7 +136,7 @@ class HeadRoleFile(BaseModel):
     heads: list[HeadRoleRow] = Field(min_length=1)
 
 
-class HeadDetectorScores(BaseModel):
+class HeadDetectorScores(CheckedNames):
     """TransformerLens `detect_head` results saved as JSON: per head type, [layer][head] scores."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
@@ -145,13 +146,13 @@ class HeadDetectorScores(BaseModel):
     analysis: AnalysisInfo = AnalysisInfo()
 
 
-class TaskInfo(BaseModel):
+class TaskInfo(CheckedNames):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
     description: str | None = None
 
 
-class OutputNodeRow(BaseModel):
+class OutputNodeRow(CheckedNames):
     """A component that writes the task's answer; `component` is a uid or a short form (L9H9)."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
@@ -162,7 +163,7 @@ class OutputNodeRow(BaseModel):
     rank: int | None = Field(default=None, ge=0)
 
 
-class CircuitEdgeRow(BaseModel):
+class CircuitEdgeRow(CheckedNames):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     source: str
     target: str
@@ -170,7 +171,7 @@ class CircuitEdgeRow(BaseModel):
     qkv: list[str] | None = None
 
 
-class CircuitFile(BaseModel):
+class CircuitFile(CheckedNames):
     """The circuit interchange JSON: a task's output nodes and edges in one model."""
 
     model_config = ConfigDict(extra="forbid")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
@@ -18,7 +17,7 @@ from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstr
 
 from .aliases import canonical_model
 from .graph import NodeLabel, RelType, token_uid
-from .records import NodeRecord, RelRecord, node, ref, rel
+from .records import NodeRecord, RelRecord, check_text, node, ref, rel
 from .uids import ComponentKind, ComponentUid, UidError, check_model_name, parse_component
 
 
@@ -125,7 +124,12 @@ class Token(BaseModel):
         return node(NodeLabel.TOKEN, token_uid(self.text), text=self.text)
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+def _storable_name(name: str) -> str:
+    return check_text(name, None)
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+                 AfterValidator(_storable_name)]
 
 
 class Concept(BaseModel):
@@ -166,16 +170,11 @@ class Task(BaseModel):
 
 def check_citation(value: str | None) -> str | None:
     """A citation is free text, a DOI, an arXiv id, or one BibTeX entry; an entry must be
-    one an export can write as it is."""
+    one an export can write safely (see `bibtex.parse_entry`)."""
     if value is not None and value.lstrip().startswith("@"):
-        depth = 0
-        for char in value:
-            depth += {"{": 1, "}": -1}.get(char, 0)
-            if depth < 0:
-                break
-        if depth != 0 or not re.match(r"^\s*@\w+\s*\{\s*[^,\s{}]+\s*,", value):
-            raise ValueError("a citation that starts with @ must be one whole BibTeX entry "
-                             "(@type{key, field = {...}, ...} with balanced braces)")
+        from .bibtex import parse_entry
+
+        parse_entry(value)  # ValueError says why not
     return value
 
 

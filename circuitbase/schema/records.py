@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Union
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError, ValidationInfo, field_validator
 
 from ..errors import CircuitbaseError
 from .graph import OPTIONAL_IDENTITY, REL_KEY, NodeLabel, RelType
@@ -48,12 +49,57 @@ class RecordError(CircuitbaseError, ValueError):
                            field=self.field or field)
 
 
+# Properties that hold text as found (a token's text, an explanation, a citation): they
+# may hold control characters, which are escaped wherever they are printed. Every other
+# text is a name, key or label and may not (C0, DEL, C1), as it may not hold NUL.
+FREE_TEXT_PROPERTIES = frozenset({
+    "text", "token", "full_key", "clerp", "label", "citation", "description", "params",
+    "explanation", "prompt", "target", "tokens", "top_logits", "bottom_logits"})
+MAX_NAME_CHARS = 200  # a property key, like any name
+INT64 = (-(2**63), 2**63 - 1)
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def check_text(text: str, field: str | None, *, free: bool = False) -> str:
+    """`text` if a store can hold it as this kind of text: never NUL (both servers cut
+    strings there) or half a UTF-16 pair (it has no UTF-8 form); in a name, no control
+    character (a concept named with an escape sequence would rewrite the terminal that
+    prints it, and two names that print alike would be two nodes)."""
+    if "\x00" in text:
+        raise RecordError("text with a NUL character (\\x00) cannot be stored", field=field)
+    if _SURROGATE.search(text):
+        raise RecordError("text with a lone UTF-16 surrogate cannot be stored", field=field)
+    if not free and (found := _CONTROL.search(text)):
+        raise RecordError(f"a name cannot hold the control character "
+                          f"U+{ord(found.group()):04X}", field=field)
+    return text
+
+
+class CheckedNames(BaseModel):
+    """A pydantic model whose text fields are checked as they are read, so that a name
+    holding a control character is refused at its file's line, not when its record is
+    built: names may not hold one, free text (FREE_TEXT_PROPERTIES) may."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _text_is_storable(cls, value: Any, info: ValidationInfo) -> Any:
+        name = info.field_name or ""
+        for text in (value if isinstance(value, list) else [value]):
+            if isinstance(text, str):
+                check_text(text, name, free=name in FREE_TEXT_PROPERTIES)
+        return value
+
+
 def check_property(name: str, value: Any) -> PropertyValue | None:
     """Return `value` if both backends can store it, else raise RecordError naming `name`."""
-    if isinstance(value, str) and "\x00" in value:
-        # Both servers cut strings at NUL (C strings), so the write would fail or store less.
-        raise RecordError("text with a NUL character (\\x00) cannot be stored", field=name)
-    if value is None or isinstance(value, (str, bool, int)):
+    if isinstance(value, str):
+        return check_text(value, name, free=name in FREE_TEXT_PROPERTIES)
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if not INT64[0] <= value <= INT64[1]:
+            raise RecordError(f"{value} does not fit in 64 bits", field=name)
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -83,6 +129,9 @@ def _clean_props(props: dict[str, Any], origin: str | None = None) -> dict[str, 
         for name, value in props.items():
             if not isinstance(name, str) or not name.isidentifier():
                 raise RecordError(f"property name {name!r} is not an identifier", field=str(name))
+            if len(name) > MAX_NAME_CHARS:
+                raise RecordError(f"a property name is at most {MAX_NAME_CHARS} characters, "
+                                  f"this one {len(name):,}", field=name[:40] + "...")
             value = check_property(name, value)
             if value is not None:
                 cleaned[name] = value
@@ -91,13 +140,18 @@ def _clean_props(props: dict[str, Any], origin: str | None = None) -> dict[str, 
     return cleaned
 
 
-def _check_key(key: Any, origin: str | None) -> None:
+# Labels whose key is text as found (a token's quoted text), not a name.
+_FREE_TEXT_KEYS = frozenset({NodeLabel.TOKEN})
+
+
+def _check_key(key: Any, origin: str | None, label: NodeLabel | None = None) -> None:
     if not isinstance(key, str) or not key:
         raise RecordError(f"a node key must be non-empty text, got {key!r}", record=origin,
                           field="key")
-    if "\x00" in key:
-        raise RecordError("a node key with a NUL character (\\x00) cannot be stored",
-                          record=origin, field="key")
+    try:
+        check_text(key, "key", free=label in _FREE_TEXT_KEYS)
+    except RecordError as err:
+        raise err.located(record=origin) from None
 
 
 MAX_KEY_BYTES = 1024
@@ -124,7 +178,7 @@ class NodeRef:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "label", NodeLabel(self.label))
-        _check_key(self.key, None)
+        _check_key(self.key, None, self.label)
         object.__setattr__(self, "key", bounded_key(self.key))
 
 
@@ -140,7 +194,7 @@ class NodeRecord:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "label", NodeLabel(self.label))
-        _check_key(self.key, self.origin)
+        _check_key(self.key, self.origin, self.label)
         if (short := bounded_key(self.key)) != self.key:
             object.__setattr__(self, "props", {**self.props, FULL_KEY: self.key})
             object.__setattr__(self, "key", short)

@@ -11,7 +11,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from .graph import RelType
-from .records import NodeRef, RelRecord, rel
+from .records import CheckedNames, NodeRef, RelRecord, rel
 
 
 
@@ -20,7 +20,7 @@ def fraction() -> float | None:
     return Field(default=None, ge=0.0, le=1.0)
 
 
-class ProbeScores(BaseModel):
+class ProbeScores(CheckedNames):
     """How a k-sparse probe did: the ENCODES fact and the probe interchange formats share
     these fields, declared once here."""
 
@@ -34,7 +34,7 @@ class ProbeScores(BaseModel):
     dataset: str | None = None
 
 
-class Fact(BaseModel):
+class Fact(CheckedNames):
     """Base of every fact; subclasses set `TYPE`."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)

@@ -111,6 +111,10 @@ class _Nodes:
         self.outputs: list[tuple[NodeRef, GraphNode]] = []
         self.tokens: list[NodeRecord] = []
         for i, node in enumerate(graph.nodes):
+            if node.node_id in self.refs:  # links name nodes by id: a second would rewire them
+                raise RecordError(f"node_id {node.node_id!r} is used by two nodes; links could "
+                                  "not tell them apart", record=f"nodes[{i}] ({node.node_id})",
+                                  field="node_id")
             try:
                 self.refs[node.node_id] = self._place(node)
             except (RecordError, UidError) as err:

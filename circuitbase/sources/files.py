@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import math
 import os
 import stat
 from collections.abc import Iterator
@@ -19,9 +20,10 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ..schema.records import RecordError, record_error
+from ..settings import env_number
+from ..schema.records import INT64, RecordError, record_error
 
-MAX_FILE_BYTES = int(os.environ.get("CIRCUITBASE_MAX_FILE_BYTES", 1 << 30))  # 1 GiB
+MAX_FILE_BYTES = int(env_number("CIRCUITBASE_MAX_FILE_BYTES", 1 << 30, 1, 1 << 50, integer=True))  # 1 GiB
 Model = TypeVar("Model", bound=BaseModel)
 
 
@@ -75,7 +77,8 @@ def read_json(path: Path) -> Any:
 def parse_json(data: bytes, path: Path) -> Any:
     """JSON already read (when the bytes are also hashed); errors name `path`."""
     try:
-        return json.loads(data, parse_constant=_reject_constant)
+        return json.loads(data, parse_constant=_reject_constant, parse_float=_finite_float,
+                          parse_int=_int64, object_pairs_hook=_unique_keys)
     except UnicodeDecodeError as err:
         raise RecordError(f"not UTF-8 text: {err}", file=str(path)) from None
     except json.JSONDecodeError as err:
@@ -89,6 +92,36 @@ def parse_json(data: bytes, path: Path) -> Any:
 
 def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not a finite number")
+
+
+def _finite_float(text: str) -> float:
+    """`1e999` parses as infinity: refused like `Infinity` itself."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:40]} is not a finite number")
+    return value
+
+
+def _int64(text: str) -> int:
+    """Every number a store keeps fits in 64 bits; a longer one is refused while reading
+    (Python would happily read a million digits)."""
+    if len(text) > 20:
+        raise ValueError(f"the number {text[:20]}... does not fit in 64 bits")
+    value = int(text)
+    if not INT64[0] <= value <= INT64[1]:
+        raise ValueError(f"the number {text} does not fit in 64 bits")
+    return value
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object that names a key twice is refused: JSON readers keep one of the two
+    values (Python the last), so the file would say two things and be read as one."""
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        twice = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise ValueError(f"the key {twice[:80]!r} appears twice in one object")
+    return found
 
 
 @contextmanager

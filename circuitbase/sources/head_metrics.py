@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..schema.aliases import canonical_model
 from ..schema.catalog import known_model
+from .models import MAX_COMPONENTS
 from ..schema.graph import NodeLabel
 from ..schema.nodes import Analysis, HeadRole, ModelSpec
 from ..schema.records import NodeRecord, RecordError, RelRecord, ref
@@ -85,6 +86,18 @@ def _per_layer(name: str, values: Any, layers: int) -> list[float]:
     return [_number(v, f"metrics.{COUNTS}.{name}[{layer}]") for layer, v in enumerate(values)]
 
 
+def _check_claimed_size(metrics: dict[str, Any], layers: int, heads: int) -> None:
+    """The work a file asks for is bounded by what it holds: its config's layers x heads
+    must be measured by at least one [layer][head] table (whose size is then checked
+    against the claim), and stay within what one command may create."""
+    if not any(name != COUNTS for name in metrics):
+        raise RecordError(f"no per-head metric: the file claims {layers:,} layers x {heads:,} "
+                          "heads but measures none of them", field="metrics")
+    if layers * heads > MAX_COMPONENTS:
+        raise RecordError(f"{layers:,} layers x {heads:,} heads is over the "
+                          f"{MAX_COMPONENTS:,} components one command may create", field="config")
+
+
 def _model(config: HeadvisConfig) -> NodeRecord:
     name = canonical_model(config.model_name)
     try:
@@ -109,6 +122,7 @@ def head_metrics_records(data: Any, path: Path, *,
     config = parsed.config
     layers, heads = config.num_hidden_layers, config.num_attention_heads
     try:
+        _check_claimed_size(parsed.metrics, layers, heads)
         model = _model(config)
         tables = {name: _per_head(name, matrix, layers, heads)
                   for name, matrix in parsed.metrics.items() if name != COUNTS}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from pydantic import ValidationError
 from ..schema.nodes import Component, ModelSpec
 from ..schema.records import NodeRecord, RecordError
 from ..schema.uids import ComponentKind, ComponentUid
+from .files import read_json
 
 COMPONENT_CHOICES = {
     "neurons": ComponentKind.NEURON,
@@ -22,10 +22,7 @@ COMPONENT_CHOICES = {
 
 def read_model_config(path: Path) -> ModelSpec:
     """A TransformerLens-style config JSON (e.g. `HookedTransformerConfig.to_dict()`)."""
-    try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise RecordError(f"cannot read a JSON config: {err}", file=str(path)) from None
+    data = read_json(Path(path))
     if not isinstance(data, dict):
         raise RecordError("a model config must be a JSON object", file=str(path))
     try:

@@ -17,6 +17,7 @@ from itertools import islice
 from typing import Any
 
 from ..errors import CircuitbaseError
+from ..settings import env_number
 from ..schema.graph import COMPONENT_LABEL, NODE_KEY, NodeLabel, RelType, labels_of
 from . import cypher
 
@@ -26,11 +27,44 @@ Progress = Callable[[int], None]
 DEFAULT_BATCH_SIZE = 10_000
 # A question a person asks (`query run`, `similar`) is stopped after this long unless
 # told otherwise (`--timeout`); the library's own reads are not limited.
-QUERY_TIMEOUT_S = float(os.environ.get("CIRCUITBASE_QUERY_TIMEOUT", "30"))
+QUERY_TIMEOUT_S = env_number("CIRCUITBASE_QUERY_TIMEOUT", 30.0, 0.001, 86_400)
+
+
+# What the result of a query a person types (`query run`) may cost the client: rows
+# beyond either cap are not read, and the command says so in one line.
+MAX_RESULT_ROWS = int(env_number("CIRCUITBASE_MAX_ROWS", 100_000, 1, 10**9, integer=True))
+MAX_RESULT_BYTES = int(env_number("CIRCUITBASE_MAX_RESULT_BYTES", 64 * 2**20, 1024, 2**40,
+                                  integer=True))
 
 
 class StoreError(CircuitbaseError, RuntimeError):
     """The store could not be reached, started, or refused a query."""
+
+
+class ResultRows(list):
+    """Rows of a capped read; `cut` says which cap stopped it (None: every row is here)."""
+
+    cut: str | None = None
+
+
+def capped(rows: Iterable[Row], max_rows: int | None, max_bytes: int | None) -> ResultRows:
+    """The first rows of `rows` within `max_rows` rows and about `max_bytes` bytes (each
+    row measured as the JSON it would print as); rows past a cap are never fetched from
+    an iterator."""
+    import json
+
+    kept, size = ResultRows(), 0
+    for row in rows:
+        if max_rows is not None and len(kept) >= max_rows:
+            kept.cut = f"{max_rows:,} rows"
+            break
+        if max_bytes is not None:
+            size += len(json.dumps(row, default=str, ensure_ascii=False))
+            if size > max_bytes:
+                kept.cut = f"{max_bytes:,} bytes"
+                break
+        kept.append(row)
+    return kept
 
 
 class ReadOnlyViolation(StoreError):
@@ -112,9 +146,12 @@ class GraphStore(ABC):
 
     @abstractmethod
     def read(self, cypher: str, params: Mapping[str, Any] | None = None, *,
-             timeout: float | None = None) -> list[Row]:
+             timeout: float | None = None, untrusted: bool = False,
+             max_rows: int | None = None, max_bytes: int | None = None) -> list[Row]:
         """Run a read-only query; a query that writes raises ReadOnlyViolation, one still
-        running after `timeout` seconds is stopped (QueryTimeout)."""
+        running after `timeout` seconds is stopped (QueryTimeout). `untrusted` (text a
+        person typed) is also checked for what read-only access lets through on a server
+        (administration commands); `max_rows` / `max_bytes` cap the result (ResultRows)."""
 
     @abstractmethod
     def write(self, cypher: str, params: Mapping[str, Any] | None = None) -> WriteCounts:
@@ -377,6 +414,56 @@ class GraphStore(ABC):
             total += self.write(cypher.DELETE_PATTERN, {"pattern": row["uid"]})
         for label in self.SHARED_LABELS:
             total += self.write(cypher.delete_unreferenced(label))
+        return total
+
+    # -- integrity (`circuitbase check`) ---------------------------------------------------
+
+    def facts_without_analysis(self) -> dict[str, int]:
+        """Analysis uid -> how many facts cite it, for analyses that are not in the store
+        (a removal an earlier version cut off, or an import that forged the uid)."""
+        cited = {row["uid"]: row["n"] for row in self.read(cypher.CITED_ANALYSES)}
+        present = {row["uid"] for row in self.read(cypher.ANALYSIS_UIDS)}
+        return {uid: n for uid, n in sorted(cited.items()) if uid not in present}
+
+    def unreferenced_counts(self) -> dict[str, int]:
+        """Per shared label (and N2G patterns and trie nodes), nodes nothing refers to."""
+        found = {label.value: self.read(cypher.count_unreferenced(label))[0]["n"]
+                 for label in self.SHARED_LABELS}
+        found[NodeLabel.PATTERN.value] = len(self.read(cypher.UNUSED_PATTERNS))
+        found[NodeLabel.PATTERN_NODE.value] = len(self.read(cypher.UNREFERENCED_PATTERN_NODES))
+        return {label: n for label, n in found.items() if n}
+
+    def components_out_of_model(self, limit: int = 100) -> list[Row]:
+        """Components with no IN_MODEL edge, several, or one to a model they do not name."""
+        return self.read(cypher.COMPONENTS_OUT_OF_MODEL, {"limit": limit})
+
+    def analysis_sources(self) -> list[Row]:
+        """Rows {uid, params (JSON text), models} of every analysis."""
+        return self.read(cypher.ANALYSIS_SOURCES)
+
+    def model_names(self) -> list[Row]:
+        """Rows {uid, hf_id} of every model."""
+        return self.read(cypher.MODEL_NAMES)
+
+    def delete_facts_without_analysis(self, analyses: Iterable[str]) -> WriteCounts:
+        """Delete the facts citing these (absent) analyses, in batches."""
+        self.prepare_for_writes()
+        total = WriteCounts()
+        for analysis in analyses:
+            pairs = self.similarity_pairs_of(analysis)
+            total += self._delete_in_batches(cypher.DELETE_FACTS_BATCH, {"analysis": analysis})
+            self.refresh_similarity_summaries(pairs)
+        self.persist()
+        return total
+
+    def delete_unreferenced(self) -> WriteCounts:
+        """Delete shared nodes, N2G patterns and trie nodes nothing refers to."""
+        self.prepare_for_writes()
+        total = WriteCounts()
+        for row in self.read(cypher.UNREFERENCED_PATTERN_NODES):
+            total += self.write(cypher.DELETE_PATTERN_NODE_TREE, {"uid": row["uid"]})
+        total += self._delete_unreferenced()
+        self.persist()
         return total
 
     def model_contents(self, model: str) -> dict[str, Any]:

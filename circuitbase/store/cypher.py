@@ -181,6 +181,30 @@ DELETE_COMPONENTS_BATCH = ("MATCH (c:Component)-[:IN_MODEL]->(:Model {uid: $mode
 DELETE_MODEL = "MATCH (m:Model {uid: $model}) DETACH DELETE m"
 
 
+# Checking a store (GraphStore.integrity): what an earlier version could leave behind.
+CITED_ANALYSES = ("MATCH ()-[r]->() WHERE r.analysis IS NOT NULL AND r.analysis <> '' "
+                  "RETURN r.analysis AS uid, count(r) AS n")
+ANALYSIS_UIDS = "MATCH (a:Analysis) RETURN a.uid AS uid"
+ANALYSIS_SOURCES = ("MATCH (a:Analysis) OPTIONAL MATCH (a)-[:ABOUT]->(m:Model) "
+                    "RETURN a.uid AS uid, a.params AS params, collect(m.uid) AS models")
+MODEL_NAMES = "MATCH (m:Model) RETURN m.uid AS uid, m.hf_id AS hf_id"
+COMPONENTS_OUT_OF_MODEL = (
+    "MATCH (c:Component) OPTIONAL MATCH (c)-[:IN_MODEL]->(m:Model) "
+    "WITH c, collect(m.uid) AS models WHERE size(models) <> 1 OR models[0] <> c.model "
+    "RETURN c.uid AS uid, c.model AS model, models ORDER BY uid LIMIT $limit")
+UNREFERENCED_PATTERN_NODES = ("MATCH (n:PatternNode) OPTIONAL MATCH (n)<-[r:TRIE_ROOT|TRIE_CHILD]-() "
+                              "WITH n, count(r) AS parents WHERE parents = 0 RETURN n.uid AS uid")
+DELETE_PATTERN_NODE_TREE = ("MATCH (:PatternNode {uid: $uid})-[:TRIE_CHILD*0..]->(x:PatternNode) "
+                            "WITH DISTINCT x DETACH DELETE x")
+
+
+def count_unreferenced(label: NodeLabel) -> str:
+    """How many nodes of a shared label no relationship refers to."""
+    label = NodeLabel(label)
+    return (f"MATCH (n:{label.value}) OPTIONAL MATCH (n)-[r]-() WITH n, count(r) AS degree "
+            "WHERE degree = 0 RETURN count(n) AS n")
+
+
 def delete_unreferenced(label: NodeLabel) -> str:
     """Nodes of a shared label (concepts, tasks, roles, families, tokens) that no
     relationship refers to any more."""

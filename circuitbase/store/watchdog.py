@@ -2,15 +2,21 @@
 
 Started detached by `EmbeddedServer` next to the server it starts:
 `python -m circuitbase.store.watchdog DATA_DIR PID IDLE_SECONDS`. It forks away at once
-(its starter returns, and it is nobody's child), then looks at the server's clients
+(its starter returns, and it is nobody's child), writes its pid to `watchdog.pid` (a
+command that finds the watchdog gone starts another), then looks at the server's clients
 every few seconds; after IDLE_SECONDS without a circuitbase client it takes the store's
-lock (so no command connects meanwhile), saves and stops the server. It ends with the
-server, or when another server (another PID) keeps the directory.
+lock (so no command connects meanwhile), saves and stops the server.
+
+It follows the server by its pid and the identity of the files it keeps, not by paths
+or pid files: a renamed store is still watched, a pid reused by another process is not
+the server, and a server whose store was deleted is stopped at once (there is nothing
+to save and nobody can reach it). It ends with the server.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -18,35 +24,59 @@ from pathlib import Path
 import redis
 
 from .base import StoreError
-from .falkor_server import CLIENT_PREFIX, EmbeddedServer, pid_alive
+from .falkor_server import (CLIENT_PREFIX, EmbeddedServer, is_server_of, pid_alive,
+                            process_cwd_identity, store_identity)
 
 
 def busy(client: redis.Redis) -> bool:
     return any(c.get("name", "").startswith(CLIENT_PREFIX) for c in client.client_list())
 
 
+def _where(pid: int, fallback: Path) -> Path:
+    """The store's directory now (it may have been renamed since the server started)."""
+    try:
+        return Path(os.readlink(f"/proc/{pid}/cwd"))
+    except OSError:
+        return fallback
+
+
 def watch(data_dir: Path, pid: int, idle: float) -> None:
-    server = EmbeddedServer(data_dir)
-    client = redis.Redis(unix_socket_path=str(server.socket_path), client_name="watchdog")
+    identity = store_identity(data_dir)
+    if identity is None or not is_server_of(pid, identity):
+        return
     poll = max(0.2, min(5.0, idle / 5))
     quiet_since = time.monotonic()
+    client: redis.Redis | None = None
     while True:
         time.sleep(poll)
-        if server.pid() != pid or not pid_alive(pid):
+        if not pid_alive(pid) or not is_server_of(pid, identity):
             return
+        cwd = process_cwd_identity(pid)
+        if cwd is not None and cwd[2] == 0:  # its store was deleted: nothing left to keep
+            os.kill(pid, signal.SIGTERM)
+            return
+        server = EmbeddedServer(_where(pid, data_dir))
         try:
+            if client is None:
+                client = redis.Redis(unix_socket_path=str(server.socket_path),
+                                     client_name="watchdog")
             if busy(client):
                 quiet_since = time.monotonic()
                 continue
             if time.monotonic() - quiet_since < idle:
                 continue
             with server.lock():
-                if server.pid() != pid or busy(client):
+                if busy(client):
                     continue
                 server.shut_down_through(client)
                 return
         except (redis.exceptions.ConnectionError, OSError):
-            return  # the server went (killed, or stopped by `server stop`)
+            # its socket moved or was removed: look again next time; a server nobody can
+            # reach for a whole idle spell is stopped (every write saved when it finished)
+            client = None
+            if time.monotonic() - quiet_since >= idle and pid_alive(pid):
+                os.kill(pid, signal.SIGTERM)
+                return
         except StoreError:
             quiet_since = time.monotonic()  # it could not save: try again after another idle spell
 
@@ -56,6 +86,12 @@ def main() -> None:
     if os.fork():
         os._exit(0)  # the starter waits only for this
     os.setsid()
+    try:
+        pid_file = data_dir / "watchdog.pid"
+        pid_file.write_text(str(os.getpid()))
+        pid_file.chmod(0o600)
+    except OSError:
+        pass
     watch(data_dir, pid, idle)
 
 

@@ -42,8 +42,32 @@ HEADERS = {
 }
 
 
+DOWNLOADS_AT_ONCE = 2  # figure renders take a core each; pages never wait for them
+DOWNLOAD_WAIT_S = 30.0
+
+
 def new_token() -> str:
     return secrets.token_urlsafe(32)
+
+
+class SerialStore:
+    """The store with each of its calls made one at a time (the threaded server's requests
+    share one connection), holding the lock for the call alone, never for the rendering
+    that follows it."""
+
+    def __init__(self, store: GraphStore) -> None:
+        self._store = store
+        self._lock = threading.RLock()
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._store, name)
+        if not callable(found):
+            return found
+
+        def serial(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return found(*args, **kwargs)
+        return serial
 
 
 def create_app(store: GraphStore, token: str) -> Flask:
@@ -51,7 +75,10 @@ def create_app(store: GraphStore, token: str) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 0  # nothing is ever uploaded
     pages = Blueprint("pages", __name__, url_prefix="/<token>")
-    lock = threading.Lock()  # one store call at a time, whatever the server's threads
+    # One store call at a time, whatever the server's threads; but only the store call:
+    # a page that renders a figure or a download does not hold up the others.
+    store = SerialStore(store)  # type: ignore[assignment]
+    downloads = threading.BoundedSemaphore(DOWNLOADS_AT_ONCE)
 
     @pages.url_value_preprocessor
     def check_token(endpoint: str | None, values: dict[str, Any] | None) -> None:
@@ -62,16 +89,6 @@ def create_app(store: GraphStore, token: str) -> Flask:
     @pages.url_defaults
     def add_token(endpoint: str, values: dict[str, Any]) -> None:
         values.setdefault("token", token)
-
-    @app.before_request
-    def hold_store() -> None:
-        lock.acquire()
-        g.locked = True
-
-    @app.teardown_request
-    def release_store(exc: BaseException | None) -> None:
-        if g.pop("locked", False):
-            lock.release()
 
     @app.after_request
     def protect(response: Response) -> Response:
@@ -154,6 +171,15 @@ def create_app(store: GraphStore, token: str) -> Flask:
         fmt = request.args.get("format", "")
         if fmt not in EXPORTS:
             abort(404)
+        if not downloads.acquire(timeout=DOWNLOAD_WAIT_S):  # the pages stay free meanwhile
+            return Response("too many downloads at once; try again shortly\n", 503,
+                            mimetype="text/plain", headers={"Retry-After": "5"})
+        try:
+            return _download(kind, key, fmt)
+        finally:
+            downloads.release()
+
+    def _download(kind: str, key: str, fmt: str) -> Response:
         data = show(store, key, kind=kind)
         name = "".join(c if c.isalnum() or c in "-." else "_" for c in key)[:80] or "export"
         if fmt == "bib":

@@ -5,10 +5,11 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from ..errors import CircuitbaseError
 from ..store.base import GraphStore
+from ..schema.text import escape_controls
 from .app import create_app, new_token
 
 DEFAULT_HOST = "127.0.0.1"
@@ -28,8 +29,18 @@ def serve(store: GraphStore, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
           token: str | None = None, announce: Callable[[str], None] = print) -> None:
     """Serve until interrupted; `announce` gets the address to open (with its token)."""
     token = token or new_token()
+
+    class Redacting(WSGIRequestHandler):
+        """The access log without the token: a log line is read by whoever reads the
+        terminal or its scrollback, and the token is the key to the store."""
+
+        def log(self, type: str, message: str, *args: object) -> None:
+            text = (message % args).replace(token, "<token>")
+            super().log(type, "%s", escape_controls(text))
+
     try:
-        server = make_server(host, port, create_app(store, token), threaded=True)
+        server = make_server(host, port, create_app(store, token), threaded=True,
+                             request_handler=Redacting)
     except OSError as err:
         raise CircuitbaseError(f"cannot listen on {host}:{port}: {err.strerror or err} "
                                "(another --port, or --port 0 for any free one)") from err
