@@ -522,3 +522,34 @@ def test_check_finds_and_repairs_what_earlier_versions_left(store, store_uri, tm
     assert graph_fingerprint(store, ignore=("created_at",)) == clean
     code, out = cli(store_uri, "check")
     assert code == 0 and "consistent" in out
+
+
+def test_a_full_disk_under_an_ingest_is_one_line_and_writes_nothing(tmp_path) -> None:
+    """The command's files may not grow (as on a full disk: RLIMIT_FSIZE makes every write
+    past the limit fail): the scratch plan fails, one line, nothing written."""
+    import csv
+    import resource
+    import signal
+
+    db = tmp_path / "kb"
+    assert command(db, "model", "add", "pythia-70m").returncode == 0  # the server runs unlimited
+    before = command(db, "stats", "--format", "json").stdout
+    path = tmp_path / "big.csv"
+    with open(path, "w", newline="") as handle:
+        handle.write(PROBE_HEADER)
+        writer = csv.writer(handle)
+        for i in range(20_000):
+            writer.writerow(["pythia-70m", i % 6, i % 2048, f"feature-{i}", "code", 1, 0, 1.0,
+                             0.9, 0.9, 0.9, 0.9])
+
+    def limited() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (256 * 1024, 256 * 1024))
+
+    done = subprocess.run([sys.executable, "-m", "circuitbase", "--db", str(db), "ingest", "probes",
+                           str(path)], capture_output=True, text=True, timeout=300,
+                          preexec_fn=limited, env={**os.environ, "CIRCUITBASE_SERVER_IDLE": "60"})
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert len(done.stderr.strip().splitlines()) == 1 and "nothing written" in done.stderr, done.stderr
+    assert command(db, "stats", "--format", "json").stdout == before
+    command(db, "server", "stop")

@@ -40,6 +40,18 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
+def _machine_fault(err: BaseException) -> str | None:
+    """One line for what the machine did, not the input: a full disk, a file gone or not
+    allowed, the scratch plan's database failing (None: not such a fault)."""
+    sqlite3 = sys.modules.get("sqlite3")
+    if sqlite3 is not None and isinstance(err, sqlite3.Error):
+        return f"the scratch file of the ingest plan failed: {err} (a full disk?); nothing written"
+    if isinstance(err, OSError) and not isinstance(err, CircuitbaseError):
+        where = f": {err.filename}" if err.filename else ""
+        return f"{err.strerror or type(err).__name__}{where}"
+    return None
+
+
 class _Group(click.Group):
     """Loads a command's module when the command is used; turns the library's expected
     errors into one red line and exit code 1, and Ctrl-C into one line and exit code 130."""
@@ -70,12 +82,13 @@ class _Group(click.Group):
             # uid); pydantic is not imported for them unless the command used it
             pydantic = sys.modules.get("pydantic")
             invalid = pydantic is not None and isinstance(err, pydantic.ValidationError)
-            if not (invalid or isinstance(err, CircuitbaseError)):
+            machine = _machine_fault(err)
+            if not (invalid or machine or isinstance(err, CircuitbaseError)):
                 raise
             from ..schema.records import record_error
             from .terminal import escape_controls
 
-            message = escape_controls(str(record_error(err) if invalid else err))
+            message = escape_controls(machine or str(record_error(err) if invalid else err))
             click.secho(f"error: {message}", fg="red", err=True)
             sys.exit(1)
         except KeyboardInterrupt:

@@ -116,6 +116,8 @@ class FalkorStore(GraphStore):
                 raise QueryTimeout("the query needed more memory than one query may use "
                                    f"({QUERY_MEMORY_BYTES // 2**20} MiB) and was stopped") from None
             raise StoreError(f"FalkorDB refused the query: {err}") from err
+        except redis.exceptions.RedisError as err:
+            raise self._gone(err) from None
         columns = [name for _, name in result.header]
         rows = (dict(zip(columns, (plain(v) for v in row))) for row in result.result_set)
         if max_rows is None and max_bytes is None:
@@ -128,7 +130,7 @@ class FalkorStore(GraphStore):
             result = self.graph.query(cypher, dict(params or {}))
         except redis.exceptions.ResponseError as err:
             raise StoreError(f"FalkorDB refused the query: {err}") from err
-        except (redis.exceptions.ConnectionError, OSError) as err:
+        except (redis.exceptions.RedisError, OSError) as err:
             raise self._gone(err) from None
         matched = (int(result.result_set[0][0]) if result.header and
                    result.header[0][1] == "matched" and result.result_set else 0)
@@ -136,8 +138,11 @@ class FalkorStore(GraphStore):
                               for ours, theirs in _COUNTERS.items()}, matched=matched)
 
     def _gone(self, err: BaseException) -> StoreError:
-        return StoreError(f"lost the FalkorDB server of {self.location} ({err}); run the command "
-                          "again: a write that was cut off is finished by running it again")
+        cause = str(err).strip() or type(err).__name__  # a reset connection says nothing
+        if self.server is not None and not self.server.running():
+            cause += f"; the server is gone: {self.server.cause_of_exit()}"
+        return StoreError(f"lost the FalkorDB server of {self.location} ({cause}); run the "
+                          "command again: a write that was cut off is finished by running it again")
 
     def ensure_schema(self) -> None:
         """Index every merge key.
@@ -219,8 +224,10 @@ class FalkorStore(GraphStore):
             try:
                 self.client.connection.save()
             except redis.exceptions.ResponseError as err:  # e.g. the disk is full
-                raise StoreError(f"FalkorDB could not save {self.location} to disk: {err}; "
-                                 f"see {self.server.log_file}") from None
+                raise StoreError(f"FalkorDB could not save {self.location} to disk: "
+                                 f"{self.server.cause_of_exit() or err} (see "
+                                 f"{self.server.log_file}); free space and run the command "
+                                 "again") from None
             except (redis.exceptions.ConnectionError, OSError) as err:
                 raise self._gone(err) from None
         self._dirty = False

@@ -435,6 +435,23 @@ class EmbeddedServer:
         raise StoreError(f"FalkorDB did not answer on {self.socket_path} within "
                          f"{STARTUP_TIMEOUT_S:.0f} s; see {self.log_file}:\n{self._log_tail()}")
 
+    def running(self) -> bool:
+        """Whether a server keeping this store's files is alive (by their identity)."""
+        return bool(servers_keeping(self.data_dir))
+
+    def cause_of_exit(self) -> str:
+        """The last line of the server's log that says what went wrong (a failed save
+        names the disk's error there, not in its reply)."""
+        try:
+            lines = self.log_file.read_text(errors="replace").splitlines()[-200:]
+        except OSError:
+            return ""
+        markers = ("no space", "failed", "error", "can't", "killed", "signal", "denied")
+        for line in reversed(lines):
+            if any(marker in line.lower() for marker in markers):
+                return line.split(" * ", 1)[-1].split(" # ", 1)[-1].strip()
+        return ""
+
     def _log_cause(self) -> str:
         """The line of the server's log that says why it stopped (a truncated snapshot is
         reported hundreds of lines before the crash report that ends the log)."""
