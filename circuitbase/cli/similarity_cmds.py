@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import click
 
-from ..queries import run_template
-from ..schema.graph import SIMILARITY_METRICS as METRICS, NodeLabel
+from ..schema.graph import SIMILARITY_METRICS as METRICS
+from ..schema.uids import parse_component
 from ..store.base import QUERY_TIMEOUT_S
-from ..schema.uids import UidError, parse_component
 from .context import MODEL, Context
 from .output import FORMATS, render
+
+# every metric `similar` offers (queries.similar.METRICS, named here so that --help does
+# not load the queries)
+ALL_METRICS = (*METRICS, "activation-correlation", "head-profile", "probe-concepts")
 
 
 @click.group()
@@ -58,28 +61,82 @@ def compute(obj: Context, models: tuple[str, str], metric: str, top_k: int, min_
 @click.argument("uid")
 @click.option("--in", "model", type=MODEL, help="Only matches in this model.")
 @click.option("--top", default=10, show_default=True, type=click.IntRange(1, 1000))
-@click.option("--metric", type=click.Choice(METRICS), help="Only this similarity metric.")
+@click.option("--metric", type=click.Choice(ALL_METRICS),
+              help="Only this metric: stored (tokens, concepts, vectors, activation-correlation) "
+                   "or live (head-profile, probe-concepts).")
+@click.option("--per-model", is_flag=True,
+              help="The best match in every other model (per metric), models from the smallest.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--timeout", type=click.FloatRange(min=0.001), default=QUERY_TIMEOUT_S,
+              show_default=True, help="Stop each query after this many seconds.")
 @click.pass_obj
 def similar(obj: Context, uid: str, model: str | None, top: int, metric: str | None,
-            fmt: str) -> None:
+            per_model: bool, fmt: str, timeout: float) -> None:
     """Components of other models like UID, best first, with the analysis behind each match.
+
+    Stored matches (`similarity compute`, `analyze correlate`) and live ones computed from
+    what the store holds: heads by their head-metric profiles (head-profile), probed
+    neurons by the concepts their probes find (probe-concepts). Each match shows its
+    evidence side by side: both heads' measurements, or the shared concepts' scores.
+
+    \b
+    Examples:
+      circuitbase similar gpt2-small/L5/H1 --per-model
+      circuitbase similar pythia-70m/L1/N1045 --in pythia-160m --top 5
+    """
+    from ..queries.similar import no_comparison, similar as find
+
+    matches = find(obj.store, uid, model=model, metric=metric, top=top, per_model=per_model,
+                   timeout=timeout)
+    if not matches:
+        if fmt != "table":
+            click.echo(render([], fmt))
+        click.echo(no_comparison(obj.store, str(parse_component(uid)))
+                   + (f" (asked in {model})" if model else ""), err=fmt != "table")
+        return
+    rows = [match.row() for match in matches]
+    if fmt != "json":
+        for row in rows:
+            row["evidence"] = _evidence_text(row["evidence"])
+    click.echo(render(rows, fmt))
+
+
+def _evidence_text(evidence: list[dict]) -> str:
+    """Both sides of each piece of evidence, on one line: `induction_score 0.91 | 0.88`."""
+    def number(value: object) -> str:
+        return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+    parts = []
+    for item in evidence:
+        name = item.get("measure") or item.get("concept")
+        if name is not None:
+            parts.append(f"{name} {number(item.get('this'))} | {number(item.get('that'))}")
+        elif item.get("parameters"):
+            parts.append(f"parameters {item['parameters']}")
+    return "; ".join(parts)
+
+
+@similarity.command("fine-tuning")
+@click.argument("model", type=MODEL)
+@click.option("--base", type=MODEL, help="The other model (default: its FINE_TUNED_FROM base "
+                                         "or fine-tuned versions in the store).")
+@click.option("--heads", "show_heads", is_flag=True, help="One row per head, not the summary.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.pass_obj
+def fine_tuning(obj: Context, model: str, base: str | None, show_heads: bool, fmt: str) -> None:
+    """Whether fine-tuning keeps each head where it was: for each head of MODEL, is its most
+    similar head (head-profile) in the base the same layer and head? The fraction, beside
+    chance (one over the base's heads).
 
     \b
     Example:
-      circuitbase similar gpt2-small/L3/N1234 --in pythia-160m --top 5
+      circuitbase similarity fine-tuning gemma-2-2b-it
     """
-    parsed = parse_component(uid)  # a uid that does not parse is an error, not "no matches"
-    uid = str(parsed)
-    if not obj.store.has_node(NodeLabel.of(parsed.kind), uid):
-        raise UidError(f"{uid} is not in the store; add its model's components with "
-                       "`circuitbase model add` or an ingest")
-    rows = run_template(obj.store, "similar_components",
-                        {"uid": uid, "model": model, "top": top, "metric": metric},
-                        timeout=QUERY_TIMEOUT_S)
-    if not rows and fmt == "table":
-        click.echo(f"no similar components of {uid} stored"
-                   + (f" in {model}" if model else "")
-                   + "; compute them with `circuitbase similarity compute`")
-        return
-    click.echo(render(rows, fmt))
+    from ..queries.similar import fine_tuning as measure
+
+    reports = measure(obj.store, model, base)
+    if show_heads:
+        click.echo(render([{"model": r.model, "base": r.base, **row} for r in reports
+                           for row in r.rows], fmt))
+    else:
+        click.echo(render([r.summary() for r in reports], fmt))

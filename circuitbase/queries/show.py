@@ -13,9 +13,10 @@ from collections import defaultdict
 from typing import Any
 
 from ..errors import CircuitbaseError
-from ..schema.graph import COMPONENT_LABEL, NodeLabel, RelType, token_uid
+from ..schema.graph import COMPONENT_LABEL, COMPONENT_LABELS, NodeLabel, RelType, token_uid
 from ..schema.uids import UidError, parse_component
 from ..store.base import GraphStore
+from .similar import LIVE_METRICS, similar as find
 
 MAX_RELATIONSHIPS = 10_000  # a node with more is shown in part, and says so
 _BY_NAME = (NodeLabel.MODEL, NodeLabel.CONCEPT, NodeLabel.TASK, NodeLabel.HEAD_ROLE,
@@ -74,6 +75,13 @@ def show(store: GraphStore, name: str, model: str | None = None, *,
                                     "kind": _kind(row["labels"]),
                                     "score": props["score"], "metric": props.get("metric"),
                                     "analysis": props.get("analysis")}
+    if label in COMPONENT_LABELS:  # beside the stored matches, those the measurements give
+        for match in find(store, key, per_model=True):
+            if match.metric in LIVE_METRICS:
+                similar[f"{match.model} {match.metric}"] = {
+                    "model": match.model, "match": match.uid, "kind": label.value,
+                    "score": match.score, "metric": match.metric,
+                    "analysis": ", ".join(match.analyses)}
     cited = {f["analysis"] for facts in grouped.values() for f in facts if f["analysis"]}
     if label is NodeLabel.ANALYSIS:
         cited.add(key)

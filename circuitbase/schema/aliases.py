@@ -29,8 +29,7 @@ ALIASES_ENV = "CIRCUITBASE_ALIASES"
 @cache
 def _catalog() -> tuple[dict[str, str], frozenset[str]]:
     data = json.loads(resources.files(__package__).joinpath("known_models.json").read_text())
-    models = {m["name"] for m in data["models"]} | set(data.get("other_models", []))
-    return dict(data.get("aliases", {})), frozenset(models)
+    return dict(data.get("aliases", {})), frozenset(m["name"] for m in data["models"])
 
 
 @cache

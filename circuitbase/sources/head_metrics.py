@@ -9,6 +9,9 @@ Everything in it is kept:
 * the config is the analysis's parameters (dataset, sequences, length, dtype, ...);
 * each head gets one `(:AttentionHead)-[:MEASURED_BY {analysis, <every metric>, <its
   layer's counts>}]->(:Analysis)`, under the file's names, whichever metrics a file has;
+* each head's `profile`: its percentile rank within its model in every per-head metric
+  (metrics by name; the names are the analysis's `profile_metrics`), which `similar`
+  compares across models (`head-profile`);
 * the two scores the field names roles by are also `HAS_ROLE {score}` edges, so the
   role templates read them beside TransformerLens's detector scores:
   `induction_score` -> induction, `prev_token_score` -> previous-token. Which score
@@ -22,6 +25,7 @@ unknown), named after its Hugging Face id without the organisation, the id kept 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -41,6 +45,7 @@ from .files import file_hash, validate
 CITATION = ("Neuronpedia attention-head metrics (headvis), Johnny Lin et al., "
             "https://github.com/hijohnnylin/neuronpedia, MIT licence")
 ROLE_METRICS = {"induction_score": "induction", "prev_token_score": "previous-token"}
+METHOD = "Neuronpedia headvis attention-head metrics"
 COUNTS = "counts"
 
 
@@ -84,6 +89,34 @@ def _per_layer(name: str, values: Any, layers: int) -> list[float]:
         raise RecordError(f"a count is one number per layer ({layers})",
                           field=f"metrics.{COUNTS}.{name}")
     return [_number(v, f"metrics.{COUNTS}.{name}[{layer}]") for layer, v in enumerate(values)]
+
+
+def percentile_ranks(values: list[float]) -> list[float]:
+    """Each value's rank among `values` scaled to [0, 1] (ties share their mean rank; one
+    value is 0.5): what makes a metric comparable across models whose scales differ."""
+    if len(values) == 1:
+        return [0.5]
+    order = sorted(range(len(values)), key=values.__getitem__)
+    ranks = [0.0] * len(values)
+    start = 0
+    while start < len(order):
+        end = start
+        while end + 1 < len(order) and values[order[end + 1]] == values[order[start]]:
+            end += 1
+        for position in range(start, end + 1):
+            ranks[order[position]] = (start + end) / 2 / (len(values) - 1)
+        start = end + 1
+    return ranks
+
+
+def head_profiles(tables: list[list[list[float]]]) -> list[list[list[float]]]:
+    """Per head ([layer][head]), its percentile rank within its model in each table, in
+    the tables' order: the head's profile (`head-profile` similarity compares these).
+    Derived from the file alone, so it does not depend on what else is stored."""
+    layers, heads = len(tables[0]), len(tables[0][0])
+    ranked = [percentile_ranks([v for row in table for v in row]) for table in tables]
+    return [[[round(column[layer * heads + head], 12) for column in ranked]
+             for head in range(heads)] for layer in range(layers)]
 
 
 def _check_claimed_size(metrics: dict[str, Any], layers: int, heads: int) -> None:
@@ -130,17 +163,21 @@ def head_metrics_records(data: Any, path: Path, *,
         if not isinstance(counts, dict):
             raise RecordError("counts are {name: [one number per layer]}", field=f"metrics.{COUNTS}")
         per_layer = {name: _per_layer(name, values, layers) for name, values in counts.items()}
-        if clash := sorted(set(tables) & (set(per_layer) | {"analysis"})):
+        if clash := sorted(set(tables) & (set(per_layer) | {"analysis", "profile"})):
             raise RecordError(f"{clash[0]!r} is both a metric and a count", field=f"metrics.{clash[0]}")
     except RecordError as err:
         raise err.located(file=str(path), record="the file") from None
     analysis = Analysis(uid=analysis_uid or f"neuronpedia-headvis/{model.key}/"
                                             f"{config.dataset_name or path.stem}",
-                        kind="heads", method="Neuronpedia headvis attention-head metrics",
+                        kind="heads", method=METHOD,
                         models=[model.key], citation=CITATION, content_hash=file_hash(path),
                         params=config.model_dump())
+    profile_metrics = sorted(tables)
+    profiles = head_profiles([tables[name] for name in profile_metrics])
     yield model
-    yield from analysis.records()
+    first, *about = analysis.records()
+    yield replace(first, props={**first.props, "profile_metrics": profile_metrics})
+    yield from about
     roles = {metric: HeadRole(name=role).record() for metric, role in ROLE_METRICS.items()
              if metric in tables}
     yield from roles.values()
@@ -152,7 +189,8 @@ def head_metrics_records(data: Any, path: Path, *,
             values = {name: table[layer][head] for name, table in tables.items()}
             values |= {name: column[layer] for name, column in per_layer.items()}
             try:
-                yield MeasuredBy(analysis=analysis.uid, **values).record(start, measured).at(origin)
+                yield MeasuredBy(analysis=analysis.uid, profile=profiles[layer][head],
+                                 **values).record(start, measured).at(origin)
             except (ValueError, RecordError) as err:
                 raise RecordError(str(err).splitlines()[0], file=str(path), record=origin) from None
             for metric, role in roles.items():

@@ -416,6 +416,51 @@ class GraphStore(ABC):
             total += self.write(cypher.delete_unreferenced(label))
         return total
 
+    # -- live similarity (queries/similar.py) ----------------------------------------------
+
+    def head_profiles_of(self, uid: str) -> list[Row]:
+        """A head's profiles (one per measuring analysis): rows {profile, measured,
+        analysis, method, metrics}."""
+        return self.read(cypher.HEAD_PROFILES_OF, {"uid": uid})
+
+    def head_profile_matches(self, profile: Sequence[float], method: str, metrics: Sequence[str],
+                             *, exclude: str, model: str | None = None, top: int = 10,
+                             per_model: bool = False, timeout: float | None = None) -> list[Row]:
+        """Heads of other models measured the same way, by `1 - RMS(profile difference)`:
+        the best `top`, or the best of each model; rows {uid, model, score, measured,
+        analysis}."""
+        params = {"profile": list(profile), "method": method, "metrics": list(metrics),
+                  "exclude": exclude, "model": model, "top": top}
+        statement = cypher.HEAD_PROFILE_PER_MODEL if per_model else cypher.HEAD_PROFILE_TOP
+        return self.read(statement, params, timeout=timeout)
+
+    def head_profiles_in(self, model: str) -> list[Row]:
+        """Every profiled head of `model`: rows {uid, layer, head, profile, method, metrics,
+        analysis}."""
+        return self.read(cypher.HEAD_PROFILES_IN, {"model": model})
+
+    def probe_concepts_of(self, uid: str, min_score: float) -> list[Row]:
+        """The concepts a neuron's probes find at or above `min_score` (F1, else MCC):
+        rows {concept, score (the best), analyses}."""
+        return self.read(cypher.PROBE_CONCEPTS_OF, {"uid": uid, "min_score": min_score})
+
+    def probe_concept_candidates(self, concepts: Sequence[str], *, exclude: str,
+                                 model: str | None, min_score: float,
+                                 timeout: float | None = None) -> list[Row]:
+        """Neurons of other models probed for any of `concepts`: rows {uid, model, shared:
+        [[concept, score]], analyses, theirs (the sum of their best score per concept)}."""
+        return self.read(cypher.PROBE_CONCEPT_CANDIDATES,
+                         {"concepts": list(concepts), "exclude": exclude, "model": model,
+                          "min_score": min_score}, timeout=timeout)
+
+    def relationship_types_at(self, uid: str) -> dict[str, int]:
+        """What a component has, by relationship type (but IN_MODEL)."""
+        return {row["type"]: row["n"] for row in self.read(cypher.RELATIONSHIP_TYPES_AT, {"uid": uid})}
+
+    def fine_tuned_pairs(self) -> list[tuple[str, str]]:
+        """(model, its base) for every FINE_TUNED_FROM edge."""
+        return [(row["model"], row["base"]) for row in self.read(cypher.FINE_TUNED_PAIRS)]
+
     # -- integrity (`circuitbase check`) ---------------------------------------------------
 
     def facts_without_analysis(self) -> dict[str, int]:

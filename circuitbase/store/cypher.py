@@ -181,6 +181,48 @@ DELETE_COMPONENTS_BATCH = ("MATCH (c:Component)-[:IN_MODEL]->(:Model {uid: $mode
 DELETE_MODEL = "MATCH (m:Model {uid: $model}) DETACH DELETE m"
 
 
+# Live similarity (queries/similar.py): comparable measurements, compared at query time.
+HEAD_PROFILES_OF = ("MATCH (h:AttentionHead {uid: $uid})-[m:MEASURED_BY]->(a:Analysis) "
+                    "WHERE m.profile IS NOT NULL AND a.profile_metrics IS NOT NULL "
+                    "RETURN m.profile AS profile, properties(m) AS measured, a.uid AS analysis, "
+                    "a.method AS method, a.profile_metrics AS metrics ORDER BY analysis")
+_PROFILE_SCORE = ("1.0 - sqrt(reduce(s = 0.0, i IN range(0, size($profile) - 1) | "
+                  "s + (m.profile[i] - $profile[i]) * (m.profile[i] - $profile[i])) "
+                  "/ size($profile))")
+_PROFILE_CANDIDATES = (
+    "MATCH (h:AttentionHead)-[m:MEASURED_BY]->(a:Analysis) "
+    "WHERE a.method = $method AND a.profile_metrics = $metrics AND m.profile IS NOT NULL "
+    "AND h.model <> $exclude AND ($model IS NULL OR h.model = $model) "
+    f"WITH h, m, a, {_PROFILE_SCORE} AS score ORDER BY score DESC, h.uid ")
+HEAD_PROFILE_TOP = (_PROFILE_CANDIDATES + "LIMIT $top RETURN h.uid AS uid, h.model AS model, "
+                    "score, properties(m) AS measured, a.uid AS analysis")
+HEAD_PROFILE_PER_MODEL = (
+    _PROFILE_CANDIDATES + "WITH h.model AS model, collect(h.uid)[0] AS uid, "
+    "collect(score)[0] AS score, collect(properties(m))[0] AS measured, "
+    "collect(a.uid)[0] AS analysis RETURN uid, model, score, measured, analysis ORDER BY model")
+HEAD_PROFILES_IN = ("MATCH (h:AttentionHead {model: $model})-[m:MEASURED_BY]->(a:Analysis) "
+                    "WHERE m.profile IS NOT NULL AND a.profile_metrics IS NOT NULL "
+                    "RETURN h.uid AS uid, h.layer AS layer, h.index AS head, m.profile AS profile, "
+                    "a.method AS method, a.profile_metrics AS metrics, a.uid AS analysis "
+                    "ORDER BY uid, analysis")
+PROBE_CONCEPTS_OF = ("MATCH (n:Neuron {uid: $uid})-[e:ENCODES]->(c:Concept) "
+                     "WITH c, coalesce(e.f1, e.mcc) AS score, e.analysis AS analysis "
+                     "WHERE score >= $min_score RETURN c.name AS concept, max(score) AS score, "
+                     "collect(DISTINCT analysis) AS analyses ORDER BY concept")
+PROBE_CONCEPT_CANDIDATES = (
+    "UNWIND $concepts AS name MATCH (c:Concept {name: name})<-[e:ENCODES]-(o:Neuron) "
+    "WHERE o.model <> $exclude AND ($model IS NULL OR o.model = $model) "
+    "AND coalesce(e.f1, e.mcc) >= $min_score "
+    "WITH o, name, max(coalesce(e.f1, e.mcc)) AS score, collect(DISTINCT e.analysis) AS analyses "
+    "WITH o, collect([name, score]) AS shared, collect(analyses) AS analyses "
+    "MATCH (o)-[e2:ENCODES]->(c2:Concept) WHERE coalesce(e2.f1, e2.mcc) >= $min_score "
+    "WITH o, shared, analyses, c2, max(coalesce(e2.f1, e2.mcc)) AS best "
+    "RETURN o.uid AS uid, o.model AS model, shared, analyses, sum(best) AS theirs")
+RELATIONSHIP_TYPES_AT = ("MATCH (n:Component {uid: $uid})-[r]-() WHERE type(r) <> 'IN_MODEL' "
+                         "RETURN type(r) AS type, count(r) AS n ORDER BY type")
+FINE_TUNED_PAIRS = ("MATCH (m:Model)-[:FINE_TUNED_FROM]->(b:Model) "
+                    "RETURN m.uid AS model, b.uid AS base ORDER BY model, base")
+
 # Checking a store (GraphStore.integrity): what an earlier version could leave behind.
 CITED_ANALYSES = ("MATCH ()-[r]->() WHERE r.analysis IS NOT NULL AND r.analysis <> '' "
                   "RETURN r.analysis AS uid, count(r) AS n")

@@ -24,7 +24,8 @@ from ..errors import CircuitbaseError
 from ..export.citations import bibtex
 from ..export.palette import EDGE_COLOURS, NODE_COLOURS
 from ..queries.show import resolve, show
-from ..schema.graph import NodeLabel, RelType
+from ..queries.similar import between as live_between
+from ..schema.graph import COMPONENT_LABELS, NodeLabel, RelType
 from ..store.base import GraphStore
 from . import neighbourhood
 
@@ -42,6 +43,7 @@ HEADERS = {
 }
 
 
+COMPONENT_KINDS = {label.value for label in COMPONENT_LABELS}
 DOWNLOADS_AT_ONCE = 2  # figure renders take a core each; pages never wait for them
 DOWNLOAD_WAIT_S = 30.0
 
@@ -161,9 +163,11 @@ def create_app(store: GraphStore, token: str) -> Flask:
         left, right = show(store, key, kind=kind), show(store, other, kind=other_kind)
         between = [f for f in left["relationships"].get(RelType.SIMILAR_TO.value, [])
                    if f["other"] == other]
+        live = (live_between(store, key, other)
+                if kind in COMPONENT_KINDS and other_kind in COMPONENT_KINDS else [])
         rows = sorted(set(left["properties"]) | set(right["properties"]))
         return render_template("compare.html", left=left, right=right, between=between,
-                               rows=rows, counts=_counts(left, right))
+                               live=live, rows=rows, counts=_counts(left, right))
 
     @pages.route("/export")
     def download() -> Response:

@@ -1,0 +1,318 @@
+"""`similar UID`: which components of other models are like this one, from what the store
+already holds, with the evidence that lets a person judge each match.
+
+Two kinds of answers, listed side by side:
+
+* stored: `SIMILAR_TO` edges an analysis wrote (`similarity compute`, `analyze
+  correlate`), read by the `similar_components` template;
+* live, computed at query time from measurements the store holds, never from a
+  component's position (layer, index, depth), so that "the same head" after fine-tuning
+  is a finding, not a construction:
+  - `head-profile`: heads measured by the same method (Neuronpedia's head metrics), each
+    metric turned into the head's percentile rank within its own model; score
+    `1 - RMS(rank differences)` in [0, 1] (1: the same place in every metric's ranking);
+  - `probe-concepts`: probed neurons, the weighted Jaccard similarity of what their probes
+    find: each concept weighted by the neuron's best probe score for it (F1, else MCC),
+    score `sum(min) / sum(max)` over both neurons' concepts, in [0, 1] (1: the same
+    concepts at the same scores); the evidence is every shared concept with both scores.
+
+Live answers are not stored: `universality_table` and the other templates read stored
+analyses only.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..schema.aliases import canonical_model
+from ..schema.graph import SIMILARITY_METRICS, NodeLabel
+from ..schema.uids import ComponentKind, ComponentUid, UidError, parse_component
+from ..store.base import GraphStore, Row
+from .registry import TemplateError, run_template
+
+HEAD_PROFILE = "head-profile"
+PROBE_CONCEPTS = "probe-concepts"
+LIVE_METRICS = (HEAD_PROFILE, PROBE_CONCEPTS)
+STORED_METRICS = (*SIMILARITY_METRICS, "activation-correlation")
+METRICS = (*STORED_METRICS, *LIVE_METRICS)
+MIN_PROBE_SCORE = 0.0  # every probe counts, by its score (a weak probe weighs little)
+STORED_PER_MODEL_TOP = 1000  # stored matches read when the best of each model is asked for
+
+
+@dataclass
+class Match:
+    """One component of another model like the asked one, and why."""
+
+    uid: str
+    model: str
+    score: float
+    metric: str
+    source: str  # "live" or "stored"
+    analyses: list[str]
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+
+    def row(self) -> dict[str, Any]:
+        return {"match": self.uid, "model": self.model, "score": self.score,
+                "metric": self.metric, "source": self.source,
+                "analysis": ", ".join(self.analyses), "evidence": self.evidence}
+
+
+def checked_component(store: GraphStore, uid: str) -> ComponentUid:
+    """`uid` parsed and known to the store; else one error naming what is wrong: a model
+    nobody has (with near matches), an index past the model's bounds, or a component the
+    store lacks."""
+    parsed = parse_component(uid)
+    stored = [row["uid"] for row in store.models()]
+    if parsed.model not in stored:
+        near = difflib.get_close_matches(parsed.model, stored, n=4, cutoff=0.6)
+        raise UidError(f"{parsed}: no model {parsed.model!r} in the store"
+                       + (f"; did you mean {', '.join(near)}?" if near else
+                          " (`circuitbase model list` shows them)"))
+    found = store.models([parsed.model])[0]
+    if found.get("n_layers") is not None and parsed.layer >= found["n_layers"]:
+        raise UidError(f"{parsed}: layer {parsed.layer} is out of range; {parsed.model} has "
+                       f"{found['n_layers']} layers (L0-L{found['n_layers'] - 1})")
+    limit = {ComponentKind.HEAD: "n_heads", ComponentKind.NEURON: "d_mlp"}.get(parsed.kind)
+    if limit and found.get(limit) is not None and (parsed.index or 0) >= found[limit]:
+        raise UidError(f"{parsed}: index {parsed.index} is out of range; {parsed.model} has "
+                       f"{found[limit]} per layer ({limit})")
+    if not store.has_node(NodeLabel.of(parsed.kind), str(parsed)):
+        raise UidError(f"{parsed} is not in the store; add its model's components with "
+                       "`circuitbase model add` or an ingest")
+    return parsed
+
+
+def checked_model(store: GraphStore, model: str | None) -> str | None:
+    """A model option: canonical, and stored, or one error with near matches."""
+    if model is None:
+        return None
+    model = canonical_model(model)
+    stored = [row["uid"] for row in store.models()]
+    if model not in stored:
+        near = difflib.get_close_matches(model, stored, n=4, cutoff=0.6)
+        raise UidError(f"no model {model!r} in the store"
+                       + (f"; did you mean {', '.join(near)}?" if near else ""))
+    return model
+
+
+def similar(store: GraphStore, uid: str, *, model: str | None = None, metric: str | None = None,
+            top: int = 10, per_model: bool = False, timeout: float | None = None) -> list[Match]:
+    """Matches of `uid` in other models (in `model` only, if given), stored and live: the
+    best `top` by score, or with `per_model` the best of each other model for each
+    metric, models from the smallest."""
+    if metric is not None and metric not in METRICS:
+        raise TemplateError(f"no similarity metric {metric!r}; the metrics are {', '.join(METRICS)}")
+    component = checked_component(store, uid)
+    model = checked_model(store, model)
+    matches: list[Match] = []
+    if metric in (None, *STORED_METRICS):
+        matches += _stored(store, str(component), model, metric, top, per_model, timeout)
+    if metric in (None, HEAD_PROFILE) and component.kind is ComponentKind.HEAD:
+        matches += _head_profile(store, component, model, top, per_model, timeout)
+    if metric in (None, PROBE_CONCEPTS) and component.kind is ComponentKind.NEURON:
+        matches += _probe_concepts(store, component, model, timeout)
+    if per_model:
+        best: dict[tuple[str, str], Match] = {}
+        for match in matches:
+            key = (match.model, match.metric)
+            if key not in best or (match.score, best[key].uid) > (best[key].score, match.uid):
+                best[key] = match
+        sizes = model_sizes(store)
+        return sorted(best.values(), key=lambda m: (sizes.get(m.model, math.inf), m.model, m.metric))
+    matches.sort(key=lambda m: (-m.score, m.metric, m.uid))
+    return matches[:top]
+
+
+def _stored(store: GraphStore, uid: str, model: str | None, metric: str | None, top: int,
+            per_model: bool, timeout: float | None) -> list[Match]:
+    rows = run_template(store, "similar_components",
+                        {"uid": uid, "model": model, "metric": metric,
+                         "top": STORED_PER_MODEL_TOP if per_model else top}, timeout=timeout)
+    return [Match(row["match"], row["model"], row["score"], row["metric"], "stored",
+                  [row["analysis"]], [{"parameters": row.get("params")}] if row.get("params") else [])
+            for row in rows]
+
+
+def _head_profile(store: GraphStore, head: ComponentUid, model: str | None, top: int,
+                  per_model: bool, timeout: float | None) -> list[Match]:
+    matches = []
+    for mine in store.head_profiles_of(str(head)):
+        rows = store.head_profile_matches(mine["profile"], mine["method"], mine["metrics"],
+                                          exclude=head.model, model=model, top=top,
+                                          per_model=per_model, timeout=timeout)
+        for row in rows:
+            matches.append(Match(row["uid"], row["model"], row["score"], HEAD_PROFILE, "live",
+                                 sorted({mine["analysis"], row["analysis"]}),
+                                 _profile_evidence(mine["metrics"], mine["measured"], row["measured"])))
+    return matches
+
+
+def _profile_evidence(metrics: list[str], mine: Row, theirs: Row) -> list[dict[str, Any]]:
+    """Both heads' measurements, metric by metric, with their ranks in their models."""
+    return [{"measure": name, "this": mine.get(name), "that": theirs.get(name),
+             "this_rank": mine["profile"][i], "that_rank": theirs["profile"][i]}
+            for i, name in enumerate(metrics)]
+
+
+def between(store: GraphStore, uid: str, other: str) -> list[Match]:
+    """How two components compare, live, on each measurement both have (the side-by-side
+    view of the web explorer): the score and its evidence."""
+    found = []
+    model = parse_component(other).model
+    mine = {(r["method"], tuple(r["metrics"])): r for r in store.head_profiles_of(uid)}
+    for theirs in store.head_profiles_of(other):
+        here = mine.get((theirs["method"], tuple(theirs["metrics"])))
+        if here is None:
+            continue
+        squared = [(a - b) ** 2 for a, b in zip(here["profile"], theirs["profile"])]
+        score = 1.0 - math.sqrt(sum(squared) / len(squared)) if squared else 0.0
+        found.append(Match(other, model, score, HEAD_PROFILE, "live",
+                           sorted({here["analysis"], theirs["analysis"]}),
+                           _profile_evidence(here["metrics"], here["measured"], theirs["measured"])))
+    concepts = {r["concept"]: r for r in store.probe_concepts_of(uid, MIN_PROBE_SCORE)}
+    theirs_c = {r["concept"]: r for r in store.probe_concepts_of(other, MIN_PROBE_SCORE)}
+    shared = sorted(set(concepts) & set(theirs_c))
+    if shared:
+        overlap = sum(min(concepts[c]["score"], theirs_c[c]["score"]) for c in shared)
+        union = sum(r["score"] for r in concepts.values()) + sum(
+            r["score"] for r in theirs_c.values()) - overlap
+        analyses = {a for r in (*concepts.values(), *theirs_c.values()) for a in r["analyses"]}
+        found.append(Match(other, model, overlap / union if union > 0 else 0.0, PROBE_CONCEPTS,
+                           "live", sorted(analyses),
+                           [{"concept": c, "this": concepts[c]["score"], "that": theirs_c[c]["score"]}
+                            for c in shared]))
+    return found
+
+
+def _probe_concepts(store: GraphStore, neuron: ComponentUid, model: str | None,
+                    timeout: float | None) -> list[Match]:
+    mine = {row["concept"]: row for row in store.probe_concepts_of(str(neuron), MIN_PROBE_SCORE)}
+    if not mine:
+        return []
+    matches = []
+    for row in store.probe_concept_candidates(sorted(mine), exclude=neuron.model, model=model,
+                                              min_score=MIN_PROBE_SCORE, timeout=timeout):
+        shared = sorted((name, score) for name, score in row["shared"])
+        overlap = sum(min(mine[name]["score"], theirs) for name, theirs in shared)
+        union = sum(r["score"] for r in mine.values()) + row["theirs"] - overlap
+        score = overlap / union if union > 0 else 0.0
+        analyses = {a for concept, _ in shared for a in mine[concept]["analyses"]}
+        analyses |= {a for group in row["analyses"] for a in group}
+        evidence = [{"concept": name, "this": mine[name]["score"], "that": theirs}
+                    for name, theirs in shared]
+        matches.append(Match(row["uid"], row["model"], score, PROBE_CONCEPTS, "live",
+                             sorted(analyses), evidence))
+    return matches
+
+
+def no_comparison(store: GraphStore, uid: str) -> str:
+    """Why a component has no match: what evidence it has, and what would compare it."""
+    has = store.relationship_types_at(uid)
+    listed = ", ".join(f"{n} {type_}" for type_, n in has.items()) or "no facts"
+    kind = parse_component(uid).kind
+    how = {ComponentKind.HEAD: "head metrics (`circuitbase ingest heads`) of this model and "
+                               "another would compare it live (head-profile)",
+           ComponentKind.NEURON: "probes (`circuitbase ingest probes`) finding a concept in it "
+                                 "and in another model's neurons would compare it live "
+                                 "(probe-concepts)"}.get(kind, "")
+    stored = "`circuitbase similarity compute` or `analyze correlate` would store matches"
+    return f"no comparable measurements of {uid} (it has {listed}); " + (
+        f"{how}, or {stored}" if how else stored)
+
+
+def model_sizes(store: GraphStore) -> dict[str, float]:
+    """Each stored model's size, to order models from the smallest: its parameter count,
+    else 12·layers·d_model², else the size in its name (`70m`, `1.7B`)."""
+    return {row["uid"]: model_size(row) for row in store.models()}
+
+
+_SIZE_IN_NAME = re.compile(r"(\d+(?:\.\d+)?)([mb])\b", re.IGNORECASE)
+
+
+def model_size(row: Row) -> float:
+    if row.get("n_params"):
+        return float(row["n_params"])
+    if row.get("n_layers") and row.get("d_model"):
+        return 12.0 * row["n_layers"] * row["d_model"] ** 2
+    found = _SIZE_IN_NAME.search(row["uid"])
+    if found:
+        return float(found[1]) * (1e6 if found[2].lower() == "m" else 1e9)
+    return math.inf
+
+
+@dataclass
+class FineTuning:
+    """For each head of `model`, its most similar head (head-profile) in `base`."""
+
+    model: str
+    base: str
+    rows: list[dict[str, Any]]
+    base_heads: int  # how many heads the other model has: chance is one over it
+
+    @property
+    def heads(self) -> int:
+        return len(self.rows)
+
+    @property
+    def same(self) -> int:
+        return sum(1 for row in self.rows if row["same_head"])
+
+    @property
+    def fraction(self) -> float:
+        return self.same / self.heads if self.heads else 0.0
+
+    @property
+    def chance(self) -> float:
+        return 1.0 / self.base_heads if self.base_heads else 0.0
+
+    def summary(self) -> dict[str, Any]:
+        return {"model": self.model, "base": self.base, "heads": self.heads,
+                "same_head": self.same, "fraction": round(self.fraction, 4),
+                "chance": round(self.chance, 6),
+                "times_chance": round(self.fraction / self.chance, 1) if self.chance else None}
+
+
+def fine_tuning(store: GraphStore, model: str, base: str | None = None) -> list[FineTuning]:
+    """For `model` and the base it is FINE_TUNED_FROM (or `base`), whether each head's most
+    similar head by profile in the other model is the same layer and head; chance is one
+    over the other model's heads."""
+    import numpy as np
+
+    model = checked_model(store, model) or model
+    pairs = store.fine_tuned_pairs()
+    bases = [base] if base else [b for m, b in pairs if m == model] + [m for m, b in pairs if b == model]
+    if not bases:
+        raise UidError(f"{model} has no FINE_TUNED_FROM edge to a base or a fine-tuned model in "
+                       "the store; name one with --base")
+    reports = []
+    for other in bases:
+        other = checked_model(store, other) or other
+        mine, theirs = _profile_table(store, model), _profile_table(store, other)
+        key = next((k for k in mine if k in theirs), None)
+        if key is None:
+            raise UidError(f"{model} and {other} have no head metrics measured the same way")
+        a, b = mine[key], theirs[key]
+        pa, pb = np.array([r["profile"] for r in a]), np.array([r["profile"] for r in b])
+        distance = ((pa[:, None, :] - pb[None, :, :]) ** 2).mean(axis=2)
+        best = distance.argmin(axis=1)
+        rows = []
+        for i, row in enumerate(a):
+            match = b[int(best[i])]
+            rows.append({"head": row["uid"], "base_head": match["uid"],
+                         "score": round(1.0 - math.sqrt(float(distance[i, best[i]])), 6),
+                         "same_head": (row["layer"], row["head"]) == (match["layer"], match["head"])})
+        reports.append(FineTuning(model, other, rows, base_heads=len(b)))
+    return reports
+
+
+def _profile_table(store: GraphStore, model: str) -> dict[tuple[str, tuple[str, ...]], list[Row]]:
+    """A model's head profiles by (method, metrics): the first analysis of each head."""
+    tables: dict[tuple[str, tuple[str, ...]], dict[str, Row]] = {}
+    for row in store.head_profiles_in(model):
+        tables.setdefault((row["method"], tuple(row["metrics"])), {}).setdefault(row["uid"], row)
+    return {key: sorted(rows.values(), key=lambda r: (r["layer"], r["head"]))
+            for key, rows in tables.items()}
