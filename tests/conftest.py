@@ -75,20 +75,24 @@ def _session_stores(falkor_dir: Path) -> Iterator[dict[str, GraphStore]]:
         store.close()
 
 
+def empty_store(backend: str, falkor_dir: Path, stores: dict[str, GraphStore]) -> GraphStore:
+    """The session's store of `backend`, emptied, with the schema in place."""
+    if backend == "neo4j":
+        skip_without_neo4j()
+    if backend not in stores:
+        uri = os.environ[NEO4J_ENV] if backend == "neo4j" else str(falkor_dir)
+        stores[backend] = open_store(uri)
+        stores[backend].ensure_schema()
+    current = stores[backend]
+    current.clear()
+    return current
+
+
 @pytest.fixture(params=["falkordb", "neo4j"])
 def store(request: pytest.FixtureRequest, falkor_dir: Path,
           _session_stores: dict[str, GraphStore]) -> GraphStore:
     """An empty store with the schema in place, on each backend."""
-    backend = request.param
-    if backend == "neo4j":
-        skip_without_neo4j()
-    if backend not in _session_stores:
-        uri = os.environ[NEO4J_ENV] if backend == "neo4j" else str(falkor_dir)
-        _session_stores[backend] = open_store(uri)
-        _session_stores[backend].ensure_schema()
-    current = _session_stores[backend]
-    current.clear()
-    return current
+    return empty_store(request.param, falkor_dir, _session_stores)
 
 
 @pytest.fixture

@@ -40,6 +40,7 @@ LIVE_METRICS = (HEAD_PROFILE, PROBE_CONCEPTS)
 STORED_METRICS = (*SIMILARITY_METRICS, "activation-correlation")
 METRICS = (*STORED_METRICS, *LIVE_METRICS)
 MIN_PROBE_SCORE = 0.0  # every probe counts, by its score (a weak probe weighs little)
+TIE = 1e-12  # profiles are stored to 12 decimals: closer than this is a tie
 STORED_PER_MODEL_TOP = 1000  # stored matches read when the best of each model is asked for
 
 
@@ -299,12 +300,16 @@ def fine_tuning(store: GraphStore, model: str, base: str | None = None) -> list[
         pa, pb = np.array([r["profile"] for r in a]), np.array([r["profile"] for r in b])
         distance = ((pa[:, None, :] - pb[None, :, :]) ** 2).mean(axis=2)
         best = distance.argmin(axis=1)
+        position = {(r["layer"], r["head"]): j for j, r in enumerate(b)}
         rows = []
         for i, row in enumerate(a):
             match = b[int(best[i])]
+            same = position.get((row["layer"], row["head"]))
+            # the same head counts when it is (one of) the closest: ties are not decided by order
             rows.append({"head": row["uid"], "base_head": match["uid"],
                          "score": round(1.0 - math.sqrt(float(distance[i, best[i]])), 6),
-                         "same_head": (row["layer"], row["head"]) == (match["layer"], match["head"])})
+                         "same_head": same is not None
+                         and bool(distance[i, same] <= distance[i, best[i]] + TIE)})
         reports.append(FineTuning(model, other, rows, base_heads=len(b)))
     return reports
 
