@@ -76,7 +76,7 @@ def test_head_profiles_equal_a_computation_over_the_published_files(store, store
     measurements as evidence."""
     load(store_uri)
     published = published_profiles()
-    assert count(store, "()-[m:MEASURED_BY]->() WHERE m.profile IS NOT NULL") == \
+    assert count(store, "()-[m:MEASURED_BY]->() WHERE m.profile_0 IS NOT NULL") == \
         sum(len(p["uids"]) for p in published.values())
     for name, mine in published.items():
         picks = {0, len(mine["uids"]) - 1, int(np.argmax(mine["raw"][:, mine["metrics"].index("induction_score")]))}

@@ -142,7 +142,7 @@ def _head_profile(store: GraphStore, head: ComponentUid, model: str | None, top:
                   per_model: bool, timeout: float | None) -> list[Match]:
     matches = []
     for mine in store.head_profiles_of(str(head)):
-        rows = store.head_profile_matches(mine["profile"], mine["method"], mine["metrics"],
+        rows = store.head_profile_matches(profile_of(mine), mine["method"], mine["metrics"],
                                           exclude=head.model, model=model, top=top,
                                           per_model=per_model, timeout=timeout)
         for row in rows:
@@ -152,10 +152,15 @@ def _head_profile(store: GraphStore, head: ComponentUid, model: str | None, top:
     return matches
 
 
+def profile_of(row: Row) -> list[float]:
+    """A head's ranks (`profile_0`, `profile_1`, ...) from a row of its measurements."""
+    return [row["measured"][f"profile_{i}"] for i in range(len(row["metrics"]))]
+
+
 def _profile_evidence(metrics: list[str], mine: Row, theirs: Row) -> list[dict[str, Any]]:
     """Both heads' measurements, metric by metric, with their ranks in their models."""
     return [{"measure": name, "this": mine.get(name), "that": theirs.get(name),
-             "this_rank": mine["profile"][i], "that_rank": theirs["profile"][i]}
+             "this_rank": mine[f"profile_{i}"], "that_rank": theirs[f"profile_{i}"]}
             for i, name in enumerate(metrics)]
 
 
@@ -169,7 +174,7 @@ def between(store: GraphStore, uid: str, other: str) -> list[Match]:
         here = mine.get((theirs["method"], tuple(theirs["metrics"])))
         if here is None:
             continue
-        squared = [(a - b) ** 2 for a, b in zip(here["profile"], theirs["profile"])]
+        squared = [(a - b) ** 2 for a, b in zip(profile_of(here), profile_of(theirs))]
         score = 1.0 - math.sqrt(sum(squared) / len(squared)) if squared else 0.0
         found.append(Match(other, model, score, HEAD_PROFILE, "live",
                            sorted({here["analysis"], theirs["analysis"]}),
@@ -297,7 +302,7 @@ def fine_tuning(store: GraphStore, model: str, base: str | None = None) -> list[
         if key is None:
             raise UidError(f"{model} and {other} have no head metrics measured the same way")
         a, b = mine[key], theirs[key]
-        pa, pb = np.array([r["profile"] for r in a]), np.array([r["profile"] for r in b])
+        pa, pb = np.array([profile_of(r) for r in a]), np.array([profile_of(r) for r in b])
         distance = ((pa[:, None, :] - pb[None, :, :]) ** 2).mean(axis=2)
         best = distance.argmin(axis=1)
         position = {(r["layer"], r["head"]): j for j, r in enumerate(b)}

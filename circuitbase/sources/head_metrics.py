@@ -9,9 +9,9 @@ Everything in it is kept:
 * the config is the analysis's parameters (dataset, sequences, length, dtype, ...);
 * each head gets one `(:AttentionHead)-[:MEASURED_BY {analysis, <every metric>, <its
   layer's counts>}]->(:Analysis)`, under the file's names, whichever metrics a file has;
-* each head's `profile`: its percentile rank within its model in every per-head metric
-  (metrics by name; the names are the analysis's `profile_metrics`), which `similar`
-  compares across models (`head-profile`);
+* each head's profile: its percentile rank within its model in every per-head metric,
+  as `profile_0`, `profile_1`, ... in the order of the analysis's `profile_metrics` (the
+  metrics by name), which `similar` compares across models (`head-profile`);
 * the two scores the field names roles by are also `HAS_ROLE {score}` edges, so the
   role templates read them beside TransformerLens's detector scores:
   `induction_score` -> induction, `prev_token_score` -> previous-token. Which score
@@ -91,6 +91,13 @@ def _per_layer(name: str, values: Any, layers: int) -> list[float]:
     return [_number(v, f"metrics.{COUNTS}.{name}[{layer}]") for layer, v in enumerate(values)]
 
 
+def profile_property(position: int) -> str:
+    """The property holding a head's rank in the `position`-th of its analysis's
+    `profile_metrics`: named by position, so a query can name it without taking a name
+    from a file into its text."""
+    return f"profile_{position}"
+
+
 def percentile_ranks(values: list[float]) -> list[float]:
     """Each value's rank among `values` scaled to [0, 1] (ties share their mean rank; one
     value is 0.5): what makes a metric comparable across models whose scales differ."""
@@ -163,8 +170,11 @@ def head_metrics_records(data: Any, path: Path, *,
         if not isinstance(counts, dict):
             raise RecordError("counts are {name: [one number per layer]}", field=f"metrics.{COUNTS}")
         per_layer = {name: _per_layer(name, values, layers) for name, values in counts.items()}
-        if clash := sorted(set(tables) & (set(per_layer) | {"analysis", "profile"})):
+        if clash := sorted(set(tables) & (set(per_layer) | {"analysis"})):
             raise RecordError(f"{clash[0]!r} is both a metric and a count", field=f"metrics.{clash[0]}")
+        if taken := sorted(n for n in (*tables, *per_layer) if n.startswith("profile_")):
+            raise RecordError(f"{taken[0]!r}: names starting profile_ hold each head's ranks",
+                              field=f"metrics.{taken[0]}")
     except RecordError as err:
         raise err.located(file=str(path), record="the file") from None
     analysis = Analysis(uid=analysis_uid or f"neuronpedia-headvis/{model.key}/"
@@ -189,8 +199,9 @@ def head_metrics_records(data: Any, path: Path, *,
             values = {name: table[layer][head] for name, table in tables.items()}
             values |= {name: column[layer] for name, column in per_layer.items()}
             try:
-                yield MeasuredBy(analysis=analysis.uid, profile=profiles[layer][head],
-                                 **values).record(start, measured).at(origin)
+                ranks = {profile_property(i): rank for i, rank in enumerate(profiles[layer][head])}
+                yield MeasuredBy(analysis=analysis.uid, **ranks, **values).record(
+                    start, measured).at(origin)
             except (ValueError, RecordError) as err:
                 raise RecordError(str(err).splitlines()[0], file=str(path), record=origin) from None
             for metric, role in roles.items():

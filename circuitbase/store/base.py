@@ -419,23 +419,23 @@ class GraphStore(ABC):
     # -- live similarity (queries/similar.py) ----------------------------------------------
 
     def head_profiles_of(self, uid: str) -> list[Row]:
-        """A head's profiles (one per measuring analysis): rows {profile, measured,
-        analysis, method, metrics}."""
+        """A head's measurements by analyses that rank it (one row each): rows {measured,
+        analysis, method, metrics}; its ranks are `measured["profile_<i>"]`."""
         return self.read(cypher.HEAD_PROFILES_OF, {"uid": uid})
 
     def head_profile_matches(self, profile: Sequence[float], method: str, metrics: Sequence[str],
                              *, exclude: str, model: str | None = None, top: int = 10,
                              per_model: bool = False, timeout: float | None = None) -> list[Row]:
-        """Heads of other models measured the same way, by `1 - RMS(profile difference)`:
-        the best `top`, or the best of each model; rows {uid, model, score, measured,
-        analysis}."""
-        params = {"profile": list(profile), "method": method, "metrics": list(metrics),
-                  "exclude": exclude, "model": model, "top": top}
-        statement = cypher.HEAD_PROFILE_PER_MODEL if per_model else cypher.HEAD_PROFILE_TOP
-        return self.read(statement, params, timeout=timeout)
+        """Heads of other models than `exclude` measured the same way, by `1 - RMS(rank
+        differences)`: the best `top`, or the best of each model; rows {uid, model, score,
+        measured, analysis}."""
+        params = {"method": method, "metrics": list(metrics), "exclude": exclude,
+                  "model": model, "top": top, **{f"p{i}": v for i, v in enumerate(profile)}}
+        return self.read(cypher.head_profile_matches(len(profile), per_model), params,
+                         timeout=timeout)
 
     def head_profiles_in(self, model: str) -> list[Row]:
-        """Every profiled head of `model`: rows {uid, layer, head, profile, method, metrics,
+        """Every ranked head of `model`: rows {uid, layer, head, measured, method, metrics,
         analysis}."""
         return self.read(cypher.HEAD_PROFILES_IN, {"model": model})
 

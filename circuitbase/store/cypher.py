@@ -183,28 +183,37 @@ DELETE_MODEL = "MATCH (m:Model {uid: $model}) DETACH DELETE m"
 
 # Live similarity (queries/similar.py): comparable measurements, compared at query time.
 HEAD_PROFILES_OF = ("MATCH (h:AttentionHead {uid: $uid})-[m:MEASURED_BY]->(a:Analysis) "
-                    "WHERE m.profile IS NOT NULL AND a.profile_metrics IS NOT NULL "
-                    "RETURN m.profile AS profile, properties(m) AS measured, a.uid AS analysis, "
-                    "a.method AS method, a.profile_metrics AS metrics ORDER BY analysis")
-_PROFILE_SCORE = ("1.0 - sqrt(reduce(s = 0.0, i IN range(0, size($profile) - 1) | "
-                  "s + (m.profile[i] - $profile[i]) * (m.profile[i] - $profile[i])) "
-                  "/ size($profile))")
-_PROFILE_CANDIDATES = (
-    "MATCH (h:AttentionHead)-[m:MEASURED_BY]->(a:Analysis) "
-    "WHERE a.method = $method AND a.profile_metrics = $metrics AND m.profile IS NOT NULL "
-    "AND h.model <> $exclude AND ($model IS NULL OR h.model = $model) "
-    f"WITH h, m, a, {_PROFILE_SCORE} AS score ORDER BY score DESC, h.uid ")
-HEAD_PROFILE_TOP = (_PROFILE_CANDIDATES + "LIMIT $top RETURN h.uid AS uid, h.model AS model, "
-                    "score, properties(m) AS measured, a.uid AS analysis")
-HEAD_PROFILE_PER_MODEL = (
-    _PROFILE_CANDIDATES + "WITH h.model AS model, collect(h.uid)[0] AS uid, "
-    "collect(score)[0] AS score, collect(properties(m))[0] AS measured, "
-    "collect(a.uid)[0] AS analysis RETURN uid, model, score, measured, analysis ORDER BY model")
+                    "WHERE a.profile_metrics IS NOT NULL "
+                    "RETURN properties(m) AS measured, a.uid AS analysis, a.method AS method, "
+                    "a.profile_metrics AS metrics ORDER BY analysis")
 HEAD_PROFILES_IN = ("MATCH (h:AttentionHead {model: $model})-[m:MEASURED_BY]->(a:Analysis) "
-                    "WHERE m.profile IS NOT NULL AND a.profile_metrics IS NOT NULL "
-                    "RETURN h.uid AS uid, h.layer AS layer, h.index AS head, m.profile AS profile, "
+                    "WHERE a.profile_metrics IS NOT NULL "
+                    "RETURN h.uid AS uid, h.layer AS layer, h.index AS head, properties(m) AS measured, "
                     "a.method AS method, a.profile_metrics AS metrics, a.uid AS analysis "
                     "ORDER BY uid, analysis")
+
+
+def head_profile_matches(size: int, per_model: bool) -> str:
+    """Heads measured like the asked one (same method and metrics, by analyses not about
+    its model), by the mean squared difference of their ranks `profile_0..size-1` to
+    `$p0..`: the best `$top`, or per analysis (one per model) the best, ties to the
+    smaller uid. The properties are named by position, never taken from input."""
+    squares = " + ".join(f"(m.profile_{i} - $p{i}) * (m.profile_{i} - $p{i})" for i in range(size))
+    head = ("MATCH (a:Analysis) WHERE a.method = $method AND a.profile_metrics = $metrics "
+            "AND NOT (a)-[:ABOUT]->(:Model {uid: $exclude}) "
+            "MATCH (h:AttentionHead)-[m:MEASURED_BY]->(a) WHERE ($model IS NULL OR h.model = $model) "
+            f"WITH h, m, a, ({squares}) / {size}.0 AS d ")
+    result = ("RETURN h.uid AS uid, h.model AS model, 1.0 - sqrt(d) AS score, "
+              "properties(m) AS measured, a.uid AS analysis")
+    if not per_model:
+        return head + "ORDER BY d, h.uid LIMIT $top " + result
+    return (head + "WITH a, collect([d, h.uid]) AS found "
+            "WITH a, reduce(best = found[0], x IN found | CASE WHEN x[0] < best[0] OR "
+            "(x[0] = best[0] AND x[1] < best[1]) THEN x ELSE best END) AS best "
+            "MATCH (h:AttentionHead {uid: best[1]})-[m:MEASURED_BY]->(a) "
+            "WITH h, m, a, best[0] AS d " + result)
+
+
 PROBE_CONCEPTS_OF = ("MATCH (n:Neuron {uid: $uid})-[e:ENCODES]->(c:Concept) "
                      "WITH c, coalesce(e.f1, e.mcc) AS score, e.analysis AS analysis "
                      "WHERE score >= $min_score RETURN c.name AS concept, max(score) AS score, "

@@ -136,7 +136,8 @@ def is_server_of(pid: int, identity: tuple[int, int] | None) -> bool:
     """Whether `pid` is a redis/FalkorDB server keeping the files of the store `identity`
     (a pid file is never trusted to say so: the pid may have been reused)."""
     found = process_cwd_identity(pid)
-    if identity is None or found is None or found[:2] != identity:
+    # a deleted directory (no links) is not the store, even if its inode number is reused
+    if identity is None or found is None or found[:2] != identity or found[2] == 0:
         return False
     try:
         command = Path(f"/proc/{pid}/cmdline").read_bytes()

@@ -49,11 +49,11 @@ def watch(data_dir: Path, pid: int, idle: float) -> None:
     client: redis.Redis | None = None
     while True:
         time.sleep(poll)
-        if not pid_alive(pid) or not is_server_of(pid, identity):
-            return
         cwd = process_cwd_identity(pid)
-        if cwd is not None and cwd[2] == 0:  # its store was deleted: nothing left to keep
-            os.kill(pid, signal.SIGTERM)
+        if cwd is not None and cwd[:2] == identity and cwd[2] == 0:
+            os.kill(pid, signal.SIGTERM)  # its store was deleted: nothing left to keep
+            return
+        if not pid_alive(pid) or not is_server_of(pid, identity):
             return
         server = EmbeddedServer(_where(pid, data_dir))
         try:
