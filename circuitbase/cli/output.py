@@ -9,8 +9,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from ..errors import CircuitbaseError
 
@@ -36,6 +34,9 @@ def render(rows: Sequence[dict[str, Any]], fmt: str, *, title: str | None = None
         for row in rows:
             writer.writerow({k: _cell(row.get(k)) for k in columns})
         return buffer.getvalue().rstrip("\n")
+    from rich.console import Console  # only tables need rich: JSON and CSV start faster
+    from rich.table import Table
+
     table = Table(title=title, show_lines=False)
     for column in columns:
         table.add_column(column, overflow="fold")

@@ -95,6 +95,10 @@ def similar(obj: Context, uid: str, model: str | None, top: int, metric: str | N
                    + (f" (asked in {model})" if model else ""), err=fmt != "table")
         return
     rows = [match.row() for match in matches]
+    if fmt == "table":  # the match's own analysis (JSON and CSV name both sides')
+        for row, match in zip(rows, matches):
+            row["analysis"] = next((a for a in match.analyses if f"/{match.model}/" in a),
+                                   row["analysis"])
     if fmt != "json":
         for row in rows:
             row["evidence"] = _evidence_text(row["evidence"])

@@ -24,7 +24,10 @@ unknown), named after its Hugging Face id without the organisation, the id kept 
 
 from __future__ import annotations
 
+import base64
 import math
+import sys
+from array import array
 from dataclasses import replace
 from collections.abc import Iterator
 from pathlib import Path
@@ -126,6 +129,19 @@ def head_profiles(tables: list[list[list[float]]]) -> list[list[list[float]]]:
              for head in range(heads)] for layer in range(layers)]
 
 
+def pack_profiles(uids: list[str], profiles: list[list[list[float]]]) -> dict[str, str]:
+    """Every head's ranks in one piece, for `similar` to read a model's heads in one row
+    (48,000 heads' ranks as properties took 0.2 s to score in the store; as one string,
+    a few ms to read): `profile_heads`, the uids in order, space-separated, and
+    `profile_table`, their ranks as little-endian float64, base64 (what `profile_<i>`
+    holds, head by head)."""
+    table = array("d", (rank for layer in profiles for head in layer for rank in head))
+    if sys.byteorder == "big":
+        table.byteswap()
+    return {"profile_heads": " ".join(uids),
+            "profile_table": base64.b64encode(table.tobytes()).decode("ascii")}
+
+
 def _check_claimed_size(metrics: dict[str, Any], layers: int, heads: int) -> None:
     """The work a file asks for is bounded by what it holds: its config's layers x heads
     must be measured by at least one [layer][head] table (whose size is then checked
@@ -186,7 +202,10 @@ def head_metrics_records(data: Any, path: Path, *,
     profiles = head_profiles([tables[name] for name in profile_metrics])
     yield model
     first, *about = analysis.records()
-    yield replace(first, props={**first.props, "profile_metrics": profile_metrics})
+    heads_in_order = [head_uid(model.key, layer, head) for layer in range(layers)
+                      for head in range(heads)]
+    yield replace(first, props={**first.props, "profile_metrics": profile_metrics,
+                                **pack_profiles(heads_in_order, profiles)})
     yield from about
     roles = {metric: HeadRole(name=role).record() for metric, role in ROLE_METRICS.items()
              if metric in tables}

@@ -423,16 +423,18 @@ class GraphStore(ABC):
         analysis, method, metrics}; its ranks are `measured["profile_<i>"]`."""
         return self.read(cypher.HEAD_PROFILES_OF, {"uid": uid})
 
-    def head_profile_matches(self, profile: Sequence[float], method: str, metrics: Sequence[str],
-                             *, exclude: str, model: str | None = None, top: int = 10,
-                             per_model: bool = False, timeout: float | None = None) -> list[Row]:
-        """Heads of other models than `exclude` measured the same way, by `1 - RMS(rank
-        differences)`: the best `top`, or the best of each model; rows {uid, model, score,
-        measured, analysis}."""
-        params = {"method": method, "metrics": list(metrics), "exclude": exclude,
-                  "model": model, "top": top, **{f"p{i}": v for i, v in enumerate(profile)}}
-        return self.read(cypher.head_profile_matches(len(profile), per_model), params,
-                         timeout=timeout)
+    def head_profile_packs(self, method: str, metrics: Sequence[str], *, exclude: str,
+                           model: str | None = None) -> list[Row]:
+        """Every analysis measuring heads like this (same method and metrics), but those
+        about `exclude`, with all its heads' ranks in one piece: rows {analysis, model,
+        heads, table} (see `sources.head_metrics.pack_profiles`)."""
+        return self.read(cypher.HEAD_PROFILE_PACKS, {"method": method, "metrics": list(metrics),
+                                                     "exclude": exclude, "model": model})
+
+    def heads_measured(self, pairs: Sequence[tuple[str, str]]) -> list[Row]:
+        """The measurements of these (head uid, analysis) pairs: rows {uid, measured,
+        analysis}."""
+        return self.read(cypher.HEADS_MEASURED, {"pairs": [list(p) for p in pairs]})
 
     def head_profiles_in(self, model: str) -> list[Row]:
         """Every ranked head of `model`: rows {uid, layer, head, measured, method, metrics,

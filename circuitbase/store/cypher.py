@@ -193,25 +193,15 @@ HEAD_PROFILES_IN = ("MATCH (h:AttentionHead {model: $model})-[m:MEASURED_BY]->(a
                     "ORDER BY uid, analysis")
 
 
-def head_profile_matches(size: int, per_model: bool) -> str:
-    """Heads measured like the asked one (same method and metrics, by analyses not about
-    its model), by the mean squared difference of their ranks `profile_0..size-1` to
-    `$p0..`: the best `$top`, or per analysis (one per model) the best, ties to the
-    smaller uid. The properties are named by position, never taken from input."""
-    squares = " + ".join(f"(m.profile_{i} - $p{i}) * (m.profile_{i} - $p{i})" for i in range(size))
-    head = ("MATCH (a:Analysis) WHERE a.method = $method AND a.profile_metrics = $metrics "
-            "AND NOT (a)-[:ABOUT]->(:Model {uid: $exclude}) "
-            "MATCH (h:AttentionHead)-[m:MEASURED_BY]->(a) WHERE ($model IS NULL OR h.model = $model) "
-            f"WITH h, m, a, ({squares}) / {size}.0 AS d ")
-    result = ("RETURN h.uid AS uid, h.model AS model, 1.0 - sqrt(d) AS score, "
-              "properties(m) AS measured, a.uid AS analysis")
-    if not per_model:
-        return head + "ORDER BY d, h.uid LIMIT $top " + result
-    return (head + "WITH a, collect([d, h.uid]) AS found "
-            "WITH a, reduce(best = found[0], x IN found | CASE WHEN x[0] < best[0] OR "
-            "(x[0] = best[0] AND x[1] < best[1]) THEN x ELSE best END) AS best "
-            "MATCH (h:AttentionHead {uid: best[1]})-[m:MEASURED_BY]->(a) "
-            "WITH h, m, a, best[0] AS d " + result)
+HEAD_PROFILE_PACKS = (
+    "MATCH (a:Analysis) WHERE a.method = $method AND a.profile_metrics = $metrics "
+    "AND a.profile_table IS NOT NULL AND NOT (a)-[:ABOUT]->(:Model {uid: $exclude}) "
+    "MATCH (a)-[:ABOUT]->(m:Model) WHERE $model IS NULL OR m.uid = $model "
+    "RETURN a.uid AS analysis, m.uid AS model, a.profile_heads AS heads, "
+    "a.profile_table AS table ORDER BY analysis")
+HEADS_MEASURED = ("UNWIND $pairs AS pair MATCH (h:AttentionHead {uid: pair[0]})-[m:MEASURED_BY]->"
+                  "(a:Analysis {uid: pair[1]}) RETURN h.uid AS uid, properties(m) AS measured, "
+                  "a.uid AS analysis")
 
 
 PROBE_CONCEPTS_OF = ("MATCH (n:Neuron {uid: $uid})-[e:ENCODES]->(c:Concept) "

@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import falkordb
-import redis
+from .clients import falkordb, redis
 
 from ..schema.graph import NodeLabel
 from .base import (GraphStore, Progress, QueryTimeout, ReadOnlyViolation, Row, StoreError, capped,

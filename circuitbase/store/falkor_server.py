@@ -36,8 +36,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Iterator
 
-import falkordb
-import redis
+from .clients import falkordb, redis
 
 from ..settings import env_number
 from .base import StoreError
@@ -220,6 +219,7 @@ class EmbeddedServer:
     def connect(self) -> falkordb.FalkorDB:
         """Connect to the directory's server, starting it if none is running (or if the
         one running is of another circuitbase version and nobody else uses it)."""
+        idle_seconds()  # a bad setting is refused before a server starts that nothing would stop
         with self.lock():
             client = self._try_connect() or self._find_running()
             if client is not None:

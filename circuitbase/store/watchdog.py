@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-import redis
+from .clients import redis
 
 from .base import StoreError
 from .falkor_server import (CLIENT_PREFIX, EmbeddedServer, is_server_of, pid_alive,
@@ -51,7 +51,10 @@ def watch(data_dir: Path, pid: int, idle: float) -> None:
         time.sleep(poll)
         cwd = process_cwd_identity(pid)
         if cwd is not None and cwd[:2] == identity and cwd[2] == 0:
-            os.kill(pid, signal.SIGTERM)  # its store was deleted: nothing left to keep
+            # its store was deleted: nothing left to keep. SIGKILL, not SIGTERM: a server
+            # that shuts down removes its pid file and socket by path, and a store made
+            # again at that path may already have a new server there
+            os.kill(pid, signal.SIGKILL)
             return
         if not pid_alive(pid) or not is_server_of(pid, identity):
             return
@@ -75,7 +78,7 @@ def watch(data_dir: Path, pid: int, idle: float) -> None:
             # reach for a whole idle spell is stopped (every write saved when it finished)
             client = None
             if time.monotonic() - quiet_since >= idle and pid_alive(pid):
-                os.kill(pid, signal.SIGTERM)
+                os.kill(pid, signal.SIGKILL)  # as above: its paths may be another's now
                 return
         except StoreError:
             quiet_since = time.monotonic()  # it could not save: try again after another idle spell
