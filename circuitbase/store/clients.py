@@ -1,35 +1,46 @@
-"""The FalkorDB and redis clients, loaded without OpenTelemetry's SDK.
+"""The database clients, loaded without the optional packages they would load for
+features circuitbase does not use.
 
-redis-py loads OpenTelemetry's metrics SDK whenever it is installed (the `[analysis]`
-extra brings it, through wandb) for metrics it only records once an application turns
-them on, which circuitbase never does: 76 ms of every command's start on these
-machines, a quarter of a warm `similar`. The SDK is hidden while redis loads (redis
-then notes it as absent) and visible again afterwards; where something loaded it before,
-nothing is hidden.
+Each client looks for optional packages when it loads, and with the `[analysis]` extra
+installed finds them: redis-py loads OpenTelemetry's metrics SDK (wandb brings it) for
+metrics an application must turn on, which circuitbase never does (76 ms of every
+command); the Neo4j driver loads numpy, pandas and pyarrow for `Result.to_df()` and
+numpy parameters (about 0.6 s), and circuitbase neither asks for data frames nor sends
+numpy values (every value is a checked Python scalar or list). Those packages are hidden
+while the client loads (it notes them as absent) and visible again afterwards; one that
+something loaded before is not hidden.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
+from types import ModuleType
 
-_SDK = "opentelemetry.sdk.metrics"
+REDIS_OPTIONAL = ("opentelemetry.sdk.metrics",)
+NEO4J_OPTIONAL = ("numpy", "pandas", "pyarrow")
 
 
-def _load() -> None:
-    hide = _SDK not in sys.modules and "redis" not in sys.modules
-    if hide:
-        sys.modules[_SDK] = None  # type: ignore[assignment]  # `import` of it raises ImportError
+def import_without(name: str, optional: tuple[str, ...]) -> ModuleType:
+    """`import name`, with the `optional` packages it would load hidden, unless loaded."""
+    if name in sys.modules:
+        return sys.modules[name]
+    hidden = [package for package in optional if package not in sys.modules]
+    for package in hidden:
+        sys.modules[package] = None  # type: ignore[assignment]  # `import` of it raises ImportError
     try:
-        import falkordb  # noqa: F401
-        import redis  # noqa: F401
+        return importlib.import_module(name)
     finally:
-        if hide and sys.modules.get(_SDK, 0) is None:
-            del sys.modules[_SDK]
+        for package in hidden:
+            if sys.modules.get(package, 0) is None:
+                del sys.modules[package]
 
 
-_load()
+def load_falkordb() -> tuple[ModuleType, ModuleType]:
+    """(falkordb, redis)."""
+    redis = import_without("redis", REDIS_OPTIONAL)
+    return import_without("falkordb", REDIS_OPTIONAL), redis
 
-import falkordb  # noqa: E402
-import redis  # noqa: E402
 
-__all__ = ["falkordb", "redis"]
+def load_neo4j() -> ModuleType:
+    return import_without("neo4j", NEO4J_OPTIONAL)

@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .clients import falkordb, redis
-
 from ..schema.graph import NodeLabel
 from .base import (GraphStore, Progress, QueryTimeout, ReadOnlyViolation, Row, StoreError, capped,
                    WriteCounts, key_constraints)
 from .falkor_server import QUERY_MEMORY_BYTES, EmbeddedServer
+from .clients import load_falkordb
+
+falkordb, redis = load_falkordb()  # see clients: without packages they would load unused
 
 GRAPH_NAME = "circuitbase"
 REMOTE_SCHEMES = ("falkor://", "falkors://")

@@ -36,10 +36,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Iterator
 
-from .clients import falkordb, redis
-
 from ..settings import env_number
 from .base import StoreError
+from .clients import load_falkordb
+
+falkordb, redis = load_falkordb()  # see clients: without packages they would load unused
 
 STARTUP_TIMEOUT_S = 60.0
 # What one query may use of the server's memory before FalkorDB stops it (a runaway

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from ..schema.graph import NodeLabel
 from .cypher import TAGGED_TRANSACTIONS, TERMINATE_TRANSACTIONS
 from .uri import NEO4J_SCHEMES
+from .clients import load_neo4j
 from .base import (GraphStore, Progress, QueryTimeout, ReadOnlyViolation, Row, StoreError, capped,
                    WriteCounts, key_constraints)
 
@@ -71,7 +72,7 @@ class Neo4jStore(GraphStore):
     backend = "neo4j"
 
     def __init__(self, uri: str) -> None:
-        import neo4j
+        neo4j = load_neo4j()  # without data-frame packages it would load and never use here
 
         check_uri(uri)
         user = os.environ.get("NEO4J_USERNAME", "neo4j")

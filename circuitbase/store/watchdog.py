@@ -21,7 +21,9 @@ import sys
 import time
 from pathlib import Path
 
-from .clients import redis
+from .clients import load_falkordb
+
+_, redis = load_falkordb()
 
 from .base import StoreError
 from .falkor_server import (CLIENT_PREFIX, EmbeddedServer, is_server_of, pid_alive,
