@@ -44,6 +44,20 @@ def _kind(labels: list[str] | None) -> str | None:
     return next((label for label in labels or [] if label != COMPONENT_LABEL), None)
 
 
+# Properties kept for machines (a head-metrics analysis's packed ranks, read by `similar`):
+# shown by what they hold, not as thousands of characters of base64.
+PACKED = {"profile_heads": "heads", "profile_table": "bytes of ranks (base64)"}
+
+
+def _readable(properties: dict[str, Any]) -> dict[str, Any]:
+    shown = dict(properties)
+    for name, what in PACKED.items():
+        if isinstance(shown.get(name), str):
+            size = len(shown[name].split(" ")) if name == "profile_heads" else len(shown[name])
+            shown[name] = f"({size:,} {what}, packed for `similar`)"
+    return shown
+
+
 def show(store: GraphStore, name: str, model: str | None = None, *,
          kind: NodeLabel | str | None = None) -> dict[str, Any]:
     """{kind, key, properties, relationships: {TYPE: [...]}, similar: [...], analyses:
@@ -85,7 +99,7 @@ def show(store: GraphStore, name: str, model: str | None = None, *,
     cited = {f["analysis"] for facts in grouped.values() for f in facts if f["analysis"]}
     if label is NodeLabel.ANALYSIS:
         cited.add(key)
-    result = {"kind": label.value, "key": key, "properties": rows[0]["node"],
+    result = {"kind": label.value, "key": key, "properties": _readable(rows[0]["node"]),
               "relationships": dict(sorted(grouped.items())),
               "similar": sorted(similar.values(), key=lambda s: (-s["score"], s["model"])),
               "analyses": store.analyses(cited),
