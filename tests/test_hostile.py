@@ -240,6 +240,21 @@ def test_a_repeated_node_id_or_json_key_is_refused(store, store_uri, tmp_path) -
     assert graph_fingerprint(store) == before
 
 
+def test_a_graphml_import_with_a_repeated_node_id_is_refused(store, store_uri, tmp_path) -> None:
+    assert cli(store_uri, "ingest", "probes", str(probe_csv(tmp_path / "p.csv", "fr")))[0] == 0
+    out_path = tmp_path / "x.graphml"
+    assert cli(store_uri, "export", "--around", "pythia-70m/L2/N7", "--format", "graphml",
+               "--out", str(out_path))[0] == 0
+    text = out_path.read_text()
+    first = text.index("<node ")
+    node = text[first:text.index("</node>", first) + len("</node>")]
+    out_path.write_text(text.replace(node, node + node, 1))  # the same id twice
+    before = graph_fingerprint(store)
+    code, out = cli(store_uri, "import", "graphml", str(out_path))
+    assert code == 1 and "used by two nodes" in out, out
+    assert graph_fingerprint(store) == before
+
+
 def test_a_user_alias_cannot_name_a_known_or_stored_model(store, store_uri, tmp_path,
                                                           monkeypatch) -> None:
     from circuitbase.schema import aliases

@@ -104,8 +104,28 @@ def write_csv(graph: nx.MultiDiGraph, path: Path) -> tuple[Path, Path]:
     return nodes_path, edges_path
 
 
+def _refuse_repeated_ids(path: Path) -> None:
+    """A node id used twice is refused: networkx would merge the two nodes' attributes
+    into one, so the second would silently rewrite the first (and its edges)."""
+    from xml.etree.ElementTree import ParseError, iterparse
+
+    seen: set[str] = set()
+    try:
+        for _, element in iterparse(path):
+            if element.tag.rsplit("}", 1)[-1] == "node":
+                ident = element.get("id")
+                if ident in seen:
+                    raise RecordError(f"node id {ident!r} is used by two nodes", file=str(path),
+                                      record=f"node {ident}", field="id")
+                seen.add(ident or "")
+            element.clear()
+    except ParseError as err:
+        raise RecordError(f"not a readable GraphML file: {err}", file=str(path)) from None
+
+
 def read_graphml(path: Path) -> list[NodeRecord | RelRecord]:
     """Records that recreate an exported GraphML subgraph (through the usual planner and writer)."""
+    _refuse_repeated_ids(path)
     try:
         graph = nx.read_graphml(path, force_multigraph=True)
     except Exception as err:  # networkx raises several parser errors
