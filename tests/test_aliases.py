@@ -40,13 +40,20 @@ def test_hugging_face_names_meet_the_shipped_data_on_one_node(store, store_uri, 
 
 
 def test_a_deduplicated_pythia_is_another_model(store, store_uri, tmp_path) -> None:
+    """pythia-70m-deduped (a catalog model since its head metrics ship) is its own model,
+    never merged into pythia-70m; a name near both is an unknown model with near matches."""
     assert cli(store_uri, "model", "add", "pythia-70m")[0] == 0
     other = tmp_path / "deduped.csv"
     other.write_text("model,layer,neuron,feature,f1\npythia-70m-deduped,3,897,x,0.9\n")
     code, out = cli(store_uri, "ingest", "probes", str(other))
-    assert code == 1 and "unknown model 'pythia-70m-deduped'" in out and "did you mean" in out
-    assert "pythia-70m" in out.split("did you mean")[1]
-    assert [m["uid"] for m in store.models()] == ["pythia-70m"]
+    assert code == 0, out
+    assert [m["uid"] for m in store.models()] == ["pythia-70m", "pythia-70m-deduped"]
+    assert store.read("MATCH (n:Neuron)-[:ENCODES]->() RETURN n.uid AS uid") == \
+        [{"uid": "pythia-70m-deduped/L3/N897"}]
+    other.write_text("model,layer,neuron,feature,f1\npythia-70m-dedupd,3,897,x,0.9\n")
+    code, out = cli(store_uri, "ingest", "probes", str(other))
+    assert code == 1 and "unknown model 'pythia-70m-dedupd'" in out and "did you mean" in out
+    assert "pythia-70m-deduped" in out.split("did you mean")[1]
 
 
 def test_a_user_adds_aliases_of_their_own(store, store_uri, tmp_path, monkeypatch) -> None:
