@@ -95,13 +95,18 @@ def similar(obj: Context, uid: str, model: str | None, top: int, metric: str | N
                    + (f" (asked in {model})" if model else ""), err=fmt != "table")
         return
     rows = [match.row() for match in matches]
-    if fmt == "table":  # the match's own analysis (JSON and CSV name both sides')
+    if fmt == "table":  # narrower: the match's own analysis (JSON and CSV name both sides')
         for row, match in zip(rows, matches):
             row["analysis"] = next((a for a in match.analyses if f"/{match.model}/" in a),
                                    row["analysis"])
+        for column in ("params", "evidence"):  # columns no row fills are left out
+            if not any(row[column] for row in rows):
+                for row in rows:
+                    row.pop(column)
     if fmt != "json":
         for row in rows:
-            row["evidence"] = _evidence_text(row["evidence"])
+            if "evidence" in row:
+                row["evidence"] = _evidence_text(row["evidence"])
     click.echo(render(rows, fmt))
 
 
@@ -115,8 +120,6 @@ def _evidence_text(evidence: list[dict]) -> str:
         name = item.get("measure") or item.get("concept")
         if name is not None:
             parts.append(f"{name} {number(item.get('this'))} | {number(item.get('that'))}")
-        elif item.get("parameters"):
-            parts.append(f"parameters {item['parameters']}")
     return "; ".join(parts)
 
 

@@ -59,11 +59,16 @@ class Match:
     source: str  # "live" or "stored"
     analyses: list[str]
     evidence: list[dict[str, Any]] = field(default_factory=list)
+    layer: int | None = None
+    relative_depth: float | None = None
+    params: str | None = None  # a stored match's analysis parameters (JSON text)
 
     def row(self) -> dict[str, Any]:
-        return {"match": self.uid, "model": self.model, "score": self.score,
+        return {"match": self.uid, "model": self.model, "layer": self.layer,
+                "relative_depth": self.relative_depth, "score": self.score,
                 "metric": self.metric, "source": self.source,
-                "analysis": ", ".join(self.analyses), "evidence": self.evidence}
+                "analysis": ", ".join(self.analyses), "params": self.params,
+                "evidence": self.evidence}
 
 
 def checked_component(store: GraphStore, uid: str) -> ComponentUid:
@@ -120,6 +125,12 @@ def similar(store: GraphStore, uid: str, *, model: str | None = None, metric: st
         matches += _head_profile(store, component, model, top, per_model, timeout)
     if metric in (None, PROBE_CONCEPTS) and component.kind is ComponentKind.NEURON:
         matches += _probe_concepts(store, component, model, timeout)
+    layers = {row["uid"]: row.get("n_layers") for row in store.models()}
+    for match in matches:  # where the match sits, as the stored rows say it
+        if match.layer is None:
+            match.layer = parse_component(match.uid).layer
+            total = layers.get(match.model)
+            match.relative_depth = (0.0 if total == 1 else match.layer / (total - 1)) if total else None
     if per_model:
         best: dict[tuple[str, str], Match] = {}
         for match in matches:
@@ -138,8 +149,8 @@ def _stored(store: GraphStore, uid: str, model: str | None, metric: str | None, 
                         {"uid": uid, "model": model, "metric": metric,
                          "top": STORED_PER_MODEL_TOP if per_model else top}, timeout=timeout)
     return [Match(row["match"], row["model"], row["score"], row["metric"], "stored",
-                  [row["analysis"]], [{"parameters": row.get("params")}] if row.get("params") else [])
-            for row in rows]
+                  [row["analysis"]], [], row.get("layer"), row.get("relative_depth"),
+                  row.get("params")) for row in rows]
 
 
 def _head_profile(store: GraphStore, head: ComponentUid, model: str | None, top: int,
