@@ -15,7 +15,6 @@ that would touch another moves to the next free row.
 from __future__ import annotations
 
 import math
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -26,6 +25,7 @@ import networkx as nx
 
 from ..schema.graph import COMPONENT_LABELS, NodeLabel, RelType
 from ..schema.records import RecordError
+from ..schema.sizes import model_size
 from .palette import edge_colour, edge_style, node_colour, text_colour
 from .subgraph import primary_label
 
@@ -99,22 +99,6 @@ def score_of(attrs: dict[str, Any], type_: str | None = None) -> float | None:
         if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
             return float(value)
     return None
-
-
-_SIZE_IN_NAME = re.compile(r"(\d+(?:\.\d+)?)([mb])\b", re.IGNORECASE)
-
-
-def model_size(name: str, props: dict[str, Any] | None = None) -> float:
-    """A model's parameter count: stored, else 12·layers·d_model² from its shape, else
-    read from its name (`pythia-410m`), else unknown (infinite: such models go last)."""
-    props = props or {}
-    if props.get("n_params"):
-        return float(props["n_params"])
-    if props.get("n_layers") and props.get("d_model"):
-        return 12.0 * props["n_layers"] * props["d_model"] ** 2
-    if (found := _SIZE_IN_NAME.search(name)) is not None:
-        return float(found.group(1)) * (1e6 if found.group(2).lower() == "m" else 1e9)
-    return math.inf
 
 
 def category_colours(names: Iterable[str], order: Callable[[str], Any] = lambda n: n) -> dict[str, str]:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import base64
 import difflib
 import math
-import re
 import sys
 from array import array
 from itertools import repeat
@@ -34,6 +33,7 @@ from typing import Any
 
 from ..schema.aliases import canonical_model
 from ..schema.graph import SIMILARITY_METRICS, NodeLabel
+from ..schema.sizes import model_size
 from ..schema.uids import ComponentKind, ComponentUid, UidError, parse_component
 from ..store.base import GraphStore, Row
 from .registry import TemplateError, run_template
@@ -71,18 +71,29 @@ class Match:
                 "evidence": self.evidence}
 
 
-def checked_component(store: GraphStore, uid: str) -> ComponentUid:
+def stored_models(store: GraphStore) -> dict[str, Row]:
+    """Every stored model's row by name: read once per question, used for its checks,
+    depths and sizes."""
+    return {row["uid"]: row for row in store.models()}
+
+
+def _known(model: str, models: dict[str, Row], what: str) -> Row:
+    """The stored row of `model`, or one error with the stored names nearest to it."""
+    if model not in models:
+        near = difflib.get_close_matches(model, list(models), n=4, cutoff=0.6)
+        raise UidError(f"{what}no model {model!r} in the store"
+                       + (f"; did you mean {', '.join(near)}?" if near else
+                          " (`circuitbase model list` shows them)"))
+    return models[model]
+
+
+def checked_component(store: GraphStore, uid: str,
+                      models: dict[str, Row] | None = None) -> ComponentUid:
     """`uid` parsed and known to the store; else one error naming what is wrong: a model
     nobody has (with near matches), an index past the model's bounds, or a component the
     store lacks."""
     parsed = parse_component(uid)
-    stored = [row["uid"] for row in store.models()]
-    if parsed.model not in stored:
-        near = difflib.get_close_matches(parsed.model, stored, n=4, cutoff=0.6)
-        raise UidError(f"{parsed}: no model {parsed.model!r} in the store"
-                       + (f"; did you mean {', '.join(near)}?" if near else
-                          " (`circuitbase model list` shows them)"))
-    found = store.models([parsed.model])[0]
+    found = _known(parsed.model, models or stored_models(store), f"{parsed}: ")
     if found.get("n_layers") is not None and parsed.layer >= found["n_layers"]:
         raise UidError(f"{parsed}: layer {parsed.layer} is out of range; {parsed.model} has "
                        f"{found['n_layers']} layers (L0-L{found['n_layers'] - 1})")
@@ -96,16 +107,13 @@ def checked_component(store: GraphStore, uid: str) -> ComponentUid:
     return parsed
 
 
-def checked_model(store: GraphStore, model: str | None) -> str | None:
+def checked_model(store: GraphStore, model: str | None,
+                  models: dict[str, Row] | None = None) -> str | None:
     """A model option: canonical, and stored, or one error with near matches."""
     if model is None:
         return None
     model = canonical_model(model)
-    stored = [row["uid"] for row in store.models()]
-    if model not in stored:
-        near = difflib.get_close_matches(model, stored, n=4, cutoff=0.6)
-        raise UidError(f"no model {model!r} in the store"
-                       + (f"; did you mean {', '.join(near)}?" if near else ""))
+    _known(model, models or stored_models(store), "")
     return model
 
 
@@ -116,8 +124,9 @@ def similar(store: GraphStore, uid: str, *, model: str | None = None, metric: st
     metric, models from the smallest."""
     if metric is not None and metric not in METRICS:
         raise TemplateError(f"no similarity metric {metric!r}; the metrics are {', '.join(METRICS)}")
-    component = checked_component(store, uid)
-    model = checked_model(store, model)
+    models = stored_models(store)
+    component = checked_component(store, uid, models)
+    model = checked_model(store, model, models)
     matches: list[Match] = []
     if metric in (None, *STORED_METRICS):
         matches += _stored(store, str(component), model, metric, top, per_model, timeout)
@@ -125,11 +134,10 @@ def similar(store: GraphStore, uid: str, *, model: str | None = None, metric: st
         matches += _head_profile(store, component, model, top, per_model, timeout)
     if metric in (None, PROBE_CONCEPTS) and component.kind is ComponentKind.NEURON:
         matches += _probe_concepts(store, component, model, timeout)
-    layers = {row["uid"]: row.get("n_layers") for row in store.models()}
     for match in matches:  # where the match sits, as the stored rows say it
         if match.layer is None:
             match.layer = parse_component(match.uid).layer
-            total = layers.get(match.model)
+            total = models.get(match.model, {}).get("n_layers")
             match.relative_depth = (0.0 if total == 1 else match.layer / (total - 1)) if total else None
     if per_model:
         best: dict[tuple[str, str], Match] = {}
@@ -137,7 +145,7 @@ def similar(store: GraphStore, uid: str, *, model: str | None = None, metric: st
             key = (match.model, match.metric)
             if key not in best or (match.score, best[key].uid) > (best[key].score, match.uid):
                 best[key] = match
-        sizes = model_sizes(store)
+        sizes = {name: model_size(name, row) for name, row in models.items()}
         return sorted(best.values(), key=lambda m: (sizes.get(m.model, math.inf), m.model, m.metric))
     matches.sort(key=lambda m: (-m.score, m.metric, m.uid))
     return matches[:top]
@@ -163,10 +171,9 @@ def _head_profile(store: GraphStore, head: ComponentUid, model: str | None, top:
         for pack in store.head_profile_packs(mine["method"], mine["metrics"], exclude=head.model,
                                              model=model):
             uids, distances = _distances(pack, profile)
-            if per_model:
-                best = min(distances)
-                chosen = [min(u for u, d in zip(uids, distances) if d == best)]
-                found.append((best, chosen[0], pack["model"], pack["analysis"], mine))
+            if per_model:  # the closest head, ties to the smaller uid
+                best, uid = min(zip(distances, uids))
+                found.append((best, uid, pack["model"], pack["analysis"], mine))
             else:
                 ranked = sorted(zip(distances, uids))[:top]
                 found += [(d, u, pack["model"], pack["analysis"], mine) for d, u in ranked]
@@ -227,15 +234,22 @@ def between(store: GraphStore, uid: str, other: str) -> list[Match]:
     theirs_c = {r["concept"]: r for r in store.probe_concepts_of(other, MIN_PROBE_SCORE)}
     shared = sorted(set(concepts) & set(theirs_c))
     if shared:
-        overlap = sum(min(concepts[c]["score"], theirs_c[c]["score"]) for c in shared)
-        union = sum(r["score"] for r in concepts.values()) + sum(
-            r["score"] for r in theirs_c.values()) - overlap
+        score = _weighted_jaccard(concepts, {c: theirs_c[c]["score"] for c in shared},
+                                  sum(r["score"] for r in theirs_c.values()))
         analyses = {a for r in (*concepts.values(), *theirs_c.values()) for a in r["analyses"]}
-        found.append(Match(other, model, overlap / union if union > 0 else 0.0, PROBE_CONCEPTS,
+        found.append(Match(other, model, score, PROBE_CONCEPTS,
                            "live", sorted(analyses),
                            [{"concept": c, "this": concepts[c]["score"], "that": theirs_c[c]["score"]}
                             for c in shared]))
     return found
+
+
+def _weighted_jaccard(mine: dict[str, Row], shared: dict[str, float], theirs_total: float) -> float:
+    """`sum(min) / sum(max)` of two neurons' concept scores, from this neuron's concepts
+    (rows with `score`), the other's scores of the shared ones and the sum of all its scores."""
+    overlap = sum(min(mine[name]["score"], theirs) for name, theirs in shared.items())
+    union = sum(row["score"] for row in mine.values()) + theirs_total - overlap
+    return overlap / union if union > 0 else 0.0
 
 
 def _probe_concepts(store: GraphStore, neuron: ComponentUid, model: str | None,
@@ -247,9 +261,7 @@ def _probe_concepts(store: GraphStore, neuron: ComponentUid, model: str | None,
     for row in store.probe_concept_candidates(sorted(mine), exclude=neuron.model, model=model,
                                               min_score=MIN_PROBE_SCORE, timeout=timeout):
         shared = sorted((name, score) for name, score in row["shared"])
-        overlap = sum(min(mine[name]["score"], theirs) for name, theirs in shared)
-        union = sum(r["score"] for r in mine.values()) + row["theirs"] - overlap
-        score = overlap / union if union > 0 else 0.0
+        score = _weighted_jaccard(mine, dict(shared), row["theirs"])
         analyses = {a for concept, _ in shared for a in mine[concept]["analyses"]}
         analyses |= {a for group in row["analyses"] for a in group}
         evidence = [{"concept": name, "this": mine[name]["score"], "that": theirs}
@@ -275,23 +287,8 @@ def no_comparison(store: GraphStore, uid: str) -> str:
 
 
 def model_sizes(store: GraphStore) -> dict[str, float]:
-    """Each stored model's size, to order models from the smallest: its parameter count,
-    else 12·layers·d_model², else the size in its name (`70m`, `1.7B`)."""
-    return {row["uid"]: model_size(row) for row in store.models()}
-
-
-_SIZE_IN_NAME = re.compile(r"(\d+(?:\.\d+)?)([mb])\b", re.IGNORECASE)
-
-
-def model_size(row: Row) -> float:
-    if row.get("n_params"):
-        return float(row["n_params"])
-    if row.get("n_layers") and row.get("d_model"):
-        return 12.0 * row["n_layers"] * row["d_model"] ** 2
-    found = _SIZE_IN_NAME.search(row["uid"])
-    if found:
-        return float(found[1]) * (1e6 if found[2].lower() == "m" else 1e9)
-    return math.inf
+    """Each stored model's size, to order models from the smallest (`schema.sizes`)."""
+    return {name: model_size(name, row) for name, row in stored_models(store).items()}
 
 
 @dataclass
@@ -332,7 +329,8 @@ def fine_tuning(store: GraphStore, model: str, base: str | None = None) -> list[
     over the other model's heads."""
     import numpy as np
 
-    model = checked_model(store, model) or model
+    models = stored_models(store)
+    model = checked_model(store, model, models) or model
     pairs = store.fine_tuned_pairs()
     bases = [base] if base else [b for m, b in pairs if m == model] + [m for m, b in pairs if b == model]
     if not bases:
@@ -340,7 +338,7 @@ def fine_tuning(store: GraphStore, model: str, base: str | None = None) -> list[
                        "the store; name one with --base")
     reports = []
     for other in bases:
-        other = checked_model(store, other) or other
+        other = checked_model(store, other, models) or other
         mine, theirs = _profile_table(store, model), _profile_table(store, other)
         key = next((k for k in mine if k in theirs), None)
         if key is None:
