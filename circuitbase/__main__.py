@@ -1,5 +1,5 @@
 """`python -m circuitbase` is the `circuitbase` command."""
 
-from .cli import main
+from .cli import run
 
-main(prog_name="circuitbase")
+run()
