@@ -42,7 +42,7 @@ def wait_until(condition: Callable[[], bool], process: subprocess.Popen[str]) ->
 
 def test_an_ingest_killed_halfway_then_run_again_ends_as_an_uninterrupted_run(store,
                                                                               store_uri) -> None:
-    add = ("model", "add", "pythia-160m", "--components", "all")
+    add = ("model", "add", "pythia-70m", "--components", "all")  # 12,288 neurons, in batches
     run(store_uri, *add)
     uninterrupted = graph_fingerprint(store)
     components = count(store, "(:Component)")

@@ -73,10 +73,14 @@ def _column_widths(columns: Sequence[str], cells: Sequence[Sequence[str]], room:
     floor = [min(n, max(4, *(_width(w) for w in name.split()))) for n, name in zip(natural, columns)]
     if sum(natural) <= room:
         return natural
-    cap = max(natural)
-    while cap > 1 and sum(max(f, min(n, cap)) for n, f in zip(natural, floor)) > room:
-        cap -= 1
-    return [max(f, min(n, cap)) for n, f in zip(natural, floor)]
+    def total(cap: int) -> int:
+        return sum(max(f, min(n, cap)) for n, f in zip(natural, floor))
+
+    low, high = 1, max(natural)  # the widest cap that fits: total() grows with the cap
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if total(middle) <= room else (low, middle - 1)
+    return [max(f, min(n, low)) for n, f in zip(natural, floor)]
 
 
 def _table_row(values: Sequence[str], widths: Sequence[int], bar: str) -> list[str]:
@@ -89,34 +93,39 @@ def _table_row(values: Sequence[str], widths: Sequence[int], bar: str) -> list[s
 
 def _fold(text: str, width: int) -> list[str]:
     """`text`'s lines, each cut into pieces at most `width` cells wide, at spaces where a
-    word fits, inside a word where it does not."""
+    word fits, inside a word where it does not (in time linear in the text)."""
     pieces: list[str] = []
     for paragraph in text.split("\n"):
-        current = ""
+        current, used = "", 0
         for word in paragraph.split(" "):
-            candidate = f"{current} {word}" if current else word
-            if _width(candidate) <= width:
-                current = candidate
+            size = _width(word)
+            if current and used + 1 + size <= width:
+                current, used = f"{current} {word}", used + 1 + size
                 continue
             if current:
                 pieces.append(current)
-            while _width(word) > width:
-                cut = _fits(word, width)
-                pieces.append(word[:cut])
-                word = word[cut:]
-            current = word
+            current, used = word, size
+            if size > width:  # a word wider than the column: cut it where it must be
+                cuts = _cut(word, width)
+                pieces += cuts[:-1]
+                current = cuts[-1]
+                used = _width(current)
         pieces.append(current)
     return pieces
 
 
-def _fits(text: str, width: int) -> int:
-    """How many leading characters of `text` fit in `width` cells (at least one)."""
-    used = 0
-    for i, char in enumerate(text):
-        used += _char_width(char)
-        if used > width:
-            return max(i, 1)
-    return len(text)
+def _cut(word: str, width: int) -> list[str]:
+    """`word` in consecutive pieces of at most `width` cells (a wide character that does
+    not fit starts the next piece)."""
+    pieces, start, used = [], 0, 0
+    for i, char in enumerate(word):
+        size = _char_width(char)
+        if used + size > width and i > start:
+            pieces.append(word[start:i])
+            start, used = i, 0
+        used += size
+    pieces.append(word[start:])
+    return pieces
 
 
 def _width(text: str) -> int:

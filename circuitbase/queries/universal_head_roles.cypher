@@ -4,7 +4,7 @@
 // param: family: str = null
 // param: analysis: str = null
 // returns: role, model, heads, mean_relative_depth, best_score
-// example: circuitbase query run universal_head_roles --param min_score=0.4
+// example: circuitbase query run universal_head_roles --param min_score=0.1
 MATCH (m:Model)<-[:IN_MODEL]-(:AttentionHead)-[r:HAS_ROLE]->(:HeadRole)
 WHERE ($family IS NULL OR m.family = $family) AND ($analysis IS NULL OR r.analysis = $analysis)
 WITH collect(DISTINCT m.uid) AS analysed
