@@ -122,7 +122,7 @@ def test_crafted_labels_uids_and_parameters_on_the_command_line(baseline, store_
     assert code != 0 and "pythia-70m/L1/N6 is not in the store" in out
     code, out = cli(store_uri, "query", "run", "neuron_concepts", "--param",
                     f"uid={INJECTION}", "--format", "json")
-    assert code == 0 and json.loads(out) == []
+    assert code == 1 and "not a component uid" in out  # a value, parsed: never Cypher
     code, out = cli(store_uri, "ingest", "probes", str(tmp_path / "missing.csv"))
     assert code != 0
     code, out = cli(store_uri, "ingest", "probes", "--analysis", "a}) DETACH DELETE (n",

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from circuitbase.errors import CircuitbaseError
+
 from circuitbase.cli.demo import examples_dir
 from circuitbase.ingest import ingest_files
 from circuitbase.queries import TemplateError, get_template, load_templates, run_template
@@ -28,10 +30,17 @@ def test_every_shipped_template_has_a_complete_header() -> None:
 
 
 def test_every_shipped_template_runs_on_an_empty_store(store) -> None:
+    """Its Cypher runs (and finds nothing); run as a user runs it, a value that names what
+    the store lacks is refused, naming the value."""
     for template in load_templates().values():
         params = {p.name: {"str": "x", "int": 1, "float": 0.5}.get(p.type, "x")
                   for p in template.params if p.required}
-        assert template.run(store, **params) == [], template.name
+        assert store.read(template.cypher, template.bind(params)) == [], template.name
+        if any(p.names or p.choices for p in template.params if p.required):
+            with pytest.raises(CircuitbaseError, match="'x'"):
+                template.run(store, **params)
+        else:
+            assert template.run(store, **params) == [], template.name
 
 
 def test_concept_neurons_answers_what_the_published_table_says(store) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from ..errors import CircuitbaseError
 from ..schema.graph import NodeLabel
 from .context import Context
 from .output import FORMATS, ask_first, render
@@ -34,11 +33,12 @@ def remove(obj: Context, uid: str, yes: bool) -> None:
 
     \b
     Example:
-      circuitbase analysis remove sparse-probing/pythia-70m/top_mono_neurons --yes
+      circuitbase analysis remove sparse-probing/pythia-70m/pythia-70m_top_mono_neurons --yes
     """
+    from ..queries.names import checked_value
+
     store = obj.store
-    if not store.has_node(NodeLabel.ANALYSIS, uid):
-        raise CircuitbaseError(f"no analysis {uid!r} in the store (circuitbase analysis list)")
+    checked_value(store, NodeLabel.ANALYSIS, None, uid, "analysis")
     counts = store.fact_counts(uid)
     listed = ", ".join(f"{n} {type_}" for type_, n in counts.items()) or "no facts"
     click.echo(f"analysis {uid}: {listed}")

@@ -115,9 +115,10 @@ def remove(obj: Context, name: str, yes: bool) -> None:
     Example:
       circuitbase model remove pythia-70m --yes
     """
+    from ..queries.names import checked_model
+
     store = obj.store
-    if not store.models([name]):
-        raise RecordError(f"no model {name!r} in the store (circuitbase model list)")
+    checked_model(store, name)
     contents = store.model_contents(name)
     parts = [f"{n} {label}" for label, n in contents["components"].items()]
     parts.append(f"{len(contents['analyses'])} analyses about it alone")

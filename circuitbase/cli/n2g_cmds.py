@@ -59,6 +59,9 @@ def predict_cmd(obj: Context, uid: str, text: str | None, tokenizer: Path | None
         tokens = tokenize(text, tokenizer)
     else:
         raise click.UsageError("give TEXT with --tokenizer, or --tokens")
+    from ..queries.names import checked_component
+
+    checked_component(obj.store, uid)  # a bound or model typed wrong is named, not "no pattern"
     activations = predict(obj.store, uid, tokens, analysis)
     click.echo(render([{"position": i, "token": t, "activation": a}
                        for i, (t, a) in enumerate(zip(tokens, activations))], fmt))

@@ -46,6 +46,11 @@ def compute(obj: Context, models: tuple[str, str], metric: str, top_k: int, min_
     from ..ingest import ingest
     from .progress import run_pipeline
 
+    from ..queries.names import checked_model, stored_models
+
+    stored = stored_models(obj.store)
+    for name in models:
+        checked_model(obj.store, name, stored)
     records = similarity_records(obj.store, models[0], models[1], metric, top_k=top_k,
                                  min_score=min_score, min_f1=min_f1,
                                  max_token_share=max_token_share)

@@ -16,7 +16,9 @@ from typing import Any
 
 import networkx as nx
 
-from ..schema.graph import COMPONENT_LABEL, COMPONENT_LABELS, NODE_KEY, NodeLabel, RelType, token_uid
+from ..queries.names import checked_value
+from ..queries.show import resolve
+from ..schema.graph import COMPONENT_LABEL, COMPONENT_LABELS, NODE_KEY, NodeLabel, RelType
 from ..schema.records import RecordError
 from ..store.base import GraphStore, Row
 
@@ -59,17 +61,6 @@ def fetch_nodes(store: GraphStore, wanted: dict[NodeLabel, set[str]]) -> nx.Mult
     return graph
 
 
-def find_node(store: GraphStore, key: str) -> tuple[NodeLabel, str]:
-    """The label and merge key of the node with this uid or name (or token text)."""
-    for label in (NodeLabel.NEURON, NodeLabel.HEAD, NodeLabel.MLP, NodeLabel.ATTENTION,
-                  NodeLabel.FEATURE, NodeLabel.MODEL, NodeLabel.ANALYSIS, NodeLabel.CONCEPT,
-                  NodeLabel.HEAD_ROLE, NodeLabel.TASK, NodeLabel.TOKEN):
-        for candidate in (key, token_uid(key)) if label is NodeLabel.TOKEN else (key,):
-            if store.has_node(label, candidate):
-                return label, candidate
-    raise RecordError(f"no node with uid or name {key!r} in the store")
-
-
 def around(store: GraphStore, uid: str, hops: int = 1, *,
            rel_types: Sequence[RelType] = (), labels: Sequence[NodeLabel] = (),
            model: str | None = None, analysis: str | None = None,
@@ -87,7 +78,7 @@ def around(store: GraphStore, uid: str, hops: int = 1, *,
     """
     if not 1 <= hops <= MAX_HOPS:
         raise RecordError(f"--hops must be 1 to {MAX_HOPS}, got {hops}")
-    label, uid = find_node(store, uid)
+    label, uid = resolve(store, uid)  # the one resolver `show` uses: near matches on a miss
     asked = [RelType(t) for t in rel_types] or list(RelType)
     if expand_structural:
         rows = store.neighbourhood(label, uid, hops, [RelType(t) for t in rel_types])
@@ -129,6 +120,7 @@ def of_analysis(store: GraphStore, analysis: str) -> nx.MultiDiGraph:
     their models, and its facts among them."""
     rows = store.nodes_of_analysis(analysis)
     if not rows:
+        checked_value(store, NodeLabel.ANALYSIS, None, analysis, "analysis")
         raise RecordError(f"no facts of an analysis {analysis!r} in the store")
     wanted: dict[NodeLabel, set[str]] = {}
     for row in rows:

@@ -1,8 +1,8 @@
 // name: concept_depth_by_size
 // description: For each concept and model, the layer of the best probe neuron, with relative depth, ordered by model size: how a concept's best layer moves as models grow.
-// param: concept: str = null
-// param: family: str = null
-// param: metric: str = f1
+// param: concept: str = null | names: Concept.name
+// param: family: str = null | names: Model.family
+// param: metric: str = f1 | one of: f1, mcc, precision, recall, accuracy
 // returns: concept, model, n_params, n_layers, best_layer, relative_depth, score, neuron
 // example: circuitbase query run concept_depth_by_size --param family=pythia --param concept=fr
 MATCH (c:Concept)<-[e:ENCODES]-(n:Neuron)

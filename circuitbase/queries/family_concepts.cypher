@@ -1,8 +1,8 @@
 // name: family_concepts
 // description: Concepts localized in a single neuron (k=1, the metric (default F1) at or above min_score) in every model of a family that is in the store.
-// param: family: str
+// param: family: str | names: Model.family
 // param: min_score: float = 0.9
-// param: metric: str = f1
+// param: metric: str = f1 | one of: f1, mcc, precision, recall, accuracy
 // returns: concept, categories, n_models, neurons
 // example: circuitbase query run family_concepts --param family=pythia --param min_score=0.95
 // Concepts first: there are few, and starting from every neuron of a large model is slow.

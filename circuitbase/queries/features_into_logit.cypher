@@ -1,6 +1,6 @@
 // name: features_into_logit
 // description: The transcoder features of an attribution graph that reach its target logit along the graph's links (at most 3), most influential first: circuit-tracer's influence is cumulative, so the smaller it is, the more of the output the feature explains. One row per feature node (a feature at one position); hops is its shortest path, direct_weight the weight of its own link into the logit if it has one.
-// param: analysis: str = null
+// param: analysis: str = null | names: Analysis
 // returns: analysis, target, feature, label, layer, position, node, hops, influence, activation, direct_weight
 // example: circuitbase query run features_into_logit --param analysis=attribution-graph/gemma-3-1b-pt/nnsight-123-gemma-3-1b-gemmascope2-16k
 MATCH (t:Token)-[o:OUTPUT_NODE]->(:Task)

@@ -1,6 +1,6 @@
 // name: neuron_concepts
 // description: The concepts a neuron encodes, by probe quality, with the analysis that found each.
-// param: uid: str
+// param: uid: str | names: Component
 // returns: concept, category, dataset, k, f1, mcc, precision, recall, analysis
 // example: circuitbase query run neuron_concepts --param uid=pythia-70m/L3/N609
 MATCH (n:Neuron {uid: $uid})-[e:ENCODES]->(c:Concept)

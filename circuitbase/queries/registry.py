@@ -9,6 +9,12 @@ A template's header is a block of `//` comment lines at the top:
     // returns: model, neuron, layer, k, f1, analysis
     // example: circuitbase query run concept_neurons --param concept=fr
 
+A parameter may say what its value names, after `|`: `names: Concept` (a stored node's
+key; `names: Model.family` another property), `starts: Analysis` (the start of one), or
+`one of: f1, mcc` (a fixed set). Parameters named `model` or `model_<x>` name a Model.
+A value the store lacks is then an error naming the nearest values it has, not an empty
+answer.
+
 Parameters are type-checked and converted before the query runs, so a missing
 or mistyped parameter is a clear error rather than an empty result; templates
 always run through the store's read-only path, so a template cannot write.
@@ -27,11 +33,13 @@ from typing import Any
 
 from ..errors import CircuitbaseError
 from ..schema.aliases import canonical_model
+from ..schema.graph import COMPONENT_LABEL, NodeLabel
 from ..store.base import GraphStore, Row
 
 PARAM_TYPES = ("str", "int", "float", "bool", "list[str]", "list[int]", "list[float]")
 _HEADER = re.compile(r"^//\s*(?P<key>[a-z]+):\s*(?P<value>.*)$")
-_PARAM = re.compile(r"^(?P<name>[a-z_][a-z0-9_]*):\s*(?P<type>[a-z\[\]]+)(?:\s*=\s*(?P<default>.+))?$")
+_PARAM = re.compile(r"^(?P<name>[a-z_][a-z0-9_]*):\s*(?P<type>[a-z\[\]]+)(?:\s*=\s*(?P<default>[^|]+))?"
+                    r"(?:\s*\|\s*(?P<kind>names|starts|one of):\s*(?P<what>.+))?$")
 
 
 class TemplateError(CircuitbaseError, ValueError):
@@ -44,6 +52,29 @@ class Param:
     type: str
     default: Any = None
     required: bool = True
+    names: tuple[str, str | None] | None = None  # (label, property; None: its key)
+    prefix: bool = False  # the value is the start of what `names` names
+    choices: tuple[str, ...] = ()
+
+    def check(self, store: GraphStore, value: Any) -> None:
+        """A value the store (or the fixed set) lacks is an error with near matches."""
+        from . import names as lookup
+
+        for item in value if isinstance(value, list) else [value]:
+            if not isinstance(item, str):
+                continue
+            what = self.name
+            if self.choices:
+                lookup.checked_choice(item, self.choices, what)
+            elif self.names is None:
+                continue
+            elif self.names[0] == COMPONENT_LABEL:
+                lookup.checked_component(store, item)
+            elif self.names[0] == NodeLabel.MODEL.value and self.names[1] is None:
+                lookup.checked_model(store, item)
+            else:
+                lookup.checked_value(store, NodeLabel(self.names[0]), self.names[1], item, what,
+                                     prefix=self.prefix)
 
     def convert(self, value: Any) -> Any:
         """Accept a typed value, or the text a user typed on the command line."""
@@ -116,8 +147,13 @@ class Template:
 
     def run(self, store: GraphStore, *, timeout: float | None = None,
             max_rows: int | None = None, max_bytes: int | None = None, **params: Any) -> list[Row]:
-        """Run read-only; a template from a user's folder is checked as typed text is."""
-        return store.read(self.cypher, self.bind(params), timeout=timeout,
+        """Run read-only; a template from a user's folder is checked as typed text is.
+        Each value that names something is looked up first (see the module's docstring)."""
+        bound = self.bind(params)
+        for param in self.params:
+            if bound.get(param.name) is not None and params.get(param.name) is not None:
+                param.check(store, bound[param.name])
+        return store.read(self.cypher, bound, timeout=timeout,
                           untrusted=not self.shipped, max_rows=max_rows, max_bytes=max_bytes)
 
 
@@ -144,10 +180,11 @@ def parse_template(text: str, path: str = "") -> Template:
 def _parse_param(text: str, path: str) -> Param:
     found = _PARAM.match(text)
     if not found or found["type"] not in PARAM_TYPES:
-        raise TemplateError(f"{path}: bad param line {text!r}; expected 'name: type [= default]' "
-                            f"with a type in {', '.join(PARAM_TYPES)}")
+        raise TemplateError(f"{path}: bad param line {text!r}; expected 'name: type [= default] "
+                            f"[| names: Label]' with a type in {', '.join(PARAM_TYPES)}")
+    meaning = _meaning(found, text, path)
     if found["default"] is None:
-        return Param(found["name"], found["type"])
+        return Param(found["name"], found["type"], **meaning)
     raw = found["default"].strip()
     try:
         default = None if raw == "null" else _convert(found["type"],
@@ -155,7 +192,24 @@ def _parse_param(text: str, path: str) -> Param:
     except (TypeError, ValueError) as err:
         raise TemplateError(f"{path}: the default {raw!r} of parameter {found['name']!r} is not "
                             f"a {found['type']} ({err})") from None
-    return Param(found["name"], found["type"], default, required=False)
+    return Param(found["name"], found["type"], default, required=False, **meaning)
+
+
+def _meaning(found: re.Match[str], text: str, path: str) -> dict[str, Any]:
+    """What a parameter's value names (`| names: Label[.property]`, `| starts: ...`,
+    `| one of: a, b`); a parameter named model or model_<x> names a Model."""
+    kind, what = found["kind"], (found["what"] or "").strip()
+    if kind == "one of":
+        return {"choices": tuple(c.strip() for c in what.split(",") if c.strip())}
+    if kind is None:
+        name = found["name"]
+        return {"names": (NodeLabel.MODEL.value, None)} if name == "model" or name.startswith("model_") else {}
+    label, _, prop = what.partition(".")
+    if label != COMPONENT_LABEL and label not in {l.value for l in NodeLabel}:
+        raise TemplateError(f"{path}: {text!r} names {label!r}, which is no node label")
+    if prop and not (prop.isascii() and prop.isidentifier()):
+        raise TemplateError(f"{path}: {text!r}: {prop!r} is no property name")
+    return {"names": (label, prop or None), "prefix": kind == "starts"}
 
 
 @cache
@@ -186,8 +240,12 @@ def load_templates(extra_dir: Path | None = None) -> dict[str, Template]:
 def get_template(name: str, extra_dir: Path | None = None) -> Template:
     templates = load_templates(extra_dir)
     if name not in templates:
-        raise TemplateError(f"no query template {name!r}; `circuitbase query list` shows "
-                            f"{len(templates)}: {', '.join(sorted(templates))}")
+        from .names import near_matches
+
+        near = near_matches(name, templates)
+        raise TemplateError(f"no query template {name!r}; " +
+                            (f"did you mean {', '.join(near)}? " if near else "") +
+                            f"`circuitbase query list` shows all {len(templates)}")
     return templates[name]
 
 

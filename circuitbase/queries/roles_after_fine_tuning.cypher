@@ -1,8 +1,8 @@
 // name: roles_after_fine_tuning
 // description: The heads of a base model with a role (score >= min_score) and the same head (layer and index) in each model fine-tuned from it (FINE_TUNED_FROM): its score there, the change, and whether it keeps the role. Scores are compared within one method; `source` keeps analyses whose uid starts with it.
-// param: role: str = induction
+// param: role: str = induction | names: HeadRole.name
 // param: min_score: float = 0.1
-// param: source: str = null
+// param: source: str = null | starts: Analysis
 // param: model: str = null
 // returns: tuned_model, base_model, head, relative_depth, base_score, tuned_score, change, keeps_role
 // example: circuitbase query run roles_after_fine_tuning --param role=previous-token --param model=gemma-2-2b-it

@@ -1,6 +1,6 @@
 // name: shared_output_nodes
 // description: Components that are output nodes of the same task in two models, paired by category (e.g. correct-letter heads in both), with their effects and depths.
-// param: task: str
+// param: task: str | names: Task.name
 // param: model_a: str
 // param: model_b: str
 // param: same_category: bool = true

@@ -13,9 +13,10 @@ from collections import defaultdict
 from typing import Any
 
 from ..errors import CircuitbaseError
-from ..schema.graph import COMPONENT_LABEL, COMPONENT_LABELS, NodeLabel, RelType, token_uid
+from ..schema.graph import COMPONENT_LABEL, COMPONENT_LABELS, NODE_KEY, NodeLabel, RelType, token_uid
 from ..schema.uids import UidError, parse_component
 from ..store.base import GraphStore
+from .names import UnknownName, checked_component, near_matches
 from .similar import LIVE_METRICS, similar as find
 
 MAX_RELATIONSHIPS = 10_000  # a node with more is shown in part, and says so
@@ -24,20 +25,30 @@ _BY_NAME = (NodeLabel.MODEL, NodeLabel.CONCEPT, NodeLabel.TASK, NodeLabel.HEAD_R
 
 
 def resolve(store: GraphStore, name: str, model: str | None = None) -> tuple[NodeLabel, str]:
-    """The label and key of the node NAME means."""
+    """The label and key of the node NAME means; else one error naming the bound a uid
+    broke, or the nearest names the store holds."""
     try:
         uid = parse_component(name, model=model)
-        return NodeLabel.of(uid.kind), str(uid)
     except UidError:
-        pass
+        uid = None
+    if uid is not None:
+        try:
+            return NodeLabel.of(uid.kind), str(checked_component(store, name, model=model))
+        except CircuitbaseError as err:
+            problem = err  # unless NAME is also another thing's name
     for label in _BY_NAME:
         if store.has_node(label, name):
             return label, name
     if store.has_node(NodeLabel.TOKEN, token_uid(name)):
         return NodeLabel.TOKEN, token_uid(name)
-    raise CircuitbaseError(f"nothing called {name!r} in the store (a uid, a short form such as "
-                           "L5H1 with --model, a model, concept, task, role, family, token or "
-                           "analysis)")
+    if uid is not None:
+        raise problem
+    names = [value for label in _BY_NAME for value in store.values_of(label, NODE_KEY[label])]
+    near = near_matches(name, names + store.values_of(NodeLabel.TOKEN, "text"))
+    raise UnknownName(f"nothing called {name!r} in the store; " +
+                      (f"did you mean {', '.join(near)}?" if near else
+                       "give a uid, a short form such as L5H1 with --model, a model, concept, "
+                       "task, role, family, token or analysis (`circuitbase search` finds names)"))
 
 
 def _kind(labels: list[str] | None) -> str | None:

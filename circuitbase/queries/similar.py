@@ -23,7 +23,6 @@ analyses only.
 from __future__ import annotations
 
 import base64
-import difflib
 import math
 import sys
 from array import array
@@ -31,11 +30,11 @@ from itertools import repeat
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..schema.aliases import canonical_model
-from ..schema.graph import SIMILARITY_METRICS, NodeLabel
+from ..schema.graph import SIMILARITY_METRICS
 from ..schema.sizes import model_size
 from ..schema.uids import ComponentKind, ComponentUid, UidError, parse_component
 from ..store.base import GraphStore, Row
+from .names import checked_component, checked_model, stored_models
 from .registry import TemplateError, run_template
 
 HEAD_PROFILE = "head-profile"
@@ -69,52 +68,6 @@ class Match:
                 "metric": self.metric, "source": self.source,
                 "analysis": ", ".join(self.analyses), "params": self.params,
                 "evidence": self.evidence}
-
-
-def stored_models(store: GraphStore) -> dict[str, Row]:
-    """Every stored model's row by name: read once per question, used for its checks,
-    depths and sizes."""
-    return {row["uid"]: row for row in store.models()}
-
-
-def _known(model: str, models: dict[str, Row], what: str) -> Row:
-    """The stored row of `model`, or one error with the stored names nearest to it."""
-    if model not in models:
-        near = difflib.get_close_matches(model, list(models), n=4, cutoff=0.6)
-        raise UidError(f"{what}no model {model!r} in the store"
-                       + (f"; did you mean {', '.join(near)}?" if near else
-                          " (`circuitbase model list` shows them)"))
-    return models[model]
-
-
-def checked_component(store: GraphStore, uid: str,
-                      models: dict[str, Row] | None = None) -> ComponentUid:
-    """`uid` parsed and known to the store; else one error naming what is wrong: a model
-    nobody has (with near matches), an index past the model's bounds, or a component the
-    store lacks."""
-    parsed = parse_component(uid)
-    found = _known(parsed.model, models or stored_models(store), f"{parsed}: ")
-    if found.get("n_layers") is not None and parsed.layer >= found["n_layers"]:
-        raise UidError(f"{parsed}: layer {parsed.layer} is out of range; {parsed.model} has "
-                       f"{found['n_layers']} layers (L0-L{found['n_layers'] - 1})")
-    limit = {ComponentKind.HEAD: "n_heads", ComponentKind.NEURON: "d_mlp"}.get(parsed.kind)
-    if limit and found.get(limit) is not None and (parsed.index or 0) >= found[limit]:
-        raise UidError(f"{parsed}: index {parsed.index} is out of range; {parsed.model} has "
-                       f"{found[limit]} per layer ({limit})")
-    if not store.has_node(NodeLabel.of(parsed.kind), str(parsed)):
-        raise UidError(f"{parsed} is not in the store; add its model's components with "
-                       "`circuitbase model add` or an ingest")
-    return parsed
-
-
-def checked_model(store: GraphStore, model: str | None,
-                  models: dict[str, Row] | None = None) -> str | None:
-    """A model option: canonical, and stored, or one error with near matches."""
-    if model is None:
-        return None
-    model = canonical_model(model)
-    _known(model, models or stored_models(store), "")
-    return model
 
 
 def similar(store: GraphStore, uid: str, *, model: str | None = None, metric: str | None = None,

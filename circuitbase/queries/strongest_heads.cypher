@@ -1,8 +1,8 @@
 // name: strongest_heads
 // description: For every model with scores for a head role, its highest-scoring head: where it sits (relative depth) and whether it reaches min_score. Olsson et al. 2022 (arXiv 2209.11895) find induction heads in every transformer they studied: has_role says whether each loaded model bears that out. The default threshold, 0.1, is a head putting a tenth of its attention where the role says (Neuronpedia's induction_score / prev_token_score); TransformerLens detector scores are on the same 0-1 scale; a circuit's named heads have score 1. `source` keeps the scores of analyses whose uid starts with it (e.g. neuronpedia-headvis/), so that one method is compared across models.
-// param: role: str = induction
+// param: role: str = induction | names: HeadRole.name
 // param: min_score: float = 0.1
-// param: source: str = null
+// param: source: str = null | starts: Analysis
 // returns: model, n_layers, head, layer, relative_depth, score, has_role, analysis
 // example: circuitbase query run strongest_heads --param role=previous-token
 MATCH (h:AttentionHead)-[r:HAS_ROLE]->(:HeadRole {name: $role})

@@ -1,8 +1,8 @@
 // name: universal_head_roles
 // description: Head roles (induction, previous-token, ...) found in every model that has head-role data (optionally of one family, or from one analysis), with each model's heads and their mean relative depth.
 // param: min_score: float = 0.5
-// param: family: str = null
-// param: analysis: str = null
+// param: family: str = null | names: Model.family
+// param: analysis: str = null | names: Analysis
 // returns: role, model, heads, mean_relative_depth, best_score
 // example: circuitbase query run universal_head_roles --param min_score=0.1
 MATCH (m:Model)<-[:IN_MODEL]-(:AttentionHead)-[r:HAS_ROLE]->(:HeadRole)

@@ -286,6 +286,16 @@ class GraphStore(ABC):
     def has_node(self, label: NodeLabel, key: str) -> bool:
         return bool(self.existing_keys(label, [key]))
 
+    def has_value(self, label: NodeLabel, prop: str, value: str, *, prefix: bool = False) -> bool:
+        """Whether some `label` node's `prop` is `value` (or starts with it)."""
+        return bool(self.read(cypher.has_value(label, prop, prefix=prefix), {"value": value}))
+
+    def values_of(self, label: NodeLabel, prop: str) -> list[str]:
+        """The distinct text values of `prop` on `label` nodes (at most cypher.MAX_NAMES),
+        for naming near matches of a name the store lacks."""
+        return [row["value"] for row in self.read(cypher.values_of(label, prop))
+                if isinstance(row["value"], str)]
+
     def nodes(self, label: NodeLabel, keys: Iterable[str]) -> list[Row]:
         """Rows {labels, props} of the `label` nodes with these keys."""
         return self.read(cypher.nodes_by_key(label), {"keys": sorted(keys)})

@@ -62,6 +62,27 @@ def existing_keys(label: NodeLabel) -> str:
     return f"UNWIND $keys AS k MATCH (n{label_clause(label)} {{{key}: k}}) RETURN n.{key} AS k"
 
 
+MAX_NAMES = 100_000  # stored values read for near matches of a name the store lacks
+
+
+def _property(name: str) -> str:
+    """A property name put into Cypher text (template headers name them): plain words only."""
+    if not (name.isascii() and name.isidentifier()):
+        raise ValueError(f"not a property name: {name!r}")
+    return name
+
+
+def has_value(label: NodeLabel, prop: str, *, prefix: bool = False) -> str:
+    test = "STARTS WITH" if prefix else "="
+    return (f"MATCH (n{label_clause(label)}) WHERE n.{_property(prop)} {test} $value "
+            "RETURN 1 AS found LIMIT 1")
+
+
+def values_of(label: NodeLabel, prop: str) -> str:
+    return (f"MATCH (n{label_clause(label)}) WHERE n.{_property(prop)} IS NOT NULL "
+            f"RETURN DISTINCT n.{prop} AS value LIMIT {MAX_NAMES}")
+
+
 def nodes_by_key(label: NodeLabel) -> str:
     return (f"UNWIND $keys AS k MATCH (n{label_clause(label)} {{{NODE_KEY[NodeLabel(label)]}: k}}) "
             "RETURN labels(n) AS labels, properties(n) AS props")

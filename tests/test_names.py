@@ -1,0 +1,108 @@
+"""Every mistake has a way out: a name the store lacks, typed in any command, option or
+template parameter, is one line naming the nearest names the store (or the catalog) has,
+and exit 1; a uid past its model's bounds names the bound. On both backends.
+
+The template cases are made from the templates' own headers (every parameter that names
+something or has a fixed set of values), with a value the store really holds spoilt by
+one character, so a new template or parameter is covered without a new line here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from circuitbase.cli.demo import examples_dir
+from circuitbase.queries.registry import load_templates
+from circuitbase.schema.graph import COMPONENT_LABEL, NODE_KEY, NodeLabel
+from test_cli import cli
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def named(store, store_uri):
+    """A store holding something of every kind a name can refer to."""
+    ex = examples_dir()
+    for command in (
+            ["ingest", "probes", str(ex / "probes" / "pythia-70m_top_mono_neurons.csv")],
+            ["ingest", "circuit", str(ex / "circuits" / "canonical_circuits_ioi_greaterthan.json")],
+            ["ingest", "heads", str(ex / "head-metrics" / "openai-community-gpt2-monology-pile-uncopyrighted.json")],
+            ["ingest", "universal", str(DATA / "universal-neurons" / "pythia-160m" / "universal.csv")],
+            ["model", "add", "toy-6l", "--config", str(DATA / "n2g" / "config.json")],
+            ["ingest", "n2g", str(DATA / "n2g" / "neuron_graphs" / "toy-6l"),
+             "--vocab", str(DATA / "n2g" / "vocab.json")]):
+        code, out = cli(store_uri, *command)
+        assert code == 0, out
+    return store
+
+
+def spoilt(value: str) -> str:
+    return value[:-1] + ("q" if value[-1] != "q" else "z")
+
+
+def refused(out: str, code: int, *expected: str) -> bool:
+    lines = out.strip().splitlines()
+    return code == 1 and len(lines) == 1 and lines[0].startswith("error: ") and all(
+        text in lines[0] for text in expected)
+
+
+def good_value(store, param) -> str:
+    """A value of what the parameter names that the store holds."""
+    if param.choices:
+        return param.choices[0]
+    label, prop = param.names
+    if label == COMPONENT_LABEL:
+        return "pythia-70m/L3/N897"
+    values = sorted(store.values_of(NodeLabel(label), prop or NODE_KEY[NodeLabel(label)]))
+    assert values, f"the test store holds no {label}.{prop}: add some"
+    return "neuronpedia-headvis/" if param.prefix else values[len(values) // 2]
+
+
+def test_every_template_parameter_that_names_something(named, store_uri) -> None:
+    tried = 0
+    for template in load_templates().values():
+        naming = [p for p in template.params if p.names or p.choices]
+        good = {p.name: good_value(named, p) for p in naming}
+        for param in naming:
+            given = {p.name: good[p.name] for p in naming if p.required or p is param}
+            if param.names == (COMPONENT_LABEL, None):  # a uid: the bound it broke
+                given[param.name] = "pythia-70m/L9/N1"
+                expected = ("layer 9 is out of range", "6 layers")
+            else:
+                given[param.name] = spoilt(good[param.name])
+                expected = (repr(given[param.name]), good[param.name])
+            args = [arg for name, value in given.items() for arg in ("--param", f"{name}={value}")]
+            code, out = cli(store_uri, "query", "run", template.name, *args)
+            assert refused(out, code, *expected), (template.name, param.name, out)
+            tried += 1
+    assert tried >= 20
+
+
+COMMANDS = [
+    (["query", "run", "conept_neurons"], "concept_neurons"),
+    (["show", "Gender_Femm"], "Gender_Fem"),
+    (["show", "L5H5", "--model", "gpt2-smal"], "gpt2-small"),
+    (["show", "pythia-70m/L9/N1"], "6 layers (L0-L5)"),
+    (["show", "pythia-70m/L3/N2048"], "2048 per layer"),
+    (["similar", "gpt2-small/L5/H5", "--in", "pythia-16m"], "pythia-160m"),
+    (["similar", "gpt2-smal/L5/H5"], "gpt2-small"),
+    (["model", "remove", "pythia-16m", "--yes"], "pythia-160m"),
+    (["analysis", "remove", "acdc-canonical/gpt2-small/io", "--yes"], "acdc-canonical/gpt2-small/ioi"),
+    (["similarity", "compute", "--models", "pythia-70m", "pythia-16m", "--metric", "concepts"],
+     "pythia-160m"),
+    (["similarity", "fine-tuning", "gpt2-smal"], "gpt2-small"),
+    (["export", "--around", "Gender_Femm", "--format", "graphml", "--out", "x.graphml"], "Gender_Fem"),
+    (["export", "--analysis", "acdc-canonical/gpt2-small/io", "--format", "graphml", "--out", "x.graphml"],
+     "acdc-canonical/gpt2-small/ioi"),
+    (["n2g", "predict", "toy-6l/L7/N1", "--tokens", '["a"]'], "6 layers"),
+]
+
+
+def test_every_command_names_near_matches(named, store_uri, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for command, expected in COMMANDS:
+        code, out = cli(store_uri, *command)
+        assert refused(out, code, expected), (command, out)
+    assert not any(tmp_path.iterdir())  # nothing written
