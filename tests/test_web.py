@@ -115,9 +115,44 @@ def test_search_page_shows_the_stores_hits_and_jumps_to_a_uid(site) -> None:
     assert expected and links(text)[-len(expected):] == [(h["kind"], h["key"]) for h in expected]
     only = page(client, "search", q="induction", kind="HeadRole")
     assert ("HeadRole", "induction") in links(only) and ("Concept", "Gender_Fem") not in links(only)
-    exact = page(client, "search", q=names["head"])
-    assert 'id="exact"' in exact and ("AttentionHead", names["head"]) in links(exact)
+    jump = client.get(f"/{TOKEN}/search?" + urlencode({"q": names["head"]}))  # a uid: its page
+    target = urlparse(jump.headers["Location"])
+    assert jump.status_code == 302 and target.path == f"/{TOKEN}/node"
+    assert parse_qs(target.query) == {"kind": ["AttentionHead"], "key": [names["head"]]}
+    exact = page(client, "search", q="Gender_Fem")  # a name: its link first, then the hits
+    assert 'id="exact"' in exact and ("Concept", "Gender_Fem") in links(exact)
+    assert 'id="no-hits"' not in exact
     assert 'id="no-hits"' in page(client, "search", q="zzzz-nothing")
+
+
+def test_a_roles_page_lists_the_strongest_first_pages_on_and_filters(site, monkeypatch) -> None:
+    """Compared with the store's scores read directly, not with what the page computed
+    (pages of 50 here: the test store's 192 heads fill four)."""
+    store, client, names = site
+    from circuitbase.web import app
+
+    MAX_FACTS_SHOWN = 50
+    monkeypatch.setattr(app, "MAX_FACTS_SHOWN", MAX_FACTS_SHOWN)
+
+    scores = store.read("MATCH (h:AttentionHead)-[r:HAS_ROLE]->(:HeadRole {name: 'induction'}) "
+                        "RETURN h.uid AS uid, h.model AS model, r.score AS score")
+    assert len(scores) > MAX_FACTS_SHOWN  # there is a second page
+    ranked = sorted(scores, key=lambda r: -r["score"])
+    text = page(client, "node", kind="HeadRole", key="induction")
+    table = re.search(r'data-type="HAS_ROLE">(.*?)</table>', text, re.S).group(1)
+    first = [key for kind, key in links(table)][0]
+    assert dict((r["uid"], r["score"]) for r in scores)[first] == ranked[0]["score"]
+    second = page(client, "node", kind="HeadRole", key="induction", type="HAS_ROLE", page="2")
+    table = re.search(r'data-type="HAS_ROLE">(.*?)</table>', second, re.S).group(1)
+    shown = [key for kind, key in links(table) if kind == "AttentionHead"]
+    assert len(shown) == min(MAX_FACTS_SHOWN, len(scores) - MAX_FACTS_SHOWN)
+    assert {dict((r["uid"], r["score"]) for r in scores)[u] for u in shown} <= {
+        r["score"] for r in ranked[MAX_FACTS_SHOWN - 1:2 * MAX_FACTS_SHOWN + 1]}
+    model = sorted({r["model"] for r in scores})[0]
+    only = page(client, "node", kind="HeadRole", key="induction", model=model)
+    table = re.search(r'data-type="HAS_ROLE">(.*?)</table>', only, re.S).group(1)
+    kept = {key for kind, key in links(table) if kind == "AttentionHead"}
+    assert kept and all(key.startswith(model + "/") for key in kept)
 
 
 def test_a_heads_page_shows_what_show_prints(site) -> None:
@@ -244,6 +279,8 @@ def test_a_person_searches_opens_a_head_and_follows_a_similar_component(tmp_path
         box.submit()
         browser.find_element(By.LINK_TEXT, "induction").click()
         on_page_of("induction")
+        facts = browser.find_element(By.CSS_SELECTOR, 'table[data-type="HAS_ROLE"]')
+        assert facts.find_elements(By.TAG_NAME, "a")[0].text == names["head"]  # strongest first
         browser.save_screenshot(str(tmp_path / "role.png"))
         browser.find_element(By.LINK_TEXT, names["head"]).click()
         on_page_of(names["head"])
@@ -264,6 +301,10 @@ def test_a_person_searches_opens_a_head_and_follows_a_similar_component(tmp_path
         on_page_of(names["neuron_match"])
         assert "pythia-160m" in browser.find_element(By.ID, "properties").text
         browser.save_screenshot(str(tmp_path / "neuron.png"))
+        box = browser.find_element(By.NAME, "q")  # a uid typed in the box: its page
+        box.send_keys(names["head_match"])
+        box.submit()
+        on_page_of(names["head_match"])
         if shots := os.environ.get("CIRCUITBASE_SCREENSHOTS"):
             for shot in tmp_path.glob("*.png"):
                 shutil.copy(shot, Path(shots) / shot.name)

@@ -23,7 +23,7 @@ from typing import Any
 
 import networkx as nx
 
-from ..schema.graph import COMPONENT_LABELS, NodeLabel, RelType
+from ..schema.graph import COMPONENT_LABELS, NodeLabel, RelType, score_of
 from ..schema.records import RecordError
 from ..schema.sizes import model_size
 from .palette import edge_colour, edge_style, node_colour, text_colour
@@ -49,14 +49,8 @@ NOT_DRAWN = {RelType.IN_MODEL.value, RelType.ABOUT.value, RelType.MEASURED_BY.va
 NOT_DRAWN_NODES = {NodeLabel.ANALYSIS, NodeLabel.PATTERN, NodeLabel.PATTERN_NODE}
 # The number that says how strong each kind of fact is (ENCODES also has the probe's
 # `weight`, a coefficient, not a score).
-SCORE_BY_TYPE = {RelType.ENCODES.value: ("f1", "mcc"), RelType.SIMILAR_TO.value: ("score",),
-                 RelType.HAS_ROLE.value: ("score",), RelType.CIRCUIT_EDGE.value: ("weight",),
-                 RelType.OUTPUT_NODE.value: ("probability",),
-                 RelType.ACTIVATES_ON.value: ("activation",),
-                 RelType.IN_FAMILY.value: ("excess_corr", "max_corr")}
 # SVG keeps text as <text> (editable, searchable); PDF embeds TrueType, not Type 3 glyphs.
 TEXT_AS_TEXT = {"svg.fonttype": "none", "pdf.fonttype": 42}
-SCORE_FIELDS = ("score", "f1", "mcc", "weight", "probability")
 CHAR_WIDTH = 0.62  # of the font size: DejaVu Sans's digits and letters, with room to spare
 LABEL_PAD = 0.3    # of the font size, each side of a label's box
 
@@ -90,15 +84,6 @@ def parse_width(text: str) -> float:
         return WIDTHS[text] if text in WIDTHS else float(text)
     except ValueError:
         raise RecordError(f"--width is single, double or inches, not {text!r}") from None
-
-
-def score_of(attrs: dict[str, Any], type_: str | None = None) -> float | None:
-    """The number that says how strong a fact of this type is, where it has one."""
-    for name in SCORE_BY_TYPE.get(type_ or attrs.get("type") or "", SCORE_FIELDS):
-        value = attrs.get(name)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-            return float(value)
-    return None
 
 
 def category_colours(names: Iterable[str], order: Callable[[str], Any] = lambda n: n) -> dict[str, str]:

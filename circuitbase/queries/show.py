@@ -13,7 +13,8 @@ from collections import defaultdict
 from typing import Any
 
 from ..errors import CircuitbaseError
-from ..schema.graph import COMPONENT_LABEL, COMPONENT_LABELS, NODE_KEY, NodeLabel, RelType, token_uid
+from ..schema.graph import (COMPONENT_LABEL, COMPONENT_LABELS, NODE_KEY, NodeLabel, RelType,
+                            score_of, token_uid)
 from ..schema.uids import UidError, parse_component
 from ..store.base import GraphStore
 from .names import UnknownName, checked_component, near_matches
@@ -49,6 +50,16 @@ def resolve(store: GraphStore, name: str, model: str | None = None) -> tuple[Nod
                       (f"did you mean {', '.join(near)}?" if near else
                        "give a uid, a short form such as L5H1 with --model, a model, concept, "
                        "task, role, family, token or analysis (`circuitbase search` finds names)"))
+
+
+def strongest_first(fact: dict[str, Any], type_: str) -> tuple:
+    """Sort key of a fact: by its score, strongest first (a circuit edge by the size of its
+    signed weight), facts without one last; then by analysis, then by content."""
+    score = score_of(fact, type_)
+    if score is not None and type_ == RelType.CIRCUIT_EDGE.value:
+        score = abs(score)
+    return (score is None, -(score or 0.0), fact["analysis"] or "",
+            json.dumps(fact, sort_keys=True, default=str))
 
 
 def _kind(labels: list[str] | None) -> str | None:
@@ -88,8 +99,8 @@ def show(store: GraphStore, name: str, model: str | None = None, *,
             "other": row["other"],
             "other_kind": _kind(row["labels"]),
             "analysis": props.pop("analysis", None), **props})
-    for facts in grouped.values():
-        facts.sort(key=lambda f: (f["analysis"] or "", json.dumps(f, sort_keys=True, default=str)))
+    for type_, facts in grouped.items():
+        facts.sort(key=lambda f: strongest_first(f, type_))
     similar: dict[str, dict[str, Any]] = {}
     for row in rows:  # the best match in each other model
         other_model, props = row["other_model"], row["props"] or {}

@@ -8,8 +8,9 @@ always travel as query parameters.
 from __future__ import annotations
 
 import json
+import math
 from enum import Enum
-from typing import Literal
+from typing import Any, Literal
 
 from .uids import ComponentKind
 
@@ -123,3 +124,23 @@ def labels_of(label: NodeLabel) -> tuple[str, ...]:
 def label_clause(label: NodeLabel) -> str:
     """`:Component:Neuron`; safe to splice because `label` is an allow-listed enum."""
     return "".join(f":{name}" for name in labels_of(NodeLabel(label)))
+
+
+# How strong a fact is, per relationship type: the first of these fields it has (figures
+# draw edges this wide; `show` and the web pages list the strongest first).
+SCORE_BY_TYPE: dict[str, tuple[str, ...]] = {
+    RelType.ENCODES.value: ("f1", "mcc"), RelType.SIMILAR_TO.value: ("score",),
+    RelType.HAS_ROLE.value: ("score",), RelType.CIRCUIT_EDGE.value: ("weight",),
+    RelType.OUTPUT_NODE.value: ("probability",),
+    RelType.ACTIVATES_ON.value: ("activation",),
+    RelType.IN_FAMILY.value: ("excess_corr", "max_corr")}
+SCORE_FIELDS = ("score", "f1", "mcc", "weight", "probability")  # a type not listed above
+
+
+def score_of(attrs: dict[str, Any], type_: str | None = None) -> float | None:
+    """The number that says how strong a fact of this type is, where it has one."""
+    for name in SCORE_BY_TYPE.get(type_ or attrs.get("type") or "", SCORE_FIELDS):
+        value = attrs.get(name)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            return float(value)
+    return None

@@ -13,10 +13,11 @@ import secrets
 import tempfile
 import threading
 from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, Response, abort, g, render_template, request, url_for
+from flask import Blueprint, Flask, Response, abort, g, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from .. import export
@@ -26,6 +27,7 @@ from ..export.palette import EDGE_COLOURS, NODE_COLOURS
 from ..queries.show import resolve, show
 from ..queries.similar import between as live_between
 from ..schema.graph import COMPONENT_LABELS, NodeLabel, RelType
+from ..schema.uids import UidError, parse_component
 from ..store.base import GraphStore
 from . import neighbourhood
 
@@ -136,6 +138,8 @@ def create_app(store: GraphStore, token: str) -> Flask:
                     exact = {"kind": label.value, "key": key}
             except CircuitbaseError:
                 pass
+            if exact and NodeLabel(exact["kind"]) in COMPONENT_LABELS:  # a uid: its page
+                return redirect(node_url(exact["kind"], exact["key"]))
             hits = store.search(text, [NodeLabel(kind)] if kind else (), SEARCH_LIMIT)
         return render_template("search.html", text=text, kind=kind, hits=hits, exact=exact,
                                kinds=_searchable(store))
@@ -147,8 +151,11 @@ def create_app(store: GraphStore, token: str) -> Flask:
         drawing = neighbourhood.svg(data["kind"], data["key"], data["relationships"],
                                     node_url, caption)
         types = sorted({t for n in neighbourhood.neighbours(data["relationships"]) for t in n.types})
+        wanted = FactFilter.from_request(data["relationships"])
         return render_template("node.html", data=data, drawing=Markup(drawing),
-                               facts=_fact_tables(data["relationships"]),
+                               facts=_fact_tables(data["relationships"], wanted), wanted=wanted,
+                               per_page=MAX_FACTS_SHOWN,
+                               page_url=lambda **change: _query(**wanted.query(kind, key, **change)),
                                legend=[(t, EDGE_COLOURS[RelType(t)]) for t in types],
                                exports=[(fmt, _query(kind=kind, key=key, format=fmt))
                                         for fmt in EXPORTS])
@@ -227,15 +234,63 @@ def _query(**params: str) -> str:
     return "?" + urlencode(params)
 
 
-def _fact_tables(relationships: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    """Per relationship type: its columns, the first MAX_FACTS_SHOWN facts, how many more."""
+@dataclass(frozen=True)
+class FactFilter:
+    """Which facts a node's page lists: of one relationship type and one model (the other
+    side's), a page of MAX_FACTS_SHOWN at a time, strongest first (as `show` orders them)."""
+
+    type: str | None = None
+    model: str | None = None
+    page: int = 1
+    types: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()
+
+    @classmethod
+    def from_request(cls, relationships: dict[str, list[dict[str, Any]]]) -> "FactFilter":
+        models = sorted({_model_of(f["other"]) for facts in relationships.values() for f in facts}
+                        - {None})
+        type_ = request.args.get("type") or None
+        model = request.args.get("model") or None
+        try:
+            page = max(1, int(request.args.get("page", "1")))
+        except ValueError:
+            page = 1
+        return cls(type_ if type_ in relationships else None, model if model in models else None,
+                   page, tuple(relationships), tuple(models))
+
+    def keeps(self, type_: str, fact: dict[str, Any]) -> bool:
+        return ((self.type is None or type_ == self.type)
+                and (self.model is None or _model_of(fact["other"]) == self.model))
+
+    def query(self, kind: str, key: str, **change: Any) -> dict[str, str]:
+        values = {"kind": kind, "key": key, "type": self.type, "model": self.model,
+                  "page": self.page} | change
+        return {k: str(v) for k, v in values.items() if v not in (None, "", 1) or k in ("kind", "key")}
+
+
+def _model_of(key: str | None) -> str | None:
+    try:
+        return parse_component(key or "").model
+    except UidError:
+        return None
+
+
+def _fact_tables(relationships: dict[str, list[dict[str, Any]]],
+                 wanted: FactFilter = FactFilter()) -> list[dict[str, Any]]:
+    """Per relationship type the filter keeps: its columns, one page of its facts, how
+    many there are and whether more pages follow."""
     tables = []
     for type_, facts in relationships.items():
-        shown = facts[:MAX_FACTS_SHOWN]
+        kept = [f for f in facts if wanted.keeps(type_, f)]
+        if not kept:
+            continue
+        start = (wanted.page - 1) * MAX_FACTS_SHOWN
+        shown = kept[start:start + MAX_FACTS_SHOWN]
         fixed = ["direction", "other", "other_kind", "analysis"]
         columns = list(dict.fromkeys(k for f in shown for k in f if k not in fixed))
         tables.append({"type": type_, "colour": EDGE_COLOURS[RelType(type_)], "facts": shown,
-                       "columns": columns, "more": len(facts) - len(shown)})
+                       "columns": columns, "total": len(kept), "first": start + 1,
+                       "more": start + MAX_FACTS_SHOWN < len(kept)})
     return tables
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any, Callable
 
-from ..export.figure import score_of
+from ..schema.graph import score_of
 from ..export.palette import SVG_DASHES, edge_colour, edge_style, node_colour
 
 MAX_NEIGHBOURS = 40
