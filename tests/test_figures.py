@@ -181,3 +181,33 @@ def test_colour_by_model_and_concept_follow_the_palette(papers) -> None:
     concept = next(t for t in by_kind.axes[0].texts if t.get_text() == "Gender_Fem")
     colour = "#%02X%02X%02X" % tuple(round(c * 255) for c in concept.get_bbox_patch().get_facecolor()[:3])
     assert colour == NODE_COLOURS[NodeLabel.CONCEPT]
+
+
+def test_a_models_heads_are_drawn_as_the_published_file_measures_them(store, store_uri,
+                                                                      tmp_path) -> None:
+    """Each heatmap's cells are the file's [layer][head] values, read with json alone."""
+    import json as json_module
+
+    from circuitbase.cli.demo import examples_dir
+    from circuitbase.export.heatmap import head_grids
+
+    path = examples_dir() / "head-metrics" / "openai-community-gpt2-monology-pile-uncopyrighted.json"
+    code, out = cli(store_uri, "ingest", "heads", str(path))
+    assert code == 0, out
+    published = json_module.loads(path.read_text())["metrics"]
+    grids = {grid.title: grid for grid in head_grids(store, "gpt2-small")}
+    for metric, table in published.items():
+        if metric != "counts":
+            flat = [v for layer in grids[metric].values for v in layer]
+            assert flat == pytest.approx([v for layer in table for v in layer], rel=1e-12), metric
+    roles = [v for layer in grids["role: induction"].values for v in layer]
+    assert roles == pytest.approx([v for layer in published["induction_score"] for v in layer])
+    out_file = tmp_path / "heads.svg"
+    code, out = cli(store_uri, "export", "--heads", "gpt2", "--format", "svg", "--out", str(out_file))
+    assert code == 0, out
+    svg = out_file.read_text()
+    assert all(f">{metric}<" in svg or metric in svg for metric in published if metric != "counts")
+    assert "neuronpedia" in out_file.with_suffix(".bib").read_text().lower()
+    code, out = cli(store_uri, "export", "--heads", "gpt2-smal", "--format", "svg",
+                    "--out", str(tmp_path / "x.svg"))
+    assert code == 1 and "gpt2-small" in out and not (tmp_path / "x.svg").exists()

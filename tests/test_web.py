@@ -274,6 +274,11 @@ def test_a_person_searches_opens_a_head_and_follows_a_similar_component(tmp_path
 
         browser.get(url.group(0))
         assert "pythia-70m" in browser.find_element(By.ID, "models").text
+        browser.find_element(By.LINK_TEXT, "gpt2-small").click()  # a model: its heads drawn
+        on_page_of("gpt2-small")
+        heatmap = browser.find_element(By.CSS_SELECTOR, "#heatmap svg")
+        assert heatmap.size["width"] > 300 and "induction_score" in heatmap.get_attribute("innerHTML")
+        browser.back()
         box = browser.find_element(By.NAME, "q")
         box.send_keys("induction")
         box.submit()

@@ -21,6 +21,9 @@ from .progress import run_pipeline
 @click.argument("template", required=False)
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Template parameter.")
 @click.option("--around", metavar="UID", help="Export the neighbourhood of this node instead.")
+@click.option("--heads", "heads_of", metavar="MODEL", type=MODEL,
+              help="Draw MODEL's attention heads instead: a layers x heads heatmap per measured "
+                   "metric and per role score (svg, pdf or png).")
 @click.option("--hops", default=1, show_default=True, type=click.IntRange(1, 4))
 @click.option("--label", "labels", multiple=True, type=click.Choice([l.value for l in NodeLabel]),
               help="Keep only nodes with this label (repeatable).")
@@ -47,7 +50,7 @@ from .progress import run_pipeline
 @click.option("--edge-labels", is_flag=True, help="Write each edge's score on it.")
 @click.pass_obj
 def export(obj: Context, template: str | None, params: tuple[str, ...], around: str | None,
-           hops: int, labels: tuple[str, ...], rel_types: tuple[str, ...], model: str | None,
+           heads_of: str | None, hops: int, labels: tuple[str, ...], rel_types: tuple[str, ...], model: str | None,
            analysis: str | None, fmt: str, out: Path, title: str | None, expand_structural: bool,
            width: str, dpi: int, font_size: float, colour_by: str, edge_labels: bool) -> None:
     """Export a template's results or a neighbourhood, with a BibTeX file of its analyses.
@@ -62,9 +65,17 @@ def export(obj: Context, template: str | None, params: tuple[str, ...], around: 
       circuitbase export --around pythia-70m/L3/N897 --hops 2 --rel-type ENCODES --rel-type IN_MODEL \\
           --format pdf --width single --out n897.pdf
       circuitbase export single_neuron_concepts --format latex --out table.tex
+      circuitbase export --heads gpt2-small --format pdf --out gpt2-heads.pdf
     """
     given = parse_params(params, typed=True)
-    if fmt == "latex":
+    if heads_of is not None:
+        from ..export import write_heads
+        from ..queries.names import checked_model
+
+        checked_model(obj.store, heads_of)
+        written = write_heads(obj.store, heads_of, fmt, out, FigureStyle(
+            width=parse_width(width), dpi=dpi, font_size=font_size))
+    elif fmt == "latex":
         if template is None:
             raise click.UsageError("--format latex needs a query template")
         written = write_table(obj.store, template, given, out, title)

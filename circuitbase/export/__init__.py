@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -175,7 +175,24 @@ def write_table(store: GraphStore, template: str, params: dict[str, Any], path: 
 
 
 def write_bibtex(store: GraphStore, graph: nx.MultiDiGraph, path: Path) -> list[Path]:
-    used = analyses_in(graph)
+    return _write_bib(store, analyses_in(graph), path)
+
+
+def write_heads(store: GraphStore, model: str, fmt: str, path: Path,
+                style: FigureStyle | None = None) -> list[Path]:
+    """A model's heads as heatmaps (one per metric and role, `heatmap.py`), and the
+    BibTeX of the analyses they show beside it."""
+    from .heatmap import write_heatmaps
+
+    path = Path(path)
+    with replacing(path) as staged:
+        figure, analyses = write_heatmaps(store, model, staged, fmt, style)
+        written = [figure] + _write_bib(store, analyses, staged)
+    return [path.parent / p.name for p in written]
+
+
+def _write_bib(store: GraphStore, used: Iterable[str], path: Path) -> list[Path]:
+    used = set(used)
     if not used:
         return []
     bib = Path(path).with_suffix(".bib")
@@ -185,4 +202,4 @@ def write_bibtex(store: GraphStore, graph: nx.MultiDiGraph, path: Path) -> list[
 
 
 __all__ = ["DOUBLE_COLUMN", "FORMATS", "GRAPH_FORMATS", "SINGLE_COLUMN", "FigureStyle", "bibtex", "figure",
-           "latex_table", "subgraph", "write", "write_bibtex", "write_table"]
+           "latex_table", "subgraph", "write", "write_bibtex", "write_heads", "write_table"]

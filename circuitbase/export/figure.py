@@ -438,11 +438,11 @@ def write_figure(graph: nx.MultiDiGraph, path: Path, title: str | None = None,
         raise RecordError(f"a figure is one of {', '.join(FIGURE_FORMATS)}, not {fmt!r}")
     figure = draw(graph, title, style, sizes)
     with matplotlib.rc_context(TEXT_AS_TEXT):
-        figure.savefig(path, format=fmt, dpi=style.dpi, metadata=_metadata(fmt))
+        figure.savefig(path, format=fmt, dpi=style.dpi, metadata=figure_metadata(fmt))
     return Path(path)
 
 
-def _metadata(fmt: str) -> dict[str, Any]:
+def figure_metadata(fmt: str) -> dict[str, Any]:
     """No creation date in the file: the same graph draws the same bytes."""
     return {"svg": {"Date": None}, "pdf": {"CreationDate": None}, "png": {}}[fmt]
 

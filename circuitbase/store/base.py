@@ -451,6 +451,16 @@ class GraphStore(ABC):
         analysis}."""
         return self.read(cypher.HEAD_PROFILES_IN, {"model": model})
 
+    def head_measurements_in(self, model: str) -> list[Row]:
+        """Every measurement of `model`'s heads: rows {layer, head, measured (the
+        MEASURED_BY properties), analysis, metrics (the analysis's metric names, if it
+        ranks heads)}."""
+        return self.read(cypher.HEAD_MEASUREMENTS_IN, {"model": model})
+
+    def head_role_scores_in(self, model: str) -> list[Row]:
+        """Every role score of `model`'s heads: rows {layer, head, role, score, analysis}."""
+        return self.read(cypher.HEAD_ROLE_SCORES_IN, {"model": model})
+
     def probe_concepts_of(self, uid: str, min_score: float) -> list[Row]:
         """The concepts a neuron's probes find at or above `min_score` (F1, else MCC):
         rows {concept, score (the best), analyses}."""

@@ -214,6 +214,14 @@ HEAD_PROFILES_IN = ("MATCH (h:AttentionHead {model: $model})-[m:MEASURED_BY]->(a
                     "ORDER BY uid, analysis")
 
 
+HEAD_MEASUREMENTS_IN = ("MATCH (h:AttentionHead {model: $model})-[m:MEASURED_BY]->(a:Analysis) "
+                        "RETURN h.layer AS layer, h.index AS head, properties(m) AS measured, "
+                        "a.uid AS analysis, a.profile_metrics AS metrics")
+HEAD_ROLE_SCORES_IN = ("MATCH (h:AttentionHead {model: $model})-[r:HAS_ROLE]->(role:HeadRole) "
+                       "RETURN h.layer AS layer, h.index AS head, role.name AS role, "
+                       "r.score AS score, r.analysis AS analysis")
+
+
 HEAD_PROFILE_PACKS = (
     "MATCH (a:Analysis) WHERE a.method = $method AND a.profile_metrics = $metrics "
     "AND a.profile_table IS NOT NULL AND NOT (a)-[:ABOUT]->(:Model {uid: $exclude}) "

@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, Response, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, Response, abort, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from .. import export
 from ..errors import CircuitbaseError
 from ..export.citations import bibtex
+from ..export.heatmap import heatmap_svg
 from ..export.palette import EDGE_COLOURS, NODE_COLOURS
 from ..queries.show import resolve, show
 from ..queries.similar import between as live_between
@@ -152,9 +153,11 @@ def create_app(store: GraphStore, token: str) -> Flask:
                                     node_url, caption)
         types = sorted({t for n in neighbourhood.neighbours(data["relationships"]) for t in n.types})
         wanted = FactFilter.from_request(data["relationships"])
+        heatmap = heatmap_svg(store, key) if data["kind"] == NodeLabel.MODEL.value else None
         return render_template("node.html", data=data, drawing=Markup(drawing),
                                facts=_fact_tables(data["relationships"], wanted), wanted=wanted,
                                per_page=MAX_FACTS_SHOWN,
+                               heatmap=Markup(heatmap) if heatmap else None,
                                page_url=lambda **change: _query(**wanted.query(kind, key, **change)),
                                legend=[(t, EDGE_COLOURS[RelType(t)]) for t in types],
                                exports=[(fmt, _query(kind=kind, key=key, format=fmt))
