@@ -131,8 +131,12 @@ def test_the_table_and_its_bibliography_compile(shipped, store_uri, tmp_path) ->
     code, text = cli(store_uri, "export", "single_neuron_concepts", "--param", "min_models=4",
                      "--format", "latex", "--out", str(tmp_path / "table.tex"))
     assert code == 0, text
+    code, text = cli(store_uri, "export", "concept_neurons", "--param", "concept=Gender_Fem",
+                     "--format", "latex", "--out", str(tmp_path / "wide.tex"))  # uids, analyses
+    assert code == 0, text
     (tmp_path / "paper.tex").write_text(
-        "\\documentclass{article}\n\\usepackage{booktabs}\n\\begin{document}\n\\input{table}\n"
+        "\\documentclass{article}\n\\usepackage{booktabs,tabularx}\n\\begin{document}\n"
+        "\\input{table}\n\\input{wide}\n"
         "\\bibliographystyle{plain}\n\\bibliography{table}\n\\end{document}\n")
 
     def run(*command: str) -> str:
@@ -145,6 +149,7 @@ def test_the_table_and_its_bibliography_compile(shipped, store_uri, tmp_path) ->
     run("pdflatex", "-interaction=nonstopmode", "-halt-on-error", "paper.tex")
     log = run("pdflatex", "-interaction=nonstopmode", "-halt-on-error", "paper.tex")
     assert "undefined" not in log.lower()
+    assert "Overfull \\hbox" not in (tmp_path / "paper.log").read_text()  # within the text width
     assert (tmp_path / "paper.pdf").stat().st_size > 1000
     assert "Gurnee" in (tmp_path / "paper.bbl").read_text()
 

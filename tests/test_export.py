@@ -101,6 +101,7 @@ def test_latex_table_escapes_what_latex_would_choke_on(store_uri, probes, tmp_pa
                      "--format", "latex", "--out", str(out))
     assert code == 0, text
     table = out.read_text()
-    assert r"\begin{tabular}" in table
-    assert r'quote "and" back\textbackslash{}slash \& 100\%' in table
-    assert r"weird\_\{cat\}" in table and (tmp_path / "table.bib").exists()
+    assert r"\begin{tabular" in table  # tabular, or tabularx when a column must wrap
+    plain = table.replace(r"\allowbreak{}", "")  # where a long word may break
+    assert r'quote "and" back\textbackslash{}slash \& 100\%' in plain
+    assert r"weird\_\{cat\}" in plain and (tmp_path / "table.bib").exists()

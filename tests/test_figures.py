@@ -211,3 +211,31 @@ def test_a_models_heads_are_drawn_as_the_published_file_measures_them(store, sto
     code, out = cli(store_uri, "export", "--heads", "gpt2-smal", "--format", "svg",
                     "--out", str(tmp_path / "x.svg"))
     assert code == 1 and "gpt2-small" in out and not (tmp_path / "x.svg").exists()
+
+
+def test_a_circuit_has_a_layer_axis_and_drops_weak_edges_on_request(papers) -> None:
+    graph = subgraph(papers, analysis=IOI)
+    fig = figure(papers, graph)
+    labels = dict(label_boxes(fig))
+    axis = {t.get_text(): t for t in fig.axes[0].texts
+            if t.get_bbox_patch() is None and re.fullmatch(r"L\d+", t.get_text())}
+    heads = {text: int(re.match(r"L(\d+)", text).group(1)) for text in labels
+             if re.fullmatch(r"L\d+H\d+", text)}
+    assert {f"L{layer}" for layer in heads.values()} <= set(axis)
+    renderer = fig.canvas.get_renderer()
+    for text, layer in heads.items():  # each head beside its layer's name, right of the axis
+        mark = axis[f"L{layer}"].get_window_extent(renderer)
+        assert mark.x1 < labels[text].x0
+        if layer == min(heads.values()):
+            assert abs((mark.y0 + mark.y1) / 2 - (labels[text].y0 + labels[text].y1) / 2) < 2
+    # weights of our own on the circuit's edges; --min-weight keeps those at least that big
+    circuit = [(a, b, k) for a, b, k, t in graph.edges(keys=True, data="type") if t == "CIRCUIT_EDGE"]
+    for i, (a, b, k) in enumerate(circuit):
+        graph.edges[a, b, k]["weight"] = (-1) ** i * (i % 7) / 6
+    strong = [e for e in circuit if abs(graph.edges[e]["weight"]) >= 0.5]
+    assert 0 < len(strong) < len(circuit)
+    fig = figure(papers, graph, style=FigureStyle(min_weight=0.5))
+    assert len(arrows(fig, "CIRCUIT_EDGE")) == len(strong)
+    drawn = {text for text, _ in label_boxes(fig)}
+    ends = {graph.nodes[n]["name"] for a, b, _ in strong for n in (a, b) if graph.nodes[n].get("name")}
+    assert ends <= drawn

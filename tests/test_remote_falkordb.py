@@ -64,7 +64,7 @@ def test_falkors_speaks_tls_and_verifies_the_certificate(server, password, tls,
     assert code == 0, out
     with open_store(uri) as store:
         assert count(store, "(m:Model {uid: 'pythia-160m'})") == 1
-        assert run_template(store, "concept_neurons", {"concept": "fr"}) == []
+        assert run_template(store, "single_neuron_concepts", {}) == []
 
 
 @pytest.mark.parametrize("case", ["wrong password", "no password", "password in the uri"])

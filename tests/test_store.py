@@ -161,7 +161,7 @@ def test_commands_that_only_read_run_no_schema_statements(store, store_uri, monk
         original = cls.ensure_schema
         monkeypatch.setattr(cls, "ensure_schema",
                             lambda self, _original=original: calls.append("ddl") or _original(self))
-    for args in (["stats"], ["query", "run", "concept_neurons", "--param", "concept=fr"]):
+    for args in (["stats"], ["query", "run", "single_neuron_concepts"]):
         result = CliRunner().invoke(main, ["--db", store_uri, *args], catch_exceptions=False)
         assert result.exit_code == 0, result.output
     assert calls == []

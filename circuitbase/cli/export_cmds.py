@@ -48,11 +48,15 @@ from .progress import run_pipeline
 @click.option("--colour-by", type=click.Choice(COLOUR_BY), default="kind", show_default=True,
               help="What node colours say (a circuit with roles is coloured by role).")
 @click.option("--edge-labels", is_flag=True, help="Write each edge's score on it.")
+@click.option("--min-weight", default=0.0, show_default=True, type=click.FloatRange(min=0),
+              help="Leave out circuit edges whose weight is smaller than this (by size), and the "
+                   "components only they connected.")
 @click.pass_obj
 def export(obj: Context, template: str | None, params: tuple[str, ...], around: str | None,
            heads_of: str | None, hops: int, labels: tuple[str, ...], rel_types: tuple[str, ...], model: str | None,
            analysis: str | None, fmt: str, out: Path, title: str | None, expand_structural: bool,
-           width: str, dpi: int, font_size: float, colour_by: str, edge_labels: bool) -> None:
+           width: str, dpi: int, font_size: float, colour_by: str, edge_labels: bool,
+           min_weight: float) -> None:
     """Export a template's results or a neighbourhood, with a BibTeX file of its analyses.
 
     Figures (svg, pdf with text kept as text; png at --dpi) are sized for a paper: the
@@ -81,7 +85,7 @@ def export(obj: Context, template: str | None, params: tuple[str, ...], around: 
         written = write_table(obj.store, template, given, out, title)
     else:
         style = FigureStyle(width=parse_width(width), dpi=dpi, font_size=font_size,
-                            colour_by=colour_by, edge_labels=edge_labels)
+                            colour_by=colour_by, edge_labels=edge_labels, min_weight=min_weight)
         graph = subgraph(obj.store, template=template, params=given, around=around, hops=hops,
                          labels=[NodeLabel(l) for l in labels],
                          rel_types=[RelType(t) for t in rel_types], model=model,

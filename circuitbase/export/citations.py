@@ -147,9 +147,36 @@ def bibtex(store: GraphStore, analysis_uids: Iterable[str]) -> str:
     return "\n".join(citation_keys(store, analysis_uids).values())
 
 
+WRAP_AFTER = 24  # characters: a text column with longer cells wraps (tabularx X column)
+# An article's text width and a \small character, to tell a table that cannot fit as it is.
+TEXT_WIDTH_PT, CHAR_PT, COLUMN_SEP_PT = 345.0, 4.6, 6.0
+
+
+def _header(column: str, numeric: bool) -> str:
+    """A column's name; a number column's words stacked, so its width is its numbers'."""
+    words = [latex_escape(w) for w in column.split("_")]
+    if numeric and len(words) > 1:
+        return r"\shortstack[r]{" + r"\\".join(words) + "}"
+    return " ".join(words)
+
+
+def _breakable(text: str) -> str:
+    """A uid or a dataset name may break after `/`, `.` or `_` in a wrapped column (it has
+    no spaces to break at)."""
+    for mark in ("/", ".", r"\_"):
+        text = text.replace(mark, mark + r"\allowbreak{}")
+    return text
+
+
+def _plain(value: Any) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value or "")
+
+
 def latex_table(rows: Sequence[Row], caption: str | None = None, cite: Sequence[str] = (),
                 label: str | None = None) -> str:
-    """A booktabs table of `rows` with its caption (which cites `cite`) above it."""
+    """A booktabs table of `rows` with its caption (which cites `cite`) above it, as wide
+    as the text at most (long text columns wrap; the document loads booktabs and
+    tabularx)."""
     columns = list(dict.fromkeys(k for row in rows for k in row))
     lines = [r"\begin{table}[t]", r"\centering", r"\small"]
     if caption or cite:
@@ -162,11 +189,26 @@ def latex_table(rows: Sequence[Row], caption: str | None = None, cite: Sequence[
         lines.append(r"\caption{" + text + "}")
     if label:
         lines.append(r"\label{" + re.sub(r"[^A-Za-z0-9:_-]", "-", label) + "}")
-    align = "".join("r" if all(isinstance(r.get(c), (int, float)) and not isinstance(r.get(c), bool)
-                               for r in rows if r.get(c) is not None) and rows else "l"
-                    for c in columns)
-    lines += [r"\begin{tabular}{" + align + "}", r"\toprule",
-              " & ".join(latex_escape(c.replace("_", " ")) for c in columns) + r" \\", r"\midrule"]
-    lines += [" & ".join(latex_escape(row.get(c)) for c in columns) + r" \\" for row in rows]
-    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
+    numeric = {c for c in columns if rows and all(
+        isinstance(r.get(c), (int, float)) and not isinstance(r.get(c), bool)
+        for r in rows if r.get(c) is not None)}
+    # Text that may not fit (lists of models, uids, descriptions) wraps within the text
+    # width: tabularx's X columns, ragged right; a table of short cells keeps its natural
+    # width. A wide table wraps every text column, in a smaller font.
+    longest = {c: max([len(c)] + [len(_plain(r.get(c))) for r in rows]) for c in columns}
+    wide = sum(longest.values()) * CHAR_PT + 2 * COLUMN_SEP_PT * len(columns) > TEXT_WIDTH_PT
+    wraps = {c for c in columns if c not in numeric and (
+        longest[c] > WRAP_AFTER or (wide and longest[c] > len(c) + 2))}
+    if wide:
+        lines[2] = r"\footnotesize"
+        lines.insert(3, r"\setlength{\tabcolsep}{3pt}")
+    align = "".join("r" if c in numeric else r">{\raggedright\arraybackslash}X" if c in wraps
+                    else "l" for c in columns)
+    begin, end = ((r"\begin{tabularx}{\linewidth}{" + align + "}", r"\end{tabularx}") if wraps
+                  else (r"\begin{tabular}{" + align + "}", r"\end{tabular}"))
+    lines += [begin, r"\toprule", " & ".join(_header(c, c in numeric) for c in columns) + r" \\",
+              r"\midrule"]
+    lines += [" & ".join(_breakable(latex_escape(row.get(c))) if c in wraps else latex_escape(row.get(c))
+                         for c in columns) + r" \\" for row in rows]
+    lines += [r"\bottomrule", end, r"\end{table}"]
     return "\n".join(lines) + "\n"

@@ -59,13 +59,15 @@ LABEL_PAD = 0.3    # of the font size, each side of a label's box
 class FigureStyle:
     """How a figure looks: width in inches (`SINGLE_COLUMN`, `DOUBLE_COLUMN` or any),
     dpi of a PNG, font size in points, what the node colours say (`kind`, `role`,
-    `concept`, `model`), and whether edges carry their score as a label."""
+    `concept`, `model`), whether edges carry their score as a label, and the weakest
+    circuit edge drawn (`min_weight`, by the size of its weight)."""
 
     width: float = DOUBLE_COLUMN
     dpi: int = 300
     font_size: float = 7.0
     colour_by: str = "kind"
     edge_labels: bool = False
+    min_weight: float = 0.0
 
     def __post_init__(self) -> None:
         if not 1.0 <= self.width <= 40.0:
@@ -76,6 +78,8 @@ class FigureStyle:
             raise RecordError(f"font size must be 4 to 24 points, got {self.font_size}")
         if self.colour_by not in COLOUR_BY:
             raise RecordError(f"colour by one of {', '.join(COLOUR_BY)}, not {self.colour_by!r}")
+        if not (math.isfinite(self.min_weight) and self.min_weight >= 0):
+            raise RecordError(f"--min-weight must be a number >= 0, got {self.min_weight}")
 
 
 def parse_width(text: str) -> float:
@@ -254,9 +258,9 @@ def band_layout(graph: nx.MultiDiGraph, boxes: dict[str, Box], style: FigureStyl
 
 
 def circuit_layout(graph: nx.MultiDiGraph, boxes: dict[str, Box], style: FigureStyle) -> Layout:
-    """Layers from the bottom (input) to the top (output); within a layer heads by index,
-    then the MLP; input tokens below layer 0, output tokens above the last layer; other
-    shared nodes (tasks, concepts) in a last row."""
+    """Layers from the bottom (input) to the top (output), named on an axis at the left;
+    within a layer heads by index, then the MLP; input tokens below layer 0, output tokens
+    above the last layer; other shared nodes (tasks, concepts) in a last row."""
     font, width = style.font_size, style.width
     margin = 0.08
     row = font * 3.2 / 72
@@ -275,6 +279,8 @@ def circuit_layout(graph: nx.MultiDiGraph, boxes: dict[str, Box], style: FigureS
             level = top + 2.5
         levels[level].append(box)
     rows: list[list[Box]] = []
+    row_levels: list[float] = []
+    gutter = font * 3.0 / 72  # room for the layer axis
     for level in sorted(levels):
         # heads by index, then the layer's MLP, neurons and features
         members = sorted(levels[level], key=lambda b: (b.label is not NodeLabel.HEAD,
@@ -282,24 +288,30 @@ def circuit_layout(graph: nx.MultiDiGraph, boxes: dict[str, Box], style: FigureS
         current: list[Box] = []
         used = 0.0
         for box in members:  # wrap a layer that does not fit the width
-            if current and used + box.width(font) + 0.06 > width - 2 * margin:
+            if current and used + box.width(font) + 0.06 > width - 2 * margin - gutter:
                 rows.append(current)
+                row_levels.append(level)
                 current, used = [], 0.0
             current.append(box)
             used += box.width(font) + 0.06
         rows.append(current)
+        row_levels.append(level)
     height = margin * 2 + row * len(rows)
-    for i, members in enumerate(rows):
+    notes = [("input", margin, height - margin * 0.3, "left"), ("output", margin, margin * 0.9, "left")]
+    axis = ""
+    for i, (level, members) in enumerate(zip(row_levels, rows)):
         y = height - margin - row * (i + 0.5)  # first row at the bottom
+        if level.is_integer() and 0 <= level <= top and f"L{int(level)}" != axis:
+            axis = f"L{int(level)}"  # the layer axis, left of the drawing
+            notes.append((axis, margin * 0.5, y, "left"))
         total = sum(b.width(font) for b in members)
-        spare = (width - 2 * margin - total) / (len(members) + 1)
+        spare = (width - 2 * margin - gutter - total) / (len(members) + 1)
         # rows alternate left and right of the middle, so that an edge between rows
         # slants instead of running through the labels of the rows between
-        x = margin + spare * (0.5 if i % 2 else 1.5) if len(members) < 4 else margin + spare
+        x = margin + gutter + (spare * (0.5 if i % 2 else 1.5) if len(members) < 4 else spare)
         for box in members:
             box.x, box.y = x + box.width(font) / 2, y
             x += box.width(font) + spare
-    notes = [("input", margin, height - margin * 0.3, "left"), ("output", margin, margin * 0.9, "left")]
     return Layout(boxes, width, height, [], notes, circuit=True)
 
 
@@ -312,6 +324,8 @@ def draw(graph: nx.MultiDiGraph, title: str | None = None, style: FigureStyle | 
     if circuit and style.colour_by == "kind" and any(
             t == RelType.HAS_ROLE.value for _, _, t in graph.edges(data="type")):
         style = replace(style, colour_by="role")  # a circuit's heads are told apart by role
+    if style.min_weight > 0:
+        graph = _strong_edges(graph, style.min_weight)
     drawn, categories = _drawable(graph, style)
     if drawn.number_of_nodes() > MAX_FIGURE_NODES:
         raise RecordError(f"{drawn.number_of_nodes()} nodes is too many for a legible figure "
@@ -326,6 +340,22 @@ def draw(graph: nx.MultiDiGraph, title: str | None = None, style: FigureStyle | 
     boxes = _boxes(drawn, categories, palette)
     layout = circuit_layout(drawn, boxes, style) if circuit else band_layout(drawn, boxes, style, sizes)
     return _render(drawn, layout, style, title, palette)
+
+
+def _strong_edges(graph: nx.MultiDiGraph, min_weight: float) -> nx.MultiDiGraph:
+    """The graph without circuit edges weaker than `min_weight` (by size), and without the
+    components only those edges connected."""
+    kept = graph.copy()
+    weak = [(a, b, k) for a, b, k, attrs in graph.edges(keys=True, data=True)
+            if attrs.get("type") == RelType.CIRCUIT_EDGE.value
+            and abs(score_of(attrs) or 0.0) < min_weight]
+    kept.remove_edges_from(weak)
+    touched = {n for a, b, _ in weak for n in (a, b)}
+    kept.remove_nodes_from([n for n in touched if not any(
+        t == RelType.CIRCUIT_EDGE.value for _, _, t in kept.edges(n, data="type"))
+        and not any(t == RelType.CIRCUIT_EDGE.value for _, _, t in kept.in_edges(n, data="type"))
+        and primary_label(kept.nodes[n]["labels"]) in COMPONENT_LABELS])
+    return kept
 
 
 def _render(graph: nx.MultiDiGraph, layout: Layout, style: FigureStyle, title: str | None,

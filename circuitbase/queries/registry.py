@@ -39,7 +39,8 @@ from ..store.base import GraphStore, Row
 PARAM_TYPES = ("str", "int", "float", "bool", "list[str]", "list[int]", "list[float]")
 _HEADER = re.compile(r"^//\s*(?P<key>[a-z]+):\s*(?P<value>.*)$")
 _PARAM = re.compile(r"^(?P<name>[a-z_][a-z0-9_]*):\s*(?P<type>[a-z\[\]]+)(?:\s*=\s*(?P<default>[^|]+))?"
-                    r"(?:\s*\|\s*(?P<kind>names|starts|one of):\s*(?P<what>.+))?$")
+                    r"(?P<meaning>(?:\s*\|\s*(?:names|starts|one of):[^|]+)*)$")
+_MEANING = re.compile(r"\|\s*(?P<kind>names|starts|one of):\s*(?P<what>[^|]+)")
 
 
 class TemplateError(CircuitbaseError, ValueError):
@@ -64,7 +65,9 @@ class Param:
             if not isinstance(item, str):
                 continue
             what = self.name
-            if self.choices:
+            if item in self.choices:
+                continue
+            if self.choices and self.names is None:
                 lookup.checked_choice(item, self.choices, what)
             elif self.names is None:
                 continue
@@ -197,19 +200,24 @@ def _parse_param(text: str, path: str) -> Param:
 
 def _meaning(found: re.Match[str], text: str, path: str) -> dict[str, Any]:
     """What a parameter's value names (`| names: Label[.property]`, `| starts: ...`,
-    `| one of: a, b`); a parameter named model or model_<x> names a Model."""
-    kind, what = found["kind"], (found["what"] or "").strip()
-    if kind == "one of":
-        return {"choices": tuple(c.strip() for c in what.split(",") if c.strip())}
-    if kind is None:
-        name = found["name"]
-        return {"names": (NodeLabel.MODEL.value, None)} if name == "model" or name.startswith("model_") else {}
-    label, _, prop = what.partition(".")
-    if label != COMPONENT_LABEL and label not in {l.value for l in NodeLabel}:
-        raise TemplateError(f"{path}: {text!r} names {label!r}, which is no node label")
-    if prop and not (prop.isascii() and prop.isidentifier()):
-        raise TemplateError(f"{path}: {text!r}: {prop!r} is no property name")
-    return {"names": (label, prop or None), "prefix": kind == "starts"}
+    `| one of: a, b`; with both a set and `names`, either will do); a parameter named
+    model or model_<x> names a Model."""
+    meaning: dict[str, Any] = {}
+    for clause in _MEANING.finditer(found["meaning"] or ""):
+        kind, what = clause["kind"], clause["what"].strip()
+        if kind == "one of":
+            meaning["choices"] = tuple(c.strip() for c in what.split(",") if c.strip())
+            continue
+        label, _, prop = what.partition(".")
+        if label != COMPONENT_LABEL and label not in {item.value for item in NodeLabel}:
+            raise TemplateError(f"{path}: {text!r} names {label!r}, which is no node label")
+        if prop and not (prop.isascii() and prop.isidentifier()):
+            raise TemplateError(f"{path}: {text!r}: {prop!r} is no property name")
+        meaning |= {"names": (label, prop or None), "prefix": kind == "starts"}
+    name = found["name"]
+    if not meaning and (name == "model" or name.startswith("model_")):
+        meaning["names"] = (NodeLabel.MODEL.value, None)
+    return meaning
 
 
 @cache

@@ -2,7 +2,7 @@
 // description: Components of other models most similar to a given one (SIMILAR_TO edges), best first, with the metric and the analysis behind each match and its parameters (e.g. the tokens and text-file hash of an activation correlation).
 // param: uid: str | names: Component
 // param: model: str = null
-// param: metric: str = null | one of: tokens, concepts, vectors, activation-correlation
+// param: metric: str = null | one of: tokens, concepts, vectors, activation-correlation | names: SimilaritySummary.metric
 // param: top: int = 10
 // returns: match, model, layer, relative_depth, score, metric, analysis, params
 // example: circuitbase query run similar_components --param uid=gpt2-small/L3/N1234 --param model=pythia-160m

@@ -3,7 +3,7 @@
 // param: model_a: str
 // param: model_b: str
 // param: threshold: float = 0.5
-// param: metric: str = null | one of: tokens, concepts, vectors, activation-correlation
+// param: metric: str = null | one of: tokens, concepts, vectors, activation-correlation | names: SimilaritySummary.metric
 // returns: kind, components, matched, fraction
 // example: circuitbase query run universality_table --param model_a=stanford-gpt2-small-a --param model_b=stanford-gpt2-small-b --param threshold=0.5
 // Reads the pair's SimilaritySummary (each component's best score in the other model,
