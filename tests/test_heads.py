@@ -161,3 +161,20 @@ def test_analyze_heads_finds_the_induction_head_of_a_trained_model(store, store_
                           "RETURN a.uid AS uid, a.citation AS citation, m.uid AS model")
     assert analysis[0]["model"] == "induction-2l" and "2209.11895" in analysis[0]["citation"]
     assert count(store, "(:AttentionHead)-[:HAS_ROLE]->(:HeadRole)") == 3 * 2 * 4
+
+
+def test_a_model_hub_out_of_reach_is_said_at_once(store_uri, monkeypatch) -> None:
+    """Without a checkpoint the weights come from the Hugging Face hub; where it cannot be
+    reached (here: nothing listens at the endpoint) and the model is not cached, one line
+    says so in seconds (the hub's client retried for a minute first)."""
+    import time
+
+    pytest.importorskip("transformer_lens")
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    for proxy in ("HTTPS_PROXY", "https_proxy"):
+        monkeypatch.delenv(proxy, raising=False)
+    started = time.monotonic()
+    code, out = cli(store_uri, "analyze", "heads", "pythia-14m")
+    assert code == 1 and "cannot be reached" in out and "--checkpoint" in out, out
+    assert len(out.strip().splitlines()) == 1
+    assert time.monotonic() - started < 30

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..schema.nodes import ModelSpec
 from ..schema.records import RecordError
+
+HUB_PROBE_S = 3.0  # seconds to wait for a connection to the Hugging Face hub
 
 
 def require_analysis_extra() -> None:
@@ -80,11 +85,49 @@ def load_model(name: str, checkpoint: Path | None = None, device: str = "cpu") -
             raise RecordError(f"not a circuitbase model checkpoint ({{cfg, state_dict}}): {err}",
                               file=str(checkpoint)) from None
         return model.to(device, print_details=False).eval()
+    _check_hub_or_cache(name)
     try:
         return HookedTransformer.from_pretrained(name, device=device).eval()
     except Exception as err:  # from_pretrained raises many kinds when weights are unreachable
         raise RecordError(f"could not load {name!r} with TransformerLens ({err}); "
                           "give --checkpoint with a saved model instead") from None
+
+
+def hub_reachable(timeout: float = HUB_PROBE_S) -> bool:
+    """Whether a connection to the Hugging Face hub (or the proxy on the way to it) opens
+    within `timeout`: seconds, where the hub's own client would retry for a minute."""
+    endpoint = os.environ.get("HF_ENDPOINT") or "https://huggingface.co"
+    via = os.environ.get("HTTPS_PROXY") or os.environ.get("https_proxy") or endpoint
+    target = urlsplit(via if "://" in via else f"http://{via}")
+    port = target.port or (443 if target.scheme == "https" else 80)
+    try:
+        socket.create_connection((target.hostname or "", port), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
+def _check_hub_or_cache(name: str) -> None:
+    """Before TransformerLens asks the hub for `name`: when the hub cannot be reached and
+    the model is not in the local cache, say so at once (and load a cached one offline)."""
+    from huggingface_hub import constants, try_to_load_from_cache
+
+    if constants.HF_HUB_OFFLINE or hub_reachable():
+        return
+    from transformer_lens.loading_from_pretrained import get_official_model_name
+
+    try:
+        repo = get_official_model_name(name)
+    except ValueError as err:
+        raise RecordError(f"{name!r} is no TransformerLens model ({err}); give --checkpoint "
+                          "with a saved model") from None
+    if not isinstance(try_to_load_from_cache(repo, "config.json"), str):
+        host = urlsplit(os.environ.get("HF_ENDPOINT") or "https://huggingface.co").hostname
+        raise RecordError(f"the Hugging Face hub ({host}) cannot be reached from this machine "
+                          f"and {repo} is not in its local cache; give --checkpoint with a saved "
+                          "model, or run where the hub is reachable")
+    constants.HF_HUB_OFFLINE = True  # cached: load it without a minute of retries
+    os.environ["HF_HUB_OFFLINE"] = "1"
 
 
 def spec_of(model: Any, name: str) -> ModelSpec:
