@@ -38,7 +38,7 @@ def test_reading_and_writing_count_what_the_summary_says(store) -> None:
     seen = Recorder()
     result = ingest(store, records, progress=seen)
     assert seen.order == ["reading and checking", "writing"]
-    assert seen.counted["reading and checking"] == len(records)
+    assert seen.totals["reading and checking"] == seen.counted["reading and checking"] == len(records)
     written = result.plan.node_count + result.plan.rel_count
     assert seen.totals["writing"] == seen.counted["writing"] == written
     line = summary("pythia-70m", result)
@@ -66,3 +66,30 @@ def test_files_vectors_and_similarity_have_their_phases(store, tmp_path) -> None
     assert seen.order == ["reading and checking", "writing", "retracting what the rerun no longer finds",
                           "summarising similarity"]
     assert seen.totals["summarising similarity"] == seen.counted["summarising similarity"] == 1
+
+
+def test_model_add_knows_its_total_before_reading(store_uri, monkeypatch) -> None:
+    """`model add` shows how many records it will read before it reads them (a model's
+    shape says), and the bar ends where its count ends."""
+    from circuitbase.cli import progress
+    from test_cli import cli
+
+    assert cli(store_uri, "model", "add", "pythia-70m-deduped")[0] == 0
+    seen = Recorder()
+    monkeypatch.setattr(progress, "phases", lambda what: _Phases(seen))
+    code, out = cli(store_uri, "model", "add", "pythia-70m", "--components", "heads,neurons",
+                    "--base", "pythia-70m-deduped")
+    assert code == 0, out
+    expected = 1 + 6 * 8 + 6 * 2048 + 1  # the model, its heads and neurons, its base link
+    assert seen.totals["reading and checking"] == seen.counted["reading and checking"] == expected
+
+
+class _Phases:
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+
+    def __enter__(self) -> Recorder:
+        return self.recorder
+
+    def __exit__(self, *exc: object) -> None:
+        return None

@@ -13,7 +13,7 @@ from ..schema.catalog import known_model, known_models
 from ..schema.graph import NodeLabel, RelType
 from ..schema.nodes import ModelSpec
 from ..schema.records import RecordError, record_error, ref, rel
-from ..sources.models import COMPONENT_CHOICES, model_records, read_model_config
+from ..sources.models import COMPONENT_CHOICES, component_count, model_records, read_model_config
 from .context import MODEL, Context
 from .output import FORMATS, ask_first, render
 from .progress import run_pipeline
@@ -92,12 +92,14 @@ def add(obj: Context, name: str, config: Path | None, components: str, base: str
       circuitbase model add my-model-tuned --config tl_config.json --base my-model
     """
     spec = _spec(name, config, {k: shape[k] for k in _SHAPE_OPTIONS})
-    records = model_records(spec, _parse_components(components))
+    kinds = _parse_components(components)
+    records = model_records(spec, kinds)
+    total = 1 + component_count(spec, set(kinds)) + (base is not None)  # known before reading
     if base is not None:
         records = chain(records, [rel(RelType.FINE_TUNED_FROM, ref(NodeLabel.MODEL, spec.name),
                                       ref(NodeLabel.MODEL, base))])
-    result = run_pipeline(name, lambda progress: ingest(obj.store, records, progress=progress),
-                          report=False)
+    result = run_pipeline(name, lambda progress: ingest(obj.store, records, progress=progress,
+                                                        total=total), report=False)
     click.echo(f"{name}: {result.plan.node_count - 1} components; {result.counts.nodes_created} "
                f"nodes and {result.counts.relationships_created} relationships created")
 

@@ -9,7 +9,7 @@ anything is invalid.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence, Sized
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,13 +133,16 @@ def write(store: GraphStore, plan: Plan, *, progress: ProgressFactory | None = N
 
 
 def ingest(store: GraphStore, records: Iterable[Record], *,
-           progress: ProgressFactory | None = None, replaces: str | None = None) -> IngestResult:
+           progress: ProgressFactory | None = None, replaces: str | None = None,
+           total: int | None = None) -> IngestResult:
     """Validate all `records`, then write them; nothing is written if any is invalid.
 
     With `replaces` (an analysis uid), that analysis's facts become exactly those in
     `records`: what an earlier run with other parameters found and this one did not is
     deleted, after the write (a run killed in between is finished by running it again)."""
-    tick = progress("reading and checking", None) if progress else None
+    if total is None and isinstance(records, Sized):  # `total`: how many, where the caller knows
+        total = len(records)  # the first phase's bar shows its end
+    tick = progress("reading and checking", total) if progress else None
     return write(store, make_plan(_ticking(records, tick), store), progress=progress,
                  replaces=replaces)
 
