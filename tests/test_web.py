@@ -317,3 +317,22 @@ def test_a_person_searches_opens_a_head_and_follows_a_similar_component(tmp_path
         browser.quit()
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_an_analysis_page_shows_what_it_found_strongest_first(site) -> None:
+    """Its facts against the published table read with csv alone: as many, the best F1 first."""
+    import csv
+
+    store, client, names = site
+    table = PROBES[0]
+    with open(table, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    uid = next(a["uid"] for a in store.analysis_list() if a["uid"].endswith(Path(table).stem))
+    text = page(client, "node", kind="Analysis", key=uid)
+    assert f"({len(rows)} facts" in text
+    found = re.search(r'<table id="found".*?</table>', text, re.S).group(0)
+    first = re.findall(r"<tr><td>ENCODES</td>.*?</tr>", found, re.S)[0]
+    top = max(float(r["test_f1_score"]) for r in rows)
+    assert any(f"/L{r['layer']}/N{r['neuron']}<" in first for r in rows
+               if float(r["test_f1_score"]) == top)
+    assert 'id="finding"' in text and "<svg" in text  # a hundred facts: drawn too

@@ -472,6 +472,19 @@ def write_figure(graph: nx.MultiDiGraph, path: Path, title: str | None = None,
     return Path(path)
 
 
+def svg_text(figure: Any) -> str:
+    """A figure as an `<svg>` element to put in a web page (text kept as text)."""
+    import io
+
+    import matplotlib
+
+    buffer = io.StringIO()
+    with matplotlib.rc_context(TEXT_AS_TEXT):
+        figure.savefig(buffer, format="svg", metadata=figure_metadata("svg"))
+    text = buffer.getvalue()
+    return text[text.index("<svg"):]
+
+
 def figure_metadata(fmt: str) -> dict[str, Any]:
     """No creation date in the file: the same graph draws the same bytes."""
     return {"svg": {"Date": None}, "pdf": {"CreationDate": None}, "png": {}}[fmt]

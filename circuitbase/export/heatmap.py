@@ -8,14 +8,13 @@ explorer shows it, and `circuitbase export --heads MODEL` writes it for a paper.
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..schema.records import RecordError
 from ..store.base import GraphStore
-from .figure import FIGURE_FORMATS, TEXT_AS_TEXT, FigureStyle, figure_metadata
+from .figure import FIGURE_FORMATS, TEXT_AS_TEXT, FigureStyle, figure_metadata, svg_text
 
 COLUMNS = 3  # heatmaps per row of the figure
 COLOUR_MAP = "viridis"  # perceptually uniform and colour-blind safe
@@ -94,15 +93,7 @@ def heatmap_svg(store: GraphStore, model: str, style: FigureStyle | None = None)
         figure = draw_heatmaps(grids, model, style) if grids else None
     except RecordError:
         return None
-    if figure is None:
-        return None
-    import matplotlib
-
-    buffer = io.StringIO()
-    with matplotlib.rc_context(TEXT_AS_TEXT):  # labels as <text>: readable, searchable
-        figure.savefig(buffer, format="svg", metadata=figure_metadata("svg"))
-    text = buffer.getvalue()
-    return text[text.index("<svg"):]
+    return svg_text(figure) if figure is not None else None
 
 
 def write_heatmaps(store: GraphStore, model: str, path: Path, fmt: str,

@@ -23,9 +23,11 @@ from markupsafe import Markup
 from .. import export
 from ..errors import CircuitbaseError
 from ..export.citations import bibtex
+from ..export.figure import svg_text
 from ..export.heatmap import heatmap_svg
+from ..export.subgraph import primary_label
 from ..export.palette import EDGE_COLOURS, NODE_COLOURS
-from ..queries.show import resolve, show
+from ..queries.show import resolve, show, strongest_first
 from ..queries.similar import between as live_between
 from ..schema.graph import COMPONENT_LABELS, NodeLabel, RelType
 from ..schema.uids import UidError, parse_component
@@ -36,6 +38,7 @@ EXPORTS = {"svg": "image/svg+xml", "png": "image/png", "graphml": "application/x
            "bib": "application/x-bibtex"}
 SEARCH_LIMIT = 100
 MAX_FACTS_SHOWN = 200  # per relationship type on a page; the rest is counted
+MAX_DRAWN_FACTS = 400  # an analysis with more facts is listed, not drawn
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
                                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -154,10 +157,11 @@ def create_app(store: GraphStore, token: str) -> Flask:
         types = sorted({t for n in neighbourhood.neighbours(data["relationships"]) for t in n.types})
         wanted = FactFilter.from_request(data["relationships"])
         heatmap = heatmap_svg(store, key) if data["kind"] == NodeLabel.MODEL.value else None
+        found = _findings(store, key) if data["kind"] == NodeLabel.ANALYSIS.value else None
         return render_template("node.html", data=data, drawing=Markup(drawing),
                                facts=_fact_tables(data["relationships"], wanted), wanted=wanted,
                                per_page=MAX_FACTS_SHOWN,
-                               heatmap=Markup(heatmap) if heatmap else None,
+                               heatmap=Markup(heatmap) if heatmap else None, found=found,
                                page_url=lambda **change: _query(**wanted.query(kind, key, **change)),
                                legend=[(t, EDGE_COLOURS[RelType(t)]) for t in types],
                                exports=[(fmt, _query(kind=kind, key=key, format=fmt))
@@ -295,6 +299,25 @@ def _fact_tables(relationships: dict[str, list[dict[str, Any]]],
                        "columns": columns, "total": len(kept), "first": start + 1,
                        "more": start + MAX_FACTS_SHOWN < len(kept)})
     return tables
+
+
+def _findings(store: GraphStore, analysis: str) -> dict[str, Any]:
+    """What an analysis found: its facts, strongest first (a page of them), and, when they
+    are few enough to read as a picture (a circuit), their drawing."""
+    facts = [{"type": row["type"], "from": row["start"], "from_kind": primary_label(row["start_labels"]).value,
+              "to": row["end"], **{k: v for k, v in row["props"].items() if k != "analysis"}}
+             for row in store.facts_of(analysis)]
+    facts.sort(key=lambda f: strongest_first({**f, "analysis": None}, f["type"]))
+    drawing = None
+    if 0 < len(facts) <= MAX_DRAWN_FACTS:
+        try:
+            drawing = svg_text(export.figure(store, export.subgraph(store, analysis=analysis)))
+        except CircuitbaseError:  # too many nodes for a legible figure
+            drawing = None
+    columns = list(dict.fromkeys(k for f in facts[:MAX_FACTS_SHOWN] for k in f
+                                 if k not in ("type", "from", "from_kind", "to")))
+    return {"facts": facts[:MAX_FACTS_SHOWN], "total": len(facts), "columns": columns,
+            "drawing": Markup(drawing) if drawing else None}
 
 
 def _counts(left: dict[str, Any], right: dict[str, Any]) -> list[tuple[str, int, int]]:
