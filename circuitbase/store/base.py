@@ -508,10 +508,6 @@ class GraphStore(ABC):
         """Rows {uid, params (JSON text), models} of every analysis."""
         return self.read(cypher.ANALYSIS_SOURCES)
 
-    def model_names(self) -> list[Row]:
-        """Rows {uid, hf_id} of every model."""
-        return self.read(cypher.MODEL_NAMES)
-
     def delete_facts_without_analysis(self, analyses: Iterable[str]) -> WriteCounts:
         """Delete the facts citing these (absent) analyses, in batches."""
         self.prepare_for_writes()

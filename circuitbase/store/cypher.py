@@ -257,7 +257,6 @@ CITED_ANALYSES = ("MATCH ()-[r]->() WHERE r.analysis IS NOT NULL AND r.analysis 
 ANALYSIS_UIDS = "MATCH (a:Analysis) RETURN a.uid AS uid"
 ANALYSIS_SOURCES = ("MATCH (a:Analysis) OPTIONAL MATCH (a)-[:ABOUT]->(m:Model) "
                     "RETURN a.uid AS uid, a.params AS params, collect(m.uid) AS models")
-MODEL_NAMES = "MATCH (m:Model) RETURN m.uid AS uid, m.hf_id AS hf_id"
 COMPONENTS_OUT_OF_MODEL = (
     "MATCH (c:Component) OPTIONAL MATCH (c)-[:IN_MODEL]->(m:Model) "
     "WITH c, collect(m.uid) AS models WHERE size(models) <> 1 OR models[0] <> c.model "
