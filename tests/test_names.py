@@ -97,6 +97,10 @@ COMMANDS = [
     (["export", "--analysis", "acdc-canonical/gpt2-small/io", "--format", "graphml", "--out", "x.graphml"],
      "acdc-canonical/gpt2-small/ioi"),
     (["n2g", "predict", "toy-6l/L7/N1", "--tokens", '["a"]'], "6 layers"),
+    (["export", "--around", "pythia-70m/L3/N897", "--model", "pythia-16m", "--format", "graphml",
+      "--out", "x.graphml"], "pythia-160m"),
+    (["model", "add", "my-tuned", "--n-layers", "2", "--n-heads", "2", "--base", "gpt2-smal"],
+     "gpt2-small"),
 ]
 
 

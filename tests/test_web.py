@@ -31,6 +31,7 @@ from test_cli import cli
 EXAMPLES = Path(__file__).parent.parent / "circuitbase" / "examples"
 PROBES = [EXAMPLES / "probes" / f"{m}_top_mono_neurons.csv" for m in ("pythia-70m", "pythia-160m")]
 HEADS = [EXAMPLES / "head-metrics" / f for f in ("openai-community-gpt2-monology-pile-uncopyrighted.json",
+                                                 "google-gemma-3-270m-monology-pile-uncopyrighted.json",
                                                   "EleutherAI-pythia-70m-deduped-monology-pile-uncopyrighted.json")]
 TOKEN = "t" * 43
 MATCH = Analysis(uid="test/hand-made-matches", kind="similarity", method="by hand",
@@ -77,6 +78,11 @@ def site(store, store_uri):
     names = explored(store, store_uri)
     client = create_app(store, TOKEN).test_client()
     return store, client, names
+
+
+def HEADS_SCORED(store) -> list[dict]:  # noqa: N802
+    return store.read("MATCH (h:AttentionHead)-[:HAS_ROLE]->(:HeadRole {name: 'induction'}) "
+                      "RETURN h.uid AS uid")
 
 
 def page(client, path: str, **params: str) -> str:
@@ -172,8 +178,9 @@ def test_a_heads_page_shows_what_show_prints(site) -> None:
         assert f"{row['score']:.4g}" in text
     # the most similar head in the other model, with a side-by-side view
     assert ("AttentionHead", names["head_match"]) in shown
-    compare = re.search(r'href="([^"]*compare\?[^"]*)"', text).group(1)
-    side = client.get(html.unescape(compare)).get_data(as_text=True)
+    compare = next(link for link in map(html.unescape, re.findall(r'href="([^"]*compare\?[^"]*)"', text))
+                   if parse_qs(urlparse(link).query).get("other") == [names["head_match"]])
+    side = client.get(compare).get_data(as_text=True)
     assert names["head"] in side and names["head_match"] in side and "0.77" in side
     # the neighbourhood drawing: one link per neighbour, the centre last
     svg = re.search(r"<svg.*?</svg>", text, re.S).group(0)
@@ -257,6 +264,7 @@ def test_a_person_searches_opens_a_head_and_follows_a_similar_component(tmp_path
     store_uri = str(tmp_path / "kb")
     with open_store(store_uri) as store:
         names = explored(store, store_uri)
+        heads = len(HEADS_SCORED(store))
     server = subprocess.Popen([sys.executable, "-m", "circuitbase", "--db", store_uri, "serve",
                                "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               text=True)
@@ -286,6 +294,15 @@ def test_a_person_searches_opens_a_head_and_follows_a_similar_component(tmp_path
         on_page_of("induction")
         facts = browser.find_element(By.CSS_SELECTOR, 'table[data-type="HAS_ROLE"]')
         assert facts.find_elements(By.TAG_NAME, "a")[0].text == names["head"]  # strongest first
+        from circuitbase.web.app import MAX_FACTS_SHOWN
+
+        assert heads > MAX_FACTS_SHOWN  # more than a page: the rest is a click away
+        browser.find_element(By.CSS_SELECTOR, "a.next").click()
+        WebDriverWait(browser, 10).until(shows.presence_of_element_located((By.CSS_SELECTOR, "a.previous")))
+        facts = browser.find_element(By.CSS_SELECTOR, 'table[data-type="HAS_ROLE"]')
+        shown = [a.text for a in facts.find_elements(By.TAG_NAME, "a") if "/H" in a.text]
+        assert len(shown) == heads - MAX_FACTS_SHOWN and names["head"] not in shown
+        browser.back()
         browser.save_screenshot(str(tmp_path / "role.png"))
         browser.find_element(By.LINK_TEXT, names["head"]).click()
         on_page_of(names["head"])

@@ -84,6 +84,11 @@ def export(obj: Context, template: str | None, params: tuple[str, ...], around: 
             raise click.UsageError("--format latex needs a query template")
         written = write_table(obj.store, template, given, out, title)
     else:
+        from ..queries.names import checked_model, checked_value
+
+        checked_model(obj.store, model)  # a filter naming nothing stored is a typo, not "0 nodes"
+        if analysis is not None and around is not None:
+            checked_value(obj.store, NodeLabel.ANALYSIS, None, analysis, "analysis")
         style = FigureStyle(width=parse_width(width), dpi=dpi, font_size=font_size,
                             colour_by=colour_by, edge_labels=edge_labels, min_weight=min_weight)
         graph = subgraph(obj.store, template=template, params=given, around=around, hops=hops,

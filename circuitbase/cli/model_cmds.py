@@ -92,6 +92,10 @@ def add(obj: Context, name: str, config: Path | None, components: str, base: str
       circuitbase model add my-model-tuned --config tl_config.json --base my-model
     """
     spec = _spec(name, config, {k: shape[k] for k in _SHAPE_OPTIONS})
+    if base is not None:
+        from ..queries.names import checked_model
+
+        checked_model(obj.store, base)  # the base is stored first: a typo names near matches
     kinds = _parse_components(components)
     records = model_records(spec, kinds)
     total = 1 + component_count(spec, set(kinds)) + (base is not None)  # known before reading

@@ -88,13 +88,14 @@ def checked_component(store: GraphStore, uid: str, models: dict[str, Row] | None
 
 
 def checked_value(store: GraphStore, label: NodeLabel, prop: str | None, value: str,
-                  what: str, *, prefix: bool = False) -> str:
+                  what: str, *, prefix: bool = False, also: Sequence[str] = ()) -> str:
     """`value` as the store holds it on some `label` node's `prop` (its key by default),
-    or as the start of one (`prefix`); else one error with the nearest stored values."""
+    or as the start of one (`prefix`); else one error with the nearest stored values (and
+    of `also`, the values valid without being stored)."""
     prop = prop or NODE_KEY[label]
     if store.has_value(label, prop, value, prefix=prefix):
         return value
-    values = store.values_of(label, prop)
+    values = [*store.values_of(label, prop), *also]
     if prefix:  # near the starts of stored values, as long as the one typed
         values = [v[: len(value)] for v in values] + values
     raise unknown(what, value, values, "`circuitbase search` finds names")

@@ -77,7 +77,7 @@ class Param:
                 lookup.checked_model(store, item)
             else:
                 lookup.checked_value(store, NodeLabel(self.names[0]), self.names[1], item, what,
-                                     prefix=self.prefix)
+                                     prefix=self.prefix, also=self.choices)
 
     def convert(self, value: Any) -> Any:
         """Accept a typed value, or the text a user typed on the command line."""
