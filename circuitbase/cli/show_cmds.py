@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from ..queries.show import show as show_data
+from ..schema.uids import model_of
 from .context import MODEL, Context
 from .output import FORMATS, render
 
@@ -32,7 +33,7 @@ def _sections(data: dict[str, Any], top: int | None) -> list[tuple[str, list[dic
         if top is None or len(facts) <= top:
             sections.append((type_, facts))
             continue
-        per_model = Counter(_model_of(fact["other"]) for fact in facts)
+        per_model = Counter(model_of(fact["other"]) or "(not a component)" for fact in facts)
         sections.append((f"{type_}: {len(facts):,} facts, by the other side's model",
                          [{"model": m, "facts": n} for m, n in sorted(per_model.items(),
                                                                      key=lambda i: (-i[1], i[0]))]))
@@ -41,15 +42,6 @@ def _sections(data: dict[str, Any], top: int | None) -> list[tuple[str, list[dic
     sections += [("most similar in each other model", data["similar"]),
                  ("analyses", data["analyses"])]
     return [(title, rows) for title, rows in sections if rows]
-
-
-def _model_of(key: str | None) -> str:
-    from ..schema.uids import UidError, parse_component
-
-    try:
-        return parse_component(key or "").model
-    except UidError:
-        return "(not a component)"
 
 
 @click.command()

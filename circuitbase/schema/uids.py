@@ -145,3 +145,11 @@ def neuron_uid(model: str, layer: int, index: int) -> str:
 
 def head_uid(model: str, layer: int, index: int) -> str:
     return str(ComponentUid(model, layer, ComponentKind.HEAD, index))
+
+
+def model_of(uid: str | None) -> str | None:
+    """The model of a component uid; None for anything else (a concept, a token, ...)."""
+    try:
+        return parse_component(uid or "").model
+    except UidError:
+        return None

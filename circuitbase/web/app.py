@@ -30,7 +30,7 @@ from ..export.palette import EDGE_COLOURS, NODE_COLOURS
 from ..queries.show import resolve, show, strongest_first
 from ..queries.similar import between as live_between
 from ..schema.graph import COMPONENT_LABELS, NodeLabel, RelType
-from ..schema.uids import UidError, parse_component
+from ..schema.uids import model_of
 from ..store.base import GraphStore
 from . import neighbourhood
 
@@ -254,7 +254,7 @@ class FactFilter:
 
     @classmethod
     def from_request(cls, relationships: dict[str, list[dict[str, Any]]]) -> "FactFilter":
-        models = sorted({_model_of(f["other"]) for facts in relationships.values() for f in facts}
+        models = sorted({model_of(f["other"]) for facts in relationships.values() for f in facts}
                         - {None})
         type_ = request.args.get("type") or None
         model = request.args.get("model") or None
@@ -267,19 +267,12 @@ class FactFilter:
 
     def keeps(self, type_: str, fact: dict[str, Any]) -> bool:
         return ((self.type is None or type_ == self.type)
-                and (self.model is None or _model_of(fact["other"]) == self.model))
+                and (self.model is None or model_of(fact["other"]) == self.model))
 
     def query(self, kind: str, key: str, **change: Any) -> dict[str, str]:
         values = {"kind": kind, "key": key, "type": self.type, "model": self.model,
                   "page": self.page} | change
         return {k: str(v) for k, v in values.items() if v not in (None, "", 1) or k in ("kind", "key")}
-
-
-def _model_of(key: str | None) -> str | None:
-    try:
-        return parse_component(key or "").model
-    except UidError:
-        return None
 
 
 def _fact_tables(relationships: dict[str, list[dict[str, Any]]],
