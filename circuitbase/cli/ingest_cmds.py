@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 
 from ..sources.circuits import circuit_records
+from ..sources.features import SUFFIXES as FEATURE_SUFFIXES, feature_records
+from ..sources.saelens import saelens_records
 from ..sources.heads import heads_records
 from ..sources.n2g.records import n2g_records
 from ..sources.probes import probe_records
@@ -98,6 +100,40 @@ def circuit(obj: Context, paths: tuple[Path, ...], analysis_uid: str | None,
     """
     run_ingest(obj, "circuit", paths,
                partial(circuit_records, analysis_uid=analysis_uid, task=task), (".json",))
+
+
+@ingest.command("features")
+@_PATHS
+@click.option("--analysis", "analysis_uid", help="Analysis uid of a dashboard file (default: "
+              "dashboards/<model>/<layer>-<set>/F<first>-F<last>).")
+@click.pass_obj
+def features(obj: Context, paths: tuple[Path, ...], analysis_uid: str | None) -> None:
+    """Evidence about dictionary features: dashboards in the JSON Neuronpedia takes as an
+    upload (SAEDashboard's output), or Neuronpedia's exports (a source's features/,
+    explanations/ and activations/ batches, .jsonl.gz, read as a stream). Every field is
+    kept (an export's feature vectors and explanation embeddings are skipped).
+
+    \b
+    Examples:
+      circuitbase ingest features batch-0.json batch-1.json
+      circuitbase ingest features exports/gpt2-small/0-res-jb/
+    """
+    run_ingest(obj, "features", paths, partial(feature_records, analysis_uid=analysis_uid),
+               FEATURE_SUFFIXES)
+
+
+@ingest.command("saes")
+@_PATHS
+@click.pass_obj
+def saes(obj: Context, paths: tuple[Path, ...]) -> None:
+    """SAELens's registry of published SAEs and transcoders (sae_lens/pretrained_saes.yaml):
+    one Dictionary per SAE, so that (release, SAE id, index) names a feature.
+
+    \b
+    Example:
+      circuitbase ingest saes pretrained_saes.yaml
+    """
+    run_ingest(obj, "SAEs", paths, saelens_records, (".yaml", ".yml"))
 
 
 @ingest.command("heads")

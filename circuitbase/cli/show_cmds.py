@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from ..queries.show import show as show_data
+from ..schema.text import visible_token
 from ..schema.uids import model_of
 from .context import MODEL, Context
 from .output import FORMATS, render
@@ -27,6 +28,7 @@ def _sections(data: dict[str, Any], top: int | None) -> list[tuple[str, list[dic
     summarised: how many facts per model, then the `top` strongest (the facts come
     strongest first)."""
     sections = [("properties", [{"property": k, "value": v} for k, v in sorted(data["properties"].items())])]
+    sections += _evidence_sections(data.get("evidence") or {}, top)
     if "components" in data:
         sections.append(("components", [{"kind": k, "count": n} for k, n in data["components"].items()]))
     for type_, facts in data["relationships"].items():
@@ -44,6 +46,46 @@ def _sections(data: dict[str, Any], top: int | None) -> list[tuple[str, list[dic
     return [(title, rows) for title, rows in sections if rows]
 
 
+EXAMPLES = 5  # activation examples printed (the strongest)
+BEFORE, AFTER = 12, 6  # tokens printed either side of an example's maximum
+
+
+def marked_example(tokens: list[str], max_index: int) -> str:
+    """An example's text around its maximum, the maximum's token marked `[[...]]`,
+    newlines and other controls in tokens shown escaped."""
+    start, end = max(0, max_index - BEFORE), min(len(tokens), max_index + AFTER + 1)
+    shown = [visible_token(t) if i != max_index else f"[[{visible_token(t)}]]"
+             for i, t in enumerate(tokens[start:end], start)]
+    return ("…" if start else "") + "".join(shown) + ("…" if end < len(tokens) else "")
+
+
+def _evidence_sections(evidence: dict[str, Any], top: int | None
+                       ) -> list[tuple[str, list[dict[str, Any]]]]:
+    """A component's explanations, statistics, top logits and strongest examples."""
+    sections = [("explanations", [
+        {"explanation": e["text"], "method": e.get("method"), "explainer": e.get("explainer"),
+         "score": e.get("score"), "analysis": e["analysis"]}
+        for e in evidence.get("explanations", [])[:top]])]
+    for stats in evidence.get("statistics", []):
+        summary = {"frequency (frac_nonzero)": stats.get("frac_nonzero"),
+                   "max activation (maxActApprox)": stats.get("maxActApprox"),
+                   "analysis": stats["analysis"]}
+        sections.append(("activation", [{k: v for k, v in summary.items() if v is not None}]))
+        pos, neg = stats.get("pos_str", []), stats.get("neg_str", [])
+        sections.append((f"top logits ({stats['analysis']})", [
+            {"promoted": visible_token(pos[i]) if i < len(pos) else "",
+             "+": stats["pos_values"][i] if i < len(pos) else "",
+             "suppressed": visible_token(neg[i]) if i < len(neg) else "",
+             "-": stats["neg_values"][i] if i < len(neg) else ""}
+            for i in range(max(len(pos), len(neg)))][:top]))
+    examples = evidence.get("examples", [])
+    sections.append((f"examples, strongest first ({min(EXAMPLES, len(examples))} of "
+                     f"{len(examples)}; the maximum [[marked]])",
+                     [{"max": e["max_value"], "example": marked_example(e["tokens"], e["max_index"]),
+                       "analysis": e["analysis"]} for e in examples[:EXAMPLES]]))
+    return [(title, rows) for title, rows in sections if rows]
+
+
 @click.command()
 @click.argument("name")
 @click.option("--model", type=MODEL, help="The model of a short form such as L5H1 or L3N42.")
@@ -56,8 +98,11 @@ def _sections(data: dict[str, Any], top: int | None) -> list[tuple[str, list[dic
 def show(obj: Context, name: str, model: str | None, fmt: str, top: int, show_all: bool) -> None:
     """Everything known about NAME, with the analyses behind it.
 
-    NAME is a component uid (or L5H1 with --model), a model, concept, task, head role,
-    neuron family, token or analysis. Facts are grouped by relationship type, strongest
+    NAME is a component uid (or L5H1 with --model; a dictionary feature also as Neuronpedia
+    names it, gpt2-small/0-res-jb/3, or SAELens, <release>/<SAE id>/<index>), a model,
+    concept, task, head role, neuron family, token or analysis. A component's evidence
+    comes first: its explanations, top logits and strongest activation examples (the
+    maximum [[marked]]). Facts are grouped by relationship type, strongest
     first, each with the analysis behind it; a type with many facts is summarised (count
     per model, the strongest --top). The analyses' citations and the best match in every
     other model follow.
@@ -81,7 +126,8 @@ def show(obj: Context, name: str, model: str | None, fmt: str, top: int, show_al
             click.echo(f"\n{title}\n{render(rows, 'table')}")
 
 
-SEARCHABLE = ["Concept", "Task", "HeadRole", "NeuronFamily", "Token", "Feature", "Model"]
+SEARCHABLE = ["Concept", "Task", "HeadRole", "NeuronFamily", "Token", "Feature", "Model",
+              "Dictionary", "Neuron", "AttentionHead"]
 
 
 @click.command()
@@ -92,7 +138,8 @@ SEARCHABLE = ["Concept", "Task", "HeadRole", "NeuronFamily", "Token", "Feature",
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.pass_obj
 def search(obj: Context, text: str, kinds: tuple[str, ...], limit: int, fmt: str) -> None:
-    """Find concepts, tasks, roles, families, tokens, feature labels and models by name.
+    """Find concepts, tasks, roles, families, tokens, models, dictionaries, and components
+    by their labels and the words of their explanations.
 
     Hits hold every word of TEXT (as a word or the start of one), best first, from each
     backend's full-text index.

@@ -25,7 +25,8 @@ from ..schema.graph import COMPONENT_LABELS, NodeLabel, RelType
 from ..schema.lineage import lineage
 from ..schema.nodes import Component, ModelSpec
 from ..schema.records import NodeRecord, RecordError, RelRecord, ref, rel
-from ..schema.uids import UidError, parse_component
+from ..schema.dictionaries import dictionary_of
+from ..schema.uids import ComponentUid, UidError, parse_component
 from ..store.base import GraphStore
 
 Record = NodeRecord | RelRecord
@@ -334,6 +335,19 @@ def _add_components(plan: Plan, specs: _ModelSpecs) -> None:
                 NodeRecord(label=label, key=uid, origin=origin, props={**derived, **given.props},
                            create_only=given.create_only))
         plan.add_rel(rel(RelType.IN_MODEL, ref(label, uid), ref(NodeLabel.MODEL, spec.name)))
+        if component_uid.dictionary is not None:
+            _add_dictionary(plan, component_uid, origin)
+
+
+def _add_dictionary(plan: Plan, feature: ComponentUid, origin: str | None) -> None:
+    """A feature's dictionary (its uid's parts, set when the node is created, unless the
+    input describes it) and the feature's IN_DICTIONARY edge."""
+    key = dictionary_of(feature)
+    if plan.node(NodeLabel.DICTIONARY, key) is None:
+        derived = {"model": feature.model, "layer": feature.layer, "set": feature.dictionary}
+        plan.replace_node(NodeRecord(NodeLabel.DICTIONARY, key, create_only=derived, origin=origin))
+    plan.add_rel(rel(RelType.IN_DICTIONARY, ref(NodeLabel.FEATURE, str(feature)),
+                     ref(NodeLabel.DICTIONARY, key)))
 
 
 def _add_lineage(plan: Plan, store: GraphStore) -> None:

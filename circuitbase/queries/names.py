@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from ..errors import CircuitbaseError
 from ..schema.aliases import canonical_model
+from ..schema.dictionaries import parse_neuronpedia_feature, parse_saelens_feature
 from ..schema.graph import NODE_KEY, NodeLabel
 from ..schema.uids import ComponentKind, ComponentUid, UidError, parse_component
 from ..store.base import GraphStore, Row
@@ -71,7 +72,7 @@ def checked_component(store: GraphStore, uid: str, models: dict[str, Row] | None
     """`uid` (or a short form with `model`) parsed and known to the store; else one error
     naming what is wrong: a model nobody has (with near matches), a layer or index past
     the model's bounds, or a component the store lacks."""
-    parsed = parse_component(uid, model=model)
+    parsed = component_named(store, uid, model=model)
     found = _known_model(parsed.model, models if models is not None else stored_models(store),
                          f"{parsed}: ")
     if found.get("n_layers") is not None and parsed.layer >= found["n_layers"]:
@@ -82,9 +83,50 @@ def checked_component(store: GraphStore, uid: str, models: dict[str, Row] | None
         raise UidError(f"{parsed}: index {parsed.index} is out of range; {parsed.model} has "
                        f"{found[limit]} per layer ({limit})")
     if not store.has_node(NodeLabel.of(parsed.kind), str(parsed)):
+        if (renamed := _renamed_dictionary(store, parsed)) is not None:
+            return renamed
         raise UidError(f"{parsed} is not in the store; add its model's components with "
                        "`circuitbase model add` or an ingest")
     return parsed
+
+
+def component_named(store: GraphStore, name: str, *, model: str | None = None) -> ComponentUid:
+    """The component NAME means: a uid or short form (`parse_component`), or a dictionary
+    feature named the way the field names it (schema/dictionaries.py): Neuronpedia's
+    `gpt2-small/0-res-jb/3`, SAELens's `<release>/<SAE id>/<index>` (by the stored
+    dictionaries: `circuitbase ingest saes`). Raises the uid's own error if it is neither."""
+    try:
+        return parse_component(name, model=model)
+    except UidError as err:
+        problem = err
+    if not isinstance(name, str) or model is not None:
+        raise problem
+    named = parse_neuronpedia_feature(name)
+    if named is not None:
+        source = name.strip().rsplit("/", 1)[0]
+        stored = store.dictionaries_by_neuronpedia(source)
+        return parse_component(f"{stored[0]}/F{named.index}") if stored else named
+    saelens = parse_saelens_feature(name)
+    if saelens is not None:
+        rows = store.dictionaries_by_saelens(saelens.release, saelens.sae_id)
+        if rows and rows[0]["layer"] is None:
+            raise UidError(f"{name}: SAELens's {saelens.release} / {saelens.sae_id} does not say "
+                           "which layer it reads, so its features have no uid")
+        if rows:
+            return parse_component(f"{rows[0]['uid']}/F{saelens.index}")
+    raise problem
+
+
+def _renamed_dictionary(store: GraphStore, feature: ComponentUid) -> ComponentUid | None:
+    """A feature uid from before its dictionary had a Neuronpedia set (an attribution
+    graph's transcoder set with '/' as '.'), as the feature is stored now."""
+    if feature.kind is not ComponentKind.FEATURE or feature.dictionary is None:
+        return None
+    rows = store.dictionaries_by_alias(feature.model, feature.layer, feature.dictionary)
+    if not rows:
+        return None
+    renamed = parse_component(f"{rows[0]['uid']}/F{feature.index}")
+    return renamed if store.has_node(NodeLabel.FEATURE, str(renamed)) else None
 
 
 def checked_value(store: GraphStore, label: NodeLabel, prop: str | None, value: str,

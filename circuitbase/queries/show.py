@@ -13,11 +13,12 @@ from collections import defaultdict
 from typing import Any
 
 from ..errors import CircuitbaseError
+from ..schema.evidence import EVIDENCE_TYPES
 from ..schema.graph import (COMPONENT_LABEL, COMPONENT_LABELS, NODE_KEY, NodeLabel, RelType,
                             score_of, token_uid)
-from ..schema.uids import UidError, parse_component
+from ..schema.uids import UidError
 from ..store.base import GraphStore
-from .names import UnknownName, checked_component, near_matches
+from .names import UnknownName, checked_component, component_named, near_matches
 from .similar import LIVE_METRICS, similar as find
 
 MAX_RELATIONSHIPS = 10_000  # a node with more is shown in part, and says so
@@ -29,12 +30,12 @@ def resolve(store: GraphStore, name: str, model: str | None = None) -> tuple[Nod
     """The label and key of the node NAME means; else one error naming the bound a uid
     broke, or the nearest names the store holds."""
     try:
-        uid = parse_component(name, model=model)
+        uid = component_named(store, name, model=model)
     except UidError:
         uid = None
     if uid is not None:
         try:
-            return NodeLabel.of(uid.kind), str(checked_component(store, name, model=model))
+            return NodeLabel.of(uid.kind), str(checked_component(store, str(uid)))
         except CircuitbaseError as err:
             problem = err  # unless NAME is also another thing's name
     for label in _BY_NAME:
@@ -90,10 +91,13 @@ def show(store: GraphStore, name: str, model: str | None = None, *,
     if not rows:
         raise CircuitbaseError(f"{label.value} {key!r} is not in the store")
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    evidence = _evidence(rows) if label in COMPONENT_LABELS else None
     for row in rows:
-        if row["type"] is None:
+        if row["type"] is None or (evidence is not None and row["type"] in EVIDENCE_TYPES):
             continue
         props = dict(row["props"] or {})
+        if row["type"] in EVIDENCE_TYPES:  # at an analysis: which component, how strong
+            props = {k: v for k, v in props.items() if k in (*EVIDENCE_SCORES, "analysis")}
         grouped[row["type"]].append({
             "direction": "out" if row["outgoing"] else "in",
             "other": row["other"],
@@ -126,6 +130,32 @@ def show(store: GraphStore, name: str, model: str | None = None, *,
               "similar": sorted(similar.values(), key=lambda s: (-s["score"], s["model"])),
               "analyses": store.analyses(cited),
               "truncated": len(rows) >= MAX_RELATIONSHIPS}
+    if evidence is not None:
+        result["evidence"] = evidence
     if label is NodeLabel.MODEL:
         result["components"] = store.model_contents(key)["components"]
     return result
+
+
+EVIDENCE_SCORES = ("max_value", "frac_nonzero", "score", "example", "explanation")
+
+
+def _evidence(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """A component's evidence from the rows `show` read (schema/evidence.py): explanations
+    (best scored first), statistics and top logits per analysis, and activation examples,
+    the strongest first."""
+    found: dict[str, list[dict[str, Any]]] = {"explanations": [], "statistics": [],
+                                              "examples": []}
+    for row in rows:
+        props = dict(row["props"] or {})
+        if row["type"] == RelType.EXPLAINED_BY.value:
+            found["explanations"].append({"text": row["other_text"], **props})
+        elif row["type"] == RelType.HAS_EVIDENCE.value:
+            found["statistics"].append(props)
+        elif row["type"] == RelType.HAS_EXAMPLE.value:
+            found["examples"].append(props)
+    found["explanations"].sort(key=lambda e: (e.get("score") is None, -(e.get("score") or 0),
+                                              e["analysis"], e["text"] or ""))
+    found["statistics"].sort(key=lambda e: e["analysis"])
+    found["examples"].sort(key=lambda e: (-e["max_value"], e["analysis"], e["example"]))
+    return {name: items for name, items in found.items() if items}

@@ -33,6 +33,10 @@ class NodeLabel(str, Enum):
     # per pair of models and metric, each component kind's best similarity scores: what
     # universality_table reads instead of every SIMILAR_TO edge (kept by the store)
     SIMILARITY_SUMMARY = "SimilaritySummary"
+    # one SAE or transcoder: what a feature's uid names between its layer and its index
+    DICTIONARY = "Dictionary"
+    # an explanation's text, shared by the analyses that give it (EXPLAINED_BY cites each)
+    EXPLANATION = "Explanation"
 
     @classmethod
     def of(cls, kind: ComponentKind) -> "NodeLabel":
@@ -59,6 +63,13 @@ class RelType(str, Enum):
     TRIE_ROOT = "TRIE_ROOT"
     TRIE_CHILD = "TRIE_CHILD"
     MATCHES_TOKEN = "MATCHES_TOKEN"
+    # a dictionary feature belongs to its dictionary (derived from its uid, like IN_MODEL)
+    IN_DICTIONARY = "IN_DICTIONARY"
+    # evidence (schema/evidence.py): a component's statistics and top logits per analysis,
+    # each activation example, and each explanation
+    HAS_EVIDENCE = "HAS_EVIDENCE"
+    HAS_EXAMPLE = "HAS_EXAMPLE"
+    EXPLAINED_BY = "EXPLAINED_BY"
 
 
 # How `similarity compute` compares components across models (analyze/similarity.py).
@@ -103,9 +114,15 @@ REL_KEY: dict[RelType, tuple[str, ...]] = {
     RelType.TRIE_ROOT: (),
     RelType.TRIE_CHILD: (),
     RelType.MATCHES_TOKEN: (),
+    RelType.IN_DICTIONARY: (),
+    RelType.HAS_EVIDENCE: ("analysis",),
+    # an analysis shows a component several examples: one edge each, named by the source
+    RelType.HAS_EXAMPLE: ("analysis", "example"),
+    # an analysis may explain a component twice (two explainers): the source's id of each
+    RelType.EXPLAINED_BY: ("analysis", "explanation"),
 }
 # Identity properties a record may leave out (stored as '' then, on both backends).
-OPTIONAL_IDENTITY = frozenset({"dataset", "feature", "node", "link"})
+OPTIONAL_IDENTITY = frozenset({"dataset", "feature", "node", "link", "explanation"})
 
 
 
@@ -133,7 +150,9 @@ SCORE_BY_TYPE: dict[str, tuple[str, ...]] = {
     RelType.HAS_ROLE.value: ("score",), RelType.CIRCUIT_EDGE.value: ("weight",),
     RelType.OUTPUT_NODE.value: ("probability",),
     RelType.ACTIVATES_ON.value: ("activation",),
-    RelType.IN_FAMILY.value: ("excess_corr", "max_corr")}
+    RelType.IN_FAMILY.value: ("excess_corr", "max_corr"),
+    RelType.HAS_EXAMPLE.value: ("max_value",), RelType.EXPLAINED_BY.value: ("score",),
+    RelType.HAS_EVIDENCE.value: ("frac_nonzero",)}
 SCORE_FIELDS = ("score", "f1", "mcc", "weight", "probability")  # a type not listed above
 
 

@@ -180,7 +180,8 @@ def check_citation(value: str | None) -> str | None:
 
 Citation = Annotated[str | None, AfterValidator(check_citation)]
 
-AnalysisKind = Literal["n2g", "probe", "circuit", "heads", "similarity", "universality", "model"]
+AnalysisKind = Literal["n2g", "probe", "circuit", "heads", "similarity", "universality", "model",
+                       "evidence"]
 
 
 class Analysis(BaseModel):

@@ -54,7 +54,8 @@ class RecordError(CircuitbaseError, ValueError):
 # text is a name, key or label and may not (C0, DEL, C1), as it may not hold NUL.
 FREE_TEXT_PROPERTIES = frozenset({
     "text", "token", "full_key", "clerp", "label", "citation", "description", "params",
-    "explanation", "prompt", "target", "tokens", "top_logits", "bottom_logits"})
+    "explanation", "prompt", "target", "tokens", "top_logits", "bottom_logits", "pos_str",
+    "neg_str"})
 MAX_NAME_CHARS = 200  # a property key, like any name
 INT64 = (-(2**63), 2**63 - 1)
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
@@ -111,6 +112,8 @@ def check_property(name: str, value: Any) -> PropertyValue | None:
             raise RecordError("lists may hold only strings, numbers or booleans", field=name)
         if len({_kind(item) for item in items}) > 1:
             raise RecordError("a list property must hold values of one type", field=name)
+        if any(isinstance(item, float) for item in items):  # [0, 0.5]: Neo4j stores one type
+            items = [float(item) for item in items]
         return items
     raise RecordError(f"a {type(value).__name__} cannot be stored as a property", field=name)
 

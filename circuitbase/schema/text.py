@@ -17,3 +17,13 @@ def escape_controls(text: str) -> str:
     (an escape sequence printed raw would rewrite the terminal). `\\uXXXX` is also a
     valid escape inside a JSON string, so printed JSON stays JSON."""
     return _PRINTED_CONTROL.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+
+
+_TOKEN_WHITESPACE = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def visible_token(token: str) -> str:
+    """A token as one line shows it: a newline, return or tab written `\\n`, `\\r`, `\\t`
+    (a token that is a newline would otherwise break the example it sits in), every other
+    control escaped."""
+    return escape_controls("".join(_TOKEN_WHITESPACE.get(char, char) for char in token))

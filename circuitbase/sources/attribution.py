@@ -4,11 +4,16 @@
 What each graph node is, and what it becomes:
 
 * a transcoder feature (`cross layer transcoder`, `transcoder`): a dictionary feature of
-  the model, `<model>/L<layer>/<transcoder set>/F<index>`, so the same feature in two
-  prompts' graphs is one node; a non-empty `clerp` is its `label`. Its identity is read
-  twice, from `node_id` (`<layer>_<index>_<ctx>`) and from `feature` (the Cantor pairing
-  of layer and index in circuit-tracer's files, the bare index in older ones); a graph
-  where they disagree is refused;
+  the model, `<model>/L<layer>/<set>/F<index>`, so the same feature in two prompts' graphs
+  (and in Neuronpedia's dashboards of that set) is one node; a non-empty `clerp` is its
+  `label`. The set is the metadata's `info.neuronpedia_source_set` where it names one
+  (its dictionaries get their Neuronpedia ids, and the transcoder set, if also named, as
+  `transcoder_set`), else `info.transcoder_set` with '/' as '.'. Its identity is read
+  twice, from `node_id` (`<layer>_<index>_<ctx>`) and from `feature`, which files encode
+  in one of three ways: the Cantor pairing of layer and index (circuit-tracer's files),
+  the bare index, or layer x 100000 + index (older Neuronpedia files). The encoding that
+  explains every feature of the file is its encoding; a graph where no encoding explains
+  them all is refused at the first node the best one does not;
 * an MLP reconstruction error: the MLP of its layer (what the transcoder left out there);
 * an embedding: the prompt's token at its position;
 * a logit: the output token (from `clerp`, `Output "<token>" (p=...)`), and the prompt's
@@ -32,6 +37,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..schema.aliases import canonical_model
+from ..schema.dictionaries import check_set_name, dictionary_record, neuronpedia_source
 from ..schema.graph import NodeLabel
 from ..schema.nodes import Analysis, Task, Token
 from ..schema.records import NodeRecord, NodeRef, RecordError, RelRecord, ref
@@ -95,6 +101,27 @@ def cantor(a: int, b: int) -> int:
     return (a + b) * (a + b + 1) // 2 + b
 
 
+# How a file's `feature` numbers a transcoder feature of `layer` with `index`.
+FEATURE_ENCODINGS = {
+    "cantor(layer, index)": cantor,
+    "index": lambda layer, index: index,
+    "layer x 100000 + index": lambda layer, index: layer * 100_000 + index,
+}
+
+
+def feature_encoding(graph: "AttributionGraph") -> str:
+    """The encoding that explains every transcoder node's `feature` (the first, where
+    several do), else the one that explains most (the nodes it does not are refused)."""
+    pairs = []
+    for node in graph.nodes:
+        parts = _FEATURE_ID.fullmatch(node.node_id)
+        if node.feature_type in TRANSCODER and parts is not None:
+            pairs.append((node.feature, int(parts["layer"]), int(parts["index"])))
+    fits = {name: sum(feature == encode(layer, index) for feature, layer, index in pairs)
+            for name, encode in FEATURE_ENCODINGS.items()}
+    return max(fits, key=lambda name: fits[name])  # max keeps the first of equals
+
+
 def dictionary_name(transcoder_set: str) -> str:
     """A transcoder set (`mwhanna/gemma-scope-2-1b-pt/transcoder_all/...`) as the dictionary
     part of a feature uid, where '/' separates parts: '/' becomes '.'."""
@@ -106,6 +133,8 @@ class _Nodes:
 
     def __init__(self, graph: AttributionGraph, model: str, dictionary: str | None) -> None:
         self.graph, self.model, self.dictionary = graph, model, dictionary
+        self.encoding = feature_encoding(graph)
+        self.layers: set[int] = set()  # the layers whose dictionaries the graph uses
         self.refs: dict[str, NodeRef] = {}
         self.labels: dict[str, str] = {}  # feature uid -> clerp
         self.outputs: list[tuple[NodeRef, GraphNode]] = []
@@ -158,7 +187,8 @@ class _Nodes:
 
     def _feature(self, node: GraphNode) -> NodeRef:
         if self.dictionary is None:
-            raise RecordError("transcoder features need the metadata's info.transcoder_set",
+            raise RecordError("transcoder features need the metadata's info.transcoder_set "
+                              "or info.neuronpedia_source_set",
                               field="metadata.info.transcoder_set")
         parts = _FEATURE_ID.fullmatch(node.node_id)
         if parts is None:
@@ -167,11 +197,13 @@ class _Nodes:
         if layer != self._layer(node) or int(parts["ctx"]) != node.ctx_idx:
             raise RecordError(f"node_id says layer {layer}, position {parts['ctx']}; the node "
                               f"says layer {node.layer}, position {node.ctx_idx}", field="layer")
-        if node.feature not in (cantor(layer, index), index):
-            raise RecordError(f"feature {node.feature} is neither cantor({layer}, {index}) = "
-                              f"{cantor(layer, index)} nor {index}: the two identities disagree",
+        expected = FEATURE_ENCODINGS[self.encoding](layer, index)
+        if node.feature != expected:
+            raise RecordError(f"feature {node.feature} is not {self.encoding} = {expected}, "
+                              "as the file's other features are: node_id and feature disagree",
                               field="feature")
         uid = str(ComponentUid(self.model, layer, ComponentKind.FEATURE, index, self.dictionary))
+        self.layers.add(layer)
         if node.clerp:
             if self.labels.setdefault(uid, node.clerp) != node.clerp:
                 raise RecordError(f"{uid} has two labels in one graph", field="clerp")
@@ -186,9 +218,17 @@ def attribution_records(data: Any, path: Path, *, analysis_uid: str | None = Non
     meta = graph.metadata
     model = canonical_model(meta.scan)
     transcoders = meta.info.get("transcoder_set")
+    transcoders = transcoders if isinstance(transcoders, str) and transcoders.strip("/") else None
+    source_set = meta.info.get("neuronpedia_source_set")
+    source_set = source_set if isinstance(source_set, str) and source_set else None
     try:
-        nodes = _Nodes(graph, model, dictionary_name(transcoders) if isinstance(transcoders, str)
-                       else None)
+        if source_set is not None:
+            check_set_name(source_set)
+        nodes = _Nodes(graph, model, source_set or (dictionary_name(transcoders) if transcoders
+                                                    else None))
+    except UidError as err:
+        raise RecordError(str(err), file=str(path),
+                          field="metadata.info.neuronpedia_source_set") from None
     except RecordError as err:
         raise err.located(file=str(path)) from None
     name = task or meta.prompt
@@ -203,6 +243,12 @@ def attribution_records(data: Any, path: Path, *, analysis_uid: str | None = Non
     yield from analysis.records()
     yield task_node
     yield from nodes.tokens
+    for layer in sorted(nodes.layers) if nodes.dictionary else ():
+        named = {"transcoder_set": transcoders}
+        if source_set is not None:
+            named |= {"neuronpedia": f"{meta.scan}/{neuronpedia_source(layer, source_set)}",
+                      "set_alias": dictionary_name(transcoders) if transcoders else None}
+        yield dictionary_record(model, layer, nodes.dictionary, origin=str(path), **named)
     for uid, label in nodes.labels.items():
         yield NodeRecord(NodeLabel.FEATURE, uid, {"label": label}, origin=f"{path}, {uid}")
     target = analysis.record().ref

@@ -8,11 +8,13 @@ index) and field.
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import json
 import math
 import os
 import stat
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -88,6 +90,34 @@ def parse_json(data: bytes, path: Path) -> Any:
         raise RecordError(str(err), file=str(path)) from None
     except RecursionError:
         raise RecordError("JSON nested too deeply to read", file=str(path)) from None
+
+
+MAX_LINE_BYTES = 64 << 20  # one JSON Lines record
+
+
+def read_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
+    """(line number, value) of each line of a JSON Lines file, gzipped or not, read as a
+    stream: a file of any number of lines is held a line at a time. What it unpacks to is
+    held to the file size limit too (a small gzip file can unpack to terabytes)."""
+    check_size(path)
+    opener = gzip.open if Path(path).suffix == ".gz" else open
+    unpacked = 0
+    try:
+        with opener(path, "rb") as handle:
+            for number, line in enumerate(iter(lambda: handle.readline(MAX_LINE_BYTES + 1), b""), 1):
+                unpacked += len(line)
+                if len(line) > MAX_LINE_BYTES or unpacked > MAX_FILE_BYTES:
+                    raise RecordError(f"line {number} is over the {MAX_LINE_BYTES:,}-byte limit "
+                                      if len(line) > MAX_LINE_BYTES else
+                                      f"unpacks to over the {MAX_FILE_BYTES:,}-byte limit",
+                                      file=str(path), record=f"line {number}")
+                if line.strip():
+                    try:
+                        yield number, parse_json(line, path)
+                    except RecordError as err:
+                        raise err.located(record=f"line {number}") from None
+    except (OSError, EOFError, zlib.error) as err:
+        raise RecordError(f"cannot read: {err}", file=str(path)) from None
 
 
 def _reject_constant(name: str) -> float:

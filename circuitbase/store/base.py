@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import CircuitbaseError
 from ..settings import env_number
-from ..schema.graph import COMPONENT_LABEL, NODE_KEY, NodeLabel, RelType, labels_of
+from ..schema.graph import COMPONENT_LABEL, COMPONENT_LABELS, NODE_KEY, NodeLabel, RelType, labels_of
 from . import cypher
 
 Row = dict[str, Any]
@@ -238,7 +238,8 @@ class GraphStore(ABC):
         NodeLabel.CONCEPT: ("name",), NodeLabel.TASK: ("name", "description"),
         NodeLabel.HEAD_ROLE: ("name",), NodeLabel.NEURON_FAMILY: ("name",),
         NodeLabel.TOKEN: ("text",), NodeLabel.FEATURE: ("label",),
-        NodeLabel.MODEL: ("uid", "hf_id"),
+        NodeLabel.MODEL: ("uid", "hf_id"), NodeLabel.EXPLANATION: ("text",),
+        NodeLabel.DICTIONARY: ("uid", "release", "sae_id", "neuronpedia"),
     }
 
     @abstractmethod
@@ -255,14 +256,39 @@ class GraphStore(ABC):
         if not words:
             return []
         labels = [NodeLabel(k) for k in kinds] or list(self.SEARCH_FIELDS)
+        if any(NodeLabel(k) in COMPONENT_LABELS for k in kinds):
+            labels.append(NodeLabel.EXPLANATION)  # a component is found by its explanations
         hits = []
         for row in self._fulltext(words, labels, max(limit * 4, 200)):
             matching = [v for v in row["fields"] if isinstance(v, str) and _matches(v, words)]
             if matching:
                 hits.append({"kind": row["label"], "key": row["key"], "match": matching[0],
                              "score": float(row["score"] or 0.0)})
+        hits = self._explained_components(hits, kinds)
         hits.sort(key=lambda h: (-h["score"], h["kind"], h["key"]))
         return hits[:limit]
+
+    def _explained_components(self, hits: list[Row], kinds: Sequence[NodeLabel]) -> list[Row]:
+        """An explanation's hit as the component it explains (the best hit per component)."""
+        texts = [h["key"] for h in hits if h["kind"] == NodeLabel.EXPLANATION.value]
+        if not texts:
+            return hits
+        explained = {row["uid"]: (row["label"], row["component"])
+                     for row in self.read(cypher.EXPLAINED_COMPONENTS, {"uids": texts})}
+        wanted = {NodeLabel(k).value for k in kinds}
+        best: dict[tuple[str, str], Row] = {}
+        for hit in hits:
+            if hit["kind"] == NodeLabel.EXPLANATION.value:
+                if hit["key"] not in explained:
+                    continue
+                label, component = explained[hit["key"]]
+                if wanted and label not in wanted:
+                    continue
+                hit = {**hit, "kind": label, "key": component}
+            seen = best.get((hit["kind"], hit["key"]))
+            if seen is None or hit["score"] > seen["score"]:
+                best[(hit["kind"], hit["key"])] = hit
+        return list(best.values())
 
     @abstractmethod
     def clear(self) -> None:
@@ -367,7 +393,7 @@ class GraphStore(ABC):
         return {row["type"]: row["n"] for row in self.read(cypher.FACT_COUNTS, {"analysis": analysis})}
 
     SHARED_LABELS = (NodeLabel.CONCEPT, NodeLabel.TASK, NodeLabel.HEAD_ROLE,
-                     NodeLabel.NEURON_FAMILY, NodeLabel.TOKEN)
+                     NodeLabel.NEURON_FAMILY, NodeLabel.TOKEN, NodeLabel.EXPLANATION)
 
     def refresh_similarity_summaries(self, pairs: Iterable[tuple[str, str]],
                                      progress: Progress | None = None) -> None:
@@ -550,6 +576,21 @@ class GraphStore(ABC):
         total += self.write(cypher.DELETE_MODEL, {"model": model})
         self.persist()
         return total
+
+    # -- dictionaries by the names the field gives them (schema/dictionaries.py) -------------
+
+    def dictionaries_by_neuronpedia(self, source_id: str) -> list[str]:
+        """Uids of the dictionaries whose Neuronpedia id is `source_id` (`gpt2-small/0-res-jb`)."""
+        return [row["uid"] for row in self.read(cypher.DICTIONARY_BY_NEURONPEDIA, {"id": source_id})]
+
+    def dictionaries_by_saelens(self, release: str, sae_id: str) -> list[Row]:
+        """Rows {uid, layer, set, model} of the dictionary SAELens loads as (release, SAE id)."""
+        return self.read(cypher.DICTIONARY_BY_SAELENS, {"release": release, "sae_id": sae_id})
+
+    def dictionaries_by_alias(self, model: str, layer: int, alias: str) -> list[Row]:
+        """Rows {uid, set} of the dictionaries an attribution graph's transcoder set named
+        `alias` (the set part of the uids it was stored under before it had a Neuronpedia set)."""
+        return self.read(cypher.DICTIONARY_BY_ALIAS, {"model": model, "layer": layer, "alias": alias})
 
     def patterns_of(self, neuron: str, analysis: str | None = None) -> list[Row]:
         """A neuron's N2G patterns: rows {uid, rule, analysis}."""

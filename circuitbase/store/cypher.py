@@ -290,7 +290,20 @@ def node_with_relationships(label: NodeLabel) -> str:
             "OPTIONAL MATCH (n)-[r]-(o) WHERE type(r) <> 'IN_MODEL' OR NOT n:Model "
             "RETURN properties(n) AS node, type(r) AS type, startNode(r) = n AS outgoing, "
             "labels(o) AS labels, coalesce(o.uid, o.name) AS other, o.model AS other_model, "
-            "properties(r) AS props LIMIT $limit")
+            "o.text AS other_text, properties(r) AS props LIMIT $limit")
+
+
+# The component each explanation explains (search finds components by their explanations).
+EXPLAINED_COMPONENTS = ("MATCH (c:Component)-[:EXPLAINED_BY]->(e:Explanation) WHERE e.uid IN $uids "
+                        "WITH DISTINCT e, c RETURN e.uid AS uid, c.uid AS component, "
+                        "[l IN labels(c) WHERE l <> 'Component'][0] AS label")
+# Dictionaries by the names the field gives them (schema/dictionaries.py).
+DICTIONARY_BY_NEURONPEDIA = ("MATCH (d:Dictionary) WHERE d.neuronpedia = $id "
+                             "RETURN d.uid AS uid ORDER BY uid")
+DICTIONARY_BY_SAELENS = ("MATCH (d:Dictionary) WHERE d.release = $release AND d.sae_id = $sae_id "
+                         "RETURN d.uid AS uid, d.layer AS layer, d.set AS set, d.model AS model")
+DICTIONARY_BY_ALIAS = ("MATCH (d:Dictionary) WHERE d.model = $model AND d.layer = $layer AND "
+                       "d.set_alias = $alias RETURN d.uid AS uid, d.set AS set ORDER BY uid")
 
 
 # Similarity summaries (GraphStore.refresh_similarity_summaries): for an ordered pair of

@@ -222,6 +222,11 @@ class Neo4jStore(GraphStore):
                        f"FOR (n:{label}) REQUIRE n.{prop} IS UNIQUE")
         labels = "|".join(label.value for label in self.SEARCH_FIELDS)
         props = sorted({p for fields in self.SEARCH_FIELDS.values() for p in fields})
+        for row in self.read("SHOW FULLTEXT INDEXES YIELD name, labelsOrTypes, properties "
+                             "WHERE name = $name RETURN labelsOrTypes AS labels, properties AS props",
+                             {"name": self.SEARCH_INDEX}):
+            if sorted(row["labels"]) != sorted(l.value for l in self.SEARCH_FIELDS) or sorted(row["props"]) != props:
+                self.write(f"DROP INDEX {self.SEARCH_INDEX}")  # made by an older circuitbase
         self.write(f"CREATE FULLTEXT INDEX {self.SEARCH_INDEX} IF NOT EXISTS FOR (n:{labels}) "
                    f"ON EACH [{', '.join(f'n.{p}' for p in props)}]")
 

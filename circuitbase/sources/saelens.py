@@ -1,0 +1,98 @@
+"""Adapter for SAELens's registry of published dictionaries (`sae_lens/pretrained_saes.yaml`,
+jbloomAus/SAELens, MIT): per release its `model`, `repo_id`, `conversion_func`, `links`
+and `saes`, each SAE with its `id` (unique within its release only, often holding '/'),
+`path`, and where known `l0`, `neuronpedia` (`<model>/<layer>-<set>`),
+`variance_explained`, `norm_scaling_factor`, ...
+
+Each SAE becomes a Dictionary node (schema/dictionaries.py), named by its Neuronpedia id
+where it has one, else by its release and id. Every field is kept: the SAE's own under
+their names (a nested value as JSON text), its release's as `release_<name>` (`release`
+and `sae_id` are the SAELens name); `hook`, `width` and `layer` are read from the id
+where it says them (`blocks.3.hook_resid_pre`, `layer_3/width_16k/...`), else left
+unknown. Dictionaries are names, not findings: no analysis cites them, and removing an
+analysis leaves them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ..schema.dictionaries import (dictionary_record, hook_in_id, layer_in_id, model_name_of,
+                                   parse_neuronpedia_source, saelens_set_name, width_in_id)
+from ..schema.records import NodeRecord, RecordError
+from ..schema.uids import UidError
+from .files import read_text
+
+MAX_SAES = 1_000_000
+# names circuitbase gives a dictionary's properties: an SAE's own field of that name is kept
+# as `sae_<name>`
+RESERVED = frozenset({"model", "layer", "set", "release", "sae_id", "hook", "width",
+                      "saelens_model"})
+
+
+def is_saelens_registry(text: str) -> bool:
+    return "saes:" in text
+
+
+def saelens_records(path: Path) -> Iterator[NodeRecord]:
+    """A Dictionary record for every SAE of every release in the registry."""
+    import yaml  # only this adapter reads YAML
+
+    try:
+        data = yaml.load(read_text(path), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as err:
+        raise RecordError(f"malformed YAML: {str(err).splitlines()[0]}", file=str(path)) from None
+    if not isinstance(data, dict) or not all(isinstance(v, dict) and isinstance(v.get("saes"), list)
+                                             for v in data.values()):
+        raise RecordError("not SAELens's pretrained_saes.yaml: expected {release: {model, "
+                          "saes: [...]}}", file=str(path))
+    count = 0
+    for release, entry in data.items():
+        for i, sae in enumerate(entry["saes"]):
+            count += 1
+            if count > MAX_SAES:
+                raise RecordError(f"more than {MAX_SAES:,} SAEs", file=str(path))
+            where = f"{release}.saes[{i}]"
+            try:
+                yield _dictionary(str(release), entry, sae).at(f"{path}, {where}")
+            except (RecordError, UidError) as err:
+                reason = err.reason if isinstance(err, RecordError) else str(err)
+                raise RecordError(reason, file=str(path), record=where,
+                                  field=getattr(err, "field", None) or "id") from None
+
+
+def _stored(value: Any) -> Any:
+    """A YAML value as a property: scalars as they are, lists and mappings as JSON text."""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True)
+    return value
+
+
+def _dictionary(release: str, entry: dict[str, Any], sae: Any) -> NodeRecord:
+    if not isinstance(sae, dict) or not isinstance(sae.get("id"), str) or not sae["id"]:
+        raise RecordError("an SAE is a mapping with a text `id`", field="id")
+    sae_id = sae["id"]
+    props = {f"release_{k}": _stored(v) for k, v in entry.items() if k != "saes"}
+    props |= {(f"sae_{k}" if k in RESERVED else str(k)): _stored(v) for k, v in sae.items()
+              if k != "id"}
+    props |= {"release": release, "sae_id": sae_id, "hook": hook_in_id(sae_id),
+              "width": width_in_id(sae_id)}
+    neuronpedia = sae.get("neuronpedia")
+    model_given = sae.get("model") or entry.get("model")
+    if not isinstance(model_given, str):
+        raise RecordError("the release names no model", field="model")
+    layer: int | None = layer_in_id(sae_id)
+    set_name = saelens_set_name(release, sae_id)
+    model = model_name_of(model_given)
+    if isinstance(neuronpedia, str) and neuronpedia.count("/") == 1:
+        np_model, source = neuronpedia.split("/")
+        try:
+            layer, set_name = parse_neuronpedia_source(source)
+            model = model_name_of(np_model)
+        except UidError:
+            pass  # `e-att-sm`: no block number; named by release and id
+    props["saelens_model"] = model_given
+    return dictionary_record(model, layer, set_name, **props)
