@@ -127,7 +127,7 @@ def move_to_layer(data: dict, layer: int) -> None:
 
 
 @pytest.mark.parametrize("change, says", [
-    (lambda d: d["nodes"][0].__setitem__("feature", 5), "neither cantor(0, 391)"),
+    (lambda d: d["nodes"][0].__setitem__("feature", 5), "node_id and feature disagree"),
     (lambda d: d["nodes"][0].__setitem__("layer", "3"), "node_id says layer 0"),
     (lambda d: d["nodes"][0].__setitem__("feature_type", "lorsa"), "unknown node type"),
     (lambda d: d["links"].append({"source": "nowhere", "target": d["nodes"][0]["node_id"],

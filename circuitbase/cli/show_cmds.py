@@ -119,6 +119,8 @@ def show(obj: Context, name: str, model: str | None, fmt: str, top: int, show_al
         click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
         return
     click.echo(f"{data['kind']} {data['key']}" + (" (first 10,000 relationships)" if data["truncated"] else ""))
+    if data.get("neuronpedia"):
+        click.echo(f"on Neuronpedia: {data['neuronpedia']}")
     for title, rows in _sections(data, None if show_all else top):
         if fmt == "markdown":
             click.echo(f"\n## {title}\n\n{_markdown(rows)}")

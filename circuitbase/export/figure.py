@@ -45,7 +45,8 @@ ROLE_COLOURS = {"name-mover": "#4477AA", "negative-name-mover": "#EE6677",
 CATEGORY_COLOURS = ["#77AADD", "#EE8866", "#EEDD88", "#FFAABB", "#99DDFF", "#44BB99",
                     "#BBCC33", "#AAAA00", "#DDDDDD"]
 # Relationships a figure does not draw: the model is the band, the analysis is the citation.
-NOT_DRAWN = {RelType.IN_MODEL.value, RelType.ABOUT.value, RelType.MEASURED_BY.value}
+NOT_DRAWN = {RelType.IN_MODEL.value, RelType.ABOUT.value, RelType.MEASURED_BY.value,
+             RelType.IN_DICTIONARY.value, RelType.HAS_EVIDENCE.value, RelType.HAS_EXAMPLE.value}
 NOT_DRAWN_NODES = {NodeLabel.ANALYSIS, NodeLabel.PATTERN, NodeLabel.PATTERN_NODE}
 # The number that says how strong each kind of fact is (ENCODES also has the probe's
 # `weight`, a coefficient, not a score).

@@ -26,6 +26,9 @@ NODE_COLOURS: dict[NodeLabel, str] = {
     NodeLabel.ANALYSIS: "#BBBBBB",
     NodeLabel.PATTERN: "#E0E0E0",
     NodeLabel.PATTERN_NODE: "#F2F2F2",
+    NodeLabel.DICTIONARY: "#CCBBEE",   # pale purple, beside its features' purple
+    NodeLabel.EXPLANATION: "#EEEEBB",  # pale yellow
+    NodeLabel.SIMILARITY_SUMMARY: "#F2F2F2",
 }
 
 # Fills dark enough to need white text.
@@ -47,6 +50,10 @@ EDGE_COLOURS: dict[RelType, str] = {
     RelType.TRIE_ROOT: "#999999",
     RelType.TRIE_CHILD: "#999999",
     RelType.MATCHES_TOKEN: "#999999",
+    RelType.IN_DICTIONARY: "#BBBBBB",
+    RelType.HAS_EVIDENCE: "#BBBBBB",
+    RelType.HAS_EXAMPLE: "#BBBBBB",
+    RelType.EXPLAINED_BY: "#999933",   # olive
 }
 
 # matplotlib dash names; SVG dash arrays beside them.

@@ -25,7 +25,8 @@ from ..store.base import GraphStore, Row
 MAX_HOPS = 4
 # Where a thing is stored or who measured it, not what is known about it: walked from the
 # centre of a neighbourhood only (see `around`).
-STRUCTURAL = frozenset({RelType.IN_MODEL, RelType.ABOUT, RelType.MEASURED_BY})
+STRUCTURAL = frozenset({RelType.IN_MODEL, RelType.ABOUT, RelType.MEASURED_BY, RelType.IN_DICTIONARY,
+                        RelType.HAS_EVIDENCE, RelType.HAS_EXAMPLE})
 
 
 def primary_label(labels: Iterable[str]) -> NodeLabel:

@@ -16,7 +16,8 @@ from ..errors import CircuitbaseError
 from ..schema.evidence import EVIDENCE_TYPES
 from ..schema.graph import (COMPONENT_LABEL, COMPONENT_LABELS, NODE_KEY, NodeLabel, RelType,
                             score_of, token_uid)
-from ..schema.uids import UidError
+from ..schema.dictionaries import neuronpedia_feature_id
+from ..schema.uids import UidError, parse_component
 from ..store.base import GraphStore
 from .names import UnknownName, checked_component, component_named, near_matches
 from .similar import LIVE_METRICS, similar as find
@@ -132,9 +133,25 @@ def show(store: GraphStore, name: str, model: str | None = None, *,
               "truncated": len(rows) >= MAX_RELATIONSHIPS}
     if evidence is not None:
         result["evidence"] = evidence
+    if label is NodeLabel.FEATURE:
+        result["neuronpedia"] = _neuronpedia_page(store, key, grouped)
     if label is NodeLabel.MODEL:
         result["components"] = store.model_contents(key)["components"]
     return result
+
+
+NEURONPEDIA = "https://www.neuronpedia.org/"
+
+
+def _neuronpedia_page(store: GraphStore, key: str,
+                      grouped: dict[str, list[dict[str, Any]]]) -> str | None:
+    """The feature's page on Neuronpedia, where its dictionary's Neuronpedia id is known."""
+    for fact in grouped.get(RelType.IN_DICTIONARY.value, []):
+        for row in store.nodes(NodeLabel.DICTIONARY, [fact["other"]]):
+            source = row["props"].get("neuronpedia")
+            if isinstance(source, str):
+                return NEURONPEDIA + neuronpedia_feature_id(source, parse_component(key).index or 0)
+    return None
 
 
 EVIDENCE_SCORES = ("max_value", "frac_nonzero", "score", "example", "explanation")

@@ -41,8 +41,10 @@ class Fact(CheckedNames):
     TYPE: ClassVar[RelType]
     analysis: str
 
-    def record(self, start: NodeRef, end: NodeRef) -> RelRecord:
-        return rel(self.TYPE, start, end, **self.model_dump())
+    def record(self, start: NodeRef, end: NodeRef, *, origin: str | None = None) -> RelRecord:
+        """The relationship; `origin` (where it came from) names it in an error about a
+        property only checked here (a nested list among a source's extra fields)."""
+        return rel(self.TYPE, start, end, origin=origin, **self.model_dump())
 
 
 class ActivatesOn(Fact):

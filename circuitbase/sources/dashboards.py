@@ -80,10 +80,10 @@ def dashboard_records(data: Any, path: Path, *, analysis_uid: str | None = None,
         fields = {k: v for k, v in feature.model_dump().items()
                   if k not in ("feature_index", "activations")}
         evidence = validate(Evidence, {"analysis": analysis.uid, **fields}, file=path, record=where)
-        yield evidence.record(start, target).at(f"{path}, {where}")
+        yield evidence.record(start, target, origin=f"{path}, {where}")
         for j, activation in enumerate(feature.activations):
             at = f"{where}.activations[{j}]"
             example = validate(Example, {**activation, "analysis": analysis.uid,
                                          "example": str(j)}, file=path, record=at)
-            yield example.record(start, target).at(f"{path}, {at}")
+            yield example.record(start, target, origin=f"{path}, {at}")
 

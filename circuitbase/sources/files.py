@@ -17,6 +17,7 @@ import stat
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -79,8 +80,7 @@ def read_json(path: Path) -> Any:
 def parse_json(data: bytes, path: Path) -> Any:
     """JSON already read (when the bytes are also hashed); errors name `path`."""
     try:
-        return json.loads(data, parse_constant=_reject_constant, parse_float=_finite_float,
-                          parse_int=_int64, object_pairs_hook=_unique_keys)
+        return _decoder().decode(data.decode(json.detect_encoding(data)))
     except UnicodeDecodeError as err:
         raise RecordError(f"not UTF-8 text: {err}", file=str(path)) from None
     except json.JSONDecodeError as err:
@@ -118,6 +118,14 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
                         raise err.located(record=f"line {number}") from None
     except (OSError, EOFError, zlib.error) as err:
         raise RecordError(f"cannot read: {err}", file=str(path)) from None
+
+
+@cache
+def _decoder() -> json.JSONDecoder:
+    """One decoder for every file: `json.loads` with these options builds a new one per
+    call, and a file read a line at a time would build one per line."""
+    return json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float,
+                            parse_int=_int64, object_pairs_hook=_unique_keys)
 
 
 def _reject_constant(name: str) -> float:

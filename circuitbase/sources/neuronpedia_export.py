@@ -14,7 +14,7 @@ Lines batches of 1,024 features, gzipped:
   explainer: explanationModelName, ...}`; the 256-number `embedding` is skipped;
 * `activations/batch-<n>.jsonl.gz`: `Activation` rows (`id`, `tokens`, `values`,
   `maxValue`, `maxValueTokenIndex`, `minValue`, DFA values, quantile bin, ...): each a
-  `HAS_EXAMPLE {example: id, ...}`, with `max_value`, `max_index`, `min_value` copied
+  `HAS_EXAMPLE {example: <its id>, ...}`, with `max_value`, `max_index`, `min_value` copied
   from Neuronpedia's own.
 
 Each file is read as a stream, a line at a time. Which of the three a file is comes from
@@ -95,18 +95,19 @@ def export_records(path: Path) -> Iterator[NodeRecord | RelRecord]:
         if analysis not in analyses:  # the same records from every batch of the source
             analyses.add(analysis)
             yield from _analysis(analysis, model, row, source, path, where)
-        fields = {k: v for k, v in row.model_dump().items()
+        fields = {k: v for k, v in data.items()  # as read: the row model only checked them
                   if k not in ("modelId", "layer", "index", *SKIPPED[kind])}
         start, target = ref(NodeLabel.FEATURE, uid), ref(NodeLabel.ANALYSIS, analysis)
         origin = f"{path}, {where}"
         if kind == "features":
             fact = validate(Evidence, {"analysis": analysis, **fields}, file=path, record=where)
-            yield fact.record(start, target).at(origin)
+            yield fact.record(start, target, origin=origin)
         elif kind == "activations":
+            fields.pop("id")  # kept as `example`, the fact's identity
             example = validate(Example, {
                 **fields, "analysis": analysis, "example": row.id,
                 **_neuronpedia_maximum(row)}, file=path, record=where)
-            yield example.record(start, target).at(origin)
+            yield example.record(start, target, origin=origin)
         else:
             text = validate(Explanation, {"component": uid, "text": row.description},
                             file=path, record=where).record().at(origin)
@@ -117,7 +118,7 @@ def export_records(path: Path) -> Iterator[NodeRecord | RelRecord]:
                                           "explainer": row.explanationModelName, **explained},
                             file=path, record=where)
             yield text
-            yield fact.record(start, text.ref).at(origin)
+            yield fact.record(start, text.ref, origin=origin)
 
 
 def _neuronpedia_maximum(row: ActivationRow) -> dict[str, Any]:

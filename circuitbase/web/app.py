@@ -30,6 +30,7 @@ from ..export.palette import EDGE_COLOURS, NODE_COLOURS
 from ..queries.show import resolve, show, strongest_first
 from ..queries.similar import between as live_between
 from ..schema.graph import COMPONENT_LABELS, NodeLabel, RelType
+from ..schema.text import visible_token
 from ..schema.uids import model_of
 from ..store.base import GraphStore
 from . import neighbourhood
@@ -159,6 +160,7 @@ def create_app(store: GraphStore, token: str) -> Flask:
         heatmap = heatmap_svg(store, key) if data["kind"] == NodeLabel.MODEL.value else None
         found = _findings(store, key) if data["kind"] == NodeLabel.ANALYSIS.value else None
         return render_template("node.html", data=data, drawing=Markup(drawing),
+                               examples=shaded_examples(data.get("evidence", {}).get("examples", [])),
                                facts=_fact_tables(data["relationships"], wanted), wanted=wanted,
                                per_page=MAX_FACTS_SHOWN,
                                heatmap=Markup(heatmap) if heatmap else None, found=found,
@@ -220,6 +222,27 @@ def create_app(store: GraphStore, token: str) -> Flask:
         abort(404)
 
     return app
+
+
+EXAMPLES_SHOWN = 10
+WINDOW = (32, 16)  # tokens shown before and after an example's maximum
+
+
+def shaded_examples(examples: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The strongest examples around their maxima, each token with the opacity of its
+    shading: its value over the largest shown (negative values unshaded)."""
+    shown = examples[:EXAMPLES_SHOWN]
+    top = max((e["max_value"] for e in shown), default=0.0) or 1.0
+    pages = []
+    for example in shown:
+        tokens, values, peak = example["tokens"], example["values"], example["max_index"]
+        start, end = max(0, peak - WINDOW[0]), min(len(tokens), peak + WINDOW[1] + 1)
+        pages.append({"analysis": example["analysis"], "max_value": example["max_value"],
+                      "cut_start": start > 0, "cut_end": end < len(tokens),
+                      "tokens": [{"text": visible_token(tokens[i]), "value": values[i],
+                                  "alpha": round(min(1.0, max(0.0, values[i] / top)), 3),
+                                  "max": i == peak} for i in range(start, end)]})
+    return pages
 
 
 def _labels() -> set[str]:
