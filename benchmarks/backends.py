@@ -53,8 +53,10 @@ def _neo4j_uri(args: argparse.Namespace) -> Iterator[str]:
     # The benchmarks write a group's rows in one transaction (the raw ceiling): allow 3 GiB.
     running = server.start(heap="4g", transaction_memory=3 << 30)
     print(f"started Neo4j {running.version} at {running.uri}", file=sys.stderr)
-    saved = {k: os.environ.get(k) for k in running.env()}
-    os.environ.update(running.env())
+    # where its files are, for benchmarks that report the store's size on disk
+    env = {**running.env(), "CIRCUITBASE_BENCH_NEO4J_HOME": str(running.home)}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
     try:
         yield running.uri
     finally:

@@ -134,6 +134,10 @@ def test_the_names_researchers_use_resolve_to_one_node(store, store_uri) -> None
         assert code == 0 and out.startswith("Feature gpt2-small/L0/res-jb/F3"), out
     assert count(store, "(:Feature)-[:IN_DICTIONARY]->(:Dictionary {release: 'gpt2-small-res-jb', "
                         "sae_id: 'blocks.0.hook_resid_pre'})") == 4
+    from circuitbase.queries.registry import get_template
+
+    uid = next(p for p in get_template("similar_components").params if p.name == "uid")
+    assert {uid.check(store, name) for name in names} == {"gpt2-small/L0/res-jb/F3"}  # templates too
     code, out = cli(store_uri, "show", "gpt2-small-res-jb/blocks.0.hook_resid_pre/9")
     assert code == 1 and "gpt2-small/L0/res-jb/F9 is not in the store" in out
 
@@ -208,10 +212,11 @@ def test_an_older_graph_whose_identities_disagree_is_refused(store, store_uri, t
 
 
 def write_export(root: Path, batches: int, *, features_per_batch: int = 4,
-                 examples: int = 2) -> Path:
+                 examples: int = 2, same_features: bool = True) -> Path:
     """A Neuronpedia export of gpt2-small/0-res-jb as export-data.py lays it out, its rows
     made of the real dashboards' fields: `batches` batches of each kind, the activations
-    batches all about the same features (a feature has many examples)."""
+    batches all about the first batch's features (a feature has many examples), or each
+    about its own batch's (`same_features=False`)."""
     real = features()
     source = root / "gpt2-small" / "0-res-jb"
     for kind in ("features", "explanations", "activations"):
@@ -235,13 +240,13 @@ def write_export(root: Path, batches: int, *, features_per_batch: int = 4,
                 "explanationModelName": "gpt-4o-mini", "umap_x": 0.5, "umap_y": -1.0,
                 "umap_cluster": 3, "umap_log_feature_sparsity": -2.5})
         for i in range(features_per_batch):
-            base = real[i % len(real)]
+            base, index = real[i % len(real)], i if same_features else b * features_per_batch + i
             for e in range(examples):
                 act = base["activations"][e]
                 peak = act["values"].index(max(act["values"]))
                 rows["activations"].append({
                     "id": f"act{b}-{i}-{e}", "modelId": "gpt2-small", "layer": "0-res-jb",
-                    "index": str(i), "creatorId": None, "dataSource": "openwebtext",
+                    "index": str(index), "creatorId": None, "dataSource": "openwebtext",
                     "tokens": act["tokens"], "maxValue": max(act["values"]),
                     "minValue": min(act["values"]), "values": act["values"],
                     "maxValueTokenIndex": peak, "dfaValues": [], "dfaMaxValue": None,

@@ -27,6 +27,7 @@ from circuitbase.schema.relationships import SimilarTo
 from circuitbase.web import create_app
 from helpers import graph_fingerprint
 from test_cli import cli
+from test_evidence import strongest_example
 
 EXAMPLES = Path(__file__).parent.parent / "circuitbase" / "examples"
 PROBES = [EXAMPLES / "probes" / f"{m}_top_mono_neurons.csv" for m in ("pythia-70m", "pythia-160m")]
@@ -37,6 +38,13 @@ TOKEN = "t" * 43
 MATCH = Analysis(uid="test/hand-made-matches", kind="similarity", method="by hand",
                  models=["pythia-70m", "pythia-160m", "gpt2-small", "pythia-70m-deduped"])
 HOSTILE = '<script>alert("x")</script> & "quotes"'
+DASHBOARDS = [Path(__file__).parent / "data" / "saedashboard" / f"batch-{i}.json" for i in (0, 1)]
+
+
+def DASHBOARD_FEATURES() -> list[dict]:  # noqa: N802
+    import json
+
+    return [f for path in DASHBOARDS for f in json.loads(path.read_text())["features"]]
 
 
 def best(store, sql_concept: str, model: str) -> str:
@@ -265,6 +273,7 @@ def test_a_person_searches_opens_a_head_and_follows_a_similar_component(tmp_path
     with open_store(store_uri) as store:
         names = explored(store, store_uri)
         heads = len(HEADS_SCORED(store))
+    assert cli(store_uri, "ingest", "features", *map(str, DASHBOARDS))[0] == 0
     server = subprocess.Popen([sys.executable, "-m", "circuitbase", "--db", store_uri, "serve",
                                "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               text=True)
@@ -327,6 +336,21 @@ def test_a_person_searches_opens_a_head_and_follows_a_similar_component(tmp_path
         box.send_keys(names["head_match"])
         box.submit()
         on_page_of(names["head_match"])
+        box = browser.find_element(By.NAME, "q")  # a feature by its Neuronpedia name
+        box.send_keys("gpt2-small/0-res-jb/3")
+        box.submit()
+        on_page_of("gpt2-small/L0/res-jb/F3")
+        peak, token = strongest_example(DASHBOARD_FEATURES()[3])
+        first = browser.find_element(By.CSS_SELECTOR, "#examples p.example")
+        marked = first.find_element(By.CSS_SELECTOR, "span.tok.max")
+        assert marked.text == token and marked.get_attribute("title") == f"{peak:.4g}"
+        assert marked.value_of_css_property("background-color") == "rgba(230, 97, 0, 1)"
+        shades = {t.value_of_css_property("background-color") for t in
+                  browser.find_elements(By.CSS_SELECTOR, "#examples span.tok")}
+        assert "rgba(230, 97, 0, 0)" in shades and len(shades) > 2  # shaded by activation
+        assert browser.find_element(By.ID, "neuronpedia").get_attribute("href") == \
+            "https://www.neuronpedia.org/gpt2-small/0-res-jb/3"
+        browser.save_screenshot(str(tmp_path / "feature.png"))
         if shots := os.environ.get("CIRCUITBASE_SCREENSHOTS"):
             for shot in tmp_path.glob("*.png"):
                 shutil.copy(shot, Path(shots) / shot.name)
@@ -334,6 +358,21 @@ def test_a_person_searches_opens_a_head_and_follows_a_similar_component(tmp_path
         browser.quit()
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_a_features_page_shows_its_examples_shaded_and_its_logits(store, store_uri) -> None:
+    assert cli(store_uri, "ingest", "features", *map(str, DASHBOARDS))[0] == 0
+    client = create_app(store, TOKEN).test_client()
+    text = page(client, "node", kind="Feature", key="gpt2-small/L0/res-jb/F3")
+    feature = DASHBOARD_FEATURES()[3]
+    for token in feature["pos_str"] + feature["neg_str"]:  # both logit lists, beside the examples
+        assert html.escape(token) in text
+    examples = re.findall(r'<p class="example">(.*?)</p>', text, re.S)
+    peak, token = strongest_example(feature)
+    assert len(examples) == min(10, len(feature["activations"]))
+    assert f'<span class="tok max" style="background: rgba(230, 97, 0, 1.0)" title="{peak:.4g}">' \
+           f"{html.escape(token)}</span>" in examples[0]
+    assert 'href="https://www.neuronpedia.org/gpt2-small/0-res-jb/3"' in text
 
 
 def test_an_analysis_page_shows_what_it_found_strongest_first(site) -> None:

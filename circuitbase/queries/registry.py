@@ -57,10 +57,15 @@ class Param:
     prefix: bool = False  # the value is the start of what `names` names
     choices: tuple[str, ...] = ()
 
-    def check(self, store: GraphStore, value: Any) -> None:
-        """A value the store (or the fixed set) lacks is an error with near matches."""
+    def check(self, store: GraphStore, value: Any) -> Any:
+        """`value` as the store names it (a component by any of its names becomes its
+        uid); a value the store (or the fixed set) lacks is an error with near matches."""
         from . import names as lookup
 
+        if self.names is not None and self.names[0] == COMPONENT_LABEL:
+            named = [str(lookup.checked_component(store, item)) if isinstance(item, str) else item
+                     for item in (value if isinstance(value, list) else [value])]
+            return named if isinstance(value, list) else named[0]
         for item in value if isinstance(value, list) else [value]:
             if not isinstance(item, str):
                 continue
@@ -71,13 +76,12 @@ class Param:
                 lookup.checked_choice(item, self.choices, what)
             elif self.names is None:
                 continue
-            elif self.names[0] == COMPONENT_LABEL:
-                lookup.checked_component(store, item)
             elif self.names[0] == NodeLabel.MODEL.value and self.names[1] is None:
                 lookup.checked_model(store, item)
             else:
                 lookup.checked_value(store, NodeLabel(self.names[0]), self.names[1], item, what,
                                      prefix=self.prefix, also=self.choices)
+        return value
 
     def convert(self, value: Any) -> Any:
         """Accept a typed value, or the text a user typed on the command line."""
@@ -155,7 +159,7 @@ class Template:
         bound = self.bind(params)
         for param in self.params:
             if bound.get(param.name) is not None and params.get(param.name) is not None:
-                param.check(store, bound[param.name])
+                bound[param.name] = param.check(store, bound[param.name])
         return store.read(self.cypher, bound, timeout=timeout,
                           untrusted=not self.shipped, max_rows=max_rows, max_bytes=max_bytes)
 

@@ -258,6 +258,7 @@ class GraphStore(ABC):
         labels = [NodeLabel(k) for k in kinds] or list(self.SEARCH_FIELDS)
         if any(NodeLabel(k) in COMPONENT_LABELS for k in kinds):
             labels.append(NodeLabel.EXPLANATION)  # a component is found by its explanations
+        labels = [label for label in labels if label in self.SEARCH_FIELDS]
         hits = []
         for row in self._fulltext(words, labels, max(limit * 4, 200)):
             matching = [v for v in row["fields"] if isinstance(v, str) and _matches(v, words)]
