@@ -343,3 +343,24 @@ def test_a_dashboard_that_does_not_add_up_is_refused(store, store_uri, tmp_path,
     code, out = cli(store_uri, "ingest", "features", str(path))
     assert code == 1 and says in out and str(path) in out and "features[1]" in out, out
     assert count(store, "(n)") == 0
+
+
+@pytest.mark.parametrize("fmt", ["cypher", "graphml"])
+def test_a_features_evidence_goes_out_and_back_in(store, store_uri, tmp_path, fmt) -> None:
+    """Export of a feature's neighbourhood (its evidence, explanation, dictionary), then an
+    import into an empty store: the same subgraph, every property of every example kept."""
+    from circuitbase.export import subgraph, write
+    from circuitbase.export.cypher_script import read_cypher
+    from circuitbase.export.formats import read_graphml
+    from circuitbase.ingest import ingest
+    from test_export import as_sets
+
+    source = write_export(tmp_path / "exports", 1)
+    assert cli(store_uri, "ingest", "features", str(source))[0] == 0
+    before = subgraph(store, around="gpt2-small/L0/res-jb/F2", hops=1)
+    assert {"Explanation", "Dictionary", "Analysis"} <= {a["labels"][-1] for _, a in before.nodes(data=True)}
+    path = tmp_path / f"feature.{fmt}"
+    write(store, before, fmt, path)
+    store.clear()
+    ingest(store, read_cypher(path) if fmt == "cypher" else read_graphml(path))
+    assert as_sets(subgraph(store, around="gpt2-small/L0/res-jb/F2", hops=1)) == as_sets(before)

@@ -15,18 +15,22 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from .dictionaries import dictionary_uid
+from .evidence import Evidence, Example, ExplainedBy, Explanation
 from .graph import COMPONENT_LABELS, NodeLabel, RelType, token_uid
 from .nodes import Analysis, Concept, HeadRole, ModelSpec, NeuronFamily, Task, Token
 from .records import FULL_KEY, NodeRecord, RecordError, RelRecord, record_error
+from .uids import UidError
 from .relationships import (ActivatesOn, CircuitEdge, Encodes, Fact, HasRole, InFamily, OutputNode,
                             SimilarTo)
 
 FACTS: dict[RelType, type[Fact]] = {cls.TYPE: cls for cls in (
-    ActivatesOn, Encodes, HasRole, OutputNode, CircuitEdge, SimilarTo, InFamily)}
+    ActivatesOn, Encodes, HasRole, OutputNode, CircuitEdge, SimilarTo, InFamily, Evidence, Example,
+    ExplainedBy)}
 # N2G's trie structure has no model of its own: its properties are checked as any property is.
 UNMODELLED = {NodeLabel.PATTERN, NodeLabel.PATTERN_NODE, RelType.HAS_PATTERN}
 STRUCTURAL = {RelType.IN_MODEL, RelType.ABOUT, RelType.TRIE_ROOT, RelType.TRIE_CHILD,
-              RelType.MATCHES_TOKEN}
+              RelType.MATCHES_TOKEN, RelType.IN_DICTIONARY}
 _BY_NAME: dict[NodeLabel, type[BaseModel]] = {
     NodeLabel.CONCEPT: Concept, NodeLabel.HEAD_ROLE: HeadRole, NodeLabel.TASK: Task,
     NodeLabel.NEURON_FAMILY: NeuronFamily}
@@ -61,6 +65,22 @@ def _node(record: NodeRecord) -> NodeRecord:
                 raise RecordError("params is not JSON", record=origin, field="params") from None
         analysis = _validated(Analysis, {"uid": key, "models": ["(from the file)"], **props}, origin)
         return analysis.record().at(origin)
+    if label is NodeLabel.EXPLANATION:
+        explanation = _validated(Explanation, {"component": props.get("component"),
+                                               "text": props.get("text")}, origin)
+        if explanation.uid != key:
+            raise RecordError("an explanation's uid is the hash of its component and text, not "
+                              f"{key!r}", record=origin, field="uid")
+        return explanation.record().at(origin)
+    if label is NodeLabel.DICTIONARY:
+        try:
+            derived = dictionary_uid(props.get("model"), props.get("layer"), props.get("set"))
+        except (UidError, TypeError) as err:
+            raise RecordError(str(err), record=origin, field="set") from None
+        if derived != key:
+            raise RecordError(f"a dictionary's uid is {derived!r} (its model, layer and set), "
+                              f"not {key!r}", record=origin, field="uid")
+        return record
     if label in _BY_NAME:
         return _validated(_BY_NAME[label], {"name": key, **props}, origin).record().at(origin)
     return record
