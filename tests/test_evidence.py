@@ -21,6 +21,7 @@ from test_cli import cli
 DASHBOARDS = [DATA / "saedashboard" / f"batch-{i}.json" for i in (0, 1)]
 REGISTRY = DATA / "sae-lens" / "pretrained_saes.yaml"
 OLD_GRAPH = DATA / "circuit-tracer" / "demos" / "3plus5-plt.json"
+CLT_GRAPH = DATA / "circuit-tracer" / "demos" / "puppy-clt.json"
 
 # The columns export-data.py selects (hijohnnylin/neuronpedia, utils/neuronpedia-utils/
 # neuronpedia_utils/export-data.py), per kind of batch.
@@ -364,3 +365,34 @@ def test_a_features_evidence_goes_out_and_back_in(store, store_uri, tmp_path, fm
     store.clear()
     ingest(store, read_cypher(path) if fmt == "cypher" else read_graphml(path))
     assert as_sets(subgraph(store, around="gpt2-small/L0/res-jb/F2", hops=1)) == as_sets(before)
+
+
+def test_a_graphs_feature_and_a_dashboard_of_its_dictionary_meet_on_one_node(store, store_uri,
+                                                                            tmp_path) -> None:
+    """A dashboard of Neuronpedia's gemma-2-2b/0-gemmascope-transcoder-16k/35 (a real
+    dashboard's content under that name) and the older graph's node 0_35_1."""
+    batch = json.loads(DASHBOARDS[0].read_text())
+    batch.update(model_id="gemma-2-2b", layer=0, sae_set="gemmascope-transcoder-16k")
+    batch["features"] = [{**batch["features"][0], "feature_index": 35}]
+    path = tmp_path / "gemma-dashboard.json"
+    path.write_text(json.dumps(batch))
+    assert cli(store_uri, "ingest", "features", str(path))[0] == 0
+    assert cli(store_uri, "ingest", "circuit", str(OLD_GRAPH))[0] == 0
+    uid = "gemma-2-2b/L0/gemmascope-transcoder-16k/F35"
+    assert count(store, "(f:Feature {uid: $u})-[:HAS_EVIDENCE]->()", u=uid) == 1
+    assert count(store, "(f:Feature {uid: $u})-[:MEASURED_BY]->()", u=uid) == 1
+    assert count(store, "(f:Feature {layer: 0, index: 35})") == 1
+
+
+def test_a_uid_from_a_graphs_transcoder_set_still_resolves(store, store_uri) -> None:
+    """puppy-clt.json names its transcoder set and its Neuronpedia set: its features are
+    named by the Neuronpedia set, and the uid the transcoder set made before still finds them."""
+    assert cli(store_uri, "ingest", "circuit", str(CLT_GRAPH))[0] == 0
+    data = json.loads(CLT_GRAPH.read_text())
+    node = next(n for n in data["nodes"] if n["feature_type"] == "cross layer transcoder")
+    layer, index, _ = node["node_id"].split("_")
+    before = f"gemma-2-2b/L{layer}/mntss.clt-gemma-2-2b-2.5M/F{index}"
+    now = f"gemma-2-2b/L{layer}/clt-hp/F{index}"
+    assert resolve(store, before) == resolve(store, now) == (NodeLabel.FEATURE, now)
+    code, out = cli(store_uri, "show", before)
+    assert code == 0 and out.startswith(f"Feature {now}"), out

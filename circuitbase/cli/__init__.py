@@ -33,7 +33,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "n2g": ("n2g_cmds", "n2g", "Neuron-to-Graph models stored in the graph."),
     "query": ("query_cmds", "query", "Query templates and ad hoc Cypher; queries always run read-only."),
     "schema": ("schema_cmds", "schema", "The interchange formats circuitbase reads."),
-    "search": ("show_cmds", "search", "Find concepts, tasks, roles, families, tokens, feature labels and models by name."),
+    "search": ("show_cmds", "search", "Find concepts, tasks, roles, families, tokens, models, dictionaries, and components by their labels and the words of their explanations."),
     "serve": ("serve_cmds", "serve", "Browse the store in a web browser, read-only."),
     "server": ("server_cmds", "server", "The embedded store's server: where it runs, and stopping it."),
     "show": ("show_cmds", "show", "Everything known about NAME, with the analyses behind it."),
