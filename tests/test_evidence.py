@@ -168,9 +168,22 @@ def test_every_release_of_the_saelens_registry_is_a_dictionary(store, store_uri)
     assert count(store, "(d:Dictionary)") == 4500
 
 
-def test_an_older_attribution_graph_goes_in_node_by_node(store, store_uri) -> None:
+def test_an_older_attribution_graph_goes_in_node_by_node(store, store_uri, tmp_path) -> None:
+    """Every node and link of 3plus5-plt.json; and its features meet a dashboard of their
+    dictionary on one node (a real dashboard's content under Neuronpedia's name
+    gemma-2-2b/0-gemmascope-transcoder-16k/35, the graph's node 0_35_1)."""
+    batch = json.loads(DASHBOARDS[0].read_text())
+    batch.update(model_id="gemma-2-2b", layer=0, sae_set="gemmascope-transcoder-16k")
+    batch["features"] = [{**batch["features"][0], "feature_index": 35}]
+    dashboard = tmp_path / "gemma-dashboard.json"
+    dashboard.write_text(json.dumps(batch))
+    assert cli(store_uri, "ingest", "features", str(dashboard))[0] == 0
     code, out = cli(store_uri, "ingest", "circuit", str(OLD_GRAPH))
     assert code == 0, out
+    met = "gemma-2-2b/L0/gemmascope-transcoder-16k/F35"
+    assert count(store, "(f:Feature {uid: $u})-[:HAS_EVIDENCE]->()", u=met) == 1
+    assert count(store, "(f:Feature {uid: $u})-[:MEASURED_BY]->()", u=met) == 1
+    assert count(store, "(f:Feature {layer: 0, index: 35})") == 1
     data = json.loads(OLD_GRAPH.read_text())
     analysis = f"attribution-graph/gemma-2-2b/{data['metadata']['slug']}"
     source_set = data["metadata"]["info"]["neuronpedia_source_set"]
@@ -365,23 +378,6 @@ def test_a_features_evidence_goes_out_and_back_in(store, store_uri, tmp_path, fm
     store.clear()
     ingest(store, read_cypher(path) if fmt == "cypher" else read_graphml(path))
     assert as_sets(subgraph(store, around="gpt2-small/L0/res-jb/F2", hops=1)) == as_sets(before)
-
-
-def test_a_graphs_feature_and_a_dashboard_of_its_dictionary_meet_on_one_node(store, store_uri,
-                                                                            tmp_path) -> None:
-    """A dashboard of Neuronpedia's gemma-2-2b/0-gemmascope-transcoder-16k/35 (a real
-    dashboard's content under that name) and the older graph's node 0_35_1."""
-    batch = json.loads(DASHBOARDS[0].read_text())
-    batch.update(model_id="gemma-2-2b", layer=0, sae_set="gemmascope-transcoder-16k")
-    batch["features"] = [{**batch["features"][0], "feature_index": 35}]
-    path = tmp_path / "gemma-dashboard.json"
-    path.write_text(json.dumps(batch))
-    assert cli(store_uri, "ingest", "features", str(path))[0] == 0
-    assert cli(store_uri, "ingest", "circuit", str(OLD_GRAPH))[0] == 0
-    uid = "gemma-2-2b/L0/gemmascope-transcoder-16k/F35"
-    assert count(store, "(f:Feature {uid: $u})-[:HAS_EVIDENCE]->()", u=uid) == 1
-    assert count(store, "(f:Feature {uid: $u})-[:MEASURED_BY]->()", u=uid) == 1
-    assert count(store, "(f:Feature {layer: 0, index: 35})") == 1
 
 
 def test_a_uid_from_a_graphs_transcoder_set_still_resolves(store, store_uri) -> None:
