@@ -392,3 +392,26 @@ def test_a_uid_from_a_graphs_transcoder_set_still_resolves(store, store_uri) -> 
     assert resolve(store, before) == resolve(store, now) == (NodeLabel.FEATURE, now)
     code, out = cli(store_uri, "show", before)
     assert code == 0 and out.startswith(f"Feature {now}"), out
+
+
+@pytest.mark.parametrize("line, says", [
+    (b"not gzip", "cannot read"),
+    ('{"modelId": "gpt2-small", "layer": "e-res", "index": "1"}', "is not <layer>-<set>"),
+    ('{"modelId": "gpt2-small", "layer": "0-res-jb", "index": "x1"}', "is not a number"),
+    ('{"modelId": "gpt2-small", "layer": "0-res-jb", "index": "1", "frac_nonzero": NaN}',
+     "NaN is not a finite number"),
+    ('{"modelId": "gpt2-small", "layer": "0-res-jb", "index": "1", "pos_str": ["a\\u0000"], '
+     '"pos_values": [1.0]}', "NUL"),
+])
+def test_a_bad_export_line_is_refused_naming_file_and_line(store, store_uri, tmp_path, line,
+                                                           says) -> None:
+    batch = tmp_path / "0-res-jb" / "features" / "batch-0.jsonl.gz"
+    batch.parent.mkdir(parents=True)
+    if isinstance(line, bytes):
+        batch.write_bytes(line)
+    else:
+        with gzip.open(batch, "wt") as handle:
+            handle.write(line + "\n")
+    code, out = cli(store_uri, "ingest", "features", str(batch.parent.parent))
+    assert code == 1 and says in out and str(batch) in out, out
+    assert count(store, "(n)") == 0
