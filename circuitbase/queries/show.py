@@ -98,7 +98,7 @@ def show(store: GraphStore, name: str, model: str | None = None, *,
             continue
         props = dict(row["props"] or {})
         if row["type"] in EVIDENCE_TYPES:  # at an analysis: which component, how strong
-            props = {k: v for k, v in props.items() if k in (*EVIDENCE_SCORES, "analysis")}
+            props = {k: v for k, v in props.items() if v is not None}
         grouped[row["type"]].append({
             "direction": "out" if row["outgoing"] else "in",
             "other": row["other"],
@@ -152,9 +152,6 @@ def _neuronpedia_page(store: GraphStore, key: str,
             if isinstance(source, str):
                 return NEURONPEDIA + neuronpedia_feature_id(source, parse_component(key).index or 0)
     return None
-
-
-EVIDENCE_SCORES = ("max_value", "frac_nonzero", "score", "example", "explanation")
 
 
 def _evidence(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

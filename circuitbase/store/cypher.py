@@ -143,9 +143,14 @@ def analyses_at(label: NodeLabel) -> str:
 
 NODES_OF_ANALYSIS = ("MATCH (a)-[r]->(b) WHERE r.analysis = $analysis UNWIND [a, b] AS n "
                      "RETURN DISTINCT labels(n) AS labels, properties(n) AS props")
+# An evidence relationship's lists (an example's tokens and values, logits, histograms) are
+# read with its component (`show`); listed from its analysis, it is its identity and strength.
+_LIGHT_PROPS = ("CASE WHEN type(r) IN ['HAS_EVIDENCE', 'HAS_EXAMPLE'] THEN {analysis: r.analysis, "
+                "example: r.example, max_value: r.max_value, frac_nonzero: r.frac_nonzero} "
+                "ELSE properties(r) END")
 FACTS_OF = ("MATCH (a)-[r]->(b) WHERE r.analysis = $analysis "
             "RETURN type(r) AS type, labels(a) AS start_labels, coalesce(a.uid, a.name) AS start, "
-            "coalesce(b.uid, b.name) AS end, properties(r) AS props")
+            f"coalesce(b.uid, b.name) AS end, {_LIGHT_PROPS} AS props")
 
 
 def delete_facts(type_: RelType, start: NodeLabel) -> str:
@@ -290,7 +295,8 @@ def node_with_relationships(label: NodeLabel) -> str:
             "OPTIONAL MATCH (n)-[r]-(o) WHERE type(r) <> 'IN_MODEL' OR NOT n:Model "
             "RETURN properties(n) AS node, type(r) AS type, startNode(r) = n AS outgoing, "
             "labels(o) AS labels, coalesce(o.uid, o.name) AS other, o.model AS other_model, "
-            "o.text AS other_text, properties(r) AS props LIMIT $limit")
+            f"o.text AS other_text, CASE WHEN n:Component THEN properties(r) ELSE {_LIGHT_PROPS} "
+            "END AS props LIMIT $limit")
 
 
 # The component each explanation explains (search finds components by their explanations).

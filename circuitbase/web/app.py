@@ -321,7 +321,8 @@ def _findings(store: GraphStore, analysis: str) -> dict[str, Any]:
     """What an analysis found: its facts, strongest first (a page of them), and, when they
     are few enough to read as a picture (a circuit), their drawing."""
     facts = [{"type": row["type"], "from": row["start"], "from_kind": primary_label(row["start_labels"]).value,
-              "to": row["end"], **{k: v for k, v in row["props"].items() if k != "analysis"}}
+              "to": row["end"], **{k: v for k, v in row["props"].items()
+                                   if k != "analysis" and v is not None}}
              for row in store.facts_of(analysis)]
     facts.sort(key=lambda f: strongest_first({**f, "analysis": None}, f["type"]))
     drawing = None
