@@ -12,7 +12,6 @@ import gzip
 import hashlib
 import json
 import math
-import os
 import stat
 import zlib
 from collections.abc import Iterator
