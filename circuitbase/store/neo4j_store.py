@@ -68,6 +68,26 @@ def _counts(summary: Any) -> WriteCounts:
                        counters.properties_set, counters.labels_added)
 
 
+
+def _out_of_memory(err: Exception) -> QueryTimeout:
+    return QueryTimeout("the query needed more memory than the server lets one transaction "
+                        f"use and was stopped: {one_line(err)}")
+
+
+@contextmanager
+def _not_retried_out_of_memory() -> Iterator[None]:
+    """Inside a transaction function: the driver retries a transient error for up to 30 s,
+    and running out of a transaction's memory is one, but the same query runs out again;
+    it ends the command at once instead."""
+    import neo4j.exceptions
+
+    try:
+        yield
+    except neo4j.exceptions.TransientError as err:
+        if "MemoryPoolOutOfMemoryError" in (err.code or ""):
+            raise _out_of_memory(err) from None
+        raise
+
 class Neo4jStore(GraphStore):
     backend = "neo4j"
 
@@ -112,8 +132,7 @@ class Neo4jStore(GraphStore):
                                  "its last batch was not written: run the command again to "
                                  "finish") from None
             if "MemoryPoolOutOfMemoryError" in code:
-                raise QueryTimeout("the query needed more memory than the server lets one "
-                                   f"transaction use and was stopped: {one_line(err)}") from None
+                raise _out_of_memory(err) from None
             if "AccessMode" in code:  # Neo.ClientError.Statement.AccessMode
                 raise ReadOnlyViolation(f"this query writes, and was sent as read-only: "
                                         f"{one_line(err)}") from None
@@ -139,13 +158,14 @@ class Neo4jStore(GraphStore):
 
         @neo4j.unit_of_work(timeout=timeout, metadata={TX_TAG: tag})
         def work(tx: Any) -> list[Row]:
-            if untrusted:
-                _check_plain_read(tx, cypher, params)
-            result = tx.run(cypher, dict(params or {}))
-            rows = ({k: plain(record[k]) for k in record.keys()} for record in result)
-            if max_rows is None and max_bytes is None:
-                return list(rows)
-            return capped(rows, max_rows, max_bytes)  # the rest is discarded unread
+            with _not_retried_out_of_memory():
+                if untrusted:
+                    _check_plain_read(tx, cypher, params)
+                result = tx.run(cypher, dict(params or {}))
+                rows = ({k: plain(record[k]) for k in record.keys()} for record in result)
+                if max_rows is None and max_bytes is None:
+                    return list(rows)
+                return capped(rows, max_rows, max_bytes)  # the rest is discarded unread
 
         with self._interruptible(tag), self._errors(timeout), self._session(read=True) as session:
             return session.execute_read(work)
@@ -157,9 +177,10 @@ class Neo4jStore(GraphStore):
 
         @neo4j.unit_of_work(metadata={TX_TAG: tag})
         def work(tx: Any) -> WriteCounts:
-            result = tx.run(cypher, dict(params or {}))
-            rows = result.data()
-            counts = _counts(result.consume())
+            with _not_retried_out_of_memory():
+                result = tx.run(cypher, dict(params or {}))
+                rows = result.data()
+                counts = _counts(result.consume())
             if rows and "matched" in rows[0]:
                 counts.matched = int(rows[0]["matched"])
             return counts
