@@ -342,12 +342,11 @@ def _add_components(plan: Plan, specs: _ModelSpecs) -> None:
 def _add_dictionary(plan: Plan, feature: ComponentUid, origin: str | None) -> None:
     """A feature's dictionary (its uid's parts, set when the node is created, unless the
     input describes it) and the feature's IN_DICTIONARY edge."""
-    key = dictionary_of(feature)
-    if plan.node(NodeLabel.DICTIONARY, key) is None:
-        derived = {"model": feature.model, "layer": feature.layer, "set": feature.dictionary}
-        plan.replace_node(NodeRecord(NodeLabel.DICTIONARY, key, create_only=derived, origin=origin))
-    plan.add_rel(rel(RelType.IN_DICTIONARY, ref(NodeLabel.FEATURE, str(feature)),
-                     ref(NodeLabel.DICTIONARY, key)))
+    implied = dictionary_of(feature)
+    if plan.node(NodeLabel.DICTIONARY, implied.key) is None:
+        plan.replace_node(NodeRecord(NodeLabel.DICTIONARY, implied.key, create_only=implied.props,
+                                     origin=origin))
+    plan.add_rel(rel(RelType.IN_DICTIONARY, ref(NodeLabel.FEATURE, str(feature)), implied.ref))
 
 
 def _add_lineage(plan: Plan, store: GraphStore) -> None:

@@ -122,10 +122,10 @@ def _renamed_dictionary(store: GraphStore, feature: ComponentUid) -> ComponentUi
     graph's transcoder set with '/' as '.'), as the feature is stored now."""
     if feature.kind is not ComponentKind.FEATURE or feature.dictionary is None:
         return None
-    rows = store.dictionaries_by_alias(feature.model, feature.layer, feature.dictionary)
-    if not rows:
+    uids = store.dictionaries_by_alias(feature.model, feature.layer, feature.dictionary)
+    if not uids:
         return None
-    renamed = parse_component(f"{rows[0]['uid']}/F{feature.index}")
+    renamed = parse_component(f"{uids[0]}/F{feature.index}")
     return renamed if store.has_node(NodeLabel.FEATURE, str(renamed)) else None
 
 

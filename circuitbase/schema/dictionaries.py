@@ -66,11 +66,12 @@ def dictionary_record(model: str, layer: int | None, set_name: str, *, origin: s
                       {"model": model, "layer": layer, "set": set_name, **props}, origin=origin)
 
 
-def dictionary_of(uid: ComponentUid) -> str:
-    """The dictionary uid of a feature uid (what comes before `/F<index>`)."""
+def dictionary_of(uid: ComponentUid) -> NodeRecord:
+    """The Dictionary a feature's uid names (what comes before `/F<index>`), with no more
+    than its uid says."""
     if uid.kind is not ComponentKind.FEATURE or uid.dictionary is None:
         raise UidError(f"{uid} is not a dictionary feature")
-    return dictionary_uid(uid.model, uid.layer, uid.dictionary)
+    return dictionary_record(uid.model, uid.layer, uid.dictionary)
 
 
 def neuronpedia_source(layer: int, set_name: str) -> str:

@@ -33,10 +33,6 @@ RESERVED = frozenset({"model", "layer", "set", "release", "sae_id", "hook", "wid
                       "saelens_model"})
 
 
-def is_saelens_registry(text: str) -> bool:
-    return "saes:" in text
-
-
 def saelens_records(path: Path) -> Iterator[NodeRecord]:
     """A Dictionary record for every SAE of every release in the registry."""
     import yaml  # only this adapter reads YAML

@@ -585,13 +585,14 @@ class GraphStore(ABC):
         return [row["uid"] for row in self.read(cypher.DICTIONARY_BY_NEURONPEDIA, {"id": source_id})]
 
     def dictionaries_by_saelens(self, release: str, sae_id: str) -> list[Row]:
-        """Rows {uid, layer, set, model} of the dictionary SAELens loads as (release, SAE id)."""
+        """Rows {uid, layer} of the dictionary SAELens loads as (release, SAE id)."""
         return self.read(cypher.DICTIONARY_BY_SAELENS, {"release": release, "sae_id": sae_id})
 
-    def dictionaries_by_alias(self, model: str, layer: int, alias: str) -> list[Row]:
-        """Rows {uid, set} of the dictionaries an attribution graph's transcoder set named
-        `alias` (the set part of the uids it was stored under before it had a Neuronpedia set)."""
-        return self.read(cypher.DICTIONARY_BY_ALIAS, {"model": model, "layer": layer, "alias": alias})
+    def dictionaries_by_alias(self, model: str, layer: int, alias: str) -> list[str]:
+        """Uids of the dictionaries an attribution graph's transcoder set named `alias` (the
+        set part of the uids it was stored under before it had a Neuronpedia set)."""
+        return [row["uid"] for row in self.read(
+            cypher.DICTIONARY_BY_ALIAS, {"model": model, "layer": layer, "alias": alias})]
 
     def patterns_of(self, neuron: str, analysis: str | None = None) -> list[Row]:
         """A neuron's N2G patterns: rows {uid, rule, analysis}."""

@@ -145,9 +145,9 @@ NODES_OF_ANALYSIS = ("MATCH (a)-[r]->(b) WHERE r.analysis = $analysis UNWIND [a,
                      "RETURN DISTINCT labels(n) AS labels, properties(n) AS props")
 # An evidence relationship's lists (an example's tokens and values, logits, histograms) are
 # read with its component (`show`); listed from its analysis, it is its identity and strength.
-_LIGHT_PROPS = ("CASE WHEN type(r) IN ['HAS_EVIDENCE', 'HAS_EXAMPLE'] THEN {analysis: r.analysis, "
-                "example: r.example, max_value: r.max_value, frac_nonzero: r.frac_nonzero} "
-                "ELSE properties(r) END")
+_LIGHT_PROPS = (f"CASE WHEN type(r) IN ['{RelType.HAS_EVIDENCE.value}', '{RelType.HAS_EXAMPLE.value}'] "
+                "THEN {analysis: r.analysis, example: r.example, max_value: r.max_value, "
+                "frac_nonzero: r.frac_nonzero} ELSE properties(r) END")
 FACTS_OF = ("MATCH (a)-[r]->(b) WHERE r.analysis = $analysis "
             "RETURN type(r) AS type, labels(a) AS start_labels, coalesce(a.uid, a.name) AS start, "
             f"coalesce(b.uid, b.name) AS end, {_LIGHT_PROPS} AS props")
@@ -307,9 +307,9 @@ EXPLAINED_COMPONENTS = ("MATCH (c:Component)-[:EXPLAINED_BY]->(e:Explanation) WH
 DICTIONARY_BY_NEURONPEDIA = ("MATCH (d:Dictionary) WHERE d.neuronpedia = $id "
                              "RETURN d.uid AS uid ORDER BY uid")
 DICTIONARY_BY_SAELENS = ("MATCH (d:Dictionary) WHERE d.release = $release AND d.sae_id = $sae_id "
-                         "RETURN d.uid AS uid, d.layer AS layer, d.set AS set, d.model AS model")
+                         "RETURN d.uid AS uid, d.layer AS layer")
 DICTIONARY_BY_ALIAS = ("MATCH (d:Dictionary) WHERE d.model = $model AND d.layer = $layer AND "
-                       "d.set_alias = $alias RETURN d.uid AS uid, d.set AS set ORDER BY uid")
+                       "d.set_alias = $alias RETURN d.uid AS uid ORDER BY uid")
 
 
 # Similarity summaries (GraphStore.refresh_similarity_summaries): for an ordered pair of

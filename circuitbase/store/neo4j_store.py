@@ -68,7 +68,6 @@ def _counts(summary: Any) -> WriteCounts:
                        counters.properties_set, counters.labels_added)
 
 
-
 def _out_of_memory(err: Exception) -> QueryTimeout:
     return QueryTimeout("the query needed more memory than the server lets one transaction "
                         f"use and was stopped: {one_line(err)}")
@@ -87,6 +86,7 @@ def _not_retried_out_of_memory() -> Iterator[None]:
         if "MemoryPoolOutOfMemoryError" in (err.code or ""):
             raise _out_of_memory(err) from None
         raise
+
 
 class Neo4jStore(GraphStore):
     backend = "neo4j"
