@@ -108,3 +108,54 @@ def test_tokens_that_differ_only_in_whitespace_stay_distinct(store) -> None:
     assert not ingest(store, records).counts.changed_anything
     rows = store.read("MATCH (t:Token) RETURN t.text AS text")
     assert sorted(r["text"] for r in rows) == sorted(texts)
+
+
+def _one_record_per_component(spec, kinds):
+    """What `model add` wrote before component sets: a record per component, built by
+    `Component.record` (the model's own record first)."""
+    from circuitbase.schema.nodes import Component
+    from circuitbase.sources.models import component_uids
+
+    yield spec.record()
+    for uid in component_uids(spec, kinds):
+        yield Component(uid=uid, spec=spec).record()
+
+
+@pytest.mark.parametrize("name", ["solu-2l", "attn-only-2l"])  # with an MLP and without
+def test_a_model_s_component_set_writes_what_a_record_per_component_writes(store, name) -> None:
+    """The compact rows of a whole model's components and one checked record per component
+    leave the same graph (every property and edge), and so does the set after the records."""
+    spec, kinds = known_model(name), set(ComponentKind) - {ComponentKind.FEATURE}
+    by_records = ingest(store, _one_record_per_component(spec, kinds))
+    expected = graph_fingerprint(store)
+    store.clear()
+    by_set = ingest(store, model_records(spec, kinds))
+    assert graph_fingerprint(store) == expected
+    assert by_set.counts == by_records.counts
+    assert (by_set.plan.node_count, by_set.plan.rel_count) == (by_records.plan.node_count,
+                                                               by_records.plan.rel_count)
+    assert not ingest(store, _one_record_per_component(spec, kinds)).counts.changed_anything
+
+
+def test_a_component_set_and_records_about_its_components_meet(store) -> None:
+    """Facts about components of a set, in the same input, are written once beside it; a
+    record that gives a component more properties adds them; one that contradicts what
+    its uid says is refused, naming both sides, with nothing written."""
+    spec = known_model("pythia-70m")
+    head = "pythia-70m/L3/H1"
+    records = [*model_records(spec, {ComponentKind.HEAD}), *findings(role(head, 0.9))]
+    result = ingest(store, records)
+    assert count(store, "(:AttentionHead)-[:IN_MODEL]->(:Model)") == 6 * 8
+    assert count(store, "(:AttentionHead {uid: $u})-[:HAS_ROLE]->()", u=head) == 1
+    assert result.plan.node_count == 1 + 48 + 2  # the model, its heads, the analysis and role
+    from circuitbase.schema.records import node
+
+    noted = node(NodeLabel.HEAD, head, note="seen by hand")
+    ingest(store, [*model_records(spec, {ComponentKind.HEAD}), noted])
+    assert store.read("MATCH (h:AttentionHead {uid: $u}) RETURN h.note AS note, h.layer AS layer",
+                      {"u": head}) == [{"note": "seen by hand", "layer": 3}]
+    before = graph_fingerprint(store)
+    wrong = node(NodeLabel.HEAD, "pythia-70m/L4/H2", layer=3, note="x")
+    with pytest.raises(RecordError, match=r"duplicate AttentionHead 'pythia-70m/L4/H2'.*layer"):
+        ingest(store, [*model_records(spec, {ComponentKind.HEAD}), wrong])
+    assert graph_fingerprint(store) == before

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence, Sized
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..schema.nodes import ModelComponents
 from ..schema.graph import COMPONENT_LABEL, REL_KEY, NodeLabel, RelType
 from ..schema.records import NodeRecord, RecordError
 from ..schema.uids import parse_component
@@ -99,13 +100,18 @@ def plan_files(store: GraphStore, paths: Sequence[Path], reader: Reader,
     return make_plan((), store, plan)
 
 
+def records_in(record: Record) -> int:
+    """How many records one stands for: a model's component set, one per component."""
+    return len(record) if isinstance(record, ModelComponents) else 1
+
+
 def _ticking(records: Iterable[Record], tick: Progress | None) -> Iterable[Record]:
     """`records`, counted into `tick` (a thousand at a time) as they are read."""
     pending = 0
     for record in records:
         yield record
-        pending += 1
-        if tick is not None and pending == TICK:
+        pending += records_in(record)
+        if tick is not None and pending >= TICK:
             tick(pending)
             pending = 0
     if tick is not None and pending:
@@ -141,7 +147,7 @@ def ingest(store: GraphStore, records: Iterable[Record], *,
     `records`: what an earlier run with other parameters found and this one did not is
     deleted, after the write (a run killed in between is finished by running it again)."""
     if total is None and isinstance(records, Sized):  # `total`: how many, where the caller knows
-        total = len(records)  # the first phase's bar shows its end
+        total = sum(map(records_in, records))  # the first phase's bar shows its end
     tick = progress("reading and checking", total) if progress else None
     return write(store, make_plan(_ticking(records, tick), store), progress=progress,
                  replaces=replaces)

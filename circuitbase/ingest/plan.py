@@ -10,6 +10,8 @@ model's node when the model is one of the shipped known models.
 The records wait in a scratch SQLite file (deleted when the plan is closed),
 not in memory: reading and checking is a first pass over the input, writing a
 second pass over the plan, so an ingest's memory does not grow with its files.
+A model's whole set of components (`ModelComponents`) is the exception: its shape
+defines them, so the plan keeps the one record and the writer makes their rows.
 """
 
 from __future__ import annotations
@@ -23,13 +25,13 @@ from ..schema.aliases import check_aliases_against, near_matches
 from ..schema.catalog import known_model
 from ..schema.graph import COMPONENT_LABELS, NodeLabel, RelType
 from ..schema.lineage import lineage
-from ..schema.nodes import Component, ModelSpec
+from ..schema.nodes import Component, ModelComponents, ModelSpec
 from ..schema.records import NodeRecord, RecordError, RelRecord, ref, rel
 from ..schema.dictionaries import dictionary_of
 from ..schema.uids import ComponentUid, UidError, parse_component
 from ..store.base import GraphStore
 
-Record = NodeRecord | RelRecord
+Record = NodeRecord | RelRecord | ModelComponents
 RelGroup = tuple[RelType, NodeLabel, NodeLabel]
 Row = dict[str, Any]
 
@@ -56,6 +58,8 @@ class Plan:
     def __init__(self) -> None:
         self._db = sqlite3.connect("")  # "": a private temporary file, deleted on close
         self._db.executescript(_SCHEMA)
+        self._component_sets: dict[str, ModelComponents] = {}
+        self._covered = 0  # components of a set that the input also gives properties of
 
     def close(self) -> None:
         self._db.close()
@@ -73,8 +77,26 @@ class Plan:
             for record in records:
                 if isinstance(record, NodeRecord):
                     self.add_node(record)
-                else:
+                elif isinstance(record, RelRecord):
                     self.add_rel(record)
+                else:
+                    self.add_components(record)
+
+    def add_components(self, record: ModelComponents) -> None:
+        """A model's node and its components of some kinds (kinds given twice merge)."""
+        self.add_node(record.spec.record() if record.origin is None
+                      else record.spec.record().at(record.origin))
+        known = self._component_sets.get(record.spec.name)
+        kinds = record.kinds | known.kinds if known else record.kinds
+        self._component_sets[record.spec.name] = ModelComponents(record.spec, kinds, record.origin)
+
+    def component_sets(self) -> list[ModelComponents]:
+        return [self._component_sets[name] for name in sorted(self._component_sets)]
+
+    def _covering_set(self, uid: ComponentUid) -> ModelComponents | None:
+        """The component set `uid` belongs to, if the plan has one."""
+        found = self._component_sets.get(uid.model)
+        return found if found is not None and uid.kind in found.kinds else None
 
     def add_node(self, record: NodeRecord) -> None:
         props = _json(record.props)
@@ -88,6 +110,9 @@ class Plan:
 
     def replace_node(self, record: NodeRecord) -> None:
         self._put_node(record, _json(record.props))
+
+    def _drop_node(self, label: NodeLabel, key: str) -> None:
+        self._db.execute("DELETE FROM nodes WHERE label = ? AND key = ?", (label.value, key))
 
     def _put_node(self, record: NodeRecord, props: str) -> None:
         self._db.execute("INSERT OR REPLACE INTO nodes VALUES (?, ?, ?, ?, ?)",
@@ -119,11 +144,13 @@ class Plan:
 
     @property
     def node_count(self) -> int:
-        return self._db.execute("SELECT count(*) FROM nodes").fetchone()[0]
+        in_sets = sum(map(len, self._component_sets.values())) - self._covered
+        return self._db.execute("SELECT count(*) FROM nodes").fetchone()[0] + in_sets
 
     @property
-    def rel_count(self) -> int:
-        return self._db.execute("SELECT count(*) FROM rels").fetchone()[0]
+    def rel_count(self) -> int:  # each component of a set has its IN_MODEL edge
+        in_sets = sum(map(len, self._component_sets.values()))
+        return self._db.execute("SELECT count(*) FROM rels").fetchone()[0] + in_sets
 
     def node(self, label: NodeLabel, key: str) -> NodeRecord | None:
         row = self._db.execute("SELECT label, key, props, create_only, origin FROM nodes "
@@ -323,6 +350,9 @@ def _add_components(plan: Plan, specs: _ModelSpecs) -> None:
             raise RecordError(str(err), record=origin, field="uid") from None
         given = plan.node(label, uid)
         referred_only = given is None or not (given.props or given.create_only)
+        if (whole := plan._covering_set(component_uid)) is not None:
+            _keep_covered(plan, whole, component_uid, given, referred_only)
+            continue
         if referred_only or not DERIVED_PROPS <= given.props.keys():  # `model add` gives all
             derived = Component.model_construct(uid=component_uid, spec=spec).record().props
             # A component only referred to (or named without properties, as `ingest vectors`
@@ -337,6 +367,28 @@ def _add_components(plan: Plan, specs: _ModelSpecs) -> None:
         plan.add_rel(rel(RelType.IN_MODEL, ref(label, uid), ref(NodeLabel.MODEL, spec.name)))
         if component_uid.dictionary is not None:
             _add_dictionary(plan, component_uid, origin)
+
+
+def _keep_covered(plan: Plan, whole: ModelComponents, uid: ComponentUid,
+                  given: NodeRecord | None, referred_only: bool) -> None:
+    """A component the plan's set of its model's components writes anyway (with its
+    IN_MODEL edge): its own row stays only for the properties the input gives it, which
+    must agree with those its uid and model determine."""
+    if given is None:
+        return
+    if referred_only:
+        plan._drop_node(given.label, given.key)
+        return
+    derived = whole.derived_props(uid)
+    if any(name in given.props and given.props[name] != derived[name] for name in DERIVED_PROPS):
+        raise _conflict(f"{given.label.value} {given.key!r}",
+                        {name: derived[name] for name in DERIVED_PROPS},
+                        whole.origin or f"the components of {whole.spec.name}",
+                        {name: given.props.get(name, derived[name]) for name in DERIVED_PROPS},
+                        given.origin)
+    plan.replace_node(NodeRecord(label=given.label, key=given.key, origin=given.origin,
+                                 props={**derived, **given.props}, create_only=given.create_only))
+    plan._covered += 1
 
 
 def _add_dictionary(plan: Plan, feature: ComponentUid, origin: str | None) -> None:

@@ -11,49 +11,79 @@ died halfway is finished by running it again.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 from ..schema.graph import NodeLabel
+from ..schema.nodes import ModelComponents
+from ..schema.uids import ComponentKind
 from ..store import cypher
 from ..store.base import DEFAULT_BATCH_SIZE, GraphStore, Progress, StoreError, WriteCounts
 from .plan import Plan
 
 
-def _node_order(label: NodeLabel) -> int:
-    """Models first, so that a crash leaves components with their model already present."""
-    return 0 if label is NodeLabel.MODEL else 1
+@dataclass(frozen=True)
+class Statement:
+    """One MERGE statement of a plan, its rows (made or read back as they are sent), how
+    many there are, and the parameters every batch shares."""
 
+    cypher: str
+    rows: Callable[[], Iterator[Any]]
+    count: int
+    params: dict[str, Any] = field(default_factory=dict)
+    per_row: int = 1  # what a row writes, as the plan counts it: a component and its edge, 2
 
-Statement = tuple[str, Callable[[], Iterator[dict[str, Any]]], int]
+    def ticking(self, progress: Progress | None) -> Progress | None:
+        if progress is None or self.per_row == 1:
+            return progress
+        return lambda done: progress(done * self.per_row)
 
 
 def plan_statements(plan: Plan) -> list[Statement]:
-    """Each MERGE statement of the plan, with its rows (read back from the plan as they are
-    sent) and how many there are, in the order they are written: nodes (models first)
-    before the relationships between them."""
-    statements: list[Statement] = []
-    for label in sorted(plan.node_labels(), key=_node_order):
-        for update in (True, False):
-            if count := plan.count_node_rows(label, update=update):
-                statements.append((cypher.merge_nodes(label, update=update),
-                                   partial(plan.node_rows, label, update=update), count))
+    """Each MERGE statement of the plan in the order they are written: nodes (models
+    first, then the models' component sets with their IN_MODEL edges) before the
+    relationships between them."""
+    labels = plan.node_labels()
+    statements = _node_statements(plan, NodeLabel.MODEL) if NodeLabel.MODEL in labels else []
+    for whole in plan.component_sets():
+        statements += _component_statements(whole)
+    for label in labels:
+        statements += [] if label is NodeLabel.MODEL else _node_statements(plan, label)
     for group in plan.rel_groups():
-        statements.append((cypher.merge_relationships(*group), partial(plan.rel_rows, group),
-                           plan.count_rel_rows(group)))
+        statements.append(Statement(cypher.merge_relationships(*group),
+                                    partial(plan.rel_rows, group), plan.count_rel_rows(group)))
     return statements
+
+
+def _component_statements(whole: ModelComponents) -> list[Statement]:
+    """A statement per kind of a model's component set: node and IN_MODEL edge per row."""
+    return [Statement(cypher.merge_components(NodeLabel.of(kind), indexed=kind not in UNINDEXED),
+                      partial(whole.rows, kind), len(whole.only(kind)),
+                      {"model": whole.spec.name}, per_row=2)
+            for kind in whole.kinds_present()]
+
+
+UNINDEXED = (ComponentKind.MLP, ComponentKind.ATTENTION)  # one per layer: no index
+
+
+def _node_statements(plan: Plan, label: NodeLabel) -> list[Statement]:
+    return [Statement(cypher.merge_nodes(label, update=update),
+                      partial(plan.node_rows, label, update=update), count)
+            for update in (True, False) if (count := plan.count_node_rows(label, update=update))]
 
 
 def write_plan(store: GraphStore, plan: Plan, *, progress: Progress | None = None,
                batch_size: int = DEFAULT_BATCH_SIZE) -> WriteCounts:
     store.prepare_for_writes()
     total = WriteCounts()
-    for statement, rows, count in plan_statements(plan):
-        counts = store.write_rows(statement, rows(), batch_size=batch_size, progress=progress)
-        if statement.endswith(cypher.MATCHED) and counts.matched != count:
-            raise StoreError(f"{count - counts.matched} of {count} relationships found "
-                             "no node at one end and were not written; the store changed under "
-                             "this write (run it again)")
+    for statement in plan_statements(plan):
+        counts = store.write_rows(statement.cypher, statement.rows(), batch_size=batch_size,
+                                  progress=statement.ticking(progress), params=statement.params)
+        if statement.cypher.endswith(cypher.MATCHED) and counts.matched != statement.count:
+            raise StoreError(f"{statement.count - counts.matched} of {statement.count} rows "
+                             "found no node at one end and were not written; the store changed "
+                             "under this write (run it again)")
         total += counts
     store.persist()
     return total

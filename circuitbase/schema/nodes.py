@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal
 
@@ -113,6 +115,83 @@ class Component(BaseModel):
                     layer=self.uid.layer, index=self.uid.index,
                     dictionary=self.uid.dictionary, name=self.uid.short,
                     relative_depth=self.relative_depth)
+
+
+def _per_layer(spec: ModelSpec) -> dict[ComponentKind, Sequence[int | None]]:
+    """Each kind's indices within one layer, in uid order (None: the layer's one component
+    of that kind); MLP kinds only where the model has MLPs, neurons only where their
+    number is known."""
+    kinds: dict[ComponentKind, Sequence[int | None]] = {
+        ComponentKind.ATTENTION: [None], ComponentKind.HEAD: range(spec.n_heads)}
+    if not spec.attn_only:
+        kinds[ComponentKind.MLP] = [None]
+        if spec.d_mlp is not None:
+            kinds[ComponentKind.NEURON] = range(spec.d_mlp)
+    return kinds
+
+
+@dataclass(frozen=True)
+class ModelComponents:
+    """Every component of some kinds of one model (`model add --components`), as one record.
+
+    A model's shape defines its components, so they are valid by construction: the plan
+    keeps this record as it is instead of a row per component, and the writer makes each
+    batch's compact rows (`rows`) as it sends them. The model's own node comes with it."""
+
+    spec: ModelSpec
+    kinds: frozenset[ComponentKind]
+    origin: str | None = None
+
+    def chosen(self) -> list[tuple[ComponentKind, Sequence[int | None]]]:
+        return [(kind, indices) for kind, indices in _per_layer(self.spec).items()
+                if kind in self.kinds]
+
+    def __len__(self) -> int:
+        return self.spec.n_layers * sum(len(indices) for _, indices in self.chosen())
+
+    def uids(self) -> Iterator[ComponentUid]:
+        """Every component, in layer order."""
+        chosen = self.chosen()
+        for layer in range(self.spec.n_layers):
+            for kind, indices in chosen:
+                for index in indices:
+                    yield ComponentUid(self.spec.name, layer, kind, index)
+
+    def only(self, kind: ComponentKind) -> "ModelComponents":
+        return ModelComponents(self.spec, frozenset({kind}), self.origin)
+
+    def kinds_present(self) -> list[ComponentKind]:
+        return [kind for kind, indices in self.chosen() if len(indices)]
+
+    def rows(self, kind: ComponentKind) -> Iterator[list[Any]]:
+        """[uid, layer, index, name, relative_depth] of each component of `kind`: the
+        properties `Component.record` gives, without building a record per component."""
+        indices = _per_layer(self.spec)[kind]
+        if not indices:
+            return
+        for layer in range(self.spec.n_layers):
+            depth = self.spec.relative_depth(layer)
+            first = ComponentUid(self.spec.name, layer, kind, indices[0])
+            uid_stem, name_stem = _stems(first, indices[0])
+            for index in indices:
+                if index is None:
+                    yield [str(first), layer, None, first.short, depth]
+                else:
+                    yield [f"{uid_stem}{index}", layer, index, f"{name_stem}{index}", depth]
+
+    def derived_props(self, uid: ComponentUid) -> dict[str, Any]:
+        return Component.model_construct(uid=uid, spec=self.spec).record().props
+
+
+def _stems(uid: ComponentUid, index: int | None) -> tuple[str, str]:
+    """The uid and short name of `uid` without their trailing index, checked to end with
+    it, so that every other index's uid and name are one concatenation away."""
+    if index is None:
+        return str(uid), uid.short
+    text, short, digits = str(uid), uid.short, str(index)
+    if not (text.endswith(digits) and short.endswith(digits)):
+        raise ValueError(f"{text!r} or {short!r} does not end with its index {index}")
+    return text[:-len(digits)], short[:-len(digits)]
 
 
 class Token(BaseModel):

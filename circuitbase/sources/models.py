@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from ..schema.nodes import Component, ModelSpec
+from ..schema.nodes import ModelComponents, ModelSpec
 from ..schema.records import NodeRecord, RecordError
 from ..schema.uids import ComponentKind, ComponentUid
 from .files import read_json
@@ -33,43 +33,28 @@ def read_model_config(path: Path) -> ModelSpec:
                           field=".".join(map(str, first["loc"])) or None) from None
 
 
-def _per_layer(spec: ModelSpec) -> dict[ComponentKind, Sequence[int | None]]:
-    """Each kind's indices within one layer, in uid order (None: the layer's one component
-    of that kind); MLP kinds only where the model has MLPs, neurons only where their
-    number is known."""
-    kinds: dict[ComponentKind, Sequence[int | None]] = {
-        ComponentKind.ATTENTION: [None], ComponentKind.HEAD: range(spec.n_heads)}
-    if not spec.attn_only:
-        kinds[ComponentKind.MLP] = [None]
-        if spec.d_mlp is not None:
-            kinds[ComponentKind.NEURON] = range(spec.d_mlp)
-    return kinds
-
-
-def component_uids(spec: ModelSpec, kinds: set[ComponentKind]) -> Iterator[ComponentUid]:
-    """Every component of the chosen kinds, in layer order."""
-    chosen = [(kind, indices) for kind, indices in _per_layer(spec).items() if kind in kinds]
-    for layer in range(spec.n_layers):
-        for kind, indices in chosen:
-            for index in indices:
-                yield ComponentUid(spec.name, layer, kind, index)
-
-
 # The most components one command creates: llama-2-70b's neurons are 2.3 million. More would
 # take gigabytes to plan, and is far more likely a typo in a dimension than a model.
 MAX_COMPONENTS = 5_000_000
 
 
 def component_count(spec: ModelSpec, kinds: set[ComponentKind]) -> int:
-    return spec.n_layers * sum(len(indices) for kind, indices in _per_layer(spec).items()
-                               if kind in kinds)
+    return len(ModelComponents(spec, frozenset(kinds)))
 
 
-def model_records(spec: ModelSpec, kinds: set[ComponentKind] = frozenset()) -> Iterator[NodeRecord]:
+def component_uids(spec: ModelSpec, kinds: set[ComponentKind]) -> Iterator[ComponentUid]:
+    """Every component of the chosen kinds, in layer order."""
+    return ModelComponents(spec, frozenset(kinds)).uids()
+
+
+def model_records(spec: ModelSpec, kinds: set[ComponentKind] = frozenset()
+                  ) -> Iterator[NodeRecord | ModelComponents]:
+    """The model's node and, if `kinds` are given, its components of those kinds (one
+    record for all of them)."""
     if (total := component_count(spec, set(kinds))) > MAX_COMPONENTS:
         raise RecordError(f"{spec.name} would have {total:,} components, over the limit of "
                           f"{MAX_COMPONENTS:,} for one command (check its dimensions)",
                           field="d_mlp")
     yield spec.record()
-    for uid in component_uids(spec, set(kinds)):
-        yield Component.model_construct(uid=uid, spec=spec).record()
+    if total:
+        yield ModelComponents(spec, frozenset(kinds))

@@ -158,12 +158,12 @@ class GraphStore(ABC):
         """Run one write query atomically."""
 
     def write_rows(self, cypher: str, rows: Sequence[Row] | Iterable[Row], *,
-                   batch_size: int = DEFAULT_BATCH_SIZE,
-                   progress: Progress | None = None) -> WriteCounts:
-        """Run `cypher` (which starts `UNWIND $rows AS row`) once per batch of rows."""
+                   batch_size: int = DEFAULT_BATCH_SIZE, progress: Progress | None = None,
+                   params: Mapping[str, Any] | None = None) -> WriteCounts:
+        """Run `cypher` (which unwinds `$rows`) once per batch of rows, with `params`."""
         total = WriteCounts()
         for chunk in batches(rows, batch_size):
-            total += self.write(cypher, {"rows": chunk})
+            total += self.write(cypher, {**(params or {}), "rows": chunk})
             if progress:
                 progress(len(chunk))
             del chunk  # one batch in memory at a time
