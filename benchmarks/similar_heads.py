@@ -44,8 +44,10 @@ QUESTIONS = ["gpt2-small/L5/H5", "gemma-2-2b/L10/H3", "Llama-3.1-8B/L20/H7",
              "synthetic/llama-2-70b/L40/H12", "synthetic/pythia-1.4b/L3/H1"]
 
 
-def generate(folder: Path) -> list[Path]:
-    """21 head-metrics files in Neuronpedia's format, values drawn from the shipped ones."""
+def generate(folder: Path, shapes: list[tuple[str, int, int]] = GENERATED) -> list[Path]:
+    """A head-metrics file in Neuronpedia's format per (name, layers, heads) of `shapes`,
+    values drawn from the shipped files'; a name without an organisation is put under
+    `synthetic/`."""
     rng = random.Random(0)
     pool: dict[str, list[float]] = {}
     counts: dict[str, list[float]] = {}
@@ -59,14 +61,15 @@ def generate(folder: Path) -> list[Path]:
             else:
                 pool.setdefault(name, []).extend(v for row in table for v in row)
     written = []
-    for name, layers, heads in GENERATED:
-        config = {**template["config"], "model_name": f"synthetic/{name}",
+    for name, layers, heads in shapes:
+        model_name = name if "/" in name else f"synthetic/{name}"
+        config = {**template["config"], "model_name": model_name,
                   "num_hidden_layers": layers, "num_attention_heads": heads}
         metrics = {metric: [[rng.choice(values) for _ in range(heads)] for _ in range(layers)]
                    for metric, values in pool.items()}
         metrics["counts"] = {count: [rng.choice(values) for _ in range(layers)]
                              for count, values in counts.items()}
-        path = folder / f"synthetic-{name}.json"
+        path = folder / f"{model_name.replace('/', '-')}.json"
         path.write_text(json.dumps({"config": config, "metrics": metrics}))
         written.append(path)
     return written

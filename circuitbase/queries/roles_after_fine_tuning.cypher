@@ -8,13 +8,14 @@
 // example: circuitbase query run roles_after_fine_tuning --param role=previous-token --param model=gemma-2-2b-it
 MATCH (tuned:Model)-[:FINE_TUNED_FROM]->(base:Model)
 WHERE $model IS NULL OR tuned.uid = $model OR base.uid = $model
-MATCH (hb:AttentionHead {model: base.uid})-[rb:HAS_ROLE]->(role:HeadRole {name: $role})
+MATCH (base)<-[:IN_MODEL]-(hb:AttentionHead)-[rb:HAS_ROLE]->(:HeadRole {name: $role})
 WHERE rb.score >= $min_score AND ($source IS NULL OR rb.analysis STARTS WITH $source)
-WITH tuned, base, hb, rb, role
-// the same head of the tuned model: its uid is the base head's with the model's name swapped
-MATCH (ht:AttentionHead {uid: tuned.uid + substring(hb.uid, size(base.uid))})
-MATCH (ht)-[rt:HAS_ROLE]->(role)
-WHERE coalesce(rt.method, '') = coalesce(rb.method, '')
+// the same head of the tuned model: its uid is the base head's with the model's name
+// swapped, computed first so that it is looked up by the uid index; and its role is
+// reached from that head (from the role, the planner would walk every head's edge to it)
+WITH tuned, base, hb, rb, tuned.uid + substring(hb.uid, size(base.uid)) AS tuned_uid
+MATCH (ht:AttentionHead {uid: tuned_uid})-[rt:HAS_ROLE]->(same_role)
+WHERE same_role.name = $role AND coalesce(rt.method, '') = coalesce(rb.method, '')
 RETURN tuned.uid AS tuned_model, base.uid AS base_model, hb.name AS head,
        hb.relative_depth AS relative_depth, rb.score AS base_score, rt.score AS tuned_score,
        rt.score - rb.score AS change, rt.score >= $min_score AS keeps_role
