@@ -31,7 +31,11 @@ import backends
 import similar_heads
 from circuitbase.cli.demo import load_examples
 from circuitbase.errors import CircuitbaseError
-from circuitbase.ingest import ingest_files
+from circuitbase.ingest import ingest, ingest_files
+from circuitbase.schema.catalog import known_model
+from circuitbase.schema.graph import NodeLabel
+from circuitbase.schema.uids import ComponentKind, parse_component
+from circuitbase.sources.models import model_records
 from circuitbase.queries.registry import load_templates
 from circuitbase.sources.heads import heads_records
 from circuitbase.store import GraphStore, QueryTimeout
@@ -84,6 +88,19 @@ def readme_ingests(store: GraphStore) -> int:
             continue
         ran += 1
     return ran
+
+
+def add_named_components(store: GraphStore) -> None:
+    """The components the parameter sets name (`uid=`), with their models' neurons and
+    heads, where nothing loaded them (`similar_components`' example names a gpt2-small
+    neuron)."""
+    for sets in parameter_sets().values():
+        for params in sets:
+            uid = parse_component(params["uid"]) if "uid" in params else None
+            if uid is not None and not store.has_node(NodeLabel.of(uid.kind), str(uid)):
+                spec = known_model(uid.model)
+                if spec is not None:
+                    ingest(store, model_records(spec, {ComponentKind.NEURON, ComponentKind.HEAD}))
 
 
 def parameter_sets() -> dict[str, list[dict[str, str]]]:
@@ -149,6 +166,7 @@ def main() -> None:
                 started = time.perf_counter()
                 load_examples(store, report=lambda line: None)
                 commands = readme_ingests(store)
+                add_named_components(store)
                 ingest_files(store, generated, heads_records)
                 heads = store.read("MATCH (h:AttentionHead)-[:MEASURED_BY]->() "
                                    "RETURN count(DISTINCT h) AS n")[0]["n"]

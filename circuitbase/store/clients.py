@@ -2,9 +2,9 @@
 features circuitbase does not use.
 
 Each client looks for optional packages when it loads, and with the `[analysis]` extra
-installed finds them: redis-py loads OpenTelemetry's metrics SDK (wandb brings it) for
-metrics an application must turn on, which circuitbase never does (76 ms of every
-command); the Neo4j driver loads numpy, pandas and pyarrow for `Result.to_df()` and
+installed finds them: redis-py loads OpenTelemetry's metrics API and SDK (wandb brings
+them) for metrics an application must turn on, which circuitbase never does (76 ms of
+every command with the SDK, 20-30 ms more with the API); the Neo4j driver loads numpy, pandas and pyarrow for `Result.to_df()` and
 numpy parameters (about 0.6 s), and circuitbase neither asks for data frames nor sends
 numpy values (every value is a checked Python scalar or list). Those packages are hidden
 while the client loads (it notes them as absent) and visible again afterwards; one that
@@ -17,7 +17,7 @@ import importlib
 import sys
 from types import ModuleType
 
-REDIS_OPTIONAL = ("opentelemetry.sdk.metrics",)
+REDIS_OPTIONAL = ("opentelemetry",)  # the API as well as the SDK: redis-py loads both if present
 NEO4J_OPTIONAL = ("numpy", "pandas", "pyarrow")
 
 
