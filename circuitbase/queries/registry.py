@@ -31,7 +31,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..errors import CircuitbaseError
+from ..errors import TemplateError
 from ..schema.aliases import canonical_model
 from ..schema.graph import COMPONENT_LABEL, NodeLabel
 from ..store.base import GraphStore, Row
@@ -41,10 +41,6 @@ _HEADER = re.compile(r"^//\s*(?P<key>[a-z]+):\s*(?P<value>.*)$")
 _PARAM = re.compile(r"^(?P<name>[a-z_][a-z0-9_]*):\s*(?P<type>[a-z\[\]]+)(?:\s*=\s*(?P<default>[^|]+))?"
                     r"(?P<meaning>(?:\s*\|\s*(?:names|starts|one of):[^|]+)*)$")
 _MEANING = re.compile(r"\|\s*(?P<kind>names|starts|one of):\s*(?P<what>[^|]+)")
-
-
-class TemplateError(CircuitbaseError, ValueError):
-    """A template that does not exist, or parameters that do not fit it."""
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from pathlib import Path
 from collections.abc import Iterable
 from typing import Any
 
-
+from ..errors import RecordError
 
 ALIASES_ENV = "CIRCUITBASE_ALIASES"
 
@@ -34,8 +34,6 @@ def _catalog() -> tuple[dict[str, str], frozenset[str]]:
 
 @cache
 def _user_aliases(path: str) -> dict[str, str]:
-    from .records import RecordError
-
     try:
         found = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
@@ -62,8 +60,6 @@ def check_aliases_against(stored_models: Iterable[str]) -> None:
     path = os.environ.get(ALIASES_ENV)
     if not path:
         return
-    from .records import RecordError
-
     found = _user_aliases(path)
     taken = sorted(name for name in stored_models if name in found and found[name] != name)
     if taken:

@@ -19,34 +19,11 @@ from typing import Any, Union
 
 from pydantic import BaseModel, ValidationError, ValidationInfo, field_validator
 
-from ..errors import CircuitbaseError
+from ..errors import RecordError
 from .graph import OPTIONAL_IDENTITY, REL_KEY, NodeLabel, RelType
 
 Scalar = Union[str, bool, int, float]
 PropertyValue = Union[Scalar, list[str], list[int], list[float], list[bool]]
-
-
-class RecordError(CircuitbaseError, ValueError):
-    """A record that cannot be written; `where` names the file, record and field."""
-
-    def __init__(self, message: str, *, file: str | None = None,
-                 record: str | int | None = None, field: str | None = None) -> None:
-        self.file, self.record, self.field, self.reason = file, record, field, message
-        super().__init__(self.describe())
-
-    def describe(self) -> str:
-        place = [f"file {self.file}" if self.file else "",
-                 f"record {self.record}" if self.record is not None else "",
-                 f"field {self.field!r}" if self.field else ""]
-        where = ", ".join(p for p in place if p)
-        return f"{where}: {self.reason}" if where else self.reason
-
-    def located(self, *, file: str | None = None, record: str | int | None = None,
-                field: str | None = None) -> "RecordError":
-        """The same error with the location filled in where it was still unknown."""
-        return RecordError(self.reason, file=self.file or file,
-                           record=self.record if self.record is not None else record,
-                           field=self.field or field)
 
 
 # Properties that hold text as found (a token's text, an explanation, a citation): they

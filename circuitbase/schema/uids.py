@@ -21,12 +21,8 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from ..errors import CircuitbaseError
+from ..errors import UidError
 from .aliases import canonical_model
-
-
-class UidError(CircuitbaseError, ValueError):
-    """A uid that does not parse, or that points outside its model."""
 
 
 class ComponentKind(str, Enum):

@@ -16,7 +16,8 @@ from dataclasses import dataclass, fields
 from itertools import islice
 from typing import Any
 
-from ..errors import CircuitbaseError
+# The store's errors, defined with the rest of the family; callers import them from here too.
+from ..errors import QueryTimeout, ReadOnlyViolation, StoreError  # noqa: F401
 from ..settings import env_number
 from ..schema.graph import COMPONENT_LABEL, COMPONENT_LABELS, NODE_KEY, NodeLabel, RelType, labels_of
 from . import cypher
@@ -35,10 +36,6 @@ QUERY_TIMEOUT_S = env_number("CIRCUITBASE_QUERY_TIMEOUT", 30.0, 0.001, 86_400)
 MAX_RESULT_ROWS = int(env_number("CIRCUITBASE_MAX_ROWS", 100_000, 1, 10**9, integer=True))
 MAX_RESULT_BYTES = int(env_number("CIRCUITBASE_MAX_RESULT_BYTES", 64 * 2**20, 1024, 2**40,
                                   integer=True))
-
-
-class StoreError(CircuitbaseError, RuntimeError):
-    """The store could not be reached, started, or refused a query."""
 
 
 class ResultRows(list):
@@ -65,19 +62,6 @@ def capped(rows: Iterable[Row], max_rows: int | None, max_bytes: int | None) -> 
                 break
         kept.append(row)
     return kept
-
-
-class ReadOnlyViolation(StoreError):
-    """A query sent as read-only tried to write."""
-
-
-class QueryTimeout(StoreError):
-    """A query ran past its time limit, or past the server's memory limit for one query."""
-
-    @classmethod
-    def after(cls, timeout: float | None) -> "QueryTimeout":
-        limit = f"its limit of {timeout:g} s" if timeout is not None else "the server's time limit"
-        return cls(f"the query ran past {limit} and was stopped (--timeout to allow more)")
 
 
 @dataclass
