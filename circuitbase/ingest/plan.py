@@ -42,8 +42,29 @@ CREATE TABLE rels (type TEXT NOT NULL, start_label TEXT NOT NULL, start_key TEXT
                    end_label TEXT NOT NULL, end_key TEXT NOT NULL, identity TEXT NOT NULL,
                    props TEXT NOT NULL, analysis TEXT, origin TEXT,
                    PRIMARY KEY (type, identity, start_label, end_label));
+CREATE TABLE node_batch (seq INTEGER PRIMARY KEY, label TEXT, key TEXT, props TEXT,
+                         create_only TEXT, origin TEXT);
+CREATE TABLE rel_batch (seq INTEGER PRIMARY KEY, type TEXT, start_label TEXT, start_key TEXT,
+                        end_label TEXT, end_key TEXT, identity TEXT, props TEXT, analysis TEXT,
+                        origin TEXT);
 """
-CHUNK = 2_000  # rows read back from the scratch file at a time
+CHUNK = 2_000  # rows read back from the scratch file, or added to it, at a time
+
+# Records are added a batch at a time (`add_all`): the batch goes into a staging table in
+# one call, then into the plan in one statement that keeps the first of each key, and one
+# join finds every record that disagrees with the one kept (set-based: a statement per
+# batch instead of one or two per record).
+_KEEP_NODES = ("INSERT OR IGNORE INTO nodes SELECT label, key, props, create_only, origin "
+               "FROM node_batch ORDER BY seq")
+_NODE_CONFLICTS = ("SELECT b.label, b.key, b.props, b.origin, n.props, n.origin FROM node_batch b "
+                   "JOIN nodes n ON n.label = b.label AND n.key = b.key WHERE n.props != b.props "
+                   "ORDER BY b.seq")
+_KEEP_RELS = ("INSERT OR IGNORE INTO rels SELECT type, start_label, start_key, end_label, end_key, "
+              "identity, props, analysis, origin FROM rel_batch ORDER BY seq")
+_REL_CONFLICTS = ("SELECT b.type, b.start_key, b.end_key, b.props, b.origin, r.props, r.origin "
+                  "FROM rel_batch b JOIN rels r ON r.type = b.type AND r.identity = b.identity "
+                  "AND r.start_label = b.start_label AND r.end_label = b.end_label "
+                  "WHERE r.props != b.props ORDER BY b.seq")
 
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))  # built once: json.dumps
@@ -80,13 +101,23 @@ class Plan:
 
     def add_all(self, records: Iterable[Record]) -> None:
         with self._db:  # one transaction: a row at a time would sync the file each time
+            nodes: list[tuple] = []
+            rels: list[tuple] = []
             for record in records:
                 if isinstance(record, NodeRecord):
-                    self.add_node(record)
+                    nodes.append(_node_row(record))
+                    if len(nodes) == CHUNK:
+                        self._add_node_rows(nodes)
+                        nodes = []
                 elif isinstance(record, RelRecord):
-                    self.add_rel(record)
+                    rels.append(_rel_row(record))
+                    if len(rels) == CHUNK:
+                        self._add_rel_rows(rels)
+                        rels = []
                 else:
                     self.add_components(record)
+            self._add_node_rows(nodes)
+            self._add_rel_rows(rels)
 
     def add_components(self, record: ModelComponents) -> None:
         """A model's node and its components of some kinds (kinds given twice merge)."""
@@ -105,18 +136,22 @@ class Plan:
         return found if found is not None and uid.kind in found.kinds else None
 
     def add_node(self, record: NodeRecord) -> None:
-        """Add `record`, or check it against the one with its key (most records are new, so
-        the insert comes first and the look-up only when it inserted nothing)."""
-        props = _json(record.props)
-        if self._db.execute("INSERT OR IGNORE INTO nodes VALUES (?, ?, ?, ?, ?)",
-                            (record.label.value, record.key, props, _json(record.create_only),
-                             record.origin)).rowcount:
+        self._add_node_rows([_node_row(record)])
+
+    def _add_node_rows(self, rows: list[tuple]) -> None:
+        """Add node rows (`_node_row`), each checked against the one first given its key."""
+        if not rows:
             return
-        stored = self._db.execute("SELECT props, origin FROM nodes WHERE label = ? AND key = ?",
-                                  (record.label.value, record.key)).fetchone()
-        if stored[0] != props and json.loads(stored[0]) != record.props:
-            raise _conflict(f"{record.label.value} {record.key!r}", json.loads(stored[0]),
-                            stored[1], record.props, record.origin)
+        try:
+            self._db.executemany("INSERT INTO node_batch (label, key, props, create_only, origin) "
+                                 "VALUES (?, ?, ?, ?, ?)", rows)
+            self._db.execute(_KEEP_NODES)
+            for label, key, props, origin, kept, kept_origin in self._db.execute(_NODE_CONFLICTS):
+                if json.loads(kept) != json.loads(props):
+                    raise _conflict(f"{label} {key!r}", json.loads(kept), kept_origin,
+                                    json.loads(props), origin)
+        finally:
+            self._db.execute("DELETE FROM node_batch")
 
     def replace_node(self, record: NodeRecord) -> None:
         self._put_node(record, _json(record.props))
@@ -130,25 +165,25 @@ class Plan:
                           record.origin))
 
     def add_rel(self, record: RelRecord) -> None:
-        try:
-            key_values = record.identity()[3:]
-        except RecordError as err:
-            raise err.located(record=record.origin) from None
-        type_, start, end = record.type.value, record.start.label.value, record.end.label.value
-        identity = fact_identity(record.start.key, record.end.key, key_values)
-        props = _json(record.props)
-        analysis = record.props.get("analysis")
-        if self._db.execute("INSERT OR IGNORE INTO rels VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            (type_, start, record.start.key, end, record.end.key, identity,
-                             props, analysis if isinstance(analysis, str) else None,
-                             record.origin)).rowcount:
+        self._add_rel_rows([_rel_row(record)])
+
+    def _add_rel_rows(self, rows: list[tuple]) -> None:
+        """Add relationship rows (`_rel_row`), each checked against the one first given its
+        identity."""
+        if not rows:
             return
-        stored = self._db.execute(
-            "SELECT props, origin FROM rels WHERE type = ? AND start_label = ? AND end_label = ? "
-            "AND identity = ?", (type_, start, end, identity)).fetchone()
-        if stored[0] != props and json.loads(stored[0]) != record.props:
-            raise _conflict(f"{record.type.value} {record.start.key} -> {record.end.key}",
-                            json.loads(stored[0]), stored[1], record.props, record.origin)
+        try:
+            self._db.executemany("INSERT INTO rel_batch (type, start_label, start_key, end_label, "
+                                 "end_key, identity, props, analysis, origin) "
+                                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            self._db.execute(_KEEP_RELS)
+            for type_, start, end, props, origin, kept, kept_origin in self._db.execute(
+                    _REL_CONFLICTS):
+                if json.loads(kept) != json.loads(props):
+                    raise _conflict(f"{type_} {start} -> {end}", json.loads(kept), kept_origin,
+                                    json.loads(props), origin)
+        finally:
+            self._db.execute("DELETE FROM rel_batch")
 
     # -- reading back ----------------------------------------------------------------------
 
@@ -229,6 +264,22 @@ class Plan:
 def fact_identity(start: str, end: str, key_values: Iterable[Any]) -> str:
     """What makes two relationships of one type the same: their ends and identity values."""
     return _json([start, end, *key_values])
+
+
+def _node_row(record: NodeRecord) -> tuple:
+    return (record.label.value, record.key, _json(record.props), _json(record.create_only),
+            record.origin)
+
+
+def _rel_row(record: RelRecord) -> tuple:
+    try:
+        key_values = record.identity()[3:]
+    except RecordError as err:
+        raise err.located(record=record.origin) from None
+    analysis = record.props.get("analysis")
+    return (record.type.value, record.start.label.value, record.start.key, record.end.label.value,
+            record.end.key, fact_identity(record.start.key, record.end.key, key_values),
+            _json(record.props), analysis if isinstance(analysis, str) else None, record.origin)
 
 
 def _node_record(row: tuple) -> NodeRecord:
