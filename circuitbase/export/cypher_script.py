@@ -23,7 +23,7 @@ from ..schema.graph import NODE_KEY, REL_KEY, NodeLabel, RelType, label_clause
 from ..schema.imported import checked
 from ..schema.records import NodeRecord, RecordError, RelRecord, ref
 from ..sources.files import read_text
-from .subgraph import primary_label
+from ..schema.graph import primary_label
 
 HEADER = "// circuitbase subgraph export: one statement per line; run in order."
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}

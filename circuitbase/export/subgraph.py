@@ -11,14 +11,14 @@ labels in the `labels` attribute; each edge its type in `type`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import networkx as nx
 
 from ..queries.names import checked_value
 from ..queries.show import resolve
-from ..schema.graph import COMPONENT_LABEL, COMPONENT_LABELS, NODE_KEY, NodeLabel, RelType
+from ..schema.graph import COMPONENT_LABELS, NODE_KEY, NodeLabel, RelType, primary_label
 from ..schema.records import RecordError
 from ..store.base import GraphStore, Row
 
@@ -27,11 +27,6 @@ MAX_HOPS = 4
 # centre of a neighbourhood only (see `around`).
 STRUCTURAL = frozenset({RelType.IN_MODEL, RelType.ABOUT, RelType.MEASURED_BY, RelType.IN_DICTIONARY,
                         RelType.HAS_EVIDENCE, RelType.HAS_EXAMPLE})
-
-
-def primary_label(labels: Iterable[str]) -> NodeLabel:
-    names = [label for label in labels if label != COMPONENT_LABEL]
-    return NodeLabel(names[0])
 
 
 def node_id(label: NodeLabel, key: str) -> str:

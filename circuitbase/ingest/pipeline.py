@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..schema.nodes import ModelComponents
-from ..schema.graph import COMPONENT_LABEL, REL_KEY, NodeLabel, RelType
+from ..schema.graph import REL_KEY, NodeLabel, RelType, primary_label
 from ..schema.records import NodeRecord, RecordError
 from ..schema.uids import parse_component
 from ..store.base import GraphStore, Progress, WriteCounts
@@ -160,7 +160,7 @@ def _retract_stale(store: GraphStore, plan: Plan, analysis: str) -> WriteCounts:
         if plan.has_fact(type_, row["start"], row["end"],
                          (row["props"].get(name) for name in REL_KEY[type_])):
             continue
-        start = next(NodeLabel(name) for name in row["start_labels"] if name != COMPONENT_LABEL)
+        start = primary_label(row["start_labels"])
         identity = {name: row["props"].get(name) for name in REL_KEY[type_] if name != "analysis"}
         stale[(type_, start)].append({"start": row["start"], "end": row["end"],
                                       "identity": identity})

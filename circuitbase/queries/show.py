@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import CircuitbaseError
 from ..schema.evidence import EVIDENCE_TYPES
-from ..schema.graph import (COMPONENT_LABEL, COMPONENT_LABELS, NODE_KEY, NodeLabel, RelType,
+from ..schema.graph import (COMPONENT_LABELS, NODE_KEY, NodeLabel, RelType, primary_label,
                             score_of, token_uid)
 from ..schema.dictionaries import neuronpedia_feature_id
 from ..schema.uids import UidError, parse_component
@@ -65,7 +65,7 @@ def strongest_first(fact: dict[str, Any], type_: str) -> tuple:
 
 
 def _kind(labels: list[str] | None) -> str | None:
-    return next((label for label in labels or [] if label != COMPONENT_LABEL), None)
+    return primary_label(labels).value if labels else None
 
 
 # Properties kept for machines (a head-metrics analysis's packed ranks, read by `similar`):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from enum import Enum
 from typing import Any, Literal
 
@@ -136,6 +137,12 @@ def labels_of(label: NodeLabel) -> tuple[str, ...]:
     if label in COMPONENT_LABELS:
         return (COMPONENT_LABEL, label.value)
     return (label.value,)
+
+
+def primary_label(labels: Iterable[str]) -> NodeLabel:
+    """What a node is, from the labels the store gives back: its one label besides
+    `:Component` (every label in the store is from the allow-list)."""
+    return NodeLabel(next(label for label in labels if label != COMPONENT_LABEL))
 
 
 def label_clause(label: NodeLabel) -> str:

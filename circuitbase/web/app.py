@@ -25,7 +25,7 @@ from ..errors import CircuitbaseError
 from ..export.citations import bibtex
 from ..export.figure import svg_text
 from ..export.heatmap import heatmap_svg
-from ..export.subgraph import primary_label
+from ..schema.graph import primary_label
 from ..export.palette import EDGE_COLOURS, NODE_COLOURS
 from ..queries.show import resolve, show, strongest_first
 from ..queries.similar import between as live_between
