@@ -44,12 +44,12 @@ def plan_statements(plan: Plan) -> list[Statement]:
     """Each MERGE statement of the plan in the order they are written: nodes (models
     first, then the models' component sets with their IN_MODEL edges) before the
     relationships between them."""
-    labels = plan.node_labels()
-    statements = _node_statements(plan, NodeLabel.MODEL) if NodeLabel.MODEL in labels else []
+    statements = _node_statements(plan, NodeLabel.MODEL)
     for whole in plan.component_sets():
         statements += _component_statements(whole)
-    for label in labels:
-        statements += [] if label is NodeLabel.MODEL else _node_statements(plan, label)
+    for label in plan.node_labels():
+        if label is not NodeLabel.MODEL:
+            statements += _node_statements(plan, label)
     for group in plan.rel_groups():
         statements.append(Statement(cypher.merge_relationships(*group),
                                     partial(plan.rel_rows, group), plan.count_rel_rows(group)))
