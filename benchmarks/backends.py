@@ -28,12 +28,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--backend", choices=[*BACKENDS, "both"], default="both",
-                        help="which store(s) to measure (default: both, one after the other)")
-    parser.add_argument("--falkordb", metavar="DIR", help="embedded store directory "
-                        "(default: a fresh temporary one)")
-    parser.add_argument("--neo4j", metavar="URI", help="a scratch Neo4j (default: "
-                        "$CIRCUITBASE_TEST_NEO4J_URI, else one started here)")
+    parser.add_argument(
+        "--backend",
+        choices=[*BACKENDS, "both"],
+        default="both",
+        help="which store(s) to measure (default: both, one after the other)",
+    )
+    parser.add_argument(
+        "--falkordb",
+        metavar="DIR",
+        help="embedded store directory (default: a fresh temporary one)",
+    )
+    parser.add_argument(
+        "--neo4j",
+        metavar="URI",
+        help="a scratch Neo4j (default: $CIRCUITBASE_TEST_NEO4J_URI, else one started here)",
+    )
 
 
 def chosen(args: argparse.Namespace) -> tuple[str, ...]:
@@ -75,7 +85,9 @@ def store_for(backend: str, args: argparse.Namespace) -> Iterator[GraphStore]:
         if backend == "neo4j":
             uri = stack.enter_context(_neo4j_uri(args))
         else:
-            uri = args.falkordb or str(Path(stack.enter_context(tempfile.TemporaryDirectory())) / "db")
+            uri = args.falkordb or str(
+                Path(stack.enter_context(tempfile.TemporaryDirectory())) / "db"
+            )
         if backend == "falkordb" and not args.falkordb:
             stack.callback(_stop_server, Path(uri))  # its directory goes with the benchmark
         store = stack.enter_context(open_store(uri))
@@ -116,8 +128,9 @@ def print_side_by_side(title: str, results: dict[str, Rows]) -> None:
     Console(width=220).print(table)
 
 
-def print_latency_side_by_side(title: str,
-                               results: dict[str, Sequence[tuple[str, int, float, float, int]]]) -> None:
+def print_latency_side_by_side(
+    title: str, results: dict[str, Sequence[tuple[str, int, float, float, int]]]
+) -> None:
     """Queries as rows; p50/p95 (ms) and rows per backend; the p50 ratio."""
     backends = list(results)
     table = Table(title=title)

@@ -23,9 +23,18 @@ import time
 def build(seed: int, device: str):
     from transformer_lens import HookedTransformer, HookedTransformerConfig
 
-    cfg = HookedTransformerConfig(n_layers=6, d_model=512, n_heads=8, d_head=64, d_mlp=2048,
-                                  d_vocab=50304, n_ctx=2048, act_fn="gelu", seed=seed,
-                                  device=device)
+    cfg = HookedTransformerConfig(
+        n_layers=6,
+        d_model=512,
+        n_heads=8,
+        d_head=64,
+        d_mlp=2048,
+        d_vocab=50304,
+        n_ctx=2048,
+        act_fn="gelu",
+        seed=seed,
+        device=device,
+    )
     return HookedTransformer(cfg).eval()
 
 
@@ -78,8 +87,14 @@ def one_run(tokens: int, device: str, batch_tokens: int) -> dict:
     seconds = time.perf_counter() - started
     rss = peak_rss_mb()  # before the floor's own matrices
     gpu = torch.cuda.max_memory_allocated() / 2**20 if device == "cuda" else None
-    return {"device": device, "tokens": result.tokens, "seconds": seconds,
-            "floor": floor_seconds(result.tokens, device), "rss_mb": rss, "gpu_mb": gpu}
+    return {
+        "device": device,
+        "tokens": result.tokens,
+        "seconds": seconds,
+        "floor": floor_seconds(result.tokens, device),
+        "rss_mb": rss,
+        "gpu_mb": gpu,
+    }
 
 
 def main() -> None:
@@ -96,16 +111,33 @@ def main() -> None:
     rows = []
     for factor in map(float, args.sizes.split(",")):
         tokens = max(512, int(args.tokens * factor))
-        out = subprocess.run([sys.executable, __file__, "--one", "--tokens", str(tokens),
-                              "--device", args.device, "--batch-tokens", str(args.batch_tokens)],
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--one",
+                "--tokens",
+                str(tokens),
+                "--device",
+                args.device,
+                "--batch-tokens",
+                str(args.batch_tokens),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    print(f"{'device':6} {'tokens':>8} {'seconds':>9} {'floor s':>9} {'x floor':>8} "
-          f"{'peak RSS MB':>12} {'peak GPU MB':>12}")
+    print(
+        f"{'device':6} {'tokens':>8} {'seconds':>9} {'floor s':>9} {'x floor':>8} "
+        f"{'peak RSS MB':>12} {'peak GPU MB':>12}"
+    )
     for row in rows:
         gpu = f"{row['gpu_mb']:.0f}" if row["gpu_mb"] is not None else "-"
-        print(f"{row['device']:6} {row['tokens']:>8} {row['seconds']:>9.2f} {row['floor']:>9.2f} "
-              f"{row['seconds'] / row['floor']:>8.2f} {row['rss_mb']:>12.0f} {gpu:>12}")
+        print(
+            f"{row['device']:6} {row['tokens']:>8} {row['seconds']:>9.2f} {row['floor']:>9.2f} "
+            f"{row['seconds'] / row['floor']:>8.2f} {row['rss_mb']:>12.0f} {gpu:>12}"
+        )
 
 
 if __name__ == "__main__":

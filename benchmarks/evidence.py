@@ -20,16 +20,16 @@ import tempfile
 import time
 from pathlib import Path
 
+import backends
 from rich.console import Console
 from rich.table import Table
+from test_evidence import write_export
 
-import backends
 from circuitbase.ingest import ingest_files
 from circuitbase.ingest.pipeline import expand
 from circuitbase.queries.show import show
 from circuitbase.sources.features import SUFFIXES, feature_records
 from circuitbase.store.base import GraphStore
-from test_evidence import write_export
 
 EXAMPLES = 3
 
@@ -66,11 +66,17 @@ def measure(store: GraphStore, files: list[Path], features: int, runs: int) -> d
     picks = [f"gpt2-small/L0/res-jb/F{rng.randrange(features)}" for _ in range(runs)]
     show_p50, show_p95 = latency_ms(lambda i: show(store, picks[i]), runs)
     search_p50, search_p95 = latency_ms(
-        lambda i: store.search(f"number {rng.randrange(features)}", ["Feature"]), runs)
-    return {"ingest s": seconds, "features/s": features / seconds,
-            "bytes/feature": (after - before) / features if None not in (before, after) else None,
-            "show p50 ms": show_p50, "show p95 ms": show_p95,
-            "search p50 ms": search_p50, "search p95 ms": search_p95}
+        lambda i: store.search(f"number {rng.randrange(features)}", ["Feature"]), runs
+    )
+    return {
+        "ingest s": seconds,
+        "features/s": features / seconds,
+        "bytes/feature": (after - before) / features if None not in (before, after) else None,
+        "show p50 ms": show_p50,
+        "show p95 ms": show_p95,
+        "search p50 ms": search_p50,
+        "search p95 ms": search_p95,
+    }
 
 
 def main() -> None:
@@ -81,21 +87,34 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         batch = 1024  # export-data.py's batch size
-        files = expand([write_export(Path(folder), -(-args.features // batch),
-                                     features_per_batch=min(batch, args.features),
-                                     examples=EXAMPLES, same_features=False)], SUFFIXES)
+        files = expand(
+            [
+                write_export(
+                    Path(folder),
+                    -(-args.features // batch),
+                    features_per_batch=min(batch, args.features),
+                    examples=EXAMPLES,
+                    same_features=False,
+                )
+            ],
+            SUFFIXES,
+        )
         features = -(-args.features // batch) * min(batch, args.features)
         results = {}
         for backend in backends.chosen(args):
             with backends.store_for(backend, args) as store:
                 results[backend] = measure(store, files, features, args.runs)
-    table = Table(title=f"Evidence of {features:,} features ({EXAMPLES} examples of 127 "
-                        "tokens, top logits, histograms and one explanation each)")
+    table = Table(
+        title=f"Evidence of {features:,} features ({EXAMPLES} examples of 127 "
+        "tokens, top logits, histograms and one explanation each)"
+    )
     table.add_column("measure")
     for backend in results:
         table.add_column(backend, justify="right")
     for name in next(iter(results.values())):
-        table.add_row(name, *[("-" if r[name] is None else f"{r[name]:,.1f}") for r in results.values()])
+        table.add_row(
+            name, *[("-" if r[name] is None else f"{r[name]:,.1f}") for r in results.values()]
+        )
     Console(width=160).print(table)
 
 

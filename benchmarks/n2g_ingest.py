@@ -20,13 +20,14 @@ import time
 from pathlib import Path
 
 import backends
-from circuitbase.sources.models import model_records
-from circuitbase.sources.n2g.records import n2g_records
-from circuitbase.ingest.pipeline import plan_files
+
 from circuitbase.ingest import ingest, write_plan
-from circuitbase.sources.n2g.feature_model_json import encode
-from circuitbase.sources.n2g.trie import NeuronGraph, TrieNode
+from circuitbase.ingest.pipeline import plan_files
 from circuitbase.schema import ModelSpec
+from circuitbase.sources.models import model_records
+from circuitbase.sources.n2g.feature_model_json import encode
+from circuitbase.sources.n2g.records import n2g_records
+from circuitbase.sources.n2g.trie import NeuronGraph, TrieNode
 from circuitbase.store import GraphStore, WriteCounts
 
 VOCAB = [f" tok{i}" for i in range(50_000)]
@@ -40,6 +41,8 @@ def tokens(rng: random.Random, k: int) -> list[int]:
     while len(chosen) < k:
         chosen.add(rng.choices(range(len(VOCAB)), cum_weights=CUMULATIVE_WEIGHTS)[0])
     return list(chosen)
+
+
 SPEC = ModelSpec(name="bench-6l", n_layers=6, d_model=512, n_heads=8, d_mlp=2048)
 
 
@@ -49,15 +52,21 @@ def random_trie(rng: random.Random) -> NeuronGraph:
             return []
         children = []
         for token in tokens(rng, rng.randint(0, 3 if depth < 2 else 1)):
-            node = TrieNode(VOCAB[token], rng.random(), rng.random() if rng.random() < 0.5 else None,
-                            token, subtree(depth + 1))
+            node = TrieNode(
+                VOCAB[token],
+                rng.random(),
+                rng.random() if rng.random() < 0.5 else None,
+                token,
+                subtree(depth + 1),
+            )
             children.append(node)
         if rng.random() < 0.2:
             children.append(TrieNode(None, 0.0, None, None, subtree(depth + 1)))
         return children
 
-    roots = [TrieNode(VOCAB[t], 1.0, rng.random(), t, subtree(1))
-             for t in tokens(rng, rng.randint(3, 8))]
+    roots = [
+        TrieNode(VOCAB[t], 1.0, rng.random(), t, subtree(1)) for t in tokens(rng, rng.randint(3, 8))
+    ]
     return NeuronGraph(roots)
 
 
@@ -75,17 +84,22 @@ def write_files(folder: Path, neurons: int) -> tuple[list[Path], int, float]:
     return sorted(folder.glob("*.json")), n_nodes, time.perf_counter() - started
 
 
-def run(store: GraphStore, files: list[Path]) -> tuple[list[tuple[str, int, float]], WriteCounts, int]:
+def run(
+    store: GraphStore, files: list[Path]
+) -> tuple[list[tuple[str, int, float]], WriteCounts, int]:
     rows = []
     ingest(store, model_records(SPEC))
     started = time.perf_counter()
     plan = plan_files(store, files, lambda p: n2g_records(p, vocab=VOCAB, model=SPEC.name))
     planned = time.perf_counter()
-    rows.append(("read + validate (records, plan)", plan.node_count + plan.rel_count,
-                 planned - started))
+    rows.append(
+        ("read + validate (records, plan)", plan.node_count + plan.rel_count, planned - started)
+    )
     counts = write_plan(store, plan)
     written = time.perf_counter()
-    rows.append(("write (batched UNWIND MERGE)", plan.node_count + plan.rel_count, written - planned))
+    rows.append(
+        ("write (batched UNWIND MERGE)", plan.node_count + plan.rel_count, written - planned)
+    )
     rows.append(("ingest total", len(files), written - started))
     started = time.perf_counter()
     plan2 = plan_files(store, files, lambda p: n2g_records(p, vocab=VOCAB, model=SPEC.name))
@@ -102,15 +116,20 @@ def main() -> None:
     results, summary = {}, []
     with tempfile.TemporaryDirectory() as tmp:
         files, n_nodes, seconds = write_files(Path(tmp) / "neuron_graphs" / SPEC.name, args.neurons)
-        print(f"wrote {len(files):,} synthetic N2G JSON files ({n_nodes:,} trie nodes) in {seconds:.1f} s")
+        print(
+            f"wrote {len(files):,} synthetic N2G JSON files ({n_nodes:,} trie nodes) in {seconds:.1f} s"
+        )
         for backend in backends.chosen(args):
             with backends.store_for(backend, args) as store:
                 results[backend], counts, again = run(store, files)
-                summary.append(f"{backend}: {counts.nodes_created:,} nodes / "
-                               f"{counts.relationships_created:,} relationships created, "
-                               f"re-ingest created {again}")
-    backends.print_side_by_side(f"N2G ingest: {args.neurons:,} neurons; " + "; ".join(summary),
-                                results)
+                summary.append(
+                    f"{backend}: {counts.nodes_created:,} nodes / "
+                    f"{counts.relationships_created:,} relationships created, "
+                    f"re-ingest created {again}"
+                )
+    backends.print_side_by_side(
+        f"N2G ingest: {args.neurons:,} neurons; " + "; ".join(summary), results
+    )
 
 
 if __name__ == "__main__":

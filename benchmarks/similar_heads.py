@@ -22,26 +22,50 @@ import tempfile
 import time
 from pathlib import Path
 
+import backends
 from rich.console import Console
 from rich.table import Table
 
-import backends
 from circuitbase.ingest import ingest_files
-from circuitbase.sources.head_metrics import head_metrics_records
 from circuitbase.sources.files import read_json
+from circuitbase.sources.head_metrics import head_metrics_records
 
-SHIPPED = sorted((Path(__file__).resolve().parents[1] / "circuitbase" / "examples" /
-                  "head-metrics").glob("*.json"))
+SHIPPED = sorted(
+    (Path(__file__).resolve().parents[1] / "circuitbase" / "examples" / "head-metrics").glob(
+        "*.json"
+    )
+)
 # (name, layers, heads): the shapes of 21 widely studied models the shipped files lack
-GENERATED = [("llama-2-70b", 80, 64), ("llama-3.1-70b", 80, 64), ("llama-3.3-70b", 80, 64),
-             ("qwen2.5-72b", 80, 64), ("qwen3-32b", 64, 64), ("gemma-2-27b", 46, 32),
-             ("gemma-3-27b", 62, 32), ("gemma-2-9b", 42, 16), ("gemma-3-12b", 48, 16),
-             ("gemma-3-4b", 34, 8), ("qwen3-8b", 36, 32), ("qwen3-14b", 40, 40),
-             ("mistral-7b", 32, 32), ("mixtral-8x7b", 32, 32), ("olmo-2-13b", 40, 40),
-             ("pythia-1.4b", 24, 16), ("pythia-2.8b", 32, 32), ("pythia-6.9b", 32, 32),
-             ("pythia-12b", 36, 40), ("gpt2-xl", 48, 25), ("phi-3-mini", 32, 32)]
-QUESTIONS = ["gpt2-small/L5/H5", "gemma-2-2b/L10/H3", "Llama-3.1-8B/L20/H7",
-             "synthetic/llama-2-70b/L40/H12", "synthetic/pythia-1.4b/L3/H1"]
+GENERATED = [
+    ("llama-2-70b", 80, 64),
+    ("llama-3.1-70b", 80, 64),
+    ("llama-3.3-70b", 80, 64),
+    ("qwen2.5-72b", 80, 64),
+    ("qwen3-32b", 64, 64),
+    ("gemma-2-27b", 46, 32),
+    ("gemma-3-27b", 62, 32),
+    ("gemma-2-9b", 42, 16),
+    ("gemma-3-12b", 48, 16),
+    ("gemma-3-4b", 34, 8),
+    ("qwen3-8b", 36, 32),
+    ("qwen3-14b", 40, 40),
+    ("mistral-7b", 32, 32),
+    ("mixtral-8x7b", 32, 32),
+    ("olmo-2-13b", 40, 40),
+    ("pythia-1.4b", 24, 16),
+    ("pythia-2.8b", 32, 32),
+    ("pythia-6.9b", 32, 32),
+    ("pythia-12b", 36, 40),
+    ("gpt2-xl", 48, 25),
+    ("phi-3-mini", 32, 32),
+]
+QUESTIONS = [
+    "gpt2-small/L5/H5",
+    "gemma-2-2b/L10/H3",
+    "Llama-3.1-8B/L20/H7",
+    "synthetic/llama-2-70b/L40/H12",
+    "synthetic/pythia-1.4b/L3/H1",
+]
 
 
 def generate(folder: Path, shapes: list[tuple[str, int, int]] = GENERATED) -> list[Path]:
@@ -63,12 +87,19 @@ def generate(folder: Path, shapes: list[tuple[str, int, int]] = GENERATED) -> li
     written = []
     for name, layers, heads in shapes:
         model_name = name if "/" in name else f"synthetic/{name}"
-        config = {**template["config"], "model_name": model_name,
-                  "num_hidden_layers": layers, "num_attention_heads": heads}
-        metrics = {metric: [[rng.choice(values) for _ in range(heads)] for _ in range(layers)]
-                   for metric, values in pool.items()}
-        metrics["counts"] = {count: [rng.choice(values) for _ in range(layers)]
-                             for count, values in counts.items()}
+        config = {
+            **template["config"],
+            "model_name": model_name,
+            "num_hidden_layers": layers,
+            "num_attention_heads": heads,
+        }
+        metrics = {
+            metric: [[rng.choice(values) for _ in range(heads)] for _ in range(layers)]
+            for metric, values in pool.items()
+        }
+        metrics["counts"] = {
+            count: [rng.choice(values) for _ in range(layers)] for count, values in counts.items()
+        }
         path = folder / f"{model_name.replace('/', '-')}.json"
         path.write_text(json.dumps({"config": config, "metrics": metrics}))
         written.append(path)
@@ -104,15 +135,33 @@ def main() -> None:
                 built = time.perf_counter() - started
                 heads = store.read("MATCH (h:AttentionHead) RETURN count(h) AS n")[0]["n"]
                 uri = store.location
-                command = lambda uid: [sys.executable, "-m", "circuitbase", "--db", uri,  # noqa: E731
-                                       "similar", question(uid), "--per-model"]
-                timed(command(QUESTIONS[0]))  # the server is up after this, as for any second command
+
+                def command(uid: str, uri: str = uri) -> list[str]:
+                    return [
+                        sys.executable,
+                        "-m",
+                        "circuitbase",
+                        "--db",
+                        uri,
+                        "similar",
+                        question(uid),
+                        "--per-model",
+                    ]
+
+                # the server is up after this, as for any second command
+                timed(command(QUESTIONS[0]))
                 times = [timed(command(QUESTIONS[i % len(QUESTIONS)])) for i in range(args.runs)]
                 times.sort()
-                results[backend] = (statistics.median(times), times[int(0.95 * (len(times) - 1))],
-                                    built, heads)
-    table = Table(title=f"similar UID --per-model, warm, process start to exit "
-                        f"({len(SHIPPED) + len(GENERATED)} models with head metrics)")
+                results[backend] = (
+                    statistics.median(times),
+                    times[int(0.95 * (len(times) - 1))],
+                    built,
+                    heads,
+                )
+    table = Table(
+        title=f"similar UID --per-model, warm, process start to exit "
+        f"({len(SHIPPED) + len(GENERATED)} models with head metrics)"
+    )
     table.add_column("backend")
     for column in ("heads", "ingest s", "p50 s", "p95 s"):
         table.add_column(column, justify="right")

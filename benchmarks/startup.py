@@ -19,10 +19,10 @@ import subprocess
 import sys
 import time
 
+import backends
 from rich.console import Console
 from rich.table import Table
 
-import backends
 from circuitbase.cli.demo import load_examples
 
 
@@ -40,8 +40,13 @@ def p50(command: list[str], env: dict[str, str], runs: int) -> float:
 
 
 def slowest_imports(python: str, uri: str, env: dict[str, str], top: int = 6) -> list[str]:
-    done = subprocess.run([python, "-X", "importtime", "-m", "circuitbase", "--db", uri, "stats"],
-                          capture_output=True, text=True, timeout=120, env=env)
+    done = subprocess.run(
+        [python, "-X", "importtime", "-m", "circuitbase", "--db", uri, "stats"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     rows = []
     for line in done.stderr.splitlines():
         parts = line.split("|")
@@ -53,15 +58,25 @@ def slowest_imports(python: str, uri: str, env: dict[str, str], top: int = 6) ->
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--python", action="append", default=[],
-                        help="another interpreter to measure (e.g. a venv without [analysis])")
+    parser.add_argument(
+        "--python",
+        action="append",
+        default=[],
+        help="another interpreter to measure (e.g. a venv without [analysis])",
+    )
     backends.add_arguments(parser)
     args = parser.parse_args()
     pythons = [sys.executable, *args.python]
     notes = []
     table = Table(title=f"Process start to exit, p50 of {args.runs} (warm server)")
-    for column in ("backend", "interpreter", "python -c pass", "circuitbase --help",
-                   "circuitbase stats", "stats - pass"):
+    for column in (
+        "backend",
+        "interpreter",
+        "python -c pass",
+        "circuitbase --help",
+        "circuitbase stats",
+        "stats - pass",
+    ):
         table.add_column(column)
     for backend in backends.chosen(args):
         with backends.store_for(backend, args) as store:
@@ -73,10 +88,18 @@ def main() -> None:
                 bare = p50([python, "-c", "pass"], env, args.runs)
                 helped = p50([*cli, "--help"], env, args.runs)
                 stats = p50([*cli, "--db", store.location, "stats"], env, args.runs)
-                table.add_row(backend, python, f"{bare * 1000:.0f} ms", f"{helped * 1000:.0f} ms",
-                              f"{stats * 1000:.0f} ms", f"{(stats - bare) * 1000:.0f} ms")
-                notes.append(f"{backend}, {python}: slowest imports of stats: "
-                             + ", ".join(slowest_imports(python, store.location, env)))
+                table.add_row(
+                    backend,
+                    python,
+                    f"{bare * 1000:.0f} ms",
+                    f"{helped * 1000:.0f} ms",
+                    f"{stats * 1000:.0f} ms",
+                    f"{(stats - bare) * 1000:.0f} ms",
+                )
+                notes.append(
+                    f"{backend}, {python}: slowest imports of stats: "
+                    + ", ".join(slowest_imports(python, store.location, env))
+                )
     Console(width=200).print(table)
     print("\n".join(notes))
 

@@ -24,20 +24,20 @@ import tempfile
 import time
 from pathlib import Path
 
+import backends
+import similar_heads
 from rich.console import Console
 from rich.table import Table
 
-import backends
-import similar_heads
 from circuitbase.cli.demo import load_examples
 from circuitbase.errors import CircuitbaseError
 from circuitbase.ingest import ingest, ingest_files
+from circuitbase.queries.registry import load_templates
 from circuitbase.schema.catalog import known_model
 from circuitbase.schema.graph import NodeLabel
 from circuitbase.schema.uids import ComponentKind, parse_component
-from circuitbase.sources.models import model_records
-from circuitbase.queries.registry import load_templates
 from circuitbase.sources.heads import heads_records
+from circuitbase.sources.models import model_records
 from circuitbase.store import GraphStore, QueryTimeout
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -45,19 +45,32 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 # (Hugging Face id, layers, heads): models Neuronpedia's headvis folder has beyond the 14
 # shipped files, or of the sizes it covers.
 GENERATED = [
-    ("meta-llama/Llama-3.1-70B", 80, 64), ("meta-llama/Llama-3.1-70B-Instruct", 80, 64),
-    ("Qwen/Qwen3-32B", 64, 64), ("Qwen/Qwen3-14B", 40, 40), ("Qwen/Qwen3-8B", 36, 32),
-    ("Qwen/Qwen3-0.6B", 28, 16), ("google/gemma-2-9b", 42, 16), ("google/gemma-2-9b-it", 42, 16),
-    ("google/gemma-3-4b-pt", 34, 8), ("google/gemma-3-4b-it", 34, 8),
-    ("google/gemma-3-12b-pt", 48, 16), ("google/gemma-3-12b-it", 48, 16),
-    ("meta-llama/Llama-3.2-1B", 16, 32), ("meta-llama/Llama-3.2-1B-Instruct", 16, 32),
-    ("meta-llama/Llama-3.2-3B", 28, 24), ("mistralai/Mistral-7B-v0.1", 32, 32),
-    ("EleutherAI/pythia-160m", 12, 12), ("EleutherAI/pythia-410m", 24, 16),
-    ("openai-community/gpt2-medium", 24, 16), ("openai-community/gpt2-large", 36, 20),
+    ("meta-llama/Llama-3.1-70B", 80, 64),
+    ("meta-llama/Llama-3.1-70B-Instruct", 80, 64),
+    ("Qwen/Qwen3-32B", 64, 64),
+    ("Qwen/Qwen3-14B", 40, 40),
+    ("Qwen/Qwen3-8B", 36, 32),
+    ("Qwen/Qwen3-0.6B", 28, 16),
+    ("google/gemma-2-9b", 42, 16),
+    ("google/gemma-2-9b-it", 42, 16),
+    ("google/gemma-3-4b-pt", 34, 8),
+    ("google/gemma-3-4b-it", 34, 8),
+    ("google/gemma-3-12b-pt", 48, 16),
+    ("google/gemma-3-12b-it", 48, 16),
+    ("meta-llama/Llama-3.2-1B", 16, 32),
+    ("meta-llama/Llama-3.2-1B-Instruct", 16, 32),
+    ("meta-llama/Llama-3.2-3B", 28, 24),
+    ("mistralai/Mistral-7B-v0.1", 32, 32),
+    ("EleutherAI/pythia-160m", 12, 12),
+    ("EleutherAI/pythia-410m", 24, 16),
+    ("openai-community/gpt2-medium", 24, 16),
+    ("openai-community/gpt2-large", 36, 20),
     ("openai-community/gpt2-xl", 48, 25),
 ]
 # The parameters issue #31 measured past the 30 s timeout.
-ISSUE_EXAMPLES = ("query run roles_after_fine_tuning --param role=previous-token --param min_score=0.1",)
+ISSUE_EXAMPLES = (
+    "query run roles_after_fine_tuning --param role=previous-token --param min_score=0.1",
+)
 
 
 def readme_ingests(store: GraphStore) -> int:
@@ -73,8 +86,12 @@ def readme_ingests(store: GraphStore) -> int:
         if not line.startswith(("circuitbase ingest ", "circuitbase model add ")):
             continue
         words = shlex.split(line.split("#")[0])
-        paths = [word for word in words[2:] if not word.startswith("-") and
-                 ("/" in word or word.endswith((".json", ".pt", ".csv", ".yaml")))]
+        paths = [
+            word
+            for word in words[2:]
+            if not word.startswith("-")
+            and ("/" in word or word.endswith((".json", ".pt", ".csv", ".yaml")))
+        ]
         if not all((root / path).exists() for path in paths):
             continue
         old = Path.cwd()
@@ -118,8 +135,11 @@ def parameter_sets() -> dict[str, list[dict[str, str]]]:
         name = words[words.index("run") + 1]
         if name not in found:
             continue
-        params = dict(re.match(r"(\w+)=(.*)", words[i + 1]).groups()  # type: ignore[union-attr]
-                      for i, word in enumerate(words) if word == "--param")
+        params = dict(
+            re.match(r"(\w+)=(.*)", words[i + 1]).groups()  # type: ignore[union-attr]
+            for i, word in enumerate(words)
+            if word == "--param"
+        )
         if params not in found[name]:
             found[name].append(params)
     return {name: sets or [{}] for name, sets in found.items()}
@@ -168,15 +188,20 @@ def main() -> None:
                 commands = readme_ingests(store)
                 add_named_components(store)
                 ingest_files(store, generated, heads_records)
-                heads = store.read("MATCH (h:AttentionHead)-[:MEASURED_BY]->() "
-                                   "RETURN count(DISTINCT h) AS n")[0]["n"]
+                heads = store.read(
+                    "MATCH (h:AttentionHead)-[:MEASURED_BY]->() RETURN count(DISTINCT h) AS n"
+                )[0]["n"]
                 models = store.read("MATCH (m:Model) RETURN count(m) AS n")[0]["n"]
-                print(f"{backend}: {models} models, {heads:,} measured heads (and {commands} of "
-                      f"README's ingest commands) loaded in "
-                      f"{time.perf_counter() - started:.0f} s")
+                print(
+                    f"{backend}: {models} models, {heads:,} measured heads (and {commands} of "
+                    f"README's ingest commands) loaded in "
+                    f"{time.perf_counter() - started:.0f} s"
+                )
                 results[backend] = time_templates(store, args.runs, args.timeout)
-    table = Table(title=f"Every shipped template at 35 models' head metrics (slowest parameter "
-                        f"set, p50 of {args.runs}; inf: past {args.timeout:.0f} s)")
+    table = Table(
+        title=f"Every shipped template at 35 models' head metrics (slowest parameter "
+        f"set, p50 of {args.runs}; inf: past {args.timeout:.0f} s)"
+    )
     table.add_column("template")
     table.add_column("rows", justify="right")
     for backend in results:

@@ -18,20 +18,23 @@ import time
 from pathlib import Path
 
 import backends
-from circuitbase.sources.models import model_records
-from circuitbase.ingest import ingest_vectors
-from circuitbase.sources.vectors import read_vector_files
-from circuitbase.ingest import ingest
-from circuitbase.schema import ModelSpec
+
 from circuitbase.analyze.similarity import similarity_records
+from circuitbase.ingest import ingest, ingest_vectors
+from circuitbase.schema import ModelSpec
+from circuitbase.sources.models import model_records
+from circuitbase.sources.vectors import read_vector_files
 from circuitbase.store import GraphStore
 
-MODELS = [ModelSpec(name=name, n_layers=12, d_model=768, n_heads=12, d_mlp=3072)
-          for name in ("bench-a", "bench-b")]
+MODELS = [
+    ModelSpec(name=name, n_layers=12, d_model=768, n_heads=12, d_mlp=3072)
+    for name in ("bench-a", "bench-b")
+]
 
 
-def run(store: GraphStore, tmp: Path, vectors_a: dict, vectors_b: dict
-        ) -> tuple[list[tuple[str, int, float]], int]:
+def run(
+    store: GraphStore, tmp: Path, vectors_a: dict, vectors_b: dict
+) -> tuple[list[tuple[str, int, float]], int]:
     rows = []
     for spec in MODELS:
         ingest(store, model_records(spec))
@@ -40,18 +43,30 @@ def run(store: GraphStore, tmp: Path, vectors_a: dict, vectors_b: dict
         path = tmp / f"{spec.name}.json"
         path.write_text(json.dumps({"vectors": vectors}))
         ingest_vectors(store, read_vector_files([path], spec.name))
-    rows.append(("ingest + index both models' vectors", len(vectors_a) + len(vectors_b),
-                 time.perf_counter() - started))
+    rows.append(
+        (
+            "ingest + index both models' vectors",
+            len(vectors_a) + len(vectors_b),
+            time.perf_counter() - started,
+        )
+    )
     started = time.perf_counter()
     records = similarity_records(store, "bench-a", "bench-b", "vectors", top_k=5, min_score=0.5)
     queried = time.perf_counter()
     counts = ingest(store, records).counts
     done = time.perf_counter()
-    rows.append(("nearest neighbours of every neuron, by the index", len(vectors_a) + len(vectors_b),
-                 queried - started))
+    rows.append(
+        (
+            "nearest neighbours of every neuron, by the index",
+            len(vectors_a) + len(vectors_b),
+            queried - started,
+        )
+    )
     rows.append(("similarity compute, end to end", counts.relationships_created, done - started))
-    matched = store.read("MATCH (a:Neuron {model: 'bench-a'})-[s:SIMILAR_TO {metric: 'vectors'}]->() "
-                         "WHERE s.score >= 0.8 RETURN count(DISTINCT a) AS n")[0]["n"]
+    matched = store.read(
+        "MATCH (a:Neuron {model: 'bench-a'})-[s:SIMILAR_TO {metric: 'vectors'}]->() "
+        "WHERE s.score >= 0.8 RETURN count(DISTINCT a) AS n"
+    )[0]["n"]
     return rows, matched
 
 
@@ -63,8 +78,12 @@ def main() -> None:
     rng = random.Random(0)
     neurons = [f"L{layer}N{index}" for layer in range(12) for index in range(3072)]
     vectors_a = {n: [rng.gauss(0, 1) for _ in range(args.dimension)] for n in neurons}
-    vectors_b = {n: [v + rng.gauss(0, 0.3) for v in vectors_a[n]] if rng.random() < 0.5
-                 else [rng.gauss(0, 1) for _ in range(args.dimension)] for n in neurons}
+    vectors_b = {
+        n: [v + rng.gauss(0, 0.3) for v in vectors_a[n]]
+        if rng.random() < 0.5
+        else [rng.gauss(0, 1) for _ in range(args.dimension)]
+        for n in neurons
+    }
     results, matched = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         for backend in backends.chosen(args):
@@ -72,8 +91,10 @@ def main() -> None:
                 results[backend], matched[backend] = run(store, Path(tmp), vectors_a, vectors_b)
     backends.print_side_by_side(
         f"vector similarity: 2 x {len(neurons):,} neurons, dimension {args.dimension}; A's neurons "
-        "matched >= 0.8 (18,432 planted): " + ", ".join(f"{n:,} on {b}" for b, n in matched.items()),
-        results)
+        "matched >= 0.8 (18,432 planted): "
+        + ", ".join(f"{n:,} on {b}" for b, n in matched.items()),
+        results,
+    )
 
 
 if __name__ == "__main__":

@@ -30,15 +30,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from rich.console import Console
-from rich.table import Table
-
 import backends
 import scale_queries
 import vector_similarity
+from rich.console import Console
+from rich.table import Table
+from test_similarity_summaries import FULL as FULL_UNIVERSALITY  # tests/ is on the path (backends)
+
 from circuitbase.queries import run_template
 from circuitbase.store import GraphStore
-from test_similarity_summaries import FULL as FULL_UNIVERSALITY  # tests/ is on the path (backends)
 
 PAIR = {"model_a": "pythia-2.8b", "model_b": "pythia-6.9b", "threshold": 0.5, "metric": None}
 
@@ -82,9 +82,14 @@ def measure(store: GraphStore, uri: str, runs: int) -> list[tuple[str, float, fl
     rows = []
     helps = [timed([*PYTHON, "-m", "circuitbase", "--help"]) for _ in range(runs)]
     rows.append(("circuitbase --help", *percentiles(helps)))
-    uids = [r["uid"] for r in store.read(
-        "MATCH (n:Neuron {model: 'pythia-6.9b'})-[:SIMILAR_TO]->(:Neuron {model: 'llama-2-7b'}) "
-        "RETURN DISTINCT n.uid AS uid LIMIT $n", {"n": runs})]
+    uids = [
+        r["uid"]
+        for r in store.read(
+            "MATCH (n:Neuron {model: 'pythia-6.9b'})-[:SIMILAR_TO]->(:Neuron {model: 'llama-2-7b'}) "
+            "RETURN DISTINCT n.uid AS uid LIMIT $n",
+            {"n": runs},
+        )
+    ]
     question = lambda uid: cli(uri, "similar", uid, "--in", "llama-2-7b", "--top", "1")  # noqa: E731
     timed(question(uids[0]))  # the server is up after this, as for any user's second command
     warm = [timed(question(uid)) for uid in uids]
@@ -94,19 +99,34 @@ def measure(store: GraphStore, uri: str, runs: int) -> list[tuple[str, float, fl
         for uid in uids[:3]:
             timed(cli(uri, "server", "stop"))
             cold.append(timed(question(uid)))
-        rows.append(("similar UID --in MODEL, cold (server started by the command)", *percentiles(cold)))
+        rows.append(
+            ("similar UID --in MODEL, cold (server started by the command)", *percentiles(cold))
+        )
     summary = []
     for _ in range(5):
         started = time.perf_counter()
         run_template(store, "universality_table", PAIR)
         summary.append(time.perf_counter() - started)
-    rows.append(("universality_table, pythia-2.8b vs pythia-6.9b (summaries)", *percentiles(summary)))
+    rows.append(
+        ("universality_table, pythia-2.8b vs pythia-6.9b (summaries)", *percentiles(summary))
+    )
     started = time.perf_counter()
     full = store.read(FULL_UNIVERSALITY, PAIR, timeout=3600)
-    rows.append(("the same over every SIMILAR_TO edge (before)", time.perf_counter() - started,
-                 time.perf_counter() - started))
-    answer = [{k: r[k] for k in ("kind", "components", "matched")} for r in run_template(store, "universality_table", PAIR)]
-    assert answer == [{k: r[k] for k in ("kind", "components", "matched")} for r in full], (answer, full)
+    rows.append(
+        (
+            "the same over every SIMILAR_TO edge (before)",
+            time.perf_counter() - started,
+            time.perf_counter() - started,
+        )
+    )
+    answer = [
+        {k: r[k] for k in ("kind", "components", "matched")}
+        for r in run_template(store, "universality_table", PAIR)
+    ]
+    assert answer == [{k: r[k] for k in ("kind", "components", "matched")} for r in full], (
+        answer,
+        full,
+    )
     return rows
 
 
@@ -114,7 +134,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of each model's neurons")
     parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--python", default=sys.executable, help="the interpreter that runs the commands")
+    parser.add_argument(
+        "--python", default=sys.executable, help="the interpreter that runs the commands"
+    )
     backends.add_arguments(parser)
     args = parser.parse_args()
     PYTHON[:] = [args.python]
@@ -134,9 +156,9 @@ def main() -> None:
         table.add_column(f"{backend} p50 s", justify="right")
         table.add_column(f"{backend} p95 s", justify="right")
     first = next(iter(results.values()))
-    for i, (what, *_) in enumerate(first):
+    for what, *_ in first:
         cells = [what]
-        for backend, rows in results.items():
+        for rows in results.values():
             match = next((r for r in rows if r[0] == what), None)
             cells += [f"{match[1]:.3f}", f"{match[2]:.3f}"] if match else ["-", "-"]
         table.add_row(*cells)

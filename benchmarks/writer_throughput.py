@@ -31,21 +31,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from circuitbase.sources.models import model_records
-from circuitbase.sources.n2g.records import n2g_records
-from circuitbase.ingest.plan import Plan, make_plan
-from circuitbase.ingest.pipeline import plan_files
-from circuitbase.ingest import ingest, write_plan
-from circuitbase.ingest.writer import Statement, plan_statements
-from circuitbase.schema.graph import COMPONENT_LABELS, NodeLabel, RelType
-from circuitbase.store import cypher
-from circuitbase.store.base import DEFAULT_BATCH_SIZE
-from circuitbase.sources.n2g.feature_model_json import encode
-from circuitbase.schema.catalog import known_model
-from circuitbase.schema.uids import ComponentKind
 import backends
-from circuitbase.store import GraphStore
-from n2g_ingest import SPEC as N2G_SPEC, VOCAB, random_trie
+from n2g_ingest import SPEC as N2G_SPEC
+from n2g_ingest import VOCAB, random_trie
+
+from circuitbase.ingest import ingest, write_plan
+from circuitbase.ingest.pipeline import plan_files
+from circuitbase.ingest.plan import Plan, make_plan
+from circuitbase.ingest.writer import Statement, plan_statements
+from circuitbase.schema.catalog import known_model
+from circuitbase.schema.graph import COMPONENT_LABELS, NodeLabel, RelType
+from circuitbase.schema.uids import ComponentKind
+from circuitbase.sources.models import model_records
+from circuitbase.sources.n2g.feature_model_json import encode
+from circuitbase.sources.n2g.records import n2g_records
+from circuitbase.store import GraphStore, cypher
+from circuitbase.store.base import DEFAULT_BATCH_SIZE
 
 RawQuery = Callable[[str, dict[str, Any]], Any]
 PER_ROW_SAMPLE = 3000
@@ -55,8 +56,9 @@ def raw_client(store: GraphStore) -> RawQuery:
     """The backend's own client, bypassing circuitbase's store layer."""
     if store.backend == "falkordb":
         return lambda cypher, params: store.graph.query(cypher, params)
-    return lambda cypher, params: store.driver.execute_query(cypher, params,
-                                                             database_=store.database)
+    return lambda cypher, params: store.driver.execute_query(
+        cypher, params, database_=store.database
+    )
 
 
 def fresh(store: GraphStore) -> None:
@@ -74,17 +76,32 @@ def map_statements(plan: Plan) -> list[Statement]:
             plain.append(statement)
             continue
         rows = list(statement.rows())
-        label = next(label for label in COMPONENT_LABELS
-                     if f":{label.value} {{" in statement.cypher)
+        label = next(
+            label for label in COMPONENT_LABELS if f":{label.value} {{" in statement.cypher
+        )
         names = cypher.COMPONENT_ROW
-        node_rows = [{"key": row[0], "create": {}, "props": {
-            "model": statement.params["model"],
-            **{name: value for name, value in zip(names[1:], row[1:]) if value is not None}}}
-            for row in rows]
-        edge_rows = [{"start": row[0], "end": statement.params["model"], "props": {}} for row in rows]
+        node_rows = [
+            {
+                "key": row[0],
+                "create": {},
+                "props": {
+                    "model": statement.params["model"],
+                    **{name: value for name, value in zip(names[1:], row[1:]) if value is not None},
+                },
+            }
+            for row in rows
+        ]
+        edge_rows = [
+            {"start": row[0], "end": statement.params["model"], "props": {}} for row in rows
+        ]
         plain.append(Statement(cypher.merge_nodes(label), lambda r=node_rows: iter(r), len(rows)))
-        plain.append(Statement(cypher.merge_relationships(RelType.IN_MODEL, label, NodeLabel.MODEL),
-                               lambda r=edge_rows: iter(r), len(rows)))
+        plain.append(
+            Statement(
+                cypher.merge_relationships(RelType.IN_MODEL, label, NodeLabel.MODEL),
+                lambda r=edge_rows: iter(r),
+                len(rows),
+            )
+        )
     return plain
 
 
@@ -103,7 +120,7 @@ def one_per_row(store: GraphStore, plan: Plan) -> tuple[int, float]:
         seconds += time.perf_counter() - started
         timed_rows += len(sample)
         for start in range(share, len(rows), 10_000):  # the rest untimed, so later ends exist
-            raw(statement.cypher, {"rows": rows[start:start + 10_000]})
+            raw(statement.cypher, {"rows": rows[start : start + 10_000]})
     return timed_rows, seconds
 
 
@@ -115,21 +132,25 @@ def create_instead_of_merge(cypher: str) -> str:
     return rewritten
 
 
-def raw_batches(store: GraphStore, plan: Plan, rewrite: Callable[[str], str] = str
-                ) -> tuple[int, float]:
+def raw_batches(
+    store: GraphStore, plan: Plan, rewrite: Callable[[str], str] = str
+) -> tuple[int, float]:
     """The same rows as map rows, one raw `UNWIND $rows ... MERGE` per batch (no plan, no
     snapshot): the baseline the whole ingest is held to (issue #31)."""
     raw = raw_client(store)
-    work = [(rewrite(statement.cypher), list(statement.rows())) for statement in map_statements(plan)]
+    work = [
+        (rewrite(statement.cypher), list(statement.rows())) for statement in map_statements(plan)
+    ]
     started = time.perf_counter()
     for statement, rows in work:
         for first in range(0, len(rows), DEFAULT_BATCH_SIZE):
-            raw(statement, {"rows": rows[first:first + DEFAULT_BATCH_SIZE]})
+            raw(statement, {"rows": rows[first : first + DEFAULT_BATCH_SIZE]})
     return plan.node_count + plan.rel_count, time.perf_counter() - started
 
 
-def compare(store: GraphStore, title: str, build: Callable[[], Plan],
-            setup: Callable[[], None]) -> list[tuple[str, int, float]]:
+def compare(
+    store: GraphStore, title: str, build: Callable[[], Plan], setup: Callable[[], None]
+) -> list[tuple[str, int, float]]:
     results = []
     fresh(store)
     setup()
@@ -156,9 +177,11 @@ def compare(store: GraphStore, title: str, build: Callable[[], Plan],
     rows, bound = raw_batches(store, plan, create_instead_of_merge)
     results.append((f"{title}: the same, CREATE instead of MERGE (bound)", rows, bound))
     per_row_rate = sample / seconds
-    print(f"{store.backend}, {title}: whole ingest at {baseline / (planned + writer):.0%} of the "
-          f"raw UNWIND MERGE baseline's rows/s (writer alone {baseline / writer:.0%}), "
-          f"{rows / writer / per_row_rate:,.0f}x one query per row")
+    print(
+        f"{store.backend}, {title}: whole ingest at {baseline / (planned + writer):.0%} of the "
+        f"raw UNWIND MERGE baseline's rows/s (writer alone {baseline / writer:.0%}), "
+        f"{rows / writer / per_row_rate:,.0f}x one query per row"
+    )
     return results
 
 
@@ -169,18 +192,19 @@ def n2g_plan_builder(store: GraphStore, folder: Path, neurons: int) -> Callable[
     for i in range(neurons):
         (folder / f"{i // 2048}_{i % 2048}.json").write_text(encode(random_trie(rng), ids))
     files = sorted(folder.glob("*.json"))
-    return lambda: plan_files(store, files, lambda p: n2g_records(p, vocab=VOCAB,
-                                                                   model=N2G_SPEC.name))
+    return lambda: plan_files(
+        store, files, lambda p: n2g_records(p, vocab=VOCAB, model=N2G_SPEC.name)
+    )
 
 
 def run(store: GraphStore, args: argparse.Namespace, tmp: Path) -> list[tuple[str, int, float]]:
     spec = known_model(args.model)
     kinds = {ComponentKind.NEURON, ComponentKind.HEAD}
-    rows = compare(store, "components", lambda: make_plan(model_records(spec, kinds), store),
-                   lambda: None)
+    rows = compare(
+        store, "components", lambda: make_plan(model_records(spec, kinds), store), lambda: None
+    )
     build = n2g_plan_builder(store, tmp / "n2g" / N2G_SPEC.name, args.neurons)
-    rows += compare(store, "N2G patterns", build,
-                    lambda: ingest(store, model_records(N2G_SPEC)))
+    rows += compare(store, "N2G patterns", build, lambda: ingest(store, model_records(N2G_SPEC)))
     fresh(store)
     return rows
 
@@ -197,8 +221,11 @@ def main() -> None:
             with backends.store_for(backend, args) as store:
                 results[backend] = run(store, args, Path(tmp) / backend)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    backends.print_side_by_side(f"Write throughput: {args.model} components, {args.neurons:,} N2G "
-                                f"graphs (benchmark process peak RSS {peak_mb:,.0f} MB)", results)
+    backends.print_side_by_side(
+        f"Write throughput: {args.model} components, {args.neurons:,} N2G "
+        f"graphs (benchmark process peak RSS {peak_mb:,.0f} MB)",
+        results,
+    )
 
 
 if __name__ == "__main__":

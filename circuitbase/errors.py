@@ -18,24 +18,36 @@ class CircuitbaseError(Exception):
 class RecordError(CircuitbaseError, ValueError):
     """A record that cannot be written; `where` names the file, record and field."""
 
-    def __init__(self, message: str, *, file: str | None = None,
-                 record: str | int | None = None, field: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        record: str | int | None = None,
+        field: str | None = None,
+    ) -> None:
         self.file, self.record, self.field, self.reason = file, record, field, message
         super().__init__(self.describe())
 
     def describe(self) -> str:
-        place = [f"file {self.file}" if self.file else "",
-                 f"record {self.record}" if self.record is not None else "",
-                 f"field {self.field!r}" if self.field else ""]
+        place = [
+            f"file {self.file}" if self.file else "",
+            f"record {self.record}" if self.record is not None else "",
+            f"field {self.field!r}" if self.field else "",
+        ]
         where = ", ".join(p for p in place if p)
         return f"{where}: {self.reason}" if where else self.reason
 
-    def located(self, *, file: str | None = None, record: str | int | None = None,
-                field: str | None = None) -> "RecordError":
+    def located(
+        self, *, file: str | None = None, record: str | int | None = None, field: str | None = None
+    ) -> RecordError:
         """The same error with the location filled in where it was still unknown."""
-        return RecordError(self.reason, file=self.file or file,
-                           record=self.record if self.record is not None else record,
-                           field=self.field or field)
+        return RecordError(
+            self.reason,
+            file=self.file or file,
+            record=self.record if self.record is not None else record,
+            field=self.field or field,
+        )
 
 
 class UidError(CircuitbaseError, ValueError):
@@ -54,7 +66,7 @@ class QueryTimeout(StoreError):
     """A query ran past its time limit, or past the server's memory limit for one query."""
 
     @classmethod
-    def after(cls, timeout: float | None) -> "QueryTimeout":
+    def after(cls, timeout: float | None) -> QueryTimeout:
         limit = f"its limit of {timeout:g} s" if timeout is not None else "the server's time limit"
         return cls(f"the query ran past {limit} and was stopped (--timeout to allow more)")
 

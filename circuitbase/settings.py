@@ -17,8 +17,9 @@ class SettingError(CircuitbaseError):
     """An environment variable circuitbase reads holds a value it cannot use."""
 
 
-def env_number(name: str, default: float, low: float, high: float, *,
-               integer: bool = False) -> float:
+def env_number(
+    name: str, default: float, low: float, high: float, *, integer: bool = False
+) -> float:
     """`$name` as a number in [low, high] (`default` when unset or empty)."""
     text = os.environ.get(name, "").strip()
     if not text:

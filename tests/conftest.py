@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from neo4j_server import server as neo4j_server
 
 from circuitbase.store import GraphStore, open_store
-from neo4j_server import server as neo4j_server
 
 NEO4J_ENV = "CIRCUITBASE_TEST_NEO4J_URI"
 # Embedded servers stay warm between commands, as for users, but stop soon after the
@@ -57,8 +57,10 @@ def pytest_report_header(config: pytest.Config) -> str:
 def skip_without_neo4j() -> None:
     """Decided when a test runs, after pytest_configure had its chance to start one."""
     if not os.environ.get(NEO4J_ENV):
-        pytest.skip(f"{neo4j_server.missing_tools()}; or set {NEO4J_ENV} "
-                    "(e.g. bolt://localhost:7687 from docker/compose.yaml)")
+        pytest.skip(
+            f"{neo4j_server.missing_tools()}; or set {NEO4J_ENV} "
+            "(e.g. bolt://localhost:7687 from docker/compose.yaml)"
+        )
 
 
 @pytest.fixture(scope="session")
@@ -89,8 +91,9 @@ def empty_store(backend: str, falkor_dir: Path, stores: dict[str, GraphStore]) -
 
 
 @pytest.fixture(params=["falkordb", "neo4j"])
-def store(request: pytest.FixtureRequest, falkor_dir: Path,
-          _session_stores: dict[str, GraphStore]) -> GraphStore:
+def store(
+    request: pytest.FixtureRequest, falkor_dir: Path, _session_stores: dict[str, GraphStore]
+) -> GraphStore:
     """An empty store with the schema in place, on each backend."""
     return empty_store(request.param, falkor_dir, _session_stores)
 

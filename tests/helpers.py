@@ -14,8 +14,10 @@ def graph_fingerprint(store: GraphStore, ignore: tuple[str, ...] = ()) -> str:
     `ignore` names properties left out, such as `created_at`, which differs between
     two separate runs of the same ingest (a re-run keeps the first one's)."""
     nodes = store.read("MATCH (n) RETURN labels(n) AS labels, properties(n) AS props")
-    rels = store.read("MATCH (a)-[r]->(b) RETURN type(r) AS type, properties(a) AS a, "
-                      "properties(b) AS b, properties(r) AS props")
+    rels = store.read(
+        "MATCH (a)-[r]->(b) RETURN type(r) AS type, properties(a) AS a, "
+        "properties(b) AS b, properties(r) AS props"
+    )
     for row in nodes + rels:
         for props in (row.get("props"), row.get("a"), row.get("b")):
             for name in ignore:
@@ -28,8 +30,9 @@ def count(store: GraphStore, pattern: str, **params: object) -> int:
     return store.read(f"MATCH {pattern} RETURN count(*) AS n", params)[0]["n"]
 
 
-def refuses_file(store: GraphStore, store_uri: str, command: list[str], path, data: object,
-                 says: str) -> None:
+def refuses_file(
+    store: GraphStore, store_uri: str, command: list[str], path, data: object, says: str
+) -> None:
     """`data` written as JSON to `path` and given to `circuitbase <command>` must be refused
     with a message naming the file and saying `says`, and leave the graph as it was."""
     from test_cli import cli

@@ -14,13 +14,13 @@ import math
 from typing import Any
 
 import pytest
-
-from circuitbase.queries import load_templates, run_template
-from circuitbase.store import GraphStore, open_store
 from conftest import DATA, NEO4J_ENV, skip_without_neo4j
 from test_circuits import interchange
 from test_cli import cli
 from test_heads import detector_file
+
+from circuitbase.queries import load_templates, run_template
+from circuitbase.store import GraphStore, open_store
 
 # Parameters for each shipped template; a new template must be added here.
 PARAMS: dict[str, dict[str, Any]] = {
@@ -28,7 +28,11 @@ PARAMS: dict[str, dict[str, Any]] = {
     "concept_neurons": {"concept": "Gender_Fem", "min_score": 0.5},
     "family_concepts": {"family": "pythia", "min_score": 0.9},
     "neuron_concepts": {"uid": "pythia-70m/L3/N897"},
-    "shared_output_nodes": {"task": "mcq-letter", "model_a": "pythia-70m", "model_b": "pythia-160m"},
+    "shared_output_nodes": {
+        "task": "mcq-letter",
+        "model_a": "pythia-70m",
+        "model_b": "pythia-160m",
+    },
     "shared_token_neurons": {"min_models": 1},
     "similar_components": {"uid": "pythia-70m/L3/N897", "top": 5},
     "single_neuron_concepts": {"min_score": 0.9, "min_models": 2, "family": "pythia"},
@@ -47,17 +51,40 @@ def load_everything(uri: str, tmp_path) -> None:
     steps = [
         ["demo"],
         ["model", "add", "toy-6l", "--config", str(n2g / "config.json")],
-        ["ingest", "n2g", str(n2g / "neuron_graphs" / "toy-6l"), "--vocab", str(n2g / "vocab.json")],
+        [
+            "ingest",
+            "n2g",
+            str(n2g / "neuron_graphs" / "toy-6l"),
+            "--vocab",
+            str(n2g / "vocab.json"),
+        ],
         ["ingest", "n2g", str(DATA / "n2g-graphviz" / "neuron_graphs" / "toy-6l")],
         ["ingest", "heads", str(detector_file(DATA, tmp_path))],
         ["ingest", "universal", str(DATA / "universal-neurons" / "pythia-160m" / "universal.csv")],
-        ["ingest", "circuit", str(DATA / "circuit-tracer" / "123-gemma-3-1b-pt-gemmascope2-16k.json")],
+        [
+            "ingest",
+            "circuit",
+            str(DATA / "circuit-tracer" / "123-gemma-3-1b-pt-gemmascope2-16k.json"),
+        ],
     ]
     interchange(tmp_path / "mcq-70m.json")
     interchange(tmp_path / "mcq-160m.json", model="pythia-160m", analysis={"uid": "toy-mcq-160m"})
-    steps += [["ingest", "circuit", str(tmp_path / "mcq-70m.json"), str(tmp_path / "mcq-160m.json")],
-              ["similarity", "compute", "--models", "pythia-70m", "pythia-160m",
-               "--metric", "concepts", "--min-f1", "0.5", "--min-score", "0.1"]]
+    steps += [
+        ["ingest", "circuit", str(tmp_path / "mcq-70m.json"), str(tmp_path / "mcq-160m.json")],
+        [
+            "similarity",
+            "compute",
+            "--models",
+            "pythia-70m",
+            "pythia-160m",
+            "--metric",
+            "concepts",
+            "--min-f1",
+            "0.5",
+            "--min-score",
+            "0.1",
+        ],
+    ]
     for args in steps:
         code, out = cli(uri, *args)
         assert code == 0, (args, out)
@@ -77,8 +104,10 @@ def normal(value: Any) -> Any:
 
 
 def answers(store: GraphStore) -> dict[str, list[dict]]:
-    return {name: [normal(row) for row in run_template(store, name, params)]
-            for name, params in PARAMS.items()}
+    return {
+        name: [normal(row) for row in run_template(store, name, params)]
+        for name, params in PARAMS.items()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +116,10 @@ def both(falkor_dir, tmp_path_factory) -> dict[str, dict[str, list[dict]]]:
 
     skip_without_neo4j()
     found = {}
-    for backend, uri in (("falkordb", str(tmp_path_factory.mktemp("agree-falkordb"))),
-                         ("neo4j", os.environ[NEO4J_ENV])):
+    for backend, uri in (
+        ("falkordb", str(tmp_path_factory.mktemp("agree-falkordb"))),
+        ("neo4j", os.environ[NEO4J_ENV]),
+    ):
         with open_store(uri) as store:
             store.clear()
             load_everything(uri, tmp_path_factory.mktemp(f"agree-{backend}-files"))

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 from pybtex.database import parse_file, parse_string
+from test_cli import cli
 
 from circuitbase.export import bibtex, subgraph, write
 from circuitbase.ingest.pipeline import ingest_files
 from circuitbase.sources.circuits import circuit_records
 from circuitbase.sources.probes import probe_records
-from test_cli import cli
 
 EXAMPLES = Path(__file__).parent.parent / "circuitbase" / "examples"
 PROBES = sorted((EXAMPLES / "probes").glob("*.csv"))
@@ -51,23 +51,43 @@ def test_shipped_analyses_get_their_papers_real_entries_one_key_per_work(shipped
     assert ioi.entries["conmy2023towards"].fields["eprint"] == "2304.14997"
     head = parse_file(str(tmp_path / "heads.bib"))
     # L5H5: an IOI induction head, and Neuronpedia's head metrics
-    assert {"lin2023neuronpedia", "wang2023interpretability", "conmy2023towards"} <= set(head.entries)
-    every = bibtex(shipped, [r["uid"] for r in shipped.read("MATCH (a:Analysis) RETURN a.uid AS uid")])
+    assert {"lin2023neuronpedia", "wang2023interpretability", "conmy2023towards"} <= set(
+        head.entries
+    )
+    every = bibtex(
+        shipped, [r["uid"] for r in shipped.read("MATCH (a:Analysis) RETURN a.uid AS uid")]
+    )
     keys = re.findall(r"^@\w+\{([^,]+),", every, re.M)
     assert len(keys) == len(set(keys)) == len(parse_string(every, "bibtex").entries)
 
 
 def probe_file(path: Path, uid: str, citation: str | None, concept: str) -> Path:
-    path.write_text(json.dumps({
-        "analysis": {"uid": uid, **({"citation": citation} if citation is not None else {})},
-        "probes": [{"model": "pythia-70m", "layer": 1, "feature": concept, "k": 1, "f1": 0.9,
-                    "neurons": [{"neuron": 3}]}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "analysis": {
+                    "uid": uid,
+                    **({"citation": citation} if citation is not None else {}),
+                },
+                "probes": [
+                    {
+                        "model": "pythia-70m",
+                        "layer": 1,
+                        "feature": concept,
+                        "k": 1,
+                        "f1": 0.9,
+                        "neurons": [{"neuron": 3}],
+                    }
+                ],
+            }
+        )
+    )
     return path
 
 
 OWN = {
     "lab/bibtex": "@inproceedings{smith2024probes,\n  title = {Probes for {GPT}},\n  "
-                  "author = {Smith, Jane and Doe, John},\n  year = {2024}\n}",
+    "author = {Smith, Jane and Doe, John},\n  year = {2024}\n}",
     "lab/doi": "Our journal paper, doi:10.1234/abc_def.5 (2021)",
     "lab/arxiv": "2401.00001",
     "lab/text": "Lab notes_v2 & 100% {draft} #3 by ~me^2 (2025)",
@@ -91,8 +111,10 @@ def test_a_users_own_citation_as_bibtex_doi_arxiv_or_text(store, store_uri, tmp_
     arxiv = next(e for e in bib.entries.values() if e.fields.get("eprint") == "2401.00001")
     assert arxiv.fields["archivePrefix"] == "arXiv"
     notes = next(e for e in bib.entries.values() if "notes" in e.fields["title"])
-    assert notes.fields["title"] == (r"Lab notes\_v2 \& 100\% \{draft\} \#3 by "
-                                     r"\textasciitilde{}me\textasciicircum{}2 (2025)")
+    assert notes.fields["title"] == (
+        r"Lab notes\_v2 \& 100\% \{draft\} \#3 by "
+        r"\textasciitilde{}me\textasciicircum{}2 (2025)"
+    )
     bare = next(e for e in bib.entries.values() if "lab/none" in e.fields.get("note", ""))
     assert "no citation given" in bare.fields["note"] and "lab/none" in bare.fields["title"]
 
@@ -104,10 +126,23 @@ def test_a_citation_that_is_broken_bibtex_is_refused_at_ingest(store, store_uri,
     assert store.read("MATCH (a:Analysis {uid: 'lab/broken'}) RETURN count(a) AS n")[0]["n"] == 0
 
 
-def test_a_latex_table_has_a_human_caption_sorted_models_and_its_bib(shipped, store_uri, tmp_path) -> None:
+def test_a_latex_table_has_a_human_caption_sorted_models_and_its_bib(
+    shipped, store_uri, tmp_path
+) -> None:
     out = tmp_path / "table.tex"
-    code, text = cli(store_uri, "export", "single_neuron_concepts", "--param", "min_models=4",
-                     "--param", "min_score=0.95", "--format", "latex", "--out", str(out))
+    code, text = cli(
+        store_uri,
+        "export",
+        "single_neuron_concepts",
+        "--param",
+        "min_models=4",
+        "--param",
+        "min_score=0.95",
+        "--format",
+        "latex",
+        "--out",
+        str(out),
+    )
     assert code == 0, text
     assert f"wrote {out}" in text and f"wrote {tmp_path / 'table.bib'}" in text
     table = out.read_text()
@@ -126,18 +161,39 @@ def test_a_latex_table_has_a_human_caption_sorted_models_and_its_bib(shipped, st
 def test_the_table_and_its_bibliography_compile(shipped, store_uri, tmp_path) -> None:
     tools = [shutil.which(t) for t in ("pdflatex", "bibtex")]
     if not all(tools):
-        pytest.skip("pdflatex and bibtex are not on this machine (Debian: texlive-latex-base, "
-                    "texlive-latex-recommended, texlive-binaries; .ci/run installs them)")
-    code, text = cli(store_uri, "export", "single_neuron_concepts", "--param", "min_models=4",
-                     "--format", "latex", "--out", str(tmp_path / "table.tex"))
+        pytest.skip(
+            "pdflatex and bibtex are not on this machine (Debian: texlive-latex-base, "
+            "texlive-latex-recommended, texlive-binaries; .ci/run installs them)"
+        )
+    code, text = cli(
+        store_uri,
+        "export",
+        "single_neuron_concepts",
+        "--param",
+        "min_models=4",
+        "--format",
+        "latex",
+        "--out",
+        str(tmp_path / "table.tex"),
+    )
     assert code == 0, text
-    code, text = cli(store_uri, "export", "concept_neurons", "--param", "concept=Gender_Fem",
-                     "--format", "latex", "--out", str(tmp_path / "wide.tex"))  # uids, analyses
+    code, text = cli(
+        store_uri,
+        "export",
+        "concept_neurons",
+        "--param",
+        "concept=Gender_Fem",
+        "--format",
+        "latex",
+        "--out",
+        str(tmp_path / "wide.tex"),
+    )  # uids, analyses
     assert code == 0, text
     (tmp_path / "paper.tex").write_text(
         "\\documentclass{article}\n\\usepackage{booktabs,tabularx}\n\\begin{document}\n"
         "\\input{table}\n\\input{wide}\n"
-        "\\bibliographystyle{plain}\n\\bibliography{table}\n\\end{document}\n")
+        "\\bibliographystyle{plain}\n\\bibliography{table}\n\\end{document}\n"
+    )
 
     def run(*command: str) -> str:
         done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)

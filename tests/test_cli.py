@@ -27,17 +27,40 @@ def test_model_add_from_the_catalog_and_stats_per_model(store_uri) -> None:
     code, out = cli(store_uri, "stats", "--format", "json")
     stats = json.loads(out)
     assert stats["labels"]["Neuron"] == 6 * 2048 and stats["labels"]["AttentionHead"] == 48
-    assert stats["models"] == [{"model": "pythia-70m", "layers": 6,
-                                "components": ["AttentionHead: 48", "Neuron: 12288"]}]
+    assert stats["models"] == [
+        {"model": "pythia-70m", "layers": 6, "components": ["AttentionHead: 48", "Neuron: 12288"]}
+    ]
 
 
 def test_model_add_with_a_shape_given_by_flags(store_uri) -> None:
-    code, out = cli(store_uri, "model", "add", "toy", "--n-layers", "2", "--d-model", "16",
-                    "--n-heads", "2", "--d-mlp", "8", "--components", "all")
+    code, out = cli(
+        store_uri,
+        "model",
+        "add",
+        "toy",
+        "--n-layers",
+        "2",
+        "--d-model",
+        "16",
+        "--n-heads",
+        "2",
+        "--d-mlp",
+        "8",
+        "--components",
+        "all",
+    )
     assert code == 0, out
-    code, out = cli(store_uri, "query", "run", "--format", "csv", "--cypher",
-                    "MATCH (c:Component {model: $m}) RETURN c.uid AS uid ORDER BY uid",
-                    "--param", "m=toy")
+    code, out = cli(
+        store_uri,
+        "query",
+        "run",
+        "--format",
+        "csv",
+        "--cypher",
+        "MATCH (c:Component {model: $m}) RETURN c.uid AS uid ORDER BY uid",
+        "--param",
+        "m=toy",
+    )
     uids = [row["uid"] for row in csv.DictReader(io.StringIO(out))]
     assert len(uids) == 2 * (1 + 2 + 1 + 8) and "toy/L1/N7" in uids and "toy/L0/ATTN" in uids
 
@@ -47,23 +70,42 @@ def test_model_add_without_a_shape_is_a_clear_error(store_uri) -> None:
     assert code == 1 and "needs a shape" in out
 
 
-def test_model_add_from_a_config_file_with_a_bad_field_names_file_and_field(store_uri, tmp_path) -> None:
+def test_model_add_from_a_config_file_with_a_bad_field_names_file_and_field(
+    store_uri, tmp_path
+) -> None:
     config = tmp_path / "cfg.json"
-    config.write_text(json.dumps({"model_name": "m", "n_layers": -2, "d_model": 8, "n_heads": 1,
-                                  "d_mlp": 4}))
+    config.write_text(
+        json.dumps({"model_name": "m", "n_layers": -2, "d_model": 8, "n_heads": 1, "d_mlp": 4})
+    )
     code, out = cli(store_uri, "model", "add", "m", "--config", str(config))
     assert code == 1 and str(config) in out and "n_layers" in out
 
 
 def test_query_run_is_read_only_and_takes_typed_params(store_uri) -> None:
     cli(store_uri, "model", "add", "gpt2-small")
-    code, out = cli(store_uri, "query", "run", "--format", "json", "--cypher",
-                    "MATCH (m:Model) WHERE m.n_layers = $n RETURN m.uid AS model", "--param", "n=12")
+    code, out = cli(
+        store_uri,
+        "query",
+        "run",
+        "--format",
+        "json",
+        "--cypher",
+        "MATCH (m:Model) WHERE m.n_layers = $n RETURN m.uid AS model",
+        "--param",
+        "n=12",
+    )
     assert code == 0 and json.loads(out) == [{"model": "gpt2-small"}]
     code, out = cli(store_uri, "query", "run", "--cypher", "MATCH (m:Model) DETACH DELETE m")
     assert code == 1 and "read-only" in out
-    code, out = cli(store_uri, "query", "run", "--format", "json", "--cypher",
-                    "MATCH (m:Model) RETURN count(m) AS n")
+    code, out = cli(
+        store_uri,
+        "query",
+        "run",
+        "--format",
+        "json",
+        "--cypher",
+        "MATCH (m:Model) RETURN count(m) AS n",
+    )
     assert json.loads(out) == [{"n": 1}]
 
 
@@ -101,8 +143,12 @@ def assert_serves(args: list[str]) -> None:
     import sys
     import urllib.request
 
-    server = subprocess.Popen([sys.executable, "-m", "circuitbase", *args, "--port", "0"],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "circuitbase", *args, "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         line = server.stdout.readline()
         url = re.search(r"http://127\.0\.0\.1:\d+/[\w-]+/", line)
@@ -125,11 +171,23 @@ def test_the_command_list_is_the_commands_own_help_and_help_loads_nothing_heavy(
     for name, (_, _, summary) in COMMANDS.items():
         command = main.get_command(None, name)  # type: ignore[arg-type]
         assert command is not None and command.get_short_help_str(limit=500) == summary, name
-    heavy = {"numpy", "scipy", "pydantic", "networkx", "matplotlib", "falkordb", "redis", "neo4j",
-             "torch", "flask"}
-    probe = ("import sys\nfrom circuitbase.cli import main\ntry:\n    main(['--help'])\n"
-             "except SystemExit:\n    pass\n"
-             f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({sorted(heavy)!r})))")
+    heavy = {
+        "numpy",
+        "scipy",
+        "pydantic",
+        "networkx",
+        "matplotlib",
+        "falkordb",
+        "redis",
+        "neo4j",
+        "torch",
+        "flask",
+    }
+    probe = (
+        "import sys\nfrom circuitbase.cli import main\ntry:\n    main(['--help'])\n"
+        "except SystemExit:\n    pass\n"
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({sorted(heavy)!r})))"
+    )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "similar" in done.stdout, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"

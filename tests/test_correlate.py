@@ -13,11 +13,16 @@ import pytest
 torch = pytest.importorskip("torch", reason="needs the [analysis] extra")
 transformer_lens = pytest.importorskip("transformer_lens", reason="needs the [analysis] extra")
 
-from circuitbase.analyze.correlate import (StreamingPearson, correlate, mlp_activations,  # noqa: E402
-                                           random_rotations)
-from circuitbase.analyze.models import save_checkpoint  # noqa: E402
 from helpers import graph_fingerprint  # noqa: E402
 from test_cli import cli  # noqa: E402
+
+from circuitbase.analyze.correlate import (  # noqa: E402
+    StreamingPearson,
+    correlate,
+    mlp_activations,
+    random_rotations,
+)
+from circuitbase.analyze.models import save_checkpoint  # noqa: E402
 
 LAYERS, D_MLP = 2, 48
 
@@ -25,9 +30,18 @@ LAYERS, D_MLP = 2, 48
 def toy(seed: int, d_vocab: int = 64):
     from transformer_lens import HookedTransformer, HookedTransformerConfig
 
-    cfg = HookedTransformerConfig(n_layers=LAYERS, d_model=32, n_ctx=32, d_head=8, n_heads=4,
-                                  d_mlp=D_MLP, d_vocab=d_vocab, act_fn="gelu", seed=seed,
-                                  device="cpu")
+    cfg = HookedTransformerConfig(
+        n_layers=LAYERS,
+        d_model=32,
+        n_ctx=32,
+        d_head=8,
+        n_heads=4,
+        d_mlp=D_MLP,
+        d_vocab=d_vocab,
+        act_fn="gelu",
+        seed=seed,
+        device="cpu",
+    )
     return HookedTransformer(cfg).eval()
 
 
@@ -74,16 +88,20 @@ def test_streamed_correlations_equal_numpys(offset) -> None:
     a[:, 3] = offset  # a neuron that never varies
     sums = StreamingPearson([6, 6], [5, 5])
     for start in range(0, 900, 128):
-        sums.update(torch.tensor(a[start:start + 128], dtype=torch.float32),
-                    torch.tensor(b[start:start + 128], dtype=torch.float32))
+        sums.update(
+            torch.tensor(a[start : start + 128], dtype=torch.float32),
+            torch.tensor(b[start : start + 128], dtype=torch.float32),
+        )
     result = sums.result(random_rotations([6, 6], 0), random_rotations([5, 5], 1))
     a32, b32 = a.astype(np.float32).astype(np.float64), b.astype(np.float32).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         expected = np.nan_to_num(np.corrcoef(a32, b32, rowvar=False)[:12, 12:])
     np.testing.assert_allclose(result.corr, expected, atol=1e-6)
     # the baseline, computed directly: correlations with the rotated columns of b
-    rotated = np.concatenate([b32[:, s:s + 5] @ r.numpy().T
-                              for s, r in zip((0, 5), random_rotations([5, 5], 1))], axis=1)
+    rotated = np.concatenate(
+        [b32[:, s : s + 5] @ r.numpy().T for s, r in zip((0, 5), random_rotations([5, 5], 1))],
+        axis=1,
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
         direct = np.nan_to_num(np.corrcoef(a32, rotated, rowvar=False)[:12, 12:]).max(1)
     np.testing.assert_allclose(result.baseline_a, direct, atol=1e-6)
@@ -96,7 +114,9 @@ def test_correlations_of_real_activations_equal_numpys() -> None:
     t = torch.tensor(data)
     acts_a, acts_b = (mlp_activations(m, t).double().numpy() for m in (a, b))
     with np.errstate(invalid="ignore", divide="ignore"):
-        expected = np.nan_to_num(np.corrcoef(acts_a, acts_b, rowvar=False)[:LAYERS * D_MLP, LAYERS * D_MLP:])
+        expected = np.nan_to_num(
+            np.corrcoef(acts_a, acts_b, rowvar=False)[: LAYERS * D_MLP, LAYERS * D_MLP :]
+        )
     np.testing.assert_allclose(result.corr, expected, atol=2e-5)
 
 
@@ -121,26 +141,52 @@ def checkpoints(tmp_path):
 
 def test_similar_answers_from_the_stored_correlations(store, store_uri, checkpoints) -> None:
     paths, data = checkpoints
-    code, out = cli(store_uri, "analyze", "correlate", "toy-a", "toy-b", "--checkpoint-a",
-                    str(paths["a"]), "--checkpoint-b", str(paths["b"]), "--text-data", str(data),
-                    "--top-k", "2", "--device", "cpu")
+    code, out = cli(
+        store_uri,
+        "analyze",
+        "correlate",
+        "toy-a",
+        "toy-b",
+        "--checkpoint-a",
+        str(paths["a"]),
+        "--checkpoint-b",
+        str(paths["b"]),
+        "--text-data",
+        str(data),
+        "--top-k",
+        "2",
+        "--device",
+        "cpu",
+    )
     assert code == 0, out
-    stored = store.read("MATCH (:Neuron)-[s:SIMILAR_TO {metric: 'activation-correlation'}]->(:Neuron) "
-                        "RETURN count(s) AS n, max(s.score) AS best")[0]
+    stored = store.read(
+        "MATCH (:Neuron)-[s:SIMILAR_TO {metric: 'activation-correlation'}]->(:Neuron) "
+        "RETURN count(s) AS n, max(s.score) AS best"
+    )[0]
     assert stored["n"] >= 2 * LAYERS * D_MLP * 1 and stored["best"] == pytest.approx(1.0, abs=1e-5)
     code, out = cli(store_uri, "similar", "toy-a/L1/N5", "--in", "toy-b", "--format", "json")
     assert code == 0, out
     rows = json.loads(out)
-    assert rows[0]["score"] == pytest.approx(1.0, abs=1e-5) and rows[0]["metric"] == "activation-correlation"
+    assert (
+        rows[0]["score"] == pytest.approx(1.0, abs=1e-5)
+        and rows[0]["metric"] == "activation-correlation"
+    )
     assert json.loads(rows[0]["params"])["text_hash"].startswith("sha256:")  # what it read
-    stats = store.read("MATCH (n:Neuron {uid: 'toy-a/L1/N5'})-[m:MEASURED_BY]->(a:Analysis) "
-                       "RETURN m.max_corr AS max, m.excess_corr AS excess, a.params AS params")[0]
+    stats = store.read(
+        "MATCH (n:Neuron {uid: 'toy-a/L1/N5'})-[m:MEASURED_BY]->(a:Analysis) "
+        "RETURN m.max_corr AS max, m.excess_corr AS excess, a.params AS params"
+    )[0]
     assert stats["excess"] > 0.5 and json.loads(stats["params"])["tokens"] == 8 * 32
-    excess = [r["e"] for r in store.read("MATCH (n:Neuron {model: 'toy-a'})-[m:MEASURED_BY]->() "
-                                         "RETURN m.excess_corr AS e")]
+    excess = [
+        r["e"]
+        for r in store.read(
+            "MATCH (n:Neuron {model: 'toy-a'})-[m:MEASURED_BY]->() RETURN m.excess_corr AS e"
+        )
+    ]
     assert len(excess) == LAYERS * D_MLP
-    code, out = cli(store_uri, "query", "run", "universal_neurons", "--param", "model=toy-a",
-                    "--format", "json")
+    code, out = cli(
+        store_uri, "query", "run", "universal_neurons", "--param", "model=toy-a", "--format", "json"
+    )
     assert code == 0 and sum(r["neurons"] for r in json.loads(out)) == sum(e > 0.5 for e in excess)
 
 
@@ -152,13 +198,26 @@ def test_bad_input_is_one_line_and_writes_nothing(store, store_uri, checkpoints,
     empty.write_text("[]")
     not_a_model = tmp_path / "x.pt"
     torch.save({"weights": torch.zeros(3)}, not_a_model)
-    cases = [(paths["a"], other_vocab, data, "different vocabularies"),
-             (paths["a"], paths["b"], empty, "no tokens"),
-             (paths["a"], not_a_model, data, "not a circuitbase model checkpoint")]
+    cases = [
+        (paths["a"], other_vocab, data, "different vocabularies"),
+        (paths["a"], paths["b"], empty, "no tokens"),
+        (paths["a"], not_a_model, data, "not a circuitbase model checkpoint"),
+    ]
     for a, b, text, says in cases:
         before = graph_fingerprint(store)
-        code, out = cli(store_uri, "analyze", "correlate", "toy-a", "toy-c", "--checkpoint-a",
-                        str(a), "--checkpoint-b", str(b), "--text-data", str(text))
+        code, out = cli(
+            store_uri,
+            "analyze",
+            "correlate",
+            "toy-a",
+            "toy-c",
+            "--checkpoint-a",
+            str(a),
+            "--checkpoint-b",
+            str(b),
+            "--text-data",
+            str(text),
+        )
         lines = out.strip().splitlines()
         assert code == 1 and says in lines[-1] and "Traceback" not in out, out
         assert graph_fingerprint(store) == before

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from circuitbase.queries.show import resolve, show
-from circuitbase.schema.graph import NodeLabel
 from conftest import DATA
 from helpers import count, graph_fingerprint
 from test_cli import cli
+
+from circuitbase.queries.show import resolve, show
+from circuitbase.schema.graph import NodeLabel
 
 DASHBOARDS = [DATA / "saedashboard" / f"batch-{i}.json" for i in (0, 1)]
 REGISTRY = DATA / "sae-lens" / "pretrained_saes.yaml"
@@ -25,21 +25,71 @@ CLT_GRAPH = DATA / "circuit-tracer" / "demos" / "puppy-clt.json"
 
 # The columns export-data.py selects (hijohnnylin/neuronpedia, utils/neuronpedia-utils/
 # neuronpedia_utils/export-data.py), per kind of batch.
-FEATURE_COLUMNS = ["modelId", "layer", "index", "maxActApprox", "creatorId", "frac_nonzero",
-                   "freq_hist_data_bar_heights", "freq_hist_data_bar_values",
-                   "logits_hist_data_bar_heights", "logits_hist_data_bar_values",
-                   "neuron_alignment_indices", "neuron_alignment_l1", "neuron_alignment_values",
-                   "correlated_neurons_indices", "correlated_neurons_l1",
-                   "correlated_neurons_pearson", "decoder_weights_dist", "neg_str", "neg_values",
-                   "pos_str", "pos_values", "sourceSetName", "topkCosSimIndices",
-                   "topkCosSimValues", "vector", "vectorLabel", "hookName",
-                   "vectorDefaultSteerStrength", "hasVector"]
-EXPLANATION_COLUMNS = ["id", "modelId", "layer", "index", "authorId", "description", "embedding",
-                       "typeName", "explanationModelName", "umap_x", "umap_y", "umap_cluster",
-                       "umap_log_feature_sparsity"]
-ACTIVATION_COLUMNS = ["id", "modelId", "layer", "index", "creatorId", "dataSource", "tokens",
-                      "maxValue", "minValue", "values", "maxValueTokenIndex", "dfaValues",
-                      "dfaMaxValue", "dfaTargetIndex", "binContains", "binMin", "binMax"]
+FEATURE_COLUMNS = [
+    "modelId",
+    "layer",
+    "index",
+    "maxActApprox",
+    "creatorId",
+    "frac_nonzero",
+    "freq_hist_data_bar_heights",
+    "freq_hist_data_bar_values",
+    "logits_hist_data_bar_heights",
+    "logits_hist_data_bar_values",
+    "neuron_alignment_indices",
+    "neuron_alignment_l1",
+    "neuron_alignment_values",
+    "correlated_neurons_indices",
+    "correlated_neurons_l1",
+    "correlated_neurons_pearson",
+    "decoder_weights_dist",
+    "neg_str",
+    "neg_values",
+    "pos_str",
+    "pos_values",
+    "sourceSetName",
+    "topkCosSimIndices",
+    "topkCosSimValues",
+    "vector",
+    "vectorLabel",
+    "hookName",
+    "vectorDefaultSteerStrength",
+    "hasVector",
+]
+EXPLANATION_COLUMNS = [
+    "id",
+    "modelId",
+    "layer",
+    "index",
+    "authorId",
+    "description",
+    "embedding",
+    "typeName",
+    "explanationModelName",
+    "umap_x",
+    "umap_y",
+    "umap_cluster",
+    "umap_log_feature_sparsity",
+]
+ACTIVATION_COLUMNS = [
+    "id",
+    "modelId",
+    "layer",
+    "index",
+    "creatorId",
+    "dataSource",
+    "tokens",
+    "maxValue",
+    "minValue",
+    "values",
+    "maxValueTokenIndex",
+    "dfaValues",
+    "dfaMaxValue",
+    "dfaTargetIndex",
+    "binContains",
+    "binMin",
+    "binMax",
+]
 SKIPPED = {"vector", "embedding"}  # what circuitbase says it leaves out of an export
 
 
@@ -50,16 +100,23 @@ def features() -> list[dict]:
 def close(stored, given) -> bool:
     """Equal, or (FalkorDB returns doubles to 15 significant digits) equal to 1e-13."""
     if isinstance(given, list):
-        return isinstance(stored, list) and len(stored) == len(given) and all(
-            close(s, g) for s, g in zip(stored, given))
+        return (
+            isinstance(stored, list)
+            and len(stored) == len(given)
+            and all(close(s, g) for s, g in zip(stored, given))
+        )
     if isinstance(given, float) and isinstance(stored, (int, float)):
         return stored == pytest.approx(given, rel=1e-13, abs=1e-300)
     return stored == given
 
 
 def rels(store, type_: str, uid: str) -> list[dict]:
-    return [r["p"] for r in store.read(f"MATCH (:Feature {{uid: $u}})-[r:{type_}]->() "
-                                       "RETURN properties(r) AS p", {"u": uid})]
+    return [
+        r["p"]
+        for r in store.read(
+            f"MATCH (:Feature {{uid: $u}})-[r:{type_}]->() RETURN properties(r) AS p", {"u": uid}
+        )
+    ]
 
 
 def test_every_field_of_the_real_dashboards_is_stored(store, store_uri) -> None:
@@ -80,8 +137,9 @@ def test_every_field_of_the_real_dashboards_is_stored(store, store_uri) -> None:
             values = activation["values"]  # where the maximum is, computed here
             assert stored["max_value"] == max(values) and stored["min_value"] == min(values)
             assert stored["max_index"] == values.index(max(values))
-    dictionary = store.read("MATCH (d:Dictionary {uid: 'gpt2-small/L0/res-jb'}) "
-                            "RETURN d.neuronpedia AS np")
+    dictionary = store.read(
+        "MATCH (d:Dictionary {uid: 'gpt2-small/L0/res-jb'}) RETURN d.neuronpedia AS np"
+    )
     assert dictionary == [{"np": "gpt2-small/0-res-jb"}]
     before = graph_fingerprint(store)
     assert cli(store_uri, "ingest", "features", *map(str, DASHBOARDS))[0] == 0
@@ -108,7 +166,8 @@ def test_show_prints_top_logits_and_examples_with_the_maximum_marked(store, stor
     assert f"[[{token}]]" in out and f"{top:.4g}" in out
     data = show(store, "gpt2-small/L0/res-jb/F3")
     assert [e["max_value"] for e in data["evidence"]["examples"]] == sorted(
-        (max(a["values"]) for a in feature["activations"]), reverse=True)
+        (max(a["values"]) for a in feature["activations"]), reverse=True
+    )
 
 
 def test_a_token_with_a_newline_is_shown_escaped(store, store_uri, tmp_path) -> None:
@@ -127,18 +186,31 @@ def test_a_token_with_a_newline_is_shown_escaped(store, store_uri, tmp_path) -> 
 def test_the_names_researchers_use_resolve_to_one_node(store, store_uri) -> None:
     assert cli(store_uri, "ingest", "saes", str(REGISTRY))[0] == 0
     assert cli(store_uri, "ingest", "features", *map(str, DASHBOARDS))[0] == 0
-    names = ["gpt2-small/0-res-jb/3", "gpt2-small-res-jb/blocks.0.hook_resid_pre/3",
-             "gpt2-small/L0/res-jb/F3"]
-    assert {resolve(store, name) for name in names} == {(NodeLabel.FEATURE, "gpt2-small/L0/res-jb/F3")}
+    names = [
+        "gpt2-small/0-res-jb/3",
+        "gpt2-small-res-jb/blocks.0.hook_resid_pre/3",
+        "gpt2-small/L0/res-jb/F3",
+    ]
+    assert {resolve(store, name) for name in names} == {
+        (NodeLabel.FEATURE, "gpt2-small/L0/res-jb/F3")
+    }
     for name in names:
         code, out = cli(store_uri, "show", name)
         assert code == 0 and out.startswith("Feature gpt2-small/L0/res-jb/F3"), out
-    assert count(store, "(:Feature)-[:IN_DICTIONARY]->(:Dictionary {release: 'gpt2-small-res-jb', "
-                        "sae_id: 'blocks.0.hook_resid_pre'})") == 4
+    assert (
+        count(
+            store,
+            "(:Feature)-[:IN_DICTIONARY]->(:Dictionary {release: 'gpt2-small-res-jb', "
+            "sae_id: 'blocks.0.hook_resid_pre'})",
+        )
+        == 4
+    )
     from circuitbase.queries.registry import get_template
 
     uid = next(p for p in get_template("similar_components").params if p.name == "uid")
-    assert {uid.check(store, name) for name in names} == {"gpt2-small/L0/res-jb/F3"}  # templates too
+    assert {uid.check(store, name) for name in names} == {
+        "gpt2-small/L0/res-jb/F3"
+    }  # templates too
     code, out = cli(store_uri, "show", "gpt2-small-res-jb/blocks.0.hook_resid_pre/9")
     assert code == 1 and "gpt2-small/L0/res-jb/F9 is not in the store" in out
 
@@ -146,10 +218,14 @@ def test_the_names_researchers_use_resolve_to_one_node(store, store_uri) -> None
 def test_every_release_of_the_saelens_registry_is_a_dictionary(store, store_uri) -> None:
     code, out = cli(store_uri, "ingest", "saes", str(REGISTRY))
     assert code == 0, out
-    stored = {(r["release"], r["sae_id"]): r for r in store.read(
-        "MATCH (d:Dictionary) RETURN d.release AS release, d.sae_id AS sae_id, d.l0 AS l0, "
-        "d.neuronpedia AS neuronpedia, d.path AS path, d.uid AS uid, d.layer AS layer, "
-        "d.saelens_model AS model")}
+    stored = {
+        (r["release"], r["sae_id"]): r
+        for r in store.read(
+            "MATCH (d:Dictionary) RETURN d.release AS release, d.sae_id AS sae_id, d.l0 AS l0, "
+            "d.neuronpedia AS neuronpedia, d.path AS path, d.uid AS uid, d.layer AS layer, "
+            "d.saelens_model AS model"
+        )
+    }
     registry = yaml.safe_load(REGISTRY.read_text())
     saes = [(release, entry, sae) for release, entry in registry.items() for sae in entry["saes"]]
     assert len(saes) == 4500 and len(stored) == len(saes)
@@ -187,10 +263,14 @@ def test_an_older_attribution_graph_goes_in_node_by_node(store, store_uri, tmp_p
     data = json.loads(OLD_GRAPH.read_text())
     analysis = f"attribution-graph/gemma-2-2b/{data['metadata']['slug']}"
     source_set = data["metadata"]["info"]["neuronpedia_source_set"]
-    measured = {r["node"]: r for r in store.read(
-        "MATCH (x)-[m:MEASURED_BY {analysis: $a}]->(:Analysis) RETURN m.node AS node, "
-        "m.influence AS influence, m.activation AS activation, coalesce(x.text, x.uid) AS what",
-        {"a": analysis})}
+    measured = {
+        r["node"]: r
+        for r in store.read(
+            "MATCH (x)-[m:MEASURED_BY {analysis: $a}]->(:Analysis) RETURN m.node AS node, "
+            "m.influence AS influence, m.activation AS activation, coalesce(x.text, x.uid) AS what",
+            {"a": analysis},
+        )
+    }
     assert set(measured) == {n["node_id"] for n in data["nodes"]}
     for node in data["nodes"]:
         row = measured[node["node_id"]]
@@ -204,14 +284,20 @@ def test_an_older_attribution_graph_goes_in_node_by_node(store, store_uri, tmp_p
             assert row["what"] == f"gemma-2-2b/L{node['layer']}/MLP"
         elif node["feature_type"] == "embedding":
             assert row["what"] == data["metadata"]["prompt_tokens"][node["ctx_idx"]]
-    edges = {r["link"]: r["weight"] for r in store.read(
-        "MATCH ()-[e:CIRCUIT_EDGE {analysis: $a}]->() RETURN e.link AS link, e.weight AS weight",
-        {"a": analysis})}
-    links = {f"{l['source']} -> {l['target']}": l["weight"] for l in data["links"]}
+    edges = {
+        r["link"]: r["weight"]
+        for r in store.read(
+            "MATCH ()-[e:CIRCUIT_EDGE {analysis: $a}]->() RETURN e.link AS link, e.weight AS weight",
+            {"a": analysis},
+        )
+    }
+    links = {f"{link['source']} -> {link['target']}": link["weight"] for link in data["links"]}
     assert edges.keys() == links.keys() and all(close(edges[k], links[k]) for k in links)
     # its features are Neuronpedia's: the set's dictionaries carry their Neuronpedia ids
     assert resolve(store, f"gemma-2-2b/0-{source_set}/35") == (
-        NodeLabel.FEATURE, f"gemma-2-2b/L0/{source_set}/F35")
+        NodeLabel.FEATURE,
+        f"gemma-2-2b/L0/{source_set}/F35",
+    )
 
 
 def test_an_older_graph_whose_identities_disagree_is_refused(store, store_uri, tmp_path) -> None:
@@ -225,8 +311,14 @@ def test_an_older_graph_whose_identities_disagree_is_refused(store, store_uri, t
     assert count(store, "(n)") == 0
 
 
-def write_export(root: Path, batches: int, *, features_per_batch: int = 4,
-                 examples: int = 2, same_features: bool = True) -> Path:
+def write_export(
+    root: Path,
+    batches: int,
+    *,
+    features_per_batch: int = 4,
+    examples: int = 2,
+    same_features: bool = True,
+) -> Path:
     """A Neuronpedia export of gpt2-small/0-res-jb as export-data.py lays it out, its rows
     made of the real dashboards' fields: `batches` batches of each kind, the activations
     batches all about the first batch's features (a feature has many examples), or each
@@ -240,32 +332,67 @@ def write_export(root: Path, batches: int, *, features_per_batch: int = 4,
         for i in range(features_per_batch):
             index = b * features_per_batch + i
             base = real[index % len(real)]
-            rows["features"].append({c: base.get(c, None) for c in FEATURE_COLUMNS} | {
-                "modelId": "gpt2-small", "layer": "0-res-jb", "index": str(index),
-                "maxActApprox": 3.5, "creatorId": None, "sourceSetName": "res-jb",
-                "topkCosSimIndices": [1, 2], "topkCosSimValues": [0.5, 0.25],
-                "vector": [0.1] * 8, "vectorLabel": None, "hookName": "blocks.0.hook_resid_pre",
-                "vectorDefaultSteerStrength": 10, "hasVector": False})
-            rows["explanations"].append({
-                "id": f"expl{index}", "modelId": "gpt2-small", "layer": "0-res-jb",
-                "index": str(index), "authorId": None,
-                "description": f"contingency words, number {index}",
-                "embedding": [0.0] * 4, "typeName": "oai_token-act-pair",
-                "explanationModelName": "gpt-4o-mini", "umap_x": 0.5, "umap_y": -1.0,
-                "umap_cluster": 3, "umap_log_feature_sparsity": -2.5})
+            rows["features"].append(
+                {c: base.get(c, None) for c in FEATURE_COLUMNS}
+                | {
+                    "modelId": "gpt2-small",
+                    "layer": "0-res-jb",
+                    "index": str(index),
+                    "maxActApprox": 3.5,
+                    "creatorId": None,
+                    "sourceSetName": "res-jb",
+                    "topkCosSimIndices": [1, 2],
+                    "topkCosSimValues": [0.5, 0.25],
+                    "vector": [0.1] * 8,
+                    "vectorLabel": None,
+                    "hookName": "blocks.0.hook_resid_pre",
+                    "vectorDefaultSteerStrength": 10,
+                    "hasVector": False,
+                }
+            )
+            rows["explanations"].append(
+                {
+                    "id": f"expl{index}",
+                    "modelId": "gpt2-small",
+                    "layer": "0-res-jb",
+                    "index": str(index),
+                    "authorId": None,
+                    "description": f"contingency words, number {index}",
+                    "embedding": [0.0] * 4,
+                    "typeName": "oai_token-act-pair",
+                    "explanationModelName": "gpt-4o-mini",
+                    "umap_x": 0.5,
+                    "umap_y": -1.0,
+                    "umap_cluster": 3,
+                    "umap_log_feature_sparsity": -2.5,
+                }
+            )
         for i in range(features_per_batch):
             base, index = real[i % len(real)], i if same_features else b * features_per_batch + i
             for e in range(examples):
                 act = base["activations"][e]
                 peak = act["values"].index(max(act["values"]))
-                rows["activations"].append({
-                    "id": f"act{b}-{i}-{e}", "modelId": "gpt2-small", "layer": "0-res-jb",
-                    "index": str(index), "creatorId": None, "dataSource": "openwebtext",
-                    "tokens": act["tokens"], "maxValue": max(act["values"]),
-                    "minValue": min(act["values"]), "values": act["values"],
-                    "maxValueTokenIndex": peak, "dfaValues": [], "dfaMaxValue": None,
-                    "dfaTargetIndex": None, "binContains": None, "binMin": None,
-                    "binMax": None})
+                rows["activations"].append(
+                    {
+                        "id": f"act{b}-{i}-{e}",
+                        "modelId": "gpt2-small",
+                        "layer": "0-res-jb",
+                        "index": str(index),
+                        "creatorId": None,
+                        "dataSource": "openwebtext",
+                        "tokens": act["tokens"],
+                        "maxValue": max(act["values"]),
+                        "minValue": min(act["values"]),
+                        "values": act["values"],
+                        "maxValueTokenIndex": peak,
+                        "dfaValues": [],
+                        "dfaMaxValue": None,
+                        "dfaTargetIndex": None,
+                        "binContains": None,
+                        "binMin": None,
+                        "binMax": None,
+                    }
+                )
         for kind, lines in rows.items():
             with gzip.open(source / kind / f"batch-{b}.jsonl.gz", "wt") as handle:
                 handle.write("\n".join(json.dumps(r) for r in lines) + "\n")
@@ -277,8 +404,11 @@ def test_a_neuronpedia_export_goes_in_every_field_kept(store, store_uri, tmp_pat
     code, out = cli(store_uri, "ingest", "features", str(source))
     assert code == 0, out
     analysis = "neuronpedia/gpt2-small/0-res-jb"
-    for kind, type_ in (("features", "HAS_EVIDENCE"), ("activations", "HAS_EXAMPLE"),
-                        ("explanations", "EXPLAINED_BY")):
+    for kind, type_ in (
+        ("features", "HAS_EVIDENCE"),
+        ("activations", "HAS_EXAMPLE"),
+        ("explanations", "EXPLAINED_BY"),
+    ):
         for path in sorted((source / kind).glob("*.gz")):
             for line in gzip.open(path, "rt"):
                 row = json.loads(line)
@@ -297,11 +427,16 @@ def test_a_neuronpedia_export_goes_in_every_field_kept(store, store_uri, tmp_pat
                 for name, value in row.items():
                     if name in SKIPPED:
                         assert name not in props
-                    elif value is not None and name not in ("modelId", "layer", "index", "id") and not (
-                            kind == "explanations" and name in renamed):
+                    elif (
+                        value is not None
+                        and name not in ("modelId", "layer", "index", "id")
+                        and not (kind == "explanations" and name in renamed)
+                    ):
                         assert close(props[name], value), (kind, name)
-    texts = store.read("MATCH (:Feature {uid: 'gpt2-small/L0/res-jb/F5'})-[:EXPLAINED_BY]->(e) "
-                       "RETURN e.text AS text")
+    texts = store.read(
+        "MATCH (:Feature {uid: 'gpt2-small/L0/res-jb/F5'})-[:EXPLAINED_BY]->(e) "
+        "RETURN e.text AS text"
+    )
     assert texts == [{"text": "contingency words, number 5"}]
 
 
@@ -310,9 +445,11 @@ def test_search_finds_a_feature_by_a_word_of_its_explanation(store, store_uri, t
     assert cli(store_uri, "ingest", "features", str(source))[0] == 0
     hits = store.search("contingency")
     assert {(h["kind"], h["key"]) for h in hits} == {
-        ("Feature", f"gpt2-small/L0/res-jb/F{i}") for i in range(4)}
+        ("Feature", f"gpt2-small/L0/res-jb/F{i}") for i in range(4)
+    }
     assert [h["key"] for h in store.search("contingency number 2", ["Feature"])] == [
-        "gpt2-small/L0/res-jb/F2"]
+        "gpt2-small/L0/res-jb/F2"
+    ]
     code, out = cli(store_uri, "search", "contingency", "--kind", "Feature", "--format", "json")
     assert code == 0 and len(json.loads(out)) == 4, out
 
@@ -329,8 +466,14 @@ def test_memory_of_an_export_is_flat_in_its_batches(tmp_path) -> None:
 
     peaks = {}
     for batches in (2, 8):
-        files = expand([write_export(tmp_path / f"exports{batches}", batches,
-                                     features_per_batch=16, examples=4)], SUFFIXES)
+        files = expand(
+            [
+                write_export(
+                    tmp_path / f"exports{batches}", batches, features_per_batch=16, examples=4
+                )
+            ],
+            SUFFIXES,
+        )
         with Plan() as plan:
             tracemalloc.start()
             for path in files:
@@ -341,15 +484,19 @@ def test_memory_of_an_export_is_flat_in_its_batches(tmp_path) -> None:
     assert peaks[8] < 1.3 * peaks[2], peaks
 
 
-@pytest.mark.parametrize("change, says", [
-    (lambda f: f["activations"][0]["values"].pop(), "127 tokens but 126 values"),
-    (lambda f: f["pos_values"].pop(), "pos_str and pos_values differ in length"),
-    (lambda f: f["activations"][0]["tokens"].__setitem__(3, "a\x00b"), "NUL"),
-    (lambda f: f.__setitem__("frac_nonzero", 2.0), "frac_nonzero"),
-    (lambda f: f.__setitem__("nested", [[1.0]]), "nested"),
-])
-def test_a_dashboard_that_does_not_add_up_is_refused(store, store_uri, tmp_path, change,
-                                                     says) -> None:
+@pytest.mark.parametrize(
+    "change, says",
+    [
+        (lambda f: f["activations"][0]["values"].pop(), "127 tokens but 126 values"),
+        (lambda f: f["pos_values"].pop(), "pos_str and pos_values differ in length"),
+        (lambda f: f["activations"][0]["tokens"].__setitem__(3, "a\x00b"), "NUL"),
+        (lambda f: f.__setitem__("frac_nonzero", 2.0), "frac_nonzero"),
+        (lambda f: f.__setitem__("nested", [[1.0]]), "nested"),
+    ],
+)
+def test_a_dashboard_that_does_not_add_up_is_refused(
+    store, store_uri, tmp_path, change, says
+) -> None:
     batch = json.loads(DASHBOARDS[0].read_text())
     change(batch["features"][1])
     path = tmp_path / "bad.json"
@@ -363,16 +510,19 @@ def test_a_dashboard_that_does_not_add_up_is_refused(store, store_uri, tmp_path,
 def test_a_features_evidence_goes_out_and_back_in(store, store_uri, tmp_path, fmt) -> None:
     """Export of a feature's neighbourhood (its evidence, explanation, dictionary), then an
     import into an empty store: the same subgraph, every property of every example kept."""
+    from test_export import as_sets
+
     from circuitbase.export import subgraph, write
     from circuitbase.export.cypher_script import read_cypher
     from circuitbase.export.formats import read_graphml
     from circuitbase.ingest import ingest
-    from test_export import as_sets
 
     source = write_export(tmp_path / "exports", 1)
     assert cli(store_uri, "ingest", "features", str(source))[0] == 0
     before = subgraph(store, around="gpt2-small/L0/res-jb/F2", hops=1)
-    assert {"Explanation", "Dictionary", "Analysis"} <= {a["labels"][-1] for _, a in before.nodes(data=True)}
+    assert {"Explanation", "Dictionary", "Analysis"} <= {
+        a["labels"][-1] for _, a in before.nodes(data=True)
+    }
     path = tmp_path / f"feature.{fmt}"
     write(store, before, fmt, path)
     store.clear()
@@ -394,17 +544,26 @@ def test_a_uid_from_a_graphs_transcoder_set_still_resolves(store, store_uri) -> 
     assert code == 0 and out.startswith(f"Feature {now}"), out
 
 
-@pytest.mark.parametrize("line, says", [
-    (b"not gzip", "cannot read"),
-    ('{"modelId": "gpt2-small", "layer": "e-res", "index": "1"}', "is not <layer>-<set>"),
-    ('{"modelId": "gpt2-small", "layer": "0-res-jb", "index": "x1"}', "is not a number"),
-    ('{"modelId": "gpt2-small", "layer": "0-res-jb", "index": "1", "frac_nonzero": NaN}',
-     "NaN is not a finite number"),
-    ('{"modelId": "gpt2-small", "layer": "0-res-jb", "index": "1", "pos_str": ["a\\u0000"], '
-     '"pos_values": [1.0]}', "NUL"),
-])
-def test_a_bad_export_line_is_refused_naming_file_and_line(store, store_uri, tmp_path, line,
-                                                           says) -> None:
+@pytest.mark.parametrize(
+    "line, says",
+    [
+        (b"not gzip", "cannot read"),
+        ('{"modelId": "gpt2-small", "layer": "e-res", "index": "1"}', "is not <layer>-<set>"),
+        ('{"modelId": "gpt2-small", "layer": "0-res-jb", "index": "x1"}', "is not a number"),
+        (
+            '{"modelId": "gpt2-small", "layer": "0-res-jb", "index": "1", "frac_nonzero": NaN}',
+            "NaN is not a finite number",
+        ),
+        (
+            '{"modelId": "gpt2-small", "layer": "0-res-jb", "index": "1", "pos_str": ["a\\u0000"], '
+            '"pos_values": [1.0]}',
+            "NUL",
+        ),
+    ],
+)
+def test_a_bad_export_line_is_refused_naming_file_and_line(
+    store, store_uri, tmp_path, line, says
+) -> None:
     batch = tmp_path / "0-res-jb" / "features" / "batch-0.jsonl.gz"
     batch.parent.mkdir(parents=True)
     if isinstance(line, bytes):

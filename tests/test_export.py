@@ -5,15 +5,15 @@ import json
 
 import networkx as nx
 import pytest
+from test_cli import cli
 
 from circuitbase.export import subgraph, write
 from circuitbase.export.cypher_script import read_cypher
 from circuitbase.export.formats import read_graphml
 from circuitbase.ingest import ingest
-from circuitbase.sources.probes import probe_records
 from circuitbase.ingest.pipeline import ingest_files
 from circuitbase.schema import NodeLabel, RelType
-from test_cli import cli
+from circuitbase.sources.probes import probe_records
 
 PROBES = """model,layer,neuron,feature,category,k,rank,weight,f1,precision,recall,accuracy
 pythia-70m,2,10,fr,natural_lang_id,1,,,0.95,0.9,1.0,
@@ -34,9 +34,14 @@ def probes(store, tmp_path):
 
 def as_sets(graph: nx.MultiDiGraph) -> tuple[set, set]:
     """Nodes and edges with every property but `created_at`, which an import sets anew."""
+
     def frozen(attrs):
-        return tuple(sorted((k, json.dumps(v, sort_keys=True)) for k, v in attrs.items()
-                            if k != "created_at"))
+        return tuple(
+            sorted(
+                (k, json.dumps(v, sort_keys=True)) for k, v in attrs.items() if k != "created_at"
+            )
+        )
+
     nodes = {(n, frozen(a)) for n, a in graph.nodes(data=True)}
     edges = {(a, b, frozen(d)) for a, b, d in graph.edges(data=True)}
     return nodes, edges
@@ -56,15 +61,16 @@ def test_the_python_api_returns_a_multidigraph_with_all_properties(probes) -> No
 def test_neighbourhood_filters(probes) -> None:
     everything = subgraph(probes, around="pythia-70m/L2/N10", hops=1)
     assert {"Concept:fr", "Concept:de", "Model:pythia-70m"} <= set(everything)
-    only_encodes = subgraph(probes, around="pythia-70m/L2/N10", hops=1,
-                            rel_types=[RelType.ENCODES])
+    only_encodes = subgraph(probes, around="pythia-70m/L2/N10", hops=1, rel_types=[RelType.ENCODES])
     assert set(only_encodes) == {"Neuron:pythia-70m/L2/N10", "Concept:fr", "Concept:de"}
     concepts = subgraph(probes, around="fr", hops=1, labels=[NodeLabel.NEURON], model="pythia-70m")
     assert set(concepts) == {"Concept:fr", "Neuron:pythia-70m/L2/N10"}
 
 
 @pytest.mark.parametrize("fmt", ["cypher", "graphml"])
-def test_export_then_import_into_an_empty_store_gives_the_same_subgraph(probes, tmp_path, fmt) -> None:
+def test_export_then_import_into_an_empty_store_gives_the_same_subgraph(
+    probes, tmp_path, fmt
+) -> None:
     params = {"concept": "fr"}
     before = subgraph(probes, template="concept_neurons", params=params)
     weird = subgraph(probes, around="pythia-70m/L3/N11", hops=1)
@@ -92,13 +98,26 @@ def test_every_format_writes_and_bibtex_names_the_analyses(probes, tmp_path) -> 
     with open(tmp_path / "fr.edges.csv") as handle:
         assert len(list(csv.DictReader(handle))) == graph.number_of_edges()
     bib = (tmp_path / "fr.bib").read_text()
-    assert bib.count("@") == 1 and "@article{gurnee2023finding," in bib and "eprint = {2305.01610}" in bib
+    assert (
+        bib.count("@") == 1
+        and "@article{gurnee2023finding," in bib
+        and "eprint = {2305.01610}" in bib
+    )
 
 
 def test_latex_table_escapes_what_latex_would_choke_on(store_uri, probes, tmp_path) -> None:
     out = tmp_path / "table.tex"
-    code, text = cli(store_uri, "export", "neuron_concepts", "--param", "uid=pythia-70m/L3/N11",
-                     "--format", "latex", "--out", str(out))
+    code, text = cli(
+        store_uri,
+        "export",
+        "neuron_concepts",
+        "--param",
+        "uid=pythia-70m/L3/N11",
+        "--format",
+        "latex",
+        "--out",
+        str(out),
+    )
     assert code == 0, text
     table = out.read_text()
     assert r"\begin{tabular" in table  # tabular, or tabularx when a column must wrap

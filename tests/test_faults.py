@@ -13,16 +13,21 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from helpers import count, graph_fingerprint, kill_server
+
 from circuitbase.cli.demo import examples_dir
 from circuitbase.store import open_store
-from helpers import count, graph_fingerprint, kill_server
 
 PROBE_FILES = sorted(str(p) for p in (examples_dir() / "probes").glob("*.csv"))
 
 
 def start(uri: str, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "circuitbase", "--db", uri, *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "circuitbase", "--db", uri, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def run(uri: str, *args: str) -> str:
@@ -35,13 +40,16 @@ def run(uri: str, *args: str) -> str:
 def wait_until(condition: Callable[[], bool], process: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + 120
     while not condition():
-        assert process.poll() is None, f"finished before the condition held: {process.stderr.read()}"
+        assert process.poll() is None, (
+            f"finished before the condition held: {process.stderr.read()}"
+        )
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.01)
 
 
-def test_an_ingest_killed_halfway_then_run_again_ends_as_an_uninterrupted_run(store,
-                                                                              store_uri) -> None:
+def test_an_ingest_killed_halfway_then_run_again_ends_as_an_uninterrupted_run(
+    store, store_uri
+) -> None:
     add = ("model", "add", "pythia-70m", "--components", "all")  # 12,288 neurons, in batches
     run(store_uri, *add)
     uninterrupted = graph_fingerprint(store)
@@ -71,8 +79,9 @@ def test_two_ingests_at_once_into_a_new_store_both_land(tmp_path: Path) -> None:
         run(one_by_one, "ingest", "probes", *half)
     with open_store(together) as a, open_store(one_by_one) as b:
         assert count(a, "(:Analysis)") == len(PROBE_FILES)
-        assert (graph_fingerprint(a, ignore=("created_at",))
-                == graph_fingerprint(b, ignore=("created_at",)))
+        assert graph_fingerprint(a, ignore=("created_at",)) == graph_fingerprint(
+            b, ignore=("created_at",)
+        )
 
 
 def test_a_killed_server_loses_nothing_that_a_finished_ingest_reported(tmp_path: Path) -> None:

@@ -18,17 +18,16 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import DATA
+from helpers import count, graph_fingerprint
+from test_cli import cli
 
 from circuitbase.ingest.pipeline import ingest, ingest_files
 from circuitbase.schema.graph import NodeLabel, RelType
 from circuitbase.schema.records import NodeRecord, RecordError, RelRecord, ref
 from circuitbase.sources.files import parse_json
 from circuitbase.sources.probes import probe_records
-from circuitbase.store import open_store
-from circuitbase.store.falkor_server import EmbeddedServer, pid_alive
-from conftest import DATA
-from helpers import count, graph_fingerprint
-from test_cli import cli
+from circuitbase.store.falkor_server import pid_alive
 
 C0 = [chr(c) for c in range(0x01, 0x20)]
 C1 = [chr(c) for c in range(0x7F, 0xA0)]  # DEL and the C1 controls
@@ -41,16 +40,22 @@ def probe_csv(path: Path, feature: str, category: str = "code") -> Path:
     with open(path, "w", encoding="utf-8", newline="") as handle:
         handle.write(PROBE_HEADER)
         csv.writer(handle, quoting=csv.QUOTE_NONNUMERIC).writerow(
-            ["pythia-70m", 2, 7, feature, category, 2, 0, 1.5, 0.91, 0.90, 0.92, 0.95])
+            ["pythia-70m", 2, 7, feature, category, 2, 0, 1.5, 0.91, 0.90, 0.92, 0.95]
+        )
     return path
 
 
-def command(db: Path, *args: str, env: dict[str, str] | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess:
+def command(
+    db: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess:
     """circuitbase in its own process, as a user runs it."""
-    return subprocess.run([sys.executable, "-m", "circuitbase", "--db", str(db), *args],
-                          capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, "CIRCUITBASE_SERVER_IDLE": "60", **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "circuitbase", "--db", str(db), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "CIRCUITBASE_SERVER_IDLE": "60", **(env or {})},
+    )
 
 
 def wait_until(condition, within: float) -> bool:
@@ -63,6 +68,7 @@ def wait_until(condition, within: float) -> bool:
 
 
 # -- 1. One store, one server, whatever the path --------------------------------------------
+
 
 @pytest.mark.parametrize("long_path", [True, False], ids=["socket-in-tmp", "socket-in-store"])
 def test_a_renamed_store_keeps_one_server_and_loses_no_write(tmp_path, long_path) -> None:
@@ -81,8 +87,15 @@ def test_a_renamed_store_keeps_one_server_and_loses_no_write(tmp_path, long_path
     assert wait_until(lambda: not pid_alive(pid), 10)
     b.rename(a)
     assert command(a, "model", "add", "toy", "--n-layers", "1", "--n-heads", "1").returncode == 0
-    listed = command(a, "query", "run", "--format", "json", "--cypher",
-                     "MATCH (m:Model) RETURN m.uid AS m ORDER BY m")
+    listed = command(
+        a,
+        "query",
+        "run",
+        "--format",
+        "json",
+        "--cypher",
+        "MATCH (m:Model) RETURN m.uid AS m ORDER BY m",
+    )
     assert [row["m"] for row in json.loads(listed.stdout)] == ["gpt2-small", "pythia-70m", "toy"]
     command(a, "server", "stop")
 
@@ -102,8 +115,9 @@ def test_a_live_server_holding_the_files_elsewhere_is_used_not_doubled(tmp_path)
     assert command(db, "stats").returncode == 0  # it had saved: a new server loads it
 
 
-@pytest.mark.parametrize("fault", ["watchdog-killed", "pid-file-names-another-process",
-                                   "store-deleted"])
+@pytest.mark.parametrize(
+    "fault", ["watchdog-killed", "pid-file-names-another-process", "store-deleted"]
+)
 def test_the_watchdog_and_pid_file_are_never_trusted_blindly(tmp_path, fault) -> None:
     db = tmp_path / "kb"
     env = {"CIRCUITBASE_SERVER_IDLE": "2"}
@@ -137,6 +151,7 @@ def test_the_watchdog_and_pid_file_are_never_trusted_blindly(tmp_path, fault) ->
 
 # -- 2. Names and numbers checked where they enter -------------------------------------------
 
+
 @pytest.mark.parametrize("chars", [C0, C1], ids=["C0", "DEL+C1"])
 def test_control_characters_are_refused_in_every_kind_of_name(store, tmp_path, chars) -> None:
     """Every C0/C1 character, in a concept, a category, a model's name and a property key
@@ -146,8 +161,11 @@ def test_control_characters_are_refused_in_every_kind_of_name(store, tmp_path, c
     before = graph_fingerprint(store)
     for char in chars:
         for column in ("feature", "category"):
-            path = probe_csv(tmp_path / "p.csv", f"con{char}cept" if column == "feature" else "fr",
-                             f"cat{char}" if column == "category" else "code")
+            path = probe_csv(
+                tmp_path / "p.csv",
+                f"con{char}cept" if column == "feature" else "fr",
+                f"cat{char}" if column == "category" else "code",
+            )
             with pytest.raises(RecordError) as caught:
                 ingest_files(store, [path], probe_records)
             text = str(caught.value)
@@ -169,19 +187,32 @@ def test_token_text_may_hold_any_control_and_round_trips(store) -> None:
     records = [NodeRecord(NodeLabel.MODEL, "toy", {"n_layers": 1, "n_heads": 1, "d_mlp": 2})]
     for i, text in enumerate(texts):
         token = NodeRecord(NodeLabel.TOKEN, json.dumps(text, ensure_ascii=False), {"text": text})
-        records += [token, RelRecord(RelType.ACTIVATES_ON, ref(NodeLabel.NEURON, f"toy/L0/N{i % 2}"),
-                                     token.ref, {"analysis": "a", "activation": 1.0})]
+        records += [
+            token,
+            RelRecord(
+                RelType.ACTIVATES_ON,
+                ref(NodeLabel.NEURON, f"toy/L0/N{i % 2}"),
+                token.ref,
+                {"analysis": "a", "activation": 1.0},
+            ),
+        ]
     records.append(NodeRecord(NodeLabel.ANALYSIS, "a", {"kind": "n2g", "method": "m"}))
     ingest(store, records)
-    stored = {row["t"] for row in store.read("MATCH (:Neuron)-[:ACTIVATES_ON]->(t:Token) "
-                                             "RETURN t.text AS t")}
+    stored = {
+        row["t"]
+        for row in store.read("MATCH (:Neuron)-[:ACTIVATES_ON]->(t:Token) RETURN t.text AS t")
+    }
     assert stored == set(texts)
     assert count(store, "(t:Token)") == len(texts)
 
 
 def test_a_name_too_long_for_a_property_key_is_refused(store, store_uri, tmp_path) -> None:
-    data = json.loads((Path(__file__).parents[1] / "circuitbase/examples/head-metrics/"
-                       "openai-community-gpt2-monology-pile-uncopyrighted.json").read_text())
+    data = json.loads(
+        (
+            Path(__file__).parents[1] / "circuitbase/examples/head-metrics/"
+            "openai-community-gpt2-monology-pile-uncopyrighted.json"
+        ).read_text()
+    )
     matrix = next(v for k, v in data["metrics"].items() if k != "counts")
     for name in ("m" * 100_000, "m" * 201):
         data["metrics"] = {name: matrix}
@@ -189,12 +220,15 @@ def test_a_name_too_long_for_a_property_key_is_refused(store, store_uri, tmp_pat
         path.write_text(json.dumps(data))
         before = graph_fingerprint(store)
         code, out = cli(store_uri, "ingest", "heads", str(path))
-        assert code == 1 and "at most 200 characters" in out and len(out.strip().splitlines()) == 1, out[:300]
+        assert (
+            code == 1 and "at most 200 characters" in out and len(out.strip().splitlines()) == 1
+        ), out[:300]
         assert graph_fingerprint(store) == before
 
 
-@pytest.mark.parametrize("number", ["1e999", "-1e999", "1" * 30, "-9223372036854775809",
-                                    "9223372036854775808"])
+@pytest.mark.parametrize(
+    "number", ["1e999", "-1e999", "1" * 30, "-9223372036854775809", "9223372036854775808"]
+)
 def test_every_number_in_a_file_is_finite_and_within_64_bits(number) -> None:
     """In metadata and parameters too: a JSON reader turns 1e999 into infinity silently."""
     for text in (f'{{"config": {{"n_sequences": {number}}}}}', f"[{number}]"):
@@ -206,13 +240,25 @@ def test_every_number_in_a_file_is_finite_and_within_64_bits(number) -> None:
 def test_a_files_claimed_size_bounds_the_work(store, store_uri, tmp_path) -> None:
     """The reproduction: 130 bytes claiming 10,000 layers x 100,000 heads used to plan 10^9
     records. Every variant is refused at once, nothing written."""
-    variants = [{"metrics": {"counts": {}}},
-                {"metrics": {"counts": {"n": [1.0] * 10_000}}},
-                {"metrics": {"x": [[0.0]]}}]
+    variants = [
+        {"metrics": {"counts": {}}},
+        {"metrics": {"counts": {"n": [1.0] * 10_000}}},
+        {"metrics": {"x": [[0.0]]}},
+    ]
     for variant in variants:
         path = tmp_path / "claims.json"
-        path.write_text(json.dumps({"config": {"model_name": "m", "num_hidden_layers": 10_000,
-                                               "num_attention_heads": 100_000}, **variant}))
+        path.write_text(
+            json.dumps(
+                {
+                    "config": {
+                        "model_name": "m",
+                        "num_hidden_layers": 10_000,
+                        "num_attention_heads": 100_000,
+                    },
+                    **variant,
+                }
+            )
+        )
         started = time.monotonic()
         code, out = cli(store_uri, "ingest", "heads", str(path))
         assert code == 1 and str(path) in out and time.monotonic() - started < 10, out
@@ -221,11 +267,17 @@ def test_a_files_claimed_size_bounds_the_work(store, store_uri, tmp_path) -> Non
 
 # -- 3. Identity cannot be forged ----------------------------------------------------------
 
+
 def test_a_repeated_node_id_or_json_key_is_refused(store, store_uri, tmp_path) -> None:
     """The reproduction: a second node reusing a node_id (another layer) rewired the links
     of the first. A JSON object naming a key twice is refused in every format."""
-    graph = json.loads((DATA / "circuit-tracer" / "123-gemma-3-1b-pt-gemmascope2-16k.json").read_text())
-    assert cli(store_uri, "model", "add", "gemma-3-1b-pt", "--n-layers", "26", "--n-heads", "4")[0] == 0
+    graph = json.loads(
+        (DATA / "circuit-tracer" / "123-gemma-3-1b-pt-gemmascope2-16k.json").read_text()
+    )
+    assert (
+        cli(store_uri, "model", "add", "gemma-3-1b-pt", "--n-layers", "26", "--n-heads", "4")[0]
+        == 0
+    )
     error = next(n for n in graph["nodes"] if n["feature_type"] == "mlp reconstruction error")
     twin = {**error, "layer": str((int(error["layer"]) + 1) % 26)}
     graph["nodes"].append(twin)
@@ -243,11 +295,22 @@ def test_a_repeated_node_id_or_json_key_is_refused(store, store_uri, tmp_path) -
 def test_a_graphml_import_with_a_repeated_node_id_is_refused(store, store_uri, tmp_path) -> None:
     assert cli(store_uri, "ingest", "probes", str(probe_csv(tmp_path / "p.csv", "fr")))[0] == 0
     out_path = tmp_path / "x.graphml"
-    assert cli(store_uri, "export", "--around", "pythia-70m/L2/N7", "--format", "graphml",
-               "--out", str(out_path))[0] == 0
+    assert (
+        cli(
+            store_uri,
+            "export",
+            "--around",
+            "pythia-70m/L2/N7",
+            "--format",
+            "graphml",
+            "--out",
+            str(out_path),
+        )[0]
+        == 0
+    )
     text = out_path.read_text()
     first = text.index("<node ")
-    node = text[first:text.index("</node>", first) + len("</node>")]
+    node = text[first : text.index("</node>", first) + len("</node>")]
     out_path.write_text(text.replace(node, node + node, 1))  # the same id twice
     before = graph_fingerprint(store)
     code, out = cli(store_uri, "import", "graphml", str(out_path))
@@ -255,15 +318,18 @@ def test_a_graphml_import_with_a_repeated_node_id_is_refused(store, store_uri, t
     assert graph_fingerprint(store) == before
 
 
-def test_a_user_alias_cannot_name_a_known_or_stored_model(store, store_uri, tmp_path,
-                                                          monkeypatch) -> None:
+def test_a_user_alias_cannot_name_a_known_or_stored_model(
+    store, store_uri, tmp_path, monkeypatch
+) -> None:
     from circuitbase.schema import aliases
 
     assert cli(store_uri, "model", "add", "mine", "--n-layers", "1", "--n-heads", "1")[0] == 0
     before = graph_fingerprint(store)
-    for alias, target, says in [("pythia-70m-deduped", "pythia-70m", "name of a known model"),
-                                ("gpt2-small", "pythia-70m", "name of a known model"),
-                                ("mine", "pythia-70m", "model in this store")]:
+    for alias, target, says in [
+        ("pythia-70m-deduped", "pythia-70m", "name of a known model"),
+        ("gpt2-small", "pythia-70m", "name of a known model"),
+        ("mine", "pythia-70m", "model in this store"),
+    ]:
         path = tmp_path / f"aliases-{alias}.json"
         path.write_text(json.dumps({alias: target}))
         monkeypatch.setenv(aliases.ALIASES_ENV, str(path))
@@ -290,45 +356,88 @@ HOSTILE_CITATIONS = [
 
 
 def probes_json(path: Path, citation: str) -> Path:
-    path.write_text(json.dumps({
-        "analysis": {"uid": "my-lab/probes-v1", "citation": citation},
-        "probes": [{"model": "pythia-70m", "layer": 2, "feature": "is_python_code",
-                    "category": "code", "k": 1, "f1": 0.91,
-                    "neurons": [{"neuron": 7, "weight": 1.5}]}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "analysis": {"uid": "my-lab/probes-v1", "citation": citation},
+                "probes": [
+                    {
+                        "model": "pythia-70m",
+                        "layer": 2,
+                        "feature": "is_python_code",
+                        "category": "code",
+                        "k": 1,
+                        "f1": 0.91,
+                        "neurons": [{"neuron": 7, "weight": 1.5}],
+                    }
+                ],
+            }
+        )
+    )
     return path
 
 
 def test_a_hostile_bibtex_citation_is_refused(store, store_uri, tmp_path) -> None:
     before = graph_fingerprint(store)
     for citation, says in HOSTILE_CITATIONS:
-        code, out = cli(store_uri, "ingest", "probes", str(probes_json(tmp_path / "p.json", citation)))
+        code, out = cli(
+            store_uri, "ingest", "probes", str(probes_json(tmp_path / "p.json", citation))
+        )
         assert code == 1 and says in out and len(out.strip().splitlines()) == 1, (citation, out)
     assert graph_fingerprint(store) == before
 
 
-def test_a_user_entry_never_takes_a_shipped_key_and_keys_are_safe_in_latex(store, store_uri,
-                                                                          tmp_path) -> None:
-    from circuitbase.export.citations import SHIPPED_KEYS
+def test_a_user_entry_never_takes_a_shipped_key_and_keys_are_safe_in_latex(
+    store, store_uri, tmp_path
+) -> None:
     from pybtex.database import parse_file
 
+    from circuitbase.export.citations import SHIPPED_KEYS
+
     citation = "@article{gurnee2023finding, author={Me, A.}, title={Not {Gurnee}}, year={2026}}"
-    assert cli(store_uri, "ingest", "probes", str(probes_json(tmp_path / "p.json", citation)))[0] == 0
+    assert (
+        cli(store_uri, "ingest", "probes", str(probes_json(tmp_path / "p.json", citation)))[0] == 0
+    )
     # an older version stored unchecked entries: the export rewrites or falls back, never copies
-    store.write("MATCH (a:Analysis) SET a.citation = $c",
-                {"c": '@misc{evil%, title={x}}\n@preamble{"\\input{/etc/hostname}"}'})
-    code, out = cli(store_uri, "export", "single_neuron_concepts", "--param", "min_score=0.5",
-                    "--param", "min_models=1", "--format", "latex", "--out", str(tmp_path / "t.tex"))
+    store.write(
+        "MATCH (a:Analysis) SET a.citation = $c",
+        {"c": '@misc{evil%, title={x}}\n@preamble{"\\input{/etc/hostname}"}'},
+    )
+    code, out = cli(
+        store_uri,
+        "export",
+        "single_neuron_concepts",
+        "--param",
+        "min_score=0.5",
+        "--param",
+        "min_models=1",
+        "--format",
+        "latex",
+        "--out",
+        str(tmp_path / "t.tex"),
+    )
     assert code == 0, out
     bib = (tmp_path / "t.bib").read_text()
     parsed = parse_file(str(tmp_path / "t.bib"))
     assert parsed.preamble == "" and len(parsed.entries) == 1  # the old text, cited as escaped text
     assert "\\input{" not in bib and "evil%" not in bib
     store.write("MATCH (a:Analysis) SET a.citation = $c", {"c": citation})
-    cli(store_uri, "export", "single_neuron_concepts", "--param", "min_score=0.5",
-        "--param", "min_models=1", "--format", "latex", "--out", str(tmp_path / "t.tex"))
+    cli(
+        store_uri,
+        "export",
+        "single_neuron_concepts",
+        "--param",
+        "min_score=0.5",
+        "--param",
+        "min_models=1",
+        "--format",
+        "latex",
+        "--out",
+        str(tmp_path / "t.tex"),
+    )
     entries = parse_file(str(tmp_path / "t.bib")).entries
     assert len(entries) == 1
-    (key, entry), = entries.items()
+    ((key, entry),) = entries.items()
     assert key not in SHIPPED_KEYS and key.startswith("gurnee2023finding-")
     assert entry.fields["title"] == "Not {Gurnee}"
     assert "\\cite{" + key + "}" in (tmp_path / "t.tex").read_text()
@@ -339,83 +448,162 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(store, store_uri
     for i, name in enumerate(formulas):
         path = probe_csv(tmp_path / f"p{i}.csv", f"f{i}", "code")
         ingest_files(store, [path], probe_records)
-        store.write("MATCH (c:Concept {name: $old}) SET c.name = $new", {"old": f"f{i}", "new": name})
+        store.write(
+            "MATCH (c:Concept {name: $old}) SET c.name = $new", {"old": f"f{i}", "new": name}
+        )
     store.write("MATCH ()-[r:ENCODES]->() SET r.weight = -0.5")
-    code, out = cli(store_uri, "export", "--around", "pythia-70m/L2/N7", "--format", "csv",
-                    "--out", str(tmp_path / "x.csv"))
+    code, out = cli(
+        store_uri,
+        "export",
+        "--around",
+        "pythia-70m/L2/N7",
+        "--format",
+        "csv",
+        "--out",
+        str(tmp_path / "x.csv"),
+    )
     assert code == 0, out
     import csv
 
-    cells = [cell for name in ("x.nodes.csv", "x.edges.csv")
-             for row in csv.reader(open(tmp_path / name, newline="")) for cell in row]
+    cells = [
+        cell
+        for name in ("x.nodes.csv", "x.edges.csv")
+        for row in csv.reader(open(tmp_path / name, newline=""))
+        for cell in row
+    ]
     assert not any(cell.startswith(("=", "+", "@", "\t", "\r", "|")) for cell in cells)
     assert not any(cell.startswith("-") and cell != "-0.5" for cell in cells)
     assert "-0.5" in cells and "'=1+1" in cells
 
 
-@pytest.mark.parametrize("fmt, companion", [("svg", "x.bib"), ("graphml", "x.bib"),
-                                            ("csv", "x.nodes.csv"), ("csv", "x.bib")])
-def test_an_export_never_writes_over_a_file_it_did_not_write(store, store_uri, tmp_path, fmt,
-                                                             companion) -> None:
+@pytest.mark.parametrize(
+    "fmt, companion",
+    [("svg", "x.bib"), ("graphml", "x.bib"), ("csv", "x.nodes.csv"), ("csv", "x.bib")],
+)
+def test_an_export_never_writes_over_a_file_it_did_not_write(
+    store, store_uri, tmp_path, fmt, companion
+) -> None:
     assert cli(store_uri, "ingest", "probes", str(probe_csv(tmp_path / "p.csv", "fr")))[0] == 0
     mine = tmp_path / companion
     mine.write_text("@article{mine, title={My paper's own bibliography}}\n")
     out_path = tmp_path / f"x.{fmt}"
-    code, out = cli(store_uri, "export", "--around", "pythia-70m/L2/N7", "--format", fmt,
-                    "--out", str(out_path))
+    code, out = cli(
+        store_uri, "export", "--around", "pythia-70m/L2/N7", "--format", fmt, "--out", str(out_path)
+    )
     assert code == 1 and "was not written by circuitbase" in out and str(mine) in out, out
     assert mine.read_text().startswith("@article{mine") and not out_path.exists()
     mine.unlink()
-    code, out = cli(store_uri, "export", "--around", "pythia-70m/L2/N7", "--format", fmt,
-                    "--out", str(out_path))
-    written = [line.removeprefix("wrote ") for line in out.splitlines() if line.startswith("wrote ")]
-    assert code == 0 and sorted(written) == sorted(str(p) for p in tmp_path.iterdir()
-                                                   if p.name.startswith("x.")), out
-    code, out = cli(store_uri, "export", "--around", "pythia-70m/L2/N7", "--format", fmt,
-                    "--out", str(out_path))
+    code, out = cli(
+        store_uri, "export", "--around", "pythia-70m/L2/N7", "--format", fmt, "--out", str(out_path)
+    )
+    written = [
+        line.removeprefix("wrote ") for line in out.splitlines() if line.startswith("wrote ")
+    ]
+    assert code == 0 and sorted(written) == sorted(
+        str(p) for p in tmp_path.iterdir() if p.name.startswith("x.")
+    ), out
+    code, out = cli(
+        store_uri, "export", "--around", "pythia-70m/L2/N7", "--format", fmt, "--out", str(out_path)
+    )
     assert code == 0, out  # its own companions it writes again
 
 
 # -- 5. Output and services ------------------------------------------------------------------
 
+
 def test_control_characters_printed_to_a_terminal_are_escaped(store, store_uri) -> None:
     text = "evil\x1b]0;pwned\x07\x1b[2J\x9b31m"
     token = NodeRecord(NodeLabel.TOKEN, json.dumps(text, ensure_ascii=False), {"text": text})
-    ingest(store, [NodeRecord(NodeLabel.MODEL, "toy", {"n_layers": 1, "n_heads": 1, "d_mlp": 2}),
-                   NodeRecord(NodeLabel.ANALYSIS, "a", {"kind": "n2g", "method": "m"}), token,
-                   RelRecord(RelType.ACTIVATES_ON, ref(NodeLabel.NEURON, "toy/L0/N1"), token.ref,
-                             {"analysis": "a", "activation": 1.0})])
-    for args in (["show", "toy/L0/N1"], ["search", "evil"], ["show", "toy/L0/N1", "--format", "json"],
-                 ["query", "run", "--cypher", "MATCH (t:Token) RETURN t.text AS t"],
-                 ["query", "run", "--format", "csv", "--cypher", "MATCH (t:Token) RETURN t.text AS t"],
-                 ["show", text]):
+    ingest(
+        store,
+        [
+            NodeRecord(NodeLabel.MODEL, "toy", {"n_layers": 1, "n_heads": 1, "d_mlp": 2}),
+            NodeRecord(NodeLabel.ANALYSIS, "a", {"kind": "n2g", "method": "m"}),
+            token,
+            RelRecord(
+                RelType.ACTIVATES_ON,
+                ref(NodeLabel.NEURON, "toy/L0/N1"),
+                token.ref,
+                {"analysis": "a", "activation": 1.0},
+            ),
+        ],
+    )
+    for args in (
+        ["show", "toy/L0/N1"],
+        ["search", "evil"],
+        ["show", "toy/L0/N1", "--format", "json"],
+        ["query", "run", "--cypher", "MATCH (t:Token) RETURN t.text AS t"],
+        ["query", "run", "--format", "csv", "--cypher", "MATCH (t:Token) RETURN t.text AS t"],
+        ["show", text],
+    ):
         code, out = cli(store_uri, *args)
         assert not any(char in out for char in C0 + C1 if char not in "\n\t"), (args, out)
         assert "\\u001b" in out, (args, out)
-    code, out = cli(store_uri, "query", "run", "--format", "json", "--cypher",
-                    "MATCH (t:Token) RETURN t.text AS t")
+    code, out = cli(
+        store_uri,
+        "query",
+        "run",
+        "--format",
+        "json",
+        "--cypher",
+        "MATCH (t:Token) RETURN t.text AS t",
+    )
     assert json.loads(out) == [{"t": text}]  # escaped, and still the same JSON
 
 
 def test_query_run_caps_rows_and_bytes_with_a_notice(store, store_uri) -> None:
     cli(store_uri, "model", "add", "pythia-70m", "--components", "heads")
-    code, out = cli(store_uri, "query", "run", "--format", "json", "--max-rows", "5", "--cypher",
-                    "MATCH (h:AttentionHead) RETURN h.uid AS uid")
-    rows = json.loads(out[:out.rindex("]") + 1])
+    code, out = cli(
+        store_uri,
+        "query",
+        "run",
+        "--format",
+        "json",
+        "--max-rows",
+        "5",
+        "--cypher",
+        "MATCH (h:AttentionHead) RETURN h.uid AS uid",
+    )
+    rows = json.loads(out[: out.rindex("]") + 1])
     assert code == 0 and len(rows) == 5 and "cut at 5 rows" in out
-    code, out = cli(store_uri, "query", "run", "--format", "json", "--max-bytes", "1024",
-                    "--cypher", "MATCH (h:AttentionHead) RETURN h.uid AS uid")
-    rows = json.loads(out[:out.rindex("]") + 1])
+    code, out = cli(
+        store_uri,
+        "query",
+        "run",
+        "--format",
+        "json",
+        "--max-bytes",
+        "1024",
+        "--cypher",
+        "MATCH (h:AttentionHead) RETURN h.uid AS uid",
+    )
+    rows = json.loads(out[: out.rindex("]") + 1])
     assert code == 0 and 0 < len(rows) < 48 and "cut at 1,024 bytes" in out
-    code, out = cli(store_uri, "query", "run", "--format", "json", "--cypher",
-                    "MATCH (h:AttentionHead) RETURN h.uid AS uid")
+    code, out = cli(
+        store_uri,
+        "query",
+        "run",
+        "--format",
+        "json",
+        "--cypher",
+        "MATCH (h:AttentionHead) RETURN h.uid AS uid",
+    )
     assert len(json.loads(out)) == 48 and "cut" not in out
 
 
-ADMIN = ["TERMINATE TRANSACTIONS 'neo4j-transaction-1'", "SHOW TRANSACTIONS", "SHOW USERS",
-         "SHOW DATABASES", "CALL dbms.listConnections()", "CALL dbms.killConnection('bolt-1')",
-         "CREATE USER evil SET PASSWORD 'x'", "STOP DATABASE neo4j", "MATCH (n) DETACH DELETE n",
-         "CREATE INDEX evil FOR (n:Model) ON (n.colour)", "CALL db.clearQueryCaches()"]
+ADMIN = [
+    "TERMINATE TRANSACTIONS 'neo4j-transaction-1'",
+    "SHOW TRANSACTIONS",
+    "SHOW USERS",
+    "SHOW DATABASES",
+    "CALL dbms.listConnections()",
+    "CALL dbms.killConnection('bolt-1')",
+    "CREATE USER evil SET PASSWORD 'x'",
+    "STOP DATABASE neo4j",
+    "MATCH (n) DETACH DELETE n",
+    "CREATE INDEX evil FOR (n:Model) ON (n.colour)",
+    "CALL db.clearQueryCaches()",
+]
 
 
 def test_query_run_refuses_administration_and_writes(store, store_uri) -> None:
@@ -425,13 +613,17 @@ def test_query_run_refuses_administration_and_writes(store, store_uri) -> None:
     before = graph_fingerprint(store)
     for statement in ADMIN:
         code, out = cli(store_uri, "query", "run", "--cypher", statement)
-        assert code == 1 and len(out.strip().splitlines()) == 1 and "Traceback" not in out, \
-            (statement, out)
+        assert code == 1 and len(out.strip().splitlines()) == 1 and "Traceback" not in out, (
+            statement,
+            out,
+        )
     assert graph_fingerprint(store) == before
     assert count(store, "(m:Model)") == 1
 
 
-def test_serve_logs_without_its_token_and_pages_do_not_wait_for_downloads(store, monkeypatch) -> None:
+def test_serve_logs_without_its_token_and_pages_do_not_wait_for_downloads(
+    store, monkeypatch
+) -> None:
     import logging
 
     from circuitbase import export
@@ -446,8 +638,11 @@ def test_serve_logs_without_its_token_and_pages_do_not_wait_for_downloads(store,
     logging.getLogger("werkzeug").addHandler(handler)
     logging.getLogger("werkzeug").setLevel(logging.INFO)
     announced: list[str] = []
-    thread = threading.Thread(target=web_server.serve, kwargs=dict(
-        store=store, port=0, token="s3cr3t-token-value", announce=announced.append), daemon=True)
+    thread = threading.Thread(
+        target=web_server.serve,
+        kwargs=dict(store=store, port=0, token="s3cr3t-token-value", announce=announced.append),
+        daemon=True,
+    )
     thread.start()
     assert wait_until(lambda: announced, 10)
     import urllib.request
@@ -471,8 +666,12 @@ def test_serve_logs_without_its_token_and_pages_do_not_wait_for_downloads(store,
 
     monkeypatch.setattr(web_app, "DOWNLOAD_WAIT_S", 0.5)  # a third download's wait, shortened
     app = create_app(store, "t")
-    downloads = [threading.Thread(target=lambda: app.test_client().get(
-        "/t/export?kind=Model&key=toy&format=svg")) for _ in range(3)]
+    downloads = [
+        threading.Thread(
+            target=lambda: app.test_client().get("/t/export?kind=Model&key=toy&format=svg")
+        )
+        for _ in range(3)
+    ]
     for download in downloads:
         download.start()
     time.sleep(0.5)
@@ -486,10 +685,17 @@ def test_serve_logs_without_its_token_and_pages_do_not_wait_for_downloads(store,
         download.join(30)
 
 
-@pytest.mark.parametrize("variable, value", [
-    ("CIRCUITBASE_QUERY_TIMEOUT", "abc"), ("CIRCUITBASE_QUERY_TIMEOUT", "-1"),
-    ("CIRCUITBASE_QUERY_MEMORY", "lots"), ("CIRCUITBASE_MAX_FILE_BYTES", "1e3"),
-    ("CIRCUITBASE_SERVER_IDLE", "nan"), ("CIRCUITBASE_MAX_ROWS", "0")])
+@pytest.mark.parametrize(
+    "variable, value",
+    [
+        ("CIRCUITBASE_QUERY_TIMEOUT", "abc"),
+        ("CIRCUITBASE_QUERY_TIMEOUT", "-1"),
+        ("CIRCUITBASE_QUERY_MEMORY", "lots"),
+        ("CIRCUITBASE_MAX_FILE_BYTES", "1e3"),
+        ("CIRCUITBASE_SERVER_IDLE", "nan"),
+        ("CIRCUITBASE_MAX_ROWS", "0"),
+    ],
+)
 def test_a_bad_environment_variable_is_one_line(tmp_path, variable, value) -> None:
     path = probe_csv(tmp_path / "p.csv", "fr")
     done = command(tmp_path / "kb", "ingest", "probes", str(path), env={variable: value})
@@ -514,6 +720,7 @@ def test_server_stop_has_a_way_out_when_it_cannot_save(tmp_path) -> None:
 
 # -- 6. Repair -------------------------------------------------------------------------------
 
+
 def test_check_finds_and_repairs_what_earlier_versions_left(store, store_uri, tmp_path) -> None:
     """Orphan nodes, facts of a removed analysis and an analysis merged by an alias, made
     as an earlier version made them (by writing the store directly); after the repair the
@@ -522,19 +729,30 @@ def test_check_finds_and_repairs_what_earlier_versions_left(store, store_uri, tm
     ingest_files(store, [path], probe_records)
     clean = graph_fingerprint(store, ignore=("created_at",))
     assert cli(store_uri, "check")[0] == 0
-    store.write("CREATE (:Concept {name: 'orphan'}), (:Token {uid: '\"x\"', text: 'x'}), "
-                "(:HeadRole {name: 'lonely'})")
-    store.write("MATCH (n:Neuron {uid: 'pythia-70m/L2/N7'}) MERGE (c:Concept {name: 'ghost'}) "
-                "CREATE (n)-[:ENCODES {analysis: 'removed/analysis', k: 1, dataset: ''}]->(c)")
-    store.write("MATCH (m:Model {uid: 'pythia-70m'}) CREATE (a:Analysis {uid: 'merged/heads', "
-                "kind: 'heads', method: 'm', params: $p})-[:ABOUT]->(m) "
-                "WITH a MATCH (h:Neuron {uid: 'pythia-70m/L2/N7'}) "
-                "CREATE (h)-[:MEASURED_BY {analysis: 'merged/heads', node: ''}]->(a)",
-                {"p": json.dumps({"model_name": "EleutherAI/pythia-70m-deduped"})})
+    store.write(
+        "CREATE (:Concept {name: 'orphan'}), (:Token {uid: '\"x\"', text: 'x'}), "
+        "(:HeadRole {name: 'lonely'})"
+    )
+    store.write(
+        "MATCH (n:Neuron {uid: 'pythia-70m/L2/N7'}) MERGE (c:Concept {name: 'ghost'}) "
+        "CREATE (n)-[:ENCODES {analysis: 'removed/analysis', k: 1, dataset: ''}]->(c)"
+    )
+    store.write(
+        "MATCH (m:Model {uid: 'pythia-70m'}) CREATE (a:Analysis {uid: 'merged/heads', "
+        "kind: 'heads', method: 'm', params: $p})-[:ABOUT]->(m) "
+        "WITH a MATCH (h:Neuron {uid: 'pythia-70m/L2/N7'}) "
+        "CREATE (h)-[:MEASURED_BY {analysis: 'merged/heads', node: ''}]->(a)",
+        {"p": json.dumps({"model_name": "EleutherAI/pythia-70m-deduped"})},
+    )
     code, out = cli(store_uri, "check")
     assert code == 1, out
-    for finding in ("facts-without-analysis", "unreferenced", "merged-by-alias", "removed/analysis",
-                    "merged/heads"):
+    for finding in (
+        "facts-without-analysis",
+        "unreferenced",
+        "merged-by-alias",
+        "removed/analysis",
+        "merged/heads",
+    ):
         assert finding in out, out
     code, out = cli(store_uri, "check", "--repair", "--yes")
     assert code == 0, out
@@ -558,17 +776,38 @@ def test_a_full_disk_under_an_ingest_is_one_line_and_writes_nothing(tmp_path) ->
         handle.write(PROBE_HEADER)
         writer = csv.writer(handle)
         for i in range(20_000):
-            writer.writerow(["pythia-70m", i % 6, i % 2048, f"feature-{i}", "code", 1, 0, 1.0,
-                             0.9, 0.9, 0.9, 0.9])
+            writer.writerow(
+                [
+                    "pythia-70m",
+                    i % 6,
+                    i % 2048,
+                    f"feature-{i}",
+                    "code",
+                    1,
+                    0,
+                    1.0,
+                    0.9,
+                    0.9,
+                    0.9,
+                    0.9,
+                ]
+            )
 
     def limited() -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (256 * 1024, 256 * 1024))
 
-    done = subprocess.run([sys.executable, "-m", "circuitbase", "--db", str(db), "ingest", "probes",
-                           str(path)], capture_output=True, text=True, timeout=300,
-                          preexec_fn=limited, env={**os.environ, "CIRCUITBASE_SERVER_IDLE": "60"})
+    done = subprocess.run(
+        [sys.executable, "-m", "circuitbase", "--db", str(db), "ingest", "probes", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=limited,
+        env={**os.environ, "CIRCUITBASE_SERVER_IDLE": "60"},
+    )
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr[-2000:]
-    assert len(done.stderr.strip().splitlines()) == 1 and "nothing written" in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "nothing written" in done.stderr, (
+        done.stderr
+    )
     assert command(db, "stats", "--format", "json").stdout == before
     command(db, "server", "stop")

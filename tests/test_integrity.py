@@ -10,12 +10,12 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
+from helpers import count, graph_fingerprint, kill_server
+from test_cli import cli
 
 from circuitbase.export.formats import write_graphml
 from circuitbase.store import StoreError, open_store
 from circuitbase.store.falkor_server import EmbeddedServer, private_dir, socket_path_for
-from helpers import count, graph_fingerprint, kill_server
-from test_cli import cli
 
 SEEDED = ["model", "add", "gpt2-small", "--components", "heads"]
 
@@ -39,21 +39,29 @@ def refused(store_uri: str, store, *args: str) -> str:
 
 
 # 1. An import is an ingest: a Cypher script is parsed, never run.
-@pytest.mark.parametrize("hostile, reason", [
-    ('MATCH (n:Model {uid: "gpt2-small"}) DETACH DELETE n;', "expected"),
-    ("CREATE (:NotInSchema)-[:PWNED]->();", "only the MERGE and MATCH"),
-    ("DROP INDEX ON :Neuron(uid);", "only the MERGE and MATCH"),
-    ('MERGE (n:NotInSchema {uid: "x"}) SET n += {};', "not in circuitbase's schema"),
-    ('MERGE (n:Concept {name: "x"}) SET n += {category: "c"}; MATCH (m) DETACH DELETE m;',
-     "after the statement"),
-    ('MERGE (n:Concept {name: "x"}) SET n += {category: "c"', "ends early"),
-])
+@pytest.mark.parametrize(
+    "hostile, reason",
+    [
+        ('MATCH (n:Model {uid: "gpt2-small"}) DETACH DELETE n;', "expected"),
+        ("CREATE (:NotInSchema)-[:PWNED]->();", "only the MERGE and MATCH"),
+        ("DROP INDEX ON :Neuron(uid);", "only the MERGE and MATCH"),
+        ('MERGE (n:NotInSchema {uid: "x"}) SET n += {};', "not in circuitbase's schema"),
+        (
+            'MERGE (n:Concept {name: "x"}) SET n += {category: "c"}; MATCH (m) DETACH DELETE m;',
+            "after the statement",
+        ),
+        ('MERGE (n:Concept {name: "x"}) SET n += {category: "c"', "ends early"),
+    ],
+)
 def test_import_cypher_runs_nothing_and_refuses_what_export_does_not_write(
-        seeded, store_uri, tmp_path, hostile, reason) -> None:
+    seeded, store_uri, tmp_path, hostile, reason
+) -> None:
     script = tmp_path / "hostile.cypher"
-    script.write_text('MERGE (n:Concept {name: "first"}) SET n += {category: "ok"};\n'
-                      'MERGE (n:Concept {name: "second"}) SET n += {category: "ok"};\n'
-                      f"{hostile}\n")
+    script.write_text(
+        'MERGE (n:Concept {name: "first"}) SET n += {category: "ok"};\n'
+        'MERGE (n:Concept {name: "second"}) SET n += {category: "ok"};\n'
+        f"{hostile}\n"
+    )
     out = refused(store_uri, seeded, "import", "cypher", str(script))
     assert "hostile.cypher" in out and "line 3" in out and reason in out
     assert count(seeded, "(c:Concept)") == 0  # lines 1-2 were not written either
@@ -74,36 +82,93 @@ def graphml(tmp_path: Path, nodes: list[tuple[str, dict]], edges=()) -> Path:
 ANALYSIS = ("Analysis:a", {"labels": ["Analysis"], "uid": "a", "kind": "probe", "method": "m"})
 
 
-@pytest.mark.parametrize("nodes, edges, says", [
-    ([("Model:gpt2-small", {"labels": ["Model"], "uid": "gpt2-small", "n_layers": 1,
-                             "d_model": 768, "n_heads": 12, "d_mlp": 3072})], [],
-     "stored with another shape"),
-    ([("Analysis:a", {"labels": ["Analysis"], "uid": "a", "kind": "evil", "method": "m"})], [],
-     "kind"),
-    ([ANALYSIS, ("Concept:c", {"labels": ["Concept"], "name": "c"}),
-      ("Neuron:gpt2-small/L1/N1", {"labels": ["Component", "Neuron"], "uid": "gpt2-small/L1/N1"})],
-     [("Neuron:gpt2-small/L1/N1", "Concept:c", {"type": "ENCODES", "analysis": "a", "k": 1,
-                                                 "f1": 7.5, "rank": -3})], "f1"),
-    ([("Concept:long", {"labels": ["Concept"], "name": "x" * 5000})], [], "200 characters"),
-    ([("Thing:x", {"labels": ["Thing"], "uid": "x"})], [], "labels"),
-    ([("Concept:c", {"name": "c"})], [], "labels"),
-])
-def test_import_graphml_validates_like_an_ingest(seeded, store_uri, tmp_path, nodes, edges,
-                                                 says) -> None:
+@pytest.mark.parametrize(
+    "nodes, edges, says",
+    [
+        (
+            [
+                (
+                    "Model:gpt2-small",
+                    {
+                        "labels": ["Model"],
+                        "uid": "gpt2-small",
+                        "n_layers": 1,
+                        "d_model": 768,
+                        "n_heads": 12,
+                        "d_mlp": 3072,
+                    },
+                )
+            ],
+            [],
+            "stored with another shape",
+        ),
+        (
+            [("Analysis:a", {"labels": ["Analysis"], "uid": "a", "kind": "evil", "method": "m"})],
+            [],
+            "kind",
+        ),
+        (
+            [
+                ANALYSIS,
+                ("Concept:c", {"labels": ["Concept"], "name": "c"}),
+                (
+                    "Neuron:gpt2-small/L1/N1",
+                    {"labels": ["Component", "Neuron"], "uid": "gpt2-small/L1/N1"},
+                ),
+            ],
+            [
+                (
+                    "Neuron:gpt2-small/L1/N1",
+                    "Concept:c",
+                    {"type": "ENCODES", "analysis": "a", "k": 1, "f1": 7.5, "rank": -3},
+                )
+            ],
+            "f1",
+        ),
+        ([("Concept:long", {"labels": ["Concept"], "name": "x" * 5000})], [], "200 characters"),
+        ([("Thing:x", {"labels": ["Thing"], "uid": "x"})], [], "labels"),
+        ([("Concept:c", {"name": "c"})], [], "labels"),
+    ],
+)
+def test_import_graphml_validates_like_an_ingest(
+    seeded, store_uri, tmp_path, nodes, edges, says
+) -> None:
     out = refused(store_uri, seeded, "import", "graphml", str(graphml(tmp_path, nodes, edges)))
     assert "forged.graphml" in out and says in out
 
 
 def test_import_graphml_derives_what_the_graph_derives(seeded, store_uri, tmp_path) -> None:
-    path = graphml(tmp_path, [
-        ANALYSIS,
-        ("Neuron:gpt2-small/L3/N7", {"labels": ["Component", "Neuron"], "uid": "gpt2-small/L3/N7",
-                                     "layer": 99, "relative_depth": 42.0, "model": "other"}),
-        ("Analysis:b", {"labels": ["Analysis"], "uid": "b", "kind": "probe", "method": "m",
-                        "created_at": "1999-01-01T00:00:00"})])
+    path = graphml(
+        tmp_path,
+        [
+            ANALYSIS,
+            (
+                "Neuron:gpt2-small/L3/N7",
+                {
+                    "labels": ["Component", "Neuron"],
+                    "uid": "gpt2-small/L3/N7",
+                    "layer": 99,
+                    "relative_depth": 42.0,
+                    "model": "other",
+                },
+            ),
+            (
+                "Analysis:b",
+                {
+                    "labels": ["Analysis"],
+                    "uid": "b",
+                    "kind": "probe",
+                    "method": "m",
+                    "created_at": "1999-01-01T00:00:00",
+                },
+            ),
+        ],
+    )
     code, out = cli(store_uri, "import", "graphml", str(path))
     assert code == 0, out
-    neuron = seeded.read("MATCH (n:Neuron {uid: 'gpt2-small/L3/N7'}) RETURN properties(n) AS p")[0]["p"]
+    neuron = seeded.read("MATCH (n:Neuron {uid: 'gpt2-small/L3/N7'}) RETURN properties(n) AS p")[0][
+        "p"
+    ]
     assert (neuron["layer"], neuron["model"]) == (3, "gpt2-small")
     assert neuron["relative_depth"] == pytest.approx(3 / 11)
     created = seeded.read("MATCH (a:Analysis {uid: 'b'}) RETURN a.created_at AS c")[0]["c"]
@@ -112,8 +177,21 @@ def test_import_graphml_derives_what_the_graph_derives(seeded, store_uri, tmp_pa
 
 # 3. A stored model's shape is never rewritten.
 def test_model_add_with_another_shape_is_refused(seeded, store_uri) -> None:
-    out = refused(store_uri, seeded, "model", "add", "gpt2-small", "--n-layers", "3",
-                  "--d-model", "10", "--n-heads", "1", "--d-mlp", "5")
+    out = refused(
+        store_uri,
+        seeded,
+        "model",
+        "add",
+        "gpt2-small",
+        "--n-layers",
+        "3",
+        "--d-model",
+        "10",
+        "--n-heads",
+        "1",
+        "--d-mlp",
+        "5",
+    )
     assert "n_layers 12 -> 3" in out
     shape = ["--n-layers", "2", "--d-model", "16", "--n-heads", "2", "--d-mlp", "8"]
     code, out = cli(store_uri, "model", "add", "toy", *shape)
@@ -165,10 +243,13 @@ def test_long_paths_put_the_socket_in_a_private_directory(tmp_path) -> None:
 
 
 # 11. Ambiguous CSV headers are refused; a byte-order mark is not an ambiguity.
-@pytest.mark.parametrize("header, says", [
-    ("model,layer,neuron,feature,f1,f1", "'f1' appear more than once"),
-    ("model,layer,neuron,feature,f1,colour", "unknown column(s) 'colour'"),
-])
+@pytest.mark.parametrize(
+    "header, says",
+    [
+        ("model,layer,neuron,feature,f1,f1", "'f1' appear more than once"),
+        ("model,layer,neuron,feature,f1,colour", "unknown column(s) 'colour'"),
+    ],
+)
 def test_ambiguous_csv_headers_are_refused(store, store_uri, tmp_path, header, says) -> None:
     path = tmp_path / "t.csv"
     path.write_text(header + "\npythia-70m,1,2,fr,0.9,0.8\n")
@@ -209,8 +290,17 @@ def test_a_checkpoint_that_would_run_code_is_refused(store, store_uri, tmp_path)
     torch.save({"cfg": Payload(), "state_dict": {}}, evil)
     data = tmp_path / "digits.json"
     data.write_text('{"concept": "d", "sequences": [{"tokens": [1, 2], "labels": [0, 1]}]}')
-    out = refused(store_uri, store, "analyze", "probe", "evil", "--checkpoint", str(evil),
-                  "--concept-data", str(data))
+    out = refused(
+        store_uri,
+        store,
+        "analyze",
+        "probe",
+        "evil",
+        "--checkpoint",
+        str(evil),
+        "--concept-data",
+        str(data),
+    )
     assert "could run code" in out and "evil.pt" in out
     assert not marker.exists()
 
@@ -221,9 +311,16 @@ def test_a_runaway_query_stops_at_its_timeout(store, store_uri) -> None:
 
     store.write("UNWIND range(1, 550) AS i CREATE (:Token {uid: toString(i)})")
     started = time.monotonic()
-    out = refused(store_uri, store, "query", "run", "--timeout", "1", "--cypher",
-                  "MATCH (a), (b), (c), (d) WHERE a.uid + b.uid + c.uid + d.uid <> '' "
-                  "RETURN count(*) AS n")
+    out = refused(
+        store_uri,
+        store,
+        "query",
+        "run",
+        "--timeout",
+        "1",
+        "--cypher",
+        "MATCH (a), (b), (c), (d) WHERE a.uid + b.uid + c.uid + d.uid <> '' RETURN count(*) AS n",
+    )
     assert "ran past its limit of 1 s" in out
     assert time.monotonic() - started < 30
     code, out = cli(store_uri, "stats")
@@ -231,8 +328,16 @@ def test_a_runaway_query_stops_at_its_timeout(store, store_uri) -> None:
 
 
 def test_a_query_that_would_exhaust_memory_is_stopped(store, store_uri) -> None:
-    out = refused(store_uri, store, "query", "run", "--timeout", "120", "--cypher",
-                  "UNWIND range(1, 300000000) AS x WITH collect(x) AS c RETURN size(c) AS n")
+    out = refused(
+        store_uri,
+        store,
+        "query",
+        "run",
+        "--timeout",
+        "120",
+        "--cypher",
+        "UNWIND range(1, 300000000) AS x WITH collect(x) AS c RETURN size(c) AS n",
+    )
     assert "memory" in out
     assert cli(store_uri, "stats")[0] == 0  # the server is still there
 
@@ -289,15 +394,29 @@ def test_json_nested_too_deep_is_one_line(store, store_uri, tmp_path) -> None:
     assert "deep.json" in out and "nested too deeply" in out
 
 
-@pytest.mark.parametrize("content, says", [
-    ("// name: t\n// description: d\n// param: x: int = abc\nRETURN $x AS x\n".encode(),
-     "default 'abc' of parameter 'x' is not a int"),
-    (b"// name: t\n// description: caf\xe9\nRETURN 1 AS x\n", "cannot read the template"),
-])
+@pytest.mark.parametrize(
+    "content, says",
+    [
+        (
+            b"// name: t\n// description: d\n// param: x: int = abc\nRETURN $x AS x\n",
+            "default 'abc' of parameter 'x' is not a int",
+        ),
+        (b"// name: t\n// description: caf\xe9\nRETURN 1 AS x\n", "cannot read the template"),
+    ],
+)
 def test_a_broken_template_file_is_one_line(store, store_uri, tmp_path, content, says) -> None:
     (tmp_path / "t.cypher").write_bytes(content)
-    out = refused(store_uri, store, "query", "run", "concept_neurons", "--param", "concept=fr",
-                  "--templates", str(tmp_path))
+    out = refused(
+        store_uri,
+        store,
+        "query",
+        "run",
+        "concept_neurons",
+        "--param",
+        "concept=fr",
+        "--templates",
+        str(tmp_path),
+    )
     assert "t.cypher" in out and says in out
 
 
@@ -338,18 +457,26 @@ def test_a_token_whose_key_is_too_long_for_an_index_is_one_node(store) -> None:
     text = "\x01" * 1000  # within the 1000-character limit; 6002 bytes JSON-quoted
     assert len(token_uid(text).encode()) > MAX_KEY_BYTES
     facts = Analysis(uid="t/long", kind="n2g", method="hand", models=["pythia-70m"])
-    records = [*facts.records(), Token(text=text).record(),
-               ActivatesOn(analysis=facts.uid, activation=1.0).record(
-                   ref(NodeLabel.NEURON, "pythia-70m/L0/N1"), ref(NodeLabel.TOKEN, token_uid(text)))]
+    records = [
+        *facts.records(),
+        Token(text=text).record(),
+        ActivatesOn(analysis=facts.uid, activation=1.0).record(
+            ref(NodeLabel.NEURON, "pythia-70m/L0/N1"), ref(NodeLabel.TOKEN, token_uid(text))
+        ),
+    ]
     ingest(store, records)
     assert not ingest(store, records).counts.changed_anything
-    rows = store.read("MATCH (:Neuron)-[:ACTIVATES_ON]->(t:Token) RETURN t.text AS text, "
-                      "t.full_key AS full, t.uid AS uid")
+    rows = store.read(
+        "MATCH (:Neuron)-[:ACTIVATES_ON]->(t:Token) RETURN t.text AS text, "
+        "t.full_key AS full, t.uid AS uid"
+    )
     assert rows == [{"text": text, "full": token_uid(text), "uid": rows[0]["uid"]}]
     assert rows[0]["uid"].startswith("sha256:") and count(store, "(t:Token)") == 1
 
 
 def test_a_deep_n2g_trie_is_stored_once_and_predicts_as_its_file(store, tmp_path) -> None:
+    from n2g_fixtures import CONFIG, MODEL, VOCAB
+
     from circuitbase.ingest import ingest, ingest_files
     from circuitbase.schema import ModelSpec
     from circuitbase.sources.models import model_records
@@ -357,7 +484,6 @@ def test_a_deep_n2g_trie_is_stored_once_and_predicts_as_its_file(store, tmp_path
     from circuitbase.sources.n2g.records import n2g_records
     from circuitbase.sources.n2g.stored import load_graph
     from circuitbase.sources.n2g.trie import NeuronGraph, TrieNode
-    from n2g_fixtures import CONFIG, MODEL, VOCAB
 
     ingest(store, model_records(ModelSpec.from_tl_config(CONFIG)))
     ids = {token: i for i, token in enumerate(VOCAB)}
@@ -389,8 +515,23 @@ def test_a_model_of_absurd_size_is_refused_before_any_work(store, store_uri) -> 
     import time
 
     started = time.monotonic()
-    out = refused(store_uri, store, "model", "add", "huge", "--n-layers", "10000", "--d-model", "1",
-                  "--n-heads", "1", "--d-mlp", "1000000000", "--components", "neurons")
+    out = refused(
+        store_uri,
+        store,
+        "model",
+        "add",
+        "huge",
+        "--n-layers",
+        "10000",
+        "--d-model",
+        "1",
+        "--n-heads",
+        "1",
+        "--d-mlp",
+        "1000000000",
+        "--components",
+        "neurons",
+    )
     assert "over the limit" in out and time.monotonic() - started < 20
 
 
@@ -402,9 +543,10 @@ def test_a_link_to_a_device_is_not_read(store, store_uri, tmp_path) -> None:
 
 
 def test_an_n2g_trie_deeper_than_any_context_is_refused(store, store_uri, tmp_path) -> None:
+    from n2g_fixtures import MODEL, VOCAB
+
     from circuitbase.sources.n2g.feature_model_json import encode
     from circuitbase.sources.n2g.trie import MAX_DEPTH, NeuronGraph, TrieNode
-    from n2g_fixtures import MODEL, VOCAB
 
     ids = {token: i for i, token in enumerate(VOCAB)}
     chain = TrieNode(" a", 0.5, 0.9, ids[" a"])
@@ -414,26 +556,59 @@ def test_an_n2g_trie_deeper_than_any_context_is_refused(store, store_uri, tmp_pa
     folder.mkdir(parents=True)
     (folder / "1_5.json").write_text(encode(NeuronGraph([chain]), ids))
     (tmp_path / "vocab.json").write_text(json.dumps(VOCAB))
-    assert cli(store_uri, "model", "add", MODEL, "--n-layers", "6", "--d-model", "64",
-               "--n-heads", "4", "--d-mlp", "2048")[0] == 0
-    out = refused(store_uri, store, "ingest", "n2g", str(folder), "--vocab",
-                  str(tmp_path / "vocab.json"))
+    assert (
+        cli(
+            store_uri,
+            "model",
+            "add",
+            MODEL,
+            "--n-layers",
+            "6",
+            "--d-model",
+            "64",
+            "--n-heads",
+            "4",
+            "--d-mlp",
+            "2048",
+        )[0]
+        == 0
+    )
+    out = refused(
+        store_uri, store, "ingest", "n2g", str(folder), "--vocab", str(tmp_path / "vocab.json")
+    )
     assert "1_5.json" in out and f"deeper than {MAX_DEPTH}" in out
-
 
 
 @pytest.mark.parametrize("edge", ["1 -> 0", "0 -> 0", "1 -> 1"])
 def test_a_graphviz_picture_that_is_not_a_trie_is_refused(store, store_uri, tmp_path, edge) -> None:
     from n2g_fixtures import MODEL
 
-    shipped = Path(__file__).parent / "data" / "n2g-graphviz" / "neuron_graphs" / MODEL / "3_7" / "graph"
+    shipped = (
+        Path(__file__).parent / "data" / "n2g-graphviz" / "neuron_graphs" / MODEL / "3_7" / "graph"
+    )
     folder = tmp_path / "neuron_graphs" / MODEL / "3_7"
     folder.mkdir(parents=True)
-    text = shipped.read_text().replace("\t0 -> 1 [dir=back penwidth=3]",
-                                       f"\t{edge} [dir=back penwidth=3]")
+    text = shipped.read_text().replace(
+        "\t0 -> 1 [dir=back penwidth=3]", f"\t{edge} [dir=back penwidth=3]"
+    )
     (folder / "graph").write_text(text)
-    assert cli(store_uri, "model", "add", MODEL, "--n-layers", "6", "--d-model", "64",
-               "--n-heads", "4", "--d-mlp", "2048")[0] == 0
+    assert (
+        cli(
+            store_uri,
+            "model",
+            "add",
+            MODEL,
+            "--n-layers",
+            "6",
+            "--d-model",
+            "64",
+            "--n-heads",
+            "4",
+            "--d-mlp",
+            "2048",
+        )[0]
+        == 0
+    )
     out = refused(store_uri, store, "ingest", "n2g", str(folder / "graph"))
     assert "one level deeper" in out
 
@@ -459,13 +634,24 @@ def test_ctrl_c_ends_a_running_query_and_releases_the_store(store, tmp_path) -> 
     if not neo4j:
         target.close()  # the command is now the store's only client
     marker = "a.uid + b.uid + c.uid + d.uid <> 'ctrl-c'"
-    command = [sys.executable, "-m", "circuitbase", "--db", uri, "query", "run", "--timeout",
-               "60", "--cypher", f"MATCH (a), (b), (c), (d) WHERE {marker} RETURN count(*) AS n"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True)
+    command = [
+        sys.executable,
+        "-m",
+        "circuitbase",
+        "--db",
+        uri,
+        "query",
+        "run",
+        "--timeout",
+        "60",
+        "--cypher",
+        f"MATCH (a), (b), (c), (d) WHERE {marker} RETURN count(*) AS n",
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not (
-            _running_on_neo4j(store, marker) if neo4j else time.monotonic() > deadline - 25):
+        _running_on_neo4j(store, marker) if neo4j else time.monotonic() > deadline - 25
+    ):
         time.sleep(0.2)
     assert process.poll() is None, process.communicate()[0]
     process.send_signal(signal.SIGINT)
@@ -492,8 +678,10 @@ def _probe_table(path: Path, rows: int) -> Path:
         handle.write("model,dataset,feature,layer,neuron,test_f1_score\n")
         for i in range(rows):
             # 3,000 neurons whatever the length: what the models hold bounds memory, too
-            handle.write(f"pythia-70m,ds{i % 7},feat{i // 50},{i % 6},{(i * 7919) % 500},"
-                         f"{(i * 37 % 1000) / 1000}\n")
+            handle.write(
+                f"pythia-70m,ds{i % 7},feat{i // 50},{i % 6},{(i * 7919) % 500},"
+                f"{(i * 37 % 1000) / 1000}\n"
+            )
     return path
 
 

@@ -16,8 +16,10 @@ PACKAGE = Path(circuitbase.__file__).parent
 # Where Cypher may be written: the store (all queries the library sends), the query
 # templates (.cypher files, not Python), and the module of the Cypher export format.
 CYPHER_HOMES = ("store/", "export/cypher_script.py")
-CYPHER = re.compile(r"\b(MATCH|MERGE|UNWIND|DETACH DELETE|CREATE (INDEX|CONSTRAINT|VECTOR)|"
-                    r"CALL (db|dbms)\.)\b")
+CYPHER = re.compile(
+    r"\b(MATCH|MERGE|UNWIND|DETACH DELETE|CREATE (INDEX|CONSTRAINT|VECTOR)|"
+    r"CALL (db|dbms)\.)\b"
+)
 
 
 def modules() -> dict[str, Path]:
@@ -33,23 +35,34 @@ def modules() -> dict[str, Path]:
 def string_constants(path: Path) -> list[tuple[int, str]]:
     """Every string literal outside docstrings and comments, with its line."""
     tree = ast.parse(path.read_text())
-    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
-                  if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))
-                  and node.body and isinstance(node.body[0], ast.Expr)
-                  and isinstance(node.body[0].value, ast.Constant)}
-    return [(node.lineno, node.value) for node in ast.walk(tree)
-            if isinstance(node, ast.Constant) and isinstance(node.value, str)
-            and id(node) not in docstrings]
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+    ]
 
 
 def test_no_cypher_outside_the_store_and_the_export_format() -> None:
     offenders = []
-    for name, path in modules().items():
+    for path in modules().values():
         relative = path.relative_to(PACKAGE).as_posix()
         if relative.startswith(CYPHER_HOMES):
             continue
-        offenders += [f"{relative}:{line}: {text[:60]!r}" for line, text in string_constants(path)
-                      if CYPHER.search(text)]
+        offenders += [
+            f"{relative}:{line}: {text[:60]!r}"
+            for line, text in string_constants(path)
+            if CYPHER.search(text)
+        ]
     assert offenders == [], "Cypher outside circuitbase/store/:\n" + "\n".join(offenders)
 
 
@@ -62,7 +75,7 @@ def imports_of(name: str, path: Path) -> set[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
             if node.level:
-                base = package.split(".")[:len(package.split(".")) - node.level + 1]
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
                 target = ".".join(base + ([node.module] if node.module else []))
             else:
                 target = node.module or ""
@@ -76,10 +89,14 @@ def imports_of(name: str, path: Path) -> set[str]:
 
 def test_no_import_cycles() -> None:
     known = modules()
-    graph = {name: {m for m in imports_of(name, path) if m in known and m != name}
-             for name, path in known.items()}
+    graph = {
+        name: {m for m in imports_of(name, path) if m in known and m != name}
+        for name, path in known.items()
+    }
     # A package's __init__ importing its own submodules is not a cycle of the design.
-    graph = {name: {m for m in deps if not m.startswith(name + ".")} for name, deps in graph.items()}
+    graph = {
+        name: {m for m in deps if not m.startswith(name + ".")} for name, deps in graph.items()
+    }
     state: dict[str, int] = {}
     cycles = []
 
@@ -87,8 +104,11 @@ def test_no_import_cycles() -> None:
         state[node] = 1
         for dep in sorted(graph[node]):
             if state.get(dep) == 1:
-                cycles.append(" -> ".join(trail[trail.index(dep):] + [dep]) if dep in trail
-                              else f"{node} -> {dep}")
+                cycles.append(
+                    " -> ".join(trail[trail.index(dep) :] + [dep])
+                    if dep in trail
+                    else f"{node} -> {dep}"
+                )
             elif dep not in state:
                 visit(dep, trail + [dep])
         state[node] = 2
@@ -111,8 +131,19 @@ ALLOWED = {
     "export": {"schema", "sources", "store", "queries"},
     "web": {"schema", "store", "queries", "export", "errors"},
 }
-ROOMS = {"schema", "sources", "ingest", "store", "queries", "analyze", "export", "web", "cli", "errors",
-         "settings"}
+ROOMS = {
+    "schema",
+    "sources",
+    "ingest",
+    "store",
+    "queries",
+    "analyze",
+    "export",
+    "web",
+    "cli",
+    "errors",
+    "settings",
+}
 
 
 def test_each_room_imports_only_what_the_layout_allows() -> None:
@@ -136,7 +167,11 @@ def test_no_cli_module_uses_another_cli_modules_private_names() -> None:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and (node.module or "").endswith("_cmds"):
                 offenders += [f"{name}: {a.name}" for a in node.names if a.name.startswith("_")]
-            if isinstance(node, ast.ImportFrom) and node.level and (node.module or "").endswith("_cmds"):
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.level
+                and (node.module or "").endswith("_cmds")
+            ):
                 offenders.append(f"{name} imports the command module {node.module}")
     assert offenders == []
 
@@ -172,5 +207,12 @@ def test_a_lazy_import_counts_and_the_errors_live_together(tmp_path) -> None:
     from circuitbase.schema.uids import UidError
     from circuitbase.store.base import QueryTimeout, ReadOnlyViolation, StoreError
 
-    for error in (RecordError, UidError, StoreError, ReadOnlyViolation, QueryTimeout, TemplateError):
+    for error in (
+        RecordError,
+        UidError,
+        StoreError,
+        ReadOnlyViolation,
+        QueryTimeout,
+        TemplateError,
+    ):
         assert error.__module__ == errors.__name__ and issubclass(error, errors.CircuitbaseError)

@@ -12,11 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_cli import cli
 
 from circuitbase.cli.demo import examples_dir
 from circuitbase.queries.registry import load_templates
 from circuitbase.schema.graph import COMPONENT_LABEL, NODE_KEY, NodeLabel
-from test_cli import cli
 
 DATA = Path(__file__).parent / "data"
 
@@ -26,13 +26,23 @@ def named(store, store_uri):
     """A store holding something of every kind a name can refer to."""
     ex = examples_dir()
     for command in (
-            ["ingest", "probes", str(ex / "probes" / "pythia-70m_top_mono_neurons.csv")],
-            ["ingest", "circuit", str(ex / "circuits" / "canonical_circuits_ioi_greaterthan.json")],
-            ["ingest", "heads", str(ex / "head-metrics" / "openai-community-gpt2-monology-pile-uncopyrighted.json")],
-            ["ingest", "universal", str(DATA / "universal-neurons" / "pythia-160m" / "universal.csv")],
-            ["model", "add", "toy-6l", "--config", str(DATA / "n2g" / "config.json")],
-            ["ingest", "n2g", str(DATA / "n2g" / "neuron_graphs" / "toy-6l"),
-             "--vocab", str(DATA / "n2g" / "vocab.json")]):
+        ["ingest", "probes", str(ex / "probes" / "pythia-70m_top_mono_neurons.csv")],
+        ["ingest", "circuit", str(ex / "circuits" / "canonical_circuits_ioi_greaterthan.json")],
+        [
+            "ingest",
+            "heads",
+            str(ex / "head-metrics" / "openai-community-gpt2-monology-pile-uncopyrighted.json"),
+        ],
+        ["ingest", "universal", str(DATA / "universal-neurons" / "pythia-160m" / "universal.csv")],
+        ["model", "add", "toy-6l", "--config", str(DATA / "n2g" / "config.json")],
+        [
+            "ingest",
+            "n2g",
+            str(DATA / "n2g" / "neuron_graphs" / "toy-6l"),
+            "--vocab",
+            str(DATA / "n2g" / "vocab.json"),
+        ],
+    ):
         code, out = cli(store_uri, *command)
         assert code == 0, out
     return store
@@ -44,8 +54,12 @@ def spoilt(value: str) -> str:
 
 def refused(out: str, code: int, *expected: str) -> bool:
     lines = out.strip().splitlines()
-    return code == 1 and len(lines) == 1 and lines[0].startswith("error: ") and all(
-        text in lines[0] for text in expected)
+    return (
+        code == 1
+        and len(lines) == 1
+        and lines[0].startswith("error: ")
+        and all(text in lines[0] for text in expected)
+    )
 
 
 def good_value(store, param) -> str:
@@ -89,18 +103,50 @@ COMMANDS = [
     (["similar", "gpt2-small/L5/H5", "--in", "pythia-16m"], "pythia-160m"),
     (["similar", "gpt2-smal/L5/H5"], "gpt2-small"),
     (["model", "remove", "pythia-16m", "--yes"], "pythia-160m"),
-    (["analysis", "remove", "acdc-canonical/gpt2-small/io", "--yes"], "acdc-canonical/gpt2-small/ioi"),
-    (["similarity", "compute", "--models", "pythia-70m", "pythia-16m", "--metric", "concepts"],
-     "pythia-160m"),
+    (
+        ["analysis", "remove", "acdc-canonical/gpt2-small/io", "--yes"],
+        "acdc-canonical/gpt2-small/ioi",
+    ),
+    (
+        ["similarity", "compute", "--models", "pythia-70m", "pythia-16m", "--metric", "concepts"],
+        "pythia-160m",
+    ),
     (["similarity", "fine-tuning", "gpt2-smal"], "gpt2-small"),
-    (["export", "--around", "Gender_Femm", "--format", "graphml", "--out", "x.graphml"], "Gender_Fem"),
-    (["export", "--analysis", "acdc-canonical/gpt2-small/io", "--format", "graphml", "--out", "x.graphml"],
-     "acdc-canonical/gpt2-small/ioi"),
+    (
+        ["export", "--around", "Gender_Femm", "--format", "graphml", "--out", "x.graphml"],
+        "Gender_Fem",
+    ),
+    (
+        [
+            "export",
+            "--analysis",
+            "acdc-canonical/gpt2-small/io",
+            "--format",
+            "graphml",
+            "--out",
+            "x.graphml",
+        ],
+        "acdc-canonical/gpt2-small/ioi",
+    ),
     (["n2g", "predict", "toy-6l/L7/N1", "--tokens", '["a"]'], "6 layers"),
-    (["export", "--around", "pythia-70m/L3/N897", "--model", "pythia-16m", "--format", "graphml",
-      "--out", "x.graphml"], "pythia-160m"),
-    (["model", "add", "my-tuned", "--n-layers", "2", "--n-heads", "2", "--base", "gpt2-smal"],
-     "gpt2-small"),
+    (
+        [
+            "export",
+            "--around",
+            "pythia-70m/L3/N897",
+            "--model",
+            "pythia-16m",
+            "--format",
+            "graphml",
+            "--out",
+            "x.graphml",
+        ],
+        "pythia-160m",
+    ),
+    (
+        ["model", "add", "my-tuned", "--n-layers", "2", "--n-heads", "2", "--base", "gpt2-smal"],
+        "gpt2-small",
+    ),
 ]
 
 

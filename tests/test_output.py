@@ -10,8 +10,10 @@ from circuitbase.cli.output import TABLE_WIDTH, render
 
 def cells(line: str) -> int:
     """Terminal cells of a line, counted independently of the renderer."""
-    return sum(0 if unicodedata.combining(c) else
-               2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in line)
+    return sum(
+        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in ("W", "F") else 1
+        for c in line
+    )
 
 
 def body(table: str) -> list[str]:
@@ -21,8 +23,16 @@ def body(table: str) -> list[str]:
 def test_long_cells_fold_within_the_width_and_keep_every_character() -> None:
     evidence = "; ".join(f"metric_{i} {i * 0.137:.3g} | {i * 0.071:.3g}" for i in range(12))
     uid = "neuronpedia-headvis/" + "x" * 90 + "/monology/pile-uncopyrighted"  # one long word
-    rows = [{"match": f"model-{i}/L{i}/H{i}", "score": 0.5 + i / 100, "analysis": uid,
-             "evidence": evidence, "note": None} for i in range(3)]
+    rows = [
+        {
+            "match": f"model-{i}/L{i}/H{i}",
+            "score": 0.5 + i / 100,
+            "analysis": uid,
+            "evidence": evidence,
+            "note": None,
+        }
+        for i in range(3)
+    ]
     table = render(rows, "table")
     lines = table.splitlines()
     assert lines[-1] == "(3 rows)"
@@ -32,8 +42,9 @@ def test_long_cells_fold_within_the_width_and_keep_every_character() -> None:
     assert columns == ["match", "score", "analysis", "evidence", "note"]
     # the folded pieces of each column, read down a row, give back the cell
     first_row = body(table)[1:]
-    first_row = first_row[: next(i for i, line in enumerate(first_row[1:], 1)
-                                 if line.split("│")[1].strip())]
+    first_row = first_row[
+        : next(i for i, line in enumerate(first_row[1:], 1) if line.split("│")[1].strip())
+    ]
     pieces = [[line.split("│")[k].strip() for line in first_row] for k in range(1, 6)]
     assert "".join(pieces[2]) == uid
     assert " ".join(p for p in pieces[3] if p) == evidence
@@ -41,8 +52,10 @@ def test_long_cells_fold_within_the_width_and_keep_every_character() -> None:
 
 
 def test_wide_characters_and_newlines_keep_columns_straight() -> None:
-    rows = [{"token": "日本語のトークン", "text": "line one\nline two", "n": 1},
-            {"token": "e\u0301", "text": "plain", "n": 22}]
+    rows = [
+        {"token": "日本語のトークン", "text": "line one\nline two", "n": 1},
+        {"token": "e\u0301", "text": "plain", "n": 22},
+    ]
     table = render(rows, "table", title="Tokens")
     lines = table.splitlines()
     assert lines[0].strip() == "Tokens"

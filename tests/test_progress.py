@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from conftest import DATA
+
 from circuitbase.cli.progress import summary
 from circuitbase.ingest import ingest
 from circuitbase.ingest.pipeline import ingest_files, ingest_vectors
@@ -13,7 +15,6 @@ from circuitbase.schema.catalog import known_model
 from circuitbase.schema.uids import ComponentKind
 from circuitbase.sources.models import model_records
 from circuitbase.sources.probes import probe_records
-from conftest import DATA
 
 
 class Recorder:
@@ -30,11 +31,14 @@ class Recorder:
 
         def tick(done: int) -> None:
             self.counted[phase] += done
+
         return tick
 
 
 def test_reading_and_writing_count_what_the_summary_says(store) -> None:
-    records = list(model_records(known_model("pythia-70m"), {ComponentKind.NEURON, ComponentKind.HEAD}))
+    records = list(
+        model_records(known_model("pythia-70m"), {ComponentKind.NEURON, ComponentKind.HEAD})
+    )
     seen = Recorder()
     result = ingest(store, records, progress=seen)
     assert seen.order == ["reading and checking", "writing"]
@@ -43,43 +47,83 @@ def test_reading_and_writing_count_what_the_summary_says(store) -> None:
     written = result.plan.node_count + result.plan.rel_count
     assert seen.totals["writing"] == seen.counted["writing"] == written
     line = summary("pythia-70m", result)
-    assert f"{result.plan.node_count} nodes and {result.plan.rel_count} relationships checked" in line
+    assert (
+        f"{result.plan.node_count} nodes and {result.plan.rel_count} relationships checked" in line
+    )
     assert result.counts.nodes_created + result.counts.relationships_created == written
 
 
 def test_files_vectors_and_similarity_have_their_phases(store, tmp_path) -> None:
     seen = Recorder()
-    result = ingest_files(store, [DATA / "probes" / "pythia-70m_monosemantic_language_neurons.csv"],
-                          probe_records, progress=seen)
-    assert seen.order == ["reading and checking", "writing"] and seen.counted["reading and checking"] > 0
+    result = ingest_files(
+        store,
+        [DATA / "probes" / "pythia-70m_monosemantic_language_neurons.csv"],
+        probe_records,
+        progress=seen,
+    )
+    assert (
+        seen.order == ["reading and checking", "writing"]
+        and seen.counted["reading and checking"] > 0
+    )
     assert seen.counted["writing"] == result.plan.node_count + result.plan.rel_count
     vectors = {f"pythia-70m/L{i // 1000}/N{i % 1000}": [1.0, float(i)] for i in range(2500)}
     seen = Recorder()
     ingest_vectors(store, vectors, progress=seen)
-    assert seen.order == ["reading and checking", "writing", "storing vectors",
-                          "building the Neuron vector index"]
+    assert seen.order == [
+        "reading and checking",
+        "writing",
+        "storing vectors",
+        "building the Neuron vector index",
+    ]
     assert seen.totals["storing vectors"] == seen.counted["storing vectors"] == 2500
-    hand = Analysis(uid="test/similar", kind="similarity", method="by hand", models=["pythia-70m", "pythia-160m"])
+    hand = Analysis(
+        uid="test/similar",
+        kind="similarity",
+        method="by hand",
+        models=["pythia-70m", "pythia-160m"],
+    )
     seen = Recorder()
-    ingest(store, [*hand.records(), SimilarTo(analysis=hand.uid, score=0.5, metric="m").record(
-        ref(NodeLabel.NEURON, "pythia-70m/L0/N1"), ref(NodeLabel.NEURON, "pythia-160m/L0/N1"))],
-        progress=seen, replaces=hand.uid)
-    assert seen.order == ["reading and checking", "writing", "retracting what the rerun no longer finds",
-                          "summarising similarity"]
+    ingest(
+        store,
+        [
+            *hand.records(),
+            SimilarTo(analysis=hand.uid, score=0.5, metric="m").record(
+                ref(NodeLabel.NEURON, "pythia-70m/L0/N1"),
+                ref(NodeLabel.NEURON, "pythia-160m/L0/N1"),
+            ),
+        ],
+        progress=seen,
+        replaces=hand.uid,
+    )
+    assert seen.order == [
+        "reading and checking",
+        "writing",
+        "retracting what the rerun no longer finds",
+        "summarising similarity",
+    ]
     assert seen.totals["summarising similarity"] == seen.counted["summarising similarity"] == 1
 
 
 def test_model_add_knows_its_total_before_reading(store_uri, monkeypatch) -> None:
     """`model add` shows how many records it will read before it reads them (a model's
     shape says), and the bar ends where its count ends."""
-    from circuitbase.cli import progress
     from test_cli import cli
+
+    from circuitbase.cli import progress
 
     assert cli(store_uri, "model", "add", "pythia-70m-deduped")[0] == 0
     seen = Recorder()
     monkeypatch.setattr(progress, "phases", lambda what: _Phases(seen))
-    code, out = cli(store_uri, "model", "add", "pythia-70m", "--components", "heads,neurons",
-                    "--base", "pythia-70m-deduped")
+    code, out = cli(
+        store_uri,
+        "model",
+        "add",
+        "pythia-70m",
+        "--components",
+        "heads,neurons",
+        "--base",
+        "pythia-70m-deduped",
+    )
     assert code == 0, out
     expected = 1 + 6 * 8 + 6 * 2048 + 1  # the model, its heads and neurons, its base link
     assert seen.totals["reading and checking"] == seen.counted["reading and checking"] == expected

@@ -8,18 +8,20 @@ import csv
 from pathlib import Path
 
 import pytest
+from helpers import count, graph_fingerprint
 
 from circuitbase.ingest import ingest_files
 from circuitbase.queries import run_template
 from circuitbase.schema import RecordError
 from circuitbase.sources.probes import probe_records
-from helpers import count, graph_fingerprint
 
 PROBES = Path(__file__).parent / "data" / "probes"
-WIKIDATA = PROBES / "pythia-6.9b_wikidata.csv"          # a neuron probed on two datasets
+WIKIDATA = PROBES / "pythia-6.9b_wikidata.csv"  # a neuron probed on two datasets
 ALL_28B = PROBES / "pythia-2.8b_all_neurons_of_interest.csv"  # rows not sorted by F1
-TOP_FACT = PROBES / "pythia-6.9b_top_fact_neurons.csv"   # agg, loc and k columns
-SHARED = Path(__file__).parents[2] / "shared" / "data" / "sparse-probing-paper" / "interpretable_neurons"
+TOP_FACT = PROBES / "pythia-6.9b_top_fact_neurons.csv"  # agg, loc and k columns
+SHARED = (
+    Path(__file__).parents[2] / "shared" / "data" / "sparse-probing-paper" / "interpretable_neurons"
+)
 
 
 def table(path: Path) -> list[dict[str, str]]:
@@ -30,10 +32,12 @@ def table(path: Path) -> list[dict[str, str]]:
 
 
 def facts(store) -> list[dict]:
-    return store.read("MATCH (n:Neuron)-[e:ENCODES]->(c:Concept) RETURN n.uid AS neuron, "
-                      "c.name AS feature, e.dataset AS dataset, e.category AS category, "
-                      "e.f1 AS f1, e.mcc AS mcc, e.rank AS rank, e.aggregation AS aggregation, "
-                      "e.hook AS hook, e.k AS k")
+    return store.read(
+        "MATCH (n:Neuron)-[e:ENCODES]->(c:Concept) RETURN n.uid AS neuron, "
+        "c.name AS feature, e.dataset AS dataset, e.category AS category, "
+        "e.f1 AS f1, e.mcc AS mcc, e.rank AS rank, e.aggregation AS aggregation, "
+        "e.hook AS hook, e.k AS k"
+    )
 
 
 def test_the_same_neuron_on_two_datasets_is_two_facts(store) -> None:
@@ -83,7 +87,11 @@ def test_aggregation_hook_and_k_are_kept(store) -> None:
     assert len(stored) == len(rows)
     for row in rows:
         fact = stored[(f"pythia-6.9b/L{row['layer']}/N{row['neuron']}", row["feature"])]
-        assert (fact["aggregation"], fact["hook"], fact["k"]) == (row["agg"], row["loc"], int(row["k"]))
+        assert (fact["aggregation"], fact["hook"], fact["k"]) == (
+            row["agg"],
+            row["loc"],
+            int(row["k"]),
+        )
 
 
 def test_a_selection_table_is_one_k_sparse_probe_per_feature(store) -> None:
@@ -95,8 +103,11 @@ def test_a_selection_table_is_one_k_sparse_probe_per_feature(store) -> None:
     stored = facts(store)
     assert len(stored) == sum(map(len, groups.values()))
     for fact in stored:
-        feature, layer, neuron = fact["feature"], fact["neuron"].split("/")[1][1:], \
-            fact["neuron"].split("/N")[1]
+        feature, layer, neuron = (
+            fact["feature"],
+            fact["neuron"].split("/")[1][1:],
+            fact["neuron"].split("/N")[1],
+        )
         members = groups[(feature, layer)]
         assert fact["k"] == len(members) and fact["rank"] == members.index(neuron)
         assert fact["f1"] is None
@@ -115,13 +126,17 @@ def published() -> list[Path]:
     return sorted(SHARED.glob("*/*.csv")) if SHARED.is_dir() else []
 
 
-@pytest.mark.skipif(not published(), reason="shared/data/sparse-probing-paper is not beside the checkout")
+@pytest.mark.skipif(
+    not published(), reason="shared/data/sparse-probing-paper is not beside the checkout"
+)
 @pytest.mark.parametrize("path", published(), ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_every_published_table_goes_in_whole_or_is_refused_saying_why(store, path) -> None:
     feature = "prime-factors" if "prime_factor" in path.name else None
     model = path.parent.name if feature else None
     try:
-        result = ingest_files(store, [path], lambda p: probe_records(p, model=model, feature=feature))
+        result = ingest_files(
+            store, [path], lambda p: probe_records(p, model=model, feature=feature)
+        )
     except RecordError as err:
         assert "this table holds" in str(err) and "not probe results" in str(err), str(err)
         return

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from circuitbase.errors import CircuitbaseError
-
 from circuitbase.cli.demo import examples_dir
+from circuitbase.errors import CircuitbaseError
 from circuitbase.ingest import ingest_files
 from circuitbase.queries import TemplateError, get_template, load_templates, run_template
 from circuitbase.sources.probes import probe_records
@@ -33,8 +32,11 @@ def test_every_shipped_template_runs_on_an_empty_store(store) -> None:
     """Its Cypher runs (and finds nothing); run as a user runs it, a value that names what
     the store lacks is refused, naming the value."""
     for template in load_templates().values():
-        params = {p.name: {"str": "x", "int": 1, "float": 0.5}.get(p.type, "x")
-                  for p in template.params if p.required}
+        params = {
+            p.name: {"str": "x", "int": 1, "float": 0.5}.get(p.type, "x")
+            for p in template.params
+            if p.required
+        }
         assert store.read(template.cypher, template.bind(params)) == [], template.name
         if any(p.names or p.choices for p in template.params if p.required):
             with pytest.raises(CircuitbaseError, match="'x'"):
@@ -50,21 +52,29 @@ def test_concept_neurons_answers_what_the_published_table_says(store) -> None:
     with open(TABLE, newline="") as handle:
         table = list(csv.DictReader(handle))
     for feature in sorted({row["feature"] for row in table})[:12]:
-        expected = sorted((f"pythia-70m/L{r['layer']}/N{r['neuron']}", round(float(r["test_f1_score"]), 9))
-                          for r in table if r["feature"] == feature and float(r["test_f1_score"]) >= 0.5)
+        expected = sorted(
+            (f"pythia-70m/L{r['layer']}/N{r['neuron']}", round(float(r["test_f1_score"]), 9))
+            for r in table
+            if r["feature"] == feature and float(r["test_f1_score"]) >= 0.5
+        )
         rows = run_template(store, "concept_neurons", {"concept": feature, "min_score": 0.5})
         assert sorted((r["neuron"], round(r["f1"], 9)) for r in rows) == expected, feature
         assert [r["f1"] for r in rows] == sorted((r["f1"] for r in rows), reverse=True)
     neuron = table[0]
-    found = run_template(store, "neuron_concepts",
-                         {"uid": f"pythia-70m/L{neuron['layer']}/N{neuron['neuron']}"})
+    found = run_template(
+        store, "neuron_concepts", {"uid": f"pythia-70m/L{neuron['layer']}/N{neuron['neuron']}"}
+    )
     assert neuron["feature"] in {r["concept"] for r in found}
 
 
 def test_parameters_are_checked_and_converted_before_the_query_runs(store) -> None:
     template = get_template("concept_neurons")
     assert template.bind({"concept": "fr", "min_score": "0.5", "max_k": "2"}) == {
-        "concept": "fr", "min_score": 0.5, "max_k": 2, "metric": "f1"}
+        "concept": "fr",
+        "min_score": 0.5,
+        "max_k": 2,
+        "metric": "f1",
+    }
     with pytest.raises(TemplateError, match="needs parameter 'concept'"):
         run_template(store, "concept_neurons", {})
     with pytest.raises(TemplateError, match="'min_score' must be float"):
@@ -80,7 +90,8 @@ def test_parameters_are_checked_and_converted_before_the_query_runs(store) -> No
 def test_a_template_that_writes_is_refused(store, tmp_path) -> None:
     (tmp_path / "evil.cypher").write_text(
         "// name: evil\n// description: tries to write\n// param: uid: str\n"
-        "MERGE (m:Model {uid: $uid}) RETURN m.uid AS uid\n")
+        "MERGE (m:Model {uid: $uid}) RETURN m.uid AS uid\n"
+    )
     with pytest.raises(ReadOnlyViolation):
         run_template(store, "evil", {"uid": "x"}, extra_dir=tmp_path)
     assert store.read("MATCH (n) RETURN count(n) AS n") == [{"n": 0}]

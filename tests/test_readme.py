@@ -56,13 +56,17 @@ class Block:
     def commands(self) -> list[list[str]]:
         """Each command as its words: continuation lines joined, comments left out."""
         joined = re.sub(r"\\\n\s*", " ", self.text)
-        return [words for line in joined.splitlines() if (words := shlex.split(line, comments=True))]
+        return [
+            words for line in joined.splitlines() if (words := shlex.split(line, comments=True))
+        ]
 
 
 def readme_blocks() -> list[Block]:
     text = README.read_text()
-    return [Block(text.count("\n", 0, m.start()) + 1, m.group(1), m.group(2))
-            for m in re.finditer(r"^```(bash|python)\n(.*?)^```", text, re.S | re.M)]
+    return [
+        Block(text.count("\n", 0, m.start()) + 1, m.group(1), m.group(2))
+        for m in re.finditer(r"^```(bash|python)\n(.*?)^```", text, re.S | re.M)
+    ]
 
 
 def test_marked_blocks_are_the_listed_ones() -> None:
@@ -103,10 +107,11 @@ def _answers(args: list[str], out: str) -> bool:
 
 
 @pytest.mark.parametrize("backend", ["falkordb", "neo4j"])
-def test_every_readme_command_runs_as_printed(backend: str, tour_dir: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_readme_command_runs_as_printed(
+    backend: str, tour_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if backend == "neo4j":
-        from conftest import skip_without_neo4j, NEO4J_ENV
+        from conftest import NEO4J_ENV, skip_without_neo4j
 
         skip_without_neo4j()
         store_uri = os.environ[NEO4J_ENV]

@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
-from circuitbase.ingest import ingest
-from circuitbase.sources.models import model_records
-from circuitbase.queries import run_template
-from circuitbase.schema import ComponentKind
-from circuitbase.schema.catalog import known_model
-from circuitbase.store import StoreError, open_store
 from falkordb_remote import RemoteFalkorDB, TlsTerminator, make_certificate, start_server
 from helpers import count
 from test_cli import cli
+
+from circuitbase.ingest import ingest
+from circuitbase.queries import run_template
+from circuitbase.schema import ComponentKind
+from circuitbase.schema.catalog import known_model
+from circuitbase.sources.models import model_records
+from circuitbase.store import StoreError, open_store
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +52,9 @@ def test_a_shared_server_is_written_and_read_through_falkor_uris(server, passwor
     assert code == 0 and '"AttentionHead": 48' in out, out
 
 
-def test_falkors_speaks_tls_and_verifies_the_certificate(server, password, tls,
-                                                         monkeypatch) -> None:
+def test_falkors_speaks_tls_and_verifies_the_certificate(
+    server, password, tls, monkeypatch
+) -> None:
     port, ca_file = tls
     uri = f"falkors://localhost:{port}"
     with pytest.raises(StoreError, match="could not connect to FalkorDB at falkors://") as caught:
@@ -68,8 +69,9 @@ def test_falkors_speaks_tls_and_verifies_the_certificate(server, password, tls,
 
 
 @pytest.mark.parametrize("case", ["wrong password", "no password", "password in the uri"])
-def test_bad_credentials_are_one_line_without_the_secret(server, password, monkeypatch,
-                                                         case) -> None:
+def test_bad_credentials_are_one_line_without_the_secret(
+    server, password, monkeypatch, case
+) -> None:
     uri = f"falkor://127.0.0.1:{server.port}"
     if case == "wrong password":
         monkeypatch.setenv("FALKORDB_PASSWORD", "not-it-31337")

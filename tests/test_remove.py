@@ -19,11 +19,15 @@ N2G = DATA / "n2g"
 
 def facts(store) -> set[tuple]:
     """Every fact (a relationship citing an analysis) and every shared node, as text."""
-    rels = store.read("MATCH (a)-[r]->(b) WHERE r.analysis IS NOT NULL RETURN type(r) AS t, "
-                      "coalesce(a.uid, a.name) AS a, coalesce(b.uid, b.name) AS b, r.analysis AS x")
-    nodes = store.read("MATCH (n) WHERE n:Concept OR n:Task OR n:HeadRole OR n:Token OR "
-                       "n:Analysis OR n:Pattern OR n:PatternNode RETURN labels(n) AS l, "
-                       "coalesce(n.uid, n.name) AS k")
+    rels = store.read(
+        "MATCH (a)-[r]->(b) WHERE r.analysis IS NOT NULL RETURN type(r) AS t, "
+        "coalesce(a.uid, a.name) AS a, coalesce(b.uid, b.name) AS b, r.analysis AS x"
+    )
+    nodes = store.read(
+        "MATCH (n) WHERE n:Concept OR n:Task OR n:HeadRole OR n:Token OR "
+        "n:Analysis OR n:Pattern OR n:PatternNode RETURN labels(n) AS l, "
+        "coalesce(n.uid, n.name) AS k"
+    )
     return {tuple(sorted(r.items())) for r in rels} | {(str(n["l"]), n["k"]) for n in nodes}
 
 
@@ -31,7 +35,9 @@ def analysis_of(store, label_text: str) -> str:
     return next(r["uid"] for r in store.analysis_list() if label_text in r["uid"])
 
 
-def test_removing_an_analysis_leaves_what_the_others_alone_would_have_written(store, store_uri) -> None:
+def test_removing_an_analysis_leaves_what_the_others_alone_would_have_written(
+    store, store_uri
+) -> None:
     assert cli(store_uri, "ingest", "probes", str(MONO))[0] == 0
     only_mono = facts(store)
     assert cli(store_uri, "ingest", *PRIMES_ARGS)[0] == 0
@@ -39,7 +45,8 @@ def test_removing_an_analysis_leaves_what_the_others_alone_would_have_written(st
     primes = analysis_of(store, "prime_factor")
     code, out = cli(store_uri, "analysis", "list", "--format", "json")
     assert code == 0 and {a["uid"] for a in json.loads(out)} == {
-        r["uid"] for r in store.read("MATCH (a:Analysis) RETURN a.uid AS uid")}
+        r["uid"] for r in store.read("MATCH (a:Analysis) RETURN a.uid AS uid")
+    }
     code, out = cli(store_uri, "analysis", "remove", primes, "--yes")
     assert code == 0, out
     assert f"analysis {primes}:" in out and "ENCODES" in out
@@ -65,8 +72,14 @@ def test_removal_asks_first_and_a_no_changes_nothing(store, store_uri) -> None:
 
 def test_removing_an_n2g_analysis_takes_its_patterns_and_their_tries(store, store_uri) -> None:
     assert cli(store_uri, "model", "add", "toy-6l", "--config", str(N2G / "config.json"))[0] == 0
-    code, out = cli(store_uri, "ingest", "n2g", str(N2G / "neuron_graphs" / "toy-6l"), "--vocab",
-                    str(N2G / "vocab.json"))
+    code, out = cli(
+        store_uri,
+        "ingest",
+        "n2g",
+        str(N2G / "neuron_graphs" / "toy-6l"),
+        "--vocab",
+        str(N2G / "vocab.json"),
+    )
     assert code == 0, out
     assert count(store, "(:Pattern)") > 0 and count(store, "(:PatternNode)") > 0
     uid = analysis_of(store, "n2g")
@@ -91,7 +104,12 @@ def test_removing_a_model_leaves_what_the_other_models_alone_would_have(store, s
     assert cli(store_uri, "ingest", "probes", str(MONO))[0] == 0
     only_70m = facts(store)
     models_70m = store.models()
-    assert cli(store_uri, "ingest", "probes", str(PROBES / "pythia-160m_top_mono_neurons_head20.csv"))[0] == 0
+    assert (
+        cli(store_uri, "ingest", "probes", str(PROBES / "pythia-160m_top_mono_neurons_head20.csv"))[
+            0
+        ]
+        == 0
+    )
     assert cli(store_uri, "model", "add", "pythia-160m", "--components", "heads")[0] == 0
     code, out = cli(store_uri, "model", "remove", "pythia-160m", "--yes")
     assert code == 0, out

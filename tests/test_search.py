@@ -7,22 +7,30 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from circuitbase.cli.demo import examples_dir
-from circuitbase.schema.graph import NodeLabel
 from conftest import DATA
 from test_cli import cli
 
-FIELDS = {"Concept": ["name"], "Task": ["name", "description"], "HeadRole": ["name"],
-          "NeuronFamily": ["name"], "Token": ["text"], "Feature": ["label"], "Model": ["uid", "hf_id"]}
+from circuitbase.cli.demo import examples_dir
+from circuitbase.schema.graph import NodeLabel
+
+FIELDS = {
+    "Concept": ["name"],
+    "Task": ["name", "description"],
+    "HeadRole": ["name"],
+    "NeuronFamily": ["name"],
+    "Token": ["text"],
+    "Feature": ["label"],
+    "Model": ["uid", "hf_id"],
+}
 
 
 def expected(store, text: str, kinds=FIELDS) -> set[tuple[str, str]]:
     words = re.findall(r"\w+", text.lower())
     found = set()
     for kind in kinds:
-        for row in store.read(f"MATCH (n:{kind}) RETURN coalesce(n.uid, n.name) AS key, "
-                              "properties(n) AS p"):
+        for row in store.read(
+            f"MATCH (n:{kind}) RETURN coalesce(n.uid, n.name) AS key, properties(n) AS p"
+        ):
             for value in (row["p"].get(f) for f in FIELDS[kind]):
                 names = re.findall(r"\w+", (value or "").lower())
                 if value and all(any(n.startswith(w) for n in names) for w in words):
@@ -33,16 +41,31 @@ def expected(store, text: str, kinds=FIELDS) -> set[tuple[str, str]]:
 
 @pytest.fixture
 def loaded(store, store_uri):
-    for args in (["ingest", "probes", str(DATA / "probes" / "pythia-70m_monosemantic_language_neurons.csv")],
-                 ["ingest", "circuit", str(examples_dir() / "circuits" / "canonical_circuits_ioi_greaterthan.json")],
-                 ["ingest", "heads", str(examples_dir() / "head-metrics" / "google-gemma-3-270m-monology-pile-uncopyrighted.json")]):
+    for args in (
+        ["ingest", "probes", str(DATA / "probes" / "pythia-70m_monosemantic_language_neurons.csv")],
+        [
+            "ingest",
+            "circuit",
+            str(examples_dir() / "circuits" / "canonical_circuits_ioi_greaterthan.json"),
+        ],
+        [
+            "ingest",
+            "heads",
+            str(
+                examples_dir()
+                / "head-metrics"
+                / "google-gemma-3-270m-monology-pile-uncopyrighted.json"
+            ),
+        ],
+    ):
         code, out = cli(store_uri, *args)
         assert code == 0, out
     return store
 
 
-@pytest.mark.parametrize("text", ["name mover", "de", "gpt", "ioi", "induction", "gemma 270",
-                                  "greater", "no-such-word"])
+@pytest.mark.parametrize(
+    "text", ["name mover", "de", "gpt", "ioi", "induction", "gemma 270", "greater", "no-such-word"]
+)
 def test_search_finds_exactly_the_names_that_hold_every_word(loaded, text) -> None:
     hits = loaded.search(text, limit=10_000)
     assert {(h["kind"], h["key"]) for h in hits} == expected(loaded, text)

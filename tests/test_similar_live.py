@@ -12,19 +12,23 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy.stats import rankdata
-
-from circuitbase.queries.similar import fine_tuning, model_sizes, similar
 from conftest import empty_store
 from helpers import count
+from scipy.stats import rankdata
 from test_cli import cli
+
+from circuitbase.queries.similar import fine_tuning, model_sizes, similar
 
 EXAMPLES = Path(__file__).parents[1] / "circuitbase" / "examples"
 HEAD_METRICS = sorted((EXAMPLES / "head-metrics").glob("*.json"))
 PROBES = sorted((EXAMPLES / "probes").glob("*.csv"))
 NAMES = {"openai-community/gpt2": "gpt2-small"}  # the one whose canonical name is not its id's tail
-FINE_TUNED = [("gemma-2-2b-it", "gemma-2-2b"), ("gemma-3-1b-it", "gemma-3-1b-pt"),
-              ("gemma-3-270m-it", "gemma-3-270m"), ("Llama-3.1-8B-Instruct", "Llama-3.1-8B")]
+FINE_TUNED = [
+    ("gemma-2-2b-it", "gemma-2-2b"),
+    ("gemma-3-1b-it", "gemma-3-1b-pt"),
+    ("gemma-3-270m-it", "gemma-3-270m"),
+    ("Llama-3.1-8B-Instruct", "Llama-3.1-8B"),
+]
 
 
 def published_profiles() -> dict[str, dict]:
@@ -36,8 +40,9 @@ def published_profiles() -> dict[str, dict]:
         name = NAMES.get(data["config"]["model_name"], data["config"]["model_name"].split("/")[-1])
         metrics = sorted(k for k in data["metrics"] if k != "counts")
         raw = np.stack([np.asarray(data["metrics"][m], float).ravel() for m in metrics], axis=1)
-        ranks = np.stack([(rankdata(raw[:, j]) - 1) / (len(raw) - 1) for j in range(len(metrics))],
-                         axis=1)
+        ranks = np.stack(
+            [(rankdata(raw[:, j]) - 1) / (len(raw) - 1) for j in range(len(metrics))], axis=1
+        )
         heads = data["config"]["num_attention_heads"]
         uids = [f"{name}/L{i // heads}/H{i % heads}" for i in range(len(raw))]
         models[name] = {"uids": uids, "raw": raw, "ranks": ranks, "metrics": metrics}
@@ -76,10 +81,15 @@ def test_head_profiles_equal_a_computation_over_the_published_files(store, store
     measurements as evidence."""
     load(store_uri)
     published = published_profiles()
-    assert count(store, "()-[m:MEASURED_BY]->() WHERE m.profile_0 IS NOT NULL") == \
-        sum(len(p["uids"]) for p in published.values())
+    assert count(store, "()-[m:MEASURED_BY]->() WHERE m.profile_0 IS NOT NULL") == sum(
+        len(p["uids"]) for p in published.values()
+    )
     for name, mine in published.items():
-        picks = {0, len(mine["uids"]) - 1, int(np.argmax(mine["raw"][:, mine["metrics"].index("induction_score")]))}
+        picks = {
+            0,
+            len(mine["uids"]) - 1,
+            int(np.argmax(mine["raw"][:, mine["metrics"].index("induction_score")])),
+        }
         for i in sorted(picks):
             uid = mine["uids"][i]
             found = {m.model: m for m in similar(store, uid, per_model=True, metric="head-profile")}
@@ -91,18 +101,23 @@ def test_head_profiles_equal_a_computation_over_the_published_files(store, store
                 best = int(np.argmax(scores))
                 match = found[other]
                 assert match.score == pytest.approx(scores[best], abs=1e-9), (uid, other)
-                assert match.uid == theirs["uids"][best] or \
-                    scores[theirs["uids"].index(match.uid)] == pytest.approx(scores[best], abs=1e-12)
+                assert match.uid == theirs["uids"][best] or scores[
+                    theirs["uids"].index(match.uid)
+                ] == pytest.approx(scores[best], abs=1e-12)
                 j = theirs["uids"].index(match.uid)
                 evidence = {e["measure"]: e for e in match.evidence}
                 assert sorted(evidence) == mine["metrics"]
                 for k, metric in enumerate(mine["metrics"]):
                     assert evidence[metric]["this"] == pytest.approx(mine["raw"][i, k], rel=1e-12)
                     assert evidence[metric]["that"] == pytest.approx(theirs["raw"][j, k], rel=1e-12)
-                assert any(a.startswith("neuronpedia-headvis/" + other + "/") for a in match.analyses)
+                assert any(
+                    a.startswith("neuronpedia-headvis/" + other + "/") for a in match.analyses
+                )
 
 
-def test_per_model_rows_come_from_the_smallest_model_and_top_is_best_first(store, store_uri) -> None:
+def test_per_model_rows_come_from_the_smallest_model_and_top_is_best_first(
+    store, store_uri
+) -> None:
     load(store_uri)
     matches = similar(store, "gpt2-small/L5/H5", per_model=True)
     sizes = model_sizes(store)
@@ -177,11 +192,13 @@ def test_similar_on_the_command_line_says_why_and_names_mistakes(store, store_ur
     cli(store_uri, "model", "add", "pythia-160m", "--components", "mlp")  # changes no answer
     code, out = cli(store_uri, "similar", "pythia-160m/L2/MLP")
     assert code == 0 and len(out.strip().splitlines()) == 1 and "no comparable measurements" in out
-    for args, says in [(["similar", "gpt2-smal/L5/H5"], "gpt2-small"),
-                       (["similar", "gpt2-small/L5/H5", "--in", "pythia-16m"], "pythia-160m"),
-                       (["similar", "pythia-70m/L9/N1"], "6 layers"),
-                       (["similar", "gpt2-small/L5/H99"], "12 per layer"),
-                       (["similar", "gpt2-small/L5/H5", "--metric", "auc"], "auc")]:
+    for args, says in [
+        (["similar", "gpt2-smal/L5/H5"], "gpt2-small"),
+        (["similar", "gpt2-small/L5/H5", "--in", "pythia-16m"], "pythia-160m"),
+        (["similar", "pythia-70m/L9/N1"], "6 layers"),
+        (["similar", "gpt2-small/L5/H99"], "12 per layer"),
+        (["similar", "gpt2-small/L5/H5", "--metric", "auc"], "auc"),
+    ]:
         code, out = cli(store_uri, *args)
         assert code in (1, 2) and says in out and "Traceback" not in out, (args, out)
 
@@ -191,8 +208,13 @@ def test_the_web_side_by_side_view_shows_both_measurements(store, store_uri) -> 
 
     load(store_uri)
     [best] = similar(store, "gpt2-small/L5/H5", model="gemma-2-2b", per_model=True)
-    page = create_app(store, "t").test_client().get(
-        f"/t/compare?kind=AttentionHead&key=gpt2-small/L5/H5&other={best.uid}&other_kind=AttentionHead")
+    page = (
+        create_app(store, "t")
+        .test_client()
+        .get(
+            f"/t/compare?kind=AttentionHead&key=gpt2-small/L5/H5&other={best.uid}&other_kind=AttentionHead"
+        )
+    )
     text = page.data.decode()
     assert page.status_code == 200 and 'id="evidence-head-profile"' in text
     for evidence in best.evidence:

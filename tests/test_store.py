@@ -14,8 +14,16 @@ from circuitbase.store import ReadOnlyViolation, StoreError, open_store
 
 
 def test_values_travel_as_parameters_and_come_back_unchanged(store) -> None:
-    tricky = ["it's", 'say "hi"', "back\\slash", "}) DETACH DELETE n //", "\u00e9\u4e2d\U0001f600",
-              "line\nbreak", " leading space", "x" * 5000]
+    tricky = [
+        "it's",
+        'say "hi"',
+        "back\\slash",
+        "}) DETACH DELETE n //",
+        "\u00e9\u4e2d\U0001f600",
+        "line\nbreak",
+        " leading space",
+        "x" * 5000,
+    ]
     store.write("UNWIND $texts AS t CREATE (:Token {text: t})", {"texts": tricky})
     rows = store.read("MATCH (t:Token) RETURN t.text AS text")
     assert sorted(r["text"] for r in rows) == sorted(tricky)
@@ -30,8 +38,12 @@ def test_read_refuses_a_query_that_writes(store) -> None:
 def test_write_rows_sends_batches_and_reports_counts(store) -> None:
     seen: list[int] = []
     rows = [{"uid": f"m{i}"} for i in range(25)]
-    counts = store.write_rows("UNWIND $rows AS row MERGE (:Model {uid: row.uid})", rows,
-                              batch_size=10, progress=seen.append)
+    counts = store.write_rows(
+        "UNWIND $rows AS row MERGE (:Model {uid: row.uid})",
+        rows,
+        batch_size=10,
+        progress=seen.append,
+    )
     assert seen == [10, 10, 5]
     assert counts.nodes_created == 25
     again = store.write_rows("UNWIND $rows AS row MERGE (:Model {uid: row.uid})", rows)
@@ -57,8 +69,9 @@ def _in_other_process(data_dir: Path, code: str) -> str:
         {code}
         store.close()
     """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -76,10 +89,13 @@ def test_second_process_reuses_the_running_server(tmp_path: Path) -> None:
     with open_store(tmp_path) as store:
         pid = (tmp_path / "falkordb.pid").read_text()
         store.write("CREATE (:Model {uid: 'from-first'})")
-        out = _in_other_process(tmp_path, textwrap.dedent("""
+        out = _in_other_process(
+            tmp_path,
+            textwrap.dedent("""
             print(store.read("MATCH (m:Model) RETURN m.uid AS uid")[0]["uid"])
             store.write("CREATE (:Model {uid: 'from-second'})")
-        """).replace("\n", "\n        "))
+        """).replace("\n", "\n        "),
+        )
         assert out.strip() == "from-first"
         assert (tmp_path / "falkordb.pid").read_text() == pid, "no second server was started"
         assert (tmp_path / "falkordb.sock").exists(), "the second process left the server running"
@@ -159,8 +175,11 @@ def test_commands_that_only_read_run_no_schema_statements(store, store_uri, monk
     calls: list[str] = []
     for cls in {type(store), GraphStore}:
         original = cls.ensure_schema
-        monkeypatch.setattr(cls, "ensure_schema",
-                            lambda self, _original=original: calls.append("ddl") or _original(self))
+        monkeypatch.setattr(
+            cls,
+            "ensure_schema",
+            lambda self, _original=original: calls.append("ddl") or _original(self),
+        )
     for args in (["stats"], ["query", "run", "single_neuron_concepts"]):
         result = CliRunner().invoke(main, ["--db", store_uri, *args], catch_exceptions=False)
         assert result.exit_code == 0, result.output
@@ -173,9 +192,9 @@ def test_commands_that_only_read_run_no_schema_statements(store, store_uri, monk
 @pytest.mark.parametrize("case", ["wrong password", "nothing listening"])
 def test_neo4j_driver_errors_are_one_line_naming_the_uri(case, monkeypatch) -> None:
     from click.testing import CliRunner
+    from conftest import NEO4J_ENV, skip_without_neo4j
 
     from circuitbase.cli import main
-    from conftest import NEO4J_ENV, skip_without_neo4j
 
     skip_without_neo4j()
     uri = os.environ[NEO4J_ENV]

@@ -4,17 +4,16 @@ universal-neurons question is answered from them (issue #16, part 2)."""
 from __future__ import annotations
 
 import csv
-
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from helpers import count, graph_fingerprint
+from test_cli import cli
 
 from circuitbase.ingest import ingest_files
 from circuitbase.queries import run_template
 from circuitbase.sources.universal import universal_records
-from helpers import count, graph_fingerprint
-from test_cli import cli
 
 DATA = Path(__file__).parent / "data" / "universal-neurons"
 UNIVERSAL = DATA / "pythia-160m" / "universal.csv"
@@ -28,8 +27,11 @@ def rows(path: Path) -> list[dict[str, str]]:
 
 
 def stored(store, model: str) -> dict[str, dict]:
-    found = store.read("MATCH (n:Neuron {model: $m})-[f:IN_FAMILY]->(x:NeuronFamily) "
-                       "RETURN n.uid AS uid, x.name AS family, properties(f) AS stats", {"m": model})
+    found = store.read(
+        "MATCH (n:Neuron {model: $m})-[f:IN_FAMILY]->(x:NeuronFamily) "
+        "RETURN n.uid AS uid, x.name AS family, properties(f) AS stats",
+        {"m": model},
+    )
     return {f"{r['uid']} {r['family']}": r["stats"] for r in found}
 
 
@@ -53,11 +55,18 @@ def test_every_statistic_of_every_universal_neuron_is_kept_as_published(store, s
 
 def test_prediction_and_suppression_neurons_are_families(store, store_uri) -> None:
     assert cli(store_uri, "ingest", "universal", str(PREDICTION))[0] == 0
-    found = store.read("MATCH (n:Neuron)-[f:IN_FAMILY]->(x:NeuronFamily) "
-                       "RETURN n.uid AS uid, x.name AS family, f.feature AS feature")
-    expected = {(f"stanford-gpt2-medium-a/L{r['layer']}/N{r['neuron']}",
-                 "suppression" if r["is_surpress"] == "True" else "prediction", r["feature"])
-                for r in rows(PREDICTION)}
+    found = store.read(
+        "MATCH (n:Neuron)-[f:IN_FAMILY]->(x:NeuronFamily) "
+        "RETURN n.uid AS uid, x.name AS family, f.feature AS feature"
+    )
+    expected = {
+        (
+            f"stanford-gpt2-medium-a/L{r['layer']}/N{r['neuron']}",
+            "suppression" if r["is_surpress"] == "True" else "prediction",
+            r["feature"],
+        )
+        for r in rows(PREDICTION)
+    }
     assert sorted((r["uid"], r["family"], r["feature"]) for r in found) == sorted(expected)
     assert len(found) == len(rows(PREDICTION))  # a neuron in two features is two facts
 
@@ -76,13 +85,20 @@ def test_the_universal_neurons_template_counts_by_family_and_layer(store) -> Non
     by_layer: dict[int, list[float]] = defaultdict(list)
     for row in rows(UNIVERSAL):
         by_layer[int(row["layer"])].append(float(row["excess_corr"]))
-    answer = run_template(store, "universal_neurons", {"model": "pythia-160m", "family": "universal"})
-    assert [(r["layer"], r["neurons"]) for r in answer] == [(layer, len(v)) for layer, v in
-                                                             sorted(by_layer.items())]
+    answer = run_template(
+        store, "universal_neurons", {"model": "pythia-160m", "family": "universal"}
+    )
+    assert [(r["layer"], r["neurons"]) for r in answer] == [
+        (layer, len(v)) for layer, v in sorted(by_layer.items())
+    ]
     for r in answer:
-        assert r["mean_excess_corr"] == pytest.approx(sum(by_layer[r["layer"]]) / len(by_layer[r["layer"]]))
-    families = {r["family"] for r in run_template(store, "universal_neurons",
-                                                  {"model": "stanford-gpt2-medium-a"})}
+        assert r["mean_excess_corr"] == pytest.approx(
+            sum(by_layer[r["layer"]]) / len(by_layer[r["layer"]])
+        )
+    families = {
+        r["family"]
+        for r in run_template(store, "universal_neurons", {"model": "stanford-gpt2-medium-a"})
+    }
     assert families == {"prediction", "suppression"}
 
 
@@ -95,4 +111,3 @@ def test_a_bad_statistic_is_one_line_and_nothing_is_written(store, store_uri, tm
     code, out = cli(store_uri, "ingest", "universal", str(bad))
     assert code == 1 and "line 3" in out and "max_corr" in out, out
     assert graph_fingerprint(store) == before and count(store, "(n)") == 0
-

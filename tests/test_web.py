@@ -19,24 +19,33 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 import networkx as nx
 import pytest
-
-from circuitbase.ingest import ingest
-from circuitbase.store import open_store
-from circuitbase.schema import Analysis, Concept, Encodes, NodeLabel, RelType, ref, rel
-from circuitbase.schema.relationships import SimilarTo
-from circuitbase.web import create_app
 from helpers import graph_fingerprint
 from test_cli import cli
 from test_evidence import strongest_example
 
+from circuitbase.ingest import ingest
+from circuitbase.schema import Analysis, Concept, Encodes, NodeLabel, RelType, ref, rel
+from circuitbase.schema.relationships import SimilarTo
+from circuitbase.store import open_store
+from circuitbase.web import create_app
+
 EXAMPLES = Path(__file__).parent.parent / "circuitbase" / "examples"
 PROBES = [EXAMPLES / "probes" / f"{m}_top_mono_neurons.csv" for m in ("pythia-70m", "pythia-160m")]
-HEADS = [EXAMPLES / "head-metrics" / f for f in ("openai-community-gpt2-monology-pile-uncopyrighted.json",
-                                                 "google-gemma-3-270m-monology-pile-uncopyrighted.json",
-                                                  "EleutherAI-pythia-70m-deduped-monology-pile-uncopyrighted.json")]
+HEADS = [
+    EXAMPLES / "head-metrics" / f
+    for f in (
+        "openai-community-gpt2-monology-pile-uncopyrighted.json",
+        "google-gemma-3-270m-monology-pile-uncopyrighted.json",
+        "EleutherAI-pythia-70m-deduped-monology-pile-uncopyrighted.json",
+    )
+]
 TOKEN = "t" * 43
-MATCH = Analysis(uid="test/hand-made-matches", kind="similarity", method="by hand",
-                 models=["pythia-70m", "pythia-160m", "gpt2-small", "pythia-70m-deduped"])
+MATCH = Analysis(
+    uid="test/hand-made-matches",
+    kind="similarity",
+    method="by hand",
+    models=["pythia-70m", "pythia-160m", "gpt2-small", "pythia-70m-deduped"],
+)
 HOSTILE = '<script>alert("x")</script> & "quotes"'
 DASHBOARDS = [Path(__file__).parent / "data" / "saedashboard" / f"batch-{i}.json" for i in (0, 1)]
 
@@ -48,14 +57,19 @@ def DASHBOARD_FEATURES() -> list[dict]:  # noqa: N802
 
 
 def best(store, sql_concept: str, model: str) -> str:
-    return store.read("MATCH (n:Neuron {model: $m})-[e:ENCODES]->(:Concept {name: $c}) "
-                      "RETURN n.uid AS n ORDER BY e.f1 DESC, n.uid LIMIT 1",
-                      {"m": model, "c": sql_concept})[0]["n"]
+    return store.read(
+        "MATCH (n:Neuron {model: $m})-[e:ENCODES]->(:Concept {name: $c}) "
+        "RETURN n.uid AS n ORDER BY e.f1 DESC, n.uid LIMIT 1",
+        {"m": model, "c": sql_concept},
+    )[0]["n"]
 
 
 def strongest_induction(store, model: str) -> str:
-    return store.read("MATCH (h:AttentionHead {model: $m})-[r:HAS_ROLE]->(:HeadRole {name: 'induction'}) "
-                      "RETURN h.uid AS h ORDER BY r.score DESC, h.uid LIMIT 1", {"m": model})[0]["h"]
+    return store.read(
+        "MATCH (h:AttentionHead {model: $m})-[r:HAS_ROLE]->(:HeadRole {name: 'induction'}) "
+        "RETURN h.uid AS h ORDER BY r.score DESC, h.uid LIMIT 1",
+        {"m": model},
+    )[0]["h"]
 
 
 def explored(store, store_uri: str) -> dict[str, str]:
@@ -65,18 +79,31 @@ def explored(store, store_uri: str) -> dict[str, str]:
         assert cli(store_uri, "ingest", "probes", str(path))[0] == 0
     for path in HEADS:
         assert cli(store_uri, "ingest", "heads", str(path))[0] == 0
-    names = {"neuron": best(store, "Gender_Fem", "pythia-70m"),
-             "neuron_match": best(store, "Gender_Fem", "pythia-160m"),
-             "head": strongest_induction(store, "gpt2-small"),
-             "head_match": strongest_induction(store, "pythia-70m-deduped")}
-    records = [MATCH.record(), Concept(name=HOSTILE).record(),
-               Encodes(analysis=MATCH.uid, k=1, f1=0.5).record(ref(NodeLabel.NEURON, names["neuron"]),
-                                                               ref(NodeLabel.CONCEPT, HOSTILE))]
-    for a, b, label, score in ((names["neuron"], names["neuron_match"], NodeLabel.NEURON, 0.91),
-                               (names["head"], names["head_match"], NodeLabel.HEAD, 0.77)):
-        records.append(SimilarTo(analysis=MATCH.uid, score=score, metric="by-hand")
-                       .record(ref(label, a), ref(label, b)))
-    records += [rel(RelType.ABOUT, MATCH.record().ref, ref(NodeLabel.MODEL, m)) for m in MATCH.models]
+    names = {
+        "neuron": best(store, "Gender_Fem", "pythia-70m"),
+        "neuron_match": best(store, "Gender_Fem", "pythia-160m"),
+        "head": strongest_induction(store, "gpt2-small"),
+        "head_match": strongest_induction(store, "pythia-70m-deduped"),
+    }
+    records = [
+        MATCH.record(),
+        Concept(name=HOSTILE).record(),
+        Encodes(analysis=MATCH.uid, k=1, f1=0.5).record(
+            ref(NodeLabel.NEURON, names["neuron"]), ref(NodeLabel.CONCEPT, HOSTILE)
+        ),
+    ]
+    for a, b, label, score in (
+        (names["neuron"], names["neuron_match"], NodeLabel.NEURON, 0.91),
+        (names["head"], names["head_match"], NodeLabel.HEAD, 0.77),
+    ):
+        records.append(
+            SimilarTo(analysis=MATCH.uid, score=score, metric="by-hand").record(
+                ref(label, a), ref(label, b)
+            )
+        )
+    records += [
+        rel(RelType.ABOUT, MATCH.record().ref, ref(NodeLabel.MODEL, m)) for m in MATCH.models
+    ]
     ingest(store, records)
     return names
 
@@ -89,8 +116,9 @@ def site(store, store_uri):
 
 
 def HEADS_SCORED(store) -> list[dict]:  # noqa: N802
-    return store.read("MATCH (h:AttentionHead)-[:HAS_ROLE]->(:HeadRole {name: 'induction'}) "
-                      "RETURN h.uid AS uid")
+    return store.read(
+        "MATCH (h:AttentionHead)-[:HAS_ROLE]->(:HeadRole {name: 'induction'}) RETURN h.uid AS uid"
+    )
 
 
 def page(client, path: str, **params: str) -> str:
@@ -111,8 +139,14 @@ def links(text: str) -> list[tuple[str, str]]:
 def test_every_page_needs_this_launchs_token(site) -> None:
     store, client, names = site
     assert client.get(f"/{TOKEN}/").status_code == 200
-    for path in ("/", "/search?q=gender", f"/{'u' * 43}/", f"/{TOKEN[:-1]}/node?kind=Neuron&key=x",
-                 f"/{TOKEN}x/", "/static/x"):
+    for path in (
+        "/",
+        "/search?q=gender",
+        f"/{'u' * 43}/",
+        f"/{TOKEN[:-1]}/node?kind=Neuron&key=x",
+        f"/{TOKEN}x/",
+        "/static/x",
+    ):
         response = client.get(path)
         assert response.status_code == 404 and TOKEN not in response.get_data(as_text=True), path
     headers = client.get(f"/{TOKEN}/").headers
@@ -126,7 +160,7 @@ def test_search_page_shows_the_stores_hits_and_jumps_to_a_uid(site) -> None:
     store, client, names = site
     text = page(client, "search", q="gender")
     expected = store.search("gender", (), 100)
-    assert expected and links(text)[-len(expected):] == [(h["kind"], h["key"]) for h in expected]
+    assert expected and links(text)[-len(expected) :] == [(h["kind"], h["key"]) for h in expected]
     only = page(client, "search", q="induction", kind="HeadRole")
     assert ("HeadRole", "induction") in links(only) and ("Concept", "Gender_Fem") not in links(only)
     jump = client.get(f"/{TOKEN}/search?" + urlencode({"q": names["head"]}))  # a uid: its page
@@ -148,8 +182,10 @@ def test_a_roles_page_lists_the_strongest_first_pages_on_and_filters(site, monke
     MAX_FACTS_SHOWN = 50
     monkeypatch.setattr(app, "MAX_FACTS_SHOWN", MAX_FACTS_SHOWN)
 
-    scores = store.read("MATCH (h:AttentionHead)-[r:HAS_ROLE]->(:HeadRole {name: 'induction'}) "
-                        "RETURN h.uid AS uid, h.model AS model, r.score AS score")
+    scores = store.read(
+        "MATCH (h:AttentionHead)-[r:HAS_ROLE]->(:HeadRole {name: 'induction'}) "
+        "RETURN h.uid AS uid, h.model AS model, r.score AS score"
+    )
     assert len(scores) > MAX_FACTS_SHOWN  # there is a second page
     ranked = sorted(scores, key=lambda r: -r["score"])
     text = page(client, "node", kind="HeadRole", key="induction")
@@ -161,7 +197,8 @@ def test_a_roles_page_lists_the_strongest_first_pages_on_and_filters(site, monke
     shown = [key for kind, key in links(table) if kind == "AttentionHead"]
     assert len(shown) == min(MAX_FACTS_SHOWN, len(scores) - MAX_FACTS_SHOWN)
     assert {dict((r["uid"], r["score"]) for r in scores)[u] for u in shown} <= {
-        r["score"] for r in ranked[MAX_FACTS_SHOWN - 1:2 * MAX_FACTS_SHOWN + 1]}
+        r["score"] for r in ranked[MAX_FACTS_SHOWN - 1 : 2 * MAX_FACTS_SHOWN + 1]
+    }
     model = sorted({r["model"] for r in scores})[0]
     only = page(client, "node", kind="HeadRole", key="induction", model=model)
     table = re.search(r'data-type="HAS_ROLE">(.*?)</table>', only, re.S).group(1)
@@ -180,22 +217,29 @@ def test_a_heads_page_shows_what_show_prints(site) -> None:
         assert f'data-type="{type_}"' in text
         for fact in facts:
             assert (fact["other_kind"], fact["other"]) in shown
-    roles = store.read("MATCH (:AttentionHead {uid: $h})-[r:HAS_ROLE]->(x) RETURN x.name AS role, "
-                       "r.score AS score", {"h": names["head"]})
+    roles = store.read(
+        "MATCH (:AttentionHead {uid: $h})-[r:HAS_ROLE]->(x) RETURN x.name AS role, "
+        "r.score AS score",
+        {"h": names["head"]},
+    )
     for row in roles:
         assert f"{row['score']:.4g}" in text
     # the most similar head in the other model, with a side-by-side view
     assert ("AttentionHead", names["head_match"]) in shown
-    compare = next(link for link in map(html.unescape, re.findall(r'href="([^"]*compare\?[^"]*)"', text))
-                   if parse_qs(urlparse(link).query).get("other") == [names["head_match"]])
+    compare = next(
+        link
+        for link in map(html.unescape, re.findall(r'href="([^"]*compare\?[^"]*)"', text))
+        if parse_qs(urlparse(link).query).get("other") == [names["head_match"]]
+    )
     side = client.get(compare).get_data(as_text=True)
     assert names["head"] in side and names["head_match"] in side and "0.77" in side
     # the neighbourhood drawing: one link per neighbour, the centre last
     svg = re.search(r"<svg.*?</svg>", text, re.S).group(0)
     drawn = links(svg)
     assert drawn[-1] == ("AttentionHead", names["head"])
-    assert set(drawn[:-1]) == {(f["other_kind"], f["other"]) for facts in data["relationships"].values()
-                               for f in facts}
+    assert set(drawn[:-1]) == {
+        (f["other_kind"], f["other"]) for facts in data["relationships"].values() for f in facts
+    }
     ET.fromstring(svg)  # well-formed SVG, labels as <text>
     assert "<text" in svg
 
@@ -203,8 +247,12 @@ def test_a_heads_page_shows_what_show_prints(site) -> None:
 def test_a_concept_page_lists_every_neuron_and_escapes_what_it_shows(site) -> None:
     store, client, names = site
     text = page(client, "node", kind="Concept", key="Gender_Fem")
-    neurons = {r["n"] for r in store.read("MATCH (n:Neuron)-[:ENCODES]->(:Concept {name: 'Gender_Fem'}) "
-                                          "RETURN n.uid AS n")}
+    neurons = {
+        r["n"]
+        for r in store.read(
+            "MATCH (n:Neuron)-[:ENCODES]->(:Concept {name: 'Gender_Fem'}) RETURN n.uid AS n"
+        )
+    }
     assert neurons and {k for kind, k in links(text) if kind == "Neuron"} == neurons
     hostile = page(client, "node", kind="Neuron", key=names["neuron"])
     assert "<script>" not in hostile and "&lt;script&gt;alert(" in hostile
@@ -220,18 +268,33 @@ def test_exports_of_what_is_on_screen(site, tmp_path) -> None:
     graphml = client.get(f"/{TOKEN}/export?" + urlencode({**query, "format": "graphml"}))
     assert graphml.status_code == 200 and "attachment" in graphml.headers["Content-Disposition"]
     graph = nx.read_graphml(io.BytesIO(graphml.data))
-    concepts = {r["c"] for r in store.read("MATCH (:Neuron {uid: $n})-[:ENCODES]->(c) RETURN c.name AS c",
-                                           {"n": names["neuron"]})}
+    concepts = {
+        r["c"]
+        for r in store.read(
+            "MATCH (:Neuron {uid: $n})-[:ENCODES]->(c) RETURN c.name AS c", {"n": names["neuron"]}
+        )
+    }
     assert {f"Concept:{c}" for c in concepts} <= set(graph.nodes)
     svg = client.get(f"/{TOKEN}/export?" + urlencode({**query, "format": "svg"}))
     assert svg.status_code == 200 and svg.data.lstrip().startswith((b"<?xml", b"<svg"))
     png = client.get(f"/{TOKEN}/export?" + urlencode({**query, "format": "png"}))
     assert png.data[:8] == b"\x89PNG\r\n\x1a\n"
-    bib = client.get(f"/{TOKEN}/export?" + urlencode({**query, "format": "bib"})).get_data(as_text=True)
-    cited = {r["a"] for r in store.read("MATCH (:Neuron {uid: $n})-[r]-() WHERE r.analysis IS NOT NULL "
-                                        "RETURN DISTINCT r.analysis AS a", {"n": names["neuron"]})}
+    bib = client.get(f"/{TOKEN}/export?" + urlencode({**query, "format": "bib"})).get_data(
+        as_text=True
+    )
+    cited = {
+        r["a"]
+        for r in store.read(
+            "MATCH (:Neuron {uid: $n})-[r]-() WHERE r.analysis IS NOT NULL "
+            "RETURN DISTINCT r.analysis AS a",
+            {"n": names["neuron"]},
+        )
+    }
     assert bib.count("@") == len(cited) >= 2
-    assert client.get(f"/{TOKEN}/export?" + urlencode({**query, "format": "cypher"})).status_code == 404
+    assert (
+        client.get(f"/{TOKEN}/export?" + urlencode({**query, "format": "cypher"})).status_code
+        == 404
+    )
     assert graph_fingerprint(store) == before  # browsing and exporting wrote nothing
 
 
@@ -248,8 +311,10 @@ def browser_or_skip():
     except ImportError:
         webdriver = None
     if not (chromium and driver and webdriver):
-        reason = ("no headless browser: install Debian's chromium and chromium-driver "
-                  "(.ci/run does) and selenium (the [test] extra)")
+        reason = (
+            "no headless browser: install Debian's chromium and chromium-driver "
+            "(.ci/run does) and selenium (the [test] extra)"
+        )
         if os.environ.get(REQUIRE_BROWSER):
             pytest.fail(reason)
         pytest.skip(reason)
@@ -258,8 +323,13 @@ def browser_or_skip():
 
     options = Options()
     options.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--window-size=1280,1600"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,1600",
+    ):
         options.add_argument(flag)
     return webdriver.Chrome(service=Service(driver), options=options)
 
@@ -274,9 +344,12 @@ def test_a_person_searches_opens_a_head_and_follows_a_similar_component(tmp_path
         names = explored(store, store_uri)
         heads = len(HEADS_SCORED(store))
     assert cli(store_uri, "ingest", "features", *map(str, DASHBOARDS))[0] == 0
-    server = subprocess.Popen([sys.executable, "-m", "circuitbase", "--db", store_uri, "serve",
-                               "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "circuitbase", "--db", store_uri, "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         line = server.stdout.readline()
         url = re.search(r"http://127\.0\.0\.1:\d+/[\w-]+/", line)
@@ -286,7 +359,9 @@ def test_a_person_searches_opens_a_head_and_follows_a_similar_component(tmp_path
         from selenium.webdriver.support.ui import WebDriverWait
 
         def on_page_of(key: str) -> None:
-            WebDriverWait(browser, 10).until(shows.text_to_be_present_in_element((By.ID, "key"), key))
+            WebDriverWait(browser, 10).until(
+                shows.text_to_be_present_in_element((By.ID, "key"), key)
+            )
             assert browser.find_element(By.ID, "key").text == key
 
         browser.get(url.group(0))
@@ -294,7 +369,9 @@ def test_a_person_searches_opens_a_head_and_follows_a_similar_component(tmp_path
         browser.find_element(By.LINK_TEXT, "gpt2-small").click()  # a model: its heads drawn
         on_page_of("gpt2-small")
         heatmap = browser.find_element(By.CSS_SELECTOR, "#heatmap svg")
-        assert heatmap.size["width"] > 300 and "induction_score" in heatmap.get_attribute("innerHTML")
+        assert heatmap.size["width"] > 300 and "induction_score" in heatmap.get_attribute(
+            "innerHTML"
+        )
         browser.back()
         box = browser.find_element(By.NAME, "q")
         box.send_keys("induction")
@@ -307,7 +384,9 @@ def test_a_person_searches_opens_a_head_and_follows_a_similar_component(tmp_path
 
         assert heads > MAX_FACTS_SHOWN  # more than a page: the rest is a click away
         browser.find_element(By.CSS_SELECTOR, "a.next").click()
-        WebDriverWait(browser, 10).until(shows.presence_of_element_located((By.CSS_SELECTOR, "a.previous")))
+        WebDriverWait(browser, 10).until(
+            shows.presence_of_element_located((By.CSS_SELECTOR, "a.previous"))
+        )
         facts = browser.find_element(By.CSS_SELECTOR, 'table[data-type="HAS_ROLE"]')
         shown = [a.text for a in facts.find_elements(By.TAG_NAME, "a") if "/H" in a.text]
         assert len(shown) == heads - MAX_FACTS_SHOWN and names["head"] not in shown
@@ -345,11 +424,15 @@ def test_a_person_searches_opens_a_head_and_follows_a_similar_component(tmp_path
         marked = first.find_element(By.CSS_SELECTOR, "span.tok.max")
         assert marked.text == token and marked.get_attribute("title") == f"{peak:.4g}"
         assert marked.value_of_css_property("background-color") == "rgba(230, 97, 0, 1)"
-        shades = {t.value_of_css_property("background-color") for t in
-                  browser.find_elements(By.CSS_SELECTOR, "#examples span.tok")}
+        shades = {
+            t.value_of_css_property("background-color")
+            for t in browser.find_elements(By.CSS_SELECTOR, "#examples span.tok")
+        }
         assert "rgba(230, 97, 0, 0)" in shades and len(shades) > 2  # shaded by activation
-        assert browser.find_element(By.ID, "neuronpedia").get_attribute("href") == \
-            "https://www.neuronpedia.org/gpt2-small/0-res-jb/3"
+        assert (
+            browser.find_element(By.ID, "neuronpedia").get_attribute("href")
+            == "https://www.neuronpedia.org/gpt2-small/0-res-jb/3"
+        )
         browser.save_screenshot(str(tmp_path / "feature.png"))
         if shots := os.environ.get("CIRCUITBASE_SCREENSHOTS"):
             for shot in tmp_path.glob("*.png"):
@@ -370,8 +453,10 @@ def test_a_features_page_shows_its_examples_shaded_and_its_logits(store, store_u
     examples = re.findall(r'<p class="example">(.*?)</p>', text, re.S)
     peak, token = strongest_example(feature)
     assert len(examples) == min(10, len(feature["activations"]))
-    assert f'<span class="tok max" style="background: rgba(230, 97, 0, 1.0)" title="{peak:.4g}">' \
-           f"{html.escape(token)}</span>" in examples[0]
+    assert (
+        f'<span class="tok max" style="background: rgba(230, 97, 0, 1.0)" title="{peak:.4g}">'
+        f"{html.escape(token)}</span>" in examples[0]
+    )
     assert 'href="https://www.neuronpedia.org/gpt2-small/0-res-jb/3"' in text
 
 
@@ -389,6 +474,7 @@ def test_an_analysis_page_shows_what_it_found_strongest_first(site) -> None:
     found = re.search(r'<table id="found".*?</table>', text, re.S).group(0)
     first = re.findall(r"<tr><td>ENCODES</td>.*?</tr>", found, re.S)[0]
     top = max(float(r["test_f1_score"]) for r in rows)
-    assert any(f"/L{r['layer']}/N{r['neuron']}<" in first for r in rows
-               if float(r["test_f1_score"]) == top)
+    assert any(
+        f"/L{r['layer']}/N{r['neuron']}<" in first for r in rows if float(r["test_f1_score"]) == top
+    )
     assert 'id="finding"' in text and "<svg" in text  # a hundred facts: drawn too

@@ -1,26 +1,40 @@
 """The one writer: everything validated before the first write, every write idempotent."""
 
 import pytest
+from helpers import count, graph_fingerprint
 
 from circuitbase.ingest import ingest
-from circuitbase.sources.models import model_records
-from circuitbase.schema import (Analysis, HasRole, HeadRole, ModelSpec, NodeLabel, RecordError,
-                                RelType, ref, rel)
+from circuitbase.schema import (
+    Analysis,
+    HasRole,
+    HeadRole,
+    ModelSpec,
+    NodeLabel,
+    RecordError,
+    RelType,
+    ref,
+    rel,
+)
 from circuitbase.schema.catalog import known_model
 from circuitbase.schema.uids import ComponentKind
-from helpers import count, graph_fingerprint
+from circuitbase.sources.models import model_records
 
 ANALYSIS = Analysis(uid="test/heads", kind="heads", method="hand-made", models=["pythia-70m"])
 
 
 def role(head: str, score: float, role_name: str = "induction", analysis: str = ANALYSIS.uid):
     return HasRole(analysis=analysis, score=score).record(
-        ref(NodeLabel.HEAD, head), ref(NodeLabel.HEAD_ROLE, role_name))
+        ref(NodeLabel.HEAD, head), ref(NodeLabel.HEAD_ROLE, role_name)
+    )
 
 
 def findings(*roles):
-    return [ANALYSIS.record(), HeadRole(name="induction").record(),
-            rel(RelType.ABOUT, ANALYSIS.record().ref, ref(NodeLabel.MODEL, "pythia-70m")), *roles]
+    return [
+        ANALYSIS.record(),
+        HeadRole(name="induction").record(),
+        rel(RelType.ABOUT, ANALYSIS.record().ref, ref(NodeLabel.MODEL, "pythia-70m")),
+        *roles,
+    ]
 
 
 def test_ingesting_the_same_records_twice_leaves_the_same_graph(store) -> None:
@@ -35,29 +49,43 @@ def test_ingesting_the_same_records_twice_leaves_the_same_graph(store) -> None:
 
 def test_components_get_their_model_depth_and_in_model_edge(store) -> None:
     ingest(store, findings(role("pythia-70m/L5/H7", 0.9)))
-    rows = store.read("MATCH (h:Component:AttentionHead)-[:IN_MODEL]->(m:Model) "
-                      "RETURN h.uid AS uid, h.layer AS layer, h.index AS index, "
-                      "h.relative_depth AS depth, m.n_layers AS n_layers")
-    assert rows == [{"uid": "pythia-70m/L5/H7", "layer": 5, "index": 7, "depth": 1.0,
-                     "n_layers": 6}]
+    rows = store.read(
+        "MATCH (h:Component:AttentionHead)-[:IN_MODEL]->(m:Model) "
+        "RETURN h.uid AS uid, h.layer AS layer, h.index AS index, "
+        "h.relative_depth AS depth, m.n_layers AS n_layers"
+    )
+    assert rows == [
+        {"uid": "pythia-70m/L5/H7", "layer": 5, "index": 7, "depth": 1.0, "n_layers": 6}
+    ]
 
 
 def test_two_analyses_that_disagree_are_both_kept(store) -> None:
     other = Analysis(uid="test/other", kind="heads", method="other", models=["pythia-70m"])
-    ingest(store, findings(role("pythia-70m/L3/H1", 0.9)) + [
-        other.record(), role("pythia-70m/L3/H1", 0.1, analysis=other.uid)])
-    rows = store.read("MATCH (:AttentionHead)-[r:HAS_ROLE]->(:HeadRole) "
-                      "RETURN r.analysis AS analysis, r.score AS score ORDER BY analysis")
-    assert rows == [{"analysis": "test/heads", "score": 0.9}, {"analysis": "test/other", "score": 0.1}]
+    ingest(
+        store,
+        findings(role("pythia-70m/L3/H1", 0.9))
+        + [other.record(), role("pythia-70m/L3/H1", 0.1, analysis=other.uid)],
+    )
+    rows = store.read(
+        "MATCH (:AttentionHead)-[r:HAS_ROLE]->(:HeadRole) "
+        "RETURN r.analysis AS analysis, r.score AS score ORDER BY analysis"
+    )
+    assert rows == [
+        {"analysis": "test/heads", "score": 0.9},
+        {"analysis": "test/other", "score": 0.1},
+    ]
 
 
-@pytest.mark.parametrize("bad, message", [
-    (role("pythia-70m/L6/H0", 0.5), "layer 6 is out of range"),
-    (role("pythia-70m/L0/H8", 0.5), "index 8 is out of range"),
-    (role("no-such-model/L0/H0", 0.5), "unknown model 'no-such-model'"),
-    (role("pythia-70m/L0/H0", 0.5, role_name="not-ingested"), "HeadRole 'not-ingested'"),
-    (role("pythia-70m/L0/H0", 0.5, analysis="missing/analysis"), "Analysis 'missing/analysis'"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (role("pythia-70m/L6/H0", 0.5), "layer 6 is out of range"),
+        (role("pythia-70m/L0/H8", 0.5), "index 8 is out of range"),
+        (role("no-such-model/L0/H0", 0.5), "unknown model 'no-such-model'"),
+        (role("pythia-70m/L0/H0", 0.5, role_name="not-ingested"), "HeadRole 'not-ingested'"),
+        (role("pythia-70m/L0/H0", 0.5, analysis="missing/analysis"), "Analysis 'missing/analysis'"),
+    ],
+)
 def test_one_bad_record_means_nothing_is_written(store, bad, message) -> None:
     ingest(store, findings(role("pythia-70m/L3/H1", 0.9)))
     before = graph_fingerprint(store)
@@ -78,8 +106,13 @@ def test_nan_and_infinity_never_reach_the_graph() -> None:
     with pytest.raises(ValueError, match="finite"):
         HasRole(analysis="a", score=float("nan"))
     with pytest.raises(RecordError, match="field 'score'.*not a finite number"):
-        rel(RelType.HAS_ROLE, ref(NodeLabel.HEAD, "x/L0/H0"), ref(NodeLabel.HEAD_ROLE, "r"),
-            analysis="a", score=float("inf"))
+        rel(
+            RelType.HAS_ROLE,
+            ref(NodeLabel.HEAD, "x/L0/H0"),
+            ref(NodeLabel.HEAD_ROLE, "r"),
+            analysis="a",
+            score=float("inf"),
+        )
 
 
 def test_a_whole_model_of_components_is_written_once(store) -> None:
@@ -92,9 +125,17 @@ def test_a_whole_model_of_components_is_written_once(store) -> None:
 
 
 def test_a_model_from_a_transformerlens_config_ignores_unknown_keys() -> None:
-    spec = ModelSpec.from_tl_config({"model_name": "tiny", "n_layers": 2, "d_model": 64,
-                                     "n_heads": 4, "d_mlp": -1, "attn_only": True,
-                                     "positional_embedding_type": "standard"})
+    spec = ModelSpec.from_tl_config(
+        {
+            "model_name": "tiny",
+            "n_layers": 2,
+            "d_model": 64,
+            "n_heads": 4,
+            "d_mlp": -1,
+            "attn_only": True,
+            "positional_embedding_type": "standard",
+        }
+    )
     assert (spec.name, spec.d_mlp, spec.attn_only) == ("tiny", None, True)
 
 
@@ -132,8 +173,10 @@ def test_a_model_s_component_set_writes_what_a_record_per_component_writes(store
     by_set = ingest(store, model_records(spec, kinds))
     assert graph_fingerprint(store) == expected
     assert by_set.counts == by_records.counts
-    assert (by_set.plan.node_count, by_set.plan.rel_count) == (by_records.plan.node_count,
-                                                               by_records.plan.rel_count)
+    assert (by_set.plan.node_count, by_set.plan.rel_count) == (
+        by_records.plan.node_count,
+        by_records.plan.rel_count,
+    )
     assert not ingest(store, _one_record_per_component(spec, kinds)).counts.changed_anything
 
 
@@ -152,8 +195,9 @@ def test_a_component_set_and_records_about_its_components_meet(store) -> None:
 
     noted = node(NodeLabel.HEAD, head, note="seen by hand")
     ingest(store, [*model_records(spec, {ComponentKind.HEAD}), noted])
-    assert store.read("MATCH (h:AttentionHead {uid: $u}) RETURN h.note AS note, h.layer AS layer",
-                      {"u": head}) == [{"note": "seen by hand", "layer": 3}]
+    assert store.read(
+        "MATCH (h:AttentionHead {uid: $u}) RETURN h.note AS note, h.layer AS layer", {"u": head}
+    ) == [{"note": "seen by hand", "layer": 3}]
     before = graph_fingerprint(store)
     wrong = node(NodeLabel.HEAD, "pythia-70m/L4/H2", layer=3, note="x")
     with pytest.raises(RecordError, match=r"duplicate AttentionHead 'pythia-70m/L4/H2'.*layer"):

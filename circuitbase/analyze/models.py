@@ -19,8 +19,9 @@ def require_analysis_extra() -> None:
         import torch  # noqa: F401
         import transformer_lens  # noqa: F401
     except ImportError as err:
-        raise RecordError(f"this analysis needs the [analysis] extra "
-                          f"(pip install 'circuitbase[analysis]'): {err}") from None
+        raise RecordError(
+            f"this analysis needs the [analysis] extra (pip install 'circuitbase[analysis]'): {err}"
+        ) from None
 
 
 def _plain(value: Any) -> Any:
@@ -72,25 +73,33 @@ def load_model(name: str, checkpoint: Path | None = None, device: str = "cpu") -
             saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
         except Exception as err:  # torch raises UnpicklingError, RuntimeError, ... here
             lines = [line.strip() for line in str(err).splitlines() if line.strip()]
-            reason = next((line for line in lines if "Unsupported global" in line),
-                          lines[0] if lines else type(err).__name__)
-            raise RecordError(f"refused: not a plain {{cfg, state_dict}} checkpoint, and "
-                              f"loading it could run code ({reason[:200]})",
-                              file=str(checkpoint)) from None
+            reason = next(
+                (line for line in lines if "Unsupported global" in line),
+                lines[0] if lines else type(err).__name__,
+            )
+            raise RecordError(
+                f"refused: not a plain {{cfg, state_dict}} checkpoint, and "
+                f"loading it could run code ({reason[:200]})",
+                file=str(checkpoint),
+            ) from None
         try:
             cfg = HookedTransformerConfig.from_dict(saved["cfg"])
             model = HookedTransformer(cfg)
             model.load_state_dict(saved["state_dict"])
         except (OSError, KeyError, RuntimeError, TypeError, ValueError) as err:
-            raise RecordError(f"not a circuitbase model checkpoint ({{cfg, state_dict}}): {err}",
-                              file=str(checkpoint)) from None
+            raise RecordError(
+                f"not a circuitbase model checkpoint ({{cfg, state_dict}}): {err}",
+                file=str(checkpoint),
+            ) from None
         return model.to(device, print_details=False).eval()
     _check_hub_or_cache(name)
     try:
         return HookedTransformer.from_pretrained(name, device=device).eval()
     except Exception as err:  # from_pretrained raises many kinds when weights are unreachable
-        raise RecordError(f"could not load {name!r} with TransformerLens ({err}); "
-                          "give --checkpoint with a saved model instead") from None
+        raise RecordError(
+            f"could not load {name!r} with TransformerLens ({err}); "
+            "give --checkpoint with a saved model instead"
+        ) from None
 
 
 def hub_reachable(timeout: float = HUB_PROBE_S) -> bool:
@@ -119,18 +128,22 @@ def _check_hub_or_cache(name: str) -> None:
     try:
         repo = get_official_model_name(name)
     except ValueError as err:
-        raise RecordError(f"{name!r} is no TransformerLens model ({err}); give --checkpoint "
-                          "with a saved model") from None
+        raise RecordError(
+            f"{name!r} is no TransformerLens model ({err}); give --checkpoint with a saved model"
+        ) from None
     if not isinstance(try_to_load_from_cache(repo, "config.json"), str):
         host = urlsplit(os.environ.get("HF_ENDPOINT") or "https://huggingface.co").hostname
-        raise RecordError(f"the Hugging Face hub ({host}) cannot be reached from this machine "
-                          f"and {repo} is not in its local cache; give --checkpoint with a saved "
-                          "model, or run where the hub is reachable")
+        raise RecordError(
+            f"the Hugging Face hub ({host}) cannot be reached from this machine "
+            f"and {repo} is not in its local cache; give --checkpoint with a saved "
+            "model, or run where the hub is reachable"
+        )
     constants.HF_HUB_OFFLINE = True  # cached: load it without a minute of retries
     os.environ["HF_HUB_OFFLINE"] = "1"
 
 
 def spec_of(model: Any, name: str) -> ModelSpec:
     """The ModelSpec of a loaded model, under the name it has in the graph."""
-    return ModelSpec.from_tl_config({**model.cfg.to_dict(), "model_name": name,
-                                     "n_params": model.cfg.n_params})
+    return ModelSpec.from_tl_config(
+        {**model.cfg.to_dict(), "model_name": name, "n_params": model.cfg.n_params}
+    )

@@ -16,11 +16,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..sources.files import read_bytes, read_json, validate
-from ..sources.probes import records_from_rows
 from ..schema.interchange import ConceptData, ProbeRow
 from ..schema.nodes import Analysis, content_hash
 from ..schema.records import NodeRecord, RecordError, RelRecord
+from ..sources.files import read_bytes, read_json, validate
+from ..sources.probes import records_from_rows
 from .models import spec_of
 
 TEST_FRACTION = 0.25
@@ -43,12 +43,18 @@ def mlp_activations(model: Any, data: ConceptData, layers: list[int]) -> tuple[d
         else:
             tokens = model.to_tokens(sequence.text, prepend_bos=False)[0]
             if len(tokens) != len(sequence.labels):
-                raise RecordError(f"the text is {len(tokens)} tokens for this model but has "
-                                  f"{len(sequence.labels)} labels", record=f"sequence {index}",
-                                  field="labels")
+                raise RecordError(
+                    f"the text is {len(tokens)} tokens for this model but has "
+                    f"{len(sequence.labels)} labels",
+                    record=f"sequence {index}",
+                    field="labels",
+                )
         if int(tokens.max()) >= model.cfg.d_vocab or int(tokens.min()) < 0:
-            raise RecordError(f"token ids must be in 0..{model.cfg.d_vocab - 1}",
-                              record=f"sequence {index}", field="tokens")
+            raise RecordError(
+                f"token ids must be in 0..{model.cfg.d_vocab - 1}",
+                record=f"sequence {index}",
+                field="tokens",
+            )
         with torch.no_grad():
             _, cache = model.run_with_cache(tokens[None], names_filter=lambda name: name in hooks)
         for layer in layers:
@@ -91,12 +97,23 @@ def scores(predicted: Any, actual: Any) -> dict[str, float]:
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1,
-            "accuracy": float((predicted == actual).float().mean())}
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "accuracy": float((predicted == actual).float().mean()),
+    }
 
 
-def sparse_probe(model: Any, name: str, data: ConceptData, *, k: int = 1,
-                 layers: list[int] | None = None, seed: int = 0) -> list[ProbeRow]:
+def sparse_probe(
+    model: Any,
+    name: str,
+    data: ConceptData,
+    *,
+    k: int = 1,
+    layers: list[int] | None = None,
+    seed: int = 0,
+) -> list[ProbeRow]:
     import torch
 
     if model.cfg.d_mlp is None or model.cfg.attn_only:
@@ -104,7 +121,9 @@ def sparse_probe(model: Any, name: str, data: ConceptData, *, k: int = 1,
     layers = list(range(model.cfg.n_layers)) if layers is None else layers
     bad = [layer for layer in layers if not 0 <= layer < model.cfg.n_layers]
     if bad:
-        raise RecordError(f"{name} has layers 0-{model.cfg.n_layers - 1}, not {bad}", field="layers")
+        raise RecordError(
+            f"{name} has layers 0-{model.cfg.n_layers - 1}, not {bad}", field="layers"
+        )
     acts, labels = mlp_activations(model, data, layers)
     order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))
     n_test = max(1, int(len(labels) * TEST_FRACTION))
@@ -119,32 +138,63 @@ def sparse_probe(model: Any, name: str, data: ConceptData, *, k: int = 1,
         logits = ((acts[layer][test][:, chosen] - mean) / scale) @ weights + bias
         quality = scores((logits > 0).long(), labels[test])
         for rank, neuron in enumerate(chosen.tolist()):
-            rows.append(ProbeRow(model=name, layer=layer, neuron=neuron, feature=data.concept,
-                                 category=data.category, k=k, rank=rank,
-                                 weight=float(weights[rank]), dataset="analyze-probe", **quality))
+            rows.append(
+                ProbeRow(
+                    model=name,
+                    layer=layer,
+                    neuron=neuron,
+                    feature=data.concept,
+                    category=data.category,
+                    k=k,
+                    rank=rank,
+                    weight=float(weights[rank]),
+                    dataset="analyze-probe",
+                    **quality,
+                )
+            )
     return rows
 
 
-def probe_analysis_records(model: Any, name: str, data_path: Path, *, k: int = 1,
-                           layers: list[int] | None = None,
-                           seed: int = 0) -> list[NodeRecord | RelRecord]:
+def probe_analysis_records(
+    model: Any,
+    name: str,
+    data_path: Path,
+    *,
+    k: int = 1,
+    layers: list[int] | None = None,
+    seed: int = 0,
+) -> list[NodeRecord | RelRecord]:
     data = read_concept_data(data_path)
     try:
         rows = sparse_probe(model, name, data, k=k, layers=layers, seed=seed)
     except (RecordError, ValidationError) as err:
         raise (err if isinstance(err, RecordError) else RecordError(str(err))).located(
-            file=str(data_path)) from None
+            file=str(data_path)
+        ) from None
     import transformer_lens
 
-    params = {"k": k, "layers": layers, "seed": seed, "test_fraction": TEST_FRACTION,
-              "selection": "mean difference", "classifier": "logistic regression",
-              "hook": "mlp.hook_post", "n_tokens": sum(len(s.labels) for s in data.sequences)}
+    params = {
+        "k": k,
+        "layers": layers,
+        "seed": seed,
+        "test_fraction": TEST_FRACTION,
+        "selection": "mean difference",
+        "classifier": "logistic regression",
+        "hook": "mlp.hook_post",
+        "n_tokens": sum(len(s.labels) for s in data.sequences),
+    }
     digest = content_hash(read_bytes(data_path) + json.dumps(params, sort_keys=True).encode())
     analysis = Analysis(
-        uid=f"analyze-probe/{name}/{data.concept}/k{k}/{digest[7:19]}", kind="probe",
+        uid=f"analyze-probe/{name}/{data.concept}/k{k}/{digest[7:19]}",
+        kind="probe",
         method="k-sparse probing: mean-difference selection, logistic regression",
-        models=[name], params=params, content_hash=digest,
+        models=[name],
+        params=params,
+        content_hash=digest,
         citation="Gurnee et al. 2023, Finding Neurons in a Haystack, arXiv:2305.01610",
-        tool_version=f"transformer_lens {getattr(transformer_lens, '__version__', '2')}")
-    return [spec_of(model, name).record(), *records_from_rows(
-        analysis, [(f"{data_path}, layer {r.layer}", r) for r in rows])]
+        tool_version=f"transformer_lens {getattr(transformer_lens, '__version__', '2')}",
+    )
+    return [
+        spec_of(model, name).record(),
+        *records_from_rows(analysis, [(f"{data_path}, layer {r.layer}", r) for r in rows]),
+    ]

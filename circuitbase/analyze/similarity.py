@@ -29,13 +29,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from ..schema.graph import SIMILARITY_METRICS as METRICS
 from ..schema.graph import NodeLabel
+from ..schema.graph import SimilarityMetric as Metric
 from ..schema.nodes import Analysis
 from ..schema.records import NodeRecord, RecordError, RelRecord, ref
 from ..schema.relationships import SimilarTo
 from ..store.base import GraphStore
 
-from ..schema.graph import SIMILARITY_METRICS as METRICS, SimilarityMetric as Metric
 SEARCH_WIDTH = 3  # neighbours asked of the vector index per match wanted (both models share it)
 
 
@@ -56,8 +57,9 @@ def drop_stop_features(a: Profiles, b: Profiles, max_share: float) -> tuple[Prof
     return Profiles(a.uids, (a.matrix @ mask).tocsr()), Profiles(b.uids, (b.matrix @ mask).tocsr())
 
 
-def _profiles(store: GraphStore, metric: Metric, models: tuple[str, str],
-              min_f1: float) -> tuple[Profiles, Profiles]:
+def _profiles(
+    store: GraphStore, metric: Metric, models: tuple[str, str], min_f1: float
+) -> tuple[Profiles, Profiles]:
     rows = {m: store.neuron_profiles(metric, m, min_f1=min_f1) for m in models}
     features = {f: i for i, f in enumerate(sorted({r["feature"] for m in models for r in rows[m]}))}
     built = []
@@ -71,7 +73,9 @@ def _profiles(store: GraphStore, metric: Metric, models: tuple[str, str],
         cells = list(weights)
         matrix = sparse.csr_matrix(
             (list(weights.values()), ([c[0] for c in cells], [c[1] for c in cells])),
-            shape=(len(uids), len(features)), dtype=np.float64)
+            shape=(len(uids), len(features)),
+            dtype=np.float64,
+        )
         built.append(Profiles(uids, matrix))
     return built[0], built[1]
 
@@ -79,9 +83,11 @@ def _profiles(store: GraphStore, metric: Metric, models: tuple[str, str],
 def scores(metric: Metric, a: sparse.csr_matrix, b: sparse.csr_matrix) -> sparse.csr_matrix:
     """The similarity of every row of `a` with every row of `b` (only non-zero pairs stored)."""
     if metric == "tokens":
+
         def unit(m: sparse.csr_matrix) -> sparse.csr_matrix:
             norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
             return sparse.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ m
+
         return (unit(a) @ unit(b).T).tocsr()
     a_bin, b_bin = (a > 0).astype(np.float64), (b > 0).astype(np.float64)
     inter = (a_bin @ b_bin.T).tocoo()
@@ -91,7 +97,9 @@ def scores(metric: Metric, a: sparse.csr_matrix, b: sparse.csr_matrix) -> sparse
     return sparse.csr_matrix((inter.data / union, (inter.row, inter.col)), shape=inter.shape)
 
 
-def top_pairs(matrix: sparse.csr_matrix, top_k: int, min_score: float) -> dict[tuple[int, int], float]:
+def top_pairs(
+    matrix: sparse.csr_matrix, top_k: int, min_score: float
+) -> dict[tuple[int, int], float]:
     """(row, column) -> score for each row's `top_k` best columns scoring at least `min_score`."""
     pairs: dict[tuple[int, int], float] = {}
     for row in range(matrix.shape[0]):
@@ -107,8 +115,15 @@ def top_pairs(matrix: sparse.csr_matrix, top_k: int, min_score: float) -> dict[t
     return pairs
 
 
-def _matrix_pairs(store: GraphStore, model_a: str, model_b: str, metric: Metric, top_k: int,
-                  min_score: float, params: dict[str, float]) -> dict[tuple[str, str], float]:
+def _matrix_pairs(
+    store: GraphStore,
+    model_a: str,
+    model_b: str,
+    metric: Metric,
+    top_k: int,
+    min_score: float,
+    params: dict[str, float],
+) -> dict[tuple[str, str], float]:
     a, b = _profiles(store, metric, (model_a, model_b), params.get("min_f1", 0.0))
     for name, profiles in ((model_a, a), (model_b, b)):
         if not profiles.uids:
@@ -122,17 +137,20 @@ def _matrix_pairs(store: GraphStore, model_a: str, model_b: str, metric: Metric,
     return {(a.uids[i], b.uids[j]): score for (i, j), score in pairs.items()}
 
 
-def _vector_pairs(store: GraphStore, model_a: str, model_b: str, top_k: int,
-                  min_score: float) -> dict[tuple[str, str], float]:
+def _vector_pairs(
+    store: GraphStore, model_a: str, model_b: str, top_k: int, min_score: float
+) -> dict[tuple[str, str], float]:
     pairs: dict[tuple[str, str], float] = {}
     for source, target in ((model_a, model_b), (model_b, model_a)):
         uids = store.with_vectors(NodeLabel.NEURON, source)
         if not uids:
-            raise RecordError(f"{source} has no neurons with vectors; add them with "
-                              "`circuitbase ingest vectors`")
+            raise RecordError(
+                f"{source} has no neurons with vectors; add them with `circuitbase ingest vectors`"
+            )
         best: dict[str, list[tuple[float, str]]] = defaultdict(list)
-        for row in store.vector_neighbours(NodeLabel.NEURON, uids, top_k * SEARCH_WIDTH,
-                                           model=target, min_cosine=min_score):
+        for row in store.vector_neighbours(
+            NodeLabel.NEURON, uids, top_k * SEARCH_WIDTH, model=target, min_cosine=min_score
+        ):
             best[row["uid"]].append((row["cosine"], row["match"]))
         for uid, found in best.items():
             for cosine, match in sorted(found, reverse=True)[:top_k]:
@@ -146,9 +164,17 @@ def similarity_analysis_uid(metric: Metric, model_a: str, model_b: str) -> str:
     return f"similarity/{metric}/{model_a}+{model_b}"
 
 
-def similarity_records(store: GraphStore, model_a: str, model_b: str, metric: Metric, *,
-                       top_k: int = 5, min_score: float = 0.1, min_f1: float = 0.5,
-                       max_token_share: float = 0.01) -> list[NodeRecord | RelRecord]:
+def similarity_records(
+    store: GraphStore,
+    model_a: str,
+    model_b: str,
+    metric: Metric,
+    *,
+    top_k: int = 5,
+    min_score: float = 0.1,
+    min_f1: float = 0.5,
+    max_token_share: float = 0.01,
+) -> list[NodeRecord | RelRecord]:
     if metric not in METRICS:
         raise RecordError(f"unknown metric {metric!r}; choose from {', '.join(METRICS)}")
     if model_a == model_b:
@@ -164,11 +190,17 @@ def similarity_records(store: GraphStore, model_a: str, model_b: str, metric: Me
         pairs = _vector_pairs(store, model_a, model_b, top_k, min_score)
     else:
         pairs = _matrix_pairs(store, model_a, model_b, metric, top_k, min_score, params)
-    analysis = Analysis(uid=similarity_analysis_uid(metric, model_a, model_b), kind="similarity",
-                        method={"tokens": "cosine of activating-token profiles",
-                                "concepts": "Jaccard of encoded concepts",
-                                "vectors": "cosine of embeddings, by vector index"}[metric],
-                        models=[model_a, model_b], params=params)
+    analysis = Analysis(
+        uid=similarity_analysis_uid(metric, model_a, model_b),
+        kind="similarity",
+        method={
+            "tokens": "cosine of activating-token profiles",
+            "concepts": "Jaccard of encoded concepts",
+            "vectors": "cosine of embeddings, by vector index",
+        }[metric],
+        models=[model_a, model_b],
+        params=params,
+    )
     records = analysis.records()
     for (a, b), score in sorted(pairs.items()):
         fact = SimilarTo(analysis=analysis.uid, score=score, metric=metric)

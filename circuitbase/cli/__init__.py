@@ -21,25 +21,77 @@ from ..store.uri import URI_ENV
 # name -> (module in circuitbase.cli, attribute, the first sentence of its help); a test
 # holds the sentences to the commands' own docstrings.
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "analysis": ("analysis_cmds", "analysis", "The analyses behind the facts: list them, retract one."),
-    "analyze": ("analyze_cmds", "analyze", "Run an analysis on a model with TransformerLens and store its findings."),
-    "check": ("check_cmds", "check", "Find orphan nodes, facts of removed analyses and models merged by an alias; repair them."),
-    "demo": ("demo_cmds", "demo", "Ingest the bundled example analyses and answer cross-model questions with them."),
-    "export": ("export_cmds", "export", "Export a template's results or a neighbourhood, with a BibTeX file of its analyses."),
-    "import": ("export_cmds", "import_", "Load a subgraph exported by `circuitbase export` into this store."),
-    "ingest": ("ingest_cmds", "ingest", "Read analyses from files into the store; nothing is written from invalid input."),
-    "init": ("store_cmds", "init", "Create the store (or bring its schema up to date) and print where it is."),
+    "analysis": (
+        "analysis_cmds",
+        "analysis",
+        "The analyses behind the facts: list them, retract one.",
+    ),
+    "analyze": (
+        "analyze_cmds",
+        "analyze",
+        "Run an analysis on a model with TransformerLens and store its findings.",
+    ),
+    "check": (
+        "check_cmds",
+        "check",
+        "Find orphan nodes, facts of removed analyses and models merged by an alias; repair them.",
+    ),
+    "demo": (
+        "demo_cmds",
+        "demo",
+        "Ingest the bundled example analyses and answer cross-model questions with them.",
+    ),
+    "export": (
+        "export_cmds",
+        "export",
+        "Export a template's results or a neighbourhood, with a BibTeX file of its analyses.",
+    ),
+    "import": (
+        "export_cmds",
+        "import_",
+        "Load a subgraph exported by `circuitbase export` into this store.",
+    ),
+    "ingest": (
+        "ingest_cmds",
+        "ingest",
+        "Read analyses from files into the store; nothing is written from invalid input.",
+    ),
+    "init": (
+        "store_cmds",
+        "init",
+        "Create the store (or bring its schema up to date) and print where it is.",
+    ),
     "model": ("model_cmds", "model", "Models: their shape and their components."),
     "n2g": ("n2g_cmds", "n2g", "Neuron-to-Graph models stored in the graph."),
-    "query": ("query_cmds", "query", "Query templates and ad hoc Cypher; queries always run read-only."),
+    "query": (
+        "query_cmds",
+        "query",
+        "Query templates and ad hoc Cypher; queries always run read-only.",
+    ),
     "schema": ("schema_cmds", "schema", "The interchange formats circuitbase reads."),
-    "search": ("show_cmds", "search", "Find concepts, tasks, roles, families, tokens, models, dictionaries, and components by their labels and the words of their explanations."),
+    "search": (
+        "show_cmds",
+        "search",
+        "Find concepts, tasks, roles, families, tokens, models, dictionaries, and components by their labels and the words of their explanations.",
+    ),
     "serve": ("serve_cmds", "serve", "Browse the store in a web browser, read-only."),
-    "server": ("server_cmds", "server", "The embedded store's server: where it runs, and stopping it."),
+    "server": (
+        "server_cmds",
+        "server",
+        "The embedded store's server: where it runs, and stopping it.",
+    ),
     "show": ("show_cmds", "show", "Everything known about NAME, with the analyses behind it."),
-    "similar": ("similarity_cmds", "similar", "Components of other models like UID, best first, with the analysis behind each match."),
+    "similar": (
+        "similarity_cmds",
+        "similar",
+        "Components of other models like UID, best first, with the analysis behind each match.",
+    ),
     "similarity": ("similarity_cmds", "similarity", "Cross-model similarity of components."),
-    "stats": ("store_cmds", "stats", "Count nodes per label, relationships per type, and components per model."),
+    "stats": (
+        "store_cmds",
+        "stats",
+        "Count nodes per label, relationships per type, and components per model.",
+    ),
 }
 
 
@@ -71,9 +123,15 @@ class _Group(click.Group):
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The list in `--help`, from COMMANDS: without importing every command."""
         limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
-        rows = [(name, COMMANDS[name][2] if len(COMMANDS[name][2]) <= limit
-                 else COMMANDS[name][2][: limit - 3].rsplit(" ", 1)[0] + "...")
-                for name in self.list_commands(ctx)]
+        rows = [
+            (
+                name,
+                COMMANDS[name][2]
+                if len(COMMANDS[name][2]) <= limit
+                else COMMANDS[name][2][: limit - 3].rsplit(" ", 1)[0] + "...",
+            )
+            for name in self.list_commands(ctx)
+        ]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
@@ -100,16 +158,24 @@ class _Group(click.Group):
             # command uses it), Neo4j's transaction was terminated.
             if ctx.obj is not None:
                 ctx.obj.interrupted = True
-            click.secho("interrupted: stopped (a write cut off is finished by running it again)",
-                        fg="red", err=True)
+            click.secho(
+                "interrupted: stopped (a write cut off is finished by running it again)",
+                fg="red",
+                err=True,
+            )
             sys.exit(130)
 
 
 @click.group(cls=_Group)
-@click.option("--db", "uri", metavar="URI", envvar=URI_ENV,
-              help="A directory for the embedded FalkorDB (default: the user data dir), "
-                   "falkordb://DIR, or neo4j:// / bolt:// for Neo4j (credentials from "
-                   "NEO4J_USERNAME and NEO4J_PASSWORD). Also $CIRCUITBASE_URI.")
+@click.option(
+    "--db",
+    "uri",
+    metavar="URI",
+    envvar=URI_ENV,
+    help="A directory for the embedded FalkorDB (default: the user data dir), "
+    "falkordb://DIR, or neo4j:// / bolt:// for Neo4j (credentials from "
+    "NEO4J_USERNAME and NEO4J_PASSWORD). Also $CIRCUITBASE_URI.",
+)
 @click.version_option(package_name="circuitbase")
 @click.pass_context
 def main(ctx: click.Context, uri: str | None) -> None:

@@ -44,5 +44,7 @@ def remove(obj: Context, uid: str, yes: bool) -> None:
     click.echo(f"analysis {uid}: {listed}")
     ask_first(yes, "remove it and these facts?", "nothing removed")
     result = store.remove_analysis(uid)
-    click.echo(f"removed {uid}: {result.relationships_deleted} relationships and "
-               f"{result.nodes_deleted} nodes deleted")
+    click.echo(
+        f"removed {uid}: {result.relationships_deleted} relationships and "
+        f"{result.nodes_deleted} nodes deleted"
+    )

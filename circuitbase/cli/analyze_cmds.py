@@ -12,14 +12,20 @@ from .context import MODEL, Context
 from .progress import run_pipeline
 
 _CHECKPOINT = click.option(
-    "--checkpoint", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    "--checkpoint",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A saved model ({cfg, state_dict}, see circuitbase.analyze.models.save_checkpoint); "
-         "without it the model is loaded by name with HookedTransformer.from_pretrained.")
+    "without it the model is loaded by name with HookedTransformer.from_pretrained.",
+)
 
 
 _DEVICE = click.option(
-    "--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True,
-    help="Where the model runs: auto takes a CUDA GPU when there is one.")
+    "--device",
+    type=click.Choice(["auto", "cpu", "cuda"]),
+    default="auto",
+    show_default=True,
+    help="Where the model runs: auto takes a CUDA GPU when there is one.",
+)
 
 
 def _layers(text: str | None) -> list[int] | None:
@@ -38,18 +44,30 @@ def analyze() -> None:
 
 @analyze.command("probe")
 @click.argument("model", type=MODEL)
-@click.option("--concept-data", required=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Labelled tokens as JSON (circuitbase schema export concept-data).")
-@click.option("--k", default=1, show_default=True, type=click.IntRange(1, 4096),
-              help="Neurons per probe.")
+@click.option(
+    "--concept-data",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Labelled tokens as JSON (circuitbase schema export concept-data).",
+)
+@click.option(
+    "--k", default=1, show_default=True, type=click.IntRange(1, 4096), help="Neurons per probe."
+)
 @click.option("--layers", help="Comma-separated layers (default: all).")
 @click.option("--seed", default=0, show_default=True, type=int)
 @_CHECKPOINT
 @_DEVICE
 @click.pass_obj
-def probe(obj: Context, model: str, concept_data: Path, k: int, layers: str | None, seed: int,
-          checkpoint: Path | None, device: str) -> None:
+def probe(
+    obj: Context,
+    model: str,
+    concept_data: Path,
+    k: int,
+    layers: str | None,
+    seed: int,
+    checkpoint: Path | None,
+    device: str,
+) -> None:
     """k-sparse probing of MODEL's MLP neurons for one concept, at every layer.
 
     \b
@@ -60,23 +78,39 @@ def probe(obj: Context, model: str, concept_data: Path, k: int, layers: str | No
     from ..analyze.probe import probe_analysis_records
 
     loaded = load_model(model, checkpoint, device)
-    records = probe_analysis_records(loaded, model, concept_data, k=k, layers=_layers(layers),
-                                     seed=seed)
+    records = probe_analysis_records(
+        loaded, model, concept_data, k=k, layers=_layers(layers), seed=seed
+    )
     run_pipeline("probes", lambda progress: ingest(obj.store, records, progress=progress))
 
 
 @analyze.command("heads")
 @click.argument("model", type=MODEL)
-@click.option("--sequences", default=32, show_default=True, type=click.IntRange(1, 10_000),
-              help="Repeated random sequences to average over.")
-@click.option("--period", type=click.IntRange(2, 10_000),
-              help="Length of the repeated random block (default: min(20, (n_ctx-1)/2)).")
+@click.option(
+    "--sequences",
+    default=32,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help="Repeated random sequences to average over.",
+)
+@click.option(
+    "--period",
+    type=click.IntRange(2, 10_000),
+    help="Length of the repeated random block (default: min(20, (n_ctx-1)/2)).",
+)
 @click.option("--seed", default=0, show_default=True, type=int)
 @_CHECKPOINT
 @_DEVICE
 @click.pass_obj
-def heads(obj: Context, model: str, sequences: int, period: int | None, seed: int,
-          checkpoint: Path | None, device: str) -> None:
+def heads(
+    obj: Context,
+    model: str,
+    sequences: int,
+    period: int | None,
+    seed: int,
+    checkpoint: Path | None,
+    device: str,
+) -> None:
     """Score every head of MODEL as induction, previous-token and duplicate-token head.
 
     \b
@@ -94,25 +128,58 @@ def heads(obj: Context, model: str, sequences: int, period: int | None, seed: in
 @analyze.command("correlate")
 @click.argument("model_a", type=MODEL)
 @click.argument("model_b", type=MODEL)
-@click.option("--text-data", required=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="What both models read: text (paragraphs separated by blank lines; one "
-                   "tokenizer for both, checked) or token ids as JSON ([[id, ...], ...]).")
-@click.option("--checkpoint-a", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="MODEL_A saved as {cfg, state_dict} (default: from the hub by name).")
-@click.option("--checkpoint-b", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="MODEL_B saved as {cfg, state_dict} (default: from the hub by name).")
-@click.option("--top-k", default=5, show_default=True, type=click.IntRange(1, 1000),
-              help="Partners kept per neuron, in each direction.")
-@click.option("--seed", default=0, show_default=True, type=int,
-              help="Seed of the random rotations of the baseline.")
-@click.option("--batch-tokens", default=4096, show_default=True, type=click.IntRange(1, 10_000_000),
-              help="Tokens per forward pass.")
+@click.option(
+    "--text-data",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="What both models read: text (paragraphs separated by blank lines; one "
+    "tokenizer for both, checked) or token ids as JSON ([[id, ...], ...]).",
+)
+@click.option(
+    "--checkpoint-a",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="MODEL_A saved as {cfg, state_dict} (default: from the hub by name).",
+)
+@click.option(
+    "--checkpoint-b",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="MODEL_B saved as {cfg, state_dict} (default: from the hub by name).",
+)
+@click.option(
+    "--top-k",
+    default=5,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="Partners kept per neuron, in each direction.",
+)
+@click.option(
+    "--seed",
+    default=0,
+    show_default=True,
+    type=int,
+    help="Seed of the random rotations of the baseline.",
+)
+@click.option(
+    "--batch-tokens",
+    default=4096,
+    show_default=True,
+    type=click.IntRange(1, 10_000_000),
+    help="Tokens per forward pass.",
+)
 @_DEVICE
 @click.pass_obj
-def correlate(obj: Context, model_a: str, model_b: str, text_data: Path,
-              checkpoint_a: Path | None, checkpoint_b: Path | None, top_k: int, seed: int,
-              batch_tokens: int, device: str) -> None:
+def correlate(
+    obj: Context,
+    model_a: str,
+    model_b: str,
+    text_data: Path,
+    checkpoint_a: Path | None,
+    checkpoint_b: Path | None,
+    top_k: int,
+    seed: int,
+    batch_tokens: int,
+    device: str,
+) -> None:
     """Correlate every MLP neuron of MODEL_A with every one of MODEL_B over the same tokens
     (Gurnee et al. 2024): each neuron's top-k partners become SIMILAR_TO edges (metric
     activation-correlation), its best correlation, rotated-basis baseline and excess are
@@ -129,8 +196,19 @@ def correlate(obj: Context, model_a: str, model_b: str, text_data: Path,
 
     loaded_a = load_model(model_a, checkpoint_a, device)
     loaded_b = load_model(model_b, checkpoint_b, device)
-    records = list(correlate_analysis_records(loaded_a, model_a, loaded_b, model_b, text_data,
-                                              top_k=top_k, seed=seed, batch_tokens=batch_tokens))
+    records = list(
+        correlate_analysis_records(
+            loaded_a,
+            model_a,
+            loaded_b,
+            model_b,
+            text_data,
+            top_k=top_k,
+            seed=seed,
+            batch_tokens=batch_tokens,
+        )
+    )
     uid = next(r.key for r in records if getattr(r, "label", None) is NodeLabel.ANALYSIS)
-    run_pipeline("correlations", lambda progress: ingest(obj.store, records, progress=progress,
-                                                          replaces=uid))
+    run_pipeline(
+        "correlations", lambda progress: ingest(obj.store, records, progress=progress, replaces=uid)
+    )

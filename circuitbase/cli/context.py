@@ -28,11 +28,11 @@ MODEL = ModelNameType()
 class Context:
     def __init__(self, uri: str | None) -> None:
         self.uri = uri
-        self._store: "GraphStore | None" = None
+        self._store: GraphStore | None = None
         self.interrupted = False  # set on Ctrl-C: closing then ends what still runs
 
     @property
-    def store(self) -> "GraphStore":
+    def store(self) -> GraphStore:
         if self._store is None:
             from ..store import open_store
 

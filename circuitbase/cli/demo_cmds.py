@@ -25,10 +25,15 @@ def demo(obj: Context, fmt: str) -> None:
     click.echo(f"store: {obj.store.backend} at {obj.store.location}")
     load_examples(obj.store, report=click.echo)
     # The commands printed must work as printed: name the store unless it is the default.
-    db = "" if obj.store.location == str(default_data_dir().resolve()) else \
-        f"--db {shlex.quote(obj.store.location)} "
+    db = (
+        ""
+        if obj.store.location == str(default_data_dir().resolve())
+        else f"--db {shlex.quote(obj.store.location)} "
+    )
     for question, rows in ask(obj.store):
-        click.echo(f"\n{question.text}\n  circuitbase {db}query run {question.template} "
-                   + " ".join(f"--param {k}={shlex.quote(str(v))}" for k, v in question.params.items()))
+        click.echo(
+            f"\n{question.text}\n  circuitbase {db}query run {question.template} "
+            + " ".join(f"--param {k}={shlex.quote(str(v))}" for k, v in question.params.items())
+        )
         click.echo(render(rows, fmt))
     click.echo(f"\nBrowse it all in a web browser:\n  circuitbase {db}serve")

@@ -10,8 +10,8 @@ from ..export import FORMATS, subgraph, write, write_table
 from ..export.cypher_script import read_cypher
 from ..export.figure import COLOUR_BY, FigureStyle, parse_width
 from ..export.formats import read_graphml
-from ..schema.graph import NodeLabel, RelType
 from ..ingest import ingest
+from ..schema.graph import NodeLabel, RelType
 from .context import MODEL, Context
 from .output import parse_params
 from .progress import run_pipeline
@@ -21,42 +21,103 @@ from .progress import run_pipeline
 @click.argument("template", required=False)
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="Template parameter.")
 @click.option("--around", metavar="UID", help="Export the neighbourhood of this node instead.")
-@click.option("--heads", "heads_of", metavar="MODEL", type=MODEL,
-              help="Draw MODEL's attention heads instead: a layers x heads heatmap per measured "
-                   "metric and per role score (svg, pdf or png).")
+@click.option(
+    "--heads",
+    "heads_of",
+    metavar="MODEL",
+    type=MODEL,
+    help="Draw MODEL's attention heads instead: a layers x heads heatmap per measured "
+    "metric and per role score (svg, pdf or png).",
+)
 @click.option("--hops", default=1, show_default=True, type=click.IntRange(1, 4))
-@click.option("--label", "labels", multiple=True, type=click.Choice([l.value for l in NodeLabel]),
-              help="Keep only nodes with this label (repeatable).")
-@click.option("--rel-type", "rel_types", multiple=True,
-              type=click.Choice([t.value for t in RelType]), help="Walk only these relationships.")
+@click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    type=click.Choice([label.value for label in NodeLabel]),
+    help="Keep only nodes with this label (repeatable).",
+)
+@click.option(
+    "--rel-type",
+    "rel_types",
+    multiple=True,
+    type=click.Choice([t.value for t in RelType]),
+    help="Walk only these relationships.",
+)
 @click.option("--model", type=MODEL, help="Keep only components of this model.")
-@click.option("--analysis", help="Keep only facts from this analysis; alone, export what it found "
-                                   "(a circuit: its nodes and edges).")
+@click.option(
+    "--analysis",
+    help="Keep only facts from this analysis; alone, export what it found "
+    "(a circuit: its nodes and edges).",
+)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), required=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
-@click.option("--title", help="Figure title or table caption (default for a table: the "
-                               "template's description with its parameters' values).")
-@click.option("--expand-structural", is_flag=True,
-              help="Also walk onwards through IN_MODEL, ABOUT and MEASURED_BY (by default they "
-                   "are followed from the centre only, so a second hop does not bring a whole model).")
-@click.option("--width", default="double", show_default=True,
-              help="Figure width: single (3.5 in), double (7 in), or inches.")
-@click.option("--dpi", default=300, show_default=True, type=click.IntRange(50, 1200),
-              help="Resolution of a PNG.")
-@click.option("--font-size", default=7.0, show_default=True, type=click.FloatRange(4, 24),
-              help="Points.")
-@click.option("--colour-by", type=click.Choice(COLOUR_BY), default="kind", show_default=True,
-              help="What node colours say (a circuit with roles is coloured by role).")
+@click.option(
+    "--title",
+    help="Figure title or table caption (default for a table: the "
+    "template's description with its parameters' values).",
+)
+@click.option(
+    "--expand-structural",
+    is_flag=True,
+    help="Also walk onwards through IN_MODEL, ABOUT and MEASURED_BY (by default they "
+    "are followed from the centre only, so a second hop does not bring a whole model).",
+)
+@click.option(
+    "--width",
+    default="double",
+    show_default=True,
+    help="Figure width: single (3.5 in), double (7 in), or inches.",
+)
+@click.option(
+    "--dpi",
+    default=300,
+    show_default=True,
+    type=click.IntRange(50, 1200),
+    help="Resolution of a PNG.",
+)
+@click.option(
+    "--font-size", default=7.0, show_default=True, type=click.FloatRange(4, 24), help="Points."
+)
+@click.option(
+    "--colour-by",
+    type=click.Choice(COLOUR_BY),
+    default="kind",
+    show_default=True,
+    help="What node colours say (a circuit with roles is coloured by role).",
+)
 @click.option("--edge-labels", is_flag=True, help="Write each edge's score on it.")
-@click.option("--min-weight", default=0.0, show_default=True, type=click.FloatRange(min=0),
-              help="Leave out circuit edges whose weight is smaller than this (by size), and the "
-                   "components only they connected.")
+@click.option(
+    "--min-weight",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Leave out circuit edges whose weight is smaller than this (by size), and the "
+    "components only they connected.",
+)
 @click.pass_obj
-def export(obj: Context, template: str | None, params: tuple[str, ...], around: str | None,
-           heads_of: str | None, hops: int, labels: tuple[str, ...], rel_types: tuple[str, ...], model: str | None,
-           analysis: str | None, fmt: str, out: Path, title: str | None, expand_structural: bool,
-           width: str, dpi: int, font_size: float, colour_by: str, edge_labels: bool,
-           min_weight: float) -> None:
+def export(
+    obj: Context,
+    template: str | None,
+    params: tuple[str, ...],
+    around: str | None,
+    heads_of: str | None,
+    hops: int,
+    labels: tuple[str, ...],
+    rel_types: tuple[str, ...],
+    model: str | None,
+    analysis: str | None,
+    fmt: str,
+    out: Path,
+    title: str | None,
+    expand_structural: bool,
+    width: str,
+    dpi: int,
+    font_size: float,
+    colour_by: str,
+    edge_labels: bool,
+    min_weight: float,
+) -> None:
     """Export a template's results or a neighbourhood, with a BibTeX file of its analyses.
 
     Figures (svg, pdf with text kept as text; png at --dpi) are sized for a paper: the
@@ -77,8 +138,13 @@ def export(obj: Context, template: str | None, params: tuple[str, ...], around: 
         from ..queries.names import checked_model
 
         checked_model(obj.store, heads_of)
-        written = write_heads(obj.store, heads_of, fmt, out, FigureStyle(
-            width=parse_width(width), dpi=dpi, font_size=font_size))
+        written = write_heads(
+            obj.store,
+            heads_of,
+            fmt,
+            out,
+            FigureStyle(width=parse_width(width), dpi=dpi, font_size=font_size),
+        )
     elif fmt == "latex":
         if template is None:
             raise click.UsageError("--format latex needs a query template")
@@ -89,12 +155,26 @@ def export(obj: Context, template: str | None, params: tuple[str, ...], around: 
         checked_model(obj.store, model)  # a filter naming nothing stored is a typo, not "0 nodes"
         if analysis is not None and around is not None:
             checked_value(obj.store, NodeLabel.ANALYSIS, None, analysis, "analysis")
-        style = FigureStyle(width=parse_width(width), dpi=dpi, font_size=font_size,
-                            colour_by=colour_by, edge_labels=edge_labels, min_weight=min_weight)
-        graph = subgraph(obj.store, template=template, params=given, around=around, hops=hops,
-                         labels=[NodeLabel(l) for l in labels],
-                         rel_types=[RelType(t) for t in rel_types], model=model,
-                         analysis=analysis, expand_structural=expand_structural)
+        style = FigureStyle(
+            width=parse_width(width),
+            dpi=dpi,
+            font_size=font_size,
+            colour_by=colour_by,
+            edge_labels=edge_labels,
+            min_weight=min_weight,
+        )
+        graph = subgraph(
+            obj.store,
+            template=template,
+            params=given,
+            around=around,
+            hops=hops,
+            labels=[NodeLabel(label) for label in labels],
+            rel_types=[RelType(t) for t in rel_types],
+            model=model,
+            analysis=analysis,
+            expand_structural=expand_structural,
+        )
         click.echo(f"{graph.number_of_nodes()} nodes, {graph.number_of_edges()} relationships")
         written = write(obj.store, graph, fmt, out, title, style)
     for path in written:

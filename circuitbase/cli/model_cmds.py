@@ -18,8 +18,20 @@ from .context import MODEL, Context
 from .output import FORMATS, ask_first, render
 from .progress import run_pipeline
 
-_SHAPE_OPTIONS = ("n_layers", "d_model", "n_heads", "d_mlp", "d_head", "d_vocab", "n_ctx",
-                  "n_params", "act_fn", "family", "seed", "revision")
+_SHAPE_OPTIONS = (
+    "n_layers",
+    "d_model",
+    "n_heads",
+    "d_mlp",
+    "d_head",
+    "d_vocab",
+    "n_ctx",
+    "n_params",
+    "act_fn",
+    "family",
+    "seed",
+    "revision",
+)
 
 
 def _parse_components(text: str) -> set:
@@ -28,8 +40,10 @@ def _parse_components(text: str) -> set:
         return set(COMPONENT_CHOICES.values())
     unknown = names - set(COMPONENT_CHOICES)
     if unknown:
-        raise click.BadParameter(f"unknown component kind(s) {', '.join(sorted(unknown))}; "
-                                 f"choose from {', '.join(COMPONENT_CHOICES)} or all")
+        raise click.BadParameter(
+            f"unknown component kind(s) {', '.join(sorted(unknown))}; "
+            f"choose from {', '.join(COMPONENT_CHOICES)} or all"
+        )
     return {COMPONENT_CHOICES[n] for n in names}
 
 
@@ -46,8 +60,10 @@ def _spec(name: str, config: Path | None, shape: dict) -> ModelSpec:
     except ValidationError as err:
         problem = record_error(err)
         if any(e["type"] == "missing" for e in err.errors()) and not problem.field == "name":
-            raise RecordError(f"model {name!r} needs a shape: give --config FILE or at least "
-                              f"--n-layers and --n-heads ({problem})") from None
+            raise RecordError(
+                f"model {name!r} needs a shape: give --config FILE or at least "
+                f"--n-layers and --n-heads ({problem})"
+            ) from None
         raise problem from None
 
 
@@ -61,10 +77,17 @@ def model() -> None:
 
 @model.command("add")
 @click.argument("name", type=MODEL)
-@click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A TransformerLens config as JSON (HookedTransformerConfig.to_dict()).")
-@click.option("--components", default="", metavar="KINDS",
-              help="Also create component nodes: neurons,heads,mlp,attn or all.")
+@click.option(
+    "--config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A TransformerLens config as JSON (HookedTransformerConfig.to_dict()).",
+)
+@click.option(
+    "--components",
+    default="",
+    metavar="KINDS",
+    help="Also create component nodes: neurons,heads,mlp,attn or all.",
+)
 @click.option("--n-layers", type=int)
 @click.option("--d-model", type=int)
 @click.option("--n-heads", type=int)
@@ -77,11 +100,16 @@ def model() -> None:
 @click.option("--family")
 @click.option("--seed", type=int)
 @click.option("--revision", help="The training checkpoint, e.g. step143000 (a hub revision).")
-@click.option("--base", type=MODEL, help="The stored model NAME was fine-tuned from (lineage the "
-              "names do not show, as gemma-2-2b-it's does).")
+@click.option(
+    "--base",
+    type=MODEL,
+    help="The stored model NAME was fine-tuned from (lineage the "
+    "names do not show, as gemma-2-2b-it's does).",
+)
 @click.pass_obj
-def add(obj: Context, name: str, config: Path | None, components: str, base: str | None,
-        **shape: object) -> None:
+def add(
+    obj: Context, name: str, config: Path | None, components: str, base: str | None, **shape: object
+) -> None:
     """Add model NAME; known models (gpt2-small, pythia-70m, ...) need no shape.
 
     \b
@@ -100,12 +128,25 @@ def add(obj: Context, name: str, config: Path | None, components: str, base: str
     records = model_records(spec, kinds)
     total = 1 + component_count(spec, set(kinds)) + (base is not None)  # known before reading
     if base is not None:
-        records = chain(records, [rel(RelType.FINE_TUNED_FROM, ref(NodeLabel.MODEL, spec.name),
-                                      ref(NodeLabel.MODEL, base))])
-    result = run_pipeline(name, lambda progress: ingest(obj.store, records, progress=progress,
-                                                        total=total), report=False)
-    click.echo(f"{name}: {result.plan.node_count - 1} components; {result.counts.nodes_created} "
-               f"nodes and {result.counts.relationships_created} relationships created")
+        records = chain(
+            records,
+            [
+                rel(
+                    RelType.FINE_TUNED_FROM,
+                    ref(NodeLabel.MODEL, spec.name),
+                    ref(NodeLabel.MODEL, base),
+                )
+            ],
+        )
+    result = run_pipeline(
+        name,
+        lambda progress: ingest(obj.store, records, progress=progress, total=total),
+        report=False,
+    )
+    click.echo(
+        f"{name}: {result.plan.node_count - 1} components; {result.counts.nodes_created} "
+        f"nodes and {result.counts.relationships_created} relationships created"
+    )
 
 
 @model.command("remove")
@@ -131,8 +172,10 @@ def remove(obj: Context, name: str, yes: bool) -> None:
     click.echo(f"model {name}: {', '.join(parts)}")
     ask_first(yes, "remove it and all of these?", "nothing removed")
     result = store.remove_model(name)
-    click.echo(f"removed {name}: {result.nodes_deleted} nodes and "
-               f"{result.relationships_deleted} relationships deleted")
+    click.echo(
+        f"removed {name}: {result.nodes_deleted} nodes and "
+        f"{result.relationships_deleted} relationships deleted"
+    )
 
 
 @model.command("list")

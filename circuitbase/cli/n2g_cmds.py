@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
+from ..schema.records import RecordError
 from ..sources.n2g.stored import predict
 from ..sources.n2g.vocab import decode_byte_level
-from ..schema.records import RecordError
 from .context import Context
 from .output import FORMATS, render
 
@@ -19,8 +19,10 @@ def tokenize(text: str, tokenizer: Path) -> list[str]:
     try:
         from tokenizers import Tokenizer
     except ImportError:
-        raise RecordError("--tokenizer needs the `tokenizers` package (in the [analysis] extra); "
-                          "or give the tokens with --tokens") from None
+        raise RecordError(
+            "--tokenizer needs the `tokenizers` package (in the [analysis] extra); "
+            "or give the tokens with --tokens"
+        ) from None
     encoded = Tokenizer.from_file(str(tokenizer)).encode(text, add_special_tokens=False)
     return [decode_byte_level(token) for token in encoded.tokens]
 
@@ -33,14 +35,26 @@ def n2g() -> None:
 @n2g.command("predict")
 @click.argument("uid")
 @click.argument("text", required=False)
-@click.option("--tokenizer", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The model's tokenizer.json, to split TEXT into tokens.")
-@click.option("--tokens", "tokens_json", help='The tokens as a JSON list, e.g. \'[" in", " Paris"]\'.')
+@click.option(
+    "--tokenizer",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The model's tokenizer.json, to split TEXT into tokens.",
+)
+@click.option(
+    "--tokens", "tokens_json", help='The tokens as a JSON list, e.g. \'[" in", " Paris"]\'.'
+)
 @click.option("--analysis", help="Which N2G analysis, if the neuron has several.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.pass_obj
-def predict_cmd(obj: Context, uid: str, text: str | None, tokenizer: Path | None,
-                tokens_json: str | None, analysis: str | None, fmt: str) -> None:
+def predict_cmd(
+    obj: Context,
+    uid: str,
+    text: str | None,
+    tokenizer: Path | None,
+    tokens_json: str | None,
+    analysis: str | None,
+    fmt: str,
+) -> None:
     """Predict neuron UID's activation on each token of TEXT from the database alone.
 
     \b
@@ -63,5 +77,12 @@ def predict_cmd(obj: Context, uid: str, text: str | None, tokenizer: Path | None
 
     checked_component(obj.store, uid)  # a bound or model typed wrong is named, not "no pattern"
     activations = predict(obj.store, uid, tokens, analysis)
-    click.echo(render([{"position": i, "token": t, "activation": a}
-                       for i, (t, a) in enumerate(zip(tokens, activations))], fmt))
+    click.echo(
+        render(
+            [
+                {"position": i, "token": t, "activation": a}
+                for i, (t, a) in enumerate(zip(tokens, activations))
+            ],
+            fmt,
+        )
+    )

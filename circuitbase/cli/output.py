@@ -39,23 +39,31 @@ def render(rows: Sequence[dict[str, Any]], fmt: str, *, title: str | None = None
     count = f"({len(rows)} row{'s' * (len(rows) != 1)})"
     if not columns:  # no rows, or rows without a value
         return f"{title}\n{count}" if title else count
-    return box_table(columns, [[_cell(row.get(k)) for k in columns] for row in rows],
-                     title=title) + "\n" + count
+    return (
+        box_table(columns, [[_cell(row.get(k)) for k in columns] for row in rows], title=title)
+        + "\n"
+        + count
+    )
 
 
-def box_table(columns: Sequence[str], cells: Sequence[Sequence[str]], *, width: int = TABLE_WIDTH,
-              title: str | None = None) -> str:
+def box_table(
+    columns: Sequence[str],
+    cells: Sequence[Sequence[str]],
+    *,
+    width: int = TABLE_WIDTH,
+    title: str | None = None,
+) -> str:
     """A table in box-drawing characters, at most `width` cells wide, long cells folded
     onto more lines (at spaces where they can be).
 
     Written here rather than drawn by rich: rich's table costs 0.15-0.2 s for a few dozen
     folded rows (its import included), a third of a quick question's whole run."""
     widths = _column_widths(columns, cells, width - 3 * len(columns) - 1)
+
     def line(left: str, fill: str, joint: str, right: str) -> str:
         return left + joint.join(fill * (w + 2) for w in widths) + right
 
-    out = [line("┏", "━", "┳", "┓"), *_table_row(columns, widths, "┃"),
-           line("┡", "━", "╇", "┩")]
+    out = [line("┏", "━", "┳", "┓"), *_table_row(columns, widths, "┃"), line("┡", "━", "╇", "┩")]
     for row in cells:
         out += _table_row(row, widths, "│")
     out.append(line("└", "─", "┴", "┘"))
@@ -68,11 +76,22 @@ def _column_widths(columns: Sequence[str], cells: Sequence[Sequence[str]], room:
     """Each column's natural width (its longest line), the widest ones cut to a common
     cap when together they exceed `room`; no column narrower than 4 cells or its header's
     longest word."""
-    natural = [max([_width(part) for text in (name, *(row[i] for row in cells))
-                    for part in text.split("\n")]) for i, name in enumerate(columns)]
-    floor = [min(n, max(4, *(_width(w) for w in name.split()))) for n, name in zip(natural, columns)]
+    natural = [
+        max(
+            [
+                _width(part)
+                for text in (name, *(row[i] for row in cells))
+                for part in text.split("\n")
+            ]
+        )
+        for i, name in enumerate(columns)
+    ]
+    floor = [
+        min(n, max(4, *(_width(w) for w in name.split()))) for n, name in zip(natural, columns)
+    ]
     if sum(natural) <= room:
         return natural
+
     def total(cap: int) -> int:
         return sum(max(f, min(n, cap)) for n, f in zip(natural, floor))
 
@@ -86,9 +105,15 @@ def _column_widths(columns: Sequence[str], cells: Sequence[Sequence[str]], room:
 def _table_row(values: Sequence[str], widths: Sequence[int], bar: str) -> list[str]:
     folded = [_fold(value, width) for value, width in zip(values, widths)]
     height = max(len(lines) for lines in folded)
-    return [bar + bar.join(f" {_pad(lines[i] if i < len(lines) else '', width)} "
-                           for lines, width in zip(folded, widths)) + bar
-            for i in range(height)]
+    return [
+        bar
+        + bar.join(
+            f" {_pad(lines[i] if i < len(lines) else '', width)} "
+            for lines, width in zip(folded, widths)
+        )
+        + bar
+        for i in range(height)
+    ]
 
 
 def _fold(text: str, width: int) -> list[str]:

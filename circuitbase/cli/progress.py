@@ -13,8 +13,15 @@ from contextlib import contextmanager
 
 import click
 from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskID,
-                           TextColumn, TimeElapsedColumn)
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from ..ingest import IngestResult
 from ..ingest.pipeline import ProgressFactory
@@ -24,8 +31,13 @@ from ..store.base import Progress as ProgressCallback
 @contextmanager
 def phases(what: str) -> Iterator[ProgressFactory]:
     """A factory of phases for one command: each new phase ends the one before it."""
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-               MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, transient=True, console=Console(stderr=True)) as bar:
         current: list[TaskID] = []
 
@@ -41,13 +53,16 @@ def phases(what: str) -> Iterator[ProgressFactory]:
 
 def summary(what: str, result: IngestResult) -> str:
     files = f"{result.files} file(s), " if result.files else ""
-    return (f"{what}: {files}{result.plan.node_count} nodes and {result.plan.rel_count} "
-            f"relationships checked; {result.counts.nodes_created} nodes and "
-            f"{result.counts.relationships_created} relationships created")
+    return (
+        f"{what}: {files}{result.plan.node_count} nodes and {result.plan.rel_count} "
+        f"relationships checked; {result.counts.nodes_created} nodes and "
+        f"{result.counts.relationships_created} relationships created"
+    )
 
 
-def run_pipeline(what: str, run: Callable[[ProgressFactory], IngestResult], *,
-                 report: bool = True) -> IngestResult:
+def run_pipeline(
+    what: str, run: Callable[[ProgressFactory], IngestResult], *, report: bool = True
+) -> IngestResult:
     """Run one ingest showing each of its phases and, unless the caller words its own,
     print the summary line."""
     with phases(what) as phase:

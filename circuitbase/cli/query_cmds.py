@@ -12,8 +12,12 @@ from .context import Context
 from .output import FORMATS, parse_params, render
 
 _TEMPLATE_DIR = click.option(
-    "--templates", "template_dir", type=click.Path(file_okay=False, path_type=Path),
-    envvar="CIRCUITBASE_TEMPLATES", help="A folder of your own .cypher templates.")
+    "--templates",
+    "template_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="CIRCUITBASE_TEMPLATES",
+    help="A folder of your own .cypher templates.",
+)
 
 
 @click.group()
@@ -30,8 +34,14 @@ def list_templates(template_dir: Path | None) -> None:
     Example:
       circuitbase query list
     """
-    rows = [{"name": t.name, "parameters": ", ".join(p.name for p in t.params),
-             "description": t.description} for t in load_templates(template_dir).values()]
+    rows = [
+        {
+            "name": t.name,
+            "parameters": ", ".join(p.name for p in t.params),
+            "description": t.description,
+        }
+        for t in load_templates(template_dir).values()
+    ]
     click.echo(render(rows, "table"))
 
 
@@ -58,23 +68,52 @@ def show(name: str, template_dir: Path | None) -> None:
 
 @query.command("run")
 @click.argument("name", required=False)
-@click.option("--cypher", help="Ad hoc read-only Cypher instead of a template; use $name for values.")
-@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
-              help="A parameter. Template parameters are converted to the declared type; "
-                   "for --cypher, VALUE is read as JSON if it parses, else as text.")
+@click.option(
+    "--cypher", help="Ad hoc read-only Cypher instead of a template; use $name for values."
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A parameter. Template parameters are converted to the declared type; "
+    "for --cypher, VALUE is read as JSON if it parses, else as text.",
+)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-@click.option("--timeout", type=click.FloatRange(min=0.001), default=QUERY_TIMEOUT_S,
-              show_default=True, help="Stop the query after this many seconds "
-              "($CIRCUITBASE_QUERY_TIMEOUT sets the default).")
-@click.option("--max-rows", type=click.IntRange(min=1), default=MAX_RESULT_ROWS, show_default=True,
-              help="Read at most this many rows ($CIRCUITBASE_MAX_ROWS).")
-@click.option("--max-bytes", type=click.IntRange(min=1024), default=MAX_RESULT_BYTES,
-              show_default=True, help="Read at most about this many bytes of rows "
-              "($CIRCUITBASE_MAX_RESULT_BYTES).")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.001),
+    default=QUERY_TIMEOUT_S,
+    show_default=True,
+    help="Stop the query after this many seconds ($CIRCUITBASE_QUERY_TIMEOUT sets the default).",
+)
+@click.option(
+    "--max-rows",
+    type=click.IntRange(min=1),
+    default=MAX_RESULT_ROWS,
+    show_default=True,
+    help="Read at most this many rows ($CIRCUITBASE_MAX_ROWS).",
+)
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(min=1024),
+    default=MAX_RESULT_BYTES,
+    show_default=True,
+    help="Read at most about this many bytes of rows ($CIRCUITBASE_MAX_RESULT_BYTES).",
+)
 @_TEMPLATE_DIR
 @click.pass_obj
-def run(obj: Context, name: str | None, cypher: str | None, params: tuple[str, ...], fmt: str,
-        timeout: float, max_rows: int, max_bytes: int, template_dir: Path | None) -> None:
+def run(
+    obj: Context,
+    name: str | None,
+    cypher: str | None,
+    params: tuple[str, ...],
+    fmt: str,
+    timeout: float,
+    max_rows: int,
+    max_bytes: int,
+    template_dir: Path | None,
+) -> None:
     """Run template NAME, or --cypher for an ad hoc query.
 
     \b
@@ -89,9 +128,12 @@ def run(obj: Context, name: str | None, cypher: str | None, params: tuple[str, .
     if cypher is not None:
         rows = obj.store.read(cypher, parse_params(params, typed=False), untrusted=True, **caps)
     else:
-        rows = get_template(name, template_dir).run(obj.store, **caps,
-                                                    **parse_params(params, typed=True))
+        rows = get_template(name, template_dir).run(
+            obj.store, **caps, **parse_params(params, typed=True)
+        )
     click.echo(render(rows, fmt))
     if getattr(rows, "cut", None):
-        click.echo(f"notice: the result was cut at {rows.cut} (--max-rows / --max-bytes "
-                   "read more)", err=True)
+        click.echo(
+            f"notice: the result was cut at {rows.cut} (--max-rows / --max-bytes read more)",
+            err=True,
+        )

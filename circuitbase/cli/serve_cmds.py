@@ -8,11 +8,20 @@ from .context import Context
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="The address to listen on. Anything but loopback lets other machines "
-                   "reach the store (with the URL's token): name it only on purpose.")
-@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
-              help="0 picks a free port.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="The address to listen on. Anything but loopback lets other machines "
+    "reach the store (with the URL's token): name it only on purpose.",
+)
+@click.option(
+    "--port",
+    default=8765,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="0 picks a free port.",
+)
 def serve(host: str, port: int) -> None:
     """Browse the store in a web browser, read-only.
 
@@ -27,12 +36,17 @@ def serve(host: str, port: int) -> None:
     Example:
       circuitbase serve              # open the printed http://127.0.0.1:8765/<token>/
     """
-    from ..web.server import is_loopback, serve as run
+    from ..web.server import is_loopback
+    from ..web.server import serve as run
 
     obj: Context = click.get_current_context().obj
     if not is_loopback(host):
-        click.secho(f"warning: listening on {host}: any machine that can reach it and has the "
-                    "address below can read this store", fg="yellow", err=True)
+        click.secho(
+            f"warning: listening on {host}: any machine that can reach it and has the "
+            "address below can read this store",
+            fg="yellow",
+            err=True,
+        )
     store = obj.store
 
     def announce(url: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -18,7 +18,9 @@ def _embedded(obj: Context):  # -> EmbeddedServer
 
     target = resolve_uri(obj.uri)
     if "://" in target and not target.startswith("falkordb://"):
-        raise CircuitbaseError(f"{target} is not an embedded store; its server is not circuitbase's")
+        raise CircuitbaseError(
+            f"{target} is not an embedded store; its server is not circuitbase's"
+        )
     return EmbeddedServer(Path(target.removeprefix("falkordb://")))
 
 
@@ -57,7 +59,7 @@ def status(obj: Context, fmt: str) -> None:
         return
     if found["started_at"]:
         since = datetime.fromisoformat(found["started_at"])
-        found["up_s"] = round((datetime.now(timezone.utc) - since).total_seconds())
+        found["up_s"] = round((datetime.now(UTC) - since).total_seconds())
     rows = [{"property": k, "value": v} for k, v in found.items()]
     if fmt == "table":
         for row in rows:
@@ -67,9 +69,12 @@ def status(obj: Context, fmt: str) -> None:
 
 
 @server.command()
-@click.option("--discard", is_flag=True,
-              help="Stop without saving: the way out when the snapshot cannot be written "
-                   "(full disk); what was written since the last snapshot is lost.")
+@click.option(
+    "--discard",
+    is_flag=True,
+    help="Stop without saving: the way out when the snapshot cannot be written "
+    "(full disk); what was written since the last snapshot is lost.",
+)
 @click.pass_obj
 def stop(obj: Context, discard: bool) -> None:
     """Save the store and stop its server now (the next command starts it again).

@@ -21,21 +21,49 @@ def similarity() -> None:
 
 
 @similarity.command("compute")
-@click.option("--models", nargs=2, type=MODEL, required=True, metavar="A B", help="The two models to compare.")
-@click.option("--metric", type=click.Choice(METRICS), required=True,
-              help="tokens: cosine of activating-token profiles; concepts: Jaccard of encoded "
-                   "concepts; vectors: cosine of embeddings, by the vector index.")
-@click.option("--top-k", default=5, show_default=True, type=click.IntRange(1, 1000),
-              help="Matches kept per neuron, from each side.")
+@click.option(
+    "--models", nargs=2, type=MODEL, required=True, metavar="A B", help="The two models to compare."
+)
+@click.option(
+    "--metric",
+    type=click.Choice(METRICS),
+    required=True,
+    help="tokens: cosine of activating-token profiles; concepts: Jaccard of encoded "
+    "concepts; vectors: cosine of embeddings, by the vector index.",
+)
+@click.option(
+    "--top-k",
+    default=5,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="Matches kept per neuron, from each side.",
+)
 @click.option("--min-score", default=0.1, show_default=True, type=click.FloatRange(0, 1))
-@click.option("--min-f1", default=0.5, show_default=True, type=click.FloatRange(0, 1),
-              help="For concepts: the probe quality a concept needs to count.")
-@click.option("--max-token-share", default=0.01, show_default=True, type=click.FloatRange(0, 1),
-              help="For tokens: tokens more than this share of either model's neurons fire on "
-                   "are stop tokens and left out.")
+@click.option(
+    "--min-f1",
+    default=0.5,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="For concepts: the probe quality a concept needs to count.",
+)
+@click.option(
+    "--max-token-share",
+    default=0.01,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="For tokens: tokens more than this share of either model's neurons fire on "
+    "are stop tokens and left out.",
+)
 @click.pass_obj
-def compute(obj: Context, models: tuple[str, str], metric: str, top_k: int, min_score: float,
-            min_f1: float, max_token_share: float) -> None:
+def compute(
+    obj: Context,
+    models: tuple[str, str],
+    metric: str,
+    top_k: int,
+    min_score: float,
+    min_f1: float,
+    max_token_share: float,
+) -> None:
     """Compute top-k SIMILAR_TO edges between the neurons of two models.
 
     \b
@@ -44,39 +72,68 @@ def compute(obj: Context, models: tuple[str, str], metric: str, top_k: int, min_
     """
     from ..analyze.similarity import similarity_analysis_uid, similarity_records
     from ..ingest import ingest
-    from .progress import run_pipeline
-
     from ..queries.names import checked_model, stored_models
+    from .progress import run_pipeline
 
     stored = stored_models(obj.store)
     for name in models:
         checked_model(obj.store, name, stored)
-    records = similarity_records(obj.store, models[0], models[1], metric, top_k=top_k,
-                                 min_score=min_score, min_f1=min_f1,
-                                 max_token_share=max_token_share)
+    records = similarity_records(
+        obj.store,
+        models[0],
+        models[1],
+        metric,
+        top_k=top_k,
+        min_score=min_score,
+        min_f1=min_f1,
+        max_token_share=max_token_share,
+    )
     analysis = similarity_analysis_uid(metric, models[0], models[1])
-    result = run_pipeline(f"similarity ({metric})", lambda progress: ingest(
-        obj.store, records, progress=progress, replaces=analysis))
+    result = run_pipeline(
+        f"similarity ({metric})",
+        lambda progress: ingest(obj.store, records, progress=progress, replaces=analysis),
+    )
     if result.counts.relationships_deleted:
-        click.echo(f"  {result.counts.relationships_deleted} matches of an earlier run with other "
-                   "settings removed")
+        click.echo(
+            f"  {result.counts.relationships_deleted} matches of an earlier run with other "
+            "settings removed"
+        )
 
 
 @click.command()
 @click.argument("uid")
 @click.option("--in", "model", type=MODEL, help="Only matches in this model.")
 @click.option("--top", default=10, show_default=True, type=click.IntRange(1, 1000))
-@click.option("--metric", type=click.Choice(ALL_METRICS),
-              help="Only this metric: stored (tokens, concepts, vectors, activation-correlation) "
-                   "or live (head-profile, probe-concepts).")
-@click.option("--per-model", is_flag=True,
-              help="The best match in every other model (per metric), models from the smallest.")
+@click.option(
+    "--metric",
+    type=click.Choice(ALL_METRICS),
+    help="Only this metric: stored (tokens, concepts, vectors, activation-correlation) "
+    "or live (head-profile, probe-concepts).",
+)
+@click.option(
+    "--per-model",
+    is_flag=True,
+    help="The best match in every other model (per metric), models from the smallest.",
+)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-@click.option("--timeout", type=click.FloatRange(min=0.001), default=QUERY_TIMEOUT_S,
-              show_default=True, help="Stop each query after this many seconds.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.001),
+    default=QUERY_TIMEOUT_S,
+    show_default=True,
+    help="Stop each query after this many seconds.",
+)
 @click.pass_obj
-def similar(obj: Context, uid: str, model: str | None, top: int, metric: str | None,
-            per_model: bool, fmt: str, timeout: float) -> None:
+def similar(
+    obj: Context,
+    uid: str,
+    model: str | None,
+    top: int,
+    metric: str | None,
+    per_model: bool,
+    fmt: str,
+    timeout: float,
+) -> None:
     """Components of other models like UID, best first, with the analysis behind each match.
 
     Stored matches (`similarity compute`, `analyze correlate`) and live ones computed from
@@ -89,21 +146,27 @@ def similar(obj: Context, uid: str, model: str | None, top: int, metric: str | N
       circuitbase similar gpt2-small/L5/H1 --per-model
       circuitbase similar pythia-70m/L1/N1045 --in pythia-160m --top 5
     """
-    from ..queries.similar import no_comparison, similar as find
+    from ..queries.similar import no_comparison
+    from ..queries.similar import similar as find
 
-    matches = find(obj.store, uid, model=model, metric=metric, top=top, per_model=per_model,
-                   timeout=timeout)
+    matches = find(
+        obj.store, uid, model=model, metric=metric, top=top, per_model=per_model, timeout=timeout
+    )
     if not matches:
         if fmt != "table":
             click.echo(render([], fmt))
-        click.echo(no_comparison(obj.store, str(parse_component(uid)))
-                   + (f" (asked in {model})" if model else ""), err=fmt != "table")
+        click.echo(
+            no_comparison(obj.store, str(parse_component(uid)))
+            + (f" (asked in {model})" if model else ""),
+            err=fmt != "table",
+        )
         return
     rows = [match.row() for match in matches]
     if fmt == "table":  # narrower: the match's own analysis (JSON and CSV name both sides')
         for row, match in zip(rows, matches):
-            row["analysis"] = next((a for a in match.analyses if f"/{match.model}/" in a),
-                                   row["analysis"])
+            row["analysis"] = next(
+                (a for a in match.analyses if f"/{match.model}/" in a), row["analysis"]
+            )
         for column in ("params", "evidence"):  # columns no row fills are left out
             if not any(row[column] for row in rows):
                 for row in rows:
@@ -117,6 +180,7 @@ def similar(obj: Context, uid: str, model: str | None, top: int, metric: str | N
 
 def _evidence_text(evidence: list[dict]) -> str:
     """Both sides of each piece of evidence, on one line: `induction_score 0.91 | 0.88`."""
+
     def number(value: object) -> str:
         return f"{value:.3g}" if isinstance(value, float) else str(value)
 
@@ -130,8 +194,11 @@ def _evidence_text(evidence: list[dict]) -> str:
 
 @similarity.command("fine-tuning")
 @click.argument("model", type=MODEL)
-@click.option("--base", type=MODEL, help="The other model (default: its FINE_TUNED_FROM base "
-                                         "or fine-tuned versions in the store).")
+@click.option(
+    "--base",
+    type=MODEL,
+    help="The other model (default: its FINE_TUNED_FROM base or fine-tuned versions in the store).",
+)
 @click.option("--heads", "show_heads", is_flag=True, help="One row per head, not the summary.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.pass_obj
@@ -148,7 +215,10 @@ def fine_tuning(obj: Context, model: str, base: str | None, show_heads: bool, fm
 
     reports = measure(obj.store, model, base)
     if show_heads:
-        click.echo(render([{"model": r.model, "base": r.base, **row} for r in reports
-                           for row in r.rows], fmt))
+        click.echo(
+            render(
+                [{"model": r.model, "base": r.base, **row} for r in reports for row in r.rows], fmt
+            )
+        )
     else:
         click.echo(render([r.summary() for r in reports], fmt))

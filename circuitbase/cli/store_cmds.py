@@ -41,11 +41,25 @@ def stats(obj: Context, fmt: str) -> None:
     """
     result = obj.store.stats()
     if fmt == "json":
-        click.echo(json.dumps({"labels": result.labels, "relationships": result.relationships,
-                               "models": result.models}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "labels": result.labels,
+                    "relationships": result.relationships,
+                    "models": result.models,
+                },
+                indent=2,
+            )
+        )
         return
-    click.echo(render([{"label": k, "nodes": v} for k, v in result.labels.items()], fmt,
-                      title="Nodes"))
-    click.echo(render([{"type": k, "relationships": v} for k, v in result.relationships.items()],
-                      fmt, title="Relationships"))
+    click.echo(
+        render([{"label": k, "nodes": v} for k, v in result.labels.items()], fmt, title="Nodes")
+    )
+    click.echo(
+        render(
+            [{"type": k, "relationships": v} for k, v in result.relationships.items()],
+            fmt,
+            title="Relationships",
+        )
+    )
     click.echo(render(result.models, fmt, title="Models"))

@@ -29,10 +29,18 @@ from ..schema.graph import NodeLabel, RelType
 from ..schema.records import RecordError
 from ..store.base import GraphStore
 from . import formats
-from .cypher_script import write_cypher
 from .citations import analyses_in, bibtex, citation_keys, latex_table
-from .figure import (DOUBLE_COLUMN, FIGURE_FORMATS, SINGLE_COLUMN, FigureStyle, draw,
-                     graph_models, model_size, write_figure)
+from .cypher_script import write_cypher
+from .figure import (
+    DOUBLE_COLUMN,
+    FIGURE_FORMATS,
+    SINGLE_COLUMN,
+    FigureStyle,
+    draw,
+    graph_models,
+    model_size,
+    write_figure,
+)
 from .subgraph import around as _around
 from .subgraph import from_rows, of_analysis
 
@@ -40,11 +48,19 @@ GRAPH_FORMATS = ("graphml", "gexf", "json", "csv", "cypher", *FIGURE_FORMATS)
 FORMATS = (*GRAPH_FORMATS, "latex")
 
 
-def subgraph(store: GraphStore, *, template: str | None = None,
-             params: dict[str, Any] | None = None, around: str | None = None, hops: int = 1,
-             labels: Sequence[NodeLabel] = (), rel_types: Sequence[RelType] = (),
-             model: str | None = None, analysis: str | None = None,
-             expand_structural: bool = False) -> nx.MultiDiGraph:
+def subgraph(
+    store: GraphStore,
+    *,
+    template: str | None = None,
+    params: dict[str, Any] | None = None,
+    around: str | None = None,
+    hops: int = 1,
+    labels: Sequence[NodeLabel] = (),
+    rel_types: Sequence[RelType] = (),
+    model: str | None = None,
+    analysis: str | None = None,
+    expand_structural: bool = False,
+) -> nx.MultiDiGraph:
     """The subgraph a template's results name, the neighbourhood of `around` (see
     `subgraph.around` for `expand_structural`), or, given only `analysis`, what that
     analysis found (a circuit: its nodes and edges)."""
@@ -55,8 +71,16 @@ def subgraph(store: GraphStore, *, template: str | None = None,
             raise RecordError("export needs a query template, --around UID or --analysis UID")
         return of_analysis(store, analysis)
     if around is not None:
-        return _around(store, around, hops, rel_types=rel_types, labels=labels, model=model,
-                       analysis=analysis, expand_structural=expand_structural)
+        return _around(
+            store,
+            around,
+            hops,
+            rel_types=rel_types,
+            labels=labels,
+            model=model,
+            analysis=analysis,
+            expand_structural=expand_structural,
+        )
     found = get_template(template)
     bound = found.bind(params or {})
     return from_rows(store, found.run(store, **(params or {})), bound)
@@ -94,11 +118,16 @@ def replacing(path: Path) -> Iterator[Path]:
         staged_files = sorted(Path(tmp).iterdir())
         for staged in staged_files:
             target = path.parent / staged.name
-            if staged.name != path.name and os.path.lexists(target) \
-                    and not written_by_circuitbase(target):
-                raise RecordError(f"{target} exists and was not written by circuitbase; the "
-                                  f"export would replace it: move it or choose another --out "
-                                  "(nothing written)")
+            if (
+                staged.name != path.name
+                and os.path.lexists(target)
+                and not written_by_circuitbase(target)
+            ):
+                raise RecordError(
+                    f"{target} exists and was not written by circuitbase; the "
+                    f"export would replace it: move it or choose another --out "
+                    "(nothing written)"
+                )
         for staged in staged_files:
             os.replace(staged, path.parent / staged.name)
 
@@ -109,14 +138,24 @@ def model_sizes(store: GraphStore, names: Sequence[str]) -> dict[str, float]:
     return {name: found.get(name, model_size(name)) for name in names}
 
 
-def figure(store: GraphStore, graph: nx.MultiDiGraph, title: str | None = None,
-           style: FigureStyle | None = None):
+def figure(
+    store: GraphStore,
+    graph: nx.MultiDiGraph,
+    title: str | None = None,
+    style: FigureStyle | None = None,
+):
     """The figure of `graph` as a matplotlib Figure (models ordered by the store's sizes)."""
     return draw(graph, title, style, model_sizes(store, sorted(graph_models(graph))))
 
 
-def write(store: GraphStore, graph: nx.MultiDiGraph, fmt: str, path: Path,
-          title: str | None = None, style: FigureStyle | None = None) -> list[Path]:
+def write(
+    store: GraphStore,
+    graph: nx.MultiDiGraph,
+    fmt: str,
+    path: Path,
+    title: str | None = None,
+    style: FigureStyle | None = None,
+) -> list[Path]:
     """Write `graph` as `fmt` to `path`, and the BibTeX of its analyses beside it; the
     files appear together when all are written (see `replacing`). Returns the paths
     written, as they are."""
@@ -126,16 +165,29 @@ def write(store: GraphStore, graph: nx.MultiDiGraph, fmt: str, path: Path,
     return [path.parent / p.name for p in written]
 
 
-def _write(store: GraphStore, graph: nx.MultiDiGraph, fmt: str, path: Path,
-           title: str | None, style: FigureStyle | None) -> list[Path]:
+def _write(
+    store: GraphStore,
+    graph: nx.MultiDiGraph,
+    fmt: str,
+    path: Path,
+    title: str | None,
+    style: FigureStyle | None,
+) -> list[Path]:
     if fmt == "csv":
         written = list(formats.write_csv(graph, path))
     elif fmt in FIGURE_FORMATS:
-        written = [write_figure(graph, path, title, style,
-                                model_sizes(store, sorted(graph_models(graph))), fmt=fmt)]
+        written = [
+            write_figure(
+                graph, path, title, style, model_sizes(store, sorted(graph_models(graph))), fmt=fmt
+            )
+        ]
     else:
-        writer = {"graphml": formats.write_graphml, "gexf": formats.write_gexf,
-                  "json": formats.write_json, "cypher": write_cypher}[fmt]
+        writer = {
+            "graphml": formats.write_graphml,
+            "gexf": formats.write_gexf,
+            "json": formats.write_json,
+            "cypher": write_cypher,
+        }[fmt]
         writer(graph, path)
         written = [path]
     return written + write_bibtex(store, graph, path)
@@ -151,8 +203,9 @@ def table_caption(template: str, description: str, params: dict[str, Any]) -> st
     return caption
 
 
-def write_table(store: GraphStore, template: str, params: dict[str, Any], path: Path,
-                title: str | None = None) -> list[Path]:
+def write_table(
+    store: GraphStore, template: str, params: dict[str, Any], path: Path, title: str | None = None
+) -> list[Path]:
     """A template's rows as a booktabs LaTeX table whose caption cites the works behind
     them, and that BibTeX beside it. Lists of models are ordered by size."""
     found = get_template(template)
@@ -168,8 +221,14 @@ def write_table(store: GraphStore, template: str, params: dict[str, Any], path: 
     keys = citation_keys(store, analyses_in(graph))
     path = Path(path)
     with replacing(path) as staged:
-        staged.write_text(latex_table(rows, title or table_caption(template, found.description, bound),
-                                      cite=list(keys), label=f"tab:{template}"))
+        staged.write_text(
+            latex_table(
+                rows,
+                title or table_caption(template, found.description, bound),
+                cite=list(keys),
+                label=f"tab:{template}",
+            )
+        )
         written = [staged] + write_bibtex(store, graph, staged)
     return [path.parent / p.name for p in written]
 
@@ -178,8 +237,9 @@ def write_bibtex(store: GraphStore, graph: nx.MultiDiGraph, path: Path) -> list[
     return _write_bib(store, analyses_in(graph), path)
 
 
-def write_heads(store: GraphStore, model: str, fmt: str, path: Path,
-                style: FigureStyle | None = None) -> list[Path]:
+def write_heads(
+    store: GraphStore, model: str, fmt: str, path: Path, style: FigureStyle | None = None
+) -> list[Path]:
     """A model's heads as heatmaps (one per metric and role, `heatmap.py`), and the
     BibTeX of the analyses they show beside it."""
     from .heatmap import write_heatmaps
@@ -196,10 +256,24 @@ def _write_bib(store: GraphStore, used: Iterable[str], path: Path) -> list[Path]
     if not used:
         return []
     bib = Path(path).with_suffix(".bib")
-    bib.write_text(f"{BIB_MARK} (replaced by the next export to this name)\n\n"
-                   + bibtex(store, used))
+    bib.write_text(
+        f"{BIB_MARK} (replaced by the next export to this name)\n\n" + bibtex(store, used)
+    )
     return [bib]
 
 
-__all__ = ["DOUBLE_COLUMN", "FORMATS", "GRAPH_FORMATS", "SINGLE_COLUMN", "FigureStyle", "bibtex", "figure",
-           "latex_table", "subgraph", "write", "write_bibtex", "write_heads", "write_table"]
+__all__ = [
+    "DOUBLE_COLUMN",
+    "FORMATS",
+    "GRAPH_FORMATS",
+    "SINGLE_COLUMN",
+    "FigureStyle",
+    "bibtex",
+    "figure",
+    "latex_table",
+    "subgraph",
+    "write",
+    "write_bibtex",
+    "write_heads",
+    "write_table",
+]

@@ -30,9 +30,18 @@ _BARE_ARXIV = re.compile(r"^\s*(\d{4}\.\d{4,5})(?:v\d+)?\s*$")
 _DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>{}]+)")
 _BIBTEX_ENTRY = re.compile(r"^\s*@(\w+)\s*\{\s*([^,\s{}]+)\s*,", re.S)
 _YEAR = re.compile(r"\b(19|20)\d{2}\b")
-_LATEX_SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{",
-                  "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-                  "\\": r"\textbackslash{}"}
+_LATEX_SPECIAL = {
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "\\": r"\textbackslash{}",
+}
 
 
 @dataclass(frozen=True)
@@ -49,7 +58,7 @@ def _load_works() -> tuple[Work, ...]:
     for chunk in re.split(r"(?m)^(?=@)", text)[1:]:
         key = _BIBTEX_ENTRY.match(chunk).group(2)
         markers = re.search(r"(?m)^\s*markers = \{(.*)\}\s*$", chunk)
-        entry = chunk[:markers.start()].rstrip().rstrip(",") + "\n}\n"
+        entry = chunk[: markers.start()].rstrip().rstrip(",") + "\n}\n"
         works.append(Work(key, entry, tuple(m.strip() for m in markers.group(1).split(";"))))
     return tuple(works)
 
@@ -101,8 +110,11 @@ def entries_for(row: Row) -> list[tuple[str, str]]:
         fields |= {"doi": doi.group(1), "url": f"https://doi.org/{doi.group(1)}"}
     elif (arxiv := _ARXIV.search(citation) or _BARE_ARXIV.match(citation)) is not None:
         key = "arxiv-" + arxiv.group(1)
-        fields |= {"eprint": arxiv.group(1), "archivePrefix": "arXiv",
-                   "url": f"https://arxiv.org/abs/{arxiv.group(1)}"}
+        fields |= {
+            "eprint": arxiv.group(1),
+            "archivePrefix": "arXiv",
+            "url": f"https://arxiv.org/abs/{arxiv.group(1)}",
+        }
     elif citation:
         key = "cite-" + hashlib.sha256(citation.encode()).hexdigest()[:10]
     else:
@@ -110,7 +122,10 @@ def entries_for(row: Row) -> list[tuple[str, str]]:
     if _BARE_ARXIV.match(citation):
         title = f"arXiv:{citation.strip()}"
     else:
-        title = citation or f"circuitbase analysis {row['uid']} ({row.get('method') or 'no method given'})"
+        title = (
+            citation
+            or f"circuitbase analysis {row['uid']} ({row.get('method') or 'no method given'})"
+        )
     fields = {"title": latex_escape(title), **fields}
     if not citation:
         fields["note"] = latex_escape(f"circuitbase analysis {row['uid']}, no citation given")
@@ -122,8 +137,11 @@ def entries_for(row: Row) -> list[tuple[str, str]]:
 def analyses_in(graph: nx.MultiDiGraph) -> set[str]:
     """Every analysis that contributed a node or an edge to the subgraph."""
     used = {attrs["analysis"] for _, _, attrs in graph.edges(data=True) if attrs.get("analysis")}
-    used |= {attrs["uid"] for _, attrs in graph.nodes(data=True)
-             if NodeLabel.ANALYSIS.value in attrs.get("labels", [])}
+    used |= {
+        attrs["uid"]
+        for _, attrs in graph.nodes(data=True)
+        if NodeLabel.ANALYSIS.value in attrs.get("labels", [])
+    }
     return used | set(graph.graph.get("analyses", ()))  # behind a template's rows (from_rows)
 
 
@@ -172,8 +190,12 @@ def _plain(value: Any) -> str:
     return ", ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value or "")
 
 
-def latex_table(rows: Sequence[Row], caption: str | None = None, cite: Sequence[str] = (),
-                label: str | None = None) -> str:
+def latex_table(
+    rows: Sequence[Row],
+    caption: str | None = None,
+    cite: Sequence[str] = (),
+    label: str | None = None,
+) -> str:
     """A booktabs table of `rows` with its caption (which cites `cite`) above it, as wide
     as the text at most (long text columns wrap; the document loads booktabs and
     tabularx)."""
@@ -189,26 +211,51 @@ def latex_table(rows: Sequence[Row], caption: str | None = None, cite: Sequence[
         lines.append(r"\caption{" + text + "}")
     if label:
         lines.append(r"\label{" + re.sub(r"[^A-Za-z0-9:_-]", "-", label) + "}")
-    numeric = {c for c in columns if rows and all(
-        isinstance(r.get(c), (int, float)) and not isinstance(r.get(c), bool)
-        for r in rows if r.get(c) is not None)}
+    numeric = {
+        c
+        for c in columns
+        if rows
+        and all(
+            isinstance(r.get(c), (int, float)) and not isinstance(r.get(c), bool)
+            for r in rows
+            if r.get(c) is not None
+        )
+    }
     # Text that may not fit (lists of models, uids, descriptions) wraps within the text
     # width: tabularx's X columns, ragged right; a table of short cells keeps its natural
     # width. A wide table wraps every text column, in a smaller font.
     longest = {c: max([len(c)] + [len(_plain(r.get(c))) for r in rows]) for c in columns}
     wide = sum(longest.values()) * CHAR_PT + 2 * COLUMN_SEP_PT * len(columns) > TEXT_WIDTH_PT
-    wraps = {c for c in columns if c not in numeric and (
-        longest[c] > WRAP_AFTER or (wide and longest[c] > len(c) + 2))}
+    wraps = {
+        c
+        for c in columns
+        if c not in numeric and (longest[c] > WRAP_AFTER or (wide and longest[c] > len(c) + 2))
+    }
     if wide:
         lines[2] = r"\footnotesize"
         lines.insert(3, r"\setlength{\tabcolsep}{3pt}")
-    align = "".join("r" if c in numeric else r">{\raggedright\arraybackslash}X" if c in wraps
-                    else "l" for c in columns)
-    begin, end = ((r"\begin{tabularx}{\linewidth}{" + align + "}", r"\end{tabularx}") if wraps
-                  else (r"\begin{tabular}{" + align + "}", r"\end{tabular}"))
-    lines += [begin, r"\toprule", " & ".join(_header(c, c in numeric) for c in columns) + r" \\",
-              r"\midrule"]
-    lines += [" & ".join(_breakable(latex_escape(row.get(c))) if c in wraps else latex_escape(row.get(c))
-                         for c in columns) + r" \\" for row in rows]
+    align = "".join(
+        "r" if c in numeric else r">{\raggedright\arraybackslash}X" if c in wraps else "l"
+        for c in columns
+    )
+    begin, end = (
+        (r"\begin{tabularx}{\linewidth}{" + align + "}", r"\end{tabularx}")
+        if wraps
+        else (r"\begin{tabular}{" + align + "}", r"\end{tabular}")
+    )
+    lines += [
+        begin,
+        r"\toprule",
+        " & ".join(_header(c, c in numeric) for c in columns) + r" \\",
+        r"\midrule",
+    ]
+    lines += [
+        " & ".join(
+            _breakable(latex_escape(row.get(c))) if c in wraps else latex_escape(row.get(c))
+            for c in columns
+        )
+        + r" \\"
+        for row in rows
+    ]
     lines += [r"\bottomrule", end, r"\end{table}"]
     return "\n".join(lines) + "\n"

@@ -19,11 +19,10 @@ from typing import Any
 
 import networkx as nx
 
-from ..schema.graph import NODE_KEY, REL_KEY, NodeLabel, RelType, label_clause
+from ..schema.graph import NODE_KEY, REL_KEY, NodeLabel, RelType, label_clause, primary_label
 from ..schema.imported import checked
 from ..schema.records import NodeRecord, RecordError, RelRecord, ref
 from ..sources.files import read_text
-from ..schema.graph import primary_label
 
 HEADER = "// circuitbase subgraph export: one statement per line; run in order."
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -41,9 +40,14 @@ def cypher_literal(value: Any) -> str:
     if isinstance(value, str):
         # Every character that could end a line for some reader is escaped, so that one
         # statement is one line whatever the values hold.
-        escaped = "".join(_ESCAPES.get(c, c) if c in _ESCAPES or c.isprintable() or c == " "
-                          else f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF
-                          else f"\\U{ord(c):08x}" for c in value)
+        escaped = "".join(
+            _ESCAPES.get(c, c)
+            if c in _ESCAPES or c.isprintable() or c == " "
+            else f"\\u{ord(c):04x}"
+            if ord(c) <= 0xFFFF
+            else f"\\U{ord(c):08x}"
+            for c in value
+        )
         return f'"{escaped}"'
     if isinstance(value, list):
         return "[" + ", ".join(cypher_literal(v) for v in value) + "]"
@@ -54,8 +58,11 @@ def _map_literal(props: dict[str, Any]) -> str:
     for name in props:
         if not name.isidentifier():
             raise RecordError(f"property name {name!r} is not an identifier")
-    return "{" + ", ".join(f"{k}: {cypher_literal(v)}" for k, v in sorted(props.items())
-                           if v is not None) + "}"
+    return (
+        "{"
+        + ", ".join(f"{k}: {cypher_literal(v)}" for k, v in sorted(props.items()) if v is not None)
+        + "}"
+    )
 
 
 def write_cypher(graph: nx.MultiDiGraph, path: Path) -> None:
@@ -65,8 +72,10 @@ def write_cypher(graph: nx.MultiDiGraph, path: Path) -> None:
         label = primary_label(attrs["labels"])
         key = NODE_KEY[label]
         props = {k: v for k, v in attrs.items() if k not in ("labels", key)}
-        lines.append(f"MERGE (n{label_clause(label)} {{{key}: {cypher_literal(attrs[key])}}}) "
-                     f"SET n += {_map_literal(props)};")
+        lines.append(
+            f"MERGE (n{label_clause(label)} {{{key}: {cypher_literal(attrs[key])}}}) "
+            f"SET n += {_map_literal(props)};"
+        )
     for a, b, attrs in graph.edges(data=True):
         start, end = graph.nodes[a], graph.nodes[b]
         s_label, e_label = primary_label(start["labels"]), primary_label(end["labels"])
@@ -77,14 +86,17 @@ def write_cypher(graph: nx.MultiDiGraph, path: Path) -> None:
             f"MATCH (a{label_clause(s_label)} {{{NODE_KEY[s_label]}: "
             f"{cypher_literal(start[NODE_KEY[s_label]])}}}), "
             f"(b{label_clause(e_label)} {{{NODE_KEY[e_label]}: {cypher_literal(end[NODE_KEY[e_label]])}}}) "
-            f"MERGE (a)-[r:{type_.value} {_map_literal(identity)}]->(b) SET r += {_map_literal(props)};")
+            f"MERGE (a)-[r:{type_.value} {_map_literal(identity)}]->(b) SET r += {_map_literal(props)};"
+        )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 # --- reading -----------------------------------------------------------------------------
 
-_TOKEN = re.compile(r'\s*(?:(?P<string>"(?:[^"\\]|\\.)*")|(?P<number>-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?'
-                    r'|-?inf|nan)|(?P<word>[A-Za-z_][A-Za-z_0-9]*)|(?P<punct>->|\+=|[-(){}\[\]:,;]))')
+_TOKEN = re.compile(
+    r'\s*(?:(?P<string>"(?:[^"\\]|\\.)*")|(?P<number>-?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?'
+    r'|-?inf|nan)|(?P<word>[A-Za-z_][A-Za-z_0-9]*)|(?P<punct>->|\+=|[-(){}\[\]:,;]))'
+)
 
 
 class _Parser:
@@ -192,7 +204,7 @@ def _unescape(body: str) -> str:
             i += 2
         elif nxt in "uU":
             width = 4 if nxt == "u" else 8
-            out.append(chr(int(body[i + 2:i + 2 + width], 16)))
+            out.append(chr(int(body[i + 2 : i + 2 + width], 16)))
             i += 2 + width
         else:
             raise RecordError(f"unknown escape \\{nxt} in a string")
@@ -224,7 +236,9 @@ def _statement(line: str, origin: str) -> NodeRecord | RelRecord:
         try:
             type_ = RelType(name)
         except ValueError:
-            raise RecordError(f"relationship type {name!r} is not in circuitbase's schema") from None
+            raise RecordError(
+                f"relationship type {name!r} is not in circuitbase's schema"
+            ) from None
         identity = parser.mapping()
         parser.expect("]", "->", "(", "b", ")", "SET", "r", "+=")
         props = parser.mapping()
@@ -232,8 +246,10 @@ def _statement(line: str, origin: str) -> NodeRecord | RelRecord:
         if any(props.get(k) != v for k, v in identity.items()):
             raise RecordError("the relationship's identity and its properties disagree")
         return RelRecord(type=type_, start=ref(*start), end=ref(*end), props=props, origin=origin)
-    raise RecordError(f"only the MERGE and MATCH ... MERGE lines that `export --format cypher` "
-                      f"writes can be imported, not {first!r}")
+    raise RecordError(
+        f"only the MERGE and MATCH ... MERGE lines that `export --format cypher` "
+        f"writes can be imported, not {first!r}"
+    )
 
 
 def read_cypher(path: Path) -> list[NodeRecord | RelRecord]:

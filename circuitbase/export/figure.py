@@ -38,22 +38,42 @@ COLOUR_BY = ("kind", "role", "concept", "model")
 # Paul Tol's "bright" scheme gives the head roles the field names (IOI's classes and the
 # TransformerLens detector's) a colour each, the same in every figure; other roles,
 # concepts and models take Tol's "light" scheme in the order of the figure's legend.
-ROLE_COLOURS = {"name-mover": "#4477AA", "negative-name-mover": "#EE6677",
-                "s-inhibition": "#228833", "induction": "#CCBB44",
-                "backup-name-mover": "#66CCEE", "duplicate-token": "#AA3377",
-                "previous-token": "#BBBBBB"}
-CATEGORY_COLOURS = ["#77AADD", "#EE8866", "#EEDD88", "#FFAABB", "#99DDFF", "#44BB99",
-                    "#BBCC33", "#AAAA00", "#DDDDDD"]
+ROLE_COLOURS = {
+    "name-mover": "#4477AA",
+    "negative-name-mover": "#EE6677",
+    "s-inhibition": "#228833",
+    "induction": "#CCBB44",
+    "backup-name-mover": "#66CCEE",
+    "duplicate-token": "#AA3377",
+    "previous-token": "#BBBBBB",
+}
+CATEGORY_COLOURS = [
+    "#77AADD",
+    "#EE8866",
+    "#EEDD88",
+    "#FFAABB",
+    "#99DDFF",
+    "#44BB99",
+    "#BBCC33",
+    "#AAAA00",
+    "#DDDDDD",
+]
 # Relationships a figure does not draw: the model is the band, the analysis is the citation.
-NOT_DRAWN = {RelType.IN_MODEL.value, RelType.ABOUT.value, RelType.MEASURED_BY.value,
-             RelType.IN_DICTIONARY.value, RelType.HAS_EVIDENCE.value, RelType.HAS_EXAMPLE.value}
+NOT_DRAWN = {
+    RelType.IN_MODEL.value,
+    RelType.ABOUT.value,
+    RelType.MEASURED_BY.value,
+    RelType.IN_DICTIONARY.value,
+    RelType.HAS_EVIDENCE.value,
+    RelType.HAS_EXAMPLE.value,
+}
 NOT_DRAWN_NODES = {NodeLabel.ANALYSIS, NodeLabel.PATTERN, NodeLabel.PATTERN_NODE}
 # The number that says how strong each kind of fact is (ENCODES also has the probe's
 # `weight`, a coefficient, not a score).
 # SVG keeps text as <text> (editable, searchable); PDF embeds TrueType, not Type 3 glyphs.
 TEXT_AS_TEXT = {"svg.fonttype": "none", "pdf.fonttype": 42}
 CHAR_WIDTH = 0.62  # of the font size: DejaVu Sans's digits and letters, with room to spare
-LABEL_PAD = 0.3    # of the font size, each side of a label's box
+LABEL_PAD = 0.3  # of the font size, each side of a label's box
 
 
 @dataclass(frozen=True)
@@ -91,7 +111,9 @@ def parse_width(text: str) -> float:
         raise RecordError(f"--width is single, double or inches, not {text!r}") from None
 
 
-def category_colours(names: Iterable[str], order: Callable[[str], Any] = lambda n: n) -> dict[str, str]:
+def category_colours(
+    names: Iterable[str], order: Callable[[str], Any] = lambda n: n
+) -> dict[str, str]:
     """A colour for each role, concept or model name: a known role's own, the others in
     turn (in `order`), cycling past nine."""
     colours = {}
@@ -104,6 +126,7 @@ def category_colours(names: Iterable[str], order: Callable[[str], Any] = lambda 
 
 
 # --- what is drawn ----------------------------------------------------------------------
+
 
 @dataclass
 class Box:
@@ -123,7 +146,9 @@ def _label_text(attrs: dict[str, Any], label: NodeLabel) -> str:
     if label is NodeLabel.FEATURE:  # its label (a clerp) if it has one, else layer and index
         text = str(attrs.get("label") or f"L{attrs.get('layer')} F{attrs.get('index')}")
         return text if len(text) <= 28 else text[:27] + "…"
-    if label in COMPONENT_LABELS:  # TransformerLens's short name; the band or circuit names the model
+    if (
+        label in COMPONENT_LABELS
+    ):  # TransformerLens's short name; the band or circuit names the model
         return str(attrs.get("name") or attrs.get("uid"))
     if label is NodeLabel.TOKEN:
         text = repr(attrs.get("text", ""))
@@ -153,20 +178,30 @@ def _categories(graph: nx.MultiDiGraph, colour_by: str) -> dict[str, str]:
 def _drawable(graph: nx.MultiDiGraph, style: FigureStyle) -> tuple[nx.MultiDiGraph, dict[str, str]]:
     """The graph as drawn: no analyses or N2G tries (the .bib cites them), no model nodes
     (the bands name them), and the nodes the colours stand for left out."""
-    hidden = {n for n, a in graph.nodes(data=True)
-              if primary_label(a["labels"]) in NOT_DRAWN_NODES | {NodeLabel.MODEL}}
+    hidden = {
+        n
+        for n, a in graph.nodes(data=True)
+        if primary_label(a["labels"]) in NOT_DRAWN_NODES | {NodeLabel.MODEL}
+    }
     categories = _categories(graph, style.colour_by) if style.colour_by != "kind" else {}
     if style.colour_by in ("role", "concept") and categories:
         colour_label = NodeLabel.HEAD_ROLE if style.colour_by == "role" else NodeLabel.CONCEPT
-        hidden |= {n for n, a in graph.nodes(data=True) if primary_label(a["labels"]) is colour_label}
+        hidden |= {
+            n for n, a in graph.nodes(data=True) if primary_label(a["labels"]) is colour_label
+        }
     drawn = nx.MultiDiGraph()
     drawn.add_nodes_from((n, a) for n, a in graph.nodes(data=True) if n not in hidden)
-    drawn.add_edges_from((a, b, k, d) for a, b, k, d in graph.edges(keys=True, data=True)
-                         if a not in hidden and b not in hidden and d.get("type") not in NOT_DRAWN)
+    drawn.add_edges_from(
+        (a, b, k, d)
+        for a, b, k, d in graph.edges(keys=True, data=True)
+        if a not in hidden and b not in hidden and d.get("type") not in NOT_DRAWN
+    )
     return drawn, categories
 
 
-def _boxes(graph: nx.MultiDiGraph, categories: dict[str, str], palette: dict[str, str]) -> dict[str, Box]:
+def _boxes(
+    graph: nx.MultiDiGraph, categories: dict[str, str], palette: dict[str, str]
+) -> dict[str, Box]:
     boxes = {}
     for ident, attrs in graph.nodes(data=True):
         label = primary_label(attrs["labels"])
@@ -208,8 +243,9 @@ class Layout:
     circuit: bool = False
 
 
-def band_layout(graph: nx.MultiDiGraph, boxes: dict[str, Box], style: FigureStyle,
-                sizes: dict[str, float]) -> Layout:
+def band_layout(
+    graph: nx.MultiDiGraph, boxes: dict[str, Box], style: FigureStyle, sizes: dict[str, float]
+) -> Layout:
     """One band per model, smallest first; shared nodes in a column on the right."""
     font, width = style.font_size, style.width
     row = font * 2.1 / 72
@@ -227,8 +263,14 @@ def band_layout(graph: nx.MultiDiGraph, boxes: dict[str, Box], style: FigureStyl
     for box in components:
         by_model[graph.nodes[box.ident]["model"]].append(box)
     for model in sorted(by_model, key=lambda m: (sizes.get(m, model_size(m)), m)):
-        members = sorted(by_model[model], key=lambda b: (graph.nodes[b.ident].get("relative_depth", 0.0),
-                                                         graph.nodes[b.ident].get("index") or 0, b.text))
+        members = sorted(
+            by_model[model],
+            key=lambda b: (
+                graph.nodes[b.ident].get("relative_depth", 0.0),
+                graph.nodes[b.ident].get("index") or 0,
+                b.text,
+            ),
+        )
         x_of = {}
         for box in members:
             half = box.width(font) / 2
@@ -243,9 +285,13 @@ def band_layout(graph: nx.MultiDiGraph, boxes: dict[str, Box], style: FigureStyl
     if shared:
         # each shared node beside the components it links, in order; then spaced apart
         def anchor(box: Box) -> float:
-            ys = [boxes[n].y for n in nx.all_neighbors(graph, box.ident)
-                  if n in boxes and boxes[n].label in COMPONENT_LABELS]
+            ys = [
+                boxes[n].y
+                for n in nx.all_neighbors(graph, box.ident)
+                if n in boxes and boxes[n].label in COMPONENT_LABELS
+            ]
             return sum(ys) / len(ys) if ys else math.inf
+
         column = sorted(shared, key=lambda b: (anchor(b), b.label.value, b.text))
         x = width - margin - shared_width / 2
         notes.append(("shared", x, margin + row * 0.5, "center"))
@@ -266,15 +312,23 @@ def circuit_layout(graph: nx.MultiDiGraph, boxes: dict[str, Box], style: FigureS
     margin = 0.08
     row = font * 3.2 / 72
     levels: dict[float, list[Box]] = defaultdict(list)
-    top = max((float(graph.nodes[b.ident].get("layer", 0)) for b in boxes.values()
-               if b.label in COMPONENT_LABELS), default=0.0)
+    top = max(
+        (
+            float(graph.nodes[b.ident].get("layer", 0))
+            for b in boxes.values()
+            if b.label in COMPONENT_LABELS
+        ),
+        default=0.0,
+    )
     for box in boxes.values():
         attrs = graph.nodes[box.ident]
         if box.label in COMPONENT_LABELS:
             level = float(attrs.get("layer", 0))
         elif box.label is NodeLabel.TOKEN:
-            feeds = any(b in boxes and boxes[b].label in COMPONENT_LABELS
-                        for b in graph.successors(box.ident))
+            feeds = any(
+                b in boxes and boxes[b].label in COMPONENT_LABELS
+                for b in graph.successors(box.ident)
+            )
             level = -1.0 if feeds else top + 1.5
         else:
             level = top + 2.5
@@ -284,8 +338,14 @@ def circuit_layout(graph: nx.MultiDiGraph, boxes: dict[str, Box], style: FigureS
     gutter = font * 3.0 / 72  # room for the layer axis
     for level in sorted(levels):
         # heads by index, then the layer's MLP, neurons and features
-        members = sorted(levels[level], key=lambda b: (b.label is not NodeLabel.HEAD,
-                                                       graph.nodes[b.ident].get("index") or 0, b.text))
+        members = sorted(
+            levels[level],
+            key=lambda b: (
+                b.label is not NodeLabel.HEAD,
+                graph.nodes[b.ident].get("index") or 0,
+                b.text,
+            ),
+        )
         current: list[Box] = []
         used = 0.0
         for box in members:  # wrap a layer that does not fit the width
@@ -298,7 +358,10 @@ def circuit_layout(graph: nx.MultiDiGraph, boxes: dict[str, Box], style: FigureS
         rows.append(current)
         row_levels.append(level)
     height = margin * 2 + row * len(rows)
-    notes = [("input", margin, height - margin * 0.3, "left"), ("output", margin, margin * 0.9, "left")]
+    notes = [
+        ("input", margin, height - margin * 0.3, "left"),
+        ("output", margin, margin * 0.9, "left"),
+    ]
     axis = ""
     for i, (level, members) in enumerate(zip(row_levels, rows)):
         y = height - margin - row * (i + 0.5)  # first row at the bottom
@@ -316,30 +379,45 @@ def circuit_layout(graph: nx.MultiDiGraph, boxes: dict[str, Box], style: FigureS
     return Layout(boxes, width, height, [], notes, circuit=True)
 
 
-def draw(graph: nx.MultiDiGraph, title: str | None = None, style: FigureStyle | None = None,
-         sizes: dict[str, float] | None = None):
+def draw(
+    graph: nx.MultiDiGraph,
+    title: str | None = None,
+    style: FigureStyle | None = None,
+    sizes: dict[str, float] | None = None,
+):
     """A matplotlib Figure of the subgraph (`sizes`: model -> parameters, for the order of
     the bands; models in the graph and names like `pythia-410m` are read without it)."""
     style = style or FigureStyle()
     circuit = any(t == RelType.CIRCUIT_EDGE.value for _, _, t in graph.edges(data="type"))
-    if circuit and style.colour_by == "kind" and any(
-            t == RelType.HAS_ROLE.value for _, _, t in graph.edges(data="type")):
+    if (
+        circuit
+        and style.colour_by == "kind"
+        and any(t == RelType.HAS_ROLE.value for _, _, t in graph.edges(data="type"))
+    ):
         style = replace(style, colour_by="role")  # a circuit's heads are told apart by role
     if style.min_weight > 0:
         graph = _strong_edges(graph, style.min_weight)
     drawn, categories = _drawable(graph, style)
     if drawn.number_of_nodes() > MAX_FIGURE_NODES:
-        raise RecordError(f"{drawn.number_of_nodes()} nodes is too many for a legible figure "
-                          f"(at most {MAX_FIGURE_NODES}); narrow the export with --hops, --label "
-                          "or --rel-type")
+        raise RecordError(
+            f"{drawn.number_of_nodes()} nodes is too many for a legible figure "
+            f"(at most {MAX_FIGURE_NODES}); narrow the export with --hops, --label "
+            "or --rel-type"
+        )
     sizes = dict(sizes or {})
-    for ident, attrs in graph.nodes(data=True):
+    for _, attrs in graph.nodes(data=True):
         if primary_label(attrs["labels"]) is NodeLabel.MODEL:
             sizes.setdefault(attrs["uid"], model_size(attrs["uid"], attrs))
-    order = (lambda m: (sizes.get(m, model_size(m)), m)) if style.colour_by == "model" else (lambda n: n)
+    order = (
+        (lambda m: (sizes.get(m, model_size(m)), m))
+        if style.colour_by == "model"
+        else (lambda n: n)
+    )
     palette = category_colours(categories.values(), order)
     boxes = _boxes(drawn, categories, palette)
-    layout = circuit_layout(drawn, boxes, style) if circuit else band_layout(drawn, boxes, style, sizes)
+    layout = (
+        circuit_layout(drawn, boxes, style) if circuit else band_layout(drawn, boxes, style, sizes)
+    )
     return _render(drawn, layout, style, title, palette)
 
 
@@ -347,20 +425,35 @@ def _strong_edges(graph: nx.MultiDiGraph, min_weight: float) -> nx.MultiDiGraph:
     """The graph without circuit edges weaker than `min_weight` (by size), and without the
     components only those edges connected."""
     kept = graph.copy()
-    weak = [(a, b, k) for a, b, k, attrs in graph.edges(keys=True, data=True)
-            if attrs.get("type") == RelType.CIRCUIT_EDGE.value
-            and abs(score_of(attrs) or 0.0) < min_weight]
+    weak = [
+        (a, b, k)
+        for a, b, k, attrs in graph.edges(keys=True, data=True)
+        if attrs.get("type") == RelType.CIRCUIT_EDGE.value
+        and abs(score_of(attrs) or 0.0) < min_weight
+    ]
     kept.remove_edges_from(weak)
     touched = {n for a, b, _ in weak for n in (a, b)}
-    kept.remove_nodes_from([n for n in touched if not any(
-        t == RelType.CIRCUIT_EDGE.value for _, _, t in kept.edges(n, data="type"))
-        and not any(t == RelType.CIRCUIT_EDGE.value for _, _, t in kept.in_edges(n, data="type"))
-        and primary_label(kept.nodes[n]["labels"]) in COMPONENT_LABELS])
+    kept.remove_nodes_from(
+        [
+            n
+            for n in touched
+            if not any(t == RelType.CIRCUIT_EDGE.value for _, _, t in kept.edges(n, data="type"))
+            and not any(
+                t == RelType.CIRCUIT_EDGE.value for _, _, t in kept.in_edges(n, data="type")
+            )
+            and primary_label(kept.nodes[n]["labels"]) in COMPONENT_LABELS
+        ]
+    )
     return kept
 
 
-def _render(graph: nx.MultiDiGraph, layout: Layout, style: FigureStyle, title: str | None,
-            palette: dict[str, str]):
+def _render(
+    graph: nx.MultiDiGraph,
+    layout: Layout,
+    style: FigureStyle,
+    title: str | None,
+    palette: dict[str, str],
+):
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -386,14 +479,23 @@ def _render(graph: nx.MultiDiGraph, layout: Layout, style: FigureStyle, title: s
         axes.axis("off")
         texts = {}
         for ident, box in sorted(layout.boxes.items()):
-            texts[ident] = axes.text(box.x, box.y, box.text, ha="center", va="center", zorder=3,
-                                     color=box.ink, gid=f"node-{box.label.value}",
-                                     bbox=dict(boxstyle=f"round,pad={LABEL_PAD}", fc=box.fill,
-                                               ec="#333333", lw=0.4))
+            texts[ident] = axes.text(
+                box.x,
+                box.y,
+                box.text,
+                ha="center",
+                va="center",
+                zorder=3,
+                color=box.ink,
+                gid=f"node-{box.label.value}",
+                bbox=dict(boxstyle=f"round,pad={LABEL_PAD}", fc=box.fill, ec="#333333", lw=0.4),
+            )
         scales: dict[str, float] = defaultdict(float)
         for _, _, attrs in graph.edges(data=True):
             scales[attrs["type"]] = max(scales[attrs["type"]], abs(score_of(attrs) or 0.0))
-        for i, (a, b, attrs) in enumerate(sorted(graph.edges(data=True), key=lambda e: (e[2]["type"], e[0], e[1]))):
+        for i, (a, b, attrs) in enumerate(
+            sorted(graph.edges(data=True), key=lambda e: (e[2]["type"], e[0], e[1]))
+        ):
             type_ = attrs["type"]
             score = score_of(attrs)
             scale = scales[type_] or 1.0
@@ -401,31 +503,56 @@ def _render(graph: nx.MultiDiGraph, layout: Layout, style: FigureStyle, title: s
             # in a circuit, an edge that skips layers bends, to pass beside the layers between
             # (and one within a row arcs over the labels beside it)
             rise = abs(layout.boxes[a].y - layout.boxes[b].y)
-            rad = (0.3 if rise < font / 72 else 0.12) if layout.circuit and (
-                rise > 4 * font / 72 or rise < font / 72) else 0.0
+            rad = (
+                (0.3 if rise < font / 72 else 0.12)
+                if layout.circuit and (rise > 4 * font / 72 or rise < font / 72)
+                else 0.0
+            )
             arrow = axes.annotate(
-                "", xy=(layout.boxes[b].x, layout.boxes[b].y),
-                xytext=(layout.boxes[a].x, layout.boxes[a].y), zorder=2,
-                arrowprops=dict(arrowstyle="-|>,head_length=0.5,head_width=0.25",
-                                color=edge_colour(type_), lw=width, linestyle=edge_style(type_),
-                                shrinkA=_to_edge(layout.boxes[a], layout.boxes[b], font, rad, True),
-                                shrinkB=_to_edge(layout.boxes[b], layout.boxes[a], font, rad, False),
-                                mutation_scale=font * 1.2, connectionstyle=f"arc3,rad={rad}"))
+                "",
+                xy=(layout.boxes[b].x, layout.boxes[b].y),
+                xytext=(layout.boxes[a].x, layout.boxes[a].y),
+                zorder=2,
+                arrowprops=dict(
+                    arrowstyle="-|>,head_length=0.5,head_width=0.25",
+                    color=edge_colour(type_),
+                    lw=width,
+                    linestyle=edge_style(type_),
+                    shrinkA=_to_edge(layout.boxes[a], layout.boxes[b], font, rad, True),
+                    shrinkB=_to_edge(layout.boxes[b], layout.boxes[a], font, rad, False),
+                    mutation_scale=font * 1.2,
+                    connectionstyle=f"arc3,rad={rad}",
+                ),
+            )
             arrow.set_gid(f"edge-{type_}-{i}")
             arrow.arrow_patch.set_gid(f"edge-{type_}-{i}")  # the group the SVG gives the arrow
             if style.edge_labels and score is not None:
-                axes.text((layout.boxes[a].x + layout.boxes[b].x) / 2,
-                          (layout.boxes[a].y + layout.boxes[b].y) / 2, f"{score:.2f}",
-                          fontsize=font * 0.8, color=edge_colour(type_), ha="center", va="center",
-                          zorder=4, bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none"))
+                axes.text(
+                    (layout.boxes[a].x + layout.boxes[b].x) / 2,
+                    (layout.boxes[a].y + layout.boxes[b].y) / 2,
+                    f"{score:.2f}",
+                    fontsize=font * 0.8,
+                    color=edge_colour(type_),
+                    ha="center",
+                    va="center",
+                    zorder=4,
+                    bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none"),
+                )
         for text, x, y in layout.titles:
             axes.text(x, y, text, ha="left", va="center", fontweight="bold", zorder=3)
         for text, x, y, align in layout.notes:
             axes.text(x, y, text, ha=align, va="center", color="#555555", fontsize=font * 0.85)
         if handles:
-            figure.legend(handles=handles, loc="lower center", ncol=columns,
-                          fontsize=font * 0.9, frameon=False, handlelength=1.6,
-                          columnspacing=1.0, borderaxespad=0.2)
+            figure.legend(
+                handles=handles,
+                loc="lower center",
+                ncol=columns,
+                fontsize=font * 0.9,
+                frameon=False,
+                handlelength=1.6,
+                columnspacing=1.0,
+                borderaxespad=0.2,
+            )
         if title:
             figure.suptitle(title, fontsize=font * 1.2, y=1.0 - 0.25 * title_room / total, va="top")
     return figure
@@ -447,19 +574,35 @@ def _to_edge(box: Box, other: Box, font: float, rad: float, start: bool) -> floa
 
 
 def _legend(graph: nx.MultiDiGraph, layout: Layout, palette: dict[str, str], Patch, Line2D) -> list:
-    handles = [Patch(fc=colour, ec="#333333", lw=0.4, label=name) for name, colour in palette.items()]
-    kinds = sorted({box.label for box in layout.boxes.values()
-                    if not (palette and box.label in COMPONENT_LABELS)}, key=lambda l: l.value)
+    handles = [
+        Patch(fc=colour, ec="#333333", lw=0.4, label=name) for name, colour in palette.items()
+    ]
+    kinds = sorted(
+        {
+            box.label
+            for box in layout.boxes.values()
+            if not (palette and box.label in COMPONENT_LABELS)
+        },
+        key=lambda label: label.value,
+    )
     handles += [Patch(fc=node_colour(k), ec="#333333", lw=0.4, label=k.value) for k in kinds]
     for type_ in sorted({t for _, _, t in graph.edges(data="type")}):
-        handles.append(Line2D([0], [0], color=edge_colour(type_), linestyle=edge_style(type_),
-                              lw=1.2, label=type_))
+        handles.append(
+            Line2D(
+                [0], [0], color=edge_colour(type_), linestyle=edge_style(type_), lw=1.2, label=type_
+            )
+        )
     return handles
 
 
-def write_figure(graph: nx.MultiDiGraph, path: Path, title: str | None = None,
-                 style: FigureStyle | None = None, sizes: dict[str, float] | None = None,
-                 fmt: str | None = None) -> Path:
+def write_figure(
+    graph: nx.MultiDiGraph,
+    path: Path,
+    title: str | None = None,
+    style: FigureStyle | None = None,
+    sizes: dict[str, float] | None = None,
+    fmt: str | None = None,
+) -> Path:
     """Draw and save; the format is `fmt` or the file's suffix. Returns the path written."""
     import matplotlib
 
@@ -483,7 +626,7 @@ def svg_text(figure: Any) -> str:
     with matplotlib.rc_context(TEXT_AS_TEXT):
         figure.savefig(buffer, format="svg", metadata=figure_metadata("svg"))
     text = buffer.getvalue()
-    return text[text.index("<svg"):]
+    return text[text.index("<svg") :]
 
 
 def figure_metadata(fmt: str) -> dict[str, Any]:

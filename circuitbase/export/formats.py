@@ -44,7 +44,9 @@ def csv_cell(value: Any) -> Any:
 
 
 def _needs_json(value: Any) -> bool:
-    return isinstance(value, (list, dict)) or (isinstance(value, str) and bool(_NOT_XML.search(value)))
+    return isinstance(value, (list, dict)) or (
+        isinstance(value, str) and bool(_NOT_XML.search(value))
+    )
 
 
 def _scalar_graph(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
@@ -56,8 +58,11 @@ def _scalar_graph(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     encoded = {name for attrs in every for name, value in attrs.items() if _needs_json(value)}
 
     def flatten(attrs: dict[str, Any]) -> dict[str, Any]:
-        return {name: json.dumps(value, ensure_ascii=False) if name in encoded else value
-                for name, value in attrs.items() if value is not None}
+        return {
+            name: json.dumps(value, ensure_ascii=False) if name in encoded else value
+            for name, value in attrs.items()
+            if value is not None
+        }
 
     for ident, attrs in graph.nodes(data=True):
         flat.add_node(ident, **flatten(attrs))
@@ -93,14 +98,20 @@ def write_csv(graph: nx.MultiDiGraph, path: Path) -> tuple[Path, Path]:
         writer = csv.DictWriter(handle, ["id", *node_columns])
         writer.writeheader()
         for ident, attrs in flat.nodes(data=True):
-            writer.writerow({name: csv_cell(value) for name, value in {"id": ident, **attrs}.items()})
+            writer.writerow(
+                {name: csv_cell(value) for name, value in {"id": ident, **attrs}.items()}
+            )
     edge_columns = sorted({k for _, _, attrs in flat.edges(data=True) for k in attrs})
     with open(edges_path, "w", newline="") as handle:
         writer = csv.DictWriter(handle, ["source", "target", *edge_columns])
         writer.writeheader()
         for a, b, attrs in flat.edges(data=True):
-            writer.writerow({name: csv_cell(value)
-                             for name, value in {"source": a, "target": b, **attrs}.items()})
+            writer.writerow(
+                {
+                    name: csv_cell(value)
+                    for name, value in {"source": a, "target": b, **attrs}.items()
+                }
+            )
     return nodes_path, edges_path
 
 
@@ -115,8 +126,12 @@ def _refuse_repeated_ids(path: Path) -> None:
             if element.tag.rsplit("}", 1)[-1] == "node":
                 ident = element.get("id")
                 if ident in seen:
-                    raise RecordError(f"node id {ident!r} is used by two nodes", file=str(path),
-                                      record=f"node {ident}", field="id")
+                    raise RecordError(
+                        f"node id {ident!r} is used by two nodes",
+                        file=str(path),
+                        record=f"node {ident}",
+                        field="id",
+                    )
                 seen.add(ident or "")
             element.clear()
     except ParseError as err:
@@ -147,8 +162,12 @@ def read_graphml(path: Path) -> list[NodeRecord | RelRecord]:
             label = primary_label(labels)
             key = attrs.pop(NODE_KEY[label])
         except (KeyError, IndexError, ValueError, TypeError, json.JSONDecodeError):
-            raise RecordError("a node needs `labels` from circuitbase's schema and its key",
-                              file=str(path), record=origin, field="labels") from None
+            raise RecordError(
+                "a node needs `labels` from circuitbase's schema and its key",
+                file=str(path),
+                record=origin,
+                field="labels",
+            ) from None
         refs[ident] = ref(label, key)
         records.append(NodeRecord(label=label, key=key, props=attrs, origin=f"{path}, {origin}"))
     for a, b, raw in graph.edges(data=True):
@@ -157,8 +176,15 @@ def read_graphml(path: Path) -> list[NodeRecord | RelRecord]:
             attrs = decode(raw)
             type_ = RelType(attrs.pop("type"))
         except (KeyError, ValueError, json.JSONDecodeError):
-            raise RecordError(f"relationship type {raw.get('type')!r} is not in circuitbase's "
-                              "schema", file=str(path), record=origin, field="type") from None
-        records.append(RelRecord(type=type_, start=refs[a], end=refs[b], props=attrs,
-                                 origin=f"{path}, {origin}"))
+            raise RecordError(
+                f"relationship type {raw.get('type')!r} is not in circuitbase's schema",
+                file=str(path),
+                record=origin,
+                field="type",
+            ) from None
+        records.append(
+            RelRecord(
+                type=type_, start=refs[a], end=refs[b], props=attrs, origin=f"{path}, {origin}"
+            )
+        )
     return checked(records)  # each record's origin names the file

@@ -52,7 +52,13 @@ def head_grids(store: GraphStore, model: str) -> list[Grid]:
                 cell(metric, row["analysis"], row["layer"], row["head"], float(value))
     for row in store.head_role_scores_in(model):
         if isinstance(row["score"], (int, float)) and math.isfinite(row["score"]):
-            cell(f"role: {row['role']}", row["analysis"], row["layer"], row["head"], float(row["score"]))
+            cell(
+                f"role: {row['role']}",
+                row["analysis"],
+                row["layer"],
+                row["head"],
+                float(row["score"]),
+            )
     return [grids[title] for title in sorted(grids, key=lambda t: (t.startswith("role: "), t))]
 
 
@@ -76,10 +82,13 @@ def draw_heatmaps(grids: list[Grid], model: str, style: FigureStyle | None = Non
             axes = figure.add_subplot(rows, columns, i + 1)
             data = [[math.nan if v is None else v for v in layer] for layer in grid.values]
             lowest = min((v for layer in grid.values for v in layer if v is not None), default=0.0)
-            image = axes.imshow(data, cmap=COLOUR_MAP, aspect="auto", interpolation="nearest",
-                                vmin=min(0.0, lowest))  # scores from 0: a lone 1.0 is bright
+            image = axes.imshow(
+                data, cmap=COLOUR_MAP, aspect="auto", interpolation="nearest", vmin=min(0.0, lowest)
+            )  # scores from 0: a lone 1.0 is bright
             many = len(grid.analyses) > 1
-            axes.set_title(grid.title + (f"\n(best of {len(grid.analyses)} analyses)" if many else ""))
+            axes.set_title(
+                grid.title + (f"\n(best of {len(grid.analyses)} analyses)" if many else "")
+            )
             axes.set_xlabel("head")
             axes.set_ylabel("layer")
             figure.colorbar(image, ax=axes, shrink=0.8)
@@ -96,8 +105,9 @@ def heatmap_svg(store: GraphStore, model: str, style: FigureStyle | None = None)
     return svg_text(figure) if figure is not None else None
 
 
-def write_heatmaps(store: GraphStore, model: str, path: Path, fmt: str,
-                   style: FigureStyle | None = None) -> tuple[Path, tuple[str, ...]]:
+def write_heatmaps(
+    store: GraphStore, model: str, path: Path, fmt: str, style: FigureStyle | None = None
+) -> tuple[Path, tuple[str, ...]]:
     """Draw and save; returns the path and the analyses the picture shows."""
     if fmt not in FIGURE_FORMATS:
         raise RecordError(f"--heads draws a figure: --format is one of {', '.join(FIGURE_FORMATS)}")
@@ -106,6 +116,7 @@ def write_heatmaps(store: GraphStore, model: str, path: Path, fmt: str,
 
     figure = draw_heatmaps(grids, model, style)
     with matplotlib.rc_context(TEXT_AS_TEXT):
-        figure.savefig(path, format=fmt, dpi=(style or FigureStyle()).dpi,
-                       metadata=figure_metadata(fmt))
+        figure.savefig(
+            path, format=fmt, dpi=(style or FigureStyle()).dpi, metadata=figure_metadata(fmt)
+        )
     return Path(path), tuple(sorted({a for grid in grids for a in grid.analyses}))

@@ -12,21 +12,21 @@ from __future__ import annotations
 from ..schema.graph import COMPONENT_LABELS, NodeLabel, RelType
 
 NODE_COLOURS: dict[NodeLabel, str] = {
-    NodeLabel.NEURON: "#332288",       # indigo
-    NodeLabel.HEAD: "#CC6677",         # rose
-    NodeLabel.MLP: "#117733",          # green
-    NodeLabel.ATTENTION: "#882255",    # wine
-    NodeLabel.FEATURE: "#AA4499",      # purple
-    NodeLabel.MODEL: "#DDCC77",        # sand
-    NodeLabel.CONCEPT: "#88CCEE",      # cyan
-    NodeLabel.HEAD_ROLE: "#44AA99",    # teal
-    NodeLabel.TASK: "#999933",         # olive
+    NodeLabel.NEURON: "#332288",  # indigo
+    NodeLabel.HEAD: "#CC6677",  # rose
+    NodeLabel.MLP: "#117733",  # green
+    NodeLabel.ATTENTION: "#882255",  # wine
+    NodeLabel.FEATURE: "#AA4499",  # purple
+    NodeLabel.MODEL: "#DDCC77",  # sand
+    NodeLabel.CONCEPT: "#88CCEE",  # cyan
+    NodeLabel.HEAD_ROLE: "#44AA99",  # teal
+    NodeLabel.TASK: "#999933",  # olive
     NodeLabel.NEURON_FAMILY: "#F0E442",  # yellow (Okabe-Ito)
-    NodeLabel.TOKEN: "#DDDDDD",        # pale grey
+    NodeLabel.TOKEN: "#DDDDDD",  # pale grey
     NodeLabel.ANALYSIS: "#BBBBBB",
     NodeLabel.PATTERN: "#E0E0E0",
     NodeLabel.PATTERN_NODE: "#F2F2F2",
-    NodeLabel.DICTIONARY: "#CCBBEE",   # pale purple, beside its features' purple
+    NodeLabel.DICTIONARY: "#CCBBEE",  # pale purple, beside its features' purple
     NodeLabel.EXPLANATION: "#EEEEBB",  # pale yellow
     NodeLabel.SIMILARITY_SUMMARY: "#F2F2F2",
 }
@@ -35,13 +35,13 @@ NODE_COLOURS: dict[NodeLabel, str] = {
 DARK_NODES = COMPONENT_LABELS
 
 EDGE_COLOURS: dict[RelType, str] = {
-    RelType.ENCODES: "#0072B2",        # blue
-    RelType.HAS_ROLE: "#E69F00",       # orange
-    RelType.SIMILAR_TO: "#009E73",     # bluish green
-    RelType.CIRCUIT_EDGE: "#D55E00",   # vermillion
-    RelType.OUTPUT_NODE: "#CC79A7",    # reddish purple
-    RelType.ACTIVATES_ON: "#56B4E9",   # sky blue
-    RelType.IN_FAMILY: "#000000",      # black
+    RelType.ENCODES: "#0072B2",  # blue
+    RelType.HAS_ROLE: "#E69F00",  # orange
+    RelType.SIMILAR_TO: "#009E73",  # bluish green
+    RelType.CIRCUIT_EDGE: "#D55E00",  # vermillion
+    RelType.OUTPUT_NODE: "#CC79A7",  # reddish purple
+    RelType.ACTIVATES_ON: "#56B4E9",  # sky blue
+    RelType.IN_FAMILY: "#000000",  # black
     RelType.FINE_TUNED_FROM: "#000000",
     RelType.IN_MODEL: "#BBBBBB",
     RelType.MEASURED_BY: "#BBBBBB",
@@ -53,16 +53,20 @@ EDGE_COLOURS: dict[RelType, str] = {
     RelType.IN_DICTIONARY: "#BBBBBB",
     RelType.HAS_EVIDENCE: "#BBBBBB",
     RelType.HAS_EXAMPLE: "#BBBBBB",
-    RelType.EXPLAINED_BY: "#999933",   # olive
+    RelType.EXPLAINED_BY: "#999933",  # olive
 }
 
 # matplotlib dash names; SVG dash arrays beside them.
 EDGE_STYLES: dict[RelType, str] = {
-    RelType.FINE_TUNED_FROM: "dashed", RelType.IN_MODEL: "dotted",
-    RelType.MEASURED_BY: "dashdot", RelType.ABOUT: "dashed", RelType.TRIE_ROOT: "dotted",
+    RelType.FINE_TUNED_FROM: "dashed",
+    RelType.IN_MODEL: "dotted",
+    RelType.MEASURED_BY: "dashdot",
+    RelType.ABOUT: "dashed",
+    RelType.TRIE_ROOT: "dotted",
     RelType.MATCHES_TOKEN: "dashed",
 }
 SVG_DASHES = {"solid": "", "dashed": "6 3", "dotted": "1.5 2.5", "dashdot": "6 2 1.5 2"}
+
 
 def node_colour(label: NodeLabel | str) -> str:
     return NODE_COLOURS[NodeLabel(label)]

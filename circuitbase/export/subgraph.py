@@ -25,8 +25,16 @@ from ..store.base import GraphStore, Row
 MAX_HOPS = 4
 # Where a thing is stored or who measured it, not what is known about it: walked from the
 # centre of a neighbourhood only (see `around`).
-STRUCTURAL = frozenset({RelType.IN_MODEL, RelType.ABOUT, RelType.MEASURED_BY, RelType.IN_DICTIONARY,
-                        RelType.HAS_EVIDENCE, RelType.HAS_EXAMPLE})
+STRUCTURAL = frozenset(
+    {
+        RelType.IN_MODEL,
+        RelType.ABOUT,
+        RelType.MEASURED_BY,
+        RelType.IN_DICTIONARY,
+        RelType.HAS_EVIDENCE,
+        RelType.HAS_EXAMPLE,
+    }
+)
 
 
 def node_id(label: NodeLabel, key: str) -> str:
@@ -52,15 +60,23 @@ def fetch_nodes(store: GraphStore, wanted: dict[NodeLabel, set[str]]) -> nx.Mult
             b_label = primary_label(row["b_labels"])
             target = node_id(b_label, row["b"][NODE_KEY[b_label]])
             if target in graph:
-                graph.add_edge(node_id(label, row["a"][key]), target, type=row["type"],
-                               **row["props"])
+                graph.add_edge(
+                    node_id(label, row["a"][key]), target, type=row["type"], **row["props"]
+                )
     return graph
 
 
-def around(store: GraphStore, uid: str, hops: int = 1, *,
-           rel_types: Sequence[RelType] = (), labels: Sequence[NodeLabel] = (),
-           model: str | None = None, analysis: str | None = None,
-           expand_structural: bool = False) -> nx.MultiDiGraph:
+def around(
+    store: GraphStore,
+    uid: str,
+    hops: int = 1,
+    *,
+    rel_types: Sequence[RelType] = (),
+    labels: Sequence[NodeLabel] = (),
+    model: str | None = None,
+    analysis: str | None = None,
+    expand_structural: bool = False,
+) -> nx.MultiDiGraph:
     """The nodes within `hops` of `uid` and the relationships among them, filtered.
 
     `rel_types` limits the paths walked; `labels` and `model` the nodes kept (the
@@ -97,17 +113,24 @@ def around(store: GraphStore, uid: str, hops: int = 1, *,
         if label in COMPONENT_LABELS:
             models.add(uid.split("/")[0])
         wanted.setdefault(NodeLabel.MODEL, set()).update(
-            store.existing_keys(NodeLabel.MODEL, sorted(models)))
+            store.existing_keys(NodeLabel.MODEL, sorted(models))
+        )
         if not wanted[NodeLabel.MODEL]:
             del wanted[NodeLabel.MODEL]
     graph = fetch_nodes(store, wanted)
     if rel_types:
         keep = {RelType(t).value for t in rel_types}
-        graph.remove_edges_from([(a, b, k) for a, b, k, t in graph.edges(keys=True, data="type")
-                                 if t not in keep])
+        graph.remove_edges_from(
+            [(a, b, k) for a, b, k, t in graph.edges(keys=True, data="type") if t not in keep]
+        )
     if analysis:
-        graph.remove_edges_from([(a, b, k) for a, b, k, used in graph.edges(keys=True, data="analysis")
-                                 if used is not None and used != analysis])
+        graph.remove_edges_from(
+            [
+                (a, b, k)
+                for a, b, k, used in graph.edges(keys=True, data="analysis")
+                if used is not None and used != analysis
+            ]
+        )
     return graph
 
 
@@ -126,13 +149,19 @@ def of_analysis(store: GraphStore, analysis: str) -> nx.MultiDiGraph:
     if models:
         wanted.setdefault(NodeLabel.MODEL, set()).update(models)
     graph = fetch_nodes(store, wanted)
-    graph.remove_edges_from([(a, b, k) for a, b, k, used in graph.edges(keys=True, data="analysis")
-                             if used is not None and used != analysis])
+    graph.remove_edges_from(
+        [
+            (a, b, k)
+            for a, b, k, used in graph.edges(keys=True, data="analysis")
+            if used is not None and used != analysis
+        ]
+    )
     return graph
 
 
-def from_rows(store: GraphStore, rows: Sequence[Row],
-              params: dict[str, Any] | None = None) -> nx.MultiDiGraph:
+def from_rows(
+    store: GraphStore, rows: Sequence[Row], params: dict[str, Any] | None = None
+) -> nx.MultiDiGraph:
     """The nodes whose uid or name appears as a value in `rows` (or in the query's `params`,
     e.g. the concept asked about), and the edges among them."""
     values: set[str] = set()
@@ -151,7 +180,13 @@ def from_rows(store: GraphStore, rows: Sequence[Row],
     graph = fetch_nodes(store, wanted)
     # A row summarises facts it does not list (a concept's neurons in n_models): the
     # analyses of the facts at the nodes it names are behind it, and are cited.
-    graph.graph["analyses"] = sorted(store.analyses_at(
-        {label: keys for label, keys in wanted.items()
-         if label not in (NodeLabel.MODEL, NodeLabel.ANALYSIS)}))
+    graph.graph["analyses"] = sorted(
+        store.analyses_at(
+            {
+                label: keys
+                for label, keys in wanted.items()
+                if label not in (NodeLabel.MODEL, NodeLabel.ANALYSIS)
+            }
+        )
+    )
     return graph

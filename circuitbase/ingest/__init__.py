@@ -8,5 +8,12 @@ from .pipeline import IngestResult, ingest, ingest_files, ingest_vectors
 from .plan import Plan, make_plan
 from .writer import write_plan
 
-__all__ = ["IngestResult", "Plan", "ingest", "ingest_files", "ingest_vectors", "make_plan",
-           "write_plan"]
+__all__ = [
+    "IngestResult",
+    "Plan",
+    "ingest",
+    "ingest_files",
+    "ingest_vectors",
+    "make_plan",
+    "write_plan",
+]

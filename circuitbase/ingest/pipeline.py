@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Sequence, Sized
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..schema.nodes import ModelComponents
 from ..schema.graph import REL_KEY, NodeLabel, RelType, primary_label
+from ..schema.nodes import ModelComponents
 from ..schema.records import NodeRecord, RecordError
 from ..schema.uids import parse_component
 from ..store.base import GraphStore, Progress, WriteCounts
@@ -39,7 +39,7 @@ class IngestErrors(RecordError):
         if len(self.errors) == 1:  # the common case stays one line
             super().__init__(f"{self.errors[0].describe()} (nothing written)")
             return
-        lines = "\n".join(f"  {e.describe()}" for e in self.errors[:self.SHOWN])
+        lines = "\n".join(f"  {e.describe()}" for e in self.errors[: self.SHOWN])
         more = len(self.errors) - self.SHOWN
         tail = f"\n  ... and {more} more" if more > 0 else ""
         super().__init__(f"{len(self.errors)} file(s) rejected, nothing written:\n{lines}{tail}")
@@ -63,22 +63,30 @@ class IngestResult:
     files: int = 0
 
 
-def expand(paths: Iterable[Path], suffixes: tuple[str, ...],
-           names: tuple[str, ...] = ()) -> list[Path]:
+def expand(
+    paths: Iterable[Path], suffixes: tuple[str, ...], names: tuple[str, ...] = ()
+) -> list[Path]:
     """Files as given, and the files under any directory given that have one of the
     suffixes or one of the exact names (N2G's graphviz file is called `graph`)."""
     found: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.is_file() and
-                            (p.suffix.lower() in suffixes or p.name in names))
+            found += sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file() and (p.suffix.lower() in suffixes or p.name in names)
+            )
         else:
             found.append(path)
     return found
 
 
-def plan_files(store: GraphStore, paths: Sequence[Path], reader: Reader,
-               progress: ProgressFactory | None = None) -> Plan:
+def plan_files(
+    store: GraphStore,
+    paths: Sequence[Path],
+    reader: Reader,
+    progress: ProgressFactory | None = None,
+) -> Plan:
     """Read every file into one plan (a file's records go in as they are read), then check
     the plan; every file that cannot be read is reported."""
     if not paths:
@@ -118,8 +126,14 @@ def _ticking(records: Iterable[Record], tick: Progress | None) -> Iterable[Recor
         tick(pending)
 
 
-def write(store: GraphStore, plan: Plan, *, progress: ProgressFactory | None = None,
-          files: int = 0, replaces: str | None = None) -> IngestResult:
+def write(
+    store: GraphStore,
+    plan: Plan,
+    *,
+    progress: ProgressFactory | None = None,
+    files: int = 0,
+    replaces: str | None = None,
+) -> IngestResult:
     """Write a checked plan (and retract what it `replaces`), then close it."""
     with plan:
         callback = progress("writing", plan.node_count + plan.rel_count) if progress else None
@@ -138,9 +152,14 @@ def write(store: GraphStore, plan: Plan, *, progress: ProgressFactory | None = N
         return IngestResult(PlanSize(plan.node_count, plan.rel_count), counts, files)
 
 
-def ingest(store: GraphStore, records: Iterable[Record], *,
-           progress: ProgressFactory | None = None, replaces: str | None = None,
-           total: int | None = None) -> IngestResult:
+def ingest(
+    store: GraphStore,
+    records: Iterable[Record],
+    *,
+    progress: ProgressFactory | None = None,
+    replaces: str | None = None,
+    total: int | None = None,
+) -> IngestResult:
     """Validate all `records`, then write them; nothing is written if any is invalid.
 
     With `replaces` (an analysis uid), that analysis's facts become exactly those in
@@ -149,36 +168,46 @@ def ingest(store: GraphStore, records: Iterable[Record], *,
     if total is None and isinstance(records, Sized):  # `total`: how many, where the caller knows
         total = sum(map(records_in, records))  # the first phase's bar shows its end
     tick = progress("reading and checking", total) if progress else None
-    return write(store, make_plan(_ticking(records, tick), store), progress=progress,
-                 replaces=replaces)
+    return write(
+        store, make_plan(_ticking(records, tick), store), progress=progress, replaces=replaces
+    )
 
 
 def _retract_stale(store: GraphStore, plan: Plan, analysis: str) -> WriteCounts:
     stale: dict[tuple[RelType, NodeLabel], list[dict]] = defaultdict(list)
     for row in store.facts_of(analysis):
         type_ = RelType(row["type"])
-        if plan.has_fact(type_, row["start"], row["end"],
-                         (row["props"].get(name) for name in REL_KEY[type_])):
+        if plan.has_fact(
+            type_, row["start"], row["end"], (row["props"].get(name) for name in REL_KEY[type_])
+        ):
             continue
         start = primary_label(row["start_labels"])
         identity = {name: row["props"].get(name) for name in REL_KEY[type_] if name != "analysis"}
-        stale[(type_, start)].append({"start": row["start"], "end": row["end"],
-                                      "identity": identity})
+        stale[(type_, start)].append(
+            {"start": row["start"], "end": row["end"], "identity": identity}
+        )
     total = WriteCounts()
     for (type_, start), rows in stale.items():
         total += store.delete_facts(analysis, type_, start, rows)
     return total
 
 
-def ingest_files(store: GraphStore, paths: Sequence[Path], reader: Reader, *,
-                 progress: ProgressFactory | None = None) -> IngestResult:
+def ingest_files(
+    store: GraphStore,
+    paths: Sequence[Path],
+    reader: Reader,
+    *,
+    progress: ProgressFactory | None = None,
+) -> IngestResult:
     """Read every file with `reader`, then ingest all their records at once."""
-    return write(store, plan_files(store, paths, reader, progress), progress=progress,
-                 files=len(paths))
+    return write(
+        store, plan_files(store, paths, reader, progress), progress=progress, files=len(paths)
+    )
 
 
-def ingest_vectors(store: GraphStore, vectors: dict[str, list[float]], *,
-                   progress: ProgressFactory | None = None) -> IngestResult:
+def ingest_vectors(
+    store: GraphStore, vectors: dict[str, list[float]], *, progress: ProgressFactory | None = None
+) -> IngestResult:
     """Create the components (checked like any record), then set and index their vectors;
     `vectors` maps component uids to vectors of one dimension (`sources.vectors`)."""
     by_label: dict[NodeLabel, list[dict]] = defaultdict(list)
@@ -187,8 +216,11 @@ def ingest_vectors(store: GraphStore, vectors: dict[str, list[float]], *,
     dimension = len(next(iter(vectors.values())))
     for label in by_label:  # before any write: a mismatch would leave vectors no index covers
         store.check_vector_dimension(label, dimension)
-    result = ingest(store, [NodeRecord(label, row["uid"]) for label, rows in by_label.items()
-                            for row in rows], progress=progress)
+    result = ingest(
+        store,
+        [NodeRecord(label, row["uid"]) for label, rows in by_label.items() for row in rows],
+        progress=progress,
+    )
     tick = progress("storing vectors", len(vectors)) if progress else None
     for label, rows in by_label.items():
         store.set_vectors(label, rows, progress=tick)

@@ -23,11 +23,11 @@ from typing import Any
 
 from ..schema.aliases import check_aliases_against, near_matches
 from ..schema.catalog import known_model
+from ..schema.dictionaries import dictionary_of
 from ..schema.graph import COMPONENT_LABELS, NodeLabel, RelType
 from ..schema.lineage import lineage
 from ..schema.nodes import Component, ModelComponents, ModelSpec
 from ..schema.records import NodeRecord, RecordError, RelRecord, ref, rel
-from ..schema.dictionaries import dictionary_of
 from ..schema.uids import ComponentUid, UidError, parse_component
 from ..store.base import GraphStore
 
@@ -54,17 +54,25 @@ CHUNK = 2_000  # rows read back from the scratch file, or added to it, at a time
 # one call, then into the plan in one statement that keeps the first of each key, and one
 # join finds every record that disagrees with the one kept (set-based: a statement per
 # batch instead of one or two per record).
-_KEEP_NODES = ("INSERT OR IGNORE INTO nodes SELECT label, key, props, create_only, origin "
-               "FROM node_batch ORDER BY seq")
-_NODE_CONFLICTS = ("SELECT b.label, b.key, b.props, b.origin, n.props, n.origin FROM node_batch b "
-                   "JOIN nodes n ON n.label = b.label AND n.key = b.key WHERE n.props != b.props "
-                   "ORDER BY b.seq")
-_KEEP_RELS = ("INSERT OR IGNORE INTO rels SELECT type, start_label, start_key, end_label, end_key, "
-              "identity, props, analysis, origin FROM rel_batch ORDER BY seq")
-_REL_CONFLICTS = ("SELECT b.type, b.start_key, b.end_key, b.props, b.origin, r.props, r.origin "
-                  "FROM rel_batch b JOIN rels r ON r.type = b.type AND r.identity = b.identity "
-                  "AND r.start_label = b.start_label AND r.end_label = b.end_label "
-                  "WHERE r.props != b.props ORDER BY b.seq")
+_KEEP_NODES = (
+    "INSERT OR IGNORE INTO nodes SELECT label, key, props, create_only, origin "
+    "FROM node_batch ORDER BY seq"
+)
+_NODE_CONFLICTS = (
+    "SELECT b.label, b.key, b.props, b.origin, n.props, n.origin FROM node_batch b "
+    "JOIN nodes n ON n.label = b.label AND n.key = b.key WHERE n.props != b.props "
+    "ORDER BY b.seq"
+)
+_KEEP_RELS = (
+    "INSERT OR IGNORE INTO rels SELECT type, start_label, start_key, end_label, end_key, "
+    "identity, props, analysis, origin FROM rel_batch ORDER BY seq"
+)
+_REL_CONFLICTS = (
+    "SELECT b.type, b.start_key, b.end_key, b.props, b.origin, r.props, r.origin "
+    "FROM rel_batch b JOIN rels r ON r.type = b.type AND r.identity = b.identity "
+    "AND r.start_label = b.start_label AND r.end_label = b.end_label "
+    "WHERE r.props != b.props ORDER BY b.seq"
+)
 
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))  # built once: json.dumps
@@ -91,7 +99,7 @@ class Plan:
     def close(self) -> None:
         self._db.close()
 
-    def __enter__(self) -> "Plan":
+    def __enter__(self) -> Plan:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -121,8 +129,11 @@ class Plan:
 
     def add_components(self, record: ModelComponents) -> None:
         """A model's node and its components of some kinds (kinds given twice merge)."""
-        self.add_node(record.spec.record() if record.origin is None
-                      else record.spec.record().at(record.origin))
+        self.add_node(
+            record.spec.record()
+            if record.origin is None
+            else record.spec.record().at(record.origin)
+        )
         known = self._component_sets.get(record.spec.name)
         kinds = record.kinds | known.kinds if known else record.kinds
         self._component_sets[record.spec.name] = ModelComponents(record.spec, kinds, record.origin)
@@ -143,13 +154,17 @@ class Plan:
         if not rows:
             return
         try:
-            self._db.executemany("INSERT INTO node_batch (label, key, props, create_only, origin) "
-                                 "VALUES (?, ?, ?, ?, ?)", rows)
+            self._db.executemany(
+                "INSERT INTO node_batch (label, key, props, create_only, origin) "
+                "VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
             self._db.execute(_KEEP_NODES)
             for label, key, props, origin, kept, kept_origin in self._db.execute(_NODE_CONFLICTS):
                 if json.loads(kept) != json.loads(props):
-                    raise _conflict(f"{label} {key!r}", json.loads(kept), kept_origin,
-                                    json.loads(props), origin)
+                    raise _conflict(
+                        f"{label} {key!r}", json.loads(kept), kept_origin, json.loads(props), origin
+                    )
         finally:
             self._db.execute("DELETE FROM node_batch")
 
@@ -160,9 +175,10 @@ class Plan:
         self._db.execute("DELETE FROM nodes WHERE label = ? AND key = ?", (label.value, key))
 
     def _put_node(self, record: NodeRecord, props: str) -> None:
-        self._db.execute("INSERT OR REPLACE INTO nodes VALUES (?, ?, ?, ?, ?)",
-                         (record.label.value, record.key, props, _json(record.create_only),
-                          record.origin))
+        self._db.execute(
+            "INSERT OR REPLACE INTO nodes VALUES (?, ?, ?, ?, ?)",
+            (record.label.value, record.key, props, _json(record.create_only), record.origin),
+        )
 
     def add_rel(self, record: RelRecord) -> None:
         self._add_rel_rows([_rel_row(record)])
@@ -173,15 +189,24 @@ class Plan:
         if not rows:
             return
         try:
-            self._db.executemany("INSERT INTO rel_batch (type, start_label, start_key, end_label, "
-                                 "end_key, identity, props, analysis, origin) "
-                                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            self._db.executemany(
+                "INSERT INTO rel_batch (type, start_label, start_key, end_label, "
+                "end_key, identity, props, analysis, origin) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
             self._db.execute(_KEEP_RELS)
             for type_, start, end, props, origin, kept, kept_origin in self._db.execute(
-                    _REL_CONFLICTS):
+                _REL_CONFLICTS
+            ):
                 if json.loads(kept) != json.loads(props):
-                    raise _conflict(f"{type_} {start} -> {end}", json.loads(kept), kept_origin,
-                                    json.loads(props), origin)
+                    raise _conflict(
+                        f"{type_} {start} -> {end}",
+                        json.loads(kept),
+                        kept_origin,
+                        json.loads(props),
+                        origin,
+                    )
         finally:
             self._db.execute("DELETE FROM rel_batch")
 
@@ -198,60 +223,88 @@ class Plan:
         return self._db.execute("SELECT count(*) FROM rels").fetchone()[0] + in_sets
 
     def node(self, label: NodeLabel, key: str) -> NodeRecord | None:
-        row = self._db.execute("SELECT label, key, props, create_only, origin FROM nodes "
-                               "WHERE label = ? AND key = ?", (label.value, key)).fetchone()
+        row = self._db.execute(
+            "SELECT label, key, props, create_only, origin FROM nodes WHERE label = ? AND key = ?",
+            (label.value, key),
+        ).fetchone()
         return _node_record(row) if row else None
 
     def nodes_of(self, label: NodeLabel) -> Iterator[NodeRecord]:
-        yield from map(_node_record, self._rows(
-            "SELECT label, key, props, create_only, origin FROM nodes WHERE label = ? "
-            "ORDER BY rowid", (label.value,)))
+        yield from map(
+            _node_record,
+            self._rows(
+                "SELECT label, key, props, create_only, origin FROM nodes WHERE label = ? "
+                "ORDER BY rowid",
+                (label.value,),
+            ),
+        )
 
     def node_labels(self) -> list[NodeLabel]:
-        return [NodeLabel(name) for (name,) in
-                self._db.execute("SELECT DISTINCT label FROM nodes ORDER BY label")]
+        return [
+            NodeLabel(name)
+            for (name,) in self._db.execute("SELECT DISTINCT label FROM nodes ORDER BY label")
+        ]
 
     def node_rows(self, label: NodeLabel, *, update: bool) -> Iterator[Row]:
         """The writer's rows for nodes of `label` that set properties (`update`) or only
         create the node."""
-        sql = ("SELECT key, props, create_only FROM nodes WHERE label = ? AND "
-               f"props {'!=' if update else '='} '{{}}' ORDER BY rowid")
+        sql = (
+            "SELECT key, props, create_only FROM nodes WHERE label = ? AND "
+            f"props {'!=' if update else '='} '{{}}' ORDER BY rowid"
+        )
         for key, props, create in self._rows(sql, (label.value,)):
             yield {"key": key, "props": json.loads(props), "create": json.loads(create)}
 
     def count_node_rows(self, label: NodeLabel, *, update: bool) -> int:
-        return self._db.execute(f"SELECT count(*) FROM nodes WHERE label = ? AND "
-                                f"props {'!=' if update else '='} '{{}}'",
-                                (label.value,)).fetchone()[0]
+        return self._db.execute(
+            f"SELECT count(*) FROM nodes WHERE label = ? AND "
+            f"props {'!=' if update else '='} '{{}}'",
+            (label.value,),
+        ).fetchone()[0]
 
     def rel_groups(self) -> list[RelGroup]:
-        return [(RelType(t), NodeLabel(s), NodeLabel(e)) for t, s, e in self._db.execute(
-            "SELECT DISTINCT type, start_label, end_label FROM rels ORDER BY type, start_label, "
-            "end_label")]
+        return [
+            (RelType(t), NodeLabel(s), NodeLabel(e))
+            for t, s, e in self._db.execute(
+                "SELECT DISTINCT type, start_label, end_label FROM rels ORDER BY type, start_label, "
+                "end_label"
+            )
+        ]
 
     def rel_rows(self, group: RelGroup) -> Iterator[Row]:
         for start, end, props in self._rows(
-                "SELECT start_key, end_key, props FROM rels WHERE type = ? AND start_label = ? "
-                "AND end_label = ? ORDER BY rowid", tuple(part.value for part in group)):
+            "SELECT start_key, end_key, props FROM rels WHERE type = ? AND start_label = ? "
+            "AND end_label = ? ORDER BY rowid",
+            tuple(part.value for part in group),
+        ):
             yield {"start": start, "end": end, "props": json.loads(props)}
 
     def count_rel_rows(self, group: RelGroup) -> int:
-        return self._db.execute("SELECT count(*) FROM rels WHERE type = ? AND start_label = ? "
-                                "AND end_label = ?", tuple(p.value for p in group)).fetchone()[0]
+        return self._db.execute(
+            "SELECT count(*) FROM rels WHERE type = ? AND start_label = ? AND end_label = ?",
+            tuple(p.value for p in group),
+        ).fetchone()[0]
 
     def similarity_pairs(self) -> set[tuple[str, str]]:
         """The pairs of models the plan's SIMILAR_TO rows join (a component uid starts with
         its model)."""
-        return set(self._db.execute(
-            "SELECT DISTINCT substr(start_key, 1, instr(start_key, '/') - 1), "
-            "substr(end_key, 1, instr(end_key, '/') - 1) FROM rels WHERE type = ?",
-            (RelType.SIMILAR_TO.value,)))
+        return set(
+            self._db.execute(
+                "SELECT DISTINCT substr(start_key, 1, instr(start_key, '/') - 1), "
+                "substr(end_key, 1, instr(end_key, '/') - 1) FROM rels WHERE type = ?",
+                (RelType.SIMILAR_TO.value,),
+            )
+        )
 
     def has_fact(self, type_: RelType, start: str, end: str, key_values: Iterable[Any]) -> bool:
         """Whether the plan holds the relationship with this identity (see `fact_identity`)."""
-        return self._db.execute("SELECT 1 FROM rels WHERE type = ? AND identity = ?",
-                                (type_.value, fact_identity(start, end, key_values))
-                                ).fetchone() is not None
+        return (
+            self._db.execute(
+                "SELECT 1 FROM rels WHERE type = ? AND identity = ?",
+                (type_.value, fact_identity(start, end, key_values)),
+            ).fetchone()
+            is not None
+        )
 
     def _rows(self, sql: str, params: tuple = ()) -> Iterator[tuple]:
         """Rows of a query, read CHUNK at a time: on its own cursor, so the plan can be
@@ -267,8 +320,13 @@ def fact_identity(start: str, end: str, key_values: Iterable[Any]) -> str:
 
 
 def _node_row(record: NodeRecord) -> tuple:
-    return (record.label.value, record.key, _json(record.props), _json(record.create_only),
-            record.origin)
+    return (
+        record.label.value,
+        record.key,
+        _json(record.props),
+        _json(record.create_only),
+        record.origin,
+    )
 
 
 def _rel_row(record: RelRecord) -> tuple:
@@ -277,9 +335,17 @@ def _rel_row(record: RelRecord) -> tuple:
     except RecordError as err:
         raise err.located(record=record.origin) from None
     analysis = record.props.get("analysis")
-    return (record.type.value, record.start.label.value, record.start.key, record.end.label.value,
-            record.end.key, fact_identity(record.start.key, record.end.key, key_values),
-            _json(record.props), analysis if isinstance(analysis, str) else None, record.origin)
+    return (
+        record.type.value,
+        record.start.label.value,
+        record.start.key,
+        record.end.label.value,
+        record.end.key,
+        fact_identity(record.start.key, record.end.key, key_values),
+        _json(record.props),
+        analysis if isinstance(analysis, str) else None,
+        record.origin,
+    )
 
 
 def _node_record(row: tuple) -> NodeRecord:
@@ -287,14 +353,17 @@ def _node_record(row: tuple) -> NodeRecord:
     return NodeRecord(NodeLabel(label), key, json.loads(props), json.loads(create), origin)
 
 
-def _conflict(what: str, first: dict, first_origin: str | None, second: dict,
-              second_origin: str | None) -> RecordError:
+def _conflict(
+    what: str, first: dict, first_origin: str | None, second: dict, second_origin: str | None
+) -> RecordError:
     fields_ = sorted(k for k in set(first) | set(second) if first.get(k) != second.get(k))
     return RecordError(
         f"duplicate {what} with different values ({first_origin or 'earlier record'}: "
         f"{ {k: first.get(k) for k in fields_} }, {second_origin or 'this record'}: "
         f"{ {k: second.get(k) for k in fields_} })",
-        record=second_origin, field=fields_[0] if fields_ else None)
+        record=second_origin,
+        field=fields_[0] if fields_ else None,
+    )
 
 
 def make_plan(records: Iterable[Record], store: GraphStore, plan: Plan | None = None) -> Plan:
@@ -313,6 +382,8 @@ def make_plan(records: Iterable[Record], store: GraphStore, plan: Plan | None = 
         plan.close()
         raise
     return plan
+
+
 def _check_stored_models_keep_their_shape(plan: Plan, store: GraphStore) -> None:
     """A model's shape is what every stored component was checked against: a record may
     fill in what was stored as unknown, never change what is known."""
@@ -321,13 +392,21 @@ def _check_stored_models_keep_their_shape(plan: Plan, store: GraphStore) -> None
         return
     for stored in store.models(sorted(given)):
         record = given[stored["uid"]]
-        differs = {name: (stored[name], value) for name, value in record.props.items()
-                   if stored.get(name) is not None and value is not None and stored[name] != value}
+        differs = {
+            name: (stored[name], value)
+            for name, value in record.props.items()
+            if stored.get(name) is not None and value is not None and stored[name] != value
+        }
         if differs:
-            listed = ", ".join(f"{name} {old!r} -> {new!r}" for name, (old, new) in sorted(differs.items()))
-            raise RecordError(f"model {stored['uid']!r} is stored with another shape ({listed}); "
-                              "a stored model's shape is not changed (remove the model first)",
-                              record=record.origin, field=sorted(differs)[0])
+            listed = ", ".join(
+                f"{name} {old!r} -> {new!r}" for name, (old, new) in sorted(differs.items())
+            )
+            raise RecordError(
+                f"model {stored['uid']!r} is stored with another shape ({listed}); "
+                "a stored model's shape is not changed (remove the model first)",
+                record=record.origin,
+                field=sorted(differs)[0],
+            )
 
 
 class _ModelSpecs:
@@ -357,9 +436,12 @@ class _ModelSpecs:
         if spec is None:
             near = near_matches(name, [m["uid"] for m in self.store.models()])
             hint = f" (did you mean {', '.join(near)}?)" if near else ""
-            raise RecordError(f"unknown model {name!r}{hint}: add it first with "
-                              f"`circuitbase model add {name} --n-layers ... --d-model ...`",
-                              record=origin, field="model")
+            raise RecordError(
+                f"unknown model {name!r}{hint}: add it first with "
+                f"`circuitbase model add {name} --n-layers ... --d-model ...`",
+                record=origin,
+                field="model",
+            )
         return spec
 
 
@@ -367,8 +449,9 @@ def _spec_from_props(name: str, props: dict[str, Any], origin: str | None) -> Mo
     try:
         return ModelSpec.model_validate({"name": name, **props})
     except ValueError as err:
-        raise RecordError(f"model {name!r} is not a valid model config: {err}",
-                          record=origin) from None
+        raise RecordError(
+            f"model {name!r} is not a valid model config: {err}", record=origin
+        ) from None
 
 
 def _component_refs(plan: Plan) -> dict[str, tuple[NodeLabel, str | None]]:
@@ -377,9 +460,11 @@ def _component_refs(plan: Plan) -> dict[str, tuple[NodeLabel, str | None]]:
     labels = tuple(label.value for label in COMPONENT_LABELS)
     marks = ", ".join("?" * len(labels))
     found: dict[str, tuple[NodeLabel, str | None]] = {}
-    for sql in (f"SELECT key, label, origin FROM nodes WHERE label IN ({marks}) ORDER BY rowid",
-                f"SELECT start_key, start_label, origin FROM rels WHERE start_label IN ({marks})",
-                f"SELECT end_key, end_label, origin FROM rels WHERE end_label IN ({marks})"):
+    for sql in (
+        f"SELECT key, label, origin FROM nodes WHERE label IN ({marks}) ORDER BY rowid",
+        f"SELECT start_key, start_label, origin FROM rels WHERE start_label IN ({marks})",
+        f"SELECT end_key, end_label, origin FROM rels WHERE end_label IN ({marks})",
+    ):
         for key, label, origin in plan._rows(sql, labels):
             if key not in found:
                 found[key] = (NodeLabel(label), origin)
@@ -399,8 +484,9 @@ def _add_components(plan: Plan, specs: _ModelSpecs) -> None:
         except UidError as err:
             raise RecordError(str(err), record=origin, field="uid") from None
         if parsed[uid].kind.value != label.value or str(parsed[uid]) != uid:
-            raise RecordError(f"{uid!r} is not the canonical uid of a {label.value}",
-                              record=origin, field="uid")
+            raise RecordError(
+                f"{uid!r} is not the canonical uid of a {label.value}", record=origin, field="uid"
+            )
     specs.prefetch({p.model for p in parsed.values()})
     for uid, component_uid in parsed.items():
         label, origin = refs[uid]
@@ -422,16 +508,27 @@ def _add_components(plan: Plan, specs: _ModelSpecs) -> None:
             # ingest touches nodes for nothing (and re-indexes any vectors on them).
             plan.replace_node(
                 NodeRecord(label=label, key=uid, create_only=derived, origin=origin)
-                if referred_only else
-                NodeRecord(label=label, key=uid, origin=origin, props={**derived, **given.props},
-                           create_only=given.create_only))
+                if referred_only
+                else NodeRecord(
+                    label=label,
+                    key=uid,
+                    origin=origin,
+                    props={**derived, **given.props},
+                    create_only=given.create_only,
+                )
+            )
         plan.add_rel(rel(RelType.IN_MODEL, ref(label, uid), ref(NodeLabel.MODEL, spec.name)))
         if component_uid.dictionary is not None:
             _add_dictionary(plan, component_uid, origin)
 
 
-def _keep_covered(plan: Plan, whole: ModelComponents, uid: ComponentUid,
-                  given: NodeRecord | None, referred_only: bool) -> None:
+def _keep_covered(
+    plan: Plan,
+    whole: ModelComponents,
+    uid: ComponentUid,
+    given: NodeRecord | None,
+    referred_only: bool,
+) -> None:
     """A component the plan's set of its model's components writes anyway (with its
     IN_MODEL edge): its own row stays only for the properties the input gives it, which
     must agree with those its uid and model determine."""
@@ -442,13 +539,22 @@ def _keep_covered(plan: Plan, whole: ModelComponents, uid: ComponentUid,
         return
     derived = whole.derived_props(uid)
     if any(name in given.props and given.props[name] != derived[name] for name in DERIVED_PROPS):
-        raise _conflict(f"{given.label.value} {given.key!r}",
-                        {name: derived[name] for name in DERIVED_PROPS},
-                        whole.origin or f"the components of {whole.spec.name}",
-                        {name: given.props.get(name, derived[name]) for name in DERIVED_PROPS},
-                        given.origin)
-    plan.replace_node(NodeRecord(label=given.label, key=given.key, origin=given.origin,
-                                 props={**derived, **given.props}, create_only=given.create_only))
+        raise _conflict(
+            f"{given.label.value} {given.key!r}",
+            {name: derived[name] for name in DERIVED_PROPS},
+            whole.origin or f"the components of {whole.spec.name}",
+            {name: given.props.get(name, derived[name]) for name in DERIVED_PROPS},
+            given.origin,
+        )
+    plan.replace_node(
+        NodeRecord(
+            label=given.label,
+            key=given.key,
+            origin=given.origin,
+            props={**derived, **given.props},
+            create_only=given.create_only,
+        )
+    )
     plan._covered += 1
 
 
@@ -457,8 +563,9 @@ def _add_dictionary(plan: Plan, feature: ComponentUid, origin: str | None) -> No
     input describes it) and the feature's IN_DICTIONARY edge."""
     implied = dictionary_of(feature)
     if plan.node(NodeLabel.DICTIONARY, implied.key) is None:
-        plan.replace_node(NodeRecord(NodeLabel.DICTIONARY, implied.key, create_only=implied.props,
-                                     origin=origin))
+        plan.replace_node(
+            NodeRecord(NodeLabel.DICTIONARY, implied.key, create_only=implied.props, origin=origin)
+        )
     plan.add_rel(rel(RelType.IN_DICTIONARY, ref(NodeLabel.FEATURE, str(feature)), implied.ref))
 
 
@@ -472,8 +579,11 @@ def _add_lineage(plan: Plan, store: GraphStore) -> None:
     known = given | {stored["uid"] for stored in store.models()}
     for tuned, base in lineage(known):
         if tuned in given or base in given:
-            plan.add_rel(rel(RelType.FINE_TUNED_FROM, ref(NodeLabel.MODEL, tuned),
-                             ref(NodeLabel.MODEL, base)))
+            plan.add_rel(
+                rel(
+                    RelType.FINE_TUNED_FROM, ref(NodeLabel.MODEL, tuned), ref(NodeLabel.MODEL, base)
+                )
+            )
 
 
 def _check_ends_exist(plan: Plan, store: GraphStore) -> None:
@@ -506,5 +616,7 @@ def _check_stored(wanted: dict[tuple[str, str], str | None], store: GraphStore) 
         by_label.setdefault(label, []).append(key)
     for label, keys in by_label.items():
         for absent in sorted(set(keys) - store.existing_keys(NodeLabel(label), keys)):
-            raise RecordError(f"{label} {absent!r} is neither in the input nor in the store",
-                              record=wanted[(label, absent)])
+            raise RecordError(
+                f"{label} {absent!r} is neither in the input nor in the store",
+                record=wanted[(label, absent)],
+            )

@@ -51,39 +51,68 @@ def plan_statements(plan: Plan) -> list[Statement]:
         if label is not NodeLabel.MODEL:
             statements += _node_statements(plan, label)
     for group in plan.rel_groups():
-        statements.append(Statement(cypher.merge_relationships(*group),
-                                    partial(plan.rel_rows, group), plan.count_rel_rows(group)))
+        statements.append(
+            Statement(
+                cypher.merge_relationships(*group),
+                partial(plan.rel_rows, group),
+                plan.count_rel_rows(group),
+            )
+        )
     return statements
 
 
 def _component_statements(whole: ModelComponents) -> list[Statement]:
     """A statement per kind of a model's component set: node and IN_MODEL edge per row."""
-    return [Statement(cypher.merge_components(NodeLabel.of(kind), indexed=kind not in UNINDEXED),
-                      partial(whole.rows, kind), len(whole.only(kind)),
-                      {"model": whole.spec.name}, per_row=2)
-            for kind in whole.kinds_present()]
+    return [
+        Statement(
+            cypher.merge_components(NodeLabel.of(kind), indexed=kind not in UNINDEXED),
+            partial(whole.rows, kind),
+            len(whole.only(kind)),
+            {"model": whole.spec.name},
+            per_row=2,
+        )
+        for kind in whole.kinds_present()
+    ]
 
 
 UNINDEXED = (ComponentKind.MLP, ComponentKind.ATTENTION)  # one per layer: no index
 
 
 def _node_statements(plan: Plan, label: NodeLabel) -> list[Statement]:
-    return [Statement(cypher.merge_nodes(label, update=update),
-                      partial(plan.node_rows, label, update=update), count)
-            for update in (True, False) if (count := plan.count_node_rows(label, update=update))]
+    return [
+        Statement(
+            cypher.merge_nodes(label, update=update),
+            partial(plan.node_rows, label, update=update),
+            count,
+        )
+        for update in (True, False)
+        if (count := plan.count_node_rows(label, update=update))
+    ]
 
 
-def write_plan(store: GraphStore, plan: Plan, *, progress: Progress | None = None,
-               batch_size: int = DEFAULT_BATCH_SIZE) -> WriteCounts:
+def write_plan(
+    store: GraphStore,
+    plan: Plan,
+    *,
+    progress: Progress | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> WriteCounts:
     store.prepare_for_writes()
     total = WriteCounts()
     for statement in plan_statements(plan):
-        counts = store.write_rows(statement.cypher, statement.rows(), batch_size=batch_size,
-                                  progress=statement.ticking(progress), params=statement.params)
+        counts = store.write_rows(
+            statement.cypher,
+            statement.rows(),
+            batch_size=batch_size,
+            progress=statement.ticking(progress),
+            params=statement.params,
+        )
         if statement.cypher.endswith(cypher.MATCHED) and counts.matched != statement.count:
-            raise StoreError(f"{statement.count - counts.matched} of {statement.count} rows "
-                             "found no node at one end and were not written; the store changed "
-                             "under this write (run it again)")
+            raise StoreError(
+                f"{statement.count - counts.matched} of {statement.count} rows "
+                "found no node at one end and were not written; the store changed "
+                "under this write (run it again)"
+            )
         total += counts
     store.persist()
     return total

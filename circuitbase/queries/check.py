@@ -43,8 +43,11 @@ def _named_models(params: Any) -> set[str]:
         return set()
     if not isinstance(values, dict):
         return set()
-    return {canonical_model(values[name], shipped_only=True) for name in _MODEL_FIELDS
-            if isinstance(values.get(name), str)}
+    return {
+        canonical_model(values[name], shipped_only=True)
+        for name in _MODEL_FIELDS
+        if isinstance(values.get(name), str)
+    }
 
 
 def merged_by_alias(store: GraphStore) -> list[str]:
@@ -63,25 +66,47 @@ def check(store: GraphStore) -> list[Finding]:
     findings = []
     orphans = store.facts_without_analysis()
     if orphans:
-        findings.append(Finding("facts-without-analysis", sum(orphans.values()),
-                                f"facts cite {len(orphans)} analysis(es) the store does not "
-                                f"hold: {', '.join(sorted(orphans)[:5])}", items=sorted(orphans)))
+        findings.append(
+            Finding(
+                "facts-without-analysis",
+                sum(orphans.values()),
+                f"facts cite {len(orphans)} analysis(es) the store does not "
+                f"hold: {', '.join(sorted(orphans)[:5])}",
+                items=sorted(orphans),
+            )
+        )
     unreferenced = store.unreferenced_counts()
     if unreferenced:
-        findings.append(Finding("unreferenced", sum(unreferenced.values()),
-                                "nodes nothing refers to: " + ", ".join(
-                                    f"{n} {label}" for label, n in sorted(unreferenced.items()))))
+        findings.append(
+            Finding(
+                "unreferenced",
+                sum(unreferenced.values()),
+                "nodes nothing refers to: "
+                + ", ".join(f"{n} {label}" for label, n in sorted(unreferenced.items())),
+            )
+        )
     merged = merged_by_alias(store)
     if merged:
-        findings.append(Finding("merged-by-alias", len(merged),
-                                f"analyses stored under another model than their source "
-                                f"names: {', '.join(merged[:5])}", items=merged))
+        findings.append(
+            Finding(
+                "merged-by-alias",
+                len(merged),
+                f"analyses stored under another model than their source "
+                f"names: {', '.join(merged[:5])}",
+                items=merged,
+            )
+        )
     stray = store.components_out_of_model()
     if stray:
-        findings.append(Finding("components-out-of-model", len(stray),
-                                f"components without one IN_MODEL edge to their model "
-                                f"(first: {stray[0]['uid']}); remove the model and add it again",
-                                repairable=False))
+        findings.append(
+            Finding(
+                "components-out-of-model",
+                len(stray),
+                f"components without one IN_MODEL edge to their model "
+                f"(first: {stray[0]['uid']}); remove the model and add it again",
+                repairable=False,
+            )
+        )
     return findings
 
 

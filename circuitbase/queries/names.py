@@ -37,8 +37,10 @@ def near_matches(name: str, candidates: Iterable[str]) -> list[str]:
 def unknown(what: str, name: str, candidates: Iterable[str], hint: str) -> UnknownName:
     """`no concept 'x' in the store; did you mean ...?` (or where to look, if none is near)."""
     near = near_matches(name, candidates)
-    return UnknownName(f"no {what} {name!r} in the store" +
-                       (f"; did you mean {', '.join(near)}?" if near else f" ({hint})"))
+    return UnknownName(
+        f"no {what} {name!r} in the store"
+        + (f"; did you mean {', '.join(near)}?" if near else f" ({hint})")
+    )
 
 
 def stored_models(store: GraphStore) -> dict[str, Row]:
@@ -51,14 +53,16 @@ def _known_model(model: str, models: dict[str, Row], prefix: str = "") -> Row:
     if model not in models:
         from ..schema.catalog import known_models
 
-        error = unknown("model", model, [*models, *known_models()],
-                        "`circuitbase model list` shows them")
+        error = unknown(
+            "model", model, [*models, *known_models()], "`circuitbase model list` shows them"
+        )
         raise UnknownName(prefix + str(error))
     return models[model]
 
 
-def checked_model(store: GraphStore, model: str | None,
-                  models: dict[str, Row] | None = None) -> str | None:
+def checked_model(
+    store: GraphStore, model: str | None, models: dict[str, Row] | None = None
+) -> str | None:
     """A model option: canonical and stored, or one error with near matches."""
     if model is None:
         return None
@@ -67,26 +71,34 @@ def checked_model(store: GraphStore, model: str | None,
     return model
 
 
-def checked_component(store: GraphStore, uid: str, models: dict[str, Row] | None = None, *,
-                      model: str | None = None) -> ComponentUid:
+def checked_component(
+    store: GraphStore, uid: str, models: dict[str, Row] | None = None, *, model: str | None = None
+) -> ComponentUid:
     """`uid` (or a short form with `model`) parsed and known to the store; else one error
     naming what is wrong: a model nobody has (with near matches), a layer or index past
     the model's bounds, or a component the store lacks."""
     parsed = component_named(store, uid, model=model)
-    found = _known_model(parsed.model, models if models is not None else stored_models(store),
-                         f"{parsed}: ")
+    found = _known_model(
+        parsed.model, models if models is not None else stored_models(store), f"{parsed}: "
+    )
     if found.get("n_layers") is not None and parsed.layer >= found["n_layers"]:
-        raise UidError(f"{parsed}: layer {parsed.layer} is out of range; {parsed.model} has "
-                       f"{found['n_layers']} layers (L0-L{found['n_layers'] - 1})")
+        raise UidError(
+            f"{parsed}: layer {parsed.layer} is out of range; {parsed.model} has "
+            f"{found['n_layers']} layers (L0-L{found['n_layers'] - 1})"
+        )
     limit = {ComponentKind.HEAD: "n_heads", ComponentKind.NEURON: "d_mlp"}.get(parsed.kind)
     if limit and found.get(limit) is not None and (parsed.index or 0) >= found[limit]:
-        raise UidError(f"{parsed}: index {parsed.index} is out of range; {parsed.model} has "
-                       f"{found[limit]} per layer ({limit})")
+        raise UidError(
+            f"{parsed}: index {parsed.index} is out of range; {parsed.model} has "
+            f"{found[limit]} per layer ({limit})"
+        )
     if not store.has_node(NodeLabel.of(parsed.kind), str(parsed)):
         if (renamed := _renamed_dictionary(store, parsed)) is not None:
             return renamed
-        raise UidError(f"{parsed} is not in the store; add its model's components with "
-                       "`circuitbase model add` or an ingest")
+        raise UidError(
+            f"{parsed} is not in the store; add its model's components with "
+            "`circuitbase model add` or an ingest"
+        )
     return parsed
 
 
@@ -110,8 +122,10 @@ def component_named(store: GraphStore, name: str, *, model: str | None = None) -
     if saelens is not None:
         rows = store.dictionaries_by_saelens(saelens.release, saelens.sae_id)
         if rows and rows[0]["layer"] is None:
-            raise UidError(f"{name}: SAELens's {saelens.release} / {saelens.sae_id} does not say "
-                           "which layer it reads, so its features have no uid")
+            raise UidError(
+                f"{name}: SAELens's {saelens.release} / {saelens.sae_id} does not say "
+                "which layer it reads, so its features have no uid"
+            )
         if rows:
             return parse_component(f"{rows[0]['uid']}/F{saelens.index}")
     raise problem
@@ -129,8 +143,16 @@ def _renamed_dictionary(store: GraphStore, feature: ComponentUid) -> ComponentUi
     return renamed if store.has_node(NodeLabel.FEATURE, str(renamed)) else None
 
 
-def checked_value(store: GraphStore, label: NodeLabel, prop: str | None, value: str,
-                  what: str, *, prefix: bool = False, also: Sequence[str] = ()) -> str:
+def checked_value(
+    store: GraphStore,
+    label: NodeLabel,
+    prop: str | None,
+    value: str,
+    what: str,
+    *,
+    prefix: bool = False,
+    also: Sequence[str] = (),
+) -> str:
     """`value` as the store holds it on some `label` node's `prop` (its key by default),
     or as the start of one (`prefix`); else one error with the nearest stored values (and
     of `also`, the values valid without being stored)."""
@@ -147,6 +169,9 @@ def checked_choice(value: str, choices: Sequence[str], what: str) -> str:
     """One of a fixed set of values, or one error naming them all."""
     if value not in choices:
         near = near_matches(value, choices)
-        raise UnknownName(f"no {what} {value!r}; " + (f"did you mean {', '.join(near)}? " if near else "")
-                          + f"it is one of {', '.join(choices)}")
+        raise UnknownName(
+            f"no {what} {value!r}; "
+            + (f"did you mean {', '.join(near)}? " if near else "")
+            + f"it is one of {', '.join(choices)}"
+        )
     return value

@@ -38,8 +38,10 @@ from ..store.base import GraphStore, Row
 
 PARAM_TYPES = ("str", "int", "float", "bool", "list[str]", "list[int]", "list[float]")
 _HEADER = re.compile(r"^//\s*(?P<key>[a-z]+):\s*(?P<value>.*)$")
-_PARAM = re.compile(r"^(?P<name>[a-z_][a-z0-9_]*):\s*(?P<type>[a-z\[\]]+)(?:\s*=\s*(?P<default>[^|]+))?"
-                    r"(?P<meaning>(?:\s*\|\s*(?:names|starts|one of):[^|]+)*)$")
+_PARAM = re.compile(
+    r"^(?P<name>[a-z_][a-z0-9_]*):\s*(?P<type>[a-z\[\]]+)(?:\s*=\s*(?P<default>[^|]+))?"
+    r"(?P<meaning>(?:\s*\|\s*(?:names|starts|one of):[^|]+)*)$"
+)
 _MEANING = re.compile(r"\|\s*(?P<kind>names|starts|one of):\s*(?P<what>[^|]+)")
 
 
@@ -59,8 +61,10 @@ class Param:
         from . import names as lookup
 
         if self.names is not None and self.names[0] == COMPONENT_LABEL:
-            named = [str(lookup.checked_component(store, item)) if isinstance(item, str) else item
-                     for item in (value if isinstance(value, list) else [value])]
+            named = [
+                str(lookup.checked_component(store, item)) if isinstance(item, str) else item
+                for item in (value if isinstance(value, list) else [value])
+            ]
             return named if isinstance(value, list) else named[0]
         for item in value if isinstance(value, list) else [value]:
             if not isinstance(item, str):
@@ -75,8 +79,15 @@ class Param:
             elif self.names[0] == NodeLabel.MODEL.value and self.names[1] is None:
                 lookup.checked_model(store, item)
             else:
-                lookup.checked_value(store, NodeLabel(self.names[0]), self.names[1], item, what,
-                                     prefix=self.prefix, also=self.choices)
+                lookup.checked_value(
+                    store,
+                    NodeLabel(self.names[0]),
+                    self.names[1],
+                    item,
+                    what,
+                    prefix=self.prefix,
+                    also=self.choices,
+                )
         return value
 
     def convert(self, value: Any) -> Any:
@@ -84,16 +95,20 @@ class Param:
         try:
             return _convert(self.type, value)
         except (TypeError, ValueError) as err:
-            raise TemplateError(f"parameter {self.name!r} must be {self.type}, got {value!r} "
-                                f"({err})") from None
+            raise TemplateError(
+                f"parameter {self.name!r} must be {self.type}, got {value!r} ({err})"
+            ) from None
 
 
 def _convert(type_: str, value: Any) -> Any:
     if type_.startswith("list["):
         inner = type_[5:-1]
         if isinstance(value, str):
-            value = json.loads(value) if value.strip().startswith("[") else \
-                [v.strip() for v in value.split(",") if v.strip()]
+            value = (
+                json.loads(value)
+                if value.strip().startswith("[")
+                else [v.strip() for v in value.split(",") if v.strip()]
+            )
         if not isinstance(value, (list, tuple)):
             raise TypeError("not a list")
         return [_convert(inner, item) for item in value]
@@ -134,8 +149,10 @@ class Template:
         known = {p.name for p in self.params}
         unknown = sorted(set(given) - known)
         if unknown:
-            raise TemplateError(f"{self.name} has no parameter {', '.join(map(repr, unknown))}; "
-                                f"it takes {', '.join(sorted(known)) or 'none'}")
+            raise TemplateError(
+                f"{self.name} has no parameter {', '.join(map(repr, unknown))}; "
+                f"it takes {', '.join(sorted(known)) or 'none'}"
+            )
         bound = {}
         for param in self.params:
             if given.get(param.name) is not None:
@@ -148,17 +165,29 @@ class Template:
                 bound[param.name] = param.default
         return bound
 
-    def run(self, store: GraphStore, *, timeout: float | None = None,
-            max_rows: int | None = None, max_bytes: int | None = None, **params: Any) -> list[Row]:
+    def run(
+        self,
+        store: GraphStore,
+        *,
+        timeout: float | None = None,
+        max_rows: int | None = None,
+        max_bytes: int | None = None,
+        **params: Any,
+    ) -> list[Row]:
         """Run read-only; a template from a user's folder is checked as typed text is.
         Each value that names something is looked up first (see the module's docstring)."""
         bound = self.bind(params)
         for param in self.params:
             if bound.get(param.name) is not None and params.get(param.name) is not None:
                 bound[param.name] = param.check(store, bound[param.name])
-        return store.read(self.cypher, bound, timeout=timeout,
-                          untrusted=not self.shipped, max_rows=max_rows, max_bytes=max_bytes)
-
+        return store.read(
+            self.cypher,
+            bound,
+            timeout=timeout,
+            untrusted=not self.shipped,
+            max_rows=max_rows,
+            max_bytes=max_bytes,
+        )
 
 
 def parse_template(text: str, path: str = "") -> Template:
@@ -173,28 +202,38 @@ def parse_template(text: str, path: str = "") -> Template:
     if "name" not in header or "description" not in header:
         raise TemplateError(f"{path}: a template needs '// name:' and '// description:' lines")
     return Template(
-        name=header["name"][0], description=" ".join(header["description"]),
-        cypher="\n".join(body).strip(), path=path,
+        name=header["name"][0],
+        description=" ".join(header["description"]),
+        cypher="\n".join(body).strip(),
+        path=path,
         params=tuple(_parse_param(p, path) for p in header.get("param", [])),
         returns=tuple(c.strip() for line in header.get("returns", []) for c in line.split(",")),
-        examples=tuple(header.get("example", [])))
+        examples=tuple(header.get("example", [])),
+    )
 
 
 def _parse_param(text: str, path: str) -> Param:
     found = _PARAM.match(text)
     if not found or found["type"] not in PARAM_TYPES:
-        raise TemplateError(f"{path}: bad param line {text!r}; expected 'name: type [= default] "
-                            f"[| names: Label]' with a type in {', '.join(PARAM_TYPES)}")
+        raise TemplateError(
+            f"{path}: bad param line {text!r}; expected 'name: type [= default] "
+            f"[| names: Label]' with a type in {', '.join(PARAM_TYPES)}"
+        )
     meaning = _meaning(found, text, path)
     if found["default"] is None:
         return Param(found["name"], found["type"], **meaning)
     raw = found["default"].strip()
     try:
-        default = None if raw == "null" else _convert(found["type"],
-                                                      json.loads(raw) if raw[:1] in '["' else raw)
+        default = (
+            None
+            if raw == "null"
+            else _convert(found["type"], json.loads(raw) if raw[:1] in '["' else raw)
+        )
     except (TypeError, ValueError) as err:
-        raise TemplateError(f"{path}: the default {raw!r} of parameter {found['name']!r} is not "
-                            f"a {found['type']} ({err})") from None
+        raise TemplateError(
+            f"{path}: the default {raw!r} of parameter {found['name']!r} is not "
+            f"a {found['type']} ({err})"
+        ) from None
     return Param(found["name"], found["type"], default, required=False, **meaning)
 
 
@@ -251,12 +290,20 @@ def get_template(name: str, extra_dir: Path | None = None) -> Template:
         from .names import near_matches
 
         near = near_matches(name, templates)
-        raise TemplateError(f"no query template {name!r}; " +
-                            (f"did you mean {', '.join(near)}? " if near else "") +
-                            f"`circuitbase query list` shows all {len(templates)}")
+        raise TemplateError(
+            f"no query template {name!r}; "
+            + (f"did you mean {', '.join(near)}? " if near else "")
+            + f"`circuitbase query list` shows all {len(templates)}"
+        )
     return templates[name]
 
 
-def run_template(store: GraphStore, name: str, params: dict[str, Any] | None = None,
-                 extra_dir: Path | None = None, *, timeout: float | None = None) -> list[Row]:
+def run_template(
+    store: GraphStore,
+    name: str,
+    params: dict[str, Any] | None = None,
+    extra_dir: Path | None = None,
+    *,
+    timeout: float | None = None,
+) -> list[Row]:
     return get_template(name, extra_dir).run(store, timeout=timeout, **(params or {}))

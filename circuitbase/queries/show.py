@@ -13,18 +13,32 @@ from collections import defaultdict
 from typing import Any
 
 from ..errors import CircuitbaseError
-from ..schema.evidence import EVIDENCE_TYPES
-from ..schema.graph import (COMPONENT_LABELS, NODE_KEY, NodeLabel, RelType, primary_label,
-                            score_of, token_uid)
 from ..schema.dictionaries import neuronpedia_feature_id
+from ..schema.evidence import EVIDENCE_TYPES
+from ..schema.graph import (
+    COMPONENT_LABELS,
+    NODE_KEY,
+    NodeLabel,
+    RelType,
+    primary_label,
+    score_of,
+    token_uid,
+)
 from ..schema.uids import UidError, parse_component
 from ..store.base import GraphStore
 from .names import UnknownName, checked_component, component_named, near_matches
-from .similar import LIVE_METRICS, similar as find
+from .similar import LIVE_METRICS
+from .similar import similar as find
 
 MAX_RELATIONSHIPS = 10_000  # a node with more is shown in part, and says so
-_BY_NAME = (NodeLabel.MODEL, NodeLabel.CONCEPT, NodeLabel.TASK, NodeLabel.HEAD_ROLE,
-            NodeLabel.NEURON_FAMILY, NodeLabel.ANALYSIS)
+_BY_NAME = (
+    NodeLabel.MODEL,
+    NodeLabel.CONCEPT,
+    NodeLabel.TASK,
+    NodeLabel.HEAD_ROLE,
+    NodeLabel.NEURON_FAMILY,
+    NodeLabel.ANALYSIS,
+)
 
 
 def resolve(store: GraphStore, name: str, model: str | None = None) -> tuple[NodeLabel, str]:
@@ -48,10 +62,15 @@ def resolve(store: GraphStore, name: str, model: str | None = None) -> tuple[Nod
         raise problem
     names = [value for label in _BY_NAME for value in store.values_of(label, NODE_KEY[label])]
     near = near_matches(name, names + store.values_of(NodeLabel.TOKEN, "text"))
-    raise UnknownName(f"nothing called {name!r} in the store; " +
-                      (f"did you mean {', '.join(near)}?" if near else
-                       "give a uid, a short form such as L5H1 with --model, a model, concept, "
-                       "task, role, family, token or analysis (`circuitbase search` finds names)"))
+    raise UnknownName(
+        f"nothing called {name!r} in the store; "
+        + (
+            f"did you mean {', '.join(near)}?"
+            if near
+            else "give a uid, a short form such as L5H1 with --model, a model, concept, "
+            "task, role, family, token or analysis (`circuitbase search` finds names)"
+        )
+    )
 
 
 def strongest_first(fact: dict[str, Any], type_: str) -> tuple:
@@ -60,8 +79,12 @@ def strongest_first(fact: dict[str, Any], type_: str) -> tuple:
     score = score_of(fact, type_)
     if score is not None and type_ == RelType.CIRCUIT_EDGE.value:
         score = abs(score)
-    return (score is None, -(score or 0.0), fact["analysis"] or "",
-            json.dumps(fact, sort_keys=True, default=str))
+    return (
+        score is None,
+        -(score or 0.0),
+        fact["analysis"] or "",
+        json.dumps(fact, sort_keys=True, default=str),
+    )
 
 
 def _kind(labels: list[str] | None) -> str | None:
@@ -82,8 +105,9 @@ def _readable(properties: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
-def show(store: GraphStore, name: str, model: str | None = None, *,
-         kind: NodeLabel | str | None = None) -> dict[str, Any]:
+def show(
+    store: GraphStore, name: str, model: str | None = None, *, kind: NodeLabel | str | None = None
+) -> dict[str, Any]:
     """{kind, key, properties, relationships: {TYPE: [...]}, similar: [...], analyses:
     [...], truncated} for NAME; with `kind`, NAME is that label's key as stored (no
     guessing: the web explorer's links name both)."""
@@ -99,11 +123,15 @@ def show(store: GraphStore, name: str, model: str | None = None, *,
         props = dict(row["props"] or {})
         if row["type"] in EVIDENCE_TYPES:  # at an analysis: which component, how strong
             props = {k: v for k, v in props.items() if v is not None}
-        grouped[row["type"]].append({
-            "direction": "out" if row["outgoing"] else "in",
-            "other": row["other"],
-            "other_kind": _kind(row["labels"]),
-            "analysis": props.pop("analysis", None), **props})
+        grouped[row["type"]].append(
+            {
+                "direction": "out" if row["outgoing"] else "in",
+                "other": row["other"],
+                "other_kind": _kind(row["labels"]),
+                "analysis": props.pop("analysis", None),
+                **props,
+            }
+        )
     for type_, facts in grouped.items():
         facts.sort(key=lambda f: strongest_first(f, type_))
     similar: dict[str, dict[str, Any]] = {}
@@ -112,25 +140,37 @@ def show(store: GraphStore, name: str, model: str | None = None, *,
         if row["type"] != RelType.SIMILAR_TO.value or not other_model:
             continue
         if other_model not in similar or props["score"] > similar[other_model]["score"]:
-            similar[other_model] = {"model": other_model, "match": row["other"],
-                                    "kind": _kind(row["labels"]),
-                                    "score": props["score"], "metric": props.get("metric"),
-                                    "analysis": props.get("analysis")}
+            similar[other_model] = {
+                "model": other_model,
+                "match": row["other"],
+                "kind": _kind(row["labels"]),
+                "score": props["score"],
+                "metric": props.get("metric"),
+                "analysis": props.get("analysis"),
+            }
     if label in COMPONENT_LABELS:  # beside the stored matches, those the measurements give
         for match in find(store, key, per_model=True):
             if match.metric in LIVE_METRICS:
                 similar[f"{match.model} {match.metric}"] = {
-                    "model": match.model, "match": match.uid, "kind": label.value,
-                    "score": match.score, "metric": match.metric,
-                    "analysis": ", ".join(match.analyses)}
+                    "model": match.model,
+                    "match": match.uid,
+                    "kind": label.value,
+                    "score": match.score,
+                    "metric": match.metric,
+                    "analysis": ", ".join(match.analyses),
+                }
     cited = {f["analysis"] for facts in grouped.values() for f in facts if f["analysis"]}
     if label is NodeLabel.ANALYSIS:
         cited.add(key)
-    result = {"kind": label.value, "key": key, "properties": _readable(rows[0]["node"]),
-              "relationships": dict(sorted(grouped.items())),
-              "similar": sorted(similar.values(), key=lambda s: (-s["score"], s["model"])),
-              "analyses": store.analyses(cited),
-              "truncated": len(rows) >= MAX_RELATIONSHIPS}
+    result = {
+        "kind": label.value,
+        "key": key,
+        "properties": _readable(rows[0]["node"]),
+        "relationships": dict(sorted(grouped.items())),
+        "similar": sorted(similar.values(), key=lambda s: (-s["score"], s["model"])),
+        "analyses": store.analyses(cited),
+        "truncated": len(rows) >= MAX_RELATIONSHIPS,
+    }
     if evidence is not None:
         result["evidence"] = evidence
     if label is NodeLabel.FEATURE:
@@ -143,8 +183,9 @@ def show(store: GraphStore, name: str, model: str | None = None, *,
 NEURONPEDIA = "https://www.neuronpedia.org/"
 
 
-def _neuronpedia_page(store: GraphStore, key: str,
-                      grouped: dict[str, list[dict[str, Any]]]) -> str | None:
+def _neuronpedia_page(
+    store: GraphStore, key: str, grouped: dict[str, list[dict[str, Any]]]
+) -> str | None:
     """The feature's page on Neuronpedia, where its dictionary's Neuronpedia id is known."""
     for fact in grouped.get(RelType.IN_DICTIONARY.value, []):
         for row in store.nodes(NodeLabel.DICTIONARY, [fact["other"]]):
@@ -158,8 +199,7 @@ def _evidence(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """A component's evidence from the rows `show` read (schema/evidence.py): explanations
     (best scored first), statistics and top logits per analysis, and activation examples,
     the strongest first."""
-    found: dict[str, list[dict[str, Any]]] = {"explanations": [], "statistics": [],
-                                              "examples": []}
+    found: dict[str, list[dict[str, Any]]] = {"explanations": [], "statistics": [], "examples": []}
     for row in rows:
         props = dict(row["props"] or {})
         if row["type"] == RelType.EXPLAINED_BY.value:
@@ -168,8 +208,14 @@ def _evidence(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
             found["statistics"].append(props)
         elif row["type"] == RelType.HAS_EXAMPLE.value:
             found["examples"].append(props)
-    found["explanations"].sort(key=lambda e: (e.get("score") is None, -(e.get("score") or 0),
-                                              e["analysis"], e["text"] or ""))
+    found["explanations"].sort(
+        key=lambda e: (
+            e.get("score") is None,
+            -(e.get("score") or 0),
+            e["analysis"],
+            e["text"] or "",
+        )
+    )
     found["statistics"].sort(key=lambda e: e["analysis"])
     found["examples"].sort(key=lambda e: (-e["max_value"], e["analysis"], e["example"]))
     return {name: items for name, items in found.items() if items}

@@ -26,8 +26,8 @@ import base64
 import math
 import sys
 from array import array
-from itertools import repeat
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 from ..schema.graph import SIMILARITY_METRICS
@@ -63,20 +63,37 @@ class Match:
     params: str | None = None  # a stored match's analysis parameters (JSON text)
 
     def row(self) -> dict[str, Any]:
-        return {"match": self.uid, "model": self.model, "layer": self.layer,
-                "relative_depth": self.relative_depth, "score": self.score,
-                "metric": self.metric, "source": self.source,
-                "analysis": ", ".join(self.analyses), "params": self.params,
-                "evidence": self.evidence}
+        return {
+            "match": self.uid,
+            "model": self.model,
+            "layer": self.layer,
+            "relative_depth": self.relative_depth,
+            "score": self.score,
+            "metric": self.metric,
+            "source": self.source,
+            "analysis": ", ".join(self.analyses),
+            "params": self.params,
+            "evidence": self.evidence,
+        }
 
 
-def similar(store: GraphStore, uid: str, *, model: str | None = None, metric: str | None = None,
-            top: int = 10, per_model: bool = False, timeout: float | None = None) -> list[Match]:
+def similar(
+    store: GraphStore,
+    uid: str,
+    *,
+    model: str | None = None,
+    metric: str | None = None,
+    top: int = 10,
+    per_model: bool = False,
+    timeout: float | None = None,
+) -> list[Match]:
     """Matches of `uid` in other models (in `model` only, if given), stored and live: the
     best `top` by score, or with `per_model` the best of each other model for each
     metric, models from the smallest."""
     if metric is not None and metric not in METRICS:
-        raise TemplateError(f"no similarity metric {metric!r}; the metrics are {', '.join(METRICS)}")
+        raise TemplateError(
+            f"no similarity metric {metric!r}; the metrics are {', '.join(METRICS)}"
+        )
     models = stored_models(store)
     component = checked_component(store, uid, models)
     model = checked_model(store, model, models)
@@ -91,7 +108,9 @@ def similar(store: GraphStore, uid: str, *, model: str | None = None, metric: st
         if match.layer is None:
             match.layer = parse_component(match.uid).layer
             total = models.get(match.model, {}).get("n_layers")
-            match.relative_depth = (0.0 if total == 1 else match.layer / (total - 1)) if total else None
+            match.relative_depth = (
+                (0.0 if total == 1 else match.layer / (total - 1)) if total else None
+            )
     if per_model:
         best: dict[tuple[str, str], Match] = {}
         for match in matches:
@@ -99,30 +118,68 @@ def similar(store: GraphStore, uid: str, *, model: str | None = None, metric: st
             if key not in best or (match.score, best[key].uid) > (best[key].score, match.uid):
                 best[key] = match
         sizes = {name: model_size(name, row) for name, row in models.items()}
-        return sorted(best.values(), key=lambda m: (sizes.get(m.model, math.inf), m.model, m.metric))
+        return sorted(
+            best.values(), key=lambda m: (sizes.get(m.model, math.inf), m.model, m.metric)
+        )
     matches.sort(key=lambda m: (-m.score, m.metric, m.uid))
     return matches[:top]
 
 
-def _stored(store: GraphStore, uid: str, model: str | None, metric: str | None, top: int,
-            per_model: bool, timeout: float | None) -> list[Match]:
-    rows = run_template(store, "similar_components",
-                        {"uid": uid, "model": model, "metric": metric,
-                         "top": STORED_PER_MODEL_TOP if per_model else top}, timeout=timeout)
-    return [Match(row["match"], row["model"], row["score"], row["metric"], "stored",
-                  [row["analysis"]], [], row.get("layer"), row.get("relative_depth"),
-                  row.get("params")) for row in rows]
+def _stored(
+    store: GraphStore,
+    uid: str,
+    model: str | None,
+    metric: str | None,
+    top: int,
+    per_model: bool,
+    timeout: float | None,
+) -> list[Match]:
+    rows = run_template(
+        store,
+        "similar_components",
+        {
+            "uid": uid,
+            "model": model,
+            "metric": metric,
+            "top": STORED_PER_MODEL_TOP if per_model else top,
+        },
+        timeout=timeout,
+    )
+    return [
+        Match(
+            row["match"],
+            row["model"],
+            row["score"],
+            row["metric"],
+            "stored",
+            [row["analysis"]],
+            [],
+            row.get("layer"),
+            row.get("relative_depth"),
+            row.get("params"),
+        )
+        for row in rows
+    ]
 
 
-def _head_profile(store: GraphStore, head: ComponentUid, model: str | None, top: int,
-                  per_model: bool, timeout: float | None) -> list[Match]:
+def _head_profile(
+    store: GraphStore,
+    head: ComponentUid,
+    model: str | None,
+    top: int,
+    per_model: bool,
+    timeout: float | None,
+) -> list[Match]:
     """Every other model's heads measured like this one, scored in one pass over each
     analysis's packed ranks; the winners' measurements are then read for their evidence."""
-    found: list[tuple[float, str, str, str, Row]] = []  # (mean squared difference, uid, model, analysis, mine)
+    found: list[
+        tuple[float, str, str, str, Row]
+    ] = []  # (mean squared difference, uid, model, analysis, mine)
     for mine in store.head_profiles_of(str(head)):
         profile = profile_of(mine)
-        for pack in store.head_profile_packs(mine["method"], mine["metrics"], exclude=head.model,
-                                             model=model):
+        for pack in store.head_profile_packs(
+            mine["method"], mine["metrics"], exclude=head.model, model=model
+        ):
             uids, distances = _distances(pack, profile)
             if per_model:  # the closest head, ties to the smaller uid
                 best, uid = min(zip(distances, uids))
@@ -132,12 +189,22 @@ def _head_profile(store: GraphStore, head: ComponentUid, model: str | None, top:
                 found += [(d, u, pack["model"], pack["analysis"], mine) for d, u in ranked]
     if not per_model:
         found = sorted(found, key=lambda f: (f[0], f[1]))[:top]
-    measured = {(r["uid"], r["analysis"]): r["measured"] for r in
-                store.heads_measured([(uid, analysis) for _, uid, _, analysis, _ in found])}
-    return [Match(uid, other, 1.0 - math.sqrt(d), HEAD_PROFILE, "live",
-                  sorted({mine["analysis"], analysis}),
-                  _profile_evidence(mine["metrics"], mine["measured"], measured[(uid, analysis)]))
-            for d, uid, other, analysis, mine in found]
+    measured = {
+        (r["uid"], r["analysis"]): r["measured"]
+        for r in store.heads_measured([(uid, analysis) for _, uid, _, analysis, _ in found])
+    }
+    return [
+        Match(
+            uid,
+            other,
+            1.0 - math.sqrt(d),
+            HEAD_PROFILE,
+            "live",
+            sorted({mine["analysis"], analysis}),
+            _profile_evidence(mine["metrics"], mine["measured"], measured[(uid, analysis)]),
+        )
+        for d, uid, other, analysis, mine in found
+    ]
 
 
 def _distances(pack: Row, profile: list[float]) -> tuple[list[str], list[float]]:
@@ -150,8 +217,10 @@ def _distances(pack: Row, profile: list[float]) -> tuple[list[str], list[float]]
         table.byteswap()
     size = len(profile)
     if len(table) != len(uids) * size:
-        raise UidError(f"the packed head ranks of {pack['analysis']} do not match its heads; "
-                       "ingest its file again")
+        raise UidError(
+            f"the packed head ranks of {pack['analysis']} do not match its heads; "
+            "ingest its file again"
+        )
     heads = zip(*(table[k::size] for k in range(size)))  # one tuple of ranks per head
     return uids, [d * d / size for d in map(math.dist, repeat(profile), heads)]
 
@@ -163,9 +232,16 @@ def profile_of(row: Row) -> list[float]:
 
 def _profile_evidence(metrics: list[str], mine: Row, theirs: Row) -> list[dict[str, Any]]:
     """Both heads' measurements, metric by metric, with their ranks in their models."""
-    return [{"measure": name, "this": mine.get(name), "that": theirs.get(name),
-             "this_rank": mine[f"profile_{i}"], "that_rank": theirs[f"profile_{i}"]}
-            for i, name in enumerate(metrics)]
+    return [
+        {
+            "measure": name,
+            "this": mine.get(name),
+            "that": theirs.get(name),
+            "this_rank": mine[f"profile_{i}"],
+            "that_rank": theirs[f"profile_{i}"],
+        }
+        for i, name in enumerate(metrics)
+    ]
 
 
 def between(store: GraphStore, uid: str, other: str) -> list[Match]:
@@ -180,20 +256,41 @@ def between(store: GraphStore, uid: str, other: str) -> list[Match]:
             continue
         squared = [(a - b) ** 2 for a, b in zip(profile_of(here), profile_of(theirs))]
         score = 1.0 - math.sqrt(sum(squared) / len(squared)) if squared else 0.0
-        found.append(Match(other, model, score, HEAD_PROFILE, "live",
-                           sorted({here["analysis"], theirs["analysis"]}),
-                           _profile_evidence(here["metrics"], here["measured"], theirs["measured"])))
+        found.append(
+            Match(
+                other,
+                model,
+                score,
+                HEAD_PROFILE,
+                "live",
+                sorted({here["analysis"], theirs["analysis"]}),
+                _profile_evidence(here["metrics"], here["measured"], theirs["measured"]),
+            )
+        )
     concepts = {r["concept"]: r for r in store.probe_concepts_of(uid, MIN_PROBE_SCORE)}
     theirs_c = {r["concept"]: r for r in store.probe_concepts_of(other, MIN_PROBE_SCORE)}
     shared = sorted(set(concepts) & set(theirs_c))
     if shared:
-        score = _weighted_jaccard(concepts, {c: theirs_c[c]["score"] for c in shared},
-                                  sum(r["score"] for r in theirs_c.values()))
+        score = _weighted_jaccard(
+            concepts,
+            {c: theirs_c[c]["score"] for c in shared},
+            sum(r["score"] for r in theirs_c.values()),
+        )
         analyses = {a for r in (*concepts.values(), *theirs_c.values()) for a in r["analyses"]}
-        found.append(Match(other, model, score, PROBE_CONCEPTS,
-                           "live", sorted(analyses),
-                           [{"concept": c, "this": concepts[c]["score"], "that": theirs_c[c]["score"]}
-                            for c in shared]))
+        found.append(
+            Match(
+                other,
+                model,
+                score,
+                PROBE_CONCEPTS,
+                "live",
+                sorted(analyses),
+                [
+                    {"concept": c, "this": concepts[c]["score"], "that": theirs_c[c]["score"]}
+                    for c in shared
+                ],
+            )
+        )
     return found
 
 
@@ -205,22 +302,29 @@ def _weighted_jaccard(mine: dict[str, Row], shared: dict[str, float], theirs_tot
     return overlap / union if union > 0 else 0.0
 
 
-def _probe_concepts(store: GraphStore, neuron: ComponentUid, model: str | None,
-                    timeout: float | None) -> list[Match]:
+def _probe_concepts(
+    store: GraphStore, neuron: ComponentUid, model: str | None, timeout: float | None
+) -> list[Match]:
     mine = {row["concept"]: row for row in store.probe_concepts_of(str(neuron), MIN_PROBE_SCORE)}
     if not mine:
         return []
     matches = []
-    for row in store.probe_concept_candidates(sorted(mine), exclude=neuron.model, model=model,
-                                              min_score=MIN_PROBE_SCORE, timeout=timeout):
+    for row in store.probe_concept_candidates(
+        sorted(mine), exclude=neuron.model, model=model, min_score=MIN_PROBE_SCORE, timeout=timeout
+    ):
         shared = sorted((name, score) for name, score in row["shared"])
         score = _weighted_jaccard(mine, dict(shared), row["theirs"])
         analyses = {a for concept, _ in shared for a in mine[concept]["analyses"]}
         analyses |= {a for group in row["analyses"] for a in group}
-        evidence = [{"concept": name, "this": mine[name]["score"], "that": theirs}
-                    for name, theirs in shared]
-        matches.append(Match(row["uid"], row["model"], score, PROBE_CONCEPTS, "live",
-                             sorted(analyses), evidence))
+        evidence = [
+            {"concept": name, "this": mine[name]["score"], "that": theirs}
+            for name, theirs in shared
+        ]
+        matches.append(
+            Match(
+                row["uid"], row["model"], score, PROBE_CONCEPTS, "live", sorted(analyses), evidence
+            )
+        )
     return matches
 
 
@@ -229,14 +333,17 @@ def no_comparison(store: GraphStore, uid: str) -> str:
     has = store.relationship_types_at(uid)
     listed = ", ".join(f"{n} {type_}" for type_, n in has.items()) or "no facts"
     kind = parse_component(uid).kind
-    how = {ComponentKind.HEAD: "head metrics (`circuitbase ingest heads`) of this model and "
-                               "another would compare it live (head-profile)",
-           ComponentKind.NEURON: "probes (`circuitbase ingest probes`) finding a concept in it "
-                                 "and in another model's neurons would compare it live "
-                                 "(probe-concepts)"}.get(kind, "")
+    how = {
+        ComponentKind.HEAD: "head metrics (`circuitbase ingest heads`) of this model and "
+        "another would compare it live (head-profile)",
+        ComponentKind.NEURON: "probes (`circuitbase ingest probes`) finding a concept in it "
+        "and in another model's neurons would compare it live "
+        "(probe-concepts)",
+    }.get(kind, "")
     stored = "`circuitbase similarity compute` or `analyze correlate` would store matches"
     return f"no comparable measurements of {uid} (it has {listed}); " + (
-        f"{how}, or {stored}" if how else stored)
+        f"{how}, or {stored}" if how else stored
+    )
 
 
 def model_sizes(store: GraphStore) -> dict[str, float]:
@@ -270,10 +377,15 @@ class FineTuning:
         return 1.0 / self.base_heads if self.base_heads else 0.0
 
     def summary(self) -> dict[str, Any]:
-        return {"model": self.model, "base": self.base, "heads": self.heads,
-                "same_head": self.same, "fraction": round(self.fraction, 4),
-                "chance": round(self.chance, 6),
-                "times_chance": round(self.fraction / self.chance, 1) if self.chance else None}
+        return {
+            "model": self.model,
+            "base": self.base,
+            "heads": self.heads,
+            "same_head": self.same,
+            "fraction": round(self.fraction, 4),
+            "chance": round(self.chance, 6),
+            "times_chance": round(self.fraction / self.chance, 1) if self.chance else None,
+        }
 
 
 def fine_tuning(store: GraphStore, model: str, base: str | None = None) -> list[FineTuning]:
@@ -285,10 +397,16 @@ def fine_tuning(store: GraphStore, model: str, base: str | None = None) -> list[
     models = stored_models(store)
     model = checked_model(store, model, models) or model
     pairs = store.fine_tuned_pairs()
-    bases = [base] if base else [b for m, b in pairs if m == model] + [m for m, b in pairs if b == model]
+    bases = (
+        [base]
+        if base
+        else [b for m, b in pairs if m == model] + [m for m, b in pairs if b == model]
+    )
     if not bases:
-        raise UidError(f"{model} has no FINE_TUNED_FROM edge to a base or a fine-tuned model in "
-                       "the store; name one with --base")
+        raise UidError(
+            f"{model} has no FINE_TUNED_FROM edge to a base or a fine-tuned model in "
+            "the store; name one with --base"
+        )
     reports = []
     for other in bases:
         other = checked_model(store, other, models) or other
@@ -306,10 +424,15 @@ def fine_tuning(store: GraphStore, model: str, base: str | None = None) -> list[
             match = b[int(best[i])]
             same = position.get((row["layer"], row["head"]))
             # the same head counts when it is (one of) the closest: ties are not decided by order
-            rows.append({"head": row["uid"], "base_head": match["uid"],
-                         "score": round(1.0 - math.sqrt(float(distance[i, best[i]])), 6),
-                         "same_head": same is not None
-                         and bool(distance[i, same] <= distance[i, best[i]] + TIE)})
+            rows.append(
+                {
+                    "head": row["uid"],
+                    "base_head": match["uid"],
+                    "score": round(1.0 - math.sqrt(float(distance[i, best[i]])), 6),
+                    "same_head": same is not None
+                    and bool(distance[i, same] <= distance[i, best[i]] + TIE),
+                }
+            )
         reports.append(FineTuning(model, other, rows, base_heads=len(b)))
     return reports
 
@@ -319,5 +442,7 @@ def _profile_table(store: GraphStore, model: str) -> dict[tuple[str, tuple[str, 
     tables: dict[tuple[str, tuple[str, ...]], dict[str, Row]] = {}
     for row in store.head_profiles_in(model):
         tables.setdefault((row["method"], tuple(row["metrics"])), {}).setdefault(row["uid"], row)
-    return {key: sorted(rows.values(), key=lambda r: (r["layer"], r["head"]))
-            for key, rows in tables.items()}
+    return {
+        key: sorted(rows.values(), key=lambda r: (r["layer"], r["head"]))
+        for key, rows in tables.items()
+    }

@@ -11,10 +11,25 @@ from typing import Any
 
 _WHERE = {
     "graph": ["NodeLabel", "RelType", "labels_of", "label_clause", "NODE_KEY", "REL_KEY"],
-    "nodes": ["Analysis", "Component", "Concept", "HeadRole", "ModelSpec", "Task", "Token",
-              "content_hash"],
+    "nodes": [
+        "Analysis",
+        "Component",
+        "Concept",
+        "HeadRole",
+        "ModelSpec",
+        "Task",
+        "Token",
+        "content_hash",
+    ],
     "records": ["NodeRecord", "NodeRef", "RecordError", "RelRecord", "node", "ref", "rel"],
-    "relationships": ["ActivatesOn", "CircuitEdge", "Encodes", "HasRole", "OutputNode", "SimilarTo"],
+    "relationships": [
+        "ActivatesOn",
+        "CircuitEdge",
+        "Encodes",
+        "HasRole",
+        "OutputNode",
+        "SimilarTo",
+    ],
     "uids": ["ComponentKind", "ComponentUid", "UidError", "parse_component"],
 }
 _MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}

@@ -15,10 +15,10 @@ from __future__ import annotations
 import difflib
 import json
 import os
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from collections.abc import Iterable
 from typing import Any
 
 from ..errors import RecordError
@@ -38,8 +38,9 @@ def _user_aliases(path: str) -> dict[str, str]:
         found = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise RecordError(f"cannot read the model aliases: {err}", file=path) from None
-    if not isinstance(found, dict) or not all(isinstance(k, str) and isinstance(v, str)
-                                              for k, v in found.items()):
+    if not isinstance(found, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in found.items()
+    ):
         raise RecordError('model aliases are {"alias": "canonical name", ...}', file=path)
     shipped, models = _catalog()
     clash = sorted(k for k, v in found.items() if k in shipped and shipped[k] != v)
@@ -48,8 +49,12 @@ def _user_aliases(path: str) -> dict[str, str]:
     # an alias that is itself a model's name would merge two models' components
     taken = sorted(k for k, v in found.items() if k.strip() in models and k.strip() != v)
     if taken:
-        raise RecordError(f"{taken[0]!r} is the name of a known model, so it cannot be an "
-                          f"alias of {found[taken[0]]!r}", file=path, record=taken[0])
+        raise RecordError(
+            f"{taken[0]!r} is the name of a known model, so it cannot be an "
+            f"alias of {found[taken[0]]!r}",
+            file=path,
+            record=taken[0],
+        )
     return found
 
 
@@ -63,8 +68,12 @@ def check_aliases_against(stored_models: Iterable[str]) -> None:
     found = _user_aliases(path)
     taken = sorted(name for name in stored_models if name in found and found[name] != name)
     if taken:
-        raise RecordError(f"{taken[0]!r} is a model in this store, so it cannot be an alias of "
-                          f"{found[taken[0]]!r}", file=path, record=taken[0])
+        raise RecordError(
+            f"{taken[0]!r} is a model in this store, so it cannot be an alias of "
+            f"{found[taken[0]]!r}",
+            file=path,
+            record=taken[0],
+        )
 
 
 def aliases() -> dict[str, str]:
@@ -94,4 +103,3 @@ def near_matches(name: str, others: list[str] = ()) -> list[str]:
     """Names a mistyped model name may have meant: known models, aliases, and `others`."""
     known = _catalog()[1]
     return difflib.get_close_matches(name, sorted({*known, *aliases(), *others}), n=4, cutoff=0.6)
-

@@ -23,7 +23,8 @@ SAFE_COMMANDS = frozenset(
     "emph textit textbf textsc textrm textsf texttt textsuperscript textsubscript "
     "textendash textemdash textquoteleft textquoteright ldots dots LaTeX TeX BibTeX "
     "mathrm mathit mathbf mathcal alpha beta gamma delta epsilon lambda mu sigma pi "
-    "times cdot leq geq ell url".split())
+    "times cdot leq geq ell url".split()
+)
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,10 @@ class BibEntry:
 def _checked_value(name: str, value: str) -> str:
     for command in _COMMAND.findall(value):
         if command not in SAFE_COMMANDS:
-            raise ValueError(f"BibTeX field {name!r} calls the TeX command \\{command[:40]}, "
-                             "which a citation may not (only accents, escapes and text styles)")
+            raise ValueError(
+                f"BibTeX field {name!r} calls the TeX command \\{command[:40]}, "
+                "which a citation may not (only accents, escapes and text styles)"
+            )
     if "^^" in value:
         raise ValueError(f"BibTeX field {name!r} holds a TeX character code (^^)")
     if not _balanced(value):
@@ -60,20 +63,26 @@ def parse_entry(text: str) -> BibEntry:
     from pybtex.scanner import PybtexError
 
     if not _balanced(text):
-        raise ValueError("a citation that starts with @ must be one whole BibTeX entry "
-                         "(@type{key, field = {...}, ...} with balanced braces)")
+        raise ValueError(
+            "a citation that starts with @ must be one whole BibTeX entry "
+            "(@type{key, field = {...}, ...} with balanced braces)"
+        )
     if found := _DIRECTIVE.search(text):
         raise ValueError(f"a citation may not hold @{found.group(1).lower()} (one entry only)")
     try:
         data = parse_string(text, "bibtex")
     except (PybtexError, ValueError, IndexError, KeyError) as err:
-        raise ValueError(f"not a BibTeX entry pybtex can read: {str(err).splitlines()[0][:200]}") from None
+        raise ValueError(
+            f"not a BibTeX entry pybtex can read: {str(err).splitlines()[0][:200]}"
+        ) from None
     if len(data.entries) != 1:
         raise ValueError(f"a BibTeX citation is one entry, this text has {len(data.entries)}")
     key, entry = next(iter(data.entries.items()))
     if SAFE_KEY.fullmatch(key) is None:
-        raise ValueError(f"BibTeX key {key[:60]!r} must be letters, digits and _:.+- "
-                         "(it goes into \\cite{...})")
+        raise ValueError(
+            f"BibTeX key {key[:60]!r} must be letters, digits and _:.+- "
+            "(it goes into \\cite{...})"
+        )
     if _KIND.fullmatch(entry.type) is None:
         raise ValueError(f"BibTeX entry type {entry.type[:40]!r} is not a word")
     fields: list[tuple[str, str]] = []

@@ -35,19 +35,28 @@ _SET_RE = re.compile(SET_NAME, re.ASCII)
 _NEURONPEDIA_SOURCE = re.compile(rf"(?P<layer>\d{{1,4}})-(?P<set>{SET_NAME})", re.ASCII)
 _NEURONPEDIA_FEATURE = re.compile(
     rf"(?P<model>{MODEL_NAME})/(?P<layer>\d{{1,4}})-(?P<set>{SET_NAME})/(?P<index>\d{{1,9}})",
-    re.ASCII)
-_SAELENS_FEATURE = re.compile(r"(?P<release>[A-Za-z0-9][A-Za-z0-9._-]{0,199})/(?P<sae_id>.+)/"
-                              r"(?P<index>\d{1,9})", re.ASCII | re.DOTALL)
-_HOOK = re.compile(r"(?:^|/)(?P<hook>blocks\.(?P<layer>\d{1,4})\.[A-Za-z0-9_.]*hook_[a-z_]+?)"
-                   r"(?:__|/|$)", re.ASCII)
+    re.ASCII,
+)
+_SAELENS_FEATURE = re.compile(
+    r"(?P<release>[A-Za-z0-9][A-Za-z0-9._-]{0,199})/(?P<sae_id>.+)/"
+    r"(?P<index>\d{1,9})",
+    re.ASCII | re.DOTALL,
+)
+_HOOK = re.compile(
+    r"(?:^|/)(?P<hook>blocks\.(?P<layer>\d{1,4})\.[A-Za-z0-9_.]*hook_[a-z_]+?)"
+    r"(?:__|/|$)",
+    re.ASCII,
+)
 _LAYER = re.compile(r"(?:^|/)layer_(?P<layer>\d{1,4})(?:/|$)", re.ASCII)
 _WIDTH = re.compile(r"(?:^|/)width_(?P<n>\d{1,6})(?P<unit>[km]?)(?:/|$)", re.ASCII)
 
 
 def check_set_name(name: str) -> str:
     if not isinstance(name, str) or not _SET_RE.fullmatch(name):
-        raise UidError(f"dictionary set name {name!r} is not valid: use letters, digits, '.', "
-                       "'_' or '-' (at most 100 characters, no '/'), e.g. 'res-jb'")
+        raise UidError(
+            f"dictionary set name {name!r} is not valid: use letters, digits, '.', "
+            "'_' or '-' (at most 100 characters, no '/'), e.g. 'res-jb'"
+        )
     return name
 
 
@@ -58,12 +67,17 @@ def dictionary_uid(model: str, layer: int | None, set_name: str) -> str:
     return f"{model}/{set_name}" if layer is None else f"{model}/L{layer}/{set_name}"
 
 
-def dictionary_record(model: str, layer: int | None, set_name: str, *, origin: str | None = None,
-                      **props: object) -> NodeRecord:
+def dictionary_record(
+    model: str, layer: int | None, set_name: str, *, origin: str | None = None, **props: object
+) -> NodeRecord:
     """A Dictionary node: its uid's parts as properties, and whatever else a source says
     (release, SAE id, l0, Neuronpedia id, ...)."""
-    return NodeRecord(NodeLabel.DICTIONARY, dictionary_uid(model, layer, set_name),
-                      {"model": model, "layer": layer, "set": set_name, **props}, origin=origin)
+    return NodeRecord(
+        NodeLabel.DICTIONARY,
+        dictionary_uid(model, layer, set_name),
+        {"model": model, "layer": layer, "set": set_name, **props},
+        origin=origin,
+    )
 
 
 def dictionary_of(uid: ComponentUid) -> NodeRecord:
@@ -94,8 +108,13 @@ def parse_neuronpedia_feature(text: str) -> ComponentUid | None:
     found = _NEURONPEDIA_FEATURE.fullmatch(text.strip())
     if found is None:
         return None
-    return ComponentUid(canonical_model(found["model"]), int(found["layer"]),
-                        ComponentKind.FEATURE, int(found["index"]), found["set"])
+    return ComponentUid(
+        canonical_model(found["model"]),
+        int(found["layer"]),
+        ComponentKind.FEATURE,
+        int(found["index"]),
+        found["set"],
+    )
 
 
 @dataclass(frozen=True)

@@ -38,8 +38,9 @@ MAX_LIST = 100_000
 def _free_tokens(tokens: list[str], field: str) -> list[str]:
     for i, token in enumerate(tokens):
         if len(token) > MAX_TOKEN_CHARS:
-            raise ValueError(f"{field}[{i}] is {len(token):,} characters; a token is at most "
-                             f"{MAX_TOKEN_CHARS:,}")
+            raise ValueError(
+                f"{field}[{i}] is {len(token):,} characters; a token is at most {MAX_TOKEN_CHARS:,}"
+            )
         check_text(token, f"{field}[{i}]", free=True)
     return tokens
 
@@ -63,7 +64,7 @@ class Evidence(Fact):
         return _free_tokens(tokens, info.field_name)
 
     @model_validator(mode="after")
-    def _paired(self) -> "Evidence":
+    def _paired(self) -> Evidence:
         for side in ("pos", "neg"):
             if len(getattr(self, f"{side}_str")) != len(getattr(self, f"{side}_values")):
                 raise ValueError(f"{side}_str and {side}_values differ in length")
@@ -96,19 +97,24 @@ class Example(Fact):
     def _derive_maximum(cls, data: Any) -> Any:
         """`max_value`, `max_index`, `min_value` from `values` where the source leaves them
         out (SAEDashboard's upload JSON does; Neuronpedia's export gives them)."""
-        if isinstance(data, dict) and isinstance(values := data.get("values"), list) and values \
-                and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        if (
+            isinstance(data, dict)
+            and isinstance(values := data.get("values"), list)
+            and values
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+        ):
             top = max(range(len(values)), key=lambda i: (values[i], -i))
             data = {"max_value": values[top], "max_index": top, "min_value": min(values), **data}
         return data
 
     @model_validator(mode="after")
-    def _aligned(self) -> "Example":
+    def _aligned(self) -> Example:
         if len(self.values) != len(self.tokens):
             raise ValueError(f"{len(self.tokens)} tokens but {len(self.values)} values")
         if self.max_index >= len(self.tokens):
-            raise ValueError(f"the maximum is at token {self.max_index}, past the "
-                             f"{len(self.tokens)} tokens")
+            raise ValueError(
+                f"the maximum is at token {self.max_index}, past the {len(self.tokens)} tokens"
+            )
         return self
 
 
@@ -139,12 +145,13 @@ class Explanation(BaseModel):
 
     @property
     def uid(self) -> str:
-        digest = hashlib.sha256(f"{self.component}\0{self.text}".encode("utf-8")).hexdigest()
+        digest = hashlib.sha256(f"{self.component}\0{self.text}".encode()).hexdigest()
         return f"explanation:{digest[:32]}"
 
     def record(self) -> NodeRecord:
         return node(NodeLabel.EXPLANATION, self.uid, text=self.text, component=self.component)
 
 
-EVIDENCE_TYPES = frozenset({RelType.HAS_EVIDENCE.value, RelType.HAS_EXAMPLE.value,
-                            RelType.EXPLAINED_BY.value})
+EVIDENCE_TYPES = frozenset(
+    {RelType.HAS_EVIDENCE.value, RelType.HAS_EXAMPLE.value, RelType.EXPLAINED_BY.value}
+)

@@ -40,7 +40,7 @@ class NodeLabel(str, Enum):
     EXPLANATION = "Explanation"
 
     @classmethod
-    def of(cls, kind: ComponentKind) -> "NodeLabel":
+    def of(cls, kind: ComponentKind) -> NodeLabel:
         """The label of a component kind: the component labels are the kinds' names."""
         return cls(ComponentKind(kind).value)
 
@@ -126,7 +126,6 @@ REL_KEY: dict[RelType, tuple[str, ...]] = {
 OPTIONAL_IDENTITY = frozenset({"dataset", "feature", "node", "link", "explanation"})
 
 
-
 def token_uid(text: str) -> str:
     """`" the"` for the token ` the`: exact in every backend's index, still readable."""
     return json.dumps(text, ensure_ascii=False)
@@ -153,13 +152,17 @@ def label_clause(label: NodeLabel) -> str:
 # How strong a fact is, per relationship type: the first of these fields it has (figures
 # draw edges this wide; `show` and the web pages list the strongest first).
 SCORE_BY_TYPE: dict[str, tuple[str, ...]] = {
-    RelType.ENCODES.value: ("f1", "mcc"), RelType.SIMILAR_TO.value: ("score",),
-    RelType.HAS_ROLE.value: ("score",), RelType.CIRCUIT_EDGE.value: ("weight",),
+    RelType.ENCODES.value: ("f1", "mcc"),
+    RelType.SIMILAR_TO.value: ("score",),
+    RelType.HAS_ROLE.value: ("score",),
+    RelType.CIRCUIT_EDGE.value: ("weight",),
     RelType.OUTPUT_NODE.value: ("probability",),
     RelType.ACTIVATES_ON.value: ("activation",),
     RelType.IN_FAMILY.value: ("excess_corr", "max_corr"),
-    RelType.HAS_EXAMPLE.value: ("max_value",), RelType.EXPLAINED_BY.value: ("score",),
-    RelType.HAS_EVIDENCE.value: ("frac_nonzero",)}
+    RelType.HAS_EXAMPLE.value: ("max_value",),
+    RelType.EXPLAINED_BY.value: ("score",),
+    RelType.HAS_EVIDENCE.value: ("frac_nonzero",),
+}
 SCORE_FIELDS = ("score", "f1", "mcc", "weight", "probability")  # a type not listed above
 
 

@@ -20,20 +20,49 @@ from .evidence import Evidence, Example, ExplainedBy, Explanation
 from .graph import COMPONENT_LABELS, NodeLabel, RelType, token_uid
 from .nodes import Analysis, Concept, HeadRole, ModelSpec, NeuronFamily, Task, Token
 from .records import FULL_KEY, NodeRecord, RecordError, RelRecord, record_error
+from .relationships import (
+    ActivatesOn,
+    CircuitEdge,
+    Encodes,
+    Fact,
+    HasRole,
+    InFamily,
+    OutputNode,
+    SimilarTo,
+)
 from .uids import UidError
-from .relationships import (ActivatesOn, CircuitEdge, Encodes, Fact, HasRole, InFamily, OutputNode,
-                            SimilarTo)
 
-FACTS: dict[RelType, type[Fact]] = {cls.TYPE: cls for cls in (
-    ActivatesOn, Encodes, HasRole, OutputNode, CircuitEdge, SimilarTo, InFamily, Evidence, Example,
-    ExplainedBy)}
+FACTS: dict[RelType, type[Fact]] = {
+    cls.TYPE: cls
+    for cls in (
+        ActivatesOn,
+        Encodes,
+        HasRole,
+        OutputNode,
+        CircuitEdge,
+        SimilarTo,
+        InFamily,
+        Evidence,
+        Example,
+        ExplainedBy,
+    )
+}
 # N2G's trie structure has no model of its own: its properties are checked as any property is.
 UNMODELLED = {NodeLabel.PATTERN, NodeLabel.PATTERN_NODE, RelType.HAS_PATTERN}
-STRUCTURAL = {RelType.IN_MODEL, RelType.ABOUT, RelType.TRIE_ROOT, RelType.TRIE_CHILD,
-              RelType.MATCHES_TOKEN, RelType.IN_DICTIONARY}
+STRUCTURAL = {
+    RelType.IN_MODEL,
+    RelType.ABOUT,
+    RelType.TRIE_ROOT,
+    RelType.TRIE_CHILD,
+    RelType.MATCHES_TOKEN,
+    RelType.IN_DICTIONARY,
+}
 _BY_NAME: dict[NodeLabel, type[BaseModel]] = {
-    NodeLabel.CONCEPT: Concept, NodeLabel.HEAD_ROLE: HeadRole, NodeLabel.TASK: Task,
-    NodeLabel.NEURON_FAMILY: NeuronFamily}
+    NodeLabel.CONCEPT: Concept,
+    NodeLabel.HEAD_ROLE: HeadRole,
+    NodeLabel.TASK: Task,
+    NodeLabel.NEURON_FAMILY: NeuronFamily,
+}
 
 
 def _validated(model: type[BaseModel], data: dict[str, Any], origin: str | None) -> Any:
@@ -53,8 +82,9 @@ def _node(record: NodeRecord) -> NodeRecord:
     if label is NodeLabel.TOKEN:
         token = _validated(Token, {"text": props.get("text")}, origin)
         if token_uid(token.text) != key:
-            raise RecordError(f"a token's uid is its JSON-quoted text, not {key!r}",
-                              record=origin, field="uid")
+            raise RecordError(
+                f"a token's uid is its JSON-quoted text, not {key!r}", record=origin, field="uid"
+            )
         return token.record().at(origin)
     if label is NodeLabel.ANALYSIS:
         props.pop("created_at", None)  # when it was first stored, not what a file says
@@ -63,14 +93,20 @@ def _node(record: NodeRecord) -> NodeRecord:
                 props["params"] = json.loads(props["params"])
             except json.JSONDecodeError:
                 raise RecordError("params is not JSON", record=origin, field="params") from None
-        analysis = _validated(Analysis, {"uid": key, "models": ["(from the file)"], **props}, origin)
+        analysis = _validated(
+            Analysis, {"uid": key, "models": ["(from the file)"], **props}, origin
+        )
         return analysis.record().at(origin)
     if label is NodeLabel.EXPLANATION:
-        explanation = _validated(Explanation, {"component": props.get("component"),
-                                               "text": props.get("text")}, origin)
+        explanation = _validated(
+            Explanation, {"component": props.get("component"), "text": props.get("text")}, origin
+        )
         if explanation.uid != key:
-            raise RecordError("an explanation's uid is the hash of its component and text, not "
-                              f"{key!r}", record=origin, field="uid")
+            raise RecordError(
+                f"an explanation's uid is the hash of its component and text, not {key!r}",
+                record=origin,
+                field="uid",
+            )
         return explanation.record().at(origin)
     if label is NodeLabel.DICTIONARY:
         try:
@@ -78,8 +114,11 @@ def _node(record: NodeRecord) -> NodeRecord:
         except (UidError, TypeError) as err:
             raise RecordError(str(err), record=origin, field="set") from None
         if derived != key:
-            raise RecordError(f"a dictionary's uid is {derived!r} (its model, layer and set), "
-                              f"not {key!r}", record=origin, field="uid")
+            raise RecordError(
+                f"a dictionary's uid is {derived!r} (its model, layer and set), not {key!r}",
+                record=origin,
+                field="uid",
+            )
         return record
     if label in _BY_NAME:
         return _validated(_BY_NAME[label], {"name": key, **props}, origin).record().at(origin)
@@ -91,8 +130,11 @@ def _relationship(record: RelRecord) -> RelRecord:
         fact = _validated(FACTS[record.type], dict(record.props), record.origin)
         return fact.record(record.start, record.end).at(record.origin)
     if record.type in STRUCTURAL and record.props:
-        raise RecordError(f"a {record.type.value} relationship has no properties",
-                          record=record.origin, field=sorted(record.props)[0])
+        raise RecordError(
+            f"a {record.type.value} relationship has no properties",
+            record=record.origin,
+            field=sorted(record.props)[0],
+        )
     return record
 
 

@@ -30,16 +30,30 @@ class AnalysisInfo(CheckedNames):
     params: dict[str, Any] = {}
     tool_version: str | None = None
 
-    def analysis(self, *, kind: AnalysisKind, models: list[str], content_hash: str,
-                 default_uid: str, default_method: str, uid: str | None = None,
-                 default_citation: str | None = None) -> Analysis:
+    def analysis(
+        self,
+        *,
+        kind: AnalysisKind,
+        models: list[str],
+        content_hash: str,
+        default_uid: str,
+        default_method: str,
+        uid: str | None = None,
+        default_citation: str | None = None,
+    ) -> Analysis:
         """The Analysis this provenance describes. A uid given on the command line wins over
         the file's, and the file's over the adapter's default, so that a re-ingest of the same
         file lands on the same analysis."""
-        return Analysis(uid=uid or self.uid or default_uid, kind=kind,
-                        method=self.method or default_method, models=models,
-                        citation=self.citation or default_citation, params=self.params,
-                        tool_version=self.tool_version, content_hash=content_hash)
+        return Analysis(
+            uid=uid or self.uid or default_uid,
+            kind=kind,
+            method=self.method or default_method,
+            models=models,
+            citation=self.citation or default_citation,
+            params=self.params,
+            tool_version=self.tool_version,
+            content_hash=content_hash,
+        )
 
 
 class _ProbeFields(ProbeScores):

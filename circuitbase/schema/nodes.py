@@ -11,11 +11,18 @@ import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator,
-                      model_validator)
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from .aliases import canonical_model
 from .graph import NodeLabel, RelType, token_uid
@@ -53,7 +60,7 @@ class ModelSpec(BaseModel):
             raise ValueError(str(err)) from None
 
     @classmethod
-    def from_tl_config(cls, config: dict[str, Any]) -> "ModelSpec":
+    def from_tl_config(cls, config: dict[str, Any]) -> ModelSpec:
         """Accept a TransformerLens config dict (extra keys are ignored, `model_name` is the name)."""
         fields = set(cls.model_fields)
         values = {k: v for k, v in config.items() if k in fields}
@@ -72,18 +79,24 @@ class ModelSpec(BaseModel):
         if uid.model != self.name:
             raise UidError(f"{uid} is not a component of {self.name}")
         if not 0 <= uid.layer < self.n_layers:
-            raise UidError(f"{uid}: layer {uid.layer} is out of range; {self.name} has "
-                           f"{self.n_layers} layers (L0-L{self.n_layers - 1})")
+            raise UidError(
+                f"{uid}: layer {uid.layer} is out of range; {self.name} has "
+                f"{self.n_layers} layers (L0-L{self.n_layers - 1})"
+            )
         if uid.kind in (ComponentKind.NEURON, ComponentKind.MLP) and self.attn_only:
             raise UidError(f"{uid}: {self.name} is attention-only and has no MLP")
         if uid.kind is ComponentKind.NEURON and self.d_mlp is None:
-            raise UidError(f"{uid}: {self.name}'s MLP width (d_mlp) is not known; give it "
-                           f"with `circuitbase model add {self.name} --d-mlp N`")
+            raise UidError(
+                f"{uid}: {self.name}'s MLP width (d_mlp) is not known; give it "
+                f"with `circuitbase model add {self.name} --d-mlp N`"
+            )
         limit = {ComponentKind.NEURON: self.d_mlp, ComponentKind.HEAD: self.n_heads}.get(uid.kind)
         if limit is not None and not 0 <= (uid.index or 0) < limit:
             what = "neurons per layer" if uid.kind is ComponentKind.NEURON else "heads per layer"
-            raise UidError(f"{uid}: index {uid.index} is out of range; {self.name} has "
-                           f"{limit} {what} (0-{limit - 1})")
+            raise UidError(
+                f"{uid}: index {uid.index} is out of range; {self.name} has "
+                f"{limit} {what} (0-{limit - 1})"
+            )
         return uid
 
     def parse(self, text: str) -> ComponentUid:
@@ -102,7 +115,7 @@ class Component(BaseModel):
     spec: ModelSpec
 
     @model_validator(mode="after")
-    def _inside_model(self) -> "Component":
+    def _inside_model(self) -> Component:
         self.spec.check(self.uid)
         return self
 
@@ -111,10 +124,16 @@ class Component(BaseModel):
         return self.spec.relative_depth(self.uid.layer)
 
     def record(self) -> NodeRecord:
-        return node(NodeLabel.of(self.uid.kind), str(self.uid), model=self.uid.model,
-                    layer=self.uid.layer, index=self.uid.index,
-                    dictionary=self.uid.dictionary, name=self.uid.short,
-                    relative_depth=self.relative_depth)
+        return node(
+            NodeLabel.of(self.uid.kind),
+            str(self.uid),
+            model=self.uid.model,
+            layer=self.uid.layer,
+            index=self.uid.index,
+            dictionary=self.uid.dictionary,
+            name=self.uid.short,
+            relative_depth=self.relative_depth,
+        )
 
 
 def _per_layer(spec: ModelSpec) -> dict[ComponentKind, Sequence[int | None]]:
@@ -122,7 +141,9 @@ def _per_layer(spec: ModelSpec) -> dict[ComponentKind, Sequence[int | None]]:
     of that kind); MLP kinds only where the model has MLPs, neurons only where their
     number is known."""
     kinds: dict[ComponentKind, Sequence[int | None]] = {
-        ComponentKind.ATTENTION: [None], ComponentKind.HEAD: range(spec.n_heads)}
+        ComponentKind.ATTENTION: [None],
+        ComponentKind.HEAD: range(spec.n_heads),
+    }
     if not spec.attn_only:
         kinds[ComponentKind.MLP] = [None]
         if spec.d_mlp is not None:
@@ -143,8 +164,9 @@ class ModelComponents:
     origin: str | None = None
 
     def chosen(self) -> list[tuple[ComponentKind, Sequence[int | None]]]:
-        return [(kind, indices) for kind, indices in _per_layer(self.spec).items()
-                if kind in self.kinds]
+        return [
+            (kind, indices) for kind, indices in _per_layer(self.spec).items() if kind in self.kinds
+        ]
 
     def __len__(self) -> int:
         return self.spec.n_layers * sum(len(indices) for _, indices in self.chosen())
@@ -157,7 +179,7 @@ class ModelComponents:
                 for index in indices:
                     yield ComponentUid(self.spec.name, layer, kind, index)
 
-    def only(self, kind: ComponentKind) -> "ModelComponents":
+    def only(self, kind: ComponentKind) -> ModelComponents:
         return ModelComponents(self.spec, frozenset({kind}), self.origin)
 
     def kinds_present(self) -> list[ComponentKind]:
@@ -191,7 +213,7 @@ def _stems(uid: ComponentUid, index: int | None) -> tuple[str, str]:
     text, short, digits = str(uid), uid.short, str(index)
     if not (text.endswith(digits) and short.endswith(digits)):
         raise ValueError(f"{text!r} or {short!r} does not end with its index {index}")
-    return text[:-len(digits)], short[:-len(digits)]
+    return text[: -len(digits)], short[: -len(digits)]
 
 
 class Token(BaseModel):
@@ -207,8 +229,11 @@ def _storable_name(name: str) -> str:
     return check_text(name, None)
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-                 AfterValidator(_storable_name)]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_storable_name),
+]
 
 
 class Concept(BaseModel):
@@ -259,8 +284,9 @@ def check_citation(value: str | None) -> str | None:
 
 Citation = Annotated[str | None, AfterValidator(check_citation)]
 
-AnalysisKind = Literal["n2g", "probe", "circuit", "heads", "similarity", "universality", "model",
-                       "evidence"]
+AnalysisKind = Literal[
+    "n2g", "probe", "circuit", "heads", "similarity", "universality", "model", "evidence"
+]
 
 
 class Analysis(BaseModel):
@@ -274,27 +300,35 @@ class Analysis(BaseModel):
     citation: Citation = None
     params: dict[str, Any] = {}
     tool_version: str | None = None
-    created_at: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
+    created_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat())
     content_hash: str | None = None
 
     def record(self) -> NodeRecord:
         """`created_at` is kept from the first ingest, so a re-ingest changes nothing."""
         return NodeRecord(
-            label=NodeLabel.ANALYSIS, key=self.uid,
-            props=dict(kind=self.kind, method=self.method, citation=self.citation,
-                       params=json.dumps(self.params, sort_keys=True),
-                       tool_version=self.tool_version, content_hash=self.content_hash),
-            create_only=dict(created_at=self.created_at))
+            label=NodeLabel.ANALYSIS,
+            key=self.uid,
+            props=dict(
+                kind=self.kind,
+                method=self.method,
+                citation=self.citation,
+                params=json.dumps(self.params, sort_keys=True),
+                tool_version=self.tool_version,
+                content_hash=self.content_hash,
+            ),
+            create_only=dict(created_at=self.created_at),
+        )
 
     def records(self) -> list[NodeRecord | RelRecord]:
         """The analysis and an ABOUT edge to each of its models: what every adapter's
         records start with, so that a model's analyses are one hop from it."""
         record = self.record()
-        return [record, *[rel(RelType.ABOUT, record.ref, ref(NodeLabel.MODEL, model))
-                          for model in self.models]]
+        return [
+            record,
+            *[rel(RelType.ABOUT, record.ref, ref(NodeLabel.MODEL, model)) for model in self.models],
+        ]
 
 
 def content_hash(data: bytes) -> str:
     """Hash of an analysis's source, so a re-ingest of the same file is recognisable."""
     return "sha256:" + hashlib.sha256(data).hexdigest()
-

@@ -15,24 +15,40 @@ import hashlib
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from pydantic import BaseModel, ValidationError, ValidationInfo, field_validator
 
 from ..errors import RecordError
 from .graph import OPTIONAL_IDENTITY, REL_KEY, NodeLabel, RelType
 
-Scalar = Union[str, bool, int, float]
-PropertyValue = Union[Scalar, list[str], list[int], list[float], list[bool]]
+Scalar = str | bool | int | float
+PropertyValue = Scalar | list[str] | list[int] | list[float] | list[bool]
 
 
 # Properties that hold text as found (a token's text, an explanation, a citation): they
 # may hold control characters, which are escaped wherever they are printed. Every other
 # text is a name, key or label and may not (C0, DEL, C1), as it may not hold NUL.
-FREE_TEXT_PROPERTIES = frozenset({
-    "text", "token", "full_key", "clerp", "label", "citation", "description", "params",
-    "explanation", "prompt", "target", "tokens", "top_logits", "bottom_logits", "pos_str",
-    "neg_str"})
+FREE_TEXT_PROPERTIES = frozenset(
+    {
+        "text",
+        "token",
+        "full_key",
+        "clerp",
+        "label",
+        "citation",
+        "description",
+        "params",
+        "explanation",
+        "prompt",
+        "target",
+        "tokens",
+        "top_logits",
+        "bottom_logits",
+        "pos_str",
+        "neg_str",
+    }
+)
 MAX_NAME_CHARS = 200  # a property key, like any name
 INT64 = (-(2**63), 2**63 - 1)
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
@@ -49,8 +65,9 @@ def check_text(text: str, field: str | None, *, free: bool = False) -> str:
     if _SURROGATE.search(text):
         raise RecordError("text with a lone UTF-16 surrogate cannot be stored", field=field)
     if not free and (found := _CONTROL.search(text)):
-        raise RecordError(f"a name cannot hold the control character "
-                          f"U+{ord(found.group()):04X}", field=field)
+        raise RecordError(
+            f"a name cannot hold the control character U+{ord(found.group()):04X}", field=field
+        )
     return text
 
 
@@ -63,7 +80,7 @@ class CheckedNames(BaseModel):
     @classmethod
     def _text_is_storable(cls, value: Any, info: ValidationInfo) -> Any:
         name = info.field_name or ""
-        for text in (value if isinstance(value, list) else [value]):
+        for text in value if isinstance(value, list) else [value]:
             if isinstance(text, str):
                 check_text(text, name, free=name in FREE_TEXT_PROPERTIES)
         return value
@@ -110,8 +127,11 @@ def _clean_props(props: dict[str, Any], origin: str | None = None) -> dict[str, 
             if not isinstance(name, str) or not name.isidentifier():
                 raise RecordError(f"property name {name!r} is not an identifier", field=str(name))
             if len(name) > MAX_NAME_CHARS:
-                raise RecordError(f"a property name is at most {MAX_NAME_CHARS} characters, "
-                                  f"this one {len(name):,}", field=name[:40] + "...")
+                raise RecordError(
+                    f"a property name is at most {MAX_NAME_CHARS} characters, "
+                    f"this one {len(name):,}",
+                    field=name[:40] + "...",
+                )
             value = check_property(name, value)
             if value is not None:
                 cleaned[name] = value
@@ -126,8 +146,9 @@ _FREE_TEXT_KEYS = frozenset({NodeLabel.TOKEN})
 
 def _check_key(key: Any, origin: str | None, label: NodeLabel | None = None) -> None:
     if not isinstance(key, str) or not key:
-        raise RecordError(f"a node key must be non-empty text, got {key!r}", record=origin,
-                          field="key")
+        raise RecordError(
+            f"a node key must be non-empty text, got {key!r}", record=origin, field="key"
+        )
     try:
         check_text(key, "key", free=label in _FREE_TEXT_KEYS)
     except RecordError as err:
@@ -195,7 +216,7 @@ class NodeRecord:
     def ref(self) -> NodeRef:
         return NodeRef(self.label, self.key)
 
-    def at(self, origin: str) -> "NodeRecord":
+    def at(self, origin: str) -> NodeRecord:
         """The same record, saying where it came from."""
         return _located(self, origin)
 
@@ -213,11 +234,14 @@ class RelRecord:
         props = _clean_props(self.props, self.origin)
         # An identity value a record leaves out is '' (a MERGE cannot match null), set once
         # here so that writing, comparing and retracting facts all see the same identity.
-        unset = {name: "" for name in REL_KEY[self.type] if name in OPTIONAL_IDENTITY
-                 and name not in props}
+        unset = {
+            name: ""
+            for name in REL_KEY[self.type]
+            if name in OPTIONAL_IDENTITY and name not in props
+        }
         object.__setattr__(self, "props", {**props, **unset} if unset else props)
 
-    def at(self, origin: str) -> "RelRecord":
+    def at(self, origin: str) -> RelRecord:
         """The same record, saying where it came from."""
         return _located(self, origin)
 
@@ -239,10 +263,11 @@ def record_error(err: ValidationError, **where: Any) -> RecordError:
     indices = [i for i, part in enumerate(loc) if isinstance(part, int)]
     if indices and where.get("record") in (None, "the file"):
         # ("heads", 0, "score") in a whole file is record heads[0], field score
-        inside = "".join(f"[{part}]" if isinstance(part, int) else f".{part}"
-                         for part in loc[:indices[-1] + 1]).lstrip(".")
+        inside = "".join(
+            f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc[: indices[-1] + 1]
+        ).lstrip(".")
         where = {**where, "record": inside}
-        loc = loc[indices[-1] + 1:]
+        loc = loc[indices[-1] + 1 :]
     field_name = ".".join(str(part) for part in loc) or None
     return RecordError(first["msg"], field=field_name).located(**where)
 
@@ -251,8 +276,9 @@ def node(label: NodeLabel, key: str, *, origin: str | None = None, **props: Any)
     return NodeRecord(label, key, props, origin=origin)
 
 
-def rel(type_: RelType, start: NodeRef, end: NodeRef, *, origin: str | None = None,
-        **props: Any) -> RelRecord:
+def rel(
+    type_: RelType, start: NodeRef, end: NodeRef, *, origin: str | None = None, **props: Any
+) -> RelRecord:
     return RelRecord(type_, start, end, props, origin=origin)
 
 

@@ -14,7 +14,6 @@ from .graph import RelType
 from .records import CheckedNames, NodeRef, RelRecord, rel
 
 
-
 def fraction() -> float | None:
     """An optional score in [0, 1] (F1, precision, recall, accuracy)."""
     return Field(default=None, ge=0.0, le=1.0)

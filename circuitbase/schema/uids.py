@@ -43,7 +43,8 @@ _COMPONENT_RE = re.compile(
     rf"(?P<model>{MODEL_NAME})/L(?P<layer>\d{{1,4}})/"
     r"(?:N(?P<neuron>\d{1,9})|H(?P<head>\d{1,9})|(?P<mlp>MLP)|(?P<attn>ATTN)"
     r"|(?P<dictionary>[A-Za-z0-9][A-Za-z0-9._-]{0,99})/F(?P<feature>\d{1,9}))",
-    re.ASCII)
+    re.ASCII,
+)
 _SHORT_RE = re.compile(r"L(?P<layer>\d{1,4})(?P<kind>[NH])(?P<index>\d{1,9})", re.ASCII)
 _HOOK_RE = re.compile(r"blocks\.(?P<layer>\d{1,4})\.(?P<part>attn|mlp)", re.ASCII)
 
@@ -70,7 +71,8 @@ class ComponentUid:
 
     def _form(self, which: int) -> str:
         return _FORMS[self.kind][which].format(
-            layer=self.layer, index=self.index, dictionary=self.dictionary)
+            layer=self.layer, index=self.index, dictionary=self.dictionary
+        )
 
     def __str__(self) -> str:
         return f"{self.model}/L{self.layer}/{self._form(0)}"

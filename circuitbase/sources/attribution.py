@@ -45,9 +45,11 @@ from ..schema.relationships import CircuitEdge, MeasuredBy, OutputNode
 from ..schema.uids import ComponentKind, ComponentUid, UidError
 from .files import validate
 
-CITATION = ("Ameisen et al. 2025, Circuit Tracing: Revealing Computational Graphs in Language "
-            "Models, transformer-circuits.pub; circuit-tracer by Hanna & Piotrowski, "
-            "https://github.com/decoderesearch/circuit-tracer")
+CITATION = (
+    "Ameisen et al. 2025, Circuit Tracing: Revealing Computational Graphs in Language "
+    "Models, transformer-circuits.pub; circuit-tracer by Hanna & Piotrowski, "
+    "https://github.com/decoderesearch/circuit-tracer"
+)
 TRANSCODER = ("cross layer transcoder", "transcoder")
 ERROR, EMBEDDING, LOGIT = "mlp reconstruction error", "embedding", "logit"
 KNOWN_TYPES = (*TRANSCODER, ERROR, EMBEDDING, LOGIT)
@@ -109,7 +111,7 @@ FEATURE_ENCODINGS = {
 }
 
 
-def feature_encoding(graph: "AttributionGraph") -> str:
+def feature_encoding(graph: AttributionGraph) -> str:
     """The encoding that explains every transcoder node's `feature` (the first, where
     several do), else the one that explains most (the nodes it does not are refused)."""
     pairs = []
@@ -117,8 +119,10 @@ def feature_encoding(graph: "AttributionGraph") -> str:
         parts = _FEATURE_ID.fullmatch(node.node_id)
         if node.feature_type in TRANSCODER and parts is not None:
             pairs.append((node.feature, int(parts["layer"]), int(parts["index"])))
-    fits = {name: sum(feature == encode(layer, index) for feature, layer, index in pairs)
-            for name, encode in FEATURE_ENCODINGS.items()}
+    fits = {
+        name: sum(feature == encode(layer, index) for feature, layer, index in pairs)
+        for name, encode in FEATURE_ENCODINGS.items()
+    }
     return max(fits, key=lambda name: fits[name])  # max keeps the first of equals
 
 
@@ -141,38 +145,51 @@ class _Nodes:
         self.tokens: list[NodeRecord] = []
         for i, node in enumerate(graph.nodes):
             if node.node_id in self.refs:  # links name nodes by id: a second would rewire them
-                raise RecordError(f"node_id {node.node_id!r} is used by two nodes; links could "
-                                  "not tell them apart", record=f"nodes[{i}] ({node.node_id})",
-                                  field="node_id")
+                raise RecordError(
+                    f"node_id {node.node_id!r} is used by two nodes; links could "
+                    "not tell them apart",
+                    record=f"nodes[{i}] ({node.node_id})",
+                    field="node_id",
+                )
             try:
                 self.refs[node.node_id] = self._place(node)
             except (RecordError, UidError) as err:
-                raise RecordError(str(err) if isinstance(err, UidError) else err.reason,
-                                  record=f"nodes[{i}] ({node.node_id})",
-                                  field=getattr(err, "field", None) or "node_id") from None
+                raise RecordError(
+                    str(err) if isinstance(err, UidError) else err.reason,
+                    record=f"nodes[{i}] ({node.node_id})",
+                    field=getattr(err, "field", None) or "node_id",
+                ) from None
 
     def _place(self, node: GraphNode) -> NodeRef:
         if node.feature_type in TRANSCODER:
             return self._feature(node)
         if node.feature_type == ERROR:
-            return ref(NodeLabel.MLP, str(ComponentUid(self.model, self._layer(node),
-                                                      ComponentKind.MLP)))
+            return ref(
+                NodeLabel.MLP, str(ComponentUid(self.model, self._layer(node), ComponentKind.MLP))
+            )
         if node.feature_type == EMBEDDING:
             tokens = self.graph.metadata.prompt_tokens
             if node.ctx_idx >= len(tokens):
-                raise RecordError(f"position {node.ctx_idx} is past the prompt's {len(tokens)} "
-                                  "tokens", field="ctx_idx")
+                raise RecordError(
+                    f"position {node.ctx_idx} is past the prompt's {len(tokens)} tokens",
+                    field="ctx_idx",
+                )
             return self._token(tokens[node.ctx_idx])
         if node.feature_type == LOGIT:
             found = _OUTPUT.fullmatch(node.clerp)
             if found is None:
-                raise RecordError(f"a logit's clerp names its token as Output \"...\" (p=...), "
-                                  f"got {node.clerp!r}", field="clerp")
+                raise RecordError(
+                    f"a logit's clerp names its token as Output \"...\" (p=...), "
+                    f"got {node.clerp!r}",
+                    field="clerp",
+                )
             token = self._token(found["token"])
             self.outputs.append((token, node))
             return token
-        raise RecordError(f"unknown node type {node.feature_type!r}; known: "
-                          f"{', '.join(KNOWN_TYPES)}", field="feature_type")
+        raise RecordError(
+            f"unknown node type {node.feature_type!r}; known: {', '.join(KNOWN_TYPES)}",
+            field="feature_type",
+        )
 
     def _token(self, text: str) -> NodeRef:
         record = Token(text=text).record()
@@ -187,21 +204,28 @@ class _Nodes:
 
     def _feature(self, node: GraphNode) -> NodeRef:
         if self.dictionary is None:
-            raise RecordError("transcoder features need the metadata's info.transcoder_set "
-                              "or info.neuronpedia_source_set",
-                              field="metadata.info.transcoder_set")
+            raise RecordError(
+                "transcoder features need the metadata's info.transcoder_set "
+                "or info.neuronpedia_source_set",
+                field="metadata.info.transcoder_set",
+            )
         parts = _FEATURE_ID.fullmatch(node.node_id)
         if parts is None:
             raise RecordError("a transcoder node's id is <layer>_<index>_<position>")
         layer, index = int(parts["layer"]), int(parts["index"])
         if layer != self._layer(node) or int(parts["ctx"]) != node.ctx_idx:
-            raise RecordError(f"node_id says layer {layer}, position {parts['ctx']}; the node "
-                              f"says layer {node.layer}, position {node.ctx_idx}", field="layer")
+            raise RecordError(
+                f"node_id says layer {layer}, position {parts['ctx']}; the node "
+                f"says layer {node.layer}, position {node.ctx_idx}",
+                field="layer",
+            )
         expected = FEATURE_ENCODINGS[self.encoding](layer, index)
         if node.feature != expected:
-            raise RecordError(f"feature {node.feature} is not {self.encoding} = {expected}, "
-                              "as the file's other features are: node_id and feature disagree",
-                              field="feature")
+            raise RecordError(
+                f"feature {node.feature} is not {self.encoding} = {expected}, "
+                "as the file's other features are: node_id and feature disagree",
+                field="feature",
+            )
         uid = str(ComponentUid(self.model, layer, ComponentKind.FEATURE, index, self.dictionary))
         self.layers.add(layer)
         if node.clerp:
@@ -210,9 +234,14 @@ class _Nodes:
         return ref(NodeLabel.FEATURE, uid)
 
 
-def attribution_records(data: Any, path: Path, *, analysis_uid: str | None = None,
-                        task: str | None = None,
-                        digest: str | None = None) -> Iterator[NodeRecord | RelRecord]:
+def attribution_records(
+    data: Any,
+    path: Path,
+    *,
+    analysis_uid: str | None = None,
+    task: str | None = None,
+    digest: str | None = None,
+) -> Iterator[NodeRecord | RelRecord]:
     """The records of one attribution graph (already parsed as `data`)."""
     graph = validate(AttributionGraph, data, file=path, record="the file")
     meta = graph.metadata
@@ -224,21 +253,31 @@ def attribution_records(data: Any, path: Path, *, analysis_uid: str | None = Non
     try:
         if source_set is not None:
             check_set_name(source_set)
-        nodes = _Nodes(graph, model, source_set or (dictionary_name(transcoders) if transcoders
-                                                    else None))
+        nodes = _Nodes(
+            graph, model, source_set or (dictionary_name(transcoders) if transcoders else None)
+        )
     except UidError as err:
-        raise RecordError(str(err), file=str(path),
-                          field="metadata.info.neuronpedia_source_set") from None
+        raise RecordError(
+            str(err), file=str(path), field="metadata.info.neuronpedia_source_set"
+        ) from None
     except RecordError as err:
         raise err.located(file=str(path)) from None
     name = task or meta.prompt
     if len(name) > 200:
-        raise RecordError("the prompt is too long to name a task; name one with --task",
-                          file=str(path), field="metadata.prompt")
-    analysis = Analysis(uid=analysis_uid or f"attribution-graph/{model}/{meta.slug}",
-                        kind="circuit", method="attribution graph (circuit-tracer)",
-                        models=[model], citation=CITATION, content_hash=digest,
-                        params={**meta.model_dump(), "qParams": graph.qParams})
+        raise RecordError(
+            "the prompt is too long to name a task; name one with --task",
+            file=str(path),
+            field="metadata.prompt",
+        )
+    analysis = Analysis(
+        uid=analysis_uid or f"attribution-graph/{model}/{meta.slug}",
+        kind="circuit",
+        method="attribution graph (circuit-tracer)",
+        models=[model],
+        citation=CITATION,
+        content_hash=digest,
+        params={**meta.model_dump(), "qParams": graph.qParams},
+    )
     task_node = Task(name=name, description=meta.prompt).record()
     yield from analysis.records()
     yield task_node
@@ -246,29 +285,57 @@ def attribution_records(data: Any, path: Path, *, analysis_uid: str | None = Non
     for layer in sorted(nodes.layers) if nodes.dictionary else ():
         named = {"transcoder_set": transcoders}
         if source_set is not None:
-            named |= {"neuronpedia": f"{meta.scan}/{neuronpedia_source(layer, source_set)}",
-                      "set_alias": dictionary_name(transcoders) if transcoders else None}
+            named |= {
+                "neuronpedia": f"{meta.scan}/{neuronpedia_source(layer, source_set)}",
+                "set_alias": dictionary_name(transcoders) if transcoders else None,
+            }
         yield dictionary_record(model, layer, nodes.dictionary, origin=str(path), **named)
     for uid, label in nodes.labels.items():
         yield NodeRecord(NodeLabel.FEATURE, uid, {"label": label}, origin=f"{path}, {uid}")
     target = analysis.record().ref
     for i, node in enumerate(graph.nodes):
         origin = f"{path}, nodes[{i}] ({node.node_id})"
-        kept = {"node": node.node_id, "node_type": node.feature_type, "position": node.ctx_idx,
-                "influence": node.influence, "activation": node.activation}
-        yield MeasuredBy(analysis=analysis.uid, **kept).record(nodes.refs[node.node_id],
-                                                              target).at(origin)
-    for rank, (token, node) in enumerate(sorted(nodes.outputs, key=lambda o: -(o[1].token_prob or 0))):
-        yield OutputNode(analysis=analysis.uid, probability=node.token_prob,
-                         is_target=node.is_target_logit, rank=rank,
-                         category="logit").record(token, task_node.ref).at(f"{path}, {node.node_id}")
+        kept = {
+            "node": node.node_id,
+            "node_type": node.feature_type,
+            "position": node.ctx_idx,
+            "influence": node.influence,
+            "activation": node.activation,
+        }
+        yield (
+            MeasuredBy(analysis=analysis.uid, **kept)
+            .record(nodes.refs[node.node_id], target)
+            .at(origin)
+        )
+    for rank, (token, node) in enumerate(
+        sorted(nodes.outputs, key=lambda o: -(o[1].token_prob or 0))
+    ):
+        yield (
+            OutputNode(
+                analysis=analysis.uid,
+                probability=node.token_prob,
+                is_target=node.is_target_logit,
+                rank=rank,
+                category="logit",
+            )
+            .record(token, task_node.ref)
+            .at(f"{path}, {node.node_id}")
+        )
     for i, link in enumerate(graph.links):
         origin = f"{path}, links[{i}]"
         ends = [nodes.refs.get(link.source), nodes.refs.get(link.target)]
         if None in ends:
             missing = link.source if ends[0] is None else link.target
-            raise RecordError(f"link to a node the graph does not have: {missing!r}",
-                              file=str(path), record=f"links[{i}]", field="source"
-                              if ends[0] is None else "target")
-        yield CircuitEdge(analysis=analysis.uid, weight=link.weight,
-                          link=f"{link.source} -> {link.target}").record(*ends).at(origin)
+            raise RecordError(
+                f"link to a node the graph does not have: {missing!r}",
+                file=str(path),
+                record=f"links[{i}]",
+                field="source" if ends[0] is None else "target",
+            )
+        yield (
+            CircuitEdge(
+                analysis=analysis.uid, weight=link.weight, link=f"{link.source} -> {link.target}"
+            )
+            .record(*ends)
+            .at(origin)
+        )

@@ -28,14 +28,21 @@ from .attribution import attribution_records, is_attribution_graph
 from .files import parse_json, read_bytes, validate
 
 Records = list[NodeRecord | RelRecord]
-ACDC_CITATION = ("Conmy et al. Towards Automated Circuit Discovery for Mechanistic "
-                 "Interpretability. arXiv:2304.14997")
+ACDC_CITATION = (
+    "Conmy et al. Towards Automated Circuit Discovery for Mechanistic "
+    "Interpretability. arXiv:2304.14997"
+)
 # IOI's head classes under the names the IOI paper gives them, hyphenated like the
 # TransformerLens detector's roles so that "previous-token" found either way is one role.
-IOI_ROLES = {"name mover": "name-mover", "backup name mover": "backup-name-mover",
-             "negative": "negative-name-mover", "s2 inhibition": "s-inhibition",
-             "induction": "induction", "duplicate token": "duplicate-token",
-             "previous token": "previous-token"}
+IOI_ROLES = {
+    "name mover": "name-mover",
+    "backup name mover": "backup-name-mover",
+    "negative": "negative-name-mover",
+    "s2 inhibition": "s-inhibition",
+    "induction": "induction",
+    "duplicate token": "duplicate-token",
+    "previous token": "previous-token",
+}
 
 
 def _component(text: str, model: str, path: Path, where: str) -> NodeRef:
@@ -49,32 +56,55 @@ def _component(text: str, model: str, path: Path, where: str) -> NodeRef:
 def circuit_file_records(path: Path, data: Any, digest: str, analysis_uid: str | None) -> Records:
     parsed = validate(CircuitFile, data, file=path, record="the file")
     analysis = parsed.analysis.analysis(
-        kind="circuit", models=[parsed.model], content_hash=digest,
+        kind="circuit",
+        models=[parsed.model],
+        content_hash=digest,
         default_uid=f"circuit/{parsed.model}/{parsed.task.name}",
-        default_method="circuit analysis", uid=analysis_uid)
+        default_method="circuit analysis",
+        uid=analysis_uid,
+    )
     task = Task(name=parsed.task.name, description=parsed.task.description)
     records = [*analysis.records(), task.record()]
     for i, node in enumerate(parsed.output_nodes):
         where = f"output_nodes[{i}]"
-        fact = OutputNode(analysis=analysis.uid, direct_effect=node.direct_effect,
-                          total_effect=node.total_effect, metric=parsed.metric,
-                          category=node.category, rank=node.rank if node.rank is not None else i)
-        records.append(fact.record(_component(node.component, parsed.model, path, where),
-                                   ref(NodeLabel.TASK, task.name)).at(f"{path}, {where}"))
+        fact = OutputNode(
+            analysis=analysis.uid,
+            direct_effect=node.direct_effect,
+            total_effect=node.total_effect,
+            metric=parsed.metric,
+            category=node.category,
+            rank=node.rank if node.rank is not None else i,
+        )
+        records.append(
+            fact.record(
+                _component(node.component, parsed.model, path, where),
+                ref(NodeLabel.TASK, task.name),
+            ).at(f"{path}, {where}")
+        )
     for i, edge in enumerate(parsed.edges):
         where = f"edges[{i}]"
         fact = CircuitEdge(analysis=analysis.uid, weight=edge.weight, qkv=edge.qkv)
-        records.append(fact.record(_component(edge.source, parsed.model, path, where),
-                                   _component(edge.target, parsed.model, path, where))
-                       .at(f"{path}, {where}"))
+        records.append(
+            fact.record(
+                _component(edge.source, parsed.model, path, where),
+                _component(edge.target, parsed.model, path, where),
+            ).at(f"{path}, {where}")
+        )
     return records
 
 
 def _acdc_member(model: str, member: Any, path: Path, where: str) -> NodeRef:
-    if not (isinstance(member, list) and len(member) == 2 and isinstance(member[0], int)
-            and (member[1] is None or isinstance(member[1], int))):
-        raise RecordError(f"a group member is [layer, head] or [layer, null], got {member!r}",
-                          file=str(path), record=where)
+    if not (
+        isinstance(member, list)
+        and len(member) == 2
+        and isinstance(member[0], int)
+        and (member[1] is None or isinstance(member[1], int))
+    ):
+        raise RecordError(
+            f"a group member is [layer, head] or [layer, null], got {member!r}",
+            file=str(path),
+            record=where,
+        )
     kind = ComponentKind.MLP if member[1] is None else ComponentKind.HEAD
     uid = ComponentUid(model, member[0], kind, member[1])
     return ref(NodeLabel.of(kind), str(uid))
@@ -87,53 +117,75 @@ def acdc_records(path: Path, data: dict[str, Any], digest: str) -> Records:
             continue
         model = str(circuit.get("model", "")).split(" ")[0]
         groups = circuit.get("head_groups") or circuit.get("groups") or {}
-        analysis = Analysis(uid=f"acdc-canonical/{model}/{task_name}", kind="circuit",
-                            method="canonical circuit of the ACDC repository", models=[model],
-                            citation=f"{circuit.get('paper', '')}; via {ACDC_CITATION}".strip("; "),
-                            content_hash=digest)
+        analysis = Analysis(
+            uid=f"acdc-canonical/{model}/{task_name}",
+            kind="circuit",
+            method="canonical circuit of the ACDC repository",
+            models=[model],
+            citation=f"{circuit.get('paper', '')}; via {ACDC_CITATION}".strip("; "),
+            content_hash=digest,
+        )
         task = Task(name=task_name, description=circuit.get("paper"))
         records += [*analysis.records(), task.record()]
-        members = {name: [_acdc_member(model, m, path, f"{task_name}.{name}") for m in group]
-                   for name, group in groups.items()}
+        members = {
+            name: [_acdc_member(model, m, path, f"{task_name}.{name}") for m in group]
+            for name, group in groups.items()
+        }
         origin = {name: f"{path}, {task_name}, group {name!r}" for name in groups}
         connections = circuit["group_connections"]
         outputs = set(circuit.get("output_groups", [])) | {
-            c["from"] for c in connections if c.get("to") == "OUTPUT"}
+            c["from"] for c in connections if c.get("to") == "OUTPUT"
+        }
         for name in sorted(outputs):
             for rank, member in enumerate(members.get(name, [])):
-                fact = OutputNode(analysis=analysis.uid, category=IOI_ROLES.get(name, name),
-                                  rank=rank)
+                fact = OutputNode(
+                    analysis=analysis.uid, category=IOI_ROLES.get(name, name), rank=rank
+                )
                 records.append(fact.record(member, ref(NodeLabel.TASK, task_name)).at(origin[name]))
         if "head_groups" in circuit:  # IOI's classes are head roles as researchers name them
             for name, group in members.items():
                 role = HeadRole(name=IOI_ROLES.get(name, name)).record()
                 records.append(role)
-                records += [HasRole(analysis=analysis.uid, score=1.0, method="circuit class")
-                            .record(member, role.ref).at(origin[name]) for member in group]
+                records += [
+                    HasRole(analysis=analysis.uid, score=1.0, method="circuit class")
+                    .record(member, role.ref)
+                    .at(origin[name])
+                    for member in group
+                ]
         for connection in connections:
             if connection["from"] not in members or connection.get("to") not in members:
                 continue  # INPUT and OUTPUT are the residual stream, not components
             fact = CircuitEdge(analysis=analysis.uid, qkv=connection.get("qkv") or None)
-            records += [fact.record(a, b).at(origin[connection["from"]])
-                        for a in members[connection["from"]] for b in members[connection["to"]]]
+            records += [
+                fact.record(a, b).at(origin[connection["from"]])
+                for a in members[connection["from"]]
+                for b in members[connection["to"]]
+            ]
         for name, group in members.items():  # MLPs within an MLP group are chained
             mlps = [m for m in group if m.label is NodeLabel.MLP]
-            records += [CircuitEdge(analysis=analysis.uid).record(a, b).at(origin[name])
-                        for a, b in zip(mlps, mlps[1:])]
+            records += [
+                CircuitEdge(analysis=analysis.uid).record(a, b).at(origin[name])
+                for a, b in zip(mlps, mlps[1:])
+            ]
     if not records:
         raise RecordError("no circuit with group_connections in this file", file=str(path))
     return records
 
 
-def circuit_records(path: Path, *, analysis_uid: str | None = None,
-                    task: str | None = None) -> Records:
+def circuit_records(
+    path: Path, *, analysis_uid: str | None = None, task: str | None = None
+) -> Records:
     path = Path(path)
     raw = read_bytes(path)
     data, digest = parse_json(raw, path), content_hash(raw)
     if is_attribution_graph(data):
-        return list(attribution_records(data, path, analysis_uid=analysis_uid, task=task,
-                                        digest=digest))
-    if isinstance(data, dict) and "task" not in data and any(
-            isinstance(v, dict) and "group_connections" in v for v in data.values()):
+        return list(
+            attribution_records(data, path, analysis_uid=analysis_uid, task=task, digest=digest)
+        )
+    if (
+        isinstance(data, dict)
+        and "task" not in data
+        and any(isinstance(v, dict) and "group_connections" in v for v in data.values())
+    ):
         return acdc_records(path, data, digest)
     return circuit_file_records(path, data, digest, analysis_uid)

@@ -29,8 +29,10 @@ from ..schema.records import NodeRecord, RecordError, RelRecord, ref
 from ..schema.uids import ComponentKind, ComponentUid, UidError, check_model_name
 from .files import validate
 
-CITATION = ("SAEDashboard (Bloom, Lin et al.), https://github.com/jbloomAus/SAEDashboard; "
-            "feature dashboards as uploaded to Neuronpedia, https://www.neuronpedia.org")
+CITATION = (
+    "SAEDashboard (Bloom, Lin et al.), https://github.com/jbloomAus/SAEDashboard; "
+    "feature dashboards as uploaded to Neuronpedia, https://www.neuronpedia.org"
+)
 METHOD = "feature dashboard (SAEDashboard / Neuronpedia)"
 
 
@@ -52,38 +54,57 @@ def is_dashboards(data: Any) -> bool:
     return isinstance(data, dict) and {"model_id", "layer", "sae_set", "features"} <= set(data)
 
 
-def dashboard_records(data: Any, path: Path, *, analysis_uid: str | None = None,
-                      digest: str | None = None) -> Iterator[NodeRecord | RelRecord]:
+def dashboard_records(
+    data: Any, path: Path, *, analysis_uid: str | None = None, digest: str | None = None
+) -> Iterator[NodeRecord | RelRecord]:
     """The records of one dashboard file (already parsed as `data`)."""
     batch = validate(Dashboards, data, file=path, record="the file")
     try:
         model = check_model_name(canonical_model(batch.model_id))
-        dictionary = dictionary_record(model, batch.layer, batch.sae_set, origin=str(path),
-                                       neuronpedia=f"{batch.model_id}/"
-                                                   f"{neuronpedia_source(batch.layer, batch.sae_set)}")
+        dictionary = dictionary_record(
+            model,
+            batch.layer,
+            batch.sae_set,
+            origin=str(path),
+            neuronpedia=f"{batch.model_id}/{neuronpedia_source(batch.layer, batch.sae_set)}",
+        )
     except UidError as err:
         raise RecordError(str(err), file=str(path), field="sae_set") from None
     indices = [f.feature_index for f in batch.features]
     source = neuronpedia_source(batch.layer, batch.sae_set)
-    analysis = Analysis(uid=analysis_uid or f"dashboards/{model}/{source}/F{min(indices)}-F{max(indices)}",
-                        kind="evidence", method=METHOD, models=[model], citation=CITATION,
-                        content_hash=digest,
-                        params={k: v for k, v in batch.model_dump().items() if k != "features"})
+    analysis = Analysis(
+        uid=analysis_uid or f"dashboards/{model}/{source}/F{min(indices)}-F{max(indices)}",
+        kind="evidence",
+        method=METHOD,
+        models=[model],
+        citation=CITATION,
+        content_hash=digest,
+        params={k: v for k, v in batch.model_dump().items() if k != "features"},
+    )
     yield from analysis.records()
     yield dictionary
     target = analysis.record().ref
     for i, feature in enumerate(batch.features):
         where = f"features[{i}] (feature_index {feature.feature_index})"
-        uid = str(ComponentUid(model, batch.layer, ComponentKind.FEATURE, feature.feature_index,
-                               batch.sae_set))
+        uid = str(
+            ComponentUid(
+                model, batch.layer, ComponentKind.FEATURE, feature.feature_index, batch.sae_set
+            )
+        )
         start = ref(NodeLabel.FEATURE, uid)
-        fields = {k: v for k, v in feature.model_dump().items()
-                  if k not in ("feature_index", "activations")}
+        fields = {
+            k: v
+            for k, v in feature.model_dump().items()
+            if k not in ("feature_index", "activations")
+        }
         evidence = validate(Evidence, {"analysis": analysis.uid, **fields}, file=path, record=where)
         yield evidence.record(start, target, origin=f"{path}, {where}")
         for j, activation in enumerate(feature.activations):
             at = f"{where}.activations[{j}]"
-            example = validate(Example, {**activation, "analysis": analysis.uid,
-                                         "example": str(j)}, file=path, record=at)
+            example = validate(
+                Example,
+                {**activation, "analysis": analysis.uid, "example": str(j)},
+                file=path,
+                record=at,
+            )
             yield example.record(start, target, origin=f"{path}, {at}")
-

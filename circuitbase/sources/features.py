@@ -16,21 +16,31 @@ from .neuronpedia_export import export_kind, export_records
 SUFFIXES = (".json", ".jsonl", ".gz")
 
 
-def feature_records(path: Path, *, analysis_uid: str | None = None
-                    ) -> Iterable[NodeRecord | RelRecord]:
+def feature_records(
+    path: Path, *, analysis_uid: str | None = None
+) -> Iterable[NodeRecord | RelRecord]:
     path = Path(path)
     if export_kind(path) is not None:
         if analysis_uid is not None:
-            raise RecordError("an export names its own analysis (neuronpedia/<model>/<source>); "
-                              "--analysis is for dashboard files", file=str(path))
+            raise RecordError(
+                "an export names its own analysis (neuronpedia/<model>/<source>); "
+                "--analysis is for dashboard files",
+                file=str(path),
+            )
         return export_records(path)
     if path.suffix != ".json":
-        raise RecordError("not a feature file: a dashboard upload (.json) or a Neuronpedia "
-                          "export batch (<source>/features|explanations|activations/"
-                          "batch-<n>.jsonl.gz)", file=str(path))
+        raise RecordError(
+            "not a feature file: a dashboard upload (.json) or a Neuronpedia "
+            "export batch (<source>/features|explanations|activations/"
+            "batch-<n>.jsonl.gz)",
+            file=str(path),
+        )
     raw = read_bytes(path)
     data = parse_json(raw, path)
     if not is_dashboards(data):
-        raise RecordError("not a feature dashboard file: expected model_id, layer, sae_set and "
-                          "features (the JSON Neuronpedia takes as an upload)", file=str(path))
+        raise RecordError(
+            "not a feature dashboard file: expected model_id, layer, sae_set and "
+            "features (the JSON Neuronpedia takes as an upload)",
+            file=str(path),
+        )
     return dashboard_records(data, path, analysis_uid=analysis_uid, digest=content_hash(raw))

@@ -22,10 +22,12 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ..settings import env_number
 from ..schema.records import INT64, RecordError, record_error
+from ..settings import env_number
 
-MAX_FILE_BYTES = int(env_number("CIRCUITBASE_MAX_FILE_BYTES", 1 << 30, 1, 1 << 50, integer=True))  # 1 GiB
+MAX_FILE_BYTES = int(
+    env_number("CIRCUITBASE_MAX_FILE_BYTES", 1 << 30, 1, 1 << 50, integer=True)
+)  # 1 GiB
 Model = TypeVar("Model", bound=BaseModel)
 
 
@@ -40,8 +42,11 @@ def check_size(path: Path) -> None:
         raise RecordError("not a regular file (a device, pipe or folder)", file=str(path))
     size = info.st_size
     if size > MAX_FILE_BYTES:
-        raise RecordError(f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit "
-                          "(set CIRCUITBASE_MAX_FILE_BYTES to raise it)", file=str(path))
+        raise RecordError(
+            f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit "
+            "(set CIRCUITBASE_MAX_FILE_BYTES to raise it)",
+            file=str(path),
+        )
 
 
 def read_bytes(path: Path) -> bytes:
@@ -83,8 +88,9 @@ def parse_json(data: bytes, path: Path) -> Any:
     except UnicodeDecodeError as err:
         raise RecordError(f"not UTF-8 text: {err}", file=str(path)) from None
     except json.JSONDecodeError as err:
-        raise RecordError(f"malformed JSON at line {err.lineno} column {err.colno}: {err.msg}",
-                          file=str(path)) from None
+        raise RecordError(
+            f"malformed JSON at line {err.lineno} column {err.colno}: {err.msg}", file=str(path)
+        ) from None
     except ValueError as err:
         raise RecordError(str(err), file=str(path)) from None
     except RecursionError:
@@ -103,13 +109,18 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
     unpacked = 0
     try:
         with opener(path, "rb") as handle:
-            for number, line in enumerate(iter(lambda: handle.readline(MAX_LINE_BYTES + 1), b""), 1):
+            for number, line in enumerate(
+                iter(lambda: handle.readline(MAX_LINE_BYTES + 1), b""), 1
+            ):
                 unpacked += len(line)
                 if len(line) > MAX_LINE_BYTES or unpacked > MAX_FILE_BYTES:
-                    raise RecordError(f"line {number} is over the {MAX_LINE_BYTES:,}-byte limit "
-                                      if len(line) > MAX_LINE_BYTES else
-                                      f"unpacks to over the {MAX_FILE_BYTES:,}-byte limit",
-                                      file=str(path), record=f"line {number}")
+                    raise RecordError(
+                        f"line {number} is over the {MAX_LINE_BYTES:,}-byte limit "
+                        if len(line) > MAX_LINE_BYTES
+                        else f"unpacks to over the {MAX_FILE_BYTES:,}-byte limit",
+                        file=str(path),
+                        record=f"line {number}",
+                    )
                 if line.strip():
                     try:
                         yield number, parse_json(line, path)
@@ -123,8 +134,12 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
 def _decoder() -> json.JSONDecoder:
     """One decoder for every file: `json.loads` with these options builds a new one per
     call, and a file read a line at a time would build one per line."""
-    return json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float,
-                            parse_int=_int64, object_pairs_hook=_unique_keys)
+    return json.JSONDecoder(
+        parse_constant=_reject_constant,
+        parse_float=_finite_float,
+        parse_int=_int64,
+        object_pairs_hook=_unique_keys,
+    )
 
 
 def _reject_constant(name: str) -> float:
@@ -181,8 +196,13 @@ def csv_header(path: Path) -> list[str]:
         return list(reader.fieldnames or [])
 
 
-def read_csv(path: Path, required: set[str] | None = None, *, known: set[str] | None = None,
-             what: str = "table") -> Iterator[tuple[int, dict[str, str]]]:
+def read_csv(
+    path: Path,
+    required: set[str] | None = None,
+    *,
+    known: set[str] | None = None,
+    what: str = "table",
+) -> Iterator[tuple[int, dict[str, str]]]:
     """Rows with their line numbers (the header is line 1). A header that names a column
     twice, or (given `known`) a column this `what` does not have, is refused: its values
     would otherwise be lost without a word."""
@@ -191,31 +211,50 @@ def read_csv(path: Path, required: set[str] | None = None, *, known: set[str] | 
         columns = set(header)
         twice = sorted({name for name in header if header.count(name) > 1})
         if twice:
-            raise RecordError(f"column(s) {', '.join(map(repr, twice))} appear more than once "
-                              "in the header", file=str(path), record="line 1", field=twice[0])
+            raise RecordError(
+                f"column(s) {', '.join(map(repr, twice))} appear more than once in the header",
+                file=str(path),
+                record="line 1",
+                field=twice[0],
+            )
         unknown = sorted(columns - known) if known is not None else []
         if unknown:
-            raise RecordError(f"unknown column(s) {', '.join(map(repr, unknown))} for a {what}; "
-                              f"its columns are {', '.join(sorted(known or ()))}",
-                              file=str(path), record="line 1", field=unknown[0])
+            raise RecordError(
+                f"unknown column(s) {', '.join(map(repr, unknown))} for a {what}; "
+                f"its columns are {', '.join(sorted(known or ()))}",
+                file=str(path),
+                record="line 1",
+                field=unknown[0],
+            )
         missing = sorted((required or set()) - columns)
         if missing:
-            raise RecordError(f"missing column(s) {', '.join(missing)}; the header has "
-                              f"{', '.join(reader.fieldnames or []) or 'nothing'}",
-                              file=str(path), record="line 1")
+            raise RecordError(
+                f"missing column(s) {', '.join(missing)}; the header has "
+                f"{', '.join(reader.fieldnames or []) or 'nothing'}",
+                file=str(path),
+                record="line 1",
+            )
         for row in reader:
             if None in row:
-                raise RecordError(f"{len(row) - 1 + len(row[None])} values for "
-                                  f"{len(columns)} columns", file=str(path),
-                                  record=f"line {reader.line_num}")
+                raise RecordError(
+                    f"{len(row) - 1 + len(row[None])} values for {len(columns)} columns",
+                    file=str(path),
+                    record=f"line {reader.line_num}",
+                )
             if any(value is None for value in row.values()):
-                raise RecordError("fewer values than columns (truncated row?)",
-                                  file=str(path), record=f"line {reader.line_num}")
+                raise RecordError(
+                    "fewer values than columns (truncated row?)",
+                    file=str(path),
+                    record=f"line {reader.line_num}",
+                )
             for name, value in row.items():
                 if "\x00" in value:
-                    raise RecordError("text with a NUL character (\\x00) cannot be stored",
-                                      file=str(path), record=f"line {reader.line_num}",
-                                      field=name)
+                    raise RecordError(
+                        "text with a NUL character (\\x00) cannot be stored",
+                        file=str(path),
+                        record=f"line {reader.line_num}",
+                        field=name,
+                    )
             yield reader.line_num, row
 
 

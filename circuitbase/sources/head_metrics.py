@@ -28,8 +28,8 @@ import base64
 import math
 import sys
 from array import array
-from dataclasses import replace
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -37,16 +37,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..schema.aliases import canonical_model
 from ..schema.catalog import known_model
-from .models import MAX_COMPONENTS
 from ..schema.graph import NodeLabel
 from ..schema.nodes import Analysis, HeadRole, ModelSpec
 from ..schema.records import NodeRecord, RecordError, RelRecord, ref
 from ..schema.relationships import HasRole, MeasuredBy
 from ..schema.uids import UidError, check_model_name, head_uid
 from .files import file_hash, validate
+from .models import MAX_COMPONENTS
 
-CITATION = ("Neuronpedia attention-head metrics (headvis), Johnny Lin et al., "
-            "https://github.com/hijohnnylin/neuronpedia, MIT licence")
+CITATION = (
+    "Neuronpedia attention-head metrics (headvis), Johnny Lin et al., "
+    "https://github.com/hijohnnylin/neuronpedia, MIT licence"
+)
 ROLE_METRICS = {"induction_score": "induction", "prev_token_score": "previous-token"}
 METHOD = "Neuronpedia headvis attention-head metrics"
 COUNTS = "counts"
@@ -78,19 +80,25 @@ def _number(value: Any, field: str) -> float:
 
 def _per_head(name: str, matrix: Any, layers: int, heads: int) -> list[list[float]]:
     if not isinstance(matrix, list) or len(matrix) != layers:
-        raise RecordError(f"a metric is a [layer][head] table of {layers} layers",
-                          field=f"metrics.{name}")
+        raise RecordError(
+            f"a metric is a [layer][head] table of {layers} layers", field=f"metrics.{name}"
+        )
     for layer, row in enumerate(matrix):
         if not isinstance(row, list) or len(row) != heads:
-            raise RecordError(f"layer {layer} must have {heads} heads", field=f"metrics.{name}[{layer}]")
-    return [[_number(v, f"metrics.{name}[{layer}][{head}]") for head, v in enumerate(row)]
-            for layer, row in enumerate(matrix)]
+            raise RecordError(
+                f"layer {layer} must have {heads} heads", field=f"metrics.{name}[{layer}]"
+            )
+    return [
+        [_number(v, f"metrics.{name}[{layer}][{head}]") for head, v in enumerate(row)]
+        for layer, row in enumerate(matrix)
+    ]
 
 
 def _per_layer(name: str, values: Any, layers: int) -> list[float]:
     if not isinstance(values, list) or len(values) != layers:
-        raise RecordError(f"a count is one number per layer ({layers})",
-                          field=f"metrics.{COUNTS}.{name}")
+        raise RecordError(
+            f"a count is one number per layer ({layers})", field=f"metrics.{COUNTS}.{name}"
+        )
     return [_number(v, f"metrics.{COUNTS}.{name}[{layer}]") for layer, v in enumerate(values)]
 
 
@@ -125,8 +133,10 @@ def head_profiles(tables: list[list[list[float]]]) -> list[list[list[float]]]:
     Derived from the file alone, so it does not depend on what else is stored."""
     layers, heads = len(tables[0]), len(tables[0][0])
     ranked = [percentile_ranks([v for row in table for v in row]) for table in tables]
-    return [[[round(column[layer * heads + head], 12) for column in ranked]
-             for head in range(heads)] for layer in range(layers)]
+    return [
+        [[round(column[layer * heads + head], 12) for column in ranked] for head in range(heads)]
+        for layer in range(layers)
+    ]
 
 
 def pack_profiles(uids: list[str], profiles: list[list[list[float]]]) -> dict[str, str]:
@@ -138,8 +148,10 @@ def pack_profiles(uids: list[str], profiles: list[list[list[float]]]) -> dict[st
     table = array("d", (rank for layer in profiles for head in layer for rank in head))
     if sys.byteorder == "big":
         table.byteswap()
-    return {"profile_heads": " ".join(uids),
-            "profile_table": base64.b64encode(table.tobytes()).decode("ascii")}
+    return {
+        "profile_heads": " ".join(uids),
+        "profile_table": base64.b64encode(table.tobytes()).decode("ascii"),
+    }
 
 
 def _check_claimed_size(metrics: dict[str, Any], layers: int, heads: int) -> None:
@@ -147,11 +159,17 @@ def _check_claimed_size(metrics: dict[str, Any], layers: int, heads: int) -> Non
     must be measured by at least one [layer][head] table (whose size is then checked
     against the claim), and stay within what one command may create."""
     if not any(name != COUNTS for name in metrics):
-        raise RecordError(f"no per-head metric: the file claims {layers:,} layers x {heads:,} "
-                          "heads but measures none of them", field="metrics")
+        raise RecordError(
+            f"no per-head metric: the file claims {layers:,} layers x {heads:,} "
+            "heads but measures none of them",
+            field="metrics",
+        )
     if layers * heads > MAX_COMPONENTS:
-        raise RecordError(f"{layers:,} layers x {heads:,} heads is over the "
-                          f"{MAX_COMPONENTS:,} components one command may create", field="config")
+        raise RecordError(
+            f"{layers:,} layers x {heads:,} heads is over the "
+            f"{MAX_COMPONENTS:,} components one command may create",
+            field="config",
+        )
 
 
 def _model(config: HeadvisConfig) -> NodeRecord:
@@ -164,15 +182,19 @@ def _model(config: HeadvisConfig) -> NodeRecord:
     catalog = known_model(name)
     if catalog is None:
         return ModelSpec(name=name, hf_id=config.model_name, **shape).record()
-    differs = [f"{k} {getattr(catalog, k)} (file: {v})" for k, v in shape.items()
-               if getattr(catalog, k) != v]
+    differs = [
+        f"{k} {getattr(catalog, k)} (file: {v})"
+        for k, v in shape.items()
+        if getattr(catalog, k) != v
+    ]
     if differs:
         raise RecordError(f"{name} has {', '.join(differs)}", field="config")
     return catalog.record()
 
 
-def head_metrics_records(data: Any, path: Path, *,
-                         analysis_uid: str | None = None) -> Iterator[NodeRecord | RelRecord]:
+def head_metrics_records(
+    data: Any, path: Path, *, analysis_uid: str | None = None
+) -> Iterator[NodeRecord | RelRecord]:
     """The records of one head-metrics file (already parsed as `data`)."""
     parsed = validate(HeadvisFile, data, file=path, record="the file")
     config = parsed.config
@@ -180,35 +202,58 @@ def head_metrics_records(data: Any, path: Path, *,
     try:
         _check_claimed_size(parsed.metrics, layers, heads)
         model = _model(config)
-        tables = {name: _per_head(name, matrix, layers, heads)
-                  for name, matrix in parsed.metrics.items() if name != COUNTS}
+        tables = {
+            name: _per_head(name, matrix, layers, heads)
+            for name, matrix in parsed.metrics.items()
+            if name != COUNTS
+        }
         counts = parsed.metrics.get(COUNTS, {})
         if not isinstance(counts, dict):
-            raise RecordError("counts are {name: [one number per layer]}", field=f"metrics.{COUNTS}")
+            raise RecordError(
+                "counts are {name: [one number per layer]}", field=f"metrics.{COUNTS}"
+            )
         per_layer = {name: _per_layer(name, values, layers) for name, values in counts.items()}
         if clash := sorted(set(tables) & (set(per_layer) | {"analysis"})):
-            raise RecordError(f"{clash[0]!r} is both a metric and a count", field=f"metrics.{clash[0]}")
+            raise RecordError(
+                f"{clash[0]!r} is both a metric and a count", field=f"metrics.{clash[0]}"
+            )
         if taken := sorted(n for n in (*tables, *per_layer) if n.startswith("profile_")):
-            raise RecordError(f"{taken[0]!r}: names starting profile_ hold each head's ranks",
-                              field=f"metrics.{taken[0]}")
+            raise RecordError(
+                f"{taken[0]!r}: names starting profile_ hold each head's ranks",
+                field=f"metrics.{taken[0]}",
+            )
     except RecordError as err:
         raise err.located(file=str(path), record="the file") from None
-    analysis = Analysis(uid=analysis_uid or f"neuronpedia-headvis/{model.key}/"
-                                            f"{config.dataset_name or path.stem}",
-                        kind="heads", method=METHOD,
-                        models=[model.key], citation=CITATION, content_hash=file_hash(path),
-                        params=config.model_dump())
+    analysis = Analysis(
+        uid=analysis_uid or f"neuronpedia-headvis/{model.key}/{config.dataset_name or path.stem}",
+        kind="heads",
+        method=METHOD,
+        models=[model.key],
+        citation=CITATION,
+        content_hash=file_hash(path),
+        params=config.model_dump(),
+    )
     profile_metrics = sorted(tables)
     profiles = head_profiles([tables[name] for name in profile_metrics])
     yield model
     first, *about = analysis.records()
-    heads_in_order = [head_uid(model.key, layer, head) for layer in range(layers)
-                      for head in range(heads)]
-    yield replace(first, props={**first.props, "profile_metrics": profile_metrics,
-                                **pack_profiles(heads_in_order, profiles)})
+    heads_in_order = [
+        head_uid(model.key, layer, head) for layer in range(layers) for head in range(heads)
+    ]
+    yield replace(
+        first,
+        props={
+            **first.props,
+            "profile_metrics": profile_metrics,
+            **pack_profiles(heads_in_order, profiles),
+        },
+    )
     yield from about
-    roles = {metric: HeadRole(name=role).record() for metric, role in ROLE_METRICS.items()
-             if metric in tables}
+    roles = {
+        metric: HeadRole(name=role).record()
+        for metric, role in ROLE_METRICS.items()
+        if metric in tables
+    }
     yield from roles.values()
     measured = analysis.record().ref
     for layer in range(layers):
@@ -219,10 +264,20 @@ def head_metrics_records(data: Any, path: Path, *,
             values |= {name: column[layer] for name, column in per_layer.items()}
             try:
                 ranks = {profile_property(i): rank for i, rank in enumerate(profiles[layer][head])}
-                yield MeasuredBy(analysis=analysis.uid, **ranks, **values).record(
-                    start, measured).at(origin)
+                yield (
+                    MeasuredBy(analysis=analysis.uid, **ranks, **values)
+                    .record(start, measured)
+                    .at(origin)
+                )
             except (ValueError, RecordError) as err:
                 raise RecordError(str(err).splitlines()[0], file=str(path), record=origin) from None
             for metric, role in roles.items():
-                yield HasRole(analysis=analysis.uid, score=values[metric],
-                              method=f"Neuronpedia headvis {metric}").record(start, role.ref).at(origin)
+                yield (
+                    HasRole(
+                        analysis=analysis.uid,
+                        score=values[metric],
+                        method=f"Neuronpedia headvis {metric}",
+                    )
+                    .record(start, role.ref)
+                    .at(origin)
+                )

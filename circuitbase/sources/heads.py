@@ -24,45 +24,72 @@ from .files import file_hash, read_csv, read_json, validate
 from .head_metrics import head_metrics_records, is_head_metrics
 
 ROLES = ("previous-token", "duplicate-token", "induction")
-DETECTOR_HEAD_TYPES = {"previous_token_head": "previous-token",
-                       "duplicate_token_head": "duplicate-token", "induction_head": "induction"}
+DETECTOR_HEAD_TYPES = {
+    "previous_token_head": "previous-token",
+    "duplicate_token_head": "duplicate-token",
+    "induction_head": "induction",
+}
 
 
 HeadScore = tuple[int, int, str, float, str | None, str]  # layer, head, role, score, method, origin
 
 
-def head_role_records(analysis: Analysis, model: str,
-                      rows: Iterable[HeadScore]) -> list[NodeRecord | RelRecord]:
+def head_role_records(
+    analysis: Analysis, model: str, rows: Iterable[HeadScore]
+) -> list[NodeRecord | RelRecord]:
     """The analysis, its roles and one HAS_ROLE edge per row."""
     records = analysis.records()
     for layer, head, role, score, method, origin in rows:
         role_node = HeadRole(name=role).record()
         fact = HasRole(analysis=analysis.uid, score=score, method=method)
         records.append(role_node)
-        records.append(fact.record(ref(NodeLabel.HEAD, head_uid(model, layer, head)), role_node.ref)
-                       .at(origin))
+        records.append(
+            fact.record(ref(NodeLabel.HEAD, head_uid(model, layer, head)), role_node.ref).at(origin)
+        )
     return records
 
 
-def _analysis(info: AnalysisInfo, models: list[str], path: Path, default_method: str,
-              uid: str | None) -> Analysis:
-    return info.analysis(kind="heads", models=models, content_hash=file_hash(path),
-                         default_uid=f"heads/{'+'.join(models)}/{path.stem}",
-                         default_method=default_method, uid=uid)
+def _analysis(
+    info: AnalysisInfo, models: list[str], path: Path, default_method: str, uid: str | None
+) -> Analysis:
+    return info.analysis(
+        kind="heads",
+        models=models,
+        content_hash=file_hash(path),
+        default_uid=f"heads/{'+'.join(models)}/{path.stem}",
+        default_method=default_method,
+        uid=uid,
+    )
 
 
-def _detector_records(parsed: HeadDetectorScores, path: Path,
-                      uid: str | None) -> list[NodeRecord | RelRecord]:
-    analysis = _analysis(parsed.analysis, [parsed.model], path, "TransformerLens head_detector", uid)
+def _detector_records(
+    parsed: HeadDetectorScores, path: Path, uid: str | None
+) -> list[NodeRecord | RelRecord]:
+    analysis = _analysis(
+        parsed.analysis, [parsed.model], path, "TransformerLens head_detector", uid
+    )
     rows: list[HeadScore] = []
     for head_type, matrix in parsed.scores.items():
         role = DETECTOR_HEAD_TYPES.get(head_type)
         if role is None:
-            raise RecordError(f"unknown head type {head_type!r}; TransformerLens's are "
-                              f"{', '.join(DETECTOR_HEAD_TYPES)}", file=str(path), field="scores")
-        rows += [(layer, head, role, score, parsed.method or analysis.method,
-                  f"{path}, scores.{head_type}[{layer}][{head}]")
-                 for layer, scores in enumerate(matrix) for head, score in enumerate(scores)]
+            raise RecordError(
+                f"unknown head type {head_type!r}; TransformerLens's are "
+                f"{', '.join(DETECTOR_HEAD_TYPES)}",
+                file=str(path),
+                field="scores",
+            )
+        rows += [
+            (
+                layer,
+                head,
+                role,
+                score,
+                parsed.method or analysis.method,
+                f"{path}, scores.{head_type}[{layer}][{head}]",
+            )
+            for layer, scores in enumerate(matrix)
+            for head, score in enumerate(scores)
+        ]
     return head_role_records(analysis, parsed.model, rows)
 
 
@@ -81,17 +108,31 @@ def heads_records(path: Path, *, analysis_uid: str | None = None) -> list[NodeRe
         rows = [(f"{path}, head {i}", r) for i, r in enumerate(parsed_file.heads)]
     else:
         info = AnalysisInfo()
-        rows = [(f"{path}, line {n}",
-                 validate(HeadRoleRow, {k: v for k, v in raw.items() if v != ""}, file=path,
-                          record=f"line {n}"))
-                for n, raw in read_csv(path, {"model", "layer", "head", "role", "score"})]
+        rows = [
+            (
+                f"{path}, line {n}",
+                validate(
+                    HeadRoleRow,
+                    {k: v for k, v in raw.items() if v != ""},
+                    file=path,
+                    record=f"line {n}",
+                ),
+            )
+            for n, raw in read_csv(path, {"model", "layer", "head", "role", "score"})
+        ]
     if not rows:
         raise RecordError("no head rows", file=str(path))
     models = sorted({row.model for _, row in rows})
     analysis = _analysis(info, models, path, "head categories", analysis_uid)
     records: list[NodeRecord | RelRecord] = []
     for model in models:
-        records += head_role_records(analysis, model, [
-            (r.layer, r.head, r.role, r.score, r.method, origin) for origin, r in rows
-            if r.model == model])
+        records += head_role_records(
+            analysis,
+            model,
+            [
+                (r.layer, r.head, r.role, r.score, r.method, origin)
+                for origin, r in rows
+                if r.model == model
+            ],
+        )
     return records

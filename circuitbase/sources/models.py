@@ -29,8 +29,9 @@ def read_model_config(path: Path) -> ModelSpec:
         return ModelSpec.from_tl_config(data)
     except ValidationError as err:
         first = err.errors()[0]
-        raise RecordError(first["msg"], file=str(path),
-                          field=".".join(map(str, first["loc"])) or None) from None
+        raise RecordError(
+            first["msg"], file=str(path), field=".".join(map(str, first["loc"])) or None
+        ) from None
 
 
 # The most components one command creates: llama-2-70b's neurons are 2.3 million. More would
@@ -47,14 +48,17 @@ def component_uids(spec: ModelSpec, kinds: set[ComponentKind]) -> Iterator[Compo
     return ModelComponents(spec, frozenset(kinds)).uids()
 
 
-def model_records(spec: ModelSpec, kinds: set[ComponentKind] = frozenset()
-                  ) -> Iterator[NodeRecord | ModelComponents]:
+def model_records(
+    spec: ModelSpec, kinds: set[ComponentKind] = frozenset()
+) -> Iterator[NodeRecord | ModelComponents]:
     """The model's node and, if `kinds` are given, its components of those kinds (one
     record for all of them)."""
     if (total := component_count(spec, set(kinds))) > MAX_COMPONENTS:
-        raise RecordError(f"{spec.name} would have {total:,} components, over the limit of "
-                          f"{MAX_COMPONENTS:,} for one command (check its dimensions)",
-                          field="d_mlp")
+        raise RecordError(
+            f"{spec.name} would have {total:,} components, over the limit of "
+            f"{MAX_COMPONENTS:,} for one command (check its dimensions)",
+            field="d_mlp",
+        )
     yield spec.record()
     if total:
         yield ModelComponents(spec, frozenset(kinds))

@@ -82,11 +82,17 @@ def export_records(path: Path) -> Iterator[NodeRecord | RelRecord]:
     """The records of one export batch file, a line at a time."""
     kind = export_kind(path)
     if kind is None:
-        raise RecordError("not a Neuronpedia export batch: expected <source>/features|"
-                          "explanations|activations/batch-<n>.jsonl[.gz]", file=str(path))
+        raise RecordError(
+            "not a Neuronpedia export batch: expected <source>/features|"
+            "explanations|activations/batch-<n>.jsonl[.gz]",
+            file=str(path),
+        )
     analyses: set[str] = set()
-    row_model = {"features": ExportRow, "explanations": ExplanationRow,
-                 "activations": ActivationRow}[kind]
+    row_model = {
+        "features": ExportRow,
+        "explanations": ExplanationRow,
+        "activations": ActivationRow,
+    }[kind]
     for line, data in read_jsonl(path):
         where = f"line {line}"
         row = validate(row_model, data, file=path, record=where)
@@ -95,8 +101,11 @@ def export_records(path: Path) -> Iterator[NodeRecord | RelRecord]:
         if analysis not in analyses:  # the same records from every batch of the source
             analyses.add(analysis)
             yield from _analysis(analysis, model, row, source, path, where)
-        fields = {k: v for k, v in data.items()  # as read: the row model only checked them
-                  if k not in ("modelId", "layer", "index", *SKIPPED[kind])}
+        fields = {
+            k: v
+            for k, v in data.items()  # as read: the row model only checked them
+            if k not in ("modelId", "layer", "index", *SKIPPED[kind])
+        }
         start, target = ref(NodeLabel.FEATURE, uid), ref(NodeLabel.ANALYSIS, analysis)
         origin = f"{path}, {where}"
         if kind == "features":
@@ -104,27 +113,52 @@ def export_records(path: Path) -> Iterator[NodeRecord | RelRecord]:
             yield fact.record(start, target, origin=origin)
         elif kind == "activations":
             fields.pop("id")  # kept as `example`, the fact's identity
-            example = validate(Example, {
-                **fields, "analysis": analysis, "example": row.id,
-                **_neuronpedia_maximum(row)}, file=path, record=where)
+            example = validate(
+                Example,
+                {**fields, "analysis": analysis, "example": row.id, **_neuronpedia_maximum(row)},
+                file=path,
+                record=where,
+            )
             yield example.record(start, target, origin=origin)
         else:
-            text = validate(Explanation, {"component": uid, "text": row.description},
-                            file=path, record=where).record().at(origin)
-            explained = {k: v for k, v in fields.items()
-                         if k not in ("id", "description", "typeName", "explanationModelName")}
-            fact = validate(ExplainedBy, {"analysis": analysis, "explanation": row.id,
-                                          "method": row.typeName,
-                                          "explainer": row.explanationModelName, **explained},
-                            file=path, record=where)
+            text = (
+                validate(
+                    Explanation,
+                    {"component": uid, "text": row.description},
+                    file=path,
+                    record=where,
+                )
+                .record()
+                .at(origin)
+            )
+            explained = {
+                k: v
+                for k, v in fields.items()
+                if k not in ("id", "description", "typeName", "explanationModelName")
+            }
+            fact = validate(
+                ExplainedBy,
+                {
+                    "analysis": analysis,
+                    "explanation": row.id,
+                    "method": row.typeName,
+                    "explainer": row.explanationModelName,
+                    **explained,
+                },
+                file=path,
+                record=where,
+            )
             yield text
             yield fact.record(start, text.ref, origin=origin)
 
 
 def _neuronpedia_maximum(row: ActivationRow) -> dict[str, Any]:
     """Neuronpedia's own maximum, where it gives it (else derived from `values`)."""
-    given = {"max_value": row.maxValue, "max_index": row.maxValueTokenIndex,
-             "min_value": row.minValue}
+    given = {
+        "max_value": row.maxValue,
+        "max_index": row.maxValueTokenIndex,
+        "min_value": row.minValue,
+    }
     return {k: v for k, v in given.items() if v is not None}
 
 
@@ -143,11 +177,18 @@ def _feature(row: ExportRow, path: Path, where: str) -> tuple[str, str, str]:
     return str(uid), model, row.layer
 
 
-def _analysis(uid: str, model: str, row: ExportRow, source: str, path: Path,
-              where: str) -> Iterator[NodeRecord | RelRecord]:
+def _analysis(
+    uid: str, model: str, row: ExportRow, source: str, path: Path, where: str
+) -> Iterator[NodeRecord | RelRecord]:
     layer, set_name = parse_neuronpedia_source(source)
-    yield from Analysis(uid=uid, kind="evidence", method=METHOD, models=[model],
-                        citation=CITATION, params={"modelId": row.modelId, "source": source}
-                        ).records()
-    yield dictionary_record(model, layer, set_name, origin=f"{path}, {where}",
-                            neuronpedia=f"{row.modelId}/{source}")
+    yield from Analysis(
+        uid=uid,
+        kind="evidence",
+        method=METHOD,
+        models=[model],
+        citation=CITATION,
+        params={"modelId": row.modelId, "source": source},
+    ).records()
+    yield dictionary_record(
+        model, layer, set_name, origin=f"{path}, {where}", neuronpedia=f"{row.modelId}/{source}"
+    )

@@ -36,18 +36,28 @@ from typing import Any
 from ..schema.graph import NodeLabel
 from ..schema.interchange import AnalysisInfo, ProbeFile, ProbeRow
 from ..schema.nodes import Analysis, Concept
-from ..schema.records import NodeRecord, RelRecord, RecordError, ref
+from ..schema.records import NodeRecord, RecordError, RelRecord, ref
 from ..schema.relationships import Encodes, ProbeScores
 from ..schema.uids import neuron_uid
 from .files import csv_header, file_hash, read_csv, read_json, validate
 
-CITATION = ("Gurnee, Nanda, Pauly, Harvey, Troitskii, Bertsimas. Finding Neurons in a Haystack: "
-            "Case Studies with Sparse Probing. TMLR 2023. arXiv:2305.01610")
+CITATION = (
+    "Gurnee, Nanda, Pauly, Harvey, Troitskii, Bertsimas. Finding Neurons in a Haystack: "
+    "Case Studies with Sparse Probing. TMLR 2023. arXiv:2305.01610"
+)
 
 # sparse-probing-paper column -> ProbeRow field
-PAPER_COLUMNS = {"test_f1_score": "f1", "test_precision": "precision", "test_recall": "recall",
-                 "test_mcc": "mcc", "test_accuracy": "accuracy", "coef": "weight",
-                 "hook_loc": "hook", "loc": "hook", "agg": "aggregation"}
+PAPER_COLUMNS = {
+    "test_f1_score": "f1",
+    "test_precision": "precision",
+    "test_recall": "recall",
+    "test_mcc": "mcc",
+    "test_accuracy": "accuracy",
+    "coef": "weight",
+    "hook_loc": "hook",
+    "loc": "hook",
+    "agg": "aggregation",
+}
 
 
 # The interchange CSV's columns, and the sparse-probing paper's names for some of them.
@@ -62,8 +72,9 @@ def category_of(dataset: str | None) -> str | None:
 # `compound_superposition.csv`: the neurons one k-sparse probe selects, without its scores.
 SELECTION_COLUMNS = {"feature", "layer", "neuron"}
 NOT_PROBES = {  # published tables of the same folders that are not probe results
-    frozenset({"layer", "neuron", "percentile", "biasxnorm"}):
-        "percentiles of each neuron's bias x weight norm (biasxnorm), not probe results",
+    frozenset(
+        {"layer", "neuron", "percentile", "biasxnorm"}
+    ): "percentiles of each neuron's bias x weight norm (biasxnorm), not probe results"
 }
 
 
@@ -72,19 +83,25 @@ def _csv_rows(path: Path, model: str | None, feature: str | None) -> Iterator[tu
     required = {"layer", "neuron"}
     header = set(csv_header(path))
     if (what := NOT_PROBES.get(frozenset(header))) is not None:
-        raise RecordError(f"this table holds {what}; circuitbase does not store it",
-                          file=str(path), record="line 1")
+        raise RecordError(
+            f"this table holds {what}; circuitbase does not store it",
+            file=str(path),
+            record="line 1",
+        )
     model = model or _model_from_folder(path, header)
-    for line, raw in read_csv(path, required, known=PROBE_COLUMNS,
-                              what="k-sparse probing table"):
+    for line, raw in read_csv(path, required, known=PROBE_COLUMNS, what="k-sparse probing table"):
         values: dict[str, Any] = {PAPER_COLUMNS.get(k, k): v for k, v in raw.items() if v != ""}
         values.setdefault("model", model)
         values.setdefault("feature", feature)
         where = f"line {line}"
         for name, hint in (("model", "--model"), ("feature", "--feature")):
             if values.get(name) is None:
-                raise RecordError(f"no {name} column and no {hint} given", file=str(path),
-                                  record=where, field=name)
+                raise RecordError(
+                    f"no {name} column and no {hint} given",
+                    file=str(path),
+                    record=where,
+                    field=name,
+                )
         values.setdefault("category", category_of(values.get("dataset")))
         yield where, validate(ProbeRow, values, file=path, record=where)
 
@@ -104,8 +121,13 @@ def _json_rows(path: Path) -> tuple[AnalysisInfo, list[tuple[str, ProbeRow]]]:
     return parsed.analysis, rows
 
 
-def probe_records(path: Path, *, model: str | None = None, feature: str | None = None,
-                  analysis_uid: str | None = None) -> Iterator[NodeRecord | RelRecord]:
+def probe_records(
+    path: Path,
+    *,
+    model: str | None = None,
+    feature: str | None = None,
+    analysis_uid: str | None = None,
+) -> Iterator[NodeRecord | RelRecord]:
     """All records of one probe file, as they are made: the rows wait in a scratch file
     to be ranked, not in memory. Raises RecordError naming file, record and field."""
     path = Path(path)
@@ -119,15 +141,20 @@ def probe_records(path: Path, *, model: str | None = None, feature: str | None =
         ranked.add_all((f"{path}, {where}", row) for where, row in rows)
         if not ranked.models():
             raise RecordError("no probe rows", file=str(path))
-        analysis = info.analysis(kind="probe", models=ranked.models(),
-                                 content_hash=file_hash(path),
-                                 default_uid=f"sparse-probing/{'+'.join(ranked.models())}/{path.stem}",
-                                 default_method="k-sparse probing", uid=analysis_uid)
+        analysis = info.analysis(
+            kind="probe",
+            models=ranked.models(),
+            content_hash=file_hash(path),
+            default_uid=f"sparse-probing/{'+'.join(ranked.models())}/{path.stem}",
+            default_method="k-sparse probing",
+            uid=analysis_uid,
+        )
         yield from _records(analysis, ranked)
 
 
-def records_from_rows(analysis: Analysis,
-                      rows: Iterable[tuple[str, ProbeRow]]) -> list[NodeRecord | RelRecord]:
+def records_from_rows(
+    analysis: Analysis, rows: Iterable[tuple[str, ProbeRow]]
+) -> list[NodeRecord | RelRecord]:
     """The analysis, its ABOUT edges, the concepts and one ENCODES edge per selected neuron
     of `rows` ((origin, row) pairs), ranked as `RankedRows` says."""
     with RankedRows() as ranked:
@@ -135,14 +162,20 @@ def records_from_rows(analysis: Analysis,
         return list(_records(analysis, ranked))
 
 
-def _records(analysis: Analysis, ranked: "RankedRows") -> Iterator[NodeRecord | RelRecord]:
+def _records(analysis: Analysis, ranked: RankedRows) -> Iterator[NodeRecord | RelRecord]:
     yield from analysis.records()
     for origin, row, rank in ranked:
         concept = Concept(name=row.feature).record()
         yield concept.at(origin)
-        fact = Encodes(analysis=analysis.uid, rank=rank, weight=row.weight, category=row.category,
-                       aggregation=row.aggregation, hook=row.hook,
-                       **row.model_dump(include=set(ProbeScores.model_fields)))
+        fact = Encodes(
+            analysis=analysis.uid,
+            rank=rank,
+            weight=row.weight,
+            category=row.category,
+            aggregation=row.aggregation,
+            hook=row.hook,
+            **row.model_dump(include=set(ProbeScores.model_fields)),
+        )
         start = ref(NodeLabel.NEURON, neuron_uid(row.model, row.layer, row.neuron))
         yield fact.record(start, concept.ref).at(origin)
 
@@ -160,11 +193,13 @@ class RankedRows:
     def __init__(self, *, selection: bool = False) -> None:
         self.selection = selection
         self._db = sqlite3.connect("")  # "": a private temporary file
-        self._db.execute("CREATE TABLE rows (position INTEGER PRIMARY KEY, origin TEXT, "
-                         "row TEXT UNIQUE, model TEXT, feature TEXT, dataset TEXT, k INTEGER, "
-                         "layer INTEGER, score REAL)")
+        self._db.execute(
+            "CREATE TABLE rows (position INTEGER PRIMARY KEY, origin TEXT, "
+            "row TEXT UNIQUE, model TEXT, feature TEXT, dataset TEXT, k INTEGER, "
+            "layer INTEGER, score REAL)"
+        )
 
-    def __enter__(self) -> "RankedRows":
+    def __enter__(self) -> RankedRows:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -175,8 +210,20 @@ class RankedRows:
             self._db.executemany(
                 "INSERT OR IGNORE INTO rows (origin, row, model, feature, dataset, k, layer, "
                 "score) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                ((origin, row.model_dump_json(), row.model, row.feature, row.dataset, row.k,
-                  row.layer, row.f1 if row.f1 is not None else row.mcc) for origin, row in rows))
+                (
+                    (
+                        origin,
+                        row.model_dump_json(),
+                        row.model,
+                        row.feature,
+                        row.dataset,
+                        row.k,
+                        row.layer,
+                        row.f1 if row.f1 is not None else row.mcc,
+                    )
+                    for origin, row in rows
+                ),
+            )
 
     def models(self) -> list[str]:
         return [m for (m,) in self._db.execute("SELECT DISTINCT model FROM rows ORDER BY model")]
@@ -192,7 +239,8 @@ class RankedRows:
             order = "score IS NULL, score DESC, position"
         cursor = self._db.execute(
             f"SELECT origin, row, row_number() OVER (PARTITION BY {group} ORDER BY {order}) - 1"
-            f"{extra} FROM rows ORDER BY position")
+            f"{extra} FROM rows ORDER BY position"
+        )
         while chunk := cursor.fetchmany(2_000):
             for origin, text, place, *size in chunk:
                 row = ProbeRow.model_validate_json(text)

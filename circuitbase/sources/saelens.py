@@ -20,8 +20,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..schema.dictionaries import (dictionary_record, hook_in_id, layer_in_id, model_name_of,
-                                   parse_neuronpedia_source, saelens_set_name, width_in_id)
+from ..schema.dictionaries import (
+    dictionary_record,
+    hook_in_id,
+    layer_in_id,
+    model_name_of,
+    parse_neuronpedia_source,
+    saelens_set_name,
+    width_in_id,
+)
 from ..schema.records import NodeRecord, RecordError
 from ..schema.uids import UidError
 from .files import read_text
@@ -29,8 +36,9 @@ from .files import read_text
 MAX_SAES = 1_000_000
 # names circuitbase gives a dictionary's properties: an SAE's own field of that name is kept
 # as `sae_<name>`
-RESERVED = frozenset({"model", "layer", "set", "release", "sae_id", "hook", "width",
-                      "saelens_model"})
+RESERVED = frozenset(
+    {"model", "layer", "set", "release", "sae_id", "hook", "width", "saelens_model"}
+)
 
 
 def saelens_records(path: Path) -> Iterator[NodeRecord]:
@@ -41,10 +49,13 @@ def saelens_records(path: Path) -> Iterator[NodeRecord]:
         data = yaml.load(read_text(path), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as err:
         raise RecordError(f"malformed YAML: {str(err).splitlines()[0]}", file=str(path)) from None
-    if not isinstance(data, dict) or not all(isinstance(v, dict) and isinstance(v.get("saes"), list)
-                                             for v in data.values()):
-        raise RecordError("not SAELens's pretrained_saes.yaml: expected {release: {model, "
-                          "saes: [...]}}", file=str(path))
+    if not isinstance(data, dict) or not all(
+        isinstance(v, dict) and isinstance(v.get("saes"), list) for v in data.values()
+    ):
+        raise RecordError(
+            "not SAELens's pretrained_saes.yaml: expected {release: {model, saes: [...]}}",
+            file=str(path),
+        )
     count = 0
     for release, entry in data.items():
         for i, sae in enumerate(entry["saes"]):
@@ -56,8 +67,9 @@ def saelens_records(path: Path) -> Iterator[NodeRecord]:
                 yield _dictionary(str(release), entry, sae).at(f"{path}, {where}")
             except (RecordError, UidError) as err:
                 reason = err.reason if isinstance(err, RecordError) else str(err)
-                raise RecordError(reason, file=str(path), record=where,
-                                  field=getattr(err, "field", None) or "id") from None
+                raise RecordError(
+                    reason, file=str(path), record=where, field=getattr(err, "field", None) or "id"
+                ) from None
 
 
 def _stored(value: Any) -> Any:
@@ -72,10 +84,15 @@ def _dictionary(release: str, entry: dict[str, Any], sae: Any) -> NodeRecord:
         raise RecordError("an SAE is a mapping with a text `id`", field="id")
     sae_id = sae["id"]
     props = {f"release_{k}": _stored(v) for k, v in entry.items() if k != "saes"}
-    props |= {(f"sae_{k}" if k in RESERVED else str(k)): _stored(v) for k, v in sae.items()
-              if k != "id"}
-    props |= {"release": release, "sae_id": sae_id, "hook": hook_in_id(sae_id),
-              "width": width_in_id(sae_id)}
+    props |= {
+        (f"sae_{k}" if k in RESERVED else str(k)): _stored(v) for k, v in sae.items() if k != "id"
+    }
+    props |= {
+        "release": release,
+        "sae_id": sae_id,
+        "hook": hook_in_id(sae_id),
+        "width": width_in_id(sae_id),
+    }
     neuronpedia = sae.get("neuronpedia")
     model_given = sae.get("model") or entry.get("model")
     if not isinstance(model_given, str):

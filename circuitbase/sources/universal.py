@@ -32,13 +32,15 @@ from ..schema.relationships import InFamily
 from ..schema.uids import UidError, neuron_uid
 from .files import csv_header, file_hash, read_csv
 
-CITATION = ("Gurnee, Horsley, Guo, Kheirkhah, Sun, Hathaway, Nanda, Bertsimas. Universal Neurons "
-            "in GPT2 Language Models. TMLR 2024. arXiv:2401.12181")
+CITATION = (
+    "Gurnee, Horsley, Guo, Kheirkhah, Sun, Hathaway, Nanda, Bertsimas. Universal Neurons "
+    "in GPT2 Language Models. TMLR 2024. arXiv:2401.12181"
+)
 INDEX_COLUMN = "source_row"
 PREDICTION = {"layer", "neuron", "feature", "is_surpress"}
 FAMILY_DESCRIPTIONS = {
     "universal": "neurons whose activations correlate across training seeds well above a "
-                 "rotated baseline (excess correlation)",
+    "rotated baseline (excess correlation)",
     "prediction": "late-layer neurons that raise the logits of a set of tokens",
     "suppression": "late-layer neurons that lower the logits of a set of tokens",
 }
@@ -62,37 +64,53 @@ def _rows(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
         yield f"line {line}", {(name or INDEX_COLUMN): _value(value) for name, value in raw.items()}
 
 
-def universal_records(path: Path, *, model: str | None = None,
-                      analysis_uid: str | None = None) -> Iterator[NodeRecord | RelRecord]:
+def universal_records(
+    path: Path, *, model: str | None = None, analysis_uid: str | None = None
+) -> Iterator[NodeRecord | RelRecord]:
     """The records of one table, as its rows are read; RecordError names file, line and
     column."""
     path = Path(path)
     model = canonical_model(model or path.parent.name)  # the upstream <model>/<table>.csv layout
     predictions = set(csv_header(path)) == PREDICTION
     table = path.stem
-    analysis = Analysis(uid=analysis_uid or f"universal-neurons/{model}/{table}", kind="universality",
-                        method="correlation of neuron activations across training seeds"
-                        if not predictions else "vocabulary projection of output weights",
-                        models=[model], citation=CITATION, content_hash=file_hash(path),
-                        params={"table": table})
+    analysis = Analysis(
+        uid=analysis_uid or f"universal-neurons/{model}/{table}",
+        kind="universality",
+        method="correlation of neuron activations across training seeds"
+        if not predictions
+        else "vocabulary projection of output weights",
+        models=[model],
+        citation=CITATION,
+        content_hash=file_hash(path),
+        params={"table": table},
+    )
     yield from analysis.records()
     families: dict[str, NodeRecord] = {}
     for where, values in _rows(path):
         origin = f"{path}, {where}"
         layer, neuron = values.pop("layer"), values.pop("neuron")
         if not isinstance(layer, int) or not isinstance(neuron, int):
-            raise RecordError("layer and neuron must be whole numbers", file=str(path),
-                              record=where, field="layer" if not isinstance(layer, int) else "neuron")
+            raise RecordError(
+                "layer and neuron must be whole numbers",
+                file=str(path),
+                record=where,
+                field="layer" if not isinstance(layer, int) else "neuron",
+            )
         if predictions:
             if not isinstance(values.get("is_surpress"), bool):
-                raise RecordError("is_surpress must be True or False", file=str(path),
-                                  record=where, field="is_surpress")
+                raise RecordError(
+                    "is_surpress must be True or False",
+                    file=str(path),
+                    record=where,
+                    field="is_surpress",
+                )
             family = "suppression" if values.pop("is_surpress") else "prediction"
         else:
             family = table
         if family not in families:
-            families[family] = NeuronFamily(name=family,
-                                            description=FAMILY_DESCRIPTIONS.get(family)).record()
+            families[family] = NeuronFamily(
+                name=family, description=FAMILY_DESCRIPTIONS.get(family)
+            ).record()
             yield families[family].at(origin)
         try:
             fact = InFamily(analysis=analysis.uid, **values)

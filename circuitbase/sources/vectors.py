@@ -29,8 +29,9 @@ def _vector(values: object, where: str, path: Path) -> list[float]:
     except (TypeError, ValueError):
         raise RecordError("a vector holds numbers only", file=str(path), record=where) from None
     if not all(math.isfinite(v) for v in vector):
-        raise RecordError("a vector holds finite numbers only (no NaN or infinity)",
-                          file=str(path), record=where)
+        raise RecordError(
+            "a vector holds finite numbers only (no NaN or infinity)", file=str(path), record=where
+        )
     return vector
 
 
@@ -45,7 +46,9 @@ def read_vectors(path: Path, model: str) -> Vectors:
     else:
         check_size(path)
         with open(path, newline="", encoding="utf-8") as handle:
-            raw = [(row[0], row[1:], f"line {n}") for n, row in enumerate(csv.reader(handle), 1) if row]
+            raw = [
+                (row[0], row[1:], f"line {n}") for n, row in enumerate(csv.reader(handle), 1) if row
+            ]
     vectors: Vectors = {}
     for key, values, where in raw:
         try:

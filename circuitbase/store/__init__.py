@@ -25,7 +25,7 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(f"{__name__}.base"), name)
 
 
-def open_store(uri: str | os.PathLike[str] | None = None) -> "GraphStore":
+def open_store(uri: str | os.PathLike[str] | None = None) -> GraphStore:
     """Open (and for the embedded store, start if needed) the store at `uri`."""
     target = resolve_uri(uri)
     if target.startswith(NEO4J_SCHEMES):
@@ -38,10 +38,21 @@ def open_store(uri: str | os.PathLike[str] | None = None) -> "GraphStore":
     if target.startswith(REMOTE_SCHEMES):
         return FalkorStore(target)
     if "://" in target and not target.startswith("falkordb://"):
-        raise StoreError(f"unknown store URI {target!r}: use a directory, falkordb://DIR, "
-                         f"falkor://HOST:PORT, falkors://HOST:PORT, or one of {', '.join(NEO4J_SCHEMES)}")
+        raise StoreError(
+            f"unknown store URI {target!r}: use a directory, falkordb://DIR, "
+            f"falkor://HOST:PORT, falkors://HOST:PORT, or one of {', '.join(NEO4J_SCHEMES)}"
+        )
     return FalkorStore(Path(target.removeprefix("falkordb://")))
 
 
-__all__ = ["GraphStore", "QueryTimeout", "ReadOnlyViolation", "StoreError", "WriteCounts", "open_store",
-           "resolve_uri", "default_data_dir", "URI_ENV"]
+__all__ = [
+    "GraphStore",
+    "QueryTimeout",
+    "ReadOnlyViolation",
+    "StoreError",
+    "WriteCounts",
+    "open_store",
+    "resolve_uri",
+    "default_data_dir",
+    "URI_ENV",
+]

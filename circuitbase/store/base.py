@@ -18,8 +18,15 @@ from typing import Any
 
 # The store's errors, defined with the rest of the family; callers import them from here too.
 from ..errors import QueryTimeout, ReadOnlyViolation, StoreError  # noqa: F401
+from ..schema.graph import (
+    COMPONENT_LABEL,
+    COMPONENT_LABELS,
+    NODE_KEY,
+    NodeLabel,
+    RelType,
+    labels_of,
+)
 from ..settings import env_number
-from ..schema.graph import COMPONENT_LABEL, COMPONENT_LABELS, NODE_KEY, NodeLabel, RelType, labels_of
 from . import cypher
 
 Row = dict[str, Any]
@@ -34,8 +41,9 @@ QUERY_TIMEOUT_S = env_number("CIRCUITBASE_QUERY_TIMEOUT", 30.0, 0.001, 86_400)
 # What the result of a query a person types (`query run`) may cost the client: rows
 # beyond either cap are not read, and the command says so in one line.
 MAX_RESULT_ROWS = int(env_number("CIRCUITBASE_MAX_ROWS", 100_000, 1, 10**9, integer=True))
-MAX_RESULT_BYTES = int(env_number("CIRCUITBASE_MAX_RESULT_BYTES", 64 * 2**20, 1024, 2**40,
-                                  integer=True))
+MAX_RESULT_BYTES = int(
+    env_number("CIRCUITBASE_MAX_RESULT_BYTES", 64 * 2**20, 1024, 2**40, integer=True)
+)
 
 
 class ResultRows(list):
@@ -76,7 +84,7 @@ class WriteCounts:
     labels_added: int = 0
     matched: int = 0  # rows that found what they write to, where a statement returns it
 
-    def __add__(self, other: "WriteCounts") -> "WriteCounts":
+    def __add__(self, other: WriteCounts) -> WriteCounts:
         return WriteCounts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
 
     @property
@@ -129,9 +137,16 @@ class GraphStore(ABC):
     location: str = ""
 
     @abstractmethod
-    def read(self, cypher: str, params: Mapping[str, Any] | None = None, *,
-             timeout: float | None = None, untrusted: bool = False,
-             max_rows: int | None = None, max_bytes: int | None = None) -> list[Row]:
+    def read(
+        self,
+        cypher: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        untrusted: bool = False,
+        max_rows: int | None = None,
+        max_bytes: int | None = None,
+    ) -> list[Row]:
         """Run a read-only query; a query that writes raises ReadOnlyViolation, one still
         running after `timeout` seconds is stopped (QueryTimeout). `untrusted` (text a
         person typed) is also checked for what read-only access lets through on a server
@@ -141,9 +156,15 @@ class GraphStore(ABC):
     def write(self, cypher: str, params: Mapping[str, Any] | None = None) -> WriteCounts:
         """Run one write query atomically."""
 
-    def write_rows(self, cypher: str, rows: Sequence[Row] | Iterable[Row], *,
-                   batch_size: int = DEFAULT_BATCH_SIZE, progress: Progress | None = None,
-                   params: Mapping[str, Any] | None = None) -> WriteCounts:
+    def write_rows(
+        self,
+        cypher: str,
+        rows: Sequence[Row] | Iterable[Row],
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        progress: Progress | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> WriteCounts:
         """Run `cypher` (which unwinds `$rows`) once per batch of rows, with `params`."""
         total = WriteCounts()
         for chunk in batches(rows, batch_size):
@@ -158,8 +179,9 @@ class GraphStore(ABC):
     VECTOR_PROPERTY = "embedding"
 
     @abstractmethod
-    def set_vectors(self, label: NodeLabel, rows: Sequence[Row],
-                    progress: Progress | None = None) -> WriteCounts:
+    def set_vectors(
+        self, label: NodeLabel, rows: Sequence[Row], progress: Progress | None = None
+    ) -> WriteCounts:
         """Set `embedding` on existing nodes: rows of {"uid": ..., "vector": [floats]}."""
 
     @abstractmethod
@@ -176,12 +198,21 @@ class GraphStore(ABC):
         vectors could not be compared with these)."""
         existing = self.vector_index_dimension(label)
         if existing is not None and existing != int(dimension):
-            raise StoreError(f"the stored {NodeLabel(label).value} vectors have dimension {existing}, "
-                             f"these have {int(dimension)}: vectors of one label share one index")
+            raise StoreError(
+                f"the stored {NodeLabel(label).value} vectors have dimension {existing}, "
+                f"these have {int(dimension)}: vectors of one label share one index"
+            )
         return existing is not None
 
-    def vector_neighbours(self, label: NodeLabel, uids: Sequence[str], k: int, *,
-                          model: str | None = None, min_cosine: float = -1.0) -> list[Row]:
+    def vector_neighbours(
+        self,
+        label: NodeLabel,
+        uids: Sequence[str],
+        k: int,
+        *,
+        model: str | None = None,
+        min_cosine: float = -1.0,
+    ) -> list[Row]:
         """For each uid, those of its `k` nearest nodes by the index that are in `model` (any
         if None) with cosine >= `min_cosine`: rows {uid, match, model, cosine}.
 
@@ -200,7 +231,7 @@ class GraphStore(ABC):
         """The backend's nearest-neighbour call for `UNWIND $rows AS row` of uids, ending
         `WITH a, node, <cosine> AS cosine`."""
 
-    def persist(self) -> None:
+    def persist(self) -> None:  # noqa: B027 (a backend whose writes are durable at once keeps it)
         """Make every write so far durable; the writer calls it before reporting success."""
 
     @abstractmethod
@@ -219,10 +250,14 @@ class GraphStore(ABC):
 
     # --- full-text search: each backend's own index finds candidates; one rule decides ----
     SEARCH_FIELDS: dict[NodeLabel, tuple[str, ...]] = {
-        NodeLabel.CONCEPT: ("name",), NodeLabel.TASK: ("name", "description"),
-        NodeLabel.HEAD_ROLE: ("name",), NodeLabel.NEURON_FAMILY: ("name",),
-        NodeLabel.TOKEN: ("text",), NodeLabel.FEATURE: ("label",),
-        NodeLabel.MODEL: ("uid", "hf_id"), NodeLabel.EXPLANATION: ("text",),
+        NodeLabel.CONCEPT: ("name",),
+        NodeLabel.TASK: ("name", "description"),
+        NodeLabel.HEAD_ROLE: ("name",),
+        NodeLabel.NEURON_FAMILY: ("name",),
+        NodeLabel.TOKEN: ("text",),
+        NodeLabel.FEATURE: ("label",),
+        NodeLabel.MODEL: ("uid", "hf_id"),
+        NodeLabel.EXPLANATION: ("text",),
         NodeLabel.DICTIONARY: ("uid", "release", "sae_id", "neuronpedia"),
     }
 
@@ -247,8 +282,14 @@ class GraphStore(ABC):
         for row in self._fulltext(words, labels, max(limit * 4, 200)):
             matching = [v for v in row["fields"] if isinstance(v, str) and _matches(v, words)]
             if matching:
-                hits.append({"kind": row["label"], "key": row["key"], "match": matching[0],
-                             "score": float(row["score"] or 0.0)})
+                hits.append(
+                    {
+                        "kind": row["label"],
+                        "key": row["key"],
+                        "match": matching[0],
+                        "score": float(row["score"] or 0.0),
+                    }
+                )
         hits = self._explained_components(hits, kinds)
         hits.sort(key=lambda h: (-h["score"], h["kind"], h["key"]))
         return hits[:limit]
@@ -258,8 +299,10 @@ class GraphStore(ABC):
         texts = [h["key"] for h in hits if h["kind"] == NodeLabel.EXPLANATION.value]
         if not texts:
             return hits
-        explained = {row["uid"]: (row["label"], row["component"])
-                     for row in self.read(cypher.EXPLAINED_COMPONENTS, {"uids": texts})}
+        explained = {
+            row["uid"]: (row["label"], row["component"])
+            for row in self.read(cypher.EXPLAINED_COMPONENTS, {"uids": texts})
+        }
         wanted = {NodeLabel(k).value for k in kinds}
         best: dict[tuple[str, str], Row] = {}
         for hit in hits:
@@ -304,8 +347,11 @@ class GraphStore(ABC):
     def values_of(self, label: NodeLabel, prop: str) -> list[str]:
         """The distinct text values of `prop` on `label` nodes (at most cypher.MAX_NAMES),
         for naming near matches of a name the store lacks."""
-        return [row["value"] for row in self.read(cypher.values_of(label, prop))
-                if isinstance(row["value"], str)]
+        return [
+            row["value"]
+            for row in self.read(cypher.values_of(label, prop))
+            if isinstance(row["value"], str)
+        ]
 
     def nodes(self, label: NodeLabel, keys: Iterable[str]) -> list[Row]:
         """Rows {labels, props} of the `label` nodes with these keys."""
@@ -315,12 +361,13 @@ class GraphStore(ABC):
         """Every relationship leaving these nodes: rows {a, type, props, b_labels, b}."""
         return self.read(cypher.outgoing(label), {"keys": sorted(keys)})
 
-    def neighbourhood(self, label: NodeLabel, key: str, hops: int,
-                      rel_types: Sequence[RelType] = ()) -> list[Row]:
+    def neighbourhood(
+        self, label: NodeLabel, key: str, hops: int, rel_types: Sequence[RelType] = ()
+    ) -> list[Row]:
         """The distinct nodes within `hops` of one node, either direction: rows {labels, props}."""
         return self.read(cypher.neighbourhood(label, hops, rel_types), {"k": key})
 
-    def stats(self) -> "GraphStats":
+    def stats(self) -> GraphStats:
         labels = {row["label"]: row["n"] for row in self.read(cypher.LABEL_COUNTS)}
         relationships = {row["type"]: row["n"] for row in self.read(cypher.RELATIONSHIP_COUNTS)}
         models = self.read(cypher.MODEL_COMPONENT_COUNTS, {"component": COMPONENT_LABEL})
@@ -336,8 +383,10 @@ class GraphStore(ABC):
 
     def with_vectors(self, label: NodeLabel, model: str) -> list[str]:
         """The uids of `model`'s `label` nodes that have a vector."""
-        return [row["uid"] for row in self.read(cypher.with_vectors(label, self.VECTOR_PROPERTY),
-                                                {"model": model})]
+        return [
+            row["uid"]
+            for row in self.read(cypher.with_vectors(label, self.VECTOR_PROPERTY), {"model": model})
+        ]
 
     def facts_of(self, analysis: str) -> list[Row]:
         """Every relationship that cites `analysis`: rows {type, start_labels, start, end, props}."""
@@ -355,13 +404,15 @@ class GraphStore(ABC):
         """Rows {labels, props} of every node a fact of `analysis` touches."""
         return self.read(cypher.NODES_OF_ANALYSIS, {"analysis": analysis})
 
-    def delete_facts(self, analysis: str, type_: RelType, start: NodeLabel,
-                     rows: Sequence[Row]) -> WriteCounts:
+    def delete_facts(
+        self, analysis: str, type_: RelType, start: NodeLabel, rows: Sequence[Row]
+    ) -> WriteCounts:
         """Delete these facts of `analysis`: rows {start, end, identity} (see cypher.delete_facts)."""
         total = WriteCounts()
         for chunk in batches(rows, DEFAULT_BATCH_SIZE):
-            total += self.write(cypher.delete_facts(type_, start),
-                                {"rows": chunk, "analysis": analysis})
+            total += self.write(
+                cypher.delete_facts(type_, start), {"rows": chunk, "analysis": analysis}
+            )
         return total
 
     def node_with_relationships(self, label: NodeLabel, key: str, limit: int) -> list[Row]:
@@ -375,13 +426,22 @@ class GraphStore(ABC):
 
     def fact_counts(self, analysis: str) -> dict[str, int]:
         """How many relationships of each type cite `analysis`."""
-        return {row["type"]: row["n"] for row in self.read(cypher.FACT_COUNTS, {"analysis": analysis})}
+        return {
+            row["type"]: row["n"] for row in self.read(cypher.FACT_COUNTS, {"analysis": analysis})
+        }
 
-    SHARED_LABELS = (NodeLabel.CONCEPT, NodeLabel.TASK, NodeLabel.HEAD_ROLE,
-                     NodeLabel.NEURON_FAMILY, NodeLabel.TOKEN, NodeLabel.EXPLANATION)
+    SHARED_LABELS = (
+        NodeLabel.CONCEPT,
+        NodeLabel.TASK,
+        NodeLabel.HEAD_ROLE,
+        NodeLabel.NEURON_FAMILY,
+        NodeLabel.TOKEN,
+        NodeLabel.EXPLANATION,
+    )
 
-    def refresh_similarity_summaries(self, pairs: Iterable[tuple[str, str]],
-                                     progress: Progress | None = None) -> None:
+    def refresh_similarity_summaries(
+        self, pairs: Iterable[tuple[str, str]], progress: Progress | None = None
+    ) -> None:
         """Recompute the summaries of these pairs of models, both ways, from their SIMILAR_TO
         edges: every write path that adds or removes similarity edges calls this, so
         `universality_table` reads exact answers without reading the edges. (Bookkeeping:
@@ -396,12 +456,17 @@ class GraphStore(ABC):
 
     def similarity_pairs_of(self, analysis: str) -> set[tuple[str, str]]:
         """The pairs of models an analysis's SIMILAR_TO edges join."""
-        return {(row["a"], row["b"]) for row in self.read(cypher.SIMILARITY_PAIRS_OF, {"analysis": analysis})}
+        return {
+            (row["a"], row["b"])
+            for row in self.read(cypher.SIMILARITY_PAIRS_OF, {"analysis": analysis})
+        }
 
     def _summaries_up_to_date(self) -> None:
         """A store whose similarity edges were written before summaries existed gets them."""
         if self.read(cypher.SUMMARIES_MISSING)[0]["missing"]:
-            self.refresh_similarity_summaries((row["a"], row["b"]) for row in self.read(cypher.ALL_SIMILARITY_PAIRS))
+            self.refresh_similarity_summaries(
+                (row["a"], row["b"]) for row in self.read(cypher.ALL_SIMILARITY_PAIRS)
+            )
 
     def remove_analysis(self, analysis: str) -> WriteCounts:
         """Retract `analysis`: every fact citing it, the N2G patterns and shared nodes
@@ -444,13 +509,16 @@ class GraphStore(ABC):
         analysis, method, metrics}; its ranks are `measured["profile_<i>"]`."""
         return self.read(cypher.HEAD_PROFILES_OF, {"uid": uid})
 
-    def head_profile_packs(self, method: str, metrics: Sequence[str], *, exclude: str,
-                           model: str | None = None) -> list[Row]:
+    def head_profile_packs(
+        self, method: str, metrics: Sequence[str], *, exclude: str, model: str | None = None
+    ) -> list[Row]:
         """Every analysis measuring heads like this (same method and metrics), but those
         about `exclude`, with all its heads' ranks in one piece: rows {analysis, model,
         heads, table} (see `sources.head_metrics.pack_profiles`)."""
-        return self.read(cypher.HEAD_PROFILE_PACKS, {"method": method, "metrics": list(metrics),
-                                                     "exclude": exclude, "model": model})
+        return self.read(
+            cypher.HEAD_PROFILE_PACKS,
+            {"method": method, "metrics": list(metrics), "exclude": exclude, "model": model},
+        )
 
     def heads_measured(self, pairs: Sequence[tuple[str, str]]) -> list[Row]:
         """The measurements of these (head uid, analysis) pairs: rows {uid, measured,
@@ -477,18 +545,33 @@ class GraphStore(ABC):
         rows {concept, score (the best), analyses}."""
         return self.read(cypher.PROBE_CONCEPTS_OF, {"uid": uid, "min_score": min_score})
 
-    def probe_concept_candidates(self, concepts: Sequence[str], *, exclude: str,
-                                 model: str | None, min_score: float,
-                                 timeout: float | None = None) -> list[Row]:
+    def probe_concept_candidates(
+        self,
+        concepts: Sequence[str],
+        *,
+        exclude: str,
+        model: str | None,
+        min_score: float,
+        timeout: float | None = None,
+    ) -> list[Row]:
         """Neurons of other models probed for any of `concepts`: rows {uid, model, shared:
         [[concept, score]], analyses, theirs (the sum of their best score per concept)}."""
-        return self.read(cypher.PROBE_CONCEPT_CANDIDATES,
-                         {"concepts": list(concepts), "exclude": exclude, "model": model,
-                          "min_score": min_score}, timeout=timeout)
+        return self.read(
+            cypher.PROBE_CONCEPT_CANDIDATES,
+            {
+                "concepts": list(concepts),
+                "exclude": exclude,
+                "model": model,
+                "min_score": min_score,
+            },
+            timeout=timeout,
+        )
 
     def relationship_types_at(self, uid: str) -> dict[str, int]:
         """What a component has, by relationship type (but IN_MODEL)."""
-        return {row["type"]: row["n"] for row in self.read(cypher.RELATIONSHIP_TYPES_AT, {"uid": uid})}
+        return {
+            row["type"]: row["n"] for row in self.read(cypher.RELATIONSHIP_TYPES_AT, {"uid": uid})
+        }
 
     def fine_tuned_pairs(self) -> list[tuple[str, str]]:
         """(model, its base) for every FINE_TUNED_FROM edge."""
@@ -505,8 +588,10 @@ class GraphStore(ABC):
 
     def unreferenced_counts(self) -> dict[str, int]:
         """Per shared label (and N2G patterns and trie nodes), nodes nothing refers to."""
-        found = {label.value: self.read(cypher.count_unreferenced(label))[0]["n"]
-                 for label in self.SHARED_LABELS}
+        found = {
+            label.value: self.read(cypher.count_unreferenced(label))[0]["n"]
+            for label in self.SHARED_LABELS
+        }
         found[NodeLabel.PATTERN.value] = len(self.read(cypher.UNUSED_PATTERNS))
         found[NodeLabel.PATTERN_NODE.value] = len(self.read(cypher.UNREFERENCED_PATTERN_NODES))
         return {label: n for label, n in found.items() if n}
@@ -543,7 +628,9 @@ class GraphStore(ABC):
     def model_contents(self, model: str) -> dict[str, Any]:
         """What removing `model` takes: its components by label, and the analyses about
         it alone."""
-        components = {row["label"]: row["n"] for row in self.read(cypher.MODEL_COMPONENTS, {"model": model})}
+        components = {
+            row["label"]: row["n"] for row in self.read(cypher.MODEL_COMPONENTS, {"model": model})
+        }
         only = [row["uid"] for row in self.read(cypher.ANALYSES_ONLY_ABOUT, {"model": model})]
         return {"components": components, "analyses": only}
 
@@ -566,7 +653,9 @@ class GraphStore(ABC):
 
     def dictionaries_by_neuronpedia(self, source_id: str) -> list[str]:
         """Uids of the dictionaries whose Neuronpedia id is `source_id` (`gpt2-small/0-res-jb`)."""
-        return [row["uid"] for row in self.read(cypher.DICTIONARY_BY_NEURONPEDIA, {"id": source_id})]
+        return [
+            row["uid"] for row in self.read(cypher.DICTIONARY_BY_NEURONPEDIA, {"id": source_id})
+        ]
 
     def dictionaries_by_saelens(self, release: str, sae_id: str) -> list[Row]:
         """Rows {uid, layer} of the dictionary SAELens loads as (release, SAE id)."""
@@ -575,8 +664,12 @@ class GraphStore(ABC):
     def dictionaries_by_alias(self, model: str, layer: int, alias: str) -> list[str]:
         """Uids of the dictionaries an attribution graph's transcoder set named `alias` (the
         set part of the uids it was stored under before it had a Neuronpedia set)."""
-        return [row["uid"] for row in self.read(
-            cypher.DICTIONARY_BY_ALIAS, {"model": model, "layer": layer, "alias": alias})]
+        return [
+            row["uid"]
+            for row in self.read(
+                cypher.DICTIONARY_BY_ALIAS, {"model": model, "layer": layer, "alias": alias}
+            )
+        ]
 
     def patterns_of(self, neuron: str, analysis: str | None = None) -> list[Row]:
         """A neuron's N2G patterns: rows {uid, rule, analysis}."""
@@ -586,7 +679,7 @@ class GraphStore(ABC):
         """Every trie node of a pattern: rows {uid, token, token_id, ignore, importance, activation}."""
         return self.read(cypher.PATTERN_TRIE, {"pattern": pattern})
 
-    def __enter__(self) -> "GraphStore":
+    def __enter__(self) -> GraphStore:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -16,10 +16,19 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..schema.graph import NodeLabel
-from .base import (GraphStore, Progress, QueryTimeout, ReadOnlyViolation, Row, StoreError, capped,
-                   WriteCounts, key_constraints)
-from .falkor_server import QUERY_MEMORY_BYTES, EmbeddedServer
+from .base import (
+    GraphStore,
+    Progress,
+    QueryTimeout,
+    ReadOnlyViolation,
+    Row,
+    StoreError,
+    WriteCounts,
+    capped,
+    key_constraints,
+)
 from .clients import load_falkordb
+from .falkor_server import QUERY_MEMORY_BYTES, EmbeddedServer
 
 falkordb, redis = load_falkordb()  # see clients: without packages they would load unused
 
@@ -44,7 +53,10 @@ def plain(value: Any) -> Any:
     if isinstance(value, falkordb.Edge):
         return {"_type": value.relation, **value.properties}
     if isinstance(value, falkordb.Path):
-        return {"nodes": [plain(n) for n in value.nodes()], "edges": [plain(e) for e in value.edges()]}
+        return {
+            "nodes": [plain(n) for n in value.nodes()],
+            "edges": [plain(e) for e in value.edges()],
+        }
     if isinstance(value, list):
         return [plain(v) for v in value]
     if isinstance(value, dict):
@@ -58,18 +70,24 @@ def connect_remote(uri: str) -> falkordb.FalkorDB:
     if not uri.startswith(REMOTE_SCHEMES) or not parts.hostname:
         raise StoreError("not a FalkorDB server URI; use falkor://HOST:PORT or falkors://HOST:PORT")
     if parts.username is not None or parts.password is not None:
-        raise StoreError(f"credentials in a {parts.scheme}:// URI are not accepted; set "
-                         "FALKORDB_PASSWORD (and FALKORDB_USERNAME) instead")
+        raise StoreError(
+            f"credentials in a {parts.scheme}:// URI are not accepted; set "
+            "FALKORDB_PASSWORD (and FALKORDB_USERNAME) instead"
+        )
     if parts.path not in ("", "/"):
         raise StoreError(f"a {parts.scheme}:// URI names a server (HOST:PORT), not a path")
     tls = parts.scheme == "falkors"
     try:
         client = falkordb.FalkorDB(
-            host=parts.hostname, port=parts.port or DEFAULT_PORT,
+            host=parts.hostname,
+            port=parts.port or DEFAULT_PORT,
             username=os.environ.get("FALKORDB_USERNAME") or None,
             password=os.environ.get("FALKORDB_PASSWORD") or None,
-            socket_connect_timeout=10, ssl=tls, ssl_check_hostname=tls,
-            ssl_ca_certs=os.environ.get("FALKORDB_TLS_CA_FILE") if tls else None)
+            socket_connect_timeout=10,
+            ssl=tls,
+            ssl_check_hostname=tls,
+            ssl_ca_certs=os.environ.get("FALKORDB_TLS_CA_FILE") if tls else None,
+        )
         client.connection.ping()
     except (redis.exceptions.RedisError, OSError) as err:
         message = " ".join(str(err).split()) or type(err).__name__
@@ -96,12 +114,21 @@ class FalkorStore(GraphStore):
         try:
             self.graph.query("RETURN 0")  # creates the graph's key; read-only queries need it
         except redis.exceptions.RedisError as err:
-            raise StoreError(f"FalkorDB at {self.location} refused the first query: {err}") from None
+            raise StoreError(
+                f"FalkorDB at {self.location} refused the first query: {err}"
+            ) from None
         self._dirty = False
 
-    def read(self, cypher: str, params: Mapping[str, Any] | None = None, *,
-             timeout: float | None = None, untrusted: bool = False,
-             max_rows: int | None = None, max_bytes: int | None = None) -> list[Row]:
+    def read(
+        self,
+        cypher: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        untrusted: bool = False,
+        max_rows: int | None = None,
+        max_bytes: int | None = None,
+    ) -> list[Row]:
         limit = None if timeout is None else max(1, int(timeout * 1000))
         try:
             result = self.graph.ro_query(cypher, dict(params or {}), timeout=limit)
@@ -109,12 +136,16 @@ class FalkorStore(GraphStore):
             raise self._gone(err) from None
         except redis.exceptions.ResponseError as err:
             if "read-only" in str(err):
-                raise ReadOnlyViolation(f"this query writes, and was sent as read-only: {err}") from err
+                raise ReadOnlyViolation(
+                    f"this query writes, and was sent as read-only: {err}"
+                ) from err
             if "timed out" in str(err):
                 raise QueryTimeout.after(timeout) from None
             if "mem consumption exceeded" in str(err):
-                raise QueryTimeout("the query needed more memory than one query may use "
-                                   f"({QUERY_MEMORY_BYTES // 2**20} MiB) and was stopped") from None
+                raise QueryTimeout(
+                    "the query needed more memory than one query may use "
+                    f"({QUERY_MEMORY_BYTES // 2**20} MiB) and was stopped"
+                ) from None
             raise StoreError(f"FalkorDB refused the query: {err}") from err
         except redis.exceptions.RedisError as err:
             raise self._gone(err) from None
@@ -132,17 +163,24 @@ class FalkorStore(GraphStore):
             raise StoreError(f"FalkorDB refused the query: {err}") from err
         except (redis.exceptions.RedisError, OSError) as err:
             raise self._gone(err) from None
-        matched = (int(result.result_set[0][0]) if result.header and
-                   result.header[0][1] == "matched" and result.result_set else 0)
-        return WriteCounts(**{ours: int(getattr(result, theirs) or 0)
-                              for ours, theirs in _COUNTERS.items()}, matched=matched)
+        matched = (
+            int(result.result_set[0][0])
+            if result.header and result.header[0][1] == "matched" and result.result_set
+            else 0
+        )
+        return WriteCounts(
+            **{ours: int(getattr(result, theirs) or 0) for ours, theirs in _COUNTERS.items()},
+            matched=matched,
+        )
 
     def _gone(self, err: BaseException) -> StoreError:
         cause = str(err).strip() or type(err).__name__  # a reset connection says nothing
         if self.server is not None and not self.server.running():
             cause += f"; the server is gone: {self.server.cause_of_exit()}"
-        return StoreError(f"lost the FalkorDB server of {self.location} ({cause}); run the "
-                          "command again: a write that was cut off is finished by running it again")
+        return StoreError(
+            f"lost the FalkorDB server of {self.location} ({cause}); run the "
+            "command again: a write that was cut off is finished by running it again"
+        )
 
     def ensure_schema(self) -> None:
         """Index every merge key.
@@ -151,8 +189,11 @@ class FalkorStore(GraphStore):
         the server on some strings (seen with a value that starts with a space), so
         uniqueness rests on every write being a MERGE on the indexed key.
         """
-        indexed = {(row["label"], prop) for row in self.read("CALL db.indexes()")
-                   for prop in row["properties"]}
+        indexed = {
+            (row["label"], prop)
+            for row in self.read("CALL db.indexes()")
+            for prop in row["properties"]
+        }
         for label, prop in key_constraints():
             if (label, prop) not in indexed:
                 try:
@@ -160,15 +201,19 @@ class FalkorStore(GraphStore):
                 except StoreError as err:  # another process made it since we looked
                     if "already indexed" not in str(err):
                         raise
-        fulltext = {row["label"] for row in self.read("CALL db.indexes() YIELD label, types "
-                                                      "RETURN label, types")
-                    if any("FULLTEXT" in str(t).upper() for t in (row["types"] or {}).values())}
+        fulltext = {
+            row["label"]
+            for row in self.read("CALL db.indexes() YIELD label, types RETURN label, types")
+            if any("FULLTEXT" in str(t).upper() for t in (row["types"] or {}).values())
+        }
         for label, props in self.SEARCH_FIELDS.items():
             if label.value not in fulltext:
                 try:
                     # no stop words: " the" is a token people look for
-                    self.write(f"CALL db.idx.fulltext.createNodeIndex({{label: '{label.value}', "
-                               "stopwords: []}, " + ", ".join(f"'{p}'" for p in props) + ")")
+                    self.write(
+                        f"CALL db.idx.fulltext.createNodeIndex({{label: '{label.value}', "
+                        "stopwords: []}, " + ", ".join(f"'{p}'" for p in props) + ")"
+                    )
                 except StoreError as err:
                     if "already" not in str(err):
                         raise
@@ -180,24 +225,33 @@ class FalkorStore(GraphStore):
         for label in labels:
             fields = ", ".join(f"node.{p}" for p in self.SEARCH_FIELDS[label])
             try:
-                rows += self.read("CALL db.idx.fulltext.queryNodes($label, $query) YIELD node, score "
-                                  f"RETURN $label AS label, coalesce(node.uid, node.name) AS key, "
-                                  f"[{fields}] AS fields, score LIMIT $limit",
-                                  {"label": label.value, "query": query, "limit": limit})
+                rows += self.read(
+                    "CALL db.idx.fulltext.queryNodes($label, $query) YIELD node, score "
+                    f"RETURN $label AS label, coalesce(node.uid, node.name) AS key, "
+                    f"[{fields}] AS fields, score LIMIT $limit",
+                    {"label": label.value, "query": query, "limit": limit},
+                )
             except StoreError as err:
                 if "no such index" not in str(err).lower() and "not exist" not in str(err).lower():
                     raise
         return rows
 
-    def set_vectors(self, label: NodeLabel, rows: Sequence[Row],
-                    progress: Progress | None = None) -> WriteCounts:
-        return self.write_rows(f"UNWIND $rows AS row MATCH (n:{NodeLabel(label).value} {{uid: row.uid}}) "
-                               f"SET n.{self.VECTOR_PROPERTY} = vecf32(row.vector)", rows,
-                               progress=progress)
+    def set_vectors(
+        self, label: NodeLabel, rows: Sequence[Row], progress: Progress | None = None
+    ) -> WriteCounts:
+        return self.write_rows(
+            f"UNWIND $rows AS row MATCH (n:{NodeLabel(label).value} {{uid: row.uid}}) "
+            f"SET n.{self.VECTOR_PROPERTY} = vecf32(row.vector)",
+            rows,
+            progress=progress,
+        )
 
     def vector_index_dimension(self, label: NodeLabel) -> int | None:
-        rows = self.read("CALL db.indexes() YIELD label, types, options "
-                         "WHERE label = $label RETURN types, options", {"label": NodeLabel(label).value})
+        rows = self.read(
+            "CALL db.indexes() YIELD label, types, options "
+            "WHERE label = $label RETURN types, options",
+            {"label": NodeLabel(label).value},
+        )
         for row in rows:
             if "VECTOR" in row["types"].get(self.VECTOR_PROPERTY, []):
                 return int(row["options"][self.VECTOR_PROPERTY]["dimension"])
@@ -207,14 +261,18 @@ class FalkorStore(GraphStore):
         label = NodeLabel(label)
         if self.check_vector_dimension(label, dimension):
             return
-        self.write(f"CREATE VECTOR INDEX FOR (n:{label.value}) ON (n.{self.VECTOR_PROPERTY}) "
-                   f"OPTIONS {{dimension: {int(dimension)}, similarityFunction: 'cosine'}}")
+        self.write(
+            f"CREATE VECTOR INDEX FOR (n:{label.value}) ON (n.{self.VECTOR_PROPERTY}) "
+            f"OPTIONS {{dimension: {int(dimension)}, similarityFunction: 'cosine'}}"
+        )
 
     def _vector_query(self, label: NodeLabel, k: int) -> str:
-        return (f"UNWIND $rows AS row MATCH (a:{label.value} {{uid: row.uid}}) "
-                f"CALL db.idx.vector.queryNodes('{label.value}', '{self.VECTOR_PROPERTY}', {k}, "
-                f"a.{self.VECTOR_PROPERTY}) YIELD node, score "
-                "WITH a, node, 1.0 - score AS cosine")  # FalkorDB scores cosine distance
+        return (
+            f"UNWIND $rows AS row MATCH (a:{label.value} {{uid: row.uid}}) "
+            f"CALL db.idx.vector.queryNodes('{label.value}', '{self.VECTOR_PROPERTY}', {k}, "
+            f"a.{self.VECTOR_PROPERTY}) YIELD node, score "
+            "WITH a, node, 1.0 - score AS cosine"
+        )  # FalkorDB scores cosine distance
 
     def persist(self) -> None:
         """Snapshot to disk, so that what a finished write reported survives a kill. A
@@ -224,10 +282,12 @@ class FalkorStore(GraphStore):
             try:
                 self.client.connection.save()
             except redis.exceptions.ResponseError as err:  # e.g. the disk is full
-                raise StoreError(f"FalkorDB could not save {self.location} to disk: "
-                                 f"{self.server.cause_of_exit() or err} (see "
-                                 f"{self.server.log_file}); free space and run the command "
-                                 "again") from None
+                raise StoreError(
+                    f"FalkorDB could not save {self.location} to disk: "
+                    f"{self.server.cause_of_exit() or err} (see "
+                    f"{self.server.log_file}); free space and run the command "
+                    "again"
+                ) from None
             except (redis.exceptions.ConnectionError, OSError) as err:
                 raise self._gone(err) from None
         self._dirty = False

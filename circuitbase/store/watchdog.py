@@ -25,9 +25,15 @@ from .clients import load_falkordb
 
 _, redis = load_falkordb()
 
-from .base import StoreError
-from .falkor_server import (CLIENT_PREFIX, EmbeddedServer, is_server_of, pid_alive,
-                            process_cwd_identity, store_identity)
+from .base import StoreError  # noqa: E402 (after the clients are loaded without OpenTelemetry)
+from .falkor_server import (  # noqa: E402
+    CLIENT_PREFIX,
+    EmbeddedServer,
+    is_server_of,
+    pid_alive,
+    process_cwd_identity,
+    store_identity,
+)
 
 
 def busy(client: redis.Redis) -> bool:
@@ -63,8 +69,9 @@ def watch(data_dir: Path, pid: int, idle: float) -> None:
         server = EmbeddedServer(_where(pid, data_dir))
         try:
             if client is None:
-                client = redis.Redis(unix_socket_path=str(server.socket_path),
-                                     client_name="watchdog")
+                client = redis.Redis(
+                    unix_socket_path=str(server.socket_path), client_name="watchdog"
+                )
             if busy(client):
                 quiet_since = time.monotonic()
                 continue

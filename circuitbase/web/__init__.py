@@ -1,7 +1,7 @@
 """A read-only local web explorer over a store (`circuitbase serve`).
 
-    from circuitbase.web import create_app, new_token
-    app = create_app(store, token=new_token())   # a Flask app; pages under /<token>/
+from circuitbase.web import create_app, new_token
+app = create_app(store, token=new_token())   # a Flask app; pages under /<token>/
 """
 
 from __future__ import annotations

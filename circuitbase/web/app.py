@@ -12,8 +12,8 @@ from __future__ import annotations
 import secrets
 import tempfile
 import threading
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,24 +25,27 @@ from ..errors import CircuitbaseError
 from ..export.citations import bibtex
 from ..export.figure import svg_text
 from ..export.heatmap import heatmap_svg
-from ..schema.graph import primary_label
 from ..export.palette import EDGE_COLOURS, NODE_COLOURS
 from ..queries.show import resolve, show, strongest_first
 from ..queries.similar import between as live_between
-from ..schema.graph import COMPONENT_LABELS, NodeLabel, RelType
+from ..schema.graph import COMPONENT_LABELS, NodeLabel, RelType, primary_label
 from ..schema.text import visible_token
 from ..schema.uids import model_of
 from ..store.base import GraphStore
 from . import neighbourhood
 
-EXPORTS = {"svg": "image/svg+xml", "png": "image/png", "graphml": "application/xml",
-           "bib": "application/x-bibtex"}
+EXPORTS = {
+    "svg": "image/svg+xml",
+    "png": "image/png",
+    "graphml": "application/xml",
+    "bib": "application/x-bibtex",
+}
 SEARCH_LIMIT = 100
 MAX_FACTS_SHOWN = 200  # per relationship type on a page; the rest is counted
 MAX_DRAWN_FACTS = 400  # an analysis with more facts is listed, not drawn
 HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
-                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -76,6 +79,7 @@ class SerialStore:
         def serial(*args: Any, **kwargs: Any) -> Any:
             with self._lock:
                 return found(*args, **kwargs)
+
         return serial
 
 
@@ -119,14 +123,18 @@ def create_app(store: GraphStore, token: str) -> Flask:
     def caption(kind: str, key: str) -> str:
         return key.strip('"') if kind == NodeLabel.TOKEN.value else key
 
-    app.jinja_env.globals.update(node_url=node_url, caption=caption, node_colours={
-        label.value: colour for label, colour in NODE_COLOURS.items()})
+    app.jinja_env.globals.update(
+        node_url=node_url,
+        caption=caption,
+        node_colours={label.value: colour for label, colour in NODE_COLOURS.items()},
+    )
 
     @pages.route("/", strict_slashes=False)
     def home() -> str:
         stats = store.stats()
-        return render_template("home.html", models=store.models(), stats=stats,
-                               analyses=store.analysis_list())
+        return render_template(
+            "home.html", models=store.models(), stats=stats, analyses=store.analysis_list()
+        )
 
     @pages.route("/search")
     def search() -> Any:
@@ -146,28 +154,37 @@ def create_app(store: GraphStore, token: str) -> Flask:
             if exact and NodeLabel(exact["kind"]) in COMPONENT_LABELS:  # a uid: its page
                 return redirect(node_url(exact["kind"], exact["key"]))
             hits = store.search(text, [NodeLabel(kind)] if kind else (), SEARCH_LIMIT)
-        return render_template("search.html", text=text, kind=kind, hits=hits, exact=exact,
-                               kinds=_searchable(store))
+        return render_template(
+            "search.html", text=text, kind=kind, hits=hits, exact=exact, kinds=_searchable(store)
+        )
 
     @pages.route("/node")
     def node() -> str:
         kind, key = _kind_and_key()
         data = show(store, key, kind=kind)
-        drawing = neighbourhood.svg(data["kind"], data["key"], data["relationships"],
-                                    node_url, caption)
-        types = sorted({t for n in neighbourhood.neighbours(data["relationships"]) for t in n.types})
+        drawing = neighbourhood.svg(
+            data["kind"], data["key"], data["relationships"], node_url, caption
+        )
+        types = sorted(
+            {t for n in neighbourhood.neighbours(data["relationships"]) for t in n.types}
+        )
         wanted = FactFilter.from_request(data["relationships"])
         heatmap = heatmap_svg(store, key) if data["kind"] == NodeLabel.MODEL.value else None
         found = _findings(store, key) if data["kind"] == NodeLabel.ANALYSIS.value else None
-        return render_template("node.html", data=data, drawing=Markup(drawing),
-                               examples=shaded_examples(data.get("evidence", {}).get("examples", [])),
-                               facts=_fact_tables(data["relationships"], wanted), wanted=wanted,
-                               per_page=MAX_FACTS_SHOWN,
-                               heatmap=Markup(heatmap) if heatmap else None, found=found,
-                               page_url=lambda **change: _query(**wanted.query(kind, key, **change)),
-                               legend=[(t, EDGE_COLOURS[RelType(t)]) for t in types],
-                               exports=[(fmt, _query(kind=kind, key=key, format=fmt))
-                                        for fmt in EXPORTS])
+        return render_template(
+            "node.html",
+            data=data,
+            drawing=Markup(drawing),
+            examples=shaded_examples(data.get("evidence", {}).get("examples", [])),
+            facts=_fact_tables(data["relationships"], wanted),
+            wanted=wanted,
+            per_page=MAX_FACTS_SHOWN,
+            heatmap=Markup(heatmap) if heatmap else None,
+            found=found,
+            page_url=lambda **change: _query(**wanted.query(kind, key, **change)),
+            legend=[(t, EDGE_COLOURS[RelType(t)]) for t in types],
+            exports=[(fmt, _query(kind=kind, key=key, format=fmt)) for fmt in EXPORTS],
+        )
 
     @pages.route("/compare")
     def compare() -> str:
@@ -177,13 +194,26 @@ def create_app(store: GraphStore, token: str) -> Flask:
         if other_kind not in _labels() or not other:
             abort(404)
         left, right = show(store, key, kind=kind), show(store, other, kind=other_kind)
-        between = [f for f in left["relationships"].get(RelType.SIMILAR_TO.value, [])
-                   if f["other"] == other]
-        live = (live_between(store, key, other)
-                if kind in COMPONENT_KINDS and other_kind in COMPONENT_KINDS else [])
+        between = [
+            f
+            for f in left["relationships"].get(RelType.SIMILAR_TO.value, [])
+            if f["other"] == other
+        ]
+        live = (
+            live_between(store, key, other)
+            if kind in COMPONENT_KINDS and other_kind in COMPONENT_KINDS
+            else []
+        )
         rows = sorted(set(left["properties"]) | set(right["properties"]))
-        return render_template("compare.html", left=left, right=right, between=between,
-                               live=live, rows=rows, counts=_counts(left, right))
+        return render_template(
+            "compare.html",
+            left=left,
+            right=right,
+            between=between,
+            live=live,
+            rows=rows,
+            counts=_counts(left, right),
+        )
 
     @pages.route("/export")
     def download() -> Response:
@@ -192,8 +222,12 @@ def create_app(store: GraphStore, token: str) -> Flask:
         if fmt not in EXPORTS:
             abort(404)
         if not downloads.acquire(timeout=DOWNLOAD_WAIT_S):  # the pages stay free meanwhile
-            return Response("too many downloads at once; try again shortly\n", 503,
-                            mimetype="text/plain", headers={"Retry-After": "5"})
+            return Response(
+                "too many downloads at once; try again shortly\n",
+                503,
+                mimetype="text/plain",
+                headers={"Retry-After": "5"},
+            )
         try:
             return _download(kind, key, fmt)
         finally:
@@ -205,15 +239,24 @@ def create_app(store: GraphStore, token: str) -> Flask:
         if fmt == "bib":
             body = bibtex(store, {a["uid"] for a in data["analyses"]}).encode()
         else:
-            graph = export.subgraph(store, around=key, hops=1,
-                                    rel_types=[t for t in RelType if t is not RelType.IN_MODEL]
-                                    if kind == NodeLabel.MODEL.value else ())
+            graph = export.subgraph(
+                store,
+                around=key,
+                hops=1,
+                rel_types=[t for t in RelType if t is not RelType.IN_MODEL]
+                if kind == NodeLabel.MODEL.value
+                else (),
+            )
             with tempfile.TemporaryDirectory(prefix="circuitbase-web-") as tmp:
-                written = export.write(store, graph, fmt, Path(tmp) / f"{name}.{fmt}",
-                                       title=f"{kind} {key}")
+                written = export.write(
+                    store, graph, fmt, Path(tmp) / f"{name}.{fmt}", title=f"{kind} {key}"
+                )
                 body = written[0].read_bytes()
-        return Response(body, mimetype=EXPORTS[fmt], headers={
-            "Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
+        return Response(
+            body,
+            mimetype=EXPORTS[fmt],
+            headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
+        )
 
     app.register_blueprint(pages)
 
@@ -237,11 +280,23 @@ def shaded_examples(examples: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for example in shown:
         tokens, values, peak = example["tokens"], example["values"], example["max_index"]
         start, end = max(0, peak - WINDOW[0]), min(len(tokens), peak + WINDOW[1] + 1)
-        pages.append({"analysis": example["analysis"], "max_value": example["max_value"],
-                      "cut_start": start > 0, "cut_end": end < len(tokens),
-                      "tokens": [{"text": visible_token(tokens[i]), "value": values[i],
-                                  "alpha": round(min(1.0, max(0.0, values[i] / top)), 3),
-                                  "max": i == peak} for i in range(start, end)]})
+        pages.append(
+            {
+                "analysis": example["analysis"],
+                "max_value": example["max_value"],
+                "cut_start": start > 0,
+                "cut_end": end < len(tokens),
+                "tokens": [
+                    {
+                        "text": visible_token(tokens[i]),
+                        "value": values[i],
+                        "alpha": round(min(1.0, max(0.0, values[i] / top)), 3),
+                        "max": i == peak,
+                    }
+                    for i in range(start, end)
+                ],
+            }
+        )
     return pages
 
 
@@ -276,30 +331,45 @@ class FactFilter:
     models: tuple[str, ...] = ()
 
     @classmethod
-    def from_request(cls, relationships: dict[str, list[dict[str, Any]]]) -> "FactFilter":
-        models = sorted({model_of(f["other"]) for facts in relationships.values() for f in facts}
-                        - {None})
+    def from_request(cls, relationships: dict[str, list[dict[str, Any]]]) -> FactFilter:
+        models = sorted(
+            {model_of(f["other"]) for facts in relationships.values() for f in facts} - {None}
+        )
         type_ = request.args.get("type") or None
         model = request.args.get("model") or None
         try:
             page = max(1, int(request.args.get("page", "1")))
         except ValueError:
             page = 1
-        return cls(type_ if type_ in relationships else None, model if model in models else None,
-                   page, tuple(relationships), tuple(models))
+        return cls(
+            type_ if type_ in relationships else None,
+            model if model in models else None,
+            page,
+            tuple(relationships),
+            tuple(models),
+        )
 
     def keeps(self, type_: str, fact: dict[str, Any]) -> bool:
-        return ((self.type is None or type_ == self.type)
-                and (self.model is None or model_of(fact["other"]) == self.model))
+        return (self.type is None or type_ == self.type) and (
+            self.model is None or model_of(fact["other"]) == self.model
+        )
 
     def query(self, kind: str, key: str, **change: Any) -> dict[str, str]:
-        values = {"kind": kind, "key": key, "type": self.type, "model": self.model,
-                  "page": self.page} | change
-        return {k: str(v) for k, v in values.items() if v not in (None, "", 1) or k in ("kind", "key")}
+        values = {
+            "kind": kind,
+            "key": key,
+            "type": self.type,
+            "model": self.model,
+            "page": self.page,
+        } | change
+        return {
+            k: str(v) for k, v in values.items() if v not in (None, "", 1) or k in ("kind", "key")
+        }
 
 
-def _fact_tables(relationships: dict[str, list[dict[str, Any]]],
-                 wanted: FactFilter = FactFilter()) -> list[dict[str, Any]]:
+def _fact_tables(
+    relationships: dict[str, list[dict[str, Any]]], wanted: FactFilter = FactFilter()
+) -> list[dict[str, Any]]:
     """Per relationship type the filter keeps: its columns, one page of its facts, how
     many there are and whether more pages follow."""
     tables = []
@@ -308,22 +378,36 @@ def _fact_tables(relationships: dict[str, list[dict[str, Any]]],
         if not kept:
             continue
         start = (wanted.page - 1) * MAX_FACTS_SHOWN
-        shown = kept[start:start + MAX_FACTS_SHOWN]
+        shown = kept[start : start + MAX_FACTS_SHOWN]
         fixed = ["direction", "other", "other_kind", "analysis"]
         columns = list(dict.fromkeys(k for f in shown for k in f if k not in fixed))
-        tables.append({"type": type_, "colour": EDGE_COLOURS[RelType(type_)], "facts": shown,
-                       "columns": columns, "total": len(kept), "first": start + 1,
-                       "more": start + MAX_FACTS_SHOWN < len(kept)})
+        tables.append(
+            {
+                "type": type_,
+                "colour": EDGE_COLOURS[RelType(type_)],
+                "facts": shown,
+                "columns": columns,
+                "total": len(kept),
+                "first": start + 1,
+                "more": start + MAX_FACTS_SHOWN < len(kept),
+            }
+        )
     return tables
 
 
 def _findings(store: GraphStore, analysis: str) -> dict[str, Any]:
     """What an analysis found: its facts, strongest first (a page of them), and, when they
     are few enough to read as a picture (a circuit), their drawing."""
-    facts = [{"type": row["type"], "from": row["start"], "from_kind": primary_label(row["start_labels"]).value,
-              "to": row["end"], **{k: v for k, v in row["props"].items()
-                                   if k != "analysis" and v is not None}}
-             for row in store.facts_of(analysis)]
+    facts = [
+        {
+            "type": row["type"],
+            "from": row["start"],
+            "from_kind": primary_label(row["start_labels"]).value,
+            "to": row["end"],
+            **{k: v for k, v in row["props"].items() if k != "analysis" and v is not None},
+        }
+        for row in store.facts_of(analysis)
+    ]
     facts.sort(key=lambda f: strongest_first({**f, "analysis": None}, f["type"]))
     drawing = None
     if 0 < len(facts) <= MAX_DRAWN_FACTS:
@@ -331,13 +415,25 @@ def _findings(store: GraphStore, analysis: str) -> dict[str, Any]:
             drawing = svg_text(export.figure(store, export.subgraph(store, analysis=analysis)))
         except CircuitbaseError:  # too many nodes for a legible figure
             drawing = None
-    columns = list(dict.fromkeys(k for f in facts[:MAX_FACTS_SHOWN] for k in f
-                                 if k not in ("type", "from", "from_kind", "to")))
-    return {"facts": facts[:MAX_FACTS_SHOWN], "total": len(facts), "columns": columns,
-            "drawing": Markup(drawing) if drawing else None}
+    columns = list(
+        dict.fromkeys(
+            k
+            for f in facts[:MAX_FACTS_SHOWN]
+            for k in f
+            if k not in ("type", "from", "from_kind", "to")
+        )
+    )
+    return {
+        "facts": facts[:MAX_FACTS_SHOWN],
+        "total": len(facts),
+        "columns": columns,
+        "drawing": Markup(drawing) if drawing else None,
+    }
 
 
 def _counts(left: dict[str, Any], right: dict[str, Any]) -> list[tuple[str, int, int]]:
     types = sorted(set(left["relationships"]) | set(right["relationships"]))
-    return [(t, len(left["relationships"].get(t, [])), len(right["relationships"].get(t, [])))
-            for t in types]
+    return [
+        (t, len(left["relationships"].get(t, [])), len(right["relationships"].get(t, [])))
+        for t in types
+    ]

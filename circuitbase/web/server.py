@@ -8,8 +8,8 @@ from collections.abc import Callable
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from ..errors import CircuitbaseError
-from ..store.base import GraphStore
 from ..schema.text import escape_controls
+from ..store.base import GraphStore
 from .app import create_app, new_token
 
 DEFAULT_HOST = "127.0.0.1"
@@ -25,8 +25,14 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def serve(store: GraphStore, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *,
-          token: str | None = None, announce: Callable[[str], None] = print) -> None:
+def serve(
+    store: GraphStore,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    *,
+    token: str | None = None,
+    announce: Callable[[str], None] = print,
+) -> None:
     """Serve until interrupted; `announce` gets the address to open (with its token)."""
     token = token or new_token()
 
@@ -39,11 +45,14 @@ def serve(store: GraphStore, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
             super().log(type, "%s", escape_controls(text))
 
     try:
-        server = make_server(host, port, create_app(store, token), threaded=True,
-                             request_handler=Redacting)
+        server = make_server(
+            host, port, create_app(store, token), threaded=True, request_handler=Redacting
+        )
     except OSError as err:
-        raise CircuitbaseError(f"cannot listen on {host}:{port}: {err.strerror or err} "
-                               "(another --port, or --port 0 for any free one)") from err
+        raise CircuitbaseError(
+            f"cannot listen on {host}:{port}: {err.strerror or err} "
+            "(another --port, or --port 0 for any free one)"
+        ) from err
     shown = f"[{host}]" if ":" in host else host
     announce(f"http://{shown}:{server.server_port}/{token}/")
     try:

@@ -30,9 +30,14 @@ IGNORE_ID = 2**32 - 1
 
 def _bits(lbs: dict[str, Any]) -> list[bool]:
     byte_vec, bit_len = lbs["byte_vec"], lbs["bit_len"]
-    if not isinstance(byte_vec, list) or not isinstance(bit_len, int) or bit_len > 8 * len(byte_vec):
-        raise RecordError("louds.lbs needs byte_vec (bytes) and bit_len (at most 8 per byte)",
-                          field="louds.lbs")
+    if (
+        not isinstance(byte_vec, list)
+        or not isinstance(bit_len, int)
+        or bit_len > 8 * len(byte_vec)
+    ):
+        raise RecordError(
+            "louds.lbs needs byte_vec (bytes) and bit_len (at most 8 per byte)", field="louds.lbs"
+        )
     return [bool(byte_vec[i // 8] >> (7 - i % 8) & 1) for i in range(bit_len)]
 
 
@@ -54,8 +59,10 @@ def decode(data: Any, vocab: Sequence[str]) -> NeuronGraph:
             count = 0
     n_nodes = len(degrees)  # the virtual root included
     if len(entries) != n_nodes + 1 or sum(degrees) != n_nodes - 1:
-        raise RecordError(f"{len(entries)} token entries do not fit a LOUDS tree of "
-                          f"{n_nodes} nodes", field="tokens")
+        raise RecordError(
+            f"{len(entries)} token entries do not fit a LOUDS tree of {n_nodes} nodes",
+            field="tokens",
+        )
     nodes: list[TrieNode | None] = [None, None]
     for index in range(2, len(entries)):
         nodes.append(_node(entries[index], index, vocab))
@@ -80,16 +87,20 @@ def _node(entry: Any, index: int, vocab: Sequence[str]) -> TrieNode:
     except (KeyError, TypeError):
         raise RecordError("needs token.token, end_node and importance", field=field) from None
     for name, value in (("importance", importance), ("end_node", activation)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
-                                  or not math.isfinite(value)):
+        if value is not None and (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+        ):
             raise RecordError(f"{name} must be a finite number, got {value!r}", field=field)
     if importance is None:
         raise RecordError("importance must be a number", field=field)
     if token_id == IGNORE_ID:
         return TrieNode(None, float(importance), activation, None)
     if not isinstance(token_id, int) or not 0 <= token_id < len(vocab):
-        raise RecordError(f"token id {token_id!r} is not in the vocabulary "
-                          f"({len(vocab)} tokens)", field=field)
+        raise RecordError(
+            f"token id {token_id!r} is not in the vocabulary ({len(vocab)} tokens)", field=field
+        )
     return TrieNode(vocab[token_id], float(importance), activation, token_id)
 
 
@@ -105,26 +116,31 @@ def _f32(value: float) -> float:
 
 def _fid(bits: list[bool]) -> dict[str, Any]:
     """fid-rs 0.2 `Fid::from(&[bool])`, field by field, as serde writes it."""
-    byte_vec = [sum(1 << (7 - i) for i, bit in enumerate(bits[start:start + 8]) if bit)
-                for start in range(0, len(bits), 8)]
+    byte_vec = [
+        sum(1 << (7 - i) for i, bit in enumerate(bits[start : start + 8]) if bit)
+        for start in range(0, len(bits), 8)
+    ]
     n = len(bits)
     log2 = int(math.log2(n))
     chunk_size = max(1, log2 * log2)
     block_size = max(1, log2 // 2)
     chunks, total = [], 0
     for start in range(0, n, chunk_size):
-        chunk_bits = bits[start:start + chunk_size]
+        chunk_bits = bits[start : start + chunk_size]
         blocks, running = [], 0
         for block_start in range(0, len(chunk_bits), block_size):
-            block = chunk_bits[block_start:block_start + block_size]
+            block = chunk_bits[block_start : block_start + block_size]
             running += sum(block)
             blocks.append({"value": running, "length": len(block)})
         total += sum(chunk_bits)
         chunks.append({"value": total, "blocks": {"blocks": blocks, "blocks_cnt": len(blocks)}})
     table = [bin(i).count("1") for i in range(1 << block_size)]
-    return {"byte_vec": byte_vec, "bit_len": n,
-            "chunks": {"chunks": chunks, "chunks_cnt": len(chunks)},
-            "table": {"bit_length": block_size, "table": table}}
+    return {
+        "byte_vec": byte_vec,
+        "bit_len": n,
+        "chunks": {"chunks": chunks, "chunks_cnt": len(chunks)},
+        "table": {"bit_length": block_size, "table": table},
+    }
 
 
 def encode(graph: NeuronGraph, token_ids: dict[str, int]) -> str:
@@ -134,8 +150,9 @@ def encode(graph: NeuronGraph, token_ids: dict[str, int]) -> str:
         return sorted(nodes, key=lambda n: IGNORE_ID if n.is_ignore else token_ids[n.token])
 
     bits = [True, False]
-    entries: list[dict[str, Any]] = [{"token": {"token": IGNORE_ID}, "end_node": None,
-                                      "importance": None}] * 2
+    entries: list[dict[str, Any]] = [
+        {"token": {"token": IGNORE_ID}, "end_node": None, "importance": None}
+    ] * 2
     level = ordered(graph.roots)
     bits += [True] * len(level) + [False]
     while level:
@@ -144,8 +161,12 @@ def encode(graph: NeuronGraph, token_ids: dict[str, int]) -> str:
             children = ordered(node.children)
             bits += [True] * len(children) + [False]
             following += children
-            entries.append({"token": {"token": IGNORE_ID if node.is_ignore else token_ids[node.token]},
-                            "end_node": None if node.activation is None else _f32(node.activation),
-                            "importance": _f32(node.importance)})
+            entries.append(
+                {
+                    "token": {"token": IGNORE_ID if node.is_ignore else token_ids[node.token]},
+                    "end_node": None if node.activation is None else _f32(node.activation),
+                    "importance": _f32(node.importance),
+                }
+            )
         level = following
     return json.dumps({"louds": {"lbs": _fid(bits)}, "tokens": entries}, separators=(",", ":"))

@@ -26,8 +26,7 @@ from dataclasses import dataclass, field
 
 from ...schema.records import RecordError
 
-_TOKEN = re.compile(r'\s*(?:"((?:[^"\\]|\\.)*)"|(->|--|[{}\[\];,=])|([^\s{}\[\];,="]+)|(\S))',
-                    re.S)
+_TOKEN = re.compile(r'\s*(?:"((?:[^"\\]|\\.)*)"|(->|--|[{}\[\];,=])|([^\s{}\[\];,="]+)|(\S))', re.S)
 _CLUSTER = re.compile(r"^cluster_(\d+)$")
 _COLOUR = re.compile(r"^#([0-9a-fA-F]{2})([0-9a-fA-F]{2})([0-9a-fA-F]{2})$")
 
@@ -163,17 +162,27 @@ def drawn_nodes(graph: DotGraph) -> list[DrawnNode]:
     for cluster in clusters:
         found = _CLUSTER.match(cluster or "")
         if not found:
-            raise RecordError(f"node outside a cluster_<depth> subgraph (in {cluster!r}); "
-                              "not an N2G graph")
+            raise RecordError(
+                f"node outside a cluster_<depth> subgraph (in {cluster!r}); not an N2G graph"
+            )
         numbers[cluster] = int(found[1])
     deepest = max(numbers.values(), default=0)
     nodes = []
     for node in graph.nodes.values():
         colour = _COLOUR.match(node.attrs.get("fillcolor", ""))
         if "label" not in node.attrs or colour is None:
-            raise RecordError(f"node {node.id} needs a label and a #rrggbb fillcolor, as N2G "
-                              "draws them")
+            raise RecordError(
+                f"node {node.id} needs a label and a #rrggbb fillcolor, as N2G draws them"
+            )
         token, exact = label_to_token(node.attrs["label"])
-        nodes.append(DrawnNode(node.id, token, exact, deepest - numbers[node.cluster],
-                               1.0 - int(colour[2], 16) / 255, node.attrs.get("penwidth") == "7"))
+        nodes.append(
+            DrawnNode(
+                node.id,
+                token,
+                exact,
+                deepest - numbers[node.cluster],
+                1.0 - int(colour[2], 16) / 255,
+                node.attrs.get("penwidth") == "7",
+            )
+        )
     return sorted(nodes, key=lambda n: (n.depth, int(n.id) if n.id.isdigit() else n.id))

@@ -24,18 +24,20 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from .feature_model_json import decode
-from .graphviz_dot import drawn_nodes, parse_dot
-from .trie import NeuronGraph
 from ...schema.graph import NodeLabel, RelType
 from ...schema.nodes import Analysis, Token
 from ...schema.records import NodeRecord, RecordError, RelRecord, node, record_error, ref, rel
 from ...schema.relationships import ActivatesOn
 from ...schema.uids import neuron_uid
 from ..files import read_json, read_text
+from .feature_model_json import decode
+from .graphviz_dot import drawn_nodes, parse_dot
+from .trie import NeuronGraph
 
-CITATION = ("Foote, Nanda, Kran, Konstas, Cohen, Barez. Neuron to Graph: Interpreting Language "
-            "Model Neurons at Scale. arXiv:2305.19911 (2023); N2G: arXiv:2304.12918")
+CITATION = (
+    "Foote, Nanda, Kran, Konstas, Cohen, Barez. Neuron to Graph: Interpreting Language "
+    "Model Neurons at Scale. arXiv:2305.19911 (2023); N2G: arXiv:2304.12918"
+)
 _NEURON_NAME = re.compile(r"^(\d+)_(\d+)$")
 
 
@@ -45,8 +47,11 @@ def neuron_of(path: Path) -> tuple[int, int]:
         found = _NEURON_NAME.match(name)
         if found:
             return int(found[1]), int(found[2])
-    raise RecordError("cannot tell which neuron this is: name the file <layer>_<neuron>.json "
-                      "or put it in a <layer>_<neuron>/ folder", file=str(path))
+    raise RecordError(
+        "cannot tell which neuron this is: name the file <layer>_<neuron>.json "
+        "or put it in a <layer>_<neuron>/ folder",
+        file=str(path),
+    )
 
 
 def model_of(path: Path) -> str | None:
@@ -59,18 +64,25 @@ def model_of(path: Path) -> str | None:
     return None
 
 
-FORMS = {"json": ("n2g", "Neuron-to-Graph (FeatureModel JSON of the maintained N2G fork)"),
-         "graphviz": ("n2g-graphviz", "Neuron-to-Graph (graphviz `graph` files of the original "
-                                      "script: colour-quantized, node-collapsed picture)")}
+FORMS = {
+    "json": ("n2g", "Neuron-to-Graph (FeatureModel JSON of the maintained N2G fork)"),
+    "graphviz": (
+        "n2g-graphviz",
+        "Neuron-to-Graph (graphviz `graph` files of the original "
+        "script: colour-quantized, node-collapsed picture)",
+    ),
+}
 
 
 @cache
-def analysis_records(model: str, uid: str | None = None,
-                     form: str = "json") -> tuple[Analysis, list[NodeRecord | RelRecord]]:
+def analysis_records(
+    model: str, uid: str | None = None, form: str = "json"
+) -> tuple[Analysis, list[NodeRecord | RelRecord]]:
     """One analysis per model, form and uid for a whole ingest, however many files it reads."""
     prefix, method = FORMS[form]
-    analysis = Analysis(uid=uid or f"{prefix}/{model}", kind="n2g", models=[model],
-                        citation=CITATION, method=method)
+    analysis = Analysis(
+        uid=uid or f"{prefix}/{model}", kind="n2g", models=[model], citation=CITATION, method=method
+    )
     return analysis, analysis.records()
 
 
@@ -87,36 +99,55 @@ def token_record(text: str, origin: str) -> NodeRecord:
         raise record_error(err, record=origin) from None
 
 
-def pattern_head(neuron: str, analysis: str, origin: str, **props: object
-                 ) -> tuple[str, list[NodeRecord | RelRecord]]:
+def pattern_head(
+    neuron: str, analysis: str, origin: str, **props: object
+) -> tuple[str, list[NodeRecord | RelRecord]]:
     """A neuron's Pattern node (uid, records) for one analysis, in either N2G form."""
     pattern = f"{neuron}/n2g/{analysis}"
-    return pattern, [node(NodeLabel.PATTERN, pattern, origin=origin, **props),
-                     rel(RelType.HAS_PATTERN, ref(NodeLabel.NEURON, neuron),
-                         ref(NodeLabel.PATTERN, pattern), origin=origin, analysis=analysis)]
+    return pattern, [
+        node(NodeLabel.PATTERN, pattern, origin=origin, **props),
+        rel(
+            RelType.HAS_PATTERN,
+            ref(NodeLabel.NEURON, neuron),
+            ref(NodeLabel.PATTERN, pattern),
+            origin=origin,
+            analysis=analysis,
+        ),
+    ]
 
 
-def activation_facts(neuron: str, activations: dict[str, float], analysis: str,
-                     origin: str) -> Iterator[RelRecord]:
+def activation_facts(
+    neuron: str, activations: dict[str, float], analysis: str, origin: str
+) -> Iterator[RelRecord]:
     """The ACTIVATES_ON summary cross-model queries use: token text -> activation."""
     for text, activation in activations.items():
         fact = ActivatesOn(analysis=analysis, activation=activation)
         yield fact.record(ref(NodeLabel.NEURON, neuron), token_record(text, origin).ref).at(origin)
 
 
-def pattern_records(neuron: str, graph: NeuronGraph, analysis: str,
-                    origin: str) -> Iterator[NodeRecord | RelRecord]:
+def pattern_records(
+    neuron: str, graph: NeuronGraph, analysis: str, origin: str
+) -> Iterator[NodeRecord | RelRecord]:
     nodes = list(graph.nodes())
-    pattern, head = pattern_head(neuron, analysis, origin, rule=graph.rule, n_nodes=len(nodes),
-                                 n_activating=len(graph.roots))
+    pattern, head = pattern_head(
+        neuron, analysis, origin, rule=graph.rule, n_nodes=len(nodes), n_activating=len(graph.roots)
+    )
     yield from head
     for path, trie_node in nodes:
         uid = f"{pattern}/{'.'.join(map(str, path))}"
         this = ref(NodeLabel.PATTERN_NODE, uid)
-        yield node(NodeLabel.PATTERN_NODE, uid, origin=origin, token=trie_node.token,
-                   token_id=trie_node.token_id, ignore=trie_node.is_ignore,
-                   importance=trie_node.importance, activation=trie_node.activation,
-                   depth=len(path) - 1, position=path[-1])
+        yield node(
+            NodeLabel.PATTERN_NODE,
+            uid,
+            origin=origin,
+            token=trie_node.token,
+            token_id=trie_node.token_id,
+            ignore=trie_node.is_ignore,
+            importance=trie_node.importance,
+            activation=trie_node.activation,
+            depth=len(path) - 1,
+            position=path[-1],
+        )
         if len(path) == 1:
             yield rel(RelType.TRIE_ROOT, ref(NodeLabel.PATTERN, pattern), this, origin=origin)
         else:
@@ -132,8 +163,9 @@ def pattern_records(neuron: str, graph: NeuronGraph, analysis: str,
 def _neuron_and_model(path: Path, model: str | None) -> tuple[str, str]:
     model = model or model_of(path)
     if model is None:
-        raise RecordError("which model? give --model (or keep files under neuron_graphs/<model>/)",
-                          file=str(path))
+        raise RecordError(
+            "which model? give --model (or keep files under neuron_graphs/<model>/)", file=str(path)
+        )
     layer, index = neuron_of(path)
     return neuron_uid(model, layer, index), model
 
@@ -143,15 +175,21 @@ def is_graphviz(path: Path) -> bool:
     return path.name == "graph" or path.suffix.lower() in (".dot", ".gv")
 
 
-def n2g_records(path: Path, *, vocab: list[str] | None, model: str | None = None,
-                analysis_uid: str | None = None) -> list[NodeRecord | RelRecord]:
+def n2g_records(
+    path: Path,
+    *,
+    vocab: list[str] | None,
+    model: str | None = None,
+    analysis_uid: str | None = None,
+) -> list[NodeRecord | RelRecord]:
     """The records of one neuron's N2G file, either form; RecordError names file and field."""
     path = Path(path)
     if is_graphviz(path):
         return graphviz_records(path, model=model, analysis_uid=analysis_uid)
     if vocab is None:
-        raise RecordError("N2G's JSON stores token ids: give the model's vocabulary (--vocab)",
-                          file=str(path))
+        raise RecordError(
+            "N2G's JSON stores token ids: give the model's vocabulary (--vocab)", file=str(path)
+        )
     neuron, model = _neuron_and_model(path, model)
     try:
         graph = decode(read_json(path), vocab)
@@ -161,8 +199,9 @@ def n2g_records(path: Path, *, vocab: list[str] | None, model: str | None = None
     return [*records, *pattern_records(neuron, graph, analysis.uid, str(path))]
 
 
-def graphviz_records(path: Path, *, model: str | None = None,
-                     analysis_uid: str | None = None) -> list[NodeRecord | RelRecord]:
+def graphviz_records(
+    path: Path, *, model: str | None = None, analysis_uid: str | None = None
+) -> list[NodeRecord | RelRecord]:
     """What N2G's picture of a neuron shows (see graphviz_dot.py for what it loses):
     its drawn nodes and edges as a Pattern with rule `graphviz`, which `n2g predict`
     refuses, and ACTIVATES_ON for the depth-0 tokens, which cross-model queries use."""
@@ -178,30 +217,52 @@ def graphviz_records(path: Path, *, model: str | None = None,
     records = list(shared)  # the cached list is shared by every file of the ingest
     origin = str(path)
     roots = [n for n in drawn if n.depth == 0]
-    pattern, head = pattern_head(neuron, analysis.uid, origin, rule="graphviz",
-                                 n_nodes=len(drawn), n_activating=len(roots))
+    pattern, head = pattern_head(
+        neuron, analysis.uid, origin, rule="graphviz", n_nodes=len(drawn), n_activating=len(roots)
+    )
     records += head
     uid = {n.id: f"{pattern}/g{n.id}" for n in drawn}
     for n in drawn:
         this = ref(NodeLabel.PATTERN_NODE, uid[n.id])
         value = {"activation": n.scale} if n.depth == 0 else {"importance": n.scale}
-        records.append(node(NodeLabel.PATTERN_NODE, uid[n.id], origin=origin, token=n.token,
-                            exact_token=n.exact_token, depth=n.depth, end=n.is_end, **value))
+        records.append(
+            node(
+                NodeLabel.PATTERN_NODE,
+                uid[n.id],
+                origin=origin,
+                token=n.token,
+                exact_token=n.exact_token,
+                depth=n.depth,
+                end=n.is_end,
+                **value,
+            )
+        )
         token = token_record(n.token, origin)
         records += [token, rel(RelType.MATCHES_TOKEN, this, token.ref, origin=origin)]
         if n.depth == 0:
-            records.append(rel(RelType.TRIE_ROOT, ref(NodeLabel.PATTERN, pattern), this,
-                               origin=origin))
+            records.append(
+                rel(RelType.TRIE_ROOT, ref(NodeLabel.PATTERN, pattern), this, origin=origin)
+            )
     depth = {n.id: n.depth for n in drawn}
     for parent, child, _ in dot.edges:
         if parent not in uid or child not in uid:
-            raise RecordError(f"edge {parent} -> {child} names a node that is not drawn",
-                              file=origin)
+            raise RecordError(
+                f"edge {parent} -> {child} names a node that is not drawn", file=origin
+            )
         if depth[child] != depth[parent] + 1:  # so no edge loops back: the picture is a trie
-            raise RecordError(f"edge {parent} -> {child} goes from depth {depth[parent]} to "
-                              f"{depth[child]}; a trie edge goes one level deeper", file=origin)
-        records.append(rel(RelType.TRIE_CHILD, ref(NodeLabel.PATTERN_NODE, uid[parent]),
-                           ref(NodeLabel.PATTERN_NODE, uid[child]), origin=origin))
+            raise RecordError(
+                f"edge {parent} -> {child} goes from depth {depth[parent]} to "
+                f"{depth[child]}; a trie edge goes one level deeper",
+                file=origin,
+            )
+        records.append(
+            rel(
+                RelType.TRIE_CHILD,
+                ref(NodeLabel.PATTERN_NODE, uid[parent]),
+                ref(NodeLabel.PATTERN_NODE, uid[child]),
+                origin=origin,
+            )
+        )
     best: dict[str, float] = {}
     for n in roots:
         best[n.token] = max(best.get(n.token, 0.0), n.scale)

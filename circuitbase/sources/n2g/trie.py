@@ -41,13 +41,13 @@ class TrieNode:
     importance: float
     activation: float | None = None  # set when a pattern ends here
     token_id: int | None = None
-    children: list["TrieNode"] = field(default_factory=list)
+    children: list[TrieNode] = field(default_factory=list)
 
     @property
     def is_ignore(self) -> bool:
         return self.token is None
 
-    def child_for(self, token: str) -> "TrieNode | None":
+    def child_for(self, token: str) -> TrieNode | None:
         """The matching child: an exact token first, else the ignore node."""
         wildcard = None
         for child in self.children:
@@ -91,14 +91,17 @@ class NeuronGraph:
 
     def predict(self, tokens: Sequence[str]) -> list[float]:
         """The predicted activation on each token, given the tokens before it."""
-        return [self.activation_on(tokens[i], list(reversed(tokens[:i])))
-                for i in range(len(tokens))]
+        return [
+            self.activation_on(tokens[i], list(reversed(tokens[:i]))) for i in range(len(tokens))
+        ]
 
     def activating_tokens(self) -> dict[str, float]:
         """Each activating token and the highest activation any of its patterns predicts."""
         summary: dict[str, float] = {}
         for root in self.roots:
-            values = [n.activation for _, n in NeuronGraph([root]).nodes() if n.activation is not None]
+            values = [
+                n.activation for _, n in NeuronGraph([root]).nodes() if n.activation is not None
+            ]
             if values and root.token is not None:
                 summary[root.token] = max(values)
         return summary

@@ -6,15 +6,18 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ..files import read_json
 from ...schema.records import RecordError
+from ..files import read_json
 
 
 @cache
 def _byte_decoder() -> dict[str, int]:
     """GPT-2's byte-level alphabet (printable stand-ins such as 'Ġ' for a space) back to bytes."""
-    printable = (list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1))
-                 + list(range(ord("®"), ord("ÿ") + 1)))
+    printable = (
+        list(range(ord("!"), ord("~") + 1))
+        + list(range(ord("¡"), ord("¬") + 1))
+        + list(range(ord("®"), ord("ÿ") + 1))
+    )
     codes, extra = list(printable), 0
     for byte in range(256):
         if byte not in printable:
@@ -45,5 +48,8 @@ def load_vocab(path: Path) -> list[str]:
         for token, index in data.items():
             vocab[index] = decode_byte_level(token) if byte_level else token
         return vocab
-    raise RecordError("a vocabulary is a JSON list of token strings, or a {token: id} map "
-                      "(vocab.json, tokenizer.json)", file=str(path))
+    raise RecordError(
+        "a vocabulary is a JSON list of token strings, or a {token: id} map "
+        "(vocab.json, tokenizer.json)",
+        file=str(path),
+    )
