@@ -1,11 +1,21 @@
-"""Small helpers the tests share: a fingerprint of the whole graph, to prove nothing changed."""
+"""Helpers the test modules share: the command line run as a user runs it, a fingerprint of
+the whole graph (to prove nothing changed), counts, and killing a server."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 
+from click.testing import CliRunner
+
+from circuitbase.cli import main
 from circuitbase.store.base import GraphStore
+
+
+def cli(uri: str, *args: str) -> tuple[int, str]:
+    """`circuitbase --db URI ARGS...`: its exit code and everything it printed."""
+    result = CliRunner().invoke(main, ["--db", uri, *args], catch_exceptions=False)
+    return result.exit_code, result.output
 
 
 def graph_fingerprint(store: GraphStore, ignore: tuple[str, ...] = ()) -> str:
@@ -35,7 +45,6 @@ def refuses_file(
 ) -> None:
     """`data` written as JSON to `path` and given to `circuitbase <command>` must be refused
     with a message naming the file and saying `says`, and leave the graph as it was."""
-    from test_cli import cli
 
     path.write_text(json.dumps(data))
     before = graph_fingerprint(store)

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import json
 
-from helpers import count
-from test_cli import cli
+from helpers import cli, count
 
 from circuitbase.cli.demo import examples_dir
 

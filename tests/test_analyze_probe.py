@@ -8,7 +8,7 @@ import pytest
 torch = pytest.importorskip("torch", reason="needs the [analysis] extra")
 transformer_lens = pytest.importorskip("transformer_lens", reason="needs the [analysis] extra")
 
-from test_cli import cli  # noqa: E402
+from helpers import cli  # noqa: E402
 
 from circuitbase.analyze.models import load_model, save_checkpoint  # noqa: E402
 from circuitbase.queries import run_template  # noqa: E402

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import DATA
-from helpers import count, graph_fingerprint, refuses_file
-from test_cli import cli
+from helpers import cli, count, graph_fingerprint, refuses_file
 
 from circuitbase.queries import run_template
 from circuitbase.sources.attribution import cantor, dictionary_name

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 from conftest import DATA, NEO4J_ENV, skip_without_neo4j
+from helpers import cli
 from test_circuits import interchange
-from test_cli import cli
 from test_heads import detector_file
 
 from circuitbase.queries import load_templates, run_template

@@ -14,11 +14,10 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import count, graph_fingerprint
+from helpers import cli, count, graph_fingerprint
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from n2g_fixtures import CONFIG, MODEL, VOCAB, write_fixtures
-from test_cli import cli
 
 from circuitbase.ingest import ingest
 from circuitbase.ingest.pipeline import ingest_files

@@ -3,8 +3,7 @@
 import json
 
 import pytest
-from helpers import graph_fingerprint
-from test_cli import cli
+from helpers import cli, graph_fingerprint
 
 from circuitbase.cli.demo import examples_dir
 from circuitbase.ingest.pipeline import ingest_files

@@ -11,8 +11,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from helpers import cli
 from pybtex.database import parse_file, parse_string
-from test_cli import cli
 
 from circuitbase.export import bibtex, subgraph, write
 from circuitbase.ingest.pipeline import ingest_files

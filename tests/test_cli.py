@@ -5,14 +5,10 @@ import io
 import json
 
 from click.testing import CliRunner
+from helpers import cli
 
 from circuitbase.cli import main
 from circuitbase.cli.demo import QUESTIONS
-
-
-def cli(uri: str, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, ["--db", uri, *args], catch_exceptions=False)
-    return result.exit_code, result.output
 
 
 def test_init_says_where_the_store_is(store_uri) -> None:

@@ -13,8 +13,7 @@ import pytest
 torch = pytest.importorskip("torch", reason="needs the [analysis] extra")
 transformer_lens = pytest.importorskip("transformer_lens", reason="needs the [analysis] extra")
 
-from helpers import graph_fingerprint  # noqa: E402
-from test_cli import cli  # noqa: E402
+from helpers import cli, graph_fingerprint  # noqa: E402
 
 from circuitbase.analyze.correlate import (  # noqa: E402
     StreamingPearson,

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import DATA
-from helpers import count, graph_fingerprint
-from test_cli import cli
+from helpers import cli, count, graph_fingerprint
 
 from circuitbase.queries.show import resolve, show
 from circuitbase.schema.graph import NodeLabel

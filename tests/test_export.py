@@ -5,7 +5,7 @@ import json
 
 import networkx as nx
 import pytest
-from test_cli import cli
+from helpers import cli
 
 from circuitbase.export import subgraph, write
 from circuitbase.export.cypher_script import read_cypher

@@ -7,12 +7,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from helpers import cli
 from PIL import Image
-from test_cli import cli
 
 from circuitbase.export import SINGLE_COLUMN, FigureStyle, figure, subgraph, write
 from circuitbase.export.figure import ROLE_COLOURS, model_size
-from circuitbase.export.palette import EDGE_COLOURS, NODE_COLOURS
+from circuitbase.export.palette import NODE_COLOURS, edge_colour
 from circuitbase.ingest.pipeline import ingest_files
 from circuitbase.schema import NodeLabel, RelType
 from circuitbase.sources.circuits import circuit_records
@@ -97,7 +97,7 @@ def test_figures_keep_text_as_text_and_one_colour_per_relationship_type(papers, 
                 for item in group.iter(f"{SVG}path"):
                     strokes |= set(re.findall(r"stroke: (#[0-9a-f]{6})", item.get("style", "")))
         colours.append(strokes)
-    assert colours[0] == colours[1] == {EDGE_COLOURS[RelType.ENCODES].lower()}
+    assert colours[0] == colours[1] == {edge_colour(RelType.ENCODES).lower()}
     root = ET.parse(first[0]).getroot()
     labels = ["".join(t.itertext()) for t in root.iter(f"{SVG}text")]
     assert {"L3N897", "L5N99", "Gender_Fem", "pythia-70m"} <= set(labels)

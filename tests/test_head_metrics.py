@@ -8,8 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import graph_fingerprint, refuses_file
-from test_cli import cli
+from helpers import cli, graph_fingerprint, refuses_file
 
 from circuitbase.cli.demo import examples_dir
 from circuitbase.ingest import ingest_files

@@ -5,8 +5,7 @@ import json
 import random
 
 import pytest
-from helpers import count, graph_fingerprint
-from test_cli import cli
+from helpers import cli, count, graph_fingerprint
 
 from circuitbase.ingest.pipeline import ingest_files
 from circuitbase.queries import run_template

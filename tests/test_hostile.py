@@ -19,8 +19,7 @@ from pathlib import Path
 
 import pytest
 from conftest import DATA
-from helpers import count, graph_fingerprint
-from test_cli import cli
+from helpers import cli, count, graph_fingerprint
 
 from circuitbase.ingest.pipeline import ingest, ingest_files
 from circuitbase.schema.graph import NodeLabel, RelType

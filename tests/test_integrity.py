@@ -10,8 +10,7 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
-from helpers import count, graph_fingerprint, kill_server
-from test_cli import cli
+from helpers import cli, count, graph_fingerprint, kill_server
 
 from circuitbase.export.formats import write_graphml
 from circuitbase.store import StoreError, open_store

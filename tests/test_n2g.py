@@ -4,9 +4,8 @@ import json
 import random
 
 import pytest
-from helpers import count, graph_fingerprint
+from helpers import cli, count, graph_fingerprint
 from n2g_fixtures import MODEL, NEURONS, VOCAB, write_fixtures
-from test_cli import cli
 
 from circuitbase.ingest.pipeline import ingest_files
 from circuitbase.schema import RecordError

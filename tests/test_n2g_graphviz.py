@@ -7,9 +7,8 @@ import json
 import shutil
 
 import pytest
-from helpers import graph_fingerprint
+from helpers import cli, graph_fingerprint
 from n2g_fixtures import CONFIG, MODEL, write_fixtures
-from test_cli import cli
 
 from circuitbase.ingest import ingest
 from circuitbase.ingest.pipeline import ingest_files

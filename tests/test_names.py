@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_cli import cli
+from helpers import cli
 
 from circuitbase.cli.demo import examples_dir
 from circuitbase.queries.registry import load_templates

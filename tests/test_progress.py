@@ -107,7 +107,7 @@ def test_files_vectors_and_similarity_have_their_phases(store, tmp_path) -> None
 def test_model_add_knows_its_total_before_reading(store_uri, monkeypatch) -> None:
     """`model add` shows how many records it will read before it reads them (a model's
     shape says), and the bar ends where its count ends."""
-    from test_cli import cli
+    from helpers import cli
 
     from circuitbase.cli import progress
 

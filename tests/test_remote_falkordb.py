@@ -6,8 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from falkordb_remote import RemoteFalkorDB, TlsTerminator, make_certificate, start_server
-from helpers import count
-from test_cli import cli
+from helpers import cli, count
 
 from circuitbase.ingest import ingest
 from circuitbase.queries import run_template

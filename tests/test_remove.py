@@ -7,8 +7,7 @@ from __future__ import annotations
 import json
 
 from conftest import DATA
-from helpers import count, graph_fingerprint
-from test_cli import cli
+from helpers import cli, count, graph_fingerprint
 
 PROBES = DATA / "probes"
 MONO = PROBES / "pythia-70m_monosemantic_language_neurons.csv"

@@ -8,7 +8,7 @@ import re
 
 import pytest
 from conftest import DATA
-from test_cli import cli
+from helpers import cli
 
 from circuitbase.cli.demo import examples_dir
 from circuitbase.schema.graph import NodeLabel

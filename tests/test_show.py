@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 
 from conftest import DATA
-from helpers import count
-from test_cli import cli
+from helpers import cli, count
 
 from circuitbase.queries.show import show
 

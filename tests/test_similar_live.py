@@ -13,9 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import empty_store
-from helpers import count
+from helpers import cli, count
 from scipy.stats import rankdata
-from test_cli import cli
 
 from circuitbase.queries.similar import fine_tuning, model_sizes, similar
 

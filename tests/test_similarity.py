@@ -4,8 +4,7 @@ import json
 import math
 
 import pytest
-from helpers import count, graph_fingerprint
-from test_cli import cli
+from helpers import cli, count, graph_fingerprint
 
 from circuitbase.analyze.similarity import similarity_records
 from circuitbase.ingest import ingest

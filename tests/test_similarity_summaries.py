@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from test_cli import cli
+from helpers import cli
 
 from circuitbase.ingest import ingest
 from circuitbase.queries import run_template

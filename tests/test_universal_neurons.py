@@ -8,8 +8,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from helpers import count, graph_fingerprint
-from test_cli import cli
+from helpers import cli, count, graph_fingerprint
 
 from circuitbase.ingest import ingest_files
 from circuitbase.queries import run_template

@@ -19,8 +19,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 import networkx as nx
 import pytest
-from helpers import graph_fingerprint
-from test_cli import cli
+from helpers import cli, graph_fingerprint
 from test_evidence import strongest_example
 
 from circuitbase.ingest import ingest

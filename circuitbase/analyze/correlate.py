@@ -57,7 +57,7 @@ class StreamingPearson:
         self.shift_a: Any = None
         self.shift_b: Any = None
         self.sum_a, self.sum_b = zeros(sum(blocks_a)), zeros(sum(blocks_b))
-        self.cross = zeros((sum(blocks_a), sum(blocks_b)))
+        self.cross: Any = zeros((sum(blocks_a), sum(blocks_b)))
         self._product: Any = None
         self.self_a = [zeros((d, d)) for d in blocks_a]
         self.self_b = [zeros((d, d)) for d in blocks_b]
@@ -179,7 +179,7 @@ def correlation_records(
         yield SimilarTo(
             analysis=analysis.uid, score=float(result.corr[i, j]), metric=METRIC
         ).record(ref(NodeLabel.NEURON, uids_a[i]), ref(NodeLabel.NEURON, uids_b[j]))
-    sides = (
+    sides: tuple[tuple[list[str], list[str], Any, Any], ...] = (
         (uids_a, uids_b, result.corr, result.baseline_a),
         (uids_b, uids_a, result.corr.T, result.baseline_b),
     )
@@ -187,7 +187,7 @@ def correlation_records(
     for uids, partners, corr, baseline in sides:
         best = corr.argmax(1)
         for i, uid in enumerate(uids):
-            stats = {
+            stats: dict[str, Any] = {
                 "partner_model": partners[0].split("/")[0],
                 "max_corr": float(corr[i, best[i]]),
                 "max_partner": partners[best[i]],
@@ -243,7 +243,7 @@ def read_token_data(path: Path, model_a: Any, model_b: Any) -> list[list[int]]:
         sequences = data
     else:
         text = read_text(path)
-        tokenizers = [getattr(m, "tokenizer", None) for m in (model_a, model_b)]
+        tokenizers: list[Any] = [getattr(m, "tokenizer", None) for m in (model_a, model_b)]
         if None in tokenizers:
             raise RecordError(
                 "a model without a tokenizer reads token ids: give the tokens as "

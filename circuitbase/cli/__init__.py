@@ -149,7 +149,7 @@ class _Group(click.Group):
             from ..schema.records import record_error
             from .terminal import escape_controls
 
-            message = escape_controls(machine or str(record_error(err) if invalid else err))
+            message = escape_controls(machine or str(record_error(err) if invalid else err))  # type: ignore[arg-type]  # a ValidationError when invalid
             click.secho(f"error: {message}", fg="red", err=True)
             sys.exit(1)
         except KeyboardInterrupt:
@@ -205,7 +205,7 @@ def run() -> None:
     ends. With another thread still running, the ordinary exit waits for it as usual."""
     try:
         main(prog_name="circuitbase")
-        code: object = 0
+        code: str | int | None = 0
     except SystemExit as done:
         code = done.code
     if threading.active_count() > 1:

@@ -8,6 +8,7 @@ import click
 
 from ..ingest import ingest
 from ..schema.graph import NodeLabel
+from ..schema.records import NodeRecord
 from .context import MODEL, Context
 from .progress import run_pipeline
 
@@ -208,7 +209,9 @@ def correlate(
             batch_tokens=batch_tokens,
         )
     )
-    uid = next(r.key for r in records if getattr(r, "label", None) is NodeLabel.ANALYSIS)
+    uid = next(
+        r.key for r in records if isinstance(r, NodeRecord) and r.label is NodeLabel.ANALYSIS
+    )
     run_pipeline(
         "correlations", lambda progress: ingest(obj.store, records, progress=progress, replaces=uid)
     )

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..ingest import ingest, ingest_files
 from ..queries import run_template
-from ..schema.catalog import known_model
+from ..schema.catalog import known_models
 from ..schema.uids import ComponentKind
 from ..sources.circuits import circuit_records
 from ..sources.heads import heads_records
@@ -76,7 +76,7 @@ def examples_dir() -> Path:
 
 def load_examples(store: GraphStore, report: Callable[[str], None] = print) -> None:
     for name in DEMO_MODELS:
-        counts = ingest(store, model_records(known_model(name), {ComponentKind.HEAD})).counts
+        counts = ingest(store, model_records(known_models()[name], {ComponentKind.HEAD})).counts
         report(f"model {name}: {counts.nodes_created} nodes created")
     files = sorted((examples_dir() / "probes").glob("*.csv"))
     result = ingest_files(store, files, probe_records)

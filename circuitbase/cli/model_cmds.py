@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from itertools import chain
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import click
 from pydantic import ValidationError
 
 from ..ingest import ingest
+from ..ingest.plan import Record
 from ..schema.catalog import known_model, known_models
 from ..schema.graph import NodeLabel, RelType
 from ..schema.nodes import ModelSpec
@@ -125,7 +127,7 @@ def add(
 
         checked_model(obj.store, base)  # the base is stored first: a typo names near matches
     kinds = _parse_components(components)
-    records = model_records(spec, kinds)
+    records: Iterable[Record] = model_records(spec, kinds)
     total = 1 + component_count(spec, set(kinds)) + (base is not None)  # known before reading
     if base is not None:
         records = chain(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -124,16 +125,16 @@ def run(
     """
     if (name is None) == (cypher is None):
         raise click.UsageError("give a template NAME or --cypher, not both and not neither")
-    caps = {"timeout": timeout, "max_rows": max_rows, "max_bytes": max_bytes}
+    caps: dict[str, Any] = {"timeout": timeout, "max_rows": max_rows, "max_bytes": max_bytes}
     if cypher is not None:
         rows = obj.store.read(cypher, parse_params(params, typed=False), untrusted=True, **caps)
     else:
+        assert name is not None  # one of the two, checked above
         rows = get_template(name, template_dir).run(
             obj.store, **caps, **parse_params(params, typed=True)
         )
     click.echo(render(rows, fmt))
-    if getattr(rows, "cut", None):
+    if cut := getattr(rows, "cut", None):
         click.echo(
-            f"notice: the result was cut at {rows.cut} (--max-rows / --max-bytes read more)",
-            err=True,
+            f"notice: the result was cut at {cut} (--max-rows / --max-bytes read more)", err=True
         )

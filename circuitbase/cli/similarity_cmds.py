@@ -82,13 +82,13 @@ def compute(
         obj.store,
         models[0],
         models[1],
-        metric,
+        metric,  # type: ignore[arg-type]  # one of METRICS: click checked it
         top_k=top_k,
         min_score=min_score,
         min_f1=min_f1,
         max_token_share=max_token_share,
     )
-    analysis = similarity_analysis_uid(metric, models[0], models[1])
+    analysis = similarity_analysis_uid(metric, models[0], models[1])  # type: ignore[arg-type]
     result = run_pipeline(
         f"similarity ({metric})",
         lambda progress: ingest(obj.store, records, progress=progress, replaces=analysis),

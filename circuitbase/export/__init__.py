@@ -81,6 +81,7 @@ def subgraph(
             analysis=analysis,
             expand_structural=expand_structural,
         )
+    assert template is not None  # neither `around` nor only `analysis`
     found = get_template(template)
     bound = found.bind(params or {})
     return from_rows(store, found.run(store, **(params or {})), bound)

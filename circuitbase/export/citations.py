@@ -56,8 +56,11 @@ def _load_works() -> tuple[Work, ...]:
     text = (Path(__file__).parent / "works.bib").read_text()
     works = []
     for chunk in re.split(r"(?m)^(?=@)", text)[1:]:
-        key = _BIBTEX_ENTRY.match(chunk).group(2)
+        entry_start = _BIBTEX_ENTRY.match(chunk)
         markers = re.search(r"(?m)^\s*markers = \{(.*)\}\s*$", chunk)
+        if entry_start is None or markers is None:
+            raise ValueError(f"works.bib: an entry without a key or markers: {chunk[:60]!r}")
+        key = entry_start.group(2)
         entry = chunk[: markers.start()].rstrip().rstrip(",") + "\n}\n"
         works.append(Work(key, entry, tuple(m.strip() for m in markers.group(1).split(";"))))
     return tuple(works)

@@ -19,7 +19,7 @@ from typing import Any
 
 import networkx as nx
 
-from ..schema.graph import NODE_KEY, REL_KEY, NodeLabel, RelType, label_clause, primary_label
+from ..schema.graph import NODE_KEY, NodeLabel, RelType, label_clause, primary_label
 from ..schema.imported import checked
 from ..schema.records import NodeRecord, RecordError, RelRecord, ref
 from ..sources.files import read_text
@@ -81,7 +81,7 @@ def write_cypher(graph: nx.MultiDiGraph, path: Path) -> None:
         s_label, e_label = primary_label(start["labels"]), primary_label(end["labels"])
         type_ = RelType(attrs["type"])
         props = {k: v for k, v in attrs.items() if k != "type"}
-        identity = {k: props[k] for k in REL_KEY[type_] if k in props}
+        identity = {k: props[k] for k in type_.spec.identity if k in props}
         lines.append(
             f"MATCH (a{label_clause(s_label)} {{{NODE_KEY[s_label]}: "
             f"{cypher_literal(start[NODE_KEY[s_label]])}}}), "

@@ -23,7 +23,7 @@ from typing import Any
 
 import networkx as nx
 
-from ..schema.graph import COMPONENT_LABELS, NodeLabel, RelType, score_of
+from ..schema.graph import COMPONENT_LABELS, NodeLabel, RelType, rel_spec, score_of
 from ..schema.records import RecordError
 from ..schema.sizes import model_size
 from .palette import edge_colour, edge_style, node_colour, text_colour
@@ -59,19 +59,11 @@ CATEGORY_COLOURS = [
     "#DDDDDD",
 ]
 # Relationships a figure does not draw: the model is the band, the analysis is the citation.
-NOT_DRAWN = {
-    RelType.IN_MODEL.value,
-    RelType.ABOUT.value,
-    RelType.MEASURED_BY.value,
-    RelType.IN_DICTIONARY.value,
-    RelType.HAS_EVIDENCE.value,
-    RelType.HAS_EXAMPLE.value,
-}
 NOT_DRAWN_NODES = {NodeLabel.ANALYSIS, NodeLabel.PATTERN, NodeLabel.PATTERN_NODE}
 # The number that says how strong each kind of fact is (ENCODES also has the probe's
 # `weight`, a coefficient, not a score).
 # SVG keeps text as <text> (editable, searchable); PDF embeds TrueType, not Type 3 glyphs.
-TEXT_AS_TEXT = {"svg.fonttype": "none", "pdf.fonttype": 42}
+TEXT_AS_TEXT: Any = {"svg.fonttype": "none", "pdf.fonttype": 42}
 CHAR_WIDTH = 0.62  # of the font size: DejaVu Sans's digits and letters, with room to spare
 LABEL_PAD = 0.3  # of the font size, each side of a label's box
 
@@ -194,7 +186,9 @@ def _drawable(graph: nx.MultiDiGraph, style: FigureStyle) -> tuple[nx.MultiDiGra
     drawn.add_edges_from(
         (a, b, k, d)
         for a, b, k, d in graph.edges(keys=True, data=True)
-        if a not in hidden and b not in hidden and d.get("type") not in NOT_DRAWN
+        if a not in hidden
+        and b not in hidden
+        and not (d.get("type") and rel_spec(d["type"]).context)
     )
     return drawn, categories
 
@@ -525,7 +519,8 @@ def _render(
                 ),
             )
             arrow.set_gid(f"edge-{type_}-{i}")
-            arrow.arrow_patch.set_gid(f"edge-{type_}-{i}")  # the group the SVG gives the arrow
+            if arrow.arrow_patch is not None:  # the group the SVG gives the arrow
+                arrow.arrow_patch.set_gid(f"edge-{type_}-{i}")
             if style.edge_labels and score is not None:
                 axes.text(
                     (layout.boxes[a].x + layout.boxes[b].x) / 2,

@@ -4,12 +4,13 @@ Colour-blind safe: node kinds take Paul Tol's "muted" scheme (and Okabe-Ito's ye
 fact relationships Okabe & Ito's eight colours, structural relationships (a component's
 model, an analysis's measurements, N2G tries) greys with their own dash, so that they
 recede behind the facts. A figure of ENCODES edges shows them in the same blue whatever
-else it holds.
+else it holds. A relationship type's colour and dash are part of its catalog entry
+(`RelSpec` in schema/graph.py), so that a new type brings its own.
 """
 
 from __future__ import annotations
 
-from ..schema.graph import COMPONENT_LABELS, NodeLabel, RelType
+from ..schema.graph import COMPONENT_LABELS, NodeLabel, RelType, rel_spec
 
 NODE_COLOURS: dict[NodeLabel, str] = {
     NodeLabel.NEURON: "#332288",  # indigo
@@ -34,37 +35,6 @@ NODE_COLOURS: dict[NodeLabel, str] = {
 # Fills dark enough to need white text.
 DARK_NODES = COMPONENT_LABELS
 
-EDGE_COLOURS: dict[RelType, str] = {
-    RelType.ENCODES: "#0072B2",  # blue
-    RelType.HAS_ROLE: "#E69F00",  # orange
-    RelType.SIMILAR_TO: "#009E73",  # bluish green
-    RelType.CIRCUIT_EDGE: "#D55E00",  # vermillion
-    RelType.OUTPUT_NODE: "#CC79A7",  # reddish purple
-    RelType.ACTIVATES_ON: "#56B4E9",  # sky blue
-    RelType.IN_FAMILY: "#000000",  # black
-    RelType.FINE_TUNED_FROM: "#000000",
-    RelType.IN_MODEL: "#BBBBBB",
-    RelType.MEASURED_BY: "#BBBBBB",
-    RelType.ABOUT: "#BBBBBB",
-    RelType.HAS_PATTERN: "#999999",
-    RelType.TRIE_ROOT: "#999999",
-    RelType.TRIE_CHILD: "#999999",
-    RelType.MATCHES_TOKEN: "#999999",
-    RelType.IN_DICTIONARY: "#BBBBBB",
-    RelType.HAS_EVIDENCE: "#BBBBBB",
-    RelType.HAS_EXAMPLE: "#BBBBBB",
-    RelType.EXPLAINED_BY: "#999933",  # olive
-}
-
-# matplotlib dash names; SVG dash arrays beside them.
-EDGE_STYLES: dict[RelType, str] = {
-    RelType.FINE_TUNED_FROM: "dashed",
-    RelType.IN_MODEL: "dotted",
-    RelType.MEASURED_BY: "dashdot",
-    RelType.ABOUT: "dashed",
-    RelType.TRIE_ROOT: "dotted",
-    RelType.MATCHES_TOKEN: "dashed",
-}
 SVG_DASHES = {"solid": "", "dashed": "6 3", "dotted": "1.5 2.5", "dashdot": "6 2 1.5 2"}
 
 
@@ -78,8 +48,10 @@ def text_colour(label: NodeLabel | str) -> str:
 
 
 def edge_colour(type_: RelType | str) -> str:
-    return EDGE_COLOURS[RelType(type_)]
+    """A relationship type's colour: its catalog entry's (schema/graph.py, `RelSpec`)."""
+    return rel_spec(type_).colour
 
 
 def edge_style(type_: RelType | str) -> str:
-    return EDGE_STYLES.get(RelType(type_), "solid")
+    """Its matplotlib dash name (SVG_DASHES has the SVG dash array of each)."""
+    return rel_spec(type_).dash

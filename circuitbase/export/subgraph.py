@@ -23,18 +23,6 @@ from ..schema.records import RecordError
 from ..store.base import GraphStore, Row
 
 MAX_HOPS = 4
-# Where a thing is stored or who measured it, not what is known about it: walked from the
-# centre of a neighbourhood only (see `around`).
-STRUCTURAL = frozenset(
-    {
-        RelType.IN_MODEL,
-        RelType.ABOUT,
-        RelType.MEASURED_BY,
-        RelType.IN_DICTIONARY,
-        RelType.HAS_EVIDENCE,
-        RelType.HAS_EXAMPLE,
-    }
-)
 
 
 def node_id(label: NodeLabel, key: str) -> str:
@@ -82,7 +70,7 @@ def around(
     `rel_types` limits the paths walked; `labels` and `model` the nodes kept (the
     centre is always kept); `analysis` the fact-bearing relationships kept.
 
-    Structural relationships (a component's model, an analysis's links: `STRUCTURAL`)
+    Context relationships (a component's model, an analysis's links: `RelSpec.context`)
     are walked from the centre only, never through a node reached on the way, unless
     `expand_structural`: otherwise a second hop through IN_MODEL brings every component
     of the model. The models of the components kept are added (when IN_MODEL is walked,
@@ -95,8 +83,8 @@ def around(
     if expand_structural:
         rows = store.neighbourhood(label, uid, hops, [RelType(t) for t in rel_types])
     else:
-        facts = [t for t in asked if t not in STRUCTURAL]
-        structural = [t for t in asked if t in STRUCTURAL]
+        facts = [t for t in asked if not t.spec.context]
+        structural = [t for t in asked if t.spec.context]
         rows = store.neighbourhood(label, uid, hops, facts) if facts else []
         if structural:
             rows += store.neighbourhood(label, uid, 1, structural)

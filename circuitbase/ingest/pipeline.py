@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence, Sized
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..schema.graph import REL_KEY, NodeLabel, RelType, primary_label
+from ..schema.graph import NodeLabel, RelType, primary_label
 from ..schema.nodes import ModelComponents
 from ..schema.records import NodeRecord, RecordError
 from ..schema.uids import parse_component
@@ -178,11 +178,16 @@ def _retract_stale(store: GraphStore, plan: Plan, analysis: str) -> WriteCounts:
     for row in store.facts_of(analysis):
         type_ = RelType(row["type"])
         if plan.has_fact(
-            type_, row["start"], row["end"], (row["props"].get(name) for name in REL_KEY[type_])
+            type_,
+            row["start"],
+            row["end"],
+            (row["props"].get(name) for name in type_.spec.identity),
         ):
             continue
         start = primary_label(row["start_labels"])
-        identity = {name: row["props"].get(name) for name in REL_KEY[type_] if name != "analysis"}
+        identity = {
+            name: row["props"].get(name) for name in type_.spec.identity if name != "analysis"
+        }
         stale[(type_, start)].append(
             {"start": row["start"], "end": row["end"], "identity": identity}
         )

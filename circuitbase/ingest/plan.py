@@ -500,7 +500,8 @@ def _add_components(plan: Plan, specs: _ModelSpecs) -> None:
         if (whole := plan._covering_set(component_uid)) is not None:
             _keep_covered(plan, whole, component_uid, given, referred_only)
             continue
-        if referred_only or not DERIVED_PROPS <= given.props.keys():  # `model add` gives all
+        if given is None or referred_only or not DERIVED_PROPS <= given.props.keys():
+            # (`model add` gives all)
             derived = Component.model_construct(uid=component_uid, spec=spec).record().props
             # A component only referred to (or named without properties, as `ingest vectors`
             # does to have it exist): its properties follow from its uid and model, so they
@@ -508,7 +509,7 @@ def _add_components(plan: Plan, specs: _ModelSpecs) -> None:
             # ingest touches nodes for nothing (and re-indexes any vectors on them).
             plan.replace_node(
                 NodeRecord(label=label, key=uid, create_only=derived, origin=origin)
-                if referred_only
+                if given is None or referred_only
                 else NodeRecord(
                     label=label,
                     key=uid,

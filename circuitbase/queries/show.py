@@ -162,7 +162,7 @@ def show(
     cited = {f["analysis"] for facts in grouped.values() for f in facts if f["analysis"]}
     if label is NodeLabel.ANALYSIS:
         cited.add(key)
-    result = {
+    result: dict[str, Any] = {
         "kind": label.value,
         "key": key,
         "properties": _readable(rows[0]["node"]),

@@ -10,7 +10,16 @@ import importlib
 from typing import Any
 
 _WHERE = {
-    "graph": ["NodeLabel", "RelType", "labels_of", "label_clause", "NODE_KEY", "REL_KEY"],
+    "graph": [
+        "NodeLabel",
+        "RelType",
+        "RelSpec",
+        "define_rel_type",
+        "rel_spec",
+        "labels_of",
+        "label_clause",
+        "NODE_KEY",
+    ],
     "nodes": [
         "Analysis",
         "Component",

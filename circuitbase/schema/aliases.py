@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -99,7 +99,7 @@ def canonical_model(name: Any, *, shipped_only: bool = False) -> Any:
     return name
 
 
-def near_matches(name: str, others: list[str] = ()) -> list[str]:
+def near_matches(name: str, others: Sequence[str] = ()) -> list[str]:
     """Names a mistyped model name may have meant: known models, aliases, and `others`."""
     known = _catalog()[1]
     return difflib.get_close_matches(name, sorted({*known, *aliases(), *others}), n=4, cutoff=0.6)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from .uids import ComponentKind
 
@@ -45,32 +47,166 @@ class NodeLabel(str, Enum):
         return cls(ComponentKind(kind).value)
 
 
-class RelType(str, Enum):
-    IN_MODEL = "IN_MODEL"
-    ABOUT = "ABOUT"
-    HAS_PATTERN = "HAS_PATTERN"
-    ACTIVATES_ON = "ACTIVATES_ON"
-    ENCODES = "ENCODES"
-    HAS_ROLE = "HAS_ROLE"
-    IN_FAMILY = "IN_FAMILY"
-    OUTPUT_NODE = "OUTPUT_NODE"
-    CIRCUIT_EDGE = "CIRCUIT_EDGE"
-    SIMILAR_TO = "SIMILAR_TO"
-    # every statistic an analysis measured on a component, under the source's names
-    MEASURED_BY = "MEASURED_BY"
+@dataclass(frozen=True)
+class RelSpec:
+    """Everything the library knows about one relationship type, in one place: the store
+    merges it on its ends plus `identity`, an import checks it (no properties when
+    `bare`; its fact model, when one declares this type, otherwise), removal, `show`,
+    figures and pages read the rest. A new type is one `define_rel_type(RelSpec(...))`."""
+
+    name: str
+    # properties beside its two ends that identify it (fact types carry the analysis
+    # that found them, so two analyses that disagree are both kept)
+    identity: tuple[str, ...] = ()
+    # derived from uids or a trie's shape: carries no properties
+    bare: bool = False
+    # where a thing is stored or who measured it, not what is known about it: figures
+    # leave it out, and a neighbourhood walks it from its centre only
+    context: bool = False
+    # how strong a fact is: the first of these fields it has (figures draw edges this
+    # wide; `show` and the web pages list the strongest first)
+    score: tuple[str, ...] = ()
+    colour: str = "#999999"  # see export/palette.py for the scheme
+    dash: str = "solid"  # a matplotlib dash name
+
+
+class _RelTypes(type):
+    """Iterating `RelType` gives every defined type, built-in or added, in order."""
+
+    def __iter__(cls) -> Iterator[RelType]:
+        return iter(list(_REL_TYPES.values()))
+
+    def __len__(cls) -> int:
+        return len(_REL_TYPES)
+
+
+class RelType(str, metaclass=_RelTypes):
+    """A relationship type from the allow-list: `RelType("ENCODES")` is the one defined
+    `ENCODES` (ValueError for a name never defined), so a crafted name cannot reach a
+    Cypher string. It reads like an Enum member (`.value`, `.name`, `is`)."""
+
+    IN_MODEL: ClassVar[RelType]
+    ABOUT: ClassVar[RelType]
+    HAS_PATTERN: ClassVar[RelType]
+    ACTIVATES_ON: ClassVar[RelType]
+    ENCODES: ClassVar[RelType]
+    HAS_ROLE: ClassVar[RelType]
+    IN_FAMILY: ClassVar[RelType]
+    OUTPUT_NODE: ClassVar[RelType]
+    CIRCUIT_EDGE: ClassVar[RelType]
+    SIMILAR_TO: ClassVar[RelType]
+    MEASURED_BY: ClassVar[RelType]
+    FINE_TUNED_FROM: ClassVar[RelType]
+    TRIE_ROOT: ClassVar[RelType]
+    TRIE_CHILD: ClassVar[RelType]
+    MATCHES_TOKEN: ClassVar[RelType]
+    IN_DICTIONARY: ClassVar[RelType]
+    HAS_EVIDENCE: ClassVar[RelType]
+    HAS_EXAMPLE: ClassVar[RelType]
+    EXPLAINED_BY: ClassVar[RelType]
+
+    def __new__(cls, name: object) -> RelType:
+        found = _REL_TYPES.get(name) if isinstance(name, str) else None
+        if found is None:
+            raise ValueError(f"{name!r} is not a valid RelType")
+        return found
+
+    @property
+    def value(self) -> str:
+        return str.__str__(self)
+
+    @property
+    def name(self) -> str:
+        return str.__str__(self)
+
+    @property
+    def spec(self) -> RelSpec:
+        return _REL_SPECS[self.value]
+
+    def __str__(self) -> str:
+        return f"RelType.{self.value}"
+
+    __format__ = object.__format__  # f"{t}" reads as str(t), as an Enum member's does
+
+    def __repr__(self) -> str:
+        return f"<RelType.{self.value}: {self.value!r}>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (RelType, (self.value,))
+
+
+_REL_TYPES: dict[str, RelType] = {}
+_REL_SPECS: dict[str, RelSpec] = {}
+
+
+def define_rel_type(spec: RelSpec) -> RelType:
+    """Add a relationship type to the allow-list (idempotent for the same spec)."""
+    if not spec.name.isidentifier() or not spec.name.isupper():
+        raise ValueError(f"a relationship type is an UPPER_CASE identifier, not {spec.name!r}")
+    if _REL_SPECS.get(spec.name, spec) != spec:
+        raise ValueError(f"the relationship type {spec.name} is already defined otherwise")
+    _REL_SPECS[spec.name] = spec
+    return _REL_TYPES.setdefault(spec.name, str.__new__(RelType, spec.name))
+
+
+@contextmanager
+def defined_rel_type(spec: RelSpec) -> Iterator[RelType]:
+    """A relationship type defined for the `with` block only (a plug-in's or a test's)."""
+    if spec.name in _REL_SPECS:
+        raise ValueError(f"the relationship type {spec.name} already exists")
+    type_ = define_rel_type(spec)
+    try:
+        yield type_
+    finally:
+        del _REL_TYPES[spec.name], _REL_SPECS[spec.name]
+
+
+# Colours: facts take Okabe & Ito's eight colours, structural relationships greys with
+# their own dash, so that they recede behind the facts (export/palette.py).
+_GREY, _DARK_GREY = "#BBBBBB", "#999999"
+for _spec in (
+    RelSpec("IN_MODEL", bare=True, context=True, colour=_GREY, dash="dotted"),
+    RelSpec("ABOUT", bare=True, context=True, colour=_GREY, dash="dashed"),
+    RelSpec("HAS_PATTERN", ("analysis",), colour=_DARK_GREY),
+    RelSpec("ACTIVATES_ON", ("analysis",), score=("activation",), colour="#56B4E9"),
+    # A probe is one feature's probe on one dataset: the same neuron measured on two
+    # datasets is two facts. (ENCODES also has the probe's `weight`, a coefficient.)
+    RelSpec("ENCODES", ("analysis", "k", "dataset"), score=("f1", "mcc"), colour="#0072B2"),
+    RelSpec("HAS_ROLE", ("analysis",), score=("score",), colour="#E69F00"),
+    # a prediction neuron can predict several features: one membership each
+    RelSpec(
+        "IN_FAMILY", ("analysis", "feature"), score=("excess_corr", "max_corr"), colour="#000000"
+    ),
+    RelSpec("OUTPUT_NODE", ("analysis",), score=("probability",), colour="#CC79A7"),
+    # an attribution graph links a feature at several positions: one edge per graph link
+    RelSpec("CIRCUIT_EDGE", ("analysis", "link"), score=("weight",), colour="#D55E00"),
+    RelSpec("SIMILAR_TO", ("analysis", "metric"), score=("score",), colour="#009E73"),
+    # every statistic an analysis measured on a component, under the source's names (an
+    # attribution graph measures a feature at each position it appears in)
+    RelSpec("MEASURED_BY", ("analysis", "node"), context=True, colour=_GREY, dash="dashdot"),
     # model lineage: a fine-tuned model points at its base
-    FINE_TUNED_FROM = "FINE_TUNED_FROM"
+    RelSpec("FINE_TUNED_FROM", colour="#000000", dash="dashed"),
     # N2G trie structure: a pattern's root, its children, and each trie node's token.
-    TRIE_ROOT = "TRIE_ROOT"
-    TRIE_CHILD = "TRIE_CHILD"
-    MATCHES_TOKEN = "MATCHES_TOKEN"
+    RelSpec("TRIE_ROOT", bare=True, colour=_DARK_GREY, dash="dotted"),
+    RelSpec("TRIE_CHILD", bare=True, colour=_DARK_GREY),
+    RelSpec("MATCHES_TOKEN", bare=True, colour=_DARK_GREY, dash="dashed"),
     # a dictionary feature belongs to its dictionary (derived from its uid, like IN_MODEL)
-    IN_DICTIONARY = "IN_DICTIONARY"
+    RelSpec("IN_DICTIONARY", bare=True, context=True, colour=_GREY),
     # evidence (schema/evidence.py): a component's statistics and top logits per analysis,
-    # each activation example, and each explanation
-    HAS_EVIDENCE = "HAS_EVIDENCE"
-    HAS_EXAMPLE = "HAS_EXAMPLE"
-    EXPLAINED_BY = "EXPLAINED_BY"
+    # each activation example (one edge each, named by the source), and each explanation
+    # (an analysis may explain a component twice: the source's id of each)
+    RelSpec("HAS_EVIDENCE", ("analysis",), context=True, score=("frac_nonzero",), colour=_GREY),
+    RelSpec(
+        "HAS_EXAMPLE", ("analysis", "example"), context=True, score=("max_value",), colour=_GREY
+    ),
+    RelSpec("EXPLAINED_BY", ("analysis", "explanation"), score=("score",), colour="#999933"),
+):
+    setattr(RelType, _spec.name, define_rel_type(_spec))
+
+
+def rel_spec(type_: RelType | str) -> RelSpec:
+    """The catalog entry of a relationship type (ValueError for one never defined)."""
+    return RelType(type_).spec
 
 
 # How `similarity compute` compares components across models (analyze/similarity.py).
@@ -91,37 +227,6 @@ NODE_KEY: dict[NodeLabel, str] = {label: "uid" for label in NodeLabel} | {
     NodeLabel.TASK: "name",
 }
 
-# Relationship properties that are part of a relationship's identity (beside its
-# two ends). Fact-bearing relationships carry the analysis that found them, so two
-# analyses that disagree are both kept.
-REL_KEY: dict[RelType, tuple[str, ...]] = {
-    RelType.IN_MODEL: (),
-    RelType.ABOUT: (),
-    RelType.HAS_PATTERN: ("analysis",),
-    RelType.ACTIVATES_ON: ("analysis",),
-    # A probe is one feature's probe on one dataset: the same neuron measured on two
-    # datasets is two facts.
-    RelType.ENCODES: ("analysis", "k", "dataset"),
-    RelType.HAS_ROLE: ("analysis",),
-    # a prediction neuron can predict several features: one membership each
-    RelType.IN_FAMILY: ("analysis", "feature"),
-    RelType.OUTPUT_NODE: ("analysis",),
-    # an attribution graph links a feature at several positions: one edge per graph link
-    RelType.CIRCUIT_EDGE: ("analysis", "link"),
-    RelType.SIMILAR_TO: ("analysis", "metric"),
-    # an attribution graph measures a feature at each position it appears in
-    RelType.MEASURED_BY: ("analysis", "node"),
-    RelType.FINE_TUNED_FROM: (),
-    RelType.TRIE_ROOT: (),
-    RelType.TRIE_CHILD: (),
-    RelType.MATCHES_TOKEN: (),
-    RelType.IN_DICTIONARY: (),
-    RelType.HAS_EVIDENCE: ("analysis",),
-    # an analysis shows a component several examples: one edge each, named by the source
-    RelType.HAS_EXAMPLE: ("analysis", "example"),
-    # an analysis may explain a component twice (two explainers): the source's id of each
-    RelType.EXPLAINED_BY: ("analysis", "explanation"),
-}
 # Identity properties a record may leave out (stored as '' then, on both backends).
 OPTIONAL_IDENTITY = frozenset({"dataset", "feature", "node", "link", "explanation"})
 
@@ -149,26 +254,15 @@ def label_clause(label: NodeLabel) -> str:
     return "".join(f":{name}" for name in labels_of(NodeLabel(label)))
 
 
-# How strong a fact is, per relationship type: the first of these fields it has (figures
-# draw edges this wide; `show` and the web pages list the strongest first).
-SCORE_BY_TYPE: dict[str, tuple[str, ...]] = {
-    RelType.ENCODES.value: ("f1", "mcc"),
-    RelType.SIMILAR_TO.value: ("score",),
-    RelType.HAS_ROLE.value: ("score",),
-    RelType.CIRCUIT_EDGE.value: ("weight",),
-    RelType.OUTPUT_NODE.value: ("probability",),
-    RelType.ACTIVATES_ON.value: ("activation",),
-    RelType.IN_FAMILY.value: ("excess_corr", "max_corr"),
-    RelType.HAS_EXAMPLE.value: ("max_value",),
-    RelType.EXPLAINED_BY.value: ("score",),
-    RelType.HAS_EVIDENCE.value: ("frac_nonzero",),
-}
-SCORE_FIELDS = ("score", "f1", "mcc", "weight", "probability")  # a type not listed above
+# how strong a fact of a type without `score` fields is
+SCORE_FIELDS = ("score", "f1", "mcc", "weight", "probability")
 
 
 def score_of(attrs: dict[str, Any], type_: str | None = None) -> float | None:
     """The number that says how strong a fact of this type is, where it has one."""
-    for name in SCORE_BY_TYPE.get(type_ or attrs.get("type") or "", SCORE_FIELDS):
+    name_ = type_ or attrs.get("type") or ""
+    fields = _REL_SPECS[name_].score if name_ in _REL_SPECS else ()
+    for name in fields or SCORE_FIELDS:
         value = attrs.get(name)
         if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
             return float(value)

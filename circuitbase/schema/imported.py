@@ -16,47 +16,13 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .dictionaries import dictionary_uid
-from .evidence import Evidence, Example, ExplainedBy, Explanation
-from .graph import COMPONENT_LABELS, NodeLabel, RelType, token_uid
+from .evidence import Explanation  # (and the evidence facts' models, for fact_model)
+from .graph import COMPONENT_LABELS, NodeLabel, token_uid
 from .nodes import Analysis, Concept, HeadRole, ModelSpec, NeuronFamily, Task, Token
 from .records import FULL_KEY, NodeRecord, RecordError, RelRecord, record_error
-from .relationships import (
-    ActivatesOn,
-    CircuitEdge,
-    Encodes,
-    Fact,
-    HasRole,
-    InFamily,
-    OutputNode,
-    SimilarTo,
-)
+from .relationships import fact_model
 from .uids import UidError
 
-FACTS: dict[RelType, type[Fact]] = {
-    cls.TYPE: cls
-    for cls in (
-        ActivatesOn,
-        Encodes,
-        HasRole,
-        OutputNode,
-        CircuitEdge,
-        SimilarTo,
-        InFamily,
-        Evidence,
-        Example,
-        ExplainedBy,
-    )
-}
-# N2G's trie structure has no model of its own: its properties are checked as any property is.
-UNMODELLED = {NodeLabel.PATTERN, NodeLabel.PATTERN_NODE, RelType.HAS_PATTERN}
-STRUCTURAL = {
-    RelType.IN_MODEL,
-    RelType.ABOUT,
-    RelType.TRIE_ROOT,
-    RelType.TRIE_CHILD,
-    RelType.MATCHES_TOKEN,
-    RelType.IN_DICTIONARY,
-}
 _BY_NAME: dict[NodeLabel, type[BaseModel]] = {
     NodeLabel.CONCEPT: Concept,
     NodeLabel.HEAD_ROLE: HeadRole,
@@ -110,7 +76,8 @@ def _node(record: NodeRecord) -> NodeRecord:
         return explanation.record().at(origin)
     if label is NodeLabel.DICTIONARY:
         try:
-            derived = dictionary_uid(props.get("model"), props.get("layer"), props.get("set"))
+            # a missing or mistyped part is refused below, as the TypeError it raises
+            derived = dictionary_uid(props.get("model"), props.get("layer"), props.get("set"))  # type: ignore[arg-type]
         except (UidError, TypeError) as err:
             raise RecordError(str(err), record=origin, field="set") from None
         if derived != key:
@@ -126,10 +93,10 @@ def _node(record: NodeRecord) -> NodeRecord:
 
 
 def _relationship(record: RelRecord) -> RelRecord:
-    if record.type in FACTS:
-        fact = _validated(FACTS[record.type], dict(record.props), record.origin)
+    if (model := fact_model(record.type)) is not None:
+        fact = _validated(model, dict(record.props), record.origin)
         return fact.record(record.start, record.end).at(record.origin)
-    if record.type in STRUCTURAL and record.props:
+    if record.type.spec.bare and record.props:
         raise RecordError(
             f"a {record.type.value} relationship has no properties",
             record=record.origin,

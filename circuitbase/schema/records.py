@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError, ValidationInfo, field_validator
 
 from ..errors import RecordError
-from .graph import OPTIONAL_IDENTITY, REL_KEY, NodeLabel, RelType
+from .graph import OPTIONAL_IDENTITY, NodeLabel, RelType
 
 Scalar = str | bool | int | float
 PropertyValue = Scalar | list[str] | list[int] | list[float] | list[bool]
@@ -101,7 +101,7 @@ def check_property(name: str, value: Any) -> PropertyValue | None:
             raise RecordError(f"{value} is not a finite number", field=name)
         return value
     if isinstance(value, (list, tuple)):
-        items = [check_property(name, item) for item in value]
+        items: list[Any] = [check_property(name, item) for item in value]
         if any(item is None or isinstance(item, list) for item in items):
             raise RecordError("lists may hold only strings, numbers or booleans", field=name)
         if len({_kind(item) for item in items}) > 1:
@@ -236,7 +236,7 @@ class RelRecord:
         # here so that writing, comparing and retracting facts all see the same identity.
         unset = {
             name: ""
-            for name in REL_KEY[self.type]
+            for name in self.type.spec.identity
             if name in OPTIONAL_IDENTITY and name not in props
         }
         object.__setattr__(self, "props", {**props, **unset} if unset else props)
@@ -247,10 +247,12 @@ class RelRecord:
 
     def identity(self) -> tuple[Any, ...]:
         """What makes two records the same relationship (the MERGE pattern)."""
-        missing = [k for k in REL_KEY[self.type] if k not in self.props]
+        missing = [k for k in self.type.spec.identity if k not in self.props]
         if missing:
             raise RecordError(f"{self.type.value} needs {', '.join(missing)}", field=missing[0])
-        return (self.type, self.start, self.end) + tuple(self.props[k] for k in REL_KEY[self.type])
+        return (self.type, self.start, self.end) + tuple(
+            self.props[k] for k in self.type.spec.identity
+        )
 
 
 def record_error(err: ValidationError, **where: Any) -> RecordError:

@@ -6,7 +6,7 @@ coexist as two relationships instead of overwriting each other.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import ConfigDict, Field
 
@@ -33,12 +33,27 @@ class ProbeScores(CheckedNames):
     dataset: str | None = None
 
 
+FACT_MODELS: dict[RelType, type[Fact]] = {}
+
+
+def fact_model(type_: RelType) -> type[Fact] | None:
+    """The model that checks a fact of this type (an import rebuilds it through this)."""
+    return FACT_MODELS.get(type_)
+
+
 class Fact(CheckedNames):
-    """Base of every fact; subclasses set `TYPE`."""
+    """Base of every fact; subclasses set `TYPE`, which makes them that type's model in
+    the catalog (`fact_model`)."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     TYPE: ClassVar[RelType]
     analysis: str
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if "TYPE" in cls.__dict__:
+            FACT_MODELS[cls.TYPE] = cls
 
     def record(self, start: NodeRef, end: NodeRef, *, origin: str | None = None) -> RelRecord:
         """The relationship; `origin` (where it came from) names it in an error about a

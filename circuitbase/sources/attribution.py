@@ -282,14 +282,14 @@ def attribution_records(
     yield from analysis.records()
     yield task_node
     yield from nodes.tokens
-    for layer in sorted(nodes.layers) if nodes.dictionary else ():
+    for layer in sorted(nodes.layers) if nodes.dictionary is not None else ():
         named = {"transcoder_set": transcoders}
         if source_set is not None:
             named |= {
                 "neuronpedia": f"{meta.scan}/{neuronpedia_source(layer, source_set)}",
                 "set_alias": dictionary_name(transcoders) if transcoders else None,
             }
-        yield dictionary_record(model, layer, nodes.dictionary, origin=str(path), **named)
+        yield dictionary_record(model, layer, str(nodes.dictionary), origin=str(path), **named)
     for uid, label in nodes.labels.items():
         yield NodeRecord(NodeLabel.FEATURE, uid, {"label": label}, origin=f"{path}, {uid}")
     target = analysis.record().ref
@@ -323,19 +323,19 @@ def attribution_records(
         )
     for i, link in enumerate(graph.links):
         origin = f"{path}, links[{i}]"
-        ends = [nodes.refs.get(link.source), nodes.refs.get(link.target)]
-        if None in ends:
-            missing = link.source if ends[0] is None else link.target
+        start, end = nodes.refs.get(link.source), nodes.refs.get(link.target)
+        if start is None or end is None:
+            missing = link.source if start is None else link.target
             raise RecordError(
                 f"link to a node the graph does not have: {missing!r}",
                 file=str(path),
                 record=f"links[{i}]",
-                field="source" if ends[0] is None else "target",
+                field="source" if start is None else "target",
             )
         yield (
             CircuitEdge(
                 analysis=analysis.uid, weight=link.weight, link=f"{link.source} -> {link.target}"
             )
-            .record(*ends)
+            .record(start, end)
             .at(origin)
         )

@@ -83,9 +83,9 @@ def circuit_file_records(path: Path, data: Any, digest: str, analysis_uid: str |
         )
     for i, edge in enumerate(parsed.edges):
         where = f"edges[{i}]"
-        fact = CircuitEdge(analysis=analysis.uid, weight=edge.weight, qkv=edge.qkv)
+        edge_fact = CircuitEdge(analysis=analysis.uid, weight=edge.weight, qkv=edge.qkv)
         records.append(
-            fact.record(
+            edge_fact.record(
                 _component(edge.source, parsed.model, path, where),
                 _component(edge.target, parsed.model, path, where),
             ).at(f"{path}, {where}")
@@ -155,9 +155,9 @@ def acdc_records(path: Path, data: dict[str, Any], digest: str) -> Records:
         for connection in connections:
             if connection["from"] not in members or connection.get("to") not in members:
                 continue  # INPUT and OUTPUT are the residual stream, not components
-            fact = CircuitEdge(analysis=analysis.uid, qkv=connection.get("qkv") or None)
+            edge_fact = CircuitEdge(analysis=analysis.uid, qkv=connection.get("qkv") or None)
             records += [
-                fact.record(a, b).at(origin[connection["from"]])
+                edge_fact.record(a, b).at(origin[connection["from"]])
                 for a in members[connection["from"]]
                 for b in members[connection["to"]]
             ]

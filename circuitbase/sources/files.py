@@ -15,6 +15,7 @@ import math
 import stat
 import zlib
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -171,8 +172,10 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     found = dict(pairs)
     if len(found) != len(pairs):
         seen: set[str] = set()
-        twice = next(key for key, _ in pairs if key in seen or seen.add(key))
-        raise ValueError(f"the key {twice[:80]!r} appears twice in one object")
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"the key {key[:80]!r} appears twice in one object")
+            seen.add(key)
     return found
 
 
@@ -200,7 +203,7 @@ def read_csv(
     path: Path,
     required: set[str] | None = None,
     *,
-    known: set[str] | None = None,
+    known: AbstractSet[str] | None = None,
     what: str = "table",
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """Rows with their line numbers (the header is line 1). A header that names a column

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -49,7 +50,7 @@ def component_uids(spec: ModelSpec, kinds: set[ComponentKind]) -> Iterator[Compo
 
 
 def model_records(
-    spec: ModelSpec, kinds: set[ComponentKind] = frozenset()
+    spec: ModelSpec, kinds: AbstractSet[ComponentKind] = frozenset()
 ) -> Iterator[NodeRecord | ModelComponents]:
     """The model's node and, if `kinds` are given, its components of those kinds (one
     record for all of them)."""

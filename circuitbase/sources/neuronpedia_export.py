@@ -88,14 +88,14 @@ def export_records(path: Path) -> Iterator[NodeRecord | RelRecord]:
             file=str(path),
         )
     analyses: set[str] = set()
-    row_model = {
+    row_model: Any = {
         "features": ExportRow,
         "explanations": ExplanationRow,
         "activations": ActivationRow,
     }[kind]
     for line, data in read_jsonl(path):
         where = f"line {line}"
-        row = validate(row_model, data, file=path, record=where)
+        row: Any = validate(row_model, data, file=path, record=where)
         uid, model, source = _feature(row, path, where)
         analysis = f"neuronpedia/{model}/{source}"
         if analysis not in analyses:  # the same records from every batch of the source
@@ -136,7 +136,7 @@ def export_records(path: Path) -> Iterator[NodeRecord | RelRecord]:
                 for k, v in fields.items()
                 if k not in ("id", "description", "typeName", "explanationModelName")
             }
-            fact = validate(
+            explained_by = validate(
                 ExplainedBy,
                 {
                     "analysis": analysis,
@@ -149,7 +149,7 @@ def export_records(path: Path) -> Iterator[NodeRecord | RelRecord]:
                 record=where,
             )
             yield text
-            yield fact.record(start, text.ref, origin=origin)
+            yield explained_by.record(start, text.ref, origin=origin)
 
 
 def _neuronpedia_maximum(row: ActivationRow) -> dict[str, Any]:

@@ -132,6 +132,7 @@ def probe_records(
     to be ranked, not in memory. Raises RecordError naming file, record and field."""
     path = Path(path)
     if path.suffix.lower() == ".json":
+        rows: Iterable[tuple[str, ProbeRow]]
         info, rows = _json_rows(path)
         selection = False  # the interchange format: the user's own probes, cited as they say
     else:

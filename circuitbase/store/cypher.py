@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..schema.graph import COMPONENT_LABEL, NODE_KEY, REL_KEY, NodeLabel, RelType, label_clause
+from ..schema.graph import COMPONENT_LABEL, NODE_KEY, NodeLabel, RelType, label_clause
 
 # --- writing: one UNWIND ... MERGE per label or relationship group --------------------
 
@@ -62,13 +62,13 @@ def merge_components(label: NodeLabel, *, indexed: bool) -> str:
 
 
 def merge_relationships(type_: RelType, start: NodeLabel, end: NodeLabel) -> str:
-    """Rows {start, end, props}; the relationship's identity is its ends plus REL_KEY.
+    """Rows {start, end, props}; the relationship's identity is its ends plus its catalog identity.
     Ends are matched by their own label alone, indexed on its key (matching
     `:Component:Neuron` as well was slower on FalkorDB). It returns how many rows found
     both ends (`matched`), so that the writer can tell a row that found none from one
     that changed nothing."""
     type_, start, end = RelType(type_), NodeLabel(start), NodeLabel(end)
-    identity = ", ".join(f"{name}: row.props.{name}" for name in REL_KEY[type_])
+    identity = ", ".join(f"{name}: row.props.{name}" for name in type_.spec.identity)
     pattern = f"[r:{type_.value} {{{identity}}}]" if identity else f"[r:{type_.value}]"
     return (
         f"UNWIND $rows AS row "
@@ -208,10 +208,10 @@ FACTS_OF = (
 
 def delete_facts(type_: RelType, start: NodeLabel) -> str:
     """Rows {start, end, identity}: one `type_` relationship of `$analysis` each, found from
-    its start node's index; `identity` holds the values of REL_KEY besides the analysis."""
+    its start node's index; `identity` holds the values of its identity besides the analysis."""
     type_, start = RelType(type_), NodeLabel(start)
     same = "".join(
-        f" AND r.{name} = row.identity.{name}" for name in REL_KEY[type_] if name != "analysis"
+        f" AND r.{name} = row.identity.{name}" for name in type_.spec.identity if name != "analysis"
     )
     return (
         f"UNWIND $rows AS row MATCH (a:{start.value} {{{NODE_KEY[start]}: row.start}})"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..schema.graph import NodeLabel
@@ -30,7 +30,11 @@ from .base import (
 from .clients import load_falkordb
 from .falkor_server import QUERY_MEMORY_BYTES, EmbeddedServer
 
-falkordb, redis = load_falkordb()  # see clients: without packages they would load unused
+if TYPE_CHECKING:
+    import falkordb
+    import redis
+else:
+    falkordb, redis = load_falkordb()  # see clients: without packages they would load unused
 
 GRAPH_NAME = "circuitbase"
 REMOTE_SCHEMES = ("falkor://", "falkors://")

@@ -35,12 +35,17 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..settings import env_number
 from .base import StoreError
 from .clients import load_falkordb
 
-falkordb, redis = load_falkordb()  # see clients: without packages they would load unused
+if TYPE_CHECKING:
+    import falkordb
+    import redis
+else:
+    falkordb, redis = load_falkordb()  # see clients: without packages they would load unused
 
 STARTUP_TIMEOUT_S = 60.0
 # What one query may use of the server's memory before FalkorDB stops it (a runaway
@@ -303,7 +308,7 @@ class EmbeddedServer:
         self.info_file.write_text(json.dumps(info))
         self.info_file.chmod(0o600)
         if idle > 0 and info["pid"] is not None:
-            self._start_watchdog(info["pid"], idle)
+            self._start_watchdog(int(info["pid"]), idle)
 
     def watchdog_alive(self) -> bool:
         """Whether the watchdog the pid file names is alive and is a watchdog of this store

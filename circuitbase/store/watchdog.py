@@ -20,10 +20,14 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .clients import load_falkordb
 
-_, redis = load_falkordb()
+if TYPE_CHECKING:
+    import redis
+else:
+    _, redis = load_falkordb()
 
 from .base import StoreError  # noqa: E402 (after the clients are loaded without OpenTelemetry)
 from .falkor_server import (  # noqa: E402

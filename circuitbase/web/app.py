@@ -25,7 +25,7 @@ from ..errors import CircuitbaseError
 from ..export.citations import bibtex
 from ..export.figure import svg_text
 from ..export.heatmap import heatmap_svg
-from ..export.palette import EDGE_COLOURS, NODE_COLOURS
+from ..export.palette import NODE_COLOURS, edge_colour
 from ..queries.show import resolve, show, strongest_first
 from ..queries.similar import between as live_between
 from ..schema.graph import COMPONENT_LABELS, NodeLabel, RelType, primary_label
@@ -182,7 +182,7 @@ def create_app(store: GraphStore, token: str) -> Flask:
             heatmap=Markup(heatmap) if heatmap else None,
             found=found,
             page_url=lambda **change: _query(**wanted.query(kind, key, **change)),
-            legend=[(t, EDGE_COLOURS[RelType(t)]) for t in types],
+            legend=[(t, edge_colour(t)) for t in types],
             exports=[(fmt, _query(kind=kind, key=key, format=fmt)) for fmt in EXPORTS],
         )
 
@@ -333,7 +333,12 @@ class FactFilter:
     @classmethod
     def from_request(cls, relationships: dict[str, list[dict[str, Any]]]) -> FactFilter:
         models = sorted(
-            {model_of(f["other"]) for facts in relationships.values() for f in facts} - {None}
+            {
+                model
+                for facts in relationships.values()
+                for f in facts
+                if (model := model_of(f["other"])) is not None
+            }
         )
         type_ = request.args.get("type") or None
         model = request.args.get("model") or None
@@ -384,7 +389,7 @@ def _fact_tables(
         tables.append(
             {
                 "type": type_,
-                "colour": EDGE_COLOURS[RelType(type_)],
+                "colour": edge_colour(type_),
                 "facts": shown,
                 "columns": columns,
                 "total": len(kept),

@@ -34,19 +34,19 @@ def serve(
     announce: Callable[[str], None] = print,
 ) -> None:
     """Serve until interrupted; `announce` gets the address to open (with its token)."""
-    token = token or new_token()
+    secret = token or new_token()
 
     class Redacting(WSGIRequestHandler):
         """The access log without the token: a log line is read by whoever reads the
         terminal or its scrollback, and the token is the key to the store."""
 
         def log(self, type: str, message: str, *args: object) -> None:
-            text = (message % args).replace(token, "<token>")
+            text = (message % args).replace(secret, "<token>")
             super().log(type, "%s", escape_controls(text))
 
     try:
         server = make_server(
-            host, port, create_app(store, token), threaded=True, request_handler=Redacting
+            host, port, create_app(store, secret), threaded=True, request_handler=Redacting
         )
     except OSError as err:
         raise CircuitbaseError(
@@ -54,7 +54,7 @@ def serve(
             "(another --port, or --port 0 for any free one)"
         ) from err
     shown = f"[{host}]" if ":" in host else host
-    announce(f"http://{shown}:{server.server_port}/{token}/")
+    announce(f"http://{shown}:{server.server_port}/{secret}/")
     try:
         server.serve_forever()
     finally:

@@ -63,16 +63,15 @@ def decode(data: Any, vocab: Sequence[str]) -> NeuronGraph:
             f"{len(entries)} token entries do not fit a LOUDS tree of {n_nodes} nodes",
             field="tokens",
         )
-    nodes: list[TrieNode | None] = [None, None]
-    for index in range(2, len(entries)):
-        nodes.append(_node(entries[index], index, vocab))
+    # LOUDS numbers the virtual root 1 and the real nodes from 2: entry i is node i
+    nodes = {index: _node(entries[index], index, vocab) for index in range(2, len(entries))}
     children: dict[int, list[TrieNode]] = {}
     next_number = 2
     for number, degree in enumerate(degrees, start=1):
         children[number] = [nodes[i] for i in range(next_number, next_number + degree)]
         next_number += degree
-    for number in range(2, len(entries)):
-        nodes[number].children = children[number]
+    for number, node in nodes.items():
+        node.children = children[number]
     roots = children[1]
     if any(root.is_ignore for root in roots):
         raise RecordError("an activating token cannot be the ignore token", field="tokens")
@@ -146,8 +145,11 @@ def _fid(bits: list[bool]) -> dict[str, Any]:
 def encode(graph: NeuronGraph, token_ids: dict[str, int]) -> str:
     """The JSON n2g-rs writes for this graph (for making real-format files and tests)."""
 
+    def token_id(node: TrieNode) -> int:
+        return IGNORE_ID if node.token is None else token_ids[node.token]
+
     def ordered(nodes: list[TrieNode]) -> list[TrieNode]:
-        return sorted(nodes, key=lambda n: IGNORE_ID if n.is_ignore else token_ids[n.token])
+        return sorted(nodes, key=token_id)
 
     bits = [True, False]
     entries: list[dict[str, Any]] = [
@@ -163,7 +165,7 @@ def encode(graph: NeuronGraph, token_ids: dict[str, int]) -> str:
             following += children
             entries.append(
                 {
-                    "token": {"token": IGNORE_ID if node.is_ignore else token_ids[node.token]},
+                    "token": {"token": token_id(node)},
                     "end_node": None if node.activation is None else _f32(node.activation),
                     "importance": _f32(node.importance),
                 }

@@ -72,6 +72,15 @@ class _Parser:
         index = self.at + offset
         return self.tokens[index] if index < len(self.tokens) else None
 
+    def next_is(self, text: str) -> bool:
+        token = self.peek()
+        return token is not None and token[1] == text
+
+    def more_before(self, text: str) -> bool:
+        """Whether a token other than `text` comes next."""
+        token = self.peek()
+        return token is not None and token[1] != text
+
     def take(self, expected: str | None = None) -> str:
         token = self.peek()
         if token is None or (expected is not None and token[1] != expected):
@@ -82,7 +91,7 @@ class _Parser:
     def parse(self) -> DotGraph:
         if self.take() not in ("digraph", "strict"):
             raise RecordError("not a graphviz digraph (N2G writes `digraph {...}`)")
-        while self.peek() and self.peek()[1] != "{":
+        while self.more_before("{"):
             self.take()
         self.block(None)
         return self.graph
@@ -95,9 +104,9 @@ class _Parser:
 
     def attrs(self) -> dict[str, str]:
         found: dict[str, str] = {}
-        while self.peek() and self.peek()[1] == "[":
+        while self.next_is("["):
             self.take("[")
-            while self.peek() and self.peek()[1] != "]":
+            while self.more_before("]"):
                 key = self.take()
                 if key in (",", ";"):
                     continue
@@ -111,17 +120,17 @@ class _Parser:
         if kind == ";":
             return
         if kind == "subgraph":
-            name = self.take() if self.peek()[1] != "{" else None
+            name = self.take() if not self.next_is("{") else None
             self.block(name)
             return
-        if kind in ("graph", "node", "edge") and self.peek() and self.peek()[1] == "[":
+        if kind in ("graph", "node", "edge") and self.next_is("["):
             self.attrs()
             return
-        if self.peek() and self.peek()[1] == "=":
+        if self.next_is("="):
             self.take("=")
             self.take()
             return
-        if self.peek() and self.peek()[1] == "->":
+        if self.next_is("->"):
             self.take("->")
             value = self.take()
             self.graph.edges.append((kind, value, self.attrs()))

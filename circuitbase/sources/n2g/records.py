@@ -153,7 +153,7 @@ def pattern_records(
         else:
             parent = ref(NodeLabel.PATTERN_NODE, f"{pattern}/{'.'.join(map(str, path[:-1]))}")
             yield rel(RelType.TRIE_CHILD, parent, this, origin=origin)
-        if not trie_node.is_ignore:
+        if trie_node.token is not None:  # not the ignore token
             token = token_record(trie_node.token, origin)
             yield token
             yield rel(RelType.MATCHES_TOKEN, this, token.ref, origin=origin)

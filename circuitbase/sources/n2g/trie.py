@@ -65,7 +65,9 @@ class NeuronGraph:
 
     def nodes(self) -> Iterator[tuple[tuple[int, ...], TrieNode]]:
         """Every node with its path of child positions from the root, breadth first."""
-        queue = deque(((i,), root) for i, root in enumerate(self.roots))
+        queue: deque[tuple[tuple[int, ...], TrieNode]] = deque(
+            ((i,), root) for i, root in enumerate(self.roots)
+        )
         while queue:
             path, node = queue.popleft()
             if len(path) > MAX_DEPTH:

@@ -1,0 +1,113 @@
+"""The catalog of relationship types (`RelSpec` in schema/graph.py): a type defined there
+alone, with a fact model declaring it, goes through every room: ingest, show, export
+(GraphML, Cypher, a figure), import and removal, on both backends."""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from typing import ClassVar
+
+import pytest
+from helpers import cli, count, graph_fingerprint
+from pydantic import Field
+
+from circuitbase.ingest import ingest
+from circuitbase.schema.catalog import known_models
+from circuitbase.schema.graph import NodeLabel, RelSpec, RelType, defined_rel_type, rel_spec
+from circuitbase.schema.nodes import Analysis, HeadRole
+from circuitbase.schema.records import ref
+from circuitbase.schema.relationships import Fact
+from circuitbase.schema.uids import ComponentKind
+from circuitbase.sources.models import model_records
+
+HEAD = "pythia-70m/L2/H3"
+COLOUR = "#117733"
+SPEC = RelSpec("VOUCHES_FOR", identity=("analysis",), score=("strength",), colour=COLOUR)
+
+
+def test_a_relationship_type_defined_in_the_catalog_alone_goes_through_every_room(
+    store, store_uri, tmp_path
+) -> None:
+    ingest(store, model_records(known_models()["pythia-70m"], {ComponentKind.HEAD}))
+    without = graph_fingerprint(store)
+    with defined_rel_type(SPEC) as vouches:
+
+        class VouchesFor(Fact):
+            TYPE: ClassVar[RelType] = vouches
+            strength: float = Field(ge=0, le=1)
+
+        analysis = Analysis(
+            uid="throwaway/vouching",
+            kind="heads",
+            method="a reviewer's word",
+            models=["pythia-70m"],
+        )
+        role = HeadRole(name="vouched-for").record()
+        fact = VouchesFor(analysis=analysis.uid, strength=0.75).record(
+            ref(NodeLabel.HEAD, HEAD), role.ref
+        )
+        records = [*analysis.records(), role, fact]
+        ingest(store, records)
+        ingest(store, records)  # merged on its ends and the catalog's identity: still one
+        assert (
+            count(store, "(:AttentionHead {uid: $h})-[:VOUCHES_FOR {strength: 0.75}]->()", h=HEAD)
+            == 1
+        )
+
+        code, out = cli(store_uri, "show", HEAD, "--format", "json")
+        assert code == 0, out
+        [shown] = json.loads(out)["relationships"]["VOUCHES_FOR"]
+        assert shown["other"] == "vouched-for" and shown["strength"] == 0.75
+
+        graphml, script, svg = (tmp_path / f"around.{ext}" for ext in ("graphml", "cypher", "svg"))
+        for path in (graphml, script, svg):  # what the analysis found, with the analysis
+            fmt = path.suffix[1:]
+            code, out = cli(
+                store_uri, "export", "--analysis", analysis.uid, "--format", fmt, "--out", str(path)
+            )
+            assert code == 0, out
+        assert "VOUCHES_FOR" in graphml.read_text() and "VOUCHES_FOR" in script.read_text()
+        strokes = {
+            stroke
+            for group in ET.parse(svg).getroot().iter("{http://www.w3.org/2000/svg}g")
+            if group.get("id", "").startswith("edge-VOUCHES_FOR-")
+            for item in group.iter("{http://www.w3.org/2000/svg}path")
+            for stroke in re.findall(r"stroke: (#[0-9a-f]{6})", item.get("style", ""))
+        }
+        assert strokes == {COLOUR.lower()}  # drawn, in the colour its entry gives
+
+        code, out = cli(store_uri, "analysis", "remove", analysis.uid, "--yes")
+        assert code == 0, out
+        assert graph_fingerprint(store) == without  # its fact, analysis and role all gone
+
+        # an import rebuilds it through its fact model: with its analysis stored again (an
+        # export cites analyses, it does not carry them), the script brings it back ...
+        ingest(store, analysis.records())
+        code, out = cli(store_uri, "import", "cypher", str(script))
+        assert code == 0, out
+        assert count(store, "()-[:VOUCHES_FOR {strength: 0.75}]->()") == 1
+        # ... and a value the model refuses is refused, naming the field, writing nothing
+        before = graph_fingerprint(store)
+        tampered = tmp_path / "tampered.graphml"
+        tampered.write_text(graphml.read_text().replace(">0.75<", ">7.5<"))
+        code, out = cli(store_uri, "import", "graphml", str(tampered))
+        assert code == 1 and "strength" in out, out
+        assert graph_fingerprint(store) == before
+    with pytest.raises(ValueError, match="not a valid RelType"):
+        RelType("VOUCHES_FOR")  # gone from the allow-list with its block
+
+
+def test_the_allow_list_refuses_names_it_does_not_define() -> None:
+    for name in ("ENCODES` ]->() DETACH DELETE n //", "encodes", "", "NOT_A_TYPE"):
+        with pytest.raises(ValueError):
+            RelType(name)
+    with pytest.raises(ValueError, match="UPPER_CASE"):
+        with defined_rel_type(RelSpec("BAD-NAME`")):
+            pass
+    with pytest.raises(ValueError, match="already exists"):
+        with defined_rel_type(RelSpec("ENCODES")):
+            pass
+    assert rel_spec("ENCODES").identity == ("analysis", "k", "dataset")
+    assert [t.value for t in RelType][:2] == ["IN_MODEL", "ABOUT"]
