@@ -51,6 +51,9 @@ FREE_TEXT_PROPERTIES = frozenset(
 )
 MAX_NAME_CHARS = 200  # a property key, like any name
 INT64 = (-(2**63), 2**63 - 1)
+# FalkorDB answers a double with 15 significant digits (`%.15g`): one this large is
+# stored, but read back it rounds past the largest double and comes back infinite.
+LARGEST_READABLE_FLOAT = 1.797693134862315e308
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -99,6 +102,12 @@ def check_property(name: str, value: Any) -> PropertyValue | None:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise RecordError(f"{value} is not a finite number", field=name)
+        if abs(value) > LARGEST_READABLE_FLOAT:
+            raise RecordError(
+                f"{value!r} is too large to be read back from FalkorDB (at most "
+                f"{LARGEST_READABLE_FLOAT:.15g} in magnitude)",
+                field=name,
+            )
         return value
     if isinstance(value, (list, tuple)):
         items: list[Any] = [check_property(name, item) for item in value]
