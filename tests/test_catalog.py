@@ -15,7 +15,14 @@ from pydantic import Field
 
 from circuitbase.ingest import ingest
 from circuitbase.schema.catalog import known_models
-from circuitbase.schema.graph import NodeLabel, RelSpec, RelType, defined_rel_type, rel_spec
+from circuitbase.schema.graph import (
+    NODE_SPECS,
+    NodeLabel,
+    RelSpec,
+    RelType,
+    defined_rel_type,
+    rel_spec,
+)
 from circuitbase.schema.nodes import Analysis, HeadRole
 from circuitbase.schema.records import ref
 from circuitbase.schema.relationships import Fact
@@ -111,3 +118,17 @@ def test_the_allow_list_refuses_names_it_does_not_define() -> None:
             pass
     assert rel_spec("ENCODES").identity == ("analysis", "k", "dataset")
     assert [t.value for t in RelType][:2] == ["IN_MODEL", "ABOUT"]
+
+
+def test_every_label_and_type_has_its_entry() -> None:
+    assert set(NODE_SPECS) == set(NodeLabel)
+    assert {t.value for t in RelType} == {t.spec.name for t in RelType}
+    # the shared labels are those a removal sweeps: every one is merged on a name or text
+    assert {label for label, spec in NODE_SPECS.items() if spec.shared} == {
+        NodeLabel.CONCEPT,
+        NodeLabel.TASK,
+        NodeLabel.HEAD_ROLE,
+        NodeLabel.NEURON_FAMILY,
+        NodeLabel.TOKEN,
+        NodeLabel.EXPLANATION,
+    }

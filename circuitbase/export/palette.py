@@ -4,33 +4,16 @@ Colour-blind safe: node kinds take Paul Tol's "muted" scheme (and Okabe-Ito's ye
 fact relationships Okabe & Ito's eight colours, structural relationships (a component's
 model, an analysis's measurements, N2G tries) greys with their own dash, so that they
 recede behind the facts. A figure of ENCODES edges shows them in the same blue whatever
-else it holds. A relationship type's colour and dash are part of its catalog entry
-(`RelSpec` in schema/graph.py), so that a new type brings its own.
+else it holds. Each colour (and a relationship type's dash) is part of the label's or
+type's catalog entry (`NodeSpec`, `RelSpec` in schema/graph.py), so that a new type
+brings its own.
 """
 
 from __future__ import annotations
 
-from ..schema.graph import COMPONENT_LABELS, NodeLabel, RelType, rel_spec
+from ..schema.graph import COMPONENT_LABELS, NODE_SPECS, NodeLabel, RelType, rel_spec
 
-NODE_COLOURS: dict[NodeLabel, str] = {
-    NodeLabel.NEURON: "#332288",  # indigo
-    NodeLabel.HEAD: "#CC6677",  # rose
-    NodeLabel.MLP: "#117733",  # green
-    NodeLabel.ATTENTION: "#882255",  # wine
-    NodeLabel.FEATURE: "#AA4499",  # purple
-    NodeLabel.MODEL: "#DDCC77",  # sand
-    NodeLabel.CONCEPT: "#88CCEE",  # cyan
-    NodeLabel.HEAD_ROLE: "#44AA99",  # teal
-    NodeLabel.TASK: "#999933",  # olive
-    NodeLabel.NEURON_FAMILY: "#F0E442",  # yellow (Okabe-Ito)
-    NodeLabel.TOKEN: "#DDDDDD",  # pale grey
-    NodeLabel.ANALYSIS: "#BBBBBB",
-    NodeLabel.PATTERN: "#E0E0E0",
-    NodeLabel.PATTERN_NODE: "#F2F2F2",
-    NodeLabel.DICTIONARY: "#CCBBEE",  # pale purple, beside its features' purple
-    NodeLabel.EXPLANATION: "#EEEEBB",  # pale yellow
-    NodeLabel.SIMILARITY_SUMMARY: "#F2F2F2",
-}
+NODE_COLOURS: dict[NodeLabel, str] = {label: spec.colour for label, spec in NODE_SPECS.items()}
 
 # Fills dark enough to need white text.
 DARK_NODES = COMPONENT_LABELS

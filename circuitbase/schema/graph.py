@@ -1,7 +1,11 @@
-"""The allow-list of labels and relationship types, and the property each is merged on.
+"""The catalog of node labels and relationship types: the allow-list, and per label
+(`NodeSpec`) and per type (`RelSpec`) everything the library knows about it: identity,
+whether it is shared or structural, its score and search fields, how it is drawn. The
+store, imports, removal, `show`, figures and pages read it; a fact model declares its
+type (`Fact.TYPE`). A new relationship type is one `define_rel_type(RelSpec(...))`.
 
-Every label or relationship type that reaches a Cypher string comes from the
-enums below, never from input, so a crafted name cannot inject Cypher; values
+Every label or relationship type that reaches a Cypher string comes from this
+allow-list, never from input, so a crafted name cannot inject Cypher; values
 always travel as query parameters.
 """
 
@@ -45,6 +49,29 @@ class NodeLabel(str, Enum):
     def of(cls, kind: ComponentKind) -> NodeLabel:
         """The label of a component kind: the component labels are the kinds' names."""
         return cls(ComponentKind(kind).value)
+
+    @property
+    def spec(self) -> NodeSpec:
+        return NODE_SPECS[self]
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """Everything the library knows about one node label, in one place: the store merges
+    it on `key`, removal takes it when nothing refers to it if `shared`, search reads
+    `search`, figures and pages draw it in `colour` (or leave it out)."""
+
+    colour: str  # Paul Tol's "muted" scheme and Okabe-Ito's yellow: see export/palette.py
+    # The property a node is MERGEd on. Concepts, roles and tasks are shared across
+    # models, so their name is their identity. A token's identity is its text quoted
+    # as JSON (`token_uid`): FalkorDB's string index trims leading and trailing
+    # whitespace, which would merge " the" with "the", and token text is full of it.
+    key: str = "uid"
+    # kept while something refers to it (a concept, a role, a token): a removal takes the
+    # ones it leaves unreferenced
+    shared: bool = False
+    search: tuple[str, ...] = ()  # the fields full-text search reads
+    drawn: bool = True  # figures draw it (an analysis or an N2G trie they leave out)
 
 
 @dataclass(frozen=True)
@@ -216,16 +243,32 @@ SIMILARITY_METRICS: tuple[SimilarityMetric, ...] = ("tokens", "concepts", "vecto
 COMPONENT_LABEL = "Component"
 COMPONENT_LABELS = frozenset(NodeLabel.of(kind) for kind in ComponentKind)
 
-# The property a node is MERGEd on. Concepts, roles and tasks are shared across
-# models, so their name is their identity. A token's identity is its text quoted
-# as JSON (`token_uid`): FalkorDB's string index trims leading and trailing
-# whitespace, which would merge " the" with "the", and token text is full of it.
-NODE_KEY: dict[NodeLabel, str] = {label: "uid" for label in NodeLabel} | {
-    NodeLabel.CONCEPT: "name",
-    NodeLabel.HEAD_ROLE: "name",
-    NodeLabel.NEURON_FAMILY: "name",
-    NodeLabel.TASK: "name",
+NODE_SPECS: dict[NodeLabel, NodeSpec] = {
+    NodeLabel.MODEL: NodeSpec("#DDCC77", search=("uid", "hf_id")),  # sand
+    NodeLabel.NEURON: NodeSpec("#332288"),  # indigo
+    NodeLabel.HEAD: NodeSpec("#CC6677"),  # rose
+    NodeLabel.MLP: NodeSpec("#117733"),  # green
+    NodeLabel.ATTENTION: NodeSpec("#882255"),  # wine
+    NodeLabel.FEATURE: NodeSpec("#AA4499", search=("label",)),  # purple
+    NodeLabel.TOKEN: NodeSpec("#DDDDDD", shared=True, search=("text",)),  # pale grey
+    NodeLabel.CONCEPT: NodeSpec("#88CCEE", key="name", shared=True, search=("name",)),  # cyan
+    NodeLabel.HEAD_ROLE: NodeSpec("#44AA99", key="name", shared=True, search=("name",)),  # teal
+    NodeLabel.NEURON_FAMILY: NodeSpec(  # yellow (Okabe-Ito)
+        "#F0E442", key="name", shared=True, search=("name",)
+    ),
+    NodeLabel.TASK: NodeSpec(  # olive
+        "#999933", key="name", shared=True, search=("name", "description")
+    ),
+    NodeLabel.ANALYSIS: NodeSpec("#BBBBBB", drawn=False),
+    NodeLabel.PATTERN: NodeSpec("#E0E0E0", drawn=False),
+    NodeLabel.PATTERN_NODE: NodeSpec("#F2F2F2", drawn=False),
+    NodeLabel.SIMILARITY_SUMMARY: NodeSpec("#F2F2F2"),
+    NodeLabel.DICTIONARY: NodeSpec(  # pale purple, beside its features' purple
+        "#CCBBEE", search=("uid", "release", "sae_id", "neuronpedia")
+    ),
+    NodeLabel.EXPLANATION: NodeSpec("#EEEEBB", shared=True, search=("text",)),  # pale yellow
 }
+NODE_KEY: dict[NodeLabel, str] = {label: spec.key for label, spec in NODE_SPECS.items()}
 
 # Identity properties a record may leave out (stored as '' then, on both backends).
 OPTIONAL_IDENTITY = frozenset({"dataset", "feature", "node", "link", "explanation"})

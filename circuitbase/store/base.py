@@ -22,6 +22,7 @@ from ..schema.graph import (
     COMPONENT_LABEL,
     COMPONENT_LABELS,
     NODE_KEY,
+    NODE_SPECS,
     NodeLabel,
     RelType,
     labels_of,
@@ -250,15 +251,7 @@ class GraphStore(ABC):
 
     # --- full-text search: each backend's own index finds candidates; one rule decides ----
     SEARCH_FIELDS: dict[NodeLabel, tuple[str, ...]] = {
-        NodeLabel.CONCEPT: ("name",),
-        NodeLabel.TASK: ("name", "description"),
-        NodeLabel.HEAD_ROLE: ("name",),
-        NodeLabel.NEURON_FAMILY: ("name",),
-        NodeLabel.TOKEN: ("text",),
-        NodeLabel.FEATURE: ("label",),
-        NodeLabel.MODEL: ("uid", "hf_id"),
-        NodeLabel.EXPLANATION: ("text",),
-        NodeLabel.DICTIONARY: ("uid", "release", "sae_id", "neuronpedia"),
+        label: spec.search for label, spec in NODE_SPECS.items() if spec.search
     }
 
     @abstractmethod
@@ -430,14 +423,7 @@ class GraphStore(ABC):
             row["type"]: row["n"] for row in self.read(cypher.FACT_COUNTS, {"analysis": analysis})
         }
 
-    SHARED_LABELS = (
-        NodeLabel.CONCEPT,
-        NodeLabel.TASK,
-        NodeLabel.HEAD_ROLE,
-        NodeLabel.NEURON_FAMILY,
-        NodeLabel.TOKEN,
-        NodeLabel.EXPLANATION,
-    )
+    SHARED_LABELS = tuple(label for label, spec in NODE_SPECS.items() if spec.shared)
 
     def refresh_similarity_summaries(
         self, pairs: Iterable[tuple[str, str]], progress: Progress | None = None
