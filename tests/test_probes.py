@@ -179,9 +179,8 @@ def test_malformed_json_and_huge_files_are_rejected(store, tmp_path, monkeypatch
     )
     with pytest.raises(RecordError, match="nan.json.*NaN"):
         ingest(store, nan)
-    import circuitbase.sources.files as files
 
-    monkeypatch.setattr(files, "MAX_FILE_BYTES", 100)
+    monkeypatch.setenv("CIRCUITBASE_MAX_FILE_BYTES", "100")
     big = write_csv(tmp_path, ["pythia-70m,1,2,fr,lang,1,,,0.9,,,"] * 10, "big.csv")
     with pytest.raises(RecordError, match="big.csv.*over the 100-byte limit"):
         ingest(store, big)

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from ..schema.nodes import ModelSpec
 from ..schema.records import RecordError
+from ..settings import https_proxy, hub_endpoint
 
 HUB_PROBE_S = 3.0  # seconds to wait for a connection to the Hugging Face hub
 
@@ -105,8 +106,8 @@ def load_model(name: str, checkpoint: Path | None = None, device: str = "cpu") -
 def hub_reachable(timeout: float = HUB_PROBE_S) -> bool:
     """Whether a connection to the Hugging Face hub (or the proxy on the way to it) opens
     within `timeout`: seconds, where the hub's own client would retry for a minute."""
-    endpoint = os.environ.get("HF_ENDPOINT") or "https://huggingface.co"
-    via = os.environ.get("HTTPS_PROXY") or os.environ.get("https_proxy") or endpoint
+    endpoint = hub_endpoint()
+    via = https_proxy() or endpoint
     target = urlsplit(via if "://" in via else f"http://{via}")
     port = target.port or (443 if target.scheme == "https" else 80)
     try:
@@ -132,7 +133,7 @@ def _check_hub_or_cache(name: str) -> None:
             f"{name!r} is no TransformerLens model ({err}); give --checkpoint with a saved model"
         ) from None
     if not isinstance(try_to_load_from_cache(repo, "config.json"), str):
-        host = urlsplit(os.environ.get("HF_ENDPOINT") or "https://huggingface.co").hostname
+        host = urlsplit(hub_endpoint()).hostname
         raise RecordError(
             f"the Hugging Face hub ({host}) cannot be reached from this machine "
             f"and {repo} is not in its local cache; give --checkpoint with a saved "

@@ -187,9 +187,11 @@ def main(ctx: click.Context, uri: str | None) -> None:
       circuitbase model add gpt2-small --components neurons,heads
       circuitbase stats
     """
+    from ..settings import check_all
     from .context import Context
     from .terminal import escape_stdout
 
+    check_all()
     escape_stdout()  # stored text may hold escape sequences: shown, never obeyed
     ctx.obj = Context(uri)
     ctx.call_on_close(ctx.obj.close)

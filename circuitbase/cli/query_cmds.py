@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
+from .. import settings
 from ..queries import get_template, load_templates
-from ..store.base import MAX_RESULT_BYTES, MAX_RESULT_ROWS, QUERY_TIMEOUT_S
 from .context import Context
 from .output import FORMATS, parse_params, render
 
@@ -84,23 +84,23 @@ def show(name: str, template_dir: Path | None) -> None:
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0.001),
-    default=QUERY_TIMEOUT_S,
-    show_default=True,
-    help="Stop the query after this many seconds ($CIRCUITBASE_QUERY_TIMEOUT sets the default).",
+    default=settings.query_timeout,
+    show_default="30, or $CIRCUITBASE_QUERY_TIMEOUT",
+    help="Stop the query after this many seconds.",
 )
 @click.option(
     "--max-rows",
     type=click.IntRange(min=1),
-    default=MAX_RESULT_ROWS,
-    show_default=True,
-    help="Read at most this many rows ($CIRCUITBASE_MAX_ROWS).",
+    default=settings.max_rows,
+    show_default="100000, or $CIRCUITBASE_MAX_ROWS",
+    help="Read at most this many rows.",
 )
 @click.option(
     "--max-bytes",
     type=click.IntRange(min=1024),
-    default=MAX_RESULT_BYTES,
-    show_default=True,
-    help="Read at most about this many bytes of rows ($CIRCUITBASE_MAX_RESULT_BYTES).",
+    default=settings.max_result_bytes,
+    show_default="64 MiB, or $CIRCUITBASE_MAX_RESULT_BYTES",
+    help="Read at most about this many bytes of rows.",
 )
 @_TEMPLATE_DIR
 @click.pass_obj

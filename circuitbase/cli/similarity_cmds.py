@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
+from .. import settings
 from ..schema.graph import SIMILARITY_METRICS as METRICS
 from ..schema.uids import parse_component
-from ..store.base import QUERY_TIMEOUT_S
 from .context import MODEL, Context
 from .output import FORMATS, render
 
@@ -119,8 +119,8 @@ def compute(
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0.001),
-    default=QUERY_TIMEOUT_S,
-    show_default=True,
+    default=settings.query_timeout,
+    show_default="30, or $CIRCUITBASE_QUERY_TIMEOUT",
     help="Stop each query after this many seconds.",
 )
 @click.pass_obj

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
 from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib import resources
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import RecordError
+from ..settings import aliases_file
 
 ALIASES_ENV = "CIRCUITBASE_ALIASES"
 
@@ -62,7 +62,7 @@ def check_aliases_against(stored_models: Iterable[str]) -> None:
     """Refuse the user's aliases if one is the name of a model the store holds: every
     record of that model would be written to the other one (checked where a store is
     known, before its first write)."""
-    path = os.environ.get(ALIASES_ENV)
+    path = aliases_file()
     if not path:
         return
     found = _user_aliases(path)
@@ -78,7 +78,7 @@ def check_aliases_against(stored_models: Iterable[str]) -> None:
 
 def aliases() -> dict[str, str]:
     """Every alias: the shipped ones and the user's ($CIRCUITBASE_ALIASES)."""
-    path = os.environ.get(ALIASES_ENV)
+    path = aliases_file()
     return {**_catalog()[0], **(_user_aliases(path) if path else {})}
 
 

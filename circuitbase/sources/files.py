@@ -24,11 +24,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from ..schema.records import INT64, RecordError, record_error
-from ..settings import env_number
+from ..settings import max_file_bytes
 
-MAX_FILE_BYTES = int(
-    env_number("CIRCUITBASE_MAX_FILE_BYTES", 1 << 30, 1, 1 << 50, integer=True)
-)  # 1 GiB
 Model = TypeVar("Model", bound=BaseModel)
 
 
@@ -41,10 +38,10 @@ def check_size(path: Path) -> None:
         raise RecordError(f"cannot read: {err.strerror}", file=str(path)) from None
     if not stat.S_ISREG(info.st_mode):
         raise RecordError("not a regular file (a device, pipe or folder)", file=str(path))
-    size = info.st_size
-    if size > MAX_FILE_BYTES:
+    size, limit = info.st_size, max_file_bytes()
+    if size > limit:
         raise RecordError(
-            f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit "
+            f"file is {size:,} bytes, over the {limit:,}-byte limit "
             "(set CIRCUITBASE_MAX_FILE_BYTES to raise it)",
             file=str(path),
         )
@@ -52,10 +49,11 @@ def check_size(path: Path) -> None:
 
 def read_bytes(path: Path) -> bytes:
     check_size(path)
+    limit = max_file_bytes()
     with open(path, "rb") as handle:  # a file that grew since it was measured is cut off
-        data = handle.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise RecordError(f"file is over the {MAX_FILE_BYTES:,}-byte limit", file=str(path))
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise RecordError(f"file is over the {limit:,}-byte limit", file=str(path))
     return data
 
 
@@ -107,18 +105,18 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
     held to the file size limit too (a small gzip file can unpack to terabytes)."""
     check_size(path)
     opener = gzip.open if Path(path).suffix == ".gz" else open
-    unpacked = 0
+    unpacked, limit = 0, max_file_bytes()
     try:
         with opener(path, "rb") as handle:
             for number, line in enumerate(
                 iter(lambda: handle.readline(MAX_LINE_BYTES + 1), b""), 1
             ):
                 unpacked += len(line)
-                if len(line) > MAX_LINE_BYTES or unpacked > MAX_FILE_BYTES:
+                if len(line) > MAX_LINE_BYTES or unpacked > limit:
                     raise RecordError(
                         f"line {number} is over the {MAX_LINE_BYTES:,}-byte limit "
                         if len(line) > MAX_LINE_BYTES
-                        else f"unpacks to over the {MAX_FILE_BYTES:,}-byte limit",
+                        else f"unpacks to over the {limit:,}-byte limit",
                         file=str(path),
                         record=f"line {number}",
                     )

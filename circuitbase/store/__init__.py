@@ -11,7 +11,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .uri import NEO4J_SCHEMES, URI_ENV, default_data_dir, resolve_uri
+from .. import settings
+from ..settings import default_data_dir
+from .uri import NEO4J_SCHEMES, URI_ENV, resolve_uri
 
 if TYPE_CHECKING:
     from .base import GraphStore
@@ -31,12 +33,12 @@ def open_store(uri: str | os.PathLike[str] | None = None) -> GraphStore:
     if target.startswith(NEO4J_SCHEMES):
         from .neo4j_store import Neo4jStore
 
-        return Neo4jStore(target)
+        return Neo4jStore(target, settings.neo4j_credentials())
     from .base import StoreError
     from .falkor import REMOTE_SCHEMES, FalkorStore
 
     if target.startswith(REMOTE_SCHEMES):
-        return FalkorStore(target)
+        return FalkorStore(target, credentials=settings.falkordb_credentials())
     if "://" in target and not target.startswith("falkordb://"):
         raise StoreError(
             f"unknown store URI {target!r}: use a directory, falkordb://DIR, "

@@ -27,24 +27,12 @@ from ..schema.graph import (
     RelType,
     labels_of,
 )
-from ..settings import env_number
 from . import cypher
 
 Row = dict[str, Any]
 Progress = Callable[[int], None]
 
 DEFAULT_BATCH_SIZE = 10_000
-# A question a person asks (`query run`, `similar`) is stopped after this long unless
-# told otherwise (`--timeout`); the library's own reads are not limited.
-QUERY_TIMEOUT_S = env_number("CIRCUITBASE_QUERY_TIMEOUT", 30.0, 0.001, 86_400)
-
-
-# What the result of a query a person types (`query run`) may cost the client: rows
-# beyond either cap are not read, and the command says so in one line.
-MAX_RESULT_ROWS = int(env_number("CIRCUITBASE_MAX_ROWS", 100_000, 1, 10**9, integer=True))
-MAX_RESULT_BYTES = int(
-    env_number("CIRCUITBASE_MAX_RESULT_BYTES", 64 * 2**20, 1024, 2**40, integer=True)
-)
 
 
 class ResultRows(list):

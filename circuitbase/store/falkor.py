@@ -9,13 +9,13 @@ by FALKORDB_TLS_CA_FILE for a private CA.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..schema.graph import NodeLabel
+from ..settings import Credentials, query_memory_bytes
 from .base import (
     GraphStore,
     Progress,
@@ -28,7 +28,7 @@ from .base import (
     key_constraints,
 )
 from .clients import load_falkordb
-from .falkor_server import QUERY_MEMORY_BYTES, EmbeddedServer
+from .falkor_server import EmbeddedServer
 
 if TYPE_CHECKING:
     import falkordb
@@ -68,7 +68,7 @@ def plain(value: Any) -> Any:
     return value
 
 
-def connect_remote(uri: str) -> falkordb.FalkorDB:
+def connect_remote(uri: str, credentials: Credentials) -> falkordb.FalkorDB:
     """A client for the FalkorDB server `uri` names, connected and authenticated."""
     parts = urlsplit(uri)
     if not uri.startswith(REMOTE_SCHEMES) or not parts.hostname:
@@ -85,12 +85,12 @@ def connect_remote(uri: str) -> falkordb.FalkorDB:
         client = falkordb.FalkorDB(
             host=parts.hostname,
             port=parts.port or DEFAULT_PORT,
-            username=os.environ.get("FALKORDB_USERNAME") or None,
-            password=os.environ.get("FALKORDB_PASSWORD") or None,
+            username=credentials.username,
+            password=credentials.password,
             socket_connect_timeout=10,
             ssl=tls,
             ssl_check_hostname=tls,
-            ssl_ca_certs=os.environ.get("FALKORDB_TLS_CA_FILE") if tls else None,
+            ssl_ca_certs=credentials.ca_file if tls else None,
         )
         client.connection.ping()
     except (redis.exceptions.RedisError, OSError) as err:
@@ -102,13 +102,15 @@ def connect_remote(uri: str) -> falkordb.FalkorDB:
 class FalkorStore(GraphStore):
     backend = "falkordb"
 
-    def __init__(self, target: Path | str, graph: str = GRAPH_NAME) -> None:
+    def __init__(
+        self, target: Path | str, graph: str = GRAPH_NAME, credentials: Credentials | None = None
+    ) -> None:
         """`target` is a data directory (the embedded server, started if needed) or a
-        falkor:// / falkors:// URI of a running server."""
+        falkor:// / falkors:// URI of a running server, which `credentials` open."""
         self.server: EmbeddedServer | None = None
         if str(target).startswith(REMOTE_SCHEMES):
             self.location = str(target)
-            client = connect_remote(self.location)
+            client = connect_remote(self.location, credentials or Credentials())
         else:
             self.server = EmbeddedServer(Path(target))
             self.location = str(self.server.data_dir)
@@ -148,7 +150,7 @@ class FalkorStore(GraphStore):
             if "mem consumption exceeded" in str(err):
                 raise QueryTimeout(
                     "the query needed more memory than one query may use "
-                    f"({QUERY_MEMORY_BYTES // 2**20} MiB) and was stopped"
+                    f"({query_memory_bytes() // 2**20} MiB) and was stopped"
                 ) from None
             raise StoreError(f"FalkorDB refused the query: {err}") from err
         except redis.exceptions.RedisError as err:

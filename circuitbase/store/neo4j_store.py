@@ -8,7 +8,6 @@ up in shell history and process lists. TLS is chosen by the URI scheme
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 import uuid
@@ -18,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..schema.graph import NodeLabel
+from ..settings import Credentials
 from .base import (
     GraphStore,
     Progress,
@@ -111,15 +111,18 @@ def _not_retried_out_of_memory() -> Iterator[None]:
 class Neo4jStore(GraphStore):
     backend = "neo4j"
 
-    def __init__(self, uri: str) -> None:
+    def __init__(self, uri: str, credentials: Credentials | None = None) -> None:
         neo4j = load_neo4j()  # without data-frame packages it would load and never use here
 
         check_uri(uri)
-        user = os.environ.get("NEO4J_USERNAME", "neo4j")
-        password = os.environ.get("NEO4J_PASSWORD")
+        credentials = credentials or Credentials()
         self.location = uri
-        self.database = os.environ.get("NEO4J_DATABASE") or None
-        auth = (user, password) if password is not None else None
+        self.database = credentials.database
+        auth = (
+            (credentials.username or "neo4j", credentials.password)
+            if credentials.password is not None
+            else None
+        )
         try:
             # Notices would be logged on stderr for every such query: deprecations (the
             # batched delete keeps the `CALL { WITH n ... }` form that all of Neo4j 5
