@@ -512,9 +512,8 @@ def test_a_features_evidence_goes_out_and_back_in(store, store_uri, tmp_path, fm
     from test_export import as_sets
 
     from circuitbase.export import subgraph, write
-    from circuitbase.export.cypher_script import read_cypher
-    from circuitbase.export.formats import read_graphml
     from circuitbase.ingest import ingest
+    from circuitbase.sources.exports import read_cypher, read_graphml
 
     source = write_export(tmp_path / "exports", 1)
     assert cli(store_uri, "ingest", "features", str(source))[0] == 0

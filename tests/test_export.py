@@ -8,11 +8,10 @@ import pytest
 from helpers import cli
 
 from circuitbase.export import subgraph, write
-from circuitbase.export.cypher_script import read_cypher
-from circuitbase.export.formats import read_graphml
 from circuitbase.ingest import ingest
 from circuitbase.ingest.pipeline import ingest_files
 from circuitbase.schema import NodeLabel, RelType
+from circuitbase.sources.exports import read_cypher, read_graphml
 from circuitbase.sources.probes import probe_records
 
 PROBES = """model,layer,neuron,feature,category,k,rank,weight,f1,precision,recall,accuracy

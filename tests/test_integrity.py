@@ -348,10 +348,9 @@ AWKWARD = "form\x0cfeed, record\x1esep, line\u2028sep, quote\" back\\slash, nul-
 @pytest.mark.parametrize("fmt", ["cypher", "graphml"])
 def test_values_with_awkward_characters_round_trip(store, store_uri, tmp_path, fmt) -> None:
     from circuitbase.export import write
-    from circuitbase.export.cypher_script import read_cypher
-    from circuitbase.export.formats import read_graphml
     from circuitbase.ingest import ingest
     from circuitbase.schema import Task
+    from circuitbase.sources.exports import read_cypher, read_graphml
 
     ingest(store, [Task(name="awkward", description=AWKWARD).record()])
     graph = nx.MultiDiGraph()

@@ -14,8 +14,8 @@ import circuitbase
 
 PACKAGE = Path(circuitbase.__file__).parent
 # Where Cypher may be written: the store (all queries the library sends), the query
-# templates (.cypher files, not Python), and the module of the Cypher export format.
-CYPHER_HOMES = ("store/", "export/cypher_script.py")
+# templates (.cypher files, not Python), and the Cypher export format (its writer, its reader).
+CYPHER_HOMES = ("store/", "export/cypher_script.py", "sources/exports.py")
 CYPHER = re.compile(
     r"\b(MATCH|MERGE|UNWIND|DETACH DELETE|CREATE (INDEX|CONSTRAINT|VECTOR)|"
     r"CALL (db|dbms)\.)\b"

@@ -5,11 +5,11 @@ import random
 
 import pytest
 from helpers import cli, count, graph_fingerprint
-from n2g_fixtures import MODEL, NEURONS, VOCAB, write_fixtures
+from n2g_fixtures import MODEL, NEURONS, VOCAB, node_count, write_fixtures
 
 from circuitbase.ingest.pipeline import ingest_files
 from circuitbase.schema import RecordError
-from circuitbase.sources.n2g.feature_model_json import decode
+from circuitbase.sources.n2g.feature_model_json import decode, encode
 from circuitbase.sources.n2g.records import n2g_records
 from circuitbase.sources.n2g.stored import load_graph
 
@@ -51,6 +51,36 @@ def test_shipped_files_are_exactly_what_the_n2g_writer_produces(tmp_path, data) 
         assert (data / "n2g/neuron_graphs/toy-6l" / name).read_text() == (
             made["graphs"] / name
         ).read_text()
+
+
+def test_circuitbase_reads_and_writes_the_format_as_the_fixtures_spell_it(tmp_path) -> None:
+    """The fixtures are written from the format's definition, not by circuitbase: its
+    reader gives back each trie as the fixture declares it, and its writer reproduces
+    each file byte for byte."""
+
+    def plain(nodes) -> list:
+        return [
+            (n.token, n.importance, n.activation, plain(n.children))
+            for n in sorted(
+                nodes, key=lambda n: (n.token is None, VOCAB.index(n.token or VOCAB[0]))
+            )
+        ]
+
+    def declared(nodes) -> list:
+        return [
+            (token, importance, activation, declared(children))
+            for token, importance, activation, children in sorted(
+                nodes, key=lambda n: (n[0] is None, VOCAB.index(n[0] or VOCAB[0]))
+            )
+        ]
+
+    made = write_fixtures(tmp_path)
+    ids = {token: i for i, token in enumerate(VOCAB)}
+    for (layer, neuron), roots in NEURONS.items():
+        text = (made["graphs"] / f"{layer}_{neuron}.json").read_text()
+        graph = decode(json.loads(text), VOCAB)
+        assert plain(graph.roots) == declared(roots)  # values as written: short decimals
+        assert encode(graph, ids) + "\n" == text
 
 
 def test_stored_graph_predicts_what_the_source_file_predicts(ingested, files) -> None:
@@ -112,7 +142,7 @@ def test_the_cli_tokenizes_text_with_a_tokenizer_json(ingested, store_uri, tmp_p
 
 def test_the_trie_and_the_summary_are_in_the_graph(ingested) -> None:
     assert count(ingested, "(:Neuron)-[:HAS_PATTERN]->(:Pattern)") == 3
-    nodes = sum(len(list(g.nodes())) for g in NEURONS.values())
+    nodes = sum(node_count(roots) for roots in NEURONS.values())
     assert count(ingested, "(:PatternNode)") == nodes
     assert count(ingested, "(:PatternNode {ignore: true})") == 2
     rows = ingested.read(

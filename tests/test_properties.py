@@ -13,14 +13,15 @@ from hypothesis import strategies as st
 
 from circuitbase.errors import CircuitbaseError
 from circuitbase.export import subgraph
-from circuitbase.export.cypher_script import read_cypher, write_cypher
-from circuitbase.export.formats import read_graphml, write_graphml
+from circuitbase.export.cypher_script import write_cypher
+from circuitbase.export.formats import write_graphml
 from circuitbase.ingest import ingest
 from circuitbase.schema.catalog import known_models
 from circuitbase.schema.graph import NodeLabel, RelType
 from circuitbase.schema.nodes import Analysis, Concept, NeuronFamily, Task
 from circuitbase.schema.records import RelRecord, ref
 from circuitbase.schema.relationships import InFamily
+from circuitbase.sources.exports import read_cypher, read_graphml
 from circuitbase.sources.models import model_records
 
 PROPERTIES = settings(

@@ -154,3 +154,30 @@ def test_every_readme_command_runs_as_printed(
             if store.exists():
                 _invoke(["--db", str(store), "server", "stop"], env)
     assert ran >= 50  # the tour was found and run (59 commands on Neo4j, 61 on FalkorDB today)
+
+
+def formats_table() -> str:
+    """README's table of formats, as the registry says it (markdown: `<` escaped)."""
+    from circuitbase.sources.registry import formats, import_formats
+
+    rows = ["| command | reads | files |", "| --- | --- | --- |"]
+    for group, found in (("ingest", formats()), ("import", import_formats())):
+        for fmt in found.values():
+            summary = fmt.summary.replace("<", "\\<").replace(">", "\\>")
+            files = ", ".join(f"`{name}`" for name in fmt.suffixes + fmt.names)
+            rows.append(f"| `{group} {fmt.name}` | {summary} | {files} |")
+    return "\n".join(rows)
+
+
+def test_the_list_of_formats_is_the_registry() -> None:
+    """Each `ingest`/`import` subcommand comes from the registry, and README lists exactly
+    those, with the registry's own words (a format added without its row fails here)."""
+    text = README.read_text()
+    shown = text.split("<!-- formats: generated from sources/registry.py -->\n")[1]
+    assert shown.split("\n<!-- /formats -->")[0] == formats_table()
+    from circuitbase.cli.export_cmds import import_
+    from circuitbase.cli.ingest_cmds import ingest
+    from circuitbase.sources.registry import formats, import_formats
+
+    assert set(ingest.commands) == set(formats()) | {"vectors"}
+    assert set(import_.commands) == set(import_formats())

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from .. import settings
+
 if TYPE_CHECKING:
     from ..store import GraphStore
 
@@ -23,6 +25,15 @@ class ModelNameType(click.ParamType):
 
 
 MODEL = ModelNameType()
+# a question a person asks (`query run`, `similar`) is stopped after this long; the
+# library's own reads are not limited
+TIMEOUT = click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.001),
+    default=settings.query_timeout,
+    show_default="30, or $CIRCUITBASE_QUERY_TIMEOUT",
+    help="Stop each query after this many seconds.",
+)
 
 
 class Context:

@@ -7,14 +7,12 @@ from pathlib import Path
 import click
 
 from ..export import FORMATS, subgraph, write, write_table
-from ..export.cypher_script import read_cypher
 from ..export.figure import COLOUR_BY, FigureStyle, parse_width
-from ..export.formats import read_graphml
-from ..ingest import ingest
 from ..schema.graph import NodeLabel, RelType
+from ..sources.registry import import_formats
 from .context import MODEL, Context
+from .format_commands import format_command
 from .output import parse_params
-from .progress import run_pipeline
 
 
 @click.command("export")
@@ -186,30 +184,5 @@ def import_() -> None:
     """Load a subgraph exported by `circuitbase export` into this store."""
 
 
-@import_.command("graphml")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.pass_obj
-def import_graphml(obj: Context, path: Path) -> None:
-    """Load an exported GraphML file (checked and merged like any ingest).
-
-    \b
-    Example:
-      circuitbase --db ./other-kb import graphml fr.graphml
-    """
-    records = read_graphml(path)
-    run_pipeline("graphml", lambda progress: ingest(obj.store, records, progress=progress))
-
-
-@import_.command("cypher")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.pass_obj
-def import_cypher(obj: Context, path: Path) -> None:
-    """Load an exported Cypher script: parsed into records and checked like any ingest,
-    never run (only the statement shapes `export --format cypher` writes are read).
-
-    \b
-    Example:
-      circuitbase --db ./other-kb import cypher fr.cypher
-    """
-    records = read_cypher(path)
-    run_pipeline("cypher", lambda progress: ingest(obj.store, records, progress=progress))
+for _format in import_formats().values():
+    import_.add_command(format_command(_format))

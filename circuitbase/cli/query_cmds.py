@@ -9,7 +9,7 @@ import click
 
 from .. import settings
 from ..queries import get_template, load_templates
-from .context import Context
+from .context import TIMEOUT, Context
 from .output import FORMATS, parse_params, render
 
 _TEMPLATE_DIR = click.option(
@@ -81,13 +81,7 @@ def show(name: str, template_dir: Path | None) -> None:
     "for --cypher, VALUE is read as JSON if it parses, else as text.",
 )
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0.001),
-    default=settings.query_timeout,
-    show_default="30, or $CIRCUITBASE_QUERY_TIMEOUT",
-    help="Stop the query after this many seconds.",
-)
+@TIMEOUT
 @click.option(
     "--max-rows",
     type=click.IntRange(min=1),

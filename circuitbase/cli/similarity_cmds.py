@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import click
 
-from .. import settings
 from ..schema.graph import SIMILARITY_METRICS as METRICS
 from ..schema.uids import parse_component
-from .context import MODEL, Context
+from .context import MODEL, TIMEOUT, Context
 from .output import FORMATS, render
 
 # every metric `similar` offers (queries.similar.METRICS, named here so that --help does
@@ -116,13 +115,7 @@ def compute(
     help="The best match in every other model (per metric), models from the smallest.",
 )
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0.001),
-    default=settings.query_timeout,
-    show_default="30, or $CIRCUITBASE_QUERY_TIMEOUT",
-    help="Stop each query after this many seconds.",
-)
+@TIMEOUT
 @click.pass_obj
 def similar(
     obj: Context,

@@ -1,5 +1,5 @@
-"""Write a subgraph as GraphML, GEXF, node-link JSON or CSV, and read the GraphML back,
-so an export can be loaded into another store (the Cypher script is `cypher_script`).
+"""Write a subgraph as GraphML, GEXF, node-link JSON or CSV (the Cypher script is
+`cypher_script`; `import` reads GraphML and Cypher back with `sources/exports.py`).
 
 GraphML and GEXF hold only scalar attributes, so list properties are written as
 JSON text and named in the graph attribute `circuitbase_json_attributes`, which
@@ -16,13 +16,7 @@ from typing import Any
 
 import networkx as nx
 
-from ..schema.graph import NODE_KEY, RelType
-from ..schema.imported import checked
-from ..schema.records import NodeRecord, RecordError, RelRecord, ref
-from .subgraph import primary_label
-
-JSON_ATTRS = "circuitbase_json_attributes"
-
+from ..sources.exports import JSON_ATTRS
 
 # Characters XML 1.0 cannot hold, even escaped (and lone surrogates, which have no
 # UTF-8 form): a value with one is written as JSON text, which escapes them.
@@ -113,78 +107,3 @@ def write_csv(graph: nx.MultiDiGraph, path: Path) -> tuple[Path, Path]:
                 }
             )
     return nodes_path, edges_path
-
-
-def _refuse_repeated_ids(path: Path) -> None:
-    """A node id used twice is refused: networkx would merge the two nodes' attributes
-    into one, so the second would silently rewrite the first (and its edges)."""
-    from xml.etree.ElementTree import ParseError, iterparse
-
-    seen: set[str] = set()
-    try:
-        for _, element in iterparse(path):
-            if element.tag.rsplit("}", 1)[-1] == "node":
-                ident = element.get("id")
-                if ident in seen:
-                    raise RecordError(
-                        f"node id {ident!r} is used by two nodes",
-                        file=str(path),
-                        record=f"node {ident}",
-                        field="id",
-                    )
-                seen.add(ident or "")
-            element.clear()
-    except ParseError as err:
-        raise RecordError(f"not a readable GraphML file: {err}", file=str(path)) from None
-
-
-def read_graphml(path: Path) -> list[NodeRecord | RelRecord]:
-    """Records that recreate an exported GraphML subgraph (through the usual planner and writer)."""
-    _refuse_repeated_ids(path)
-    try:
-        graph = nx.read_graphml(path, force_multigraph=True)
-    except Exception as err:  # networkx raises several parser errors
-        raise RecordError(f"not a readable GraphML file: {err}", file=str(path)) from None
-    encoded = set(filter(None, graph.graph.get(JSON_ATTRS, "").split(",")))
-
-    def decode(attrs: dict[str, Any]) -> dict[str, Any]:
-        return {k: json.loads(v) if k in encoded else v for k, v in attrs.items()}
-
-    records: list[NodeRecord | RelRecord] = []
-    refs = {}
-    for ident, raw in graph.nodes(data=True):
-        origin = f"node {ident}"
-        try:
-            attrs = decode(raw)
-            labels = attrs.pop("labels")
-            if not isinstance(labels, list):
-                raise TypeError(labels)
-            label = primary_label(labels)
-            key = attrs.pop(NODE_KEY[label])
-        except (KeyError, IndexError, ValueError, TypeError, json.JSONDecodeError):
-            raise RecordError(
-                "a node needs `labels` from circuitbase's schema and its key",
-                file=str(path),
-                record=origin,
-                field="labels",
-            ) from None
-        refs[ident] = ref(label, key)
-        records.append(NodeRecord(label=label, key=key, props=attrs, origin=f"{path}, {origin}"))
-    for a, b, raw in graph.edges(data=True):
-        origin = f"edge {a} -> {b}"
-        try:
-            attrs = decode(raw)
-            type_ = RelType(attrs.pop("type"))
-        except (KeyError, ValueError, json.JSONDecodeError):
-            raise RecordError(
-                f"relationship type {raw.get('type')!r} is not in circuitbase's schema",
-                file=str(path),
-                record=origin,
-                field="type",
-            ) from None
-        records.append(
-            RelRecord(
-                type=type_, start=refs[a], end=refs[b], props=attrs, origin=f"{path}, {origin}"
-            )
-        )
-    return checked(records)  # each record's origin names the file

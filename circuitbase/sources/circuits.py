@@ -26,6 +26,7 @@ from ..schema.relationships import CircuitEdge, HasRole, OutputNode
 from ..schema.uids import ComponentKind, ComponentUid, UidError, parse_component
 from .attribution import attribution_records, is_attribution_graph
 from .files import parse_json, read_bytes, validate
+from .formats import Format, Option, analysis_option
 
 Records = list[NodeRecord | RelRecord]
 ACDC_CITATION = (
@@ -189,3 +190,28 @@ def circuit_records(
     ):
         return acdc_records(path, data, digest)
     return circuit_file_records(path, data, digest, analysis_uid)
+
+
+FORMAT = Format(
+    name="circuit",
+    summary="Circuits: a task's output nodes and edges, as circuitbase's JSON, the canonical "
+    "circuits of the ACDC repository, or attribution graphs.",
+    details="""ACDC's circuits (IOI, greater-than) as JSON; attribution graphs as circuit-tracer
+    writes them (Neuronpedia's graph JSON).
+
+    \b
+    Examples:
+      circuitbase ingest circuit mmlu_circuit.json
+      circuitbase ingest circuit canonical_circuits_ioi_greaterthan.json
+      circuitbase ingest circuit graphs/ --task addition""",
+    reader=circuit_records,
+    suffixes=(".json",),
+    options=(
+        analysis_option(),
+        Option(
+            "--task",
+            "task",
+            "The task an attribution graph's prompt belongs to (default: the prompt itself).",
+        ),
+    ),
+)

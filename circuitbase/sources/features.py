@@ -11,6 +11,7 @@ from ..schema.nodes import content_hash
 from ..schema.records import NodeRecord, RecordError, RelRecord
 from .dashboards import dashboard_records, is_dashboards
 from .files import parse_json, read_bytes
+from .formats import Format, analysis_option
 from .neuronpedia_export import export_kind, export_records
 
 SUFFIXES = (".json", ".jsonl", ".gz")
@@ -44,3 +45,22 @@ def feature_records(
             file=str(path),
         )
     return dashboard_records(data, path, analysis_uid=analysis_uid, digest=content_hash(raw))
+
+
+FORMAT = Format(
+    name="features",
+    summary="Evidence about dictionary features: SAEDashboard's dashboards, or Neuronpedia's "
+    "exports.",
+    details="""Dashboards in the JSON Neuronpedia takes as an upload (SAEDashboard's output), or
+    Neuronpedia's exports (a source's features/, explanations/ and activations/ batches,
+    .jsonl.gz, read as a stream). Every field is kept (an export's feature vectors and
+    explanation embeddings are skipped).
+
+    \b
+    Examples:
+      circuitbase ingest features batch-0.json batch-1.json
+      circuitbase ingest features exports/gpt2-small/0-res-jb/""",
+    reader=feature_records,
+    suffixes=SUFFIXES,
+    options=(analysis_option("dashboards/<model>/<layer>-<set>/F<first>-F<last>"),),
+)

@@ -21,6 +21,7 @@ from ..schema.records import NodeRecord, RecordError, RelRecord, ref
 from ..schema.relationships import HasRole
 from ..schema.uids import head_uid
 from .files import file_hash, read_csv, read_json, validate
+from .formats import Format, analysis_option
 from .head_metrics import head_metrics_records, is_head_metrics
 
 ROLES = ("previous-token", "duplicate-token", "induction")
@@ -136,3 +137,19 @@ def heads_records(path: Path, *, analysis_uid: str | None = None) -> list[NodeRe
             ],
         )
     return records
+
+
+FORMAT = Format(
+    name="heads",
+    summary="Attention-head categories and metrics: the interchange CSV or JSON, TransformerLens "
+    "head_detector scores, Neuronpedia's head metrics.",
+    details="""The interchange CSV is model,layer,head,role,score[,method].
+
+    \b
+    Examples:
+      circuitbase ingest heads head_roles.csv
+      circuitbase ingest heads detect_head_scores.json""",
+    reader=heads_records,
+    suffixes=(".csv", ".json"),
+    options=(analysis_option(),),
+)

@@ -40,6 +40,7 @@ from ..schema.records import NodeRecord, RecordError, RelRecord, ref
 from ..schema.relationships import Encodes, ProbeScores
 from ..schema.uids import neuron_uid
 from .files import csv_header, file_hash, read_csv, read_json, validate
+from .formats import Format, Option, analysis_option
 
 CITATION = (
     "Gurnee, Nanda, Pauly, Harvey, Troitskii, Bertsimas. Finding Neurons in a Haystack: "
@@ -248,3 +249,23 @@ class RankedRows:
                 if size:
                     row = row.model_copy(update={"k": size[0], "rank": place})
                 yield origin, row, row.rank if row.rank is not None else place
+
+
+FORMAT = Format(
+    name="probes",
+    summary="k-sparse probing results: sparse-probing-paper CSVs, or the interchange CSV/JSON.",
+    details="""\b
+    Examples:
+      circuitbase ingest probes interpretable_neurons/pythia-70m/top_mono_neurons.csv
+      circuitbase ingest probes primes.csv --model pythia-70m --feature prime-factors
+      circuitbase ingest probes my_probes.json""",
+    reader=probe_records,
+    suffixes=(".csv", ".json"),
+    options=(
+        Option("--model", "model", "The model, for tables without a model column.", "model"),
+        Option(
+            "--feature", "feature", "The feature (concept), for tables without a feature column."
+        ),
+        analysis_option(),
+    ),
+)

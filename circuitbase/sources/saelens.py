@@ -32,6 +32,7 @@ from ..schema.dictionaries import (
 from ..schema.records import NodeRecord, RecordError
 from ..schema.uids import UidError
 from .files import read_text
+from .formats import Format
 
 MAX_SAES = 1_000_000
 # names circuitbase gives a dictionary's properties: an SAE's own field of that name is kept
@@ -109,3 +110,17 @@ def _dictionary(release: str, entry: dict[str, Any], sae: Any) -> NodeRecord:
             pass  # `e-att-sm`: no block number; named by release and id
     props["saelens_model"] = model_given
     return dictionary_record(model, layer, set_name, **props)
+
+
+FORMAT = Format(
+    name="saes",
+    summary="SAELens's registry of published SAEs and transcoders (sae_lens/pretrained_saes.yaml).",
+    details="""One Dictionary per SAE, so that (release, SAE id, index) names a feature.
+
+    \b
+    Example:
+      circuitbase ingest saes pretrained_saes.yaml""",
+    reader=saelens_records,
+    suffixes=(".yaml", ".yml"),
+    what="SAEs",
+)

@@ -31,6 +31,7 @@ from ..schema.records import NodeRecord, RecordError, RelRecord, ref
 from ..schema.relationships import InFamily
 from ..schema.uids import UidError, neuron_uid
 from .files import csv_header, file_hash, read_csv
+from .formats import Format, Option, analysis_option
 
 CITATION = (
     "Gurnee, Horsley, Guo, Kheirkhah, Sun, Hathaway, Nanda, Bertsimas. Universal Neurons "
@@ -123,3 +124,22 @@ def universal_records(
         yield record
     if not families:
         raise RecordError("no neuron rows", file=str(path))
+
+
+FORMAT = Format(
+    name="universal",
+    summary="The per-neuron tables of Universal Neurons (Gurnee et al. 2024), every column kept.",
+    details="""Statistics tables (universal.csv, high_excess_correlation.csv, ...) and prediction-
+    neuron tables (prediction_neurons.csv), as neuron families.
+
+    \b
+    Example:
+      circuitbase ingest universal dataframes/interpretable_neurons/pythia-160m/universal.csv""",
+    reader=universal_records,
+    suffixes=(".csv",),
+    options=(
+        Option("--model", "model", "The model (default: from the <model>/ folder).", "model"),
+        analysis_option("universal-neurons/<model>/<table>"),
+    ),
+    what="universal neurons",
+)

@@ -30,9 +30,11 @@ from ...schema.records import NodeRecord, RecordError, RelRecord, node, record_e
 from ...schema.relationships import ActivatesOn
 from ...schema.uids import neuron_uid
 from ..files import read_json, read_text
+from ..formats import Format, Option, analysis_option
 from .feature_model_json import decode
 from .graphviz_dot import drawn_nodes, parse_dot
 from .trie import NeuronGraph
+from .vocab import load_vocab
 
 CITATION = (
     "Foote, Nanda, Kran, Konstas, Cohen, Barez. Neuron to Graph: Interpreting Language "
@@ -267,3 +269,35 @@ def graphviz_records(
     for n in roots:
         best[n.token] = max(best.get(n.token, 0.0), n.scale)
     return records + list(activation_facts(neuron, best, analysis.uid, origin))
+
+
+FORMAT = Format(
+    name="n2g",
+    summary="Neuron-to-Graph neuron models, one per neuron, named <layer>_<neuron>.json or kept "
+    "in <layer>_<neuron>/ folders.",
+    details="""FeatureModel.to_json() files (the maintained fork), or the `graph` DOT files the
+    original script renders (a lossy picture: no predictions).
+
+    \b
+    Examples:
+      circuitbase ingest n2g neuron_graphs/gpt2-small/ --vocab vocab.json
+      circuitbase ingest n2g 3_1234.json --model gpt2-small --vocab tokenizer.json
+      circuitbase ingest n2g neuron_graphs/solu-6l-pile/3_15/graph""",
+    reader=n2g_records,
+    suffixes=(".json", ".dot", ".gv"),
+    names=("graph",),
+    options=(
+        Option(
+            "--vocab",
+            "vocab",
+            "The model's vocabulary: a JSON list of token strings, vocab.json or "
+            "tokenizer.json (N2G's JSON stores token ids; graphviz files need none).",
+            "file",
+            load=load_vocab,
+        ),
+        Option(
+            "--model", "model", "The model (default: from a neuron_graphs/<model>/ path).", "model"
+        ),
+        analysis_option("n2g/<model>"),
+    ),
+)
