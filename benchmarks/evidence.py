@@ -37,7 +37,7 @@ EXAMPLES = 3
 def size_bytes(store: GraphStore) -> int | None:
     """What the store takes: FalkorDB's used memory, Neo4j's files (when started here)."""
     if store.backend == "falkordb":
-        return int(store.client.connection.info("memory")["used_memory"])
+        return int(store.connection.client.connection.info("memory")["used_memory"])
     home = os.environ.get("CIRCUITBASE_BENCH_NEO4J_HOME")
     if not home:
         return None

@@ -285,7 +285,7 @@ def measure(store: GraphStore, runs: int) -> list[tuple[str, int, float, float, 
 def server_memory_mb(store: GraphStore) -> float | None:
     if store.backend != "falkordb":
         return None
-    return store.client.connection.info("memory")["used_memory"] / 2**20
+    return store.connection.client.connection.info("memory")["used_memory"] / 2**20
 
 
 def main() -> None:

@@ -55,9 +55,9 @@ PER_ROW_SAMPLE = 3000
 def raw_client(store: GraphStore) -> RawQuery:
     """The backend's own client, bypassing circuitbase's store layer."""
     if store.backend == "falkordb":
-        return lambda cypher, params: store.graph.query(cypher, params)
-    return lambda cypher, params: store.driver.execute_query(
-        cypher, params, database_=store.database
+        return lambda cypher, params: store.connection.graph.query(cypher, params)
+    return lambda cypher, params: store.connection.driver.execute_query(
+        cypher, params, database_=store.connection.database
     )
 
 

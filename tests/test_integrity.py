@@ -442,7 +442,7 @@ def test_a_server_killed_under_a_command_is_one_line(tmp_path) -> None:
     kill_server(tmp_path / "kb")
     with pytest.raises(StoreError, match="lost the FalkorDB server .* run the command again"):
         store.write("CREATE (:Model {uid: 'x'})")
-    store.server.client = None
+    store.connection.server.client = None
 
 
 # 4. Keys too long for an index are hashed (the text kept), and no relationship is lost.

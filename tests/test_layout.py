@@ -231,3 +231,26 @@ def test_a_lazy_import_counts_and_the_errors_live_together(tmp_path) -> None:
         TemplateError,
     ):
         assert error.__module__ == errors.__name__ and issubclass(error, errors.CircuitbaseError)
+
+
+def test_the_drivers_hold_no_domain_question() -> None:
+    """The store is two layers: each backend's driver implements the small `Driver`
+    interface (read, write, indexes, persistence) and nothing public beyond it, and every
+    question the library asks is written once, in `GraphStore`, above either driver."""
+    from circuitbase.store.base import GraphStore
+    from circuitbase.store.driver import Driver
+    from circuitbase.store.falkor import FalkorDriver
+    from circuitbase.store.neo4j_store import Neo4jDriver
+
+    def public_methods(cls: type) -> set[str]:
+        return {
+            name for name in dir(cls) if not name.startswith("_") and callable(getattr(cls, name))
+        }
+
+    interface = public_methods(Driver)
+    for driver in (FalkorDriver, Neo4jDriver):
+        assert public_methods(driver) == interface, driver
+        assert not getattr(driver, "__abstractmethods__", None), driver
+    # the raw index calls stay below: the graph layer asks them through `search` and
+    # `vector_neighbours`, one rule for both backends
+    assert interface - {"fulltext", "vector_query"} < public_methods(GraphStore)

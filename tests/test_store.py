@@ -110,7 +110,7 @@ def test_a_finished_write_survives_the_server_being_killed(tmp_path: Path) -> No
     store.write("CREATE (:Model {uid: 'durable'})")
     store.persist()
     kill_server(tmp_path)
-    store.server.client = None  # the connection died with the server
+    store.connection.server.client = None  # the connection died with the server
     with open_store(tmp_path) as again:
         assert again.read("MATCH (m:Model) RETURN m.uid AS uid") == [{"uid": "durable"}]
 

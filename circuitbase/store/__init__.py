@@ -29,22 +29,23 @@ def __getattr__(name: str) -> Any:
 
 def open_store(uri: str | os.PathLike[str] | None = None) -> GraphStore:
     """Open (and for the embedded store, start if needed) the store at `uri`."""
+    from .base import GraphStore, StoreError
+
     target = resolve_uri(uri)
     if target.startswith(NEO4J_SCHEMES):
-        from .neo4j_store import Neo4jStore
+        from .neo4j_store import Neo4jDriver
 
-        return Neo4jStore(target, settings.neo4j_credentials())
-    from .base import StoreError
-    from .falkor import REMOTE_SCHEMES, FalkorStore
+        return GraphStore(Neo4jDriver(target, settings.neo4j_credentials()))
+    from .falkor import REMOTE_SCHEMES, FalkorDriver
 
     if target.startswith(REMOTE_SCHEMES):
-        return FalkorStore(target, credentials=settings.falkordb_credentials())
+        return GraphStore(FalkorDriver(target, credentials=settings.falkordb_credentials()))
     if "://" in target and not target.startswith("falkordb://"):
         raise StoreError(
             f"unknown store URI {target!r}: use a directory, falkordb://DIR, "
             f"falkor://HOST:PORT, falkors://HOST:PORT, or one of {', '.join(NEO4J_SCHEMES)}"
         )
-    return FalkorStore(Path(target.removeprefix("falkordb://")))
+    return GraphStore(FalkorDriver(Path(target.removeprefix("falkordb://"))))
 
 
 __all__ = [

@@ -1,84 +1,37 @@
-"""The one small interface both graph stores implement.
+"""The graph layer: every question the library asks the graph, written once for both
+backends above a `Driver` (driver.py: read, write, indexes, persistence per backend).
 
 Everything above the store (writer, query registry, export, CLI) talks only to
-this, which is what lets the same Cypher templates run on the embedded FalkorDB
-and on Neo4j.
+`GraphStore`, which is what lets the same Cypher templates run on the embedded
+FalkorDB and on Neo4j.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, fields
-from itertools import islice
+from dataclasses import dataclass
 from typing import Any
 
 # The store's errors, defined with the rest of the family; callers import them from here too.
 from ..errors import QueryTimeout, ReadOnlyViolation, StoreError  # noqa: F401
-from ..schema.graph import (
-    COMPONENT_LABEL,
-    COMPONENT_LABELS,
-    NODE_KEY,
-    NODE_SPECS,
-    NodeLabel,
-    RelType,
-    labels_of,
-)
+from ..schema.graph import COMPONENT_LABEL, COMPONENT_LABELS, NODE_SPECS, NodeLabel, RelType
 from . import cypher
-
-Row = dict[str, Any]
-Progress = Callable[[int], None]
-
-DEFAULT_BATCH_SIZE = 10_000
-
-
-class ResultRows(list):
-    """Rows of a capped read; `cut` says which cap stopped it (None: every row is here)."""
-
-    cut: str | None = None
-
-
-def capped(rows: Iterable[Row], max_rows: int | None, max_bytes: int | None) -> ResultRows:
-    """The first rows of `rows` within `max_rows` rows and about `max_bytes` bytes (each
-    row measured as the JSON it would print as); rows past a cap are never fetched from
-    an iterator."""
-    import json
-
-    kept, size = ResultRows(), 0
-    for row in rows:
-        if max_rows is not None and len(kept) >= max_rows:
-            kept.cut = f"{max_rows:,} rows"
-            break
-        if max_bytes is not None:
-            size += len(json.dumps(row, default=str, ensure_ascii=False))
-            if size > max_bytes:
-                kept.cut = f"{max_bytes:,} bytes"
-                break
-        kept.append(row)
-    return kept
-
-
-@dataclass
-class WriteCounts:
-    """What a write changed, so callers (and tests) can tell a no-op re-ingest."""
-
-    nodes_created: int = 0
-    nodes_deleted: int = 0
-    relationships_created: int = 0
-    relationships_deleted: int = 0
-    properties_set: int = 0
-    labels_added: int = 0
-    matched: int = 0  # rows that found what they write to, where a statement returns it
-
-    def __add__(self, other: WriteCounts) -> WriteCounts:
-        return WriteCounts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
-
-    @property
-    def changed_anything(self) -> bool:
-        return any(getattr(self, f.name) for f in fields(self) if f.name != "matched")
+from .driver import (  # noqa: F401 (callers import these from here)
+    DEFAULT_BATCH_SIZE,
+    SEARCH_FIELDS,
+    VECTOR_PROPERTY,
+    Driver,
+    Progress,
+    ResultRows,
+    Row,
+    WriteCounts,
+    batches,
+    capped,
+    key_constraints,
+)
 
 
 @dataclass
@@ -88,15 +41,6 @@ class GraphStats:
     labels: dict[str, int]
     relationships: dict[str, int]
     models: list[dict[str, Any]]
-
-
-def batches(rows: Iterable[Row], size: int) -> Iterable[list[Row]]:
-    """`rows` in lists of `size`; a consumer that drops each list before asking for the
-    next holds one batch at a time, however many rows there are."""
-    iterator = iter(rows)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
-        del chunk
 
 
 def search_words(text: str) -> list[str]:
@@ -109,23 +53,27 @@ def _matches(value: str, words: list[str]) -> bool:
     return all(any(f.startswith(w) for f in found) for w in words)
 
 
-def key_constraints() -> list[tuple[str, str]]:
-    """(label, property) pairs that must be unique: every label's merge key.
+class GraphStore:
+    """A property graph reached by Cypher: everything the library asks of it, written once
+    above a backend's `Driver` (`connection`). Use as a context manager, or call close()."""
 
-    Components get a constraint on `:Component(uid)` as well as their own label,
-    so that a relationship end given only as a component uid is found by index.
-    """
-    pairs = {(name, NODE_KEY[label]) for label in NodeLabel for name in labels_of(label)}
-    return sorted(pairs)
+    SEARCH_FIELDS = SEARCH_FIELDS
+    SHARED_LABELS = tuple(label for label, spec in NODE_SPECS.items() if spec.shared)
+    VECTOR_PROPERTY = VECTOR_PROPERTY
 
+    def __init__(self, connection: Driver) -> None:
+        self.connection = connection
+        self._schema_ready = False
 
-class GraphStore(ABC):
-    """A property graph reached by Cypher. Use as a context manager, or call close()."""
+    @property
+    def backend(self) -> str:
+        return self.connection.backend
 
-    backend: str = ""
-    location: str = ""
+    @property
+    def location(self) -> str:
+        return self.connection.location
 
-    @abstractmethod
+    # --- the driver's own work, passed through ------------------------------------------
     def read(
         self,
         cypher: str,
@@ -136,14 +84,19 @@ class GraphStore(ABC):
         max_rows: int | None = None,
         max_bytes: int | None = None,
     ) -> list[Row]:
-        """Run a read-only query; a query that writes raises ReadOnlyViolation, one still
-        running after `timeout` seconds is stopped (QueryTimeout). `untrusted` (text a
-        person typed) is also checked for what read-only access lets through on a server
-        (administration commands); `max_rows` / `max_bytes` cap the result (ResultRows)."""
+        """Run a read-only query (see `Driver.read`: timeouts, caps, untrusted text)."""
+        return self.connection.read(
+            cypher,
+            params,
+            timeout=timeout,
+            untrusted=untrusted,
+            max_rows=max_rows,
+            max_bytes=max_bytes,
+        )
 
-    @abstractmethod
     def write(self, cypher: str, params: Mapping[str, Any] | None = None) -> WriteCounts:
         """Run one write query atomically."""
+        return self.connection.write(cypher, params)
 
     def write_rows(
         self,
@@ -155,43 +108,49 @@ class GraphStore(ABC):
         params: Mapping[str, Any] | None = None,
     ) -> WriteCounts:
         """Run `cypher` (which unwinds `$rows`) once per batch of rows, with `params`."""
-        total = WriteCounts()
-        for chunk in batches(rows, batch_size):
-            total += self.write(cypher, {**(params or {}), "rows": chunk})
-            if progress:
-                progress(len(chunk))
-            del chunk  # one batch in memory at a time
-        return total
+        return self.connection.write_rows(
+            cypher, rows, batch_size=batch_size, progress=progress, params=params
+        )
 
-    # Vector properties and indexes are where the two backends' Cypher differs most, so
-    # each backend writes and queries them itself. `label` is an allow-listed NodeLabel.
-    VECTOR_PROPERTY = "embedding"
-
-    @abstractmethod
     def set_vectors(
         self, label: NodeLabel, rows: Sequence[Row], progress: Progress | None = None
     ) -> WriteCounts:
         """Set `embedding` on existing nodes: rows of {"uid": ..., "vector": [floats]}."""
+        return self.connection.set_vectors(label, rows, progress)
 
-    @abstractmethod
     def ensure_vector_index(self, label: NodeLabel, dimension: int) -> None:
-        """A cosine vector index on `label.embedding` (idempotent); StoreError if one of
-        another dimension exists."""
+        self.connection.ensure_vector_index(label, dimension)
 
-    @abstractmethod
     def vector_index_dimension(self, label: NodeLabel) -> int | None:
-        """The dimension of the vector index on `label.embedding`, None if there is none."""
+        return self.connection.vector_index_dimension(label)
 
     def check_vector_dimension(self, label: NodeLabel, dimension: int) -> bool:
-        """True if an index of `dimension` exists; StoreError if one of another does (its
-        vectors could not be compared with these)."""
-        existing = self.vector_index_dimension(label)
-        if existing is not None and existing != int(dimension):
-            raise StoreError(
-                f"the stored {NodeLabel(label).value} vectors have dimension {existing}, "
-                f"these have {int(dimension)}: vectors of one label share one index"
-            )
-        return existing is not None
+        return self.connection.check_vector_dimension(label, dimension)
+
+    def persist(self) -> None:
+        """Make every write so far durable; the writer calls it before reporting success."""
+        self.connection.persist()
+
+    def ensure_schema(self) -> None:
+        """Create the uniqueness constraints and indexes (idempotent)."""
+        self.connection.ensure_schema()
+
+    def clear(self) -> None:
+        """Delete every node and relationship (tests and `init --reset`)."""
+        self.connection.clear()
+
+    def close(self, *, interrupted: bool = False) -> None:
+        """Let go of the store; `interrupted`: after Ctrl-C, end what is still running."""
+        self.connection.close(interrupted=interrupted)
+
+    # --- what the library asks of the graph (the Cypher is in cypher.py) ------------------
+    def prepare_for_writes(self) -> None:
+        """Bring the schema up to date once per opened store, before its first write, not
+        on every command: a read-only user can still read, and a read costs no DDL."""
+        if not self._schema_ready:
+            self.ensure_schema()
+            self._summaries_up_to_date()
+            self._schema_ready = True
 
     def vector_neighbours(
         self,
@@ -207,46 +166,13 @@ class GraphStore(ABC):
 
         Filtering in the query matters: most of the k neighbours are dropped, and reading
         every one of them back was most of the time `similarity compute` took."""
-        query = self._vector_query(NodeLabel(label), int(k)) + cypher.NEAREST
+        query = self.connection.vector_query(NodeLabel(label), int(k)) + cypher.NEAREST
         chunks = list(batches(({"uid": u} for u in uids), 1_000))
         params = {"model": model, "min_cosine": float(min_cosine)}
         # Both backends answer read queries on several threads; one client waits on each.
         with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
             answers = pool.map(lambda chunk: self.read(query, {"rows": chunk, **params}), chunks)
             return [row for rows in answers for row in rows]
-
-    @abstractmethod
-    def _vector_query(self, label: NodeLabel, k: int) -> str:
-        """The backend's nearest-neighbour call for `UNWIND $rows AS row` of uids, ending
-        `WITH a, node, <cosine> AS cosine`."""
-
-    def persist(self) -> None:  # noqa: B027 (a backend whose writes are durable at once keeps it)
-        """Make every write so far durable; the writer calls it before reporting success."""
-
-    @abstractmethod
-    def ensure_schema(self) -> None:
-        """Create the uniqueness constraints and indexes (idempotent)."""
-
-    _schema_ready = False
-
-    def prepare_for_writes(self) -> None:
-        """Bring the schema up to date once per opened store, before its first write, not
-        on every command: a read-only user can still read, and a read costs no DDL."""
-        if not self._schema_ready:
-            self.ensure_schema()
-            self._summaries_up_to_date()
-            self._schema_ready = True
-
-    # --- full-text search: each backend's own index finds candidates; one rule decides ----
-    SEARCH_FIELDS: dict[NodeLabel, tuple[str, ...]] = {
-        label: spec.search for label, spec in NODE_SPECS.items() if spec.search
-    }
-
-    @abstractmethod
-    def _fulltext(self, words: list[str], labels: Sequence[NodeLabel], limit: int) -> list[Row]:
-        """Candidates from the backend's full-text index: rows {label, key, fields, score},
-        `fields` the searchable values; a superset of the nodes whose fields hold a word
-        starting with each of `words`."""
 
     def search(self, text: str, kinds: Sequence[NodeLabel] = (), limit: int = 50) -> list[Row]:
         """Nodes whose searchable fields (names, labels, tokens, descriptions) hold, for
@@ -260,7 +186,7 @@ class GraphStore(ABC):
             labels.append(NodeLabel.EXPLANATION)  # a component is found by its explanations
         labels = [label for label in labels if label in self.SEARCH_FIELDS]
         hits = []
-        for row in self._fulltext(words, labels, max(limit * 4, 200)):
+        for row in self.connection.fulltext(words, labels, max(limit * 4, 200)):
             matching = [v for v in row["fields"] if isinstance(v, str) and _matches(v, words)]
             if matching:
                 hits.append(
@@ -298,16 +224,6 @@ class GraphStore(ABC):
             if seen is None or hit["score"] > seen["score"]:
                 best[(hit["kind"], hit["key"])] = hit
         return list(best.values())
-
-    @abstractmethod
-    def clear(self) -> None:
-        """Delete every node and relationship (tests and `init --reset`)."""
-
-    @abstractmethod
-    def close(self, *, interrupted: bool = False) -> None:
-        """Let go of the store; `interrupted`: after Ctrl-C, end what is still running."""
-
-    # --- what the library asks of the graph (the Cypher is in cypher.py) ------------------
 
     def models(self, names: Sequence[str] | None = None) -> list[Row]:
         """The stored Model nodes (all, or those named), as property dicts, by uid."""
@@ -410,8 +326,6 @@ class GraphStore(ABC):
         return {
             row["type"]: row["n"] for row in self.read(cypher.FACT_COUNTS, {"analysis": analysis})
         }
-
-    SHARED_LABELS = tuple(label for label, spec in NODE_SPECS.items() if spec.shared)
 
     def refresh_similarity_summaries(
         self, pairs: Iterable[tuple[str, str]], progress: Progress | None = None

@@ -14,20 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from ..errors import QueryTimeout, ReadOnlyViolation, StoreError
 from ..schema.graph import NodeLabel
 from ..settings import Credentials, query_memory_bytes
-from .base import (
-    GraphStore,
-    Progress,
-    QueryTimeout,
-    ReadOnlyViolation,
-    Row,
-    StoreError,
-    WriteCounts,
-    capped,
-    key_constraints,
-)
 from .clients import load_falkordb
+from .driver import Driver, Progress, Row, WriteCounts, capped, key_constraints
 from .falkor_server import EmbeddedServer
 
 if TYPE_CHECKING:
@@ -99,7 +90,7 @@ def connect_remote(uri: str, credentials: Credentials) -> falkordb.FalkorDB:
     return client
 
 
-class FalkorStore(GraphStore):
+class FalkorDriver(Driver):
     backend = "falkordb"
 
     def __init__(
@@ -225,7 +216,7 @@ class FalkorStore(GraphStore):
                         raise
         self.persist()
 
-    def _fulltext(self, words: list[str], labels: Sequence[NodeLabel], limit: int) -> list[Row]:
+    def fulltext(self, words: list[str], labels: Sequence[NodeLabel], limit: int) -> list[Row]:
         query = " ".join(f"{w}*" if len(w) > 1 else w for w in words)
         rows = []
         for label in labels:
@@ -272,7 +263,7 @@ class FalkorStore(GraphStore):
             f"OPTIONS {{dimension: {int(dimension)}, similarityFunction: 'cosine'}}"
         )
 
-    def _vector_query(self, label: NodeLabel, k: int) -> str:
+    def vector_query(self, label: NodeLabel, k: int) -> str:
         return (
             f"UNWIND $rows AS row MATCH (a:{label.value} {{uid: row.uid}}) "
             f"CALL db.idx.vector.queryNodes('{label.value}', '{self.VECTOR_PROPERTY}', {k}, "

@@ -16,21 +16,12 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..errors import QueryTimeout, ReadOnlyViolation, StoreError
 from ..schema.graph import NodeLabel
 from ..settings import Credentials
-from .base import (
-    GraphStore,
-    Progress,
-    QueryTimeout,
-    ReadOnlyViolation,
-    Row,
-    StoreError,
-    WriteCounts,
-    capped,
-    key_constraints,
-)
 from .clients import load_neo4j
 from .cypher import TAGGED_TRANSACTIONS, TERMINATE_TRANSACTIONS
+from .driver import Driver, Progress, Row, WriteCounts, capped, key_constraints
 from .uri import NEO4J_SCHEMES
 
 TX_TAG = "circuitbase"  # transaction metadata key: which transaction Ctrl-C terminates
@@ -108,7 +99,7 @@ def _not_retried_out_of_memory() -> Iterator[None]:
         raise
 
 
-class Neo4jStore(GraphStore):
+class Neo4jDriver(Driver):
     backend = "neo4j"
 
     def __init__(self, uri: str, credentials: Credentials | None = None) -> None:
@@ -300,7 +291,7 @@ class Neo4jStore(GraphStore):
             f"ON EACH [{', '.join(f'n.{p}' for p in props)}]"
         )
 
-    def _fulltext(self, words: list[str], labels: Sequence[NodeLabel], limit: int) -> list[Row]:
+    def fulltext(self, words: list[str], labels: Sequence[NodeLabel], limit: int) -> list[Row]:
         query = " AND ".join(f"{w}*" for w in words)
         rows = self.read(
             f"CALL db.index.fulltext.queryNodes('{self.SEARCH_INDEX}', $query) "
@@ -356,7 +347,7 @@ class Neo4jStore(GraphStore):
         )
         self.write("CALL db.awaitIndexes(300)")
 
-    def _vector_query(self, label: NodeLabel, k: int) -> str:
+    def vector_query(self, label: NodeLabel, k: int) -> str:
         return (
             f"UNWIND $rows AS row MATCH (a:{label.value} {{uid: row.uid}}) "
             f"CALL db.index.vector.queryNodes('{self._vector_index_name(label)}', {k}, "
