@@ -80,14 +80,7 @@ def around(
         raise RecordError(f"--hops must be 1 to {MAX_HOPS}, got {hops}")
     label, uid = resolve(store, uid)  # the one resolver `show` uses: near matches on a miss
     asked = [RelType(t) for t in rel_types] or list(RelType)
-    if expand_structural:
-        rows = store.neighbourhood(label, uid, hops, [RelType(t) for t in rel_types])
-    else:
-        facts = [t for t in asked if not t.spec.context]
-        structural = [t for t in asked if t.spec.context]
-        rows = store.neighbourhood(label, uid, hops, facts) if facts else []
-        if structural:
-            rows += store.neighbourhood(label, uid, 1, structural)
+    rows = _walk(store, label, uid, hops, asked, rel_types, expand_structural)
     wanted: dict[NodeLabel, set[str]] = {label: {uid}}
     for row in rows:
         found = primary_label(row["labels"])
@@ -97,29 +90,60 @@ def around(
             continue
         wanted.setdefault(found, set()).add(row["props"][NODE_KEY[found]])
     if RelType.IN_MODEL in asked and (not labels or NodeLabel.MODEL in labels):
-        models = {row["props"]["model"] for row in rows if row["props"].get("model")}
-        if label in COMPONENT_LABELS:
-            models.add(uid.split("/")[0])
-        wanted.setdefault(NodeLabel.MODEL, set()).update(
-            store.existing_keys(NodeLabel.MODEL, sorted(models))
-        )
-        if not wanted[NodeLabel.MODEL]:
-            del wanted[NodeLabel.MODEL]
+        _add_models(store, wanted, rows, label, uid)
     graph = fetch_nodes(store, wanted)
-    if rel_types:
-        keep = {RelType(t).value for t in rel_types}
-        graph.remove_edges_from(
-            [(a, b, k) for a, b, k, t in graph.edges(keys=True, data="type") if t not in keep]
-        )
-    if analysis:
-        graph.remove_edges_from(
-            [
-                (a, b, k)
-                for a, b, k, used in graph.edges(keys=True, data="analysis")
-                if used is not None and used != analysis
-            ]
-        )
+    _keep_edges(graph, {RelType(t).value for t in rel_types}, analysis)
     return graph
+
+
+def _walk(
+    store: GraphStore,
+    label: NodeLabel,
+    uid: str,
+    hops: int,
+    asked: list[RelType],
+    rel_types: Sequence[RelType],
+    expand_structural: bool,
+) -> list[Row]:
+    """The nodes reached: fact relationships walked `hops` deep, context ones one hop from
+    the centre (every hop, with `expand_structural`)."""
+    if expand_structural:
+        return store.neighbourhood(label, uid, hops, [RelType(t) for t in rel_types])
+    facts = [t for t in asked if not t.spec.context]
+    context = [t for t in asked if t.spec.context]
+    rows = store.neighbourhood(label, uid, hops, facts) if facts else []
+    if context:
+        rows += store.neighbourhood(label, uid, 1, context)
+    return rows
+
+
+def _add_models(
+    store: GraphStore,
+    wanted: dict[NodeLabel, set[str]],
+    rows: list[Row],
+    label: NodeLabel,
+    uid: str,
+) -> None:
+    """The models of the components kept (and of the centre), so that a figure names them."""
+    models = {row["props"]["model"] for row in rows if row["props"].get("model")}
+    if label in COMPONENT_LABELS:
+        models.add(uid.split("/")[0])
+    found = store.existing_keys(NodeLabel.MODEL, sorted(models))
+    if found:
+        wanted.setdefault(NodeLabel.MODEL, set()).update(found)
+
+
+def _keep_edges(graph: nx.MultiDiGraph, types: set[str], analysis: str | None) -> None:
+    """Only relationships of `types` (all, if none given) and of `analysis` (facts of
+    other analyses go; structure, which cites none, stays)."""
+    graph.remove_edges_from(
+        [
+            (a, b, k)
+            for a, b, k, attrs in graph.edges(keys=True, data=True)
+            if (types and attrs.get("type") not in types)
+            or (analysis and attrs.get("analysis") not in (None, analysis))
+        ]
+    )
 
 
 def of_analysis(store: GraphStore, analysis: str) -> nx.MultiDiGraph:

@@ -15,6 +15,7 @@ members; and IOI's named head classes also become head roles.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -112,64 +113,107 @@ def _acdc_member(model: str, member: Any, path: Path, where: str) -> NodeRef:
 
 
 def acdc_records(path: Path, data: dict[str, Any], digest: str) -> Records:
+    """The canonical circuits of the ACDC repository: one analysis per task, its output
+    groups as output nodes, IOI's classes as head roles, and the groups' connections."""
     records: Records = []
     for task_name, circuit in data.items():
-        if not isinstance(circuit, dict) or "group_connections" not in circuit:
-            continue
-        model = str(circuit.get("model", "")).split(" ")[0]
-        groups = circuit.get("head_groups") or circuit.get("groups") or {}
-        analysis = Analysis(
-            uid=f"acdc-canonical/{model}/{task_name}",
-            kind="circuit",
-            method="canonical circuit of the ACDC repository",
-            models=[model],
-            citation=f"{circuit.get('paper', '')}; via {ACDC_CITATION}".strip("; "),
-            content_hash=digest,
-        )
-        task = Task(name=task_name, description=circuit.get("paper"))
-        records += [*analysis.records(), task.record()]
-        members = {
-            name: [_acdc_member(model, m, path, f"{task_name}.{name}") for m in group]
-            for name, group in groups.items()
-        }
-        origin = {name: f"{path}, {task_name}, group {name!r}" for name in groups}
-        connections = circuit["group_connections"]
-        outputs = set(circuit.get("output_groups", [])) | {
-            c["from"] for c in connections if c.get("to") == "OUTPUT"
-        }
-        for name in sorted(outputs):
-            for rank, member in enumerate(members.get(name, [])):
-                fact = OutputNode(
-                    analysis=analysis.uid, category=IOI_ROLES.get(name, name), rank=rank
-                )
-                records.append(fact.record(member, ref(NodeLabel.TASK, task_name)).at(origin[name]))
-        if "head_groups" in circuit:  # IOI's classes are head roles as researchers name them
-            for name, group in members.items():
-                role = HeadRole(name=IOI_ROLES.get(name, name)).record()
-                records.append(role)
-                records += [
-                    HasRole(analysis=analysis.uid, score=1.0, method="circuit class")
-                    .record(member, role.ref)
-                    .at(origin[name])
-                    for member in group
-                ]
-        for connection in connections:
-            if connection["from"] not in members or connection.get("to") not in members:
-                continue  # INPUT and OUTPUT are the residual stream, not components
-            edge_fact = CircuitEdge(analysis=analysis.uid, qkv=connection.get("qkv") or None)
-            records += [
-                edge_fact.record(a, b).at(origin[connection["from"]])
-                for a in members[connection["from"]]
-                for b in members[connection["to"]]
-            ]
-        for name, group in members.items():  # MLPs within an MLP group are chained
-            mlps = [m for m in group if m.label is NodeLabel.MLP]
-            records += [
-                CircuitEdge(analysis=analysis.uid).record(a, b).at(origin[name])
-                for a, b in zip(mlps, mlps[1:])
-            ]
+        if isinstance(circuit, dict) and "group_connections" in circuit:
+            records += _acdc_circuit(path, task_name, circuit, digest)
     if not records:
         raise RecordError("no circuit with group_connections in this file", file=str(path))
+    return records
+
+
+@dataclass
+class _AcdcCircuit:
+    """One task's circuit as it is read: its analysis, its groups' members (component
+    references), and where each group is in the file (for errors)."""
+
+    analysis: Analysis
+    task: str
+    members: dict[str, list[NodeRef]]
+    origin: dict[str, str]
+
+
+def _acdc_circuit(path: Path, task_name: str, circuit: dict[str, Any], digest: str) -> Records:
+    model = str(circuit.get("model", "")).split(" ")[0]
+    groups = circuit.get("head_groups") or circuit.get("groups") or {}
+    analysis = Analysis(
+        uid=f"acdc-canonical/{model}/{task_name}",
+        kind="circuit",
+        method="canonical circuit of the ACDC repository",
+        models=[model],
+        citation=f"{circuit.get('paper', '')}; via {ACDC_CITATION}".strip("; "),
+        content_hash=digest,
+    )
+    read = _AcdcCircuit(
+        analysis,
+        task_name,
+        members={
+            name: [_acdc_member(model, m, path, f"{task_name}.{name}") for m in group]
+            for name, group in groups.items()
+        },
+        origin={name: f"{path}, {task_name}, group {name!r}" for name in groups},
+    )
+    task = Task(name=task_name, description=circuit.get("paper"))
+    connections = circuit["group_connections"]
+    return [
+        *analysis.records(),
+        task.record(),
+        *_acdc_outputs(read, connections, circuit.get("output_groups", [])),
+        *(_acdc_roles(read) if "head_groups" in circuit else []),
+        *_acdc_edges(read, connections),
+    ]
+
+
+def _acdc_outputs(read: _AcdcCircuit, connections: list[dict], named: list[str]) -> Records:
+    """The groups that write to the output, each member an output node ranked in its group."""
+    outputs = set(named) | {c["from"] for c in connections if c.get("to") == "OUTPUT"}
+    return [
+        OutputNode(analysis=read.analysis.uid, category=IOI_ROLES.get(name, name), rank=rank)
+        .record(member, ref(NodeLabel.TASK, read.task))
+        .at(read.origin[name])
+        for name in sorted(outputs)
+        for rank, member in enumerate(read.members.get(name, []))
+    ]
+
+
+def _acdc_roles(read: _AcdcCircuit) -> Records:
+    """IOI's classes are head roles as researchers name them: a role per class."""
+    records: Records = []
+    for name, group in read.members.items():
+        role = HeadRole(name=IOI_ROLES.get(name, name)).record()
+        records.append(role)
+        records += [
+            HasRole(analysis=read.analysis.uid, score=1.0, method="circuit class")
+            .record(member, role.ref)
+            .at(read.origin[name])
+            for member in group
+        ]
+    return records
+
+
+def _acdc_edges(read: _AcdcCircuit, connections: list[dict]) -> Records:
+    """Every member of a group to every member of the group it connects to (INPUT and
+    OUTPUT are the residual stream, not components), and the MLPs within an MLP group
+    chained."""
+    records: Records = []
+    for connection in connections:
+        start, end = connection["from"], connection.get("to")
+        if start not in read.members or end not in read.members:
+            continue
+        fact = CircuitEdge(analysis=read.analysis.uid, qkv=connection.get("qkv") or None)
+        records += [
+            fact.record(a, b).at(read.origin[start])
+            for a in read.members[start]
+            for b in read.members[end]
+        ]
+    for name, group in read.members.items():
+        mlps = [m for m in group if m.label is NodeLabel.MLP]
+        records += [
+            CircuitEdge(analysis=read.analysis.uid).record(a, b).at(read.origin[name])
+            for a, b in zip(mlps, mlps[1:])
+        ]
     return records
 
 

@@ -91,7 +91,26 @@ def create_app(store: GraphStore, token: str) -> Flask:
     # One store call at a time, whatever the server's threads; but only the store call:
     # a page that renders a figure or a download does not hold up the others.
     store = SerialStore(store)  # type: ignore[assignment]
-    downloads = threading.BoundedSemaphore(DOWNLOADS_AT_ONCE)
+    _guard(app, pages, token)
+    app.jinja_env.globals.update(
+        node_url=node_url,
+        caption=caption,
+        node_colours={label.value: colour for label, colour in NODE_COLOURS.items()},
+    )
+    _browsing(pages, store)
+    _downloads(pages, store, threading.BoundedSemaphore(DOWNLOADS_AT_ONCE))
+    app.register_blueprint(pages)
+
+    @app.route("/")
+    def bare() -> Any:
+        abort(404)
+
+    return app
+
+
+def _guard(app: Flask, pages: Blueprint, token: str) -> None:
+    """Every page only under its token (compared in constant time), with the security
+    headers; a refusal is an error page, a wrong address a bare 404."""
 
     @pages.url_value_preprocessor
     def check_token(endpoint: str | None, values: dict[str, Any] | None) -> None:
@@ -117,17 +136,17 @@ def create_app(store: GraphStore, token: str) -> Flask:
         # plain: the site's pages link with the token, and a wrong address must not learn it
         return Response("not found\n", 404, mimetype="text/plain")
 
-    def node_url(kind: str, key: str) -> str:
-        return url_for("pages.node", kind=kind, key=key)
 
-    def caption(kind: str, key: str) -> str:
-        return key.strip('"') if kind == NodeLabel.TOKEN.value else key
+def node_url(kind: str, key: str) -> str:
+    return url_for("pages.node", kind=kind, key=key)
 
-    app.jinja_env.globals.update(
-        node_url=node_url,
-        caption=caption,
-        node_colours={label.value: colour for label, colour in NODE_COLOURS.items()},
-    )
+
+def caption(kind: str, key: str) -> str:
+    return key.strip('"') if kind == NodeLabel.TOKEN.value else key
+
+
+def _browsing(pages: Blueprint, store: GraphStore) -> None:
+    """The pages: home, search, a node, two nodes compared."""
 
     @pages.route("/", strict_slashes=False)
     def home() -> str:
@@ -215,6 +234,11 @@ def create_app(store: GraphStore, token: str) -> Flask:
             counts=_counts(left, right),
         )
 
+
+def _downloads(pages: Blueprint, store: GraphStore, downloads: threading.BoundedSemaphore) -> None:
+    """A node's neighbourhood (or its analyses' BibTeX) as a file; a few at once, so that
+    rendering figures cannot hold up the pages."""
+
     @pages.route("/export")
     def download() -> Response:
         kind, key = _kind_and_key()
@@ -257,14 +281,6 @@ def create_app(store: GraphStore, token: str) -> Flask:
             mimetype=EXPORTS[fmt],
             headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
         )
-
-    app.register_blueprint(pages)
-
-    @app.route("/")
-    def bare() -> Any:
-        abort(404)
-
-    return app
 
 
 EXAMPLES_SHOWN = 10
