@@ -132,23 +132,18 @@ class RelType(str, metaclass=_RelTypes):
     HAS_EXAMPLE: ClassVar[RelType]
     EXPLAINED_BY: ClassVar[RelType]
 
+    # set once when the type is defined: plain attributes, read on every record
+    value: str
+    name: str
+    spec: RelSpec
+
     def __new__(cls, name: object) -> RelType:
+        if type(name) is RelType:
+            return name
         found = _REL_TYPES.get(name) if isinstance(name, str) else None
         if found is None:
             raise ValueError(f"{name!r} is not a valid RelType")
         return found
-
-    @property
-    def value(self) -> str:
-        return str.__str__(self)
-
-    @property
-    def name(self) -> str:
-        return str.__str__(self)
-
-    @property
-    def spec(self) -> RelSpec:
-        return _REL_SPECS[self.value]
 
     def __str__(self) -> str:
         return f"RelType.{self.value}"
@@ -173,7 +168,12 @@ def define_rel_type(spec: RelSpec) -> RelType:
     if _REL_SPECS.get(spec.name, spec) != spec:
         raise ValueError(f"the relationship type {spec.name} is already defined otherwise")
     _REL_SPECS[spec.name] = spec
-    return _REL_TYPES.setdefault(spec.name, str.__new__(RelType, spec.name))
+    if spec.name not in _REL_TYPES:
+        member = str.__new__(RelType, spec.name)
+        member.value = member.name = spec.name
+        _REL_TYPES[spec.name] = member
+    _REL_TYPES[spec.name].spec = spec
+    return _REL_TYPES[spec.name]
 
 
 @contextmanager
