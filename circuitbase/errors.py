@@ -1,14 +1,18 @@
 """The one family of errors circuitbase expects, explains in one line, and the CLI reports.
 
 Each subclass says where things went wrong: a record of an input file (`RecordError`,
-with file, record and field), a component uid (`UidError`), the store (`StoreError`),
-a query template (`TemplateError`). Anything else reaching the user is a bug.
+with file, record and field; `IngestErrors`, every file an ingest refused), a component
+uid (`UidError`), the store (`StoreError`), a query template (`TemplateError`), a name
+the store does not hold (`UnknownName`), an environment variable (`SettingError`).
+Anything else reaching the user is a bug.
 
 They live here, together, so that any room can raise one without importing another
 room (the modules they are about import them from here, and so do their callers).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 
 class CircuitbaseError(Exception):
@@ -73,3 +77,27 @@ class QueryTimeout(StoreError):
 
 class TemplateError(CircuitbaseError, ValueError):
     """A template that does not exist, or parameters that do not fit it."""
+
+
+class IngestErrors(RecordError):
+    """One or more files could not be read; nothing was written."""
+
+    SHOWN = 20
+
+    def __init__(self, errors: Sequence[RecordError]) -> None:
+        self.errors = list(errors)
+        if len(self.errors) == 1:  # the common case stays one line
+            super().__init__(f"{self.errors[0].describe()} (nothing written)")
+            return
+        lines = "\n".join(f"  {e.describe()}" for e in self.errors[: self.SHOWN])
+        more = len(self.errors) - self.SHOWN
+        tail = f"\n  ... and {more} more" if more > 0 else ""
+        super().__init__(f"{len(self.errors)} file(s) rejected, nothing written:\n{lines}{tail}")
+
+
+class UnknownName(CircuitbaseError, LookupError):
+    """A name the store does not hold, with the nearest ones it does."""
+
+
+class SettingError(CircuitbaseError):
+    """An environment variable circuitbase reads holds a value it cannot use."""

@@ -16,11 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import CircuitbaseError
-
-
-class SettingError(CircuitbaseError):
-    """An environment variable circuitbase reads holds a value it cannot use."""
+from .errors import SettingError
 
 
 @dataclass(frozen=True)

@@ -139,7 +139,7 @@ ALLOWED = {
     "settings": {"errors"},
     "schema": {"errors", "settings"},
     "sources": {"schema", "store", "settings"},
-    "ingest": {"schema", "store"},
+    "ingest": {"schema", "store", "errors"},
     "store": {"schema", "errors", "settings"},
     "queries": {"store", "schema", "errors"},
     "analyze": {"schema", "sources", "store", "settings"},

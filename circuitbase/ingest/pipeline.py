@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence, Sized
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import IngestErrors
 from ..schema.graph import NodeLabel, RelType, primary_label
 from ..schema.nodes import ModelComponents
 from ..schema.records import NodeRecord, RecordError
@@ -27,22 +28,6 @@ ProgressFactory = Callable[[str, "int | None"], Progress]
 unknown), returns the callback that counts them: each phase of an ingest that can take a
 while is shown as it runs."""
 TICK = 1000  # records counted at a time while reading
-
-
-class IngestErrors(RecordError):
-    """One or more files could not be read; nothing was written."""
-
-    SHOWN = 20
-
-    def __init__(self, errors: Sequence[RecordError]) -> None:
-        self.errors = list(errors)
-        if len(self.errors) == 1:  # the common case stays one line
-            super().__init__(f"{self.errors[0].describe()} (nothing written)")
-            return
-        lines = "\n".join(f"  {e.describe()}" for e in self.errors[: self.SHOWN])
-        more = len(self.errors) - self.SHOWN
-        tail = f"\n  ... and {more} more" if more > 0 else ""
-        super().__init__(f"{len(self.errors)} file(s) rejected, nothing written:\n{lines}{tail}")
 
 
 @dataclass(frozen=True)

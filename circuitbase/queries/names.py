@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 
-from ..errors import CircuitbaseError
+from ..errors import UnknownName
 from ..schema.aliases import canonical_model
 from ..schema.dictionaries import parse_neuronpedia_feature, parse_saelens_feature
 from ..schema.graph import NODE_KEY, NodeLabel
@@ -20,10 +20,6 @@ from ..store.base import GraphStore, Row
 
 NEAR = 4  # near matches named in an error
 NEAR_CUTOFF = 0.6  # difflib's similarity a near match needs
-
-
-class UnknownName(CircuitbaseError, LookupError):
-    """A name the store does not hold, with the nearest ones it does."""
 
 
 def near_matches(name: str, candidates: Iterable[str]) -> list[str]:
