@@ -426,7 +426,7 @@ class EmbeddedServer:
             "graph.rdb",
             # Snapshots only: replaying an append-only file re-runs every MERGE and took
             # minutes for one model's components. The store saves after each finished
-            # write instead (FalkorStore.persist), and on shutdown.
+            # write instead (FalkorDriver.persist), and on shutdown.
             "--appendonly",
             "no",
             "--save",
