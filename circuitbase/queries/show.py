@@ -115,50 +115,11 @@ def show(
     rows = store.node_with_relationships(label, key, MAX_RELATIONSHIPS)
     if not rows:
         raise CircuitbaseError(f"{label.value} {key!r} is not in the store")
-    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
     evidence = _evidence(rows) if label in COMPONENT_LABELS else None
-    for row in rows:
-        if row["type"] is None or (evidence is not None and row["type"] in EVIDENCE_TYPES):
-            continue
-        props = dict(row["props"] or {})
-        if row["type"] in EVIDENCE_TYPES:  # at an analysis: which component, how strong
-            props = {k: v for k, v in props.items() if v is not None}
-        grouped[row["type"]].append(
-            {
-                "direction": "out" if row["outgoing"] else "in",
-                "other": row["other"],
-                "other_kind": _kind(row["labels"]),
-                "analysis": props.pop("analysis", None),
-                **props,
-            }
-        )
-    for type_, facts in grouped.items():
-        facts.sort(key=lambda f: strongest_first(f, type_))
-    similar: dict[str, dict[str, Any]] = {}
-    for row in rows:  # the best match in each other model
-        other_model, props = row["other_model"], row["props"] or {}
-        if row["type"] != RelType.SIMILAR_TO.value or not other_model:
-            continue
-        if other_model not in similar or props["score"] > similar[other_model]["score"]:
-            similar[other_model] = {
-                "model": other_model,
-                "match": row["other"],
-                "kind": _kind(row["labels"]),
-                "score": props["score"],
-                "metric": props.get("metric"),
-                "analysis": props.get("analysis"),
-            }
+    grouped = _facts_by_type(rows, evidence is not None)
+    similar = _stored_matches(rows)
     if label in COMPONENT_LABELS:  # beside the stored matches, those the measurements give
-        for match in find(store, key, per_model=True):
-            if match.metric in LIVE_METRICS:
-                similar[f"{match.model} {match.metric}"] = {
-                    "model": match.model,
-                    "match": match.uid,
-                    "kind": label.value,
-                    "score": match.score,
-                    "metric": match.metric,
-                    "analysis": ", ".join(match.analyses),
-                }
+        similar |= _live_matches(store, label, key)
     cited = {f["analysis"] for facts in grouped.values() for f in facts if f["analysis"]}
     if label is NodeLabel.ANALYSIS:
         cited.add(key)
@@ -178,6 +139,67 @@ def show(
     if label is NodeLabel.MODEL:
         result["components"] = store.model_contents(key)["components"]
     return result
+
+
+def _facts_by_type(
+    rows: list[dict[str, Any]], with_evidence: bool
+) -> dict[str, list[dict[str, Any]]]:
+    """The node's relationships by type, each the other end, its direction, the analysis
+    and the fact's properties, strongest first (evidence, shown apart, left out)."""
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        if row["type"] is None or (with_evidence and row["type"] in EVIDENCE_TYPES):
+            continue
+        props = dict(row["props"] or {})
+        if row["type"] in EVIDENCE_TYPES:  # at an analysis: which component, how strong
+            props = {k: v for k, v in props.items() if v is not None}
+        grouped[row["type"]].append(
+            {
+                "direction": "out" if row["outgoing"] else "in",
+                "other": row["other"],
+                "other_kind": _kind(row["labels"]),
+                "analysis": props.pop("analysis", None),
+                **props,
+            }
+        )
+    for type_, facts in grouped.items():
+        facts.sort(key=lambda f: strongest_first(f, type_))
+    return grouped
+
+
+def _stored_matches(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The best stored SIMILAR_TO match in each other model."""
+    similar: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        other_model, props = row["other_model"], row["props"] or {}
+        if row["type"] != RelType.SIMILAR_TO.value or not other_model:
+            continue
+        if other_model not in similar or props["score"] > similar[other_model]["score"]:
+            similar[other_model] = {
+                "model": other_model,
+                "match": row["other"],
+                "kind": _kind(row["labels"]),
+                "score": props["score"],
+                "metric": props.get("metric"),
+                "analysis": props.get("analysis"),
+            }
+    return similar
+
+
+def _live_matches(store: GraphStore, label: NodeLabel, key: str) -> dict[str, dict[str, Any]]:
+    """The best match in each other model by what the store measured (`similar`'s own)."""
+    return {
+        f"{match.model} {match.metric}": {
+            "model": match.model,
+            "match": match.uid,
+            "kind": label.value,
+            "score": match.score,
+            "metric": match.metric,
+            "analysis": ", ".join(match.analyses),
+        }
+        for match in find(store, key, per_model=True)
+        if match.metric in LIVE_METRICS
+    }
 
 
 NEURONPEDIA = "https://www.neuronpedia.org/"
