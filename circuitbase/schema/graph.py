@@ -50,10 +50,6 @@ class NodeLabel(str, Enum):
         """The label of a component kind: the component labels are the kinds' names."""
         return cls(ComponentKind(kind).value)
 
-    @property
-    def spec(self) -> NodeSpec:
-        return NODE_SPECS[self]
-
 
 @dataclass(frozen=True)
 class NodeSpec:
@@ -157,35 +153,34 @@ class RelType(str, metaclass=_RelTypes):
         return (RelType, (self.value,))
 
 
-_REL_TYPES: dict[str, RelType] = {}
-_REL_SPECS: dict[str, RelSpec] = {}
+_REL_TYPES: dict[str, RelType] = {}  # the allow-list: each member holds its entry (`.spec`)
 
 
 def define_rel_type(spec: RelSpec) -> RelType:
     """Add a relationship type to the allow-list (idempotent for the same spec)."""
     if not spec.name.isidentifier() or not spec.name.isupper():
         raise ValueError(f"a relationship type is an UPPER_CASE identifier, not {spec.name!r}")
-    if _REL_SPECS.get(spec.name, spec) != spec:
-        raise ValueError(f"the relationship type {spec.name} is already defined otherwise")
-    _REL_SPECS[spec.name] = spec
-    if spec.name not in _REL_TYPES:
-        member = str.__new__(RelType, spec.name)
-        member.value = member.name = spec.name
-        _REL_TYPES[spec.name] = member
-    _REL_TYPES[spec.name].spec = spec
-    return _REL_TYPES[spec.name]
+    if spec.name in _REL_TYPES:
+        if _REL_TYPES[spec.name].spec != spec:
+            raise ValueError(f"the relationship type {spec.name} is already defined otherwise")
+        return _REL_TYPES[spec.name]
+    member = str.__new__(RelType, spec.name)
+    member.value = member.name = spec.name
+    member.spec = spec
+    _REL_TYPES[spec.name] = member
+    return member
 
 
 @contextmanager
 def defined_rel_type(spec: RelSpec) -> Iterator[RelType]:
     """A relationship type defined for the `with` block only (a plug-in's or a test's)."""
-    if spec.name in _REL_SPECS:
+    if spec.name in _REL_TYPES:
         raise ValueError(f"the relationship type {spec.name} already exists")
     type_ = define_rel_type(spec)
     try:
         yield type_
     finally:
-        del _REL_TYPES[spec.name], _REL_SPECS[spec.name]
+        del _REL_TYPES[spec.name]
 
 
 # Colours: facts take Okabe & Ito's eight colours, structural relationships greys with
@@ -303,9 +298,8 @@ SCORE_FIELDS = ("score", "f1", "mcc", "weight", "probability")
 
 def score_of(attrs: dict[str, Any], type_: str | None = None) -> float | None:
     """The number that says how strong a fact of this type is, where it has one."""
-    name_ = type_ or attrs.get("type") or ""
-    fields = _REL_SPECS[name_].score if name_ in _REL_SPECS else ()
-    for name in fields or SCORE_FIELDS:
+    found = _REL_TYPES.get(type_ or attrs.get("type") or "")
+    for name in (found.spec.score if found else ()) or SCORE_FIELDS:
         value = attrs.get(name)
         if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
             return float(value)

@@ -19,18 +19,15 @@ from typing import Any
 from ..errors import QueryTimeout, ReadOnlyViolation, StoreError  # noqa: F401
 from ..schema.graph import COMPONENT_LABEL, COMPONENT_LABELS, NODE_SPECS, NodeLabel, RelType
 from . import cypher
-from .driver import (  # noqa: F401 (callers import these from here)
+from .driver import (
     DEFAULT_BATCH_SIZE,
     SEARCH_FIELDS,
     VECTOR_PROPERTY,
     Driver,
     Progress,
-    ResultRows,
     Row,
     WriteCounts,
     batches,
-    capped,
-    key_constraints,
 )
 
 
@@ -59,7 +56,6 @@ class GraphStore:
 
     SEARCH_FIELDS = SEARCH_FIELDS
     SHARED_LABELS = tuple(label for label, spec in NODE_SPECS.items() if spec.shared)
-    VECTOR_PROPERTY = VECTOR_PROPERTY
 
     def __init__(self, connection: Driver) -> None:
         self.connection = connection
@@ -282,7 +278,7 @@ class GraphStore:
         """The uids of `model`'s `label` nodes that have a vector."""
         return [
             row["uid"]
-            for row in self.read(cypher.with_vectors(label, self.VECTOR_PROPERTY), {"model": model})
+            for row in self.read(cypher.with_vectors(label, VECTOR_PROPERTY), {"model": model})
         ]
 
     def facts_of(self, analysis: str) -> list[Row]:

@@ -100,8 +100,6 @@ class Driver(ABC):
 
     backend: str = ""
     location: str = ""
-    VECTOR_PROPERTY = VECTOR_PROPERTY
-    SEARCH_FIELDS = SEARCH_FIELDS
 
     @abstractmethod
     def read(

@@ -18,7 +18,16 @@ from ..errors import QueryTimeout, ReadOnlyViolation, StoreError
 from ..schema.graph import NodeLabel
 from ..settings import Credentials, query_memory_bytes
 from .clients import load_falkordb
-from .driver import Driver, Progress, Row, WriteCounts, capped, key_constraints
+from .driver import (
+    SEARCH_FIELDS,
+    VECTOR_PROPERTY,
+    Driver,
+    Progress,
+    Row,
+    WriteCounts,
+    capped,
+    key_constraints,
+)
 from .falkor_server import EmbeddedServer
 
 if TYPE_CHECKING:
@@ -203,7 +212,7 @@ class FalkorDriver(Driver):
             for row in self.read("CALL db.indexes() YIELD label, types RETURN label, types")
             if any("FULLTEXT" in str(t).upper() for t in (row["types"] or {}).values())
         }
-        for label, props in self.SEARCH_FIELDS.items():
+        for label, props in SEARCH_FIELDS.items():
             if label.value not in fulltext:
                 try:
                     # no stop words: " the" is a token people look for
@@ -220,7 +229,7 @@ class FalkorDriver(Driver):
         query = " ".join(f"{w}*" if len(w) > 1 else w for w in words)
         rows = []
         for label in labels:
-            fields = ", ".join(f"node.{p}" for p in self.SEARCH_FIELDS[label])
+            fields = ", ".join(f"node.{p}" for p in SEARCH_FIELDS[label])
             try:
                 rows += self.read(
                     "CALL db.idx.fulltext.queryNodes($label, $query) YIELD node, score "
@@ -238,7 +247,7 @@ class FalkorDriver(Driver):
     ) -> WriteCounts:
         return self.write_rows(
             f"UNWIND $rows AS row MATCH (n:{NodeLabel(label).value} {{uid: row.uid}}) "
-            f"SET n.{self.VECTOR_PROPERTY} = vecf32(row.vector)",
+            f"SET n.{VECTOR_PROPERTY} = vecf32(row.vector)",
             rows,
             progress=progress,
         )
@@ -250,8 +259,8 @@ class FalkorDriver(Driver):
             {"label": NodeLabel(label).value},
         )
         for row in rows:
-            if "VECTOR" in row["types"].get(self.VECTOR_PROPERTY, []):
-                return int(row["options"][self.VECTOR_PROPERTY]["dimension"])
+            if "VECTOR" in row["types"].get(VECTOR_PROPERTY, []):
+                return int(row["options"][VECTOR_PROPERTY]["dimension"])
         return None
 
     def ensure_vector_index(self, label: NodeLabel, dimension: int) -> None:
@@ -259,15 +268,15 @@ class FalkorDriver(Driver):
         if self.check_vector_dimension(label, dimension):
             return
         self.write(
-            f"CREATE VECTOR INDEX FOR (n:{label.value}) ON (n.{self.VECTOR_PROPERTY}) "
+            f"CREATE VECTOR INDEX FOR (n:{label.value}) ON (n.{VECTOR_PROPERTY}) "
             f"OPTIONS {{dimension: {int(dimension)}, similarityFunction: 'cosine'}}"
         )
 
     def vector_query(self, label: NodeLabel, k: int) -> str:
         return (
             f"UNWIND $rows AS row MATCH (a:{label.value} {{uid: row.uid}}) "
-            f"CALL db.idx.vector.queryNodes('{label.value}', '{self.VECTOR_PROPERTY}', {k}, "
-            f"a.{self.VECTOR_PROPERTY}) YIELD node, score "
+            f"CALL db.idx.vector.queryNodes('{label.value}', '{VECTOR_PROPERTY}', {k}, "
+            f"a.{VECTOR_PROPERTY}) YIELD node, score "
             "WITH a, node, 1.0 - score AS cosine"
         )  # FalkorDB scores cosine distance
 

@@ -21,7 +21,16 @@ from ..schema.graph import NodeLabel
 from ..settings import Credentials
 from .clients import load_neo4j
 from .cypher import TAGGED_TRANSACTIONS, TERMINATE_TRANSACTIONS
-from .driver import Driver, Progress, Row, WriteCounts, capped, key_constraints
+from .driver import (
+    SEARCH_FIELDS,
+    VECTOR_PROPERTY,
+    Driver,
+    Progress,
+    Row,
+    WriteCounts,
+    capped,
+    key_constraints,
+)
 from .uri import NEO4J_SCHEMES
 
 TX_TAG = "circuitbase"  # transaction metadata key: which transaction Ctrl-C terminates
@@ -274,15 +283,15 @@ class Neo4jDriver(Driver):
             self.write(
                 f"CREATE CONSTRAINT {name} IF NOT EXISTS FOR (n:{label}) REQUIRE n.{prop} IS UNIQUE"
             )
-        labels = "|".join(label.value for label in self.SEARCH_FIELDS)
-        props = sorted({p for fields in self.SEARCH_FIELDS.values() for p in fields})
+        labels = "|".join(label.value for label in SEARCH_FIELDS)
+        props = sorted({p for fields in SEARCH_FIELDS.values() for p in fields})
         for row in self.read(
             "SHOW FULLTEXT INDEXES YIELD name, labelsOrTypes, properties "
             "WHERE name = $name RETURN labelsOrTypes AS labels, properties AS props",
             {"name": self.SEARCH_INDEX},
         ):
             if (
-                sorted(row["labels"]) != sorted(label.value for label in self.SEARCH_FIELDS)
+                sorted(row["labels"]) != sorted(label.value for label in SEARCH_FIELDS)
                 or sorted(row["props"]) != props
             ):
                 self.write(f"DROP INDEX {self.SEARCH_INDEX}")  # made by an older circuitbase
@@ -310,7 +319,7 @@ class Neo4jDriver(Driver):
                         "label": label.value,
                         "key": row["key"],
                         "score": row["score"],
-                        "fields": [row["props"].get(p) for p in self.SEARCH_FIELDS[label]],
+                        "fields": [row["props"].get(p) for p in SEARCH_FIELDS[label]],
                     }
                 )
         return found
@@ -320,7 +329,7 @@ class Neo4jDriver(Driver):
     ) -> WriteCounts:
         return self.write_rows(
             f"UNWIND $rows AS row MATCH (n:{NodeLabel(label).value} {{uid: row.uid}}) "
-            f"CALL db.create.setNodeVectorProperty(n, '{self.VECTOR_PROPERTY}', row.vector)",
+            f"CALL db.create.setNodeVectorProperty(n, '{VECTOR_PROPERTY}', row.vector)",
             rows,
             progress=progress,
         )
@@ -341,7 +350,7 @@ class Neo4jDriver(Driver):
         self.check_vector_dimension(label, dimension)
         self.write(
             f"CREATE VECTOR INDEX {self._vector_index_name(label)} IF NOT EXISTS "
-            f"FOR (n:{label.value}) ON n.{self.VECTOR_PROPERTY} OPTIONS {{indexConfig: {{"
+            f"FOR (n:{label.value}) ON n.{VECTOR_PROPERTY} OPTIONS {{indexConfig: {{"
             f"`vector.dimensions`: {int(dimension)}, "
             "`vector.similarity_function`: 'cosine'}}"
         )
@@ -351,7 +360,7 @@ class Neo4jDriver(Driver):
         return (
             f"UNWIND $rows AS row MATCH (a:{label.value} {{uid: row.uid}}) "
             f"CALL db.index.vector.queryNodes('{self._vector_index_name(label)}', {k}, "
-            f"a.{self.VECTOR_PROPERTY}) YIELD node, score "
+            f"a.{VECTOR_PROPERTY}) YIELD node, score "
             "WITH a, node, 2.0 * score - 1.0 AS cosine"
         )  # Neo4j scores (1 + cos) / 2
 
