@@ -19,6 +19,7 @@ from ..schema.nodes import ModelComponents
 from ..schema.records import NodeRecord, RecordError
 from ..schema.uids import parse_component
 from ..store.base import GraphStore, Progress, WriteCounts
+from . import bulk as bulk_path
 from .plan import Plan, Record, make_plan
 from .writer import write_plan
 
@@ -118,11 +119,19 @@ def write(
     progress: ProgressFactory | None = None,
     files: int = 0,
     replaces: str | None = None,
+    bulk: bool | None = None,
 ) -> IngestResult:
-    """Write a checked plan (and retract what it `replaces`), then close it."""
+    """Write a checked plan (and retract what it `replaces`), then close it. `bulk`: load
+    it through the backend's bulk loader (`ingest.bulk`; True: or say why not), write it
+    with MERGE statements (False), or choose (None: bulk when the plan is large and the
+    store empty and local)."""
     with plan:
-        callback = progress("writing", plan.node_count + plan.rel_count) if progress else None
-        counts = write_plan(store, plan, progress=callback)
+        if bulk_path.chosen(store, plan, bulk):
+            tick = progress("loading", plan.node_count + plan.rel_count) if progress else None
+            counts = bulk_path.load_plan(store, plan, progress=tick)
+        else:
+            tick = progress("writing", plan.node_count + plan.rel_count) if progress else None
+            counts = write_plan(store, plan, progress=tick)
         pairs = plan.similarity_pairs()
         if replaces is not None:
             pairs |= store.similarity_pairs_of(replaces)
@@ -144,6 +153,7 @@ def ingest(
     progress: ProgressFactory | None = None,
     replaces: str | None = None,
     total: int | None = None,
+    bulk: bool | None = None,
 ) -> IngestResult:
     """Validate all `records`, then write them; nothing is written if any is invalid.
 
@@ -154,7 +164,11 @@ def ingest(
         total = sum(map(records_in, records))  # the first phase's bar shows its end
     tick = progress("reading and checking", total) if progress else None
     return write(
-        store, make_plan(_ticking(records, tick), store), progress=progress, replaces=replaces
+        store,
+        make_plan(_ticking(records, tick), store),
+        progress=progress,
+        replaces=replaces,
+        bulk=bulk,
     )
 
 
@@ -188,10 +202,15 @@ def ingest_files(
     reader: Reader,
     *,
     progress: ProgressFactory | None = None,
+    bulk: bool | None = None,
 ) -> IngestResult:
     """Read every file with `reader`, then ingest all their records at once."""
     return write(
-        store, plan_files(store, paths, reader, progress), progress=progress, files=len(paths)
+        store,
+        plan_files(store, paths, reader, progress),
+        progress=progress,
+        files=len(paths),
+        bulk=bulk,
     )
 
 

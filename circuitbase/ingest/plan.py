@@ -239,6 +239,20 @@ class Plan:
             ),
         )
 
+    @property
+    def scratch(self) -> sqlite3.Connection:
+        """The plan's scratch database, for a reader that keeps its own table beside the
+        plan's (a bulk load numbers the nodes there)."""
+        return self._db
+
+    def whole_nodes(self) -> Iterator[tuple[NodeLabel, str, dict[str, Any], dict[str, Any]]]:
+        """(label, key, properties, create-only properties) of every node the plan's table
+        holds (not the components of its sets), label by label."""
+        for label, key, props, create in self._rows(
+            "SELECT label, key, props, create_only FROM nodes ORDER BY label, rowid"
+        ):
+            yield NodeLabel(label), key, json.loads(props), json.loads(create)
+
     def node_labels(self) -> list[NodeLabel]:
         return [
             NodeLabel(name)

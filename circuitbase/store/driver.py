@@ -95,6 +95,30 @@ SEARCH_FIELDS: dict[NodeLabel, tuple[str, ...]] = {
 VECTOR_PROPERTY = "embedding"
 
 
+@dataclass(frozen=True)
+class LoadNode:
+    """One node of a bulk load (`Driver.bulk_load`): its labels (`Component:Neuron`), its
+    number in the load (0, 1, ... in the order given: relationships name their ends by it)
+    and every property it has, its key included."""
+
+    labels: str
+    number: int
+    props: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class LoadRel:
+    """One relationship of a bulk load: its type, its ends by number and by (label, key)
+    (a loader uses whichever it reads), and its properties."""
+
+    type: str
+    start: int
+    end: int
+    start_ref: tuple[str, str]
+    end_ref: tuple[str, str]
+    props: dict[str, Any]
+
+
 class Driver(ABC):
     """One backend's connection to one graph. Use through `GraphStore`."""
 
@@ -178,6 +202,23 @@ class Driver(ABC):
 
     def persist(self) -> None:  # noqa: B027 (a backend whose writes are durable at once keeps it)
         """Make every write so far durable; the writer calls it before reporting success."""
+
+    def bulk_unavailable(self) -> str | None:
+        """Why `bulk_load` cannot fill this store (None: it can, while the store is empty)."""
+        return f"{self.backend} has no bulk loader circuitbase can reach over a connection"
+
+    def bulk_load(
+        self,
+        nodes: Iterable[LoadNode],
+        rels: Iterable[LoadRel],
+        *,
+        counts: tuple[int, int],
+        progress: Progress | None = None,
+    ) -> WriteCounts:
+        """Create `nodes` then `rels` (`counts`: how many of each) in an empty store through
+        the backend's bulk loader; the caller has checked that the store is empty and
+        makes the indexes afterwards."""
+        raise StoreError(self.bulk_unavailable() or "no bulk loader")
 
     @abstractmethod
     def ensure_schema(self) -> None:

@@ -9,7 +9,7 @@ by FALKORDB_TLS_CA_FILE for a private CA.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -22,6 +22,8 @@ from .driver import (
     SEARCH_FIELDS,
     VECTOR_PROPERTY,
     Driver,
+    LoadNode,
+    LoadRel,
     Progress,
     Row,
     WriteCounts,
@@ -97,6 +99,10 @@ def connect_remote(uri: str, credentials: Credentials) -> falkordb.FalkorDB:
         message = " ".join(str(err).split()) or type(err).__name__
         raise StoreError(f"could not connect to FalkorDB at {uri}: {message}") from None
     return client
+
+
+def _text(reply: Any) -> str:
+    return reply.decode() if isinstance(reply, bytes) else str(reply)
 
 
 class FalkorDriver(Driver):
@@ -187,6 +193,65 @@ class FalkorDriver(Driver):
             f"lost the FalkorDB server of {self.location} ({cause}); run the "
             "command again: a write that was cut off is finished by running it again"
         )
+
+    def bulk_unavailable(self) -> str | None:
+        if self.server is None:
+            return (
+                f"{self.location} is a shared server: the bulk path fills only the embedded "
+                "store"
+            )
+        return None
+
+    def bulk_load(
+        self,
+        nodes: Iterable[LoadNode],
+        rels: Iterable[LoadRel],
+        *,
+        counts: tuple[int, int],
+        progress: Progress | None = None,
+    ) -> WriteCounts:
+        """Through `GRAPH.BULK` (`falkor_bulk`): the empty graph is dropped (with its
+        indexes, made again afterwards: loading into indexes is slower) and made anew by
+        the first call."""
+        from .falkor_bulk import calls
+
+        if (reason := self.bulk_unavailable()) is not None:
+            raise StoreError(reason)
+        self._dirty = True
+        total = WriteCounts()
+        try:
+            self.graph.delete()
+            schema_order = dict.fromkeys(label for label, _ in key_constraints())
+            for index, (tokens, node_count, edge_count, node_tokens) in enumerate(
+                calls(nodes, rels, schema_order)
+            ):
+                begin = ["BEGIN"] if index == 0 else []
+                reply = self.client.connection.execute_command(
+                    "GRAPH.BULK",
+                    self.graph.name,
+                    *begin,
+                    node_count,
+                    edge_count,
+                    node_tokens,
+                    len(tokens) - node_tokens,
+                    *tokens,
+                )
+                made = [int(part.split()[0]) for part in _text(reply).split(",")]
+                total += WriteCounts(nodes_created=made[0], relationships_created=made[1])
+                if progress:
+                    progress(node_count + edge_count)
+        except redis.exceptions.ResponseError as err:
+            raise StoreError(f"FalkorDB refused the bulk load: {err}") from err
+        except (redis.exceptions.RedisError, OSError) as err:
+            raise self._gone(err) from None
+        finally:
+            self.graph.query("RETURN 0")  # the key exists however the load ended
+        if (total.nodes_created, total.relationships_created) != counts:
+            raise StoreError(
+                f"the bulk load created {total.nodes_created} nodes and "
+                f"{total.relationships_created} relationships of {counts[0]} and {counts[1]}"
+            )
+        return total
 
     def ensure_schema(self) -> None:
         """Index every merge key.

@@ -1,0 +1,160 @@
+"""The bulk path: a checked plan loaded into an empty store by the backend's bulk loader
+(FalkorDB's `GRAPH.BULK`; Neo4j's offline importer, `store.neo4j_import`) instead of one
+MERGE per row. It is only for an empty store: a loader creates, it cannot merge.
+
+The plan is the same one the writer would write, checked the same way first, so bad
+input writes nothing on either path. What the writer's statements would leave is spelled
+out here whole: a node's properties are those it is created with and then set (a
+component of a model's set gets its derived properties and its IN_MODEL edge, plus what
+the input says of it), every relationship its properties. Nodes are numbered in the order
+they are given (the loaders name a relationship's ends by number or by key), the numbers
+kept in the plan's scratch file, so memory does not grow with the load.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ..errors import StoreError
+from ..schema.graph import NODE_KEY, NodeLabel, RelType, labels_of
+from ..schema.nodes import ModelComponents
+from ..store.base import GraphStore, Progress, WriteCounts
+from ..store.cypher import COMPONENT_ROW
+from ..store.driver import LoadNode, LoadRel
+from .plan import CHUNK, Plan
+
+BULK_THRESHOLD = 100_000  # nodes and relationships from which an ingest into an empty store is loaded
+
+
+def unavailable(store: GraphStore) -> str | None:
+    """Why the bulk path cannot fill `store` now (None: it can)."""
+    if (reason := store.connection.bulk_unavailable()) is not None:
+        return reason
+    if store.read("MATCH (n) RETURN n LIMIT 1"):
+        return f"{store.location} is not empty, and a bulk load only fills an empty store"
+    return None
+
+
+def chosen(store: GraphStore, plan: Plan, bulk: bool | None) -> bool:
+    """Whether to load `plan` in bulk: asked for (`bulk=True`: StoreError saying why not,
+    when it cannot), refused (`False`), or by default when the plan is large and the
+    store can take it."""
+    if bulk is False or (bulk is None and plan.node_count + plan.rel_count < BULK_THRESHOLD):
+        return False
+    reason = unavailable(store)
+    if bulk and reason is not None:
+        raise StoreError(f"no bulk load: {reason}")
+    return reason is None
+
+
+def load_plan(store: GraphStore, plan: Plan, *, progress: Progress | None = None) -> WriteCounts:
+    """Load `plan` into the empty `store`, then make its indexes and save it (the caller
+    summarises similarity, as after the writer)."""
+    loaded = Load(plan)
+    counts = store.connection.bulk_load(
+        loaded.nodes(), loaded.rels(), counts=(plan.node_count, plan.rel_count), progress=progress
+    )
+    store.ensure_schema()
+    store.persist()
+    return counts
+
+
+@dataclass
+class Load:
+    """A plan as whole nodes and relationships, numbered."""
+
+    plan: Plan
+
+    def __post_init__(self) -> None:
+        self._db = self.plan.scratch
+        self._db.executescript(
+            "DROP TABLE IF EXISTS load_numbers; CREATE TABLE load_numbers (label TEXT, key TEXT, "
+            "number INTEGER, PRIMARY KEY (label, key)) WITHOUT ROWID"
+        )
+        self._covered: set[str] = set()  # components of a set the plan's nodes give
+        self._set_labels = {
+            whole.spec.name: {NodeLabel.of(kind) for kind in whole.kinds_present()}
+            for whole in self.plan.component_sets()
+        }
+        self._stored = 0  # nodes of the plan's table: the sets' components are numbered after
+
+    def nodes(self) -> Iterator[LoadNode]:
+        """The plan's nodes, then its sets' components (those the input also describes
+        come with the plan's nodes, with the properties the set gives them)."""
+        numbered: list[tuple[str, str, int]] = []
+        for label, key, props, create in self.plan.whole_nodes():
+            if self._in_a_set(label, key):
+                self._covered.add(key)  # made by its set first: create-only values not set
+                whole = {NODE_KEY[label]: key, **props}
+            else:
+                whole = {NODE_KEY[label]: key, **create, **props}
+            yield LoadNode(_labels(label), len(numbered) + self._stored, whole)
+            numbered.append((label.value, key, len(numbered) + self._stored))
+            if len(numbered) == CHUNK:
+                self._number(numbered)
+                self._stored += len(numbered)
+                numbered = []
+        self._number(numbered)
+        self._stored += len(numbered)
+        for number, (label, row, whole) in enumerate(self._set_rows(), start=self._stored):
+            props = {
+                name: value for name, value in zip(COMPONENT_ROW, row) if value is not None
+            }
+            yield LoadNode(_labels(label), number, {"model": whole.spec.name, **props})
+
+    def rels(self) -> Iterator[LoadRel]:
+        """The plan's relationships, then the IN_MODEL edge of each set's component."""
+        for type_, start_label, start, end_label, end, props, a, b in self.plan.scratch.execute(
+            "SELECT r.type, r.start_label, r.start_key, r.end_label, r.end_key, r.props, "
+            "a.number, b.number FROM rels r "
+            "JOIN load_numbers a ON a.label = r.start_label AND a.key = r.start_key "
+            "JOIN load_numbers b ON b.label = r.end_label AND b.key = r.end_key "
+            "ORDER BY r.type, r.rowid"
+        ):
+            yield LoadRel(type_, a, b, (start_label, start), (end_label, end), json.loads(props))
+        models = dict(
+            self._db.execute(
+                "SELECT key, number FROM load_numbers WHERE label = ?", (NodeLabel.MODEL.value,)
+            )
+        )
+        in_model = RelType.IN_MODEL.value
+        number = self._stored
+        for label, row, whole in self._set_rows(covered_too=True):
+            if row[0] in self._covered:  # numbered with the plan's nodes
+                start = self._number_of(label, row[0])
+            else:
+                start, number = number, number + 1
+            name = whole.spec.name
+            yield LoadRel(
+                in_model, start, models[name], (label.value, row[0]), (NodeLabel.MODEL.value, name), {}
+            )
+
+    def _in_a_set(self, label: NodeLabel, key: str) -> bool:
+        model = key.partition("/")[0]
+        return label in self._set_labels.get(model, ())
+
+    def _set_rows(
+        self, *, covered_too: bool = False
+    ) -> Iterator[tuple[NodeLabel, list, ModelComponents]]:
+        """Each set's component rows (`ModelComponents.rows`), without those the plan's
+        nodes already give unless `covered_too`, in the same order on every call."""
+        for whole in self.plan.component_sets():
+            for kind in whole.kinds_present():
+                label = NodeLabel.of(kind)
+                for row in whole.rows(kind):
+                    if covered_too or row[0] not in self._covered:
+                        yield label, row, whole
+
+    def _number_of(self, label: NodeLabel, key: str) -> int:
+        return self._db.execute(
+            "SELECT number FROM load_numbers WHERE label = ? AND key = ?", (label.value, key)
+        ).fetchone()[0]
+
+    def _number(self, rows: list[tuple[str, str, int]]) -> None:
+        self._db.executemany("INSERT INTO load_numbers VALUES (?, ?, ?)", rows)
+
+
+def _labels(label: NodeLabel) -> str:
+    return ":".join(labels_of(label))
