@@ -35,6 +35,15 @@ TIMEOUT = click.option(
     help="Stop each query after this many seconds.",
 )
 
+# how an ingest writes: the backend's bulk loader or MERGE statements (ingest.bulk)
+BULK = click.option(
+    "--bulk/--no-bulk",
+    default=None,
+    help="Load through the backend's bulk loader (only into an empty embedded store; "
+    "says why not otherwise), or write with MERGE statements. Default: bulk when the "
+    "input is large (100,000 nodes and relationships) and the store empty.",
+)
+
 
 class Context:
     def __init__(self, uri: str | None) -> None:

@@ -11,7 +11,7 @@ import click
 
 from ..ingest.pipeline import Reader, expand, ingest_files
 from ..sources.formats import Format, Option
-from .context import MODEL, Context
+from .context import BULK, MODEL, Context
 from .progress import run_pipeline
 
 # the files (and folders, searched for a format's files) an ingest reads
@@ -29,9 +29,12 @@ def run_ingest(
     reader: Reader,
     suffixes: tuple[str, ...],
     names: tuple[str, ...] = (),
+    bulk: bool | None = None,
 ) -> None:
     files = expand(paths, suffixes, names)
-    run_pipeline(what, lambda progress: ingest_files(obj.store, files, reader, progress=progress))
+    run_pipeline(
+        what, lambda progress: ingest_files(obj.store, files, reader, progress=progress, bulk=bulk)
+    )
 
 
 def _option(option: Option) -> click.Option:
@@ -47,13 +50,18 @@ def format_command(fmt: Format) -> click.Command:
     """`NAME PATHS... [OPTIONS]` for one format of the registry (`ingest`'s, `import`'s)."""
 
     @click.pass_obj
-    def read(obj: Context, paths: tuple[Path, ...], **given: object) -> None:
-        run_ingest(obj, fmt.what or fmt.name, paths, fmt.read_with(given), fmt.suffixes, fmt.names)
+    def read(
+        obj: Context, paths: tuple[Path, ...], bulk: bool | None = None, **given: object
+    ) -> None:
+        run_ingest(
+            obj, fmt.what or fmt.name, paths, fmt.read_with(given), fmt.suffixes, fmt.names, bulk
+        )
 
-    return click.Command(
+    command = click.Command(
         fmt.name,
         callback=read,
         params=[click.Argument(["paths"], **PATHS), *(_option(option) for option in fmt.options)],
         help=f"{fmt.summary}\n\n{inspect.cleandoc(fmt.details)}",
         short_help=fmt.summary,
     )
+    return BULK(command)

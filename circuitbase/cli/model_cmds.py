@@ -16,7 +16,7 @@ from ..schema.graph import NodeLabel, RelType
 from ..schema.nodes import ModelSpec
 from ..schema.records import RecordError, record_error, ref, rel
 from ..sources.models import COMPONENT_CHOICES, component_count, model_records, read_model_config
-from .context import MODEL, Context
+from .context import BULK, MODEL, Context
 from .output import FORMATS, ask_first, render
 from .progress import run_pipeline
 
@@ -108,9 +108,16 @@ def model() -> None:
     help="The stored model NAME was fine-tuned from (lineage the "
     "names do not show, as gemma-2-2b-it's does).",
 )
+@BULK
 @click.pass_obj
 def add(
-    obj: Context, name: str, config: Path | None, components: str, base: str | None, **shape: object
+    obj: Context,
+    name: str,
+    config: Path | None,
+    components: str,
+    base: str | None,
+    bulk: bool | None,
+    **shape: object,
 ) -> None:
     """Add model NAME; known models (gpt2-small, pythia-70m, ...) need no shape.
 
@@ -142,7 +149,7 @@ def add(
         )
     result = run_pipeline(
         name,
-        lambda progress: ingest(obj.store, records, progress=progress, total=total),
+        lambda progress: ingest(obj.store, records, progress=progress, total=total, bulk=bulk),
         report=False,
     )
     click.echo(

@@ -14,6 +14,7 @@ kept in the plan's scratch file, so memory does not grow with the load.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -25,14 +26,16 @@ from ..store.cypher import COMPONENT_ROW
 from ..store.driver import LoadNode, LoadRel
 from .plan import CHUNK, Plan
 
-BULK_THRESHOLD = 100_000  # nodes and relationships from which an ingest into an empty store is loaded
+BULK_THRESHOLD = (
+    100_000  # nodes and relationships from which an ingest into an empty store is loaded
+)
 
 
 def unavailable(store: GraphStore) -> str | None:
     """Why the bulk path cannot fill `store` now (None: it can)."""
     if (reason := store.connection.bulk_unavailable()) is not None:
         return reason
-    if store.read("MATCH (n) RETURN n LIMIT 1"):
+    if not store.is_empty():
         return f"{store.location} is not empty, and a bulk load only fills an empty store"
     return None
 
@@ -78,31 +81,27 @@ class Load:
             whole.spec.name: {NodeLabel.of(kind) for kind in whole.kinds_present()}
             for whole in self.plan.component_sets()
         }
-        self._stored = 0  # nodes of the plan's table: the sets' components are numbered after
+        self._first_in_sets = 0  # the number of the first component of a set (after the
+        # plan's nodes)
 
     def nodes(self) -> Iterator[LoadNode]:
         """The plan's nodes, then its sets' components (those the input also describes
         come with the plan's nodes, with the properties the set gives them)."""
-        numbered: list[tuple[str, str, int]] = []
+        numbers = _Numbers(self._db)
         for label, key, props, create in self.plan.whole_nodes():
             if self._in_a_set(label, key):
                 self._covered.add(key)  # made by its set first: create-only values not set
-                whole = {NODE_KEY[label]: key, **props}
+                given = {NODE_KEY[label]: key, **props}
             else:
-                whole = {NODE_KEY[label]: key, **create, **props}
-            yield LoadNode(_labels(label), len(numbered) + self._stored, whole)
-            numbered.append((label.value, key, len(numbered) + self._stored))
-            if len(numbered) == CHUNK:
-                self._number(numbered)
-                self._stored += len(numbered)
-                numbered = []
-        self._number(numbered)
-        self._stored += len(numbered)
-        for number, (label, row, whole) in enumerate(self._set_rows(), start=self._stored):
-            props = {
-                name: value for name, value in zip(COMPONENT_ROW, row) if value is not None
-            }
-            yield LoadNode(_labels(label), number, {"model": whole.spec.name, **props})
+                given = {NODE_KEY[label]: key, **create, **props}
+            yield LoadNode(_labels(label), numbers.add(label, key), given)
+        self._first_in_sets = numbers.count
+        for label, row, whole in self._set_rows():
+            derived = {name: value for name, value in zip(COMPONENT_ROW, row) if value is not None}
+            yield LoadNode(
+                _labels(label), numbers.add(label, row[0]), {"model": whole.spec.name, **derived}
+            )
+        numbers.flush()
 
     def rels(self) -> Iterator[LoadRel]:
         """The plan's relationships, then the IN_MODEL edge of each set's component."""
@@ -120,7 +119,7 @@ class Load:
             )
         )
         in_model = RelType.IN_MODEL.value
-        number = self._stored
+        number = self._first_in_sets
         for label, row, whole in self._set_rows(covered_too=True):
             if row[0] in self._covered:  # numbered with the plan's nodes
                 start = self._number_of(label, row[0])
@@ -128,7 +127,12 @@ class Load:
                 start, number = number, number + 1
             name = whole.spec.name
             yield LoadRel(
-                in_model, start, models[name], (label.value, row[0]), (NodeLabel.MODEL.value, name), {}
+                in_model,
+                start,
+                models[name],
+                (label.value, row[0]),
+                (NodeLabel.MODEL.value, name),
+                {},
             )
 
     def _in_a_set(self, label: NodeLabel, key: str) -> bool:
@@ -152,8 +156,27 @@ class Load:
             "SELECT number FROM load_numbers WHERE label = ? AND key = ?", (label.value, key)
         ).fetchone()[0]
 
-    def _number(self, rows: list[tuple[str, str, int]]) -> None:
-        self._db.executemany("INSERT INTO load_numbers VALUES (?, ?, ?)", rows)
+
+class _Numbers:
+    """Numbers nodes in the order they are given, keeping (label, key, number) in the
+    scratch file a chunk at a time."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+        self._pending: list[tuple[str, str, int]] = []
+        self.count = 0
+
+    def add(self, label: NodeLabel, key: str) -> int:
+        number = self.count
+        self._pending.append((label.value, key, number))
+        self.count += 1
+        if len(self._pending) == CHUNK:
+            self.flush()
+        return number
+
+    def flush(self) -> None:
+        self._db.executemany("INSERT INTO load_numbers VALUES (?, ?, ?)", self._pending)
+        self._pending = []
 
 
 def _labels(label: NodeLabel) -> str:

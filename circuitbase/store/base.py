@@ -140,6 +140,10 @@ class GraphStore:
         self.connection.close(interrupted=interrupted)
 
     # --- what the library asks of the graph (the Cypher is in cypher.py) ------------------
+    def is_empty(self) -> bool:
+        """Whether the graph holds no node at all (a bulk load fills only such a store)."""
+        return not self.read(cypher.ANY_NODE)
+
     def prepare_for_writes(self) -> None:
         """Bring the schema up to date once per opened store, before its first write, not
         on every command: a read-only user can still read, and a read costs no DDL."""

@@ -82,6 +82,8 @@ def merge_relationships(type_: RelType, start: NodeLabel, end: NodeLabel) -> str
 
 # --- reading ----------------------------------------------------------------------------
 
+ANY_NODE = "MATCH (n) RETURN 1 AS found LIMIT 1"
+
 MODELS = "MATCH (m:Model) WHERE $names IS NULL OR m.uid IN $names RETURN m ORDER BY m.uid"
 
 

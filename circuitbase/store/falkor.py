@@ -9,6 +9,7 @@ by FALKORDB_TLS_CA_FILE for a private CA.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -197,8 +198,7 @@ class FalkorDriver(Driver):
     def bulk_unavailable(self) -> str | None:
         if self.server is None:
             return (
-                f"{self.location} is a shared server: the bulk path fills only the embedded "
-                "store"
+                f"{self.location} is a shared server: the bulk path fills only the embedded store"
             )
         return None
 
@@ -245,7 +245,8 @@ class FalkorDriver(Driver):
         except (redis.exceptions.RedisError, OSError) as err:
             raise self._gone(err) from None
         finally:
-            self.graph.query("RETURN 0")  # the key exists however the load ended
+            with contextlib.suppress(redis.exceptions.RedisError, OSError):
+                self.graph.query("RETURN 0")  # the key exists however the load ended
         if (total.nodes_created, total.relationships_created) != counts:
             raise StoreError(
                 f"the bulk load created {total.nodes_created} nodes and "

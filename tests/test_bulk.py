@@ -1,0 +1,164 @@
+"""The bulk path (`ingest.bulk`): the same input loaded in bulk and written by the writer
+leaves the same graph, on FalkorDB (GRAPH.BULK into the embedded store) and on Neo4j
+(the offline importer into a new database, then opened by a server); bad input writes
+nothing either way; and a store that is not empty is never loaded in bulk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import cli, graph_fingerprint
+
+from circuitbase.ingest import ingest
+from circuitbase.ingest.pipeline import expand
+from circuitbase.schema import NodeLabel
+from circuitbase.schema.catalog import known_model
+from circuitbase.schema.nodes import Analysis
+from circuitbase.schema.records import NodeRecord, RecordError, node, ref
+from circuitbase.schema.relationships import SimilarTo
+from circuitbase.schema.uids import ComponentKind
+from circuitbase.sources.models import model_records, read_model_config
+from circuitbase.sources.registry import formats
+from circuitbase.store import falkor_bulk, open_store
+from circuitbase.store.base import StoreError
+
+ROOT = Path(__file__).parent.parent
+DATA = Path(__file__).parent / "data"
+EXAMPLES = ROOT / "circuitbase" / "examples"
+
+# Text a CSV-based loader would change: spaces around it, quotes, separators, line
+# breaks, digits that look like numbers, an empty string, text beyond ASCII.
+AWKWARD = [" the", "ing ", '"quoted"', "a,b;c|d", "line\nbreak\ttab", "007", "1e5", "", "ünï 字"]
+
+
+def read(name: str, *paths: Path, **options: str) -> list:
+    """The records `circuitbase ingest NAME PATHS --OPTION VALUE` would read."""
+    fmt = formats()[name]
+    values = {}
+    for option in fmt.options:
+        if option.keyword in options:
+            value = options[option.keyword]
+            values[option.keyword] = option.load(value) if option.load else value
+    return [record for path in expand(paths, fmt.suffixes) for record in fmt.reader(path, **values)]
+
+
+def everything() -> list:
+    """One ingest's worth of every kind of record: models with their components (some of
+    them also described by the input), the shipped analyses of each format,
+    similarity edges (their summaries follow), and values a loader could mangle."""
+    records: list = []
+    layers = {ComponentKind.HEAD, ComponentKind.MLP, ComponentKind.ATTENTION}
+    records += model_records(known_model("pythia-70m"), layers)
+    records += model_records(known_model("gpt2-small"), layers)
+    # N2G's neurons are in the set, so the set's rows and N2G's facts meet
+    records += model_records(
+        read_model_config(DATA / "n2g" / "config.json"), {ComponentKind.NEURON}
+    )
+    records += read("probes", *sorted((EXAMPLES / "probes").glob("*.csv")))
+    records += read(
+        "circuit", EXAMPLES / "circuits", EXAMPLES / "tour" / "mcq-letter-pythia-70m.json"
+    )
+    metrics = EXAMPLES / "head-metrics"
+    records += read(
+        "heads",
+        metrics / "EleutherAI-pythia-70m-deduped-monology-pile-uncopyrighted.json",
+        metrics / "google-gemma-3-270m-monology-pile-uncopyrighted.json",
+        EXAMPLES / "tour" / "gpt2-small_strongest_heads.csv",
+    )
+    records += read("universal", DATA / "universal-neurons" / "pythia-160m" / "universal.csv")
+    records += read("features", DATA / "saedashboard" / "batch-0.json")
+    records += read(
+        "n2g", DATA / "n2g" / "neuron_graphs" / "toy-6l", vocab=str(DATA / "n2g" / "vocab.json")
+    )
+    analysis = Analysis(
+        uid="bulk-test", kind="similarity", method="test", models=["gpt2-small", "pythia-70m"]
+    )
+    records.append(analysis.record())
+    for index in range(3):
+        a = ref(NodeLabel.NEURON, f"toy-6l/L0/N{index}")
+        b = ref(NodeLabel.NEURON, f"pythia-70m/L1/N{index}")
+        records.append(
+            SimilarTo(analysis=analysis.uid, score=0.5 + index / 10, metric="cosine").record(a, b)
+        )
+    records.append(
+        node(
+            NodeLabel.NEURON,
+            "toy-6l/L3/N7",
+            tokens=AWKWARD,
+            note=" kept as given ",
+            flags=[True, False],
+            counts=[0, 2**62],
+            scores=[0.1, 1e-300, 1.7e308],
+            empty=[],
+        )
+    )
+    records.append(node(NodeLabel.CONCEPT, "awkward", description="\n".join(AWKWARD)))
+    return records
+
+
+@pytest.fixture
+def two_stores(tmp_path):
+    stores = [open_store(tmp_path / "writer"), open_store(tmp_path / "bulk")]
+    yield stores
+    for store in stores:
+        store.close()
+
+
+def test_falkordb_bulk_load_leaves_the_graph_the_writer_leaves(two_stores, monkeypatch):
+    # small tokens and commands, so that the load takes many of each
+    monkeypatch.setattr(falkor_bulk, "TOKEN_BYTES", 4096)
+    monkeypatch.setattr(falkor_bulk, "CALL_BYTES", 64 << 10)
+    writer, bulk = two_stores
+    records = everything()
+    written = ingest(writer, records, bulk=False)
+    loaded = ingest(bulk, records, bulk=True)
+    assert loaded.counts.nodes_created == written.counts.nodes_created > 10_000
+    assert loaded.counts.relationships_created == written.counts.relationships_created
+    assert graph_fingerprint(bulk) == graph_fingerprint(writer)
+    # the indexes and summaries followed: a template and a search answer as on the writer's
+    for store in (writer, bulk):
+        assert store.read("MATCH (s:SimilaritySummary) RETURN count(s) AS n")[0]["n"] > 0
+    indexes = "CALL db.indexes() YIELD label, properties, types RETURN label, properties, types"
+    assert sorted(map(str, bulk.read(indexes))) == sorted(map(str, writer.read(indexes)))
+    # a second ingest of the same input writes nothing (the loaded store merges like any)
+    assert not ingest(bulk, records).counts.changed_anything
+
+
+def test_bulk_load_refuses_a_store_that_is_not_empty(tmp_path):
+    store = open_store(tmp_path / "db")
+    try:
+        ingest(store, model_records(known_model("pythia-70m")))
+        before = graph_fingerprint(store)
+        with pytest.raises(StoreError, match="not empty"):
+            ingest(
+                store, model_records(known_model("gpt2-small"), {ComponentKind.NEURON}), bulk=True
+            )
+        assert graph_fingerprint(store) == before
+        # by default a large ingest into it takes the writer
+        ingest(store, model_records(known_model("gpt2-small"), {ComponentKind.NEURON}))
+        assert store.read("MATCH (n:Neuron) RETURN count(n) AS n")[0]["n"] == 12 * 3072
+    finally:
+        store.close()
+
+
+def test_bad_input_writes_nothing_on_the_bulk_path(tmp_path):
+    store = open_store(tmp_path / "db")
+    try:
+        bad = [
+            *model_records(known_model("gpt2-small"), {ComponentKind.NEURON}),
+            NodeRecord(NodeLabel.NEURON, "gpt2-small/L99/N0"),
+        ]
+        with pytest.raises(RecordError, match="L99"):
+            ingest(store, bad, bulk=True)
+        assert store.read("MATCH (n) RETURN count(n) AS n")[0]["n"] == 0
+    finally:
+        store.close()
+
+
+def test_cli_bulk_flag(tmp_path):
+    uri = str(tmp_path / "db")
+    code, out = cli(uri, "model", "add", "pythia-70m", "--components", "all", "--bulk")
+    assert code == 0, out
+    code, out = cli(uri, "model", "add", "gpt2-small", "--components", "all", "--bulk")
+    assert code == 1 and "not empty" in out and len(out.strip().splitlines()) == 1, out
