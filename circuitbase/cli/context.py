@@ -40,8 +40,9 @@ BULK = click.option(
     "--bulk/--no-bulk",
     default=None,
     help="Load through the backend's bulk loader (only into an empty embedded store; "
-    "says why not otherwise), or write with MERGE statements. Default: bulk when the "
-    "input is large (100,000 nodes and relationships) and the store empty.",
+    "says why not otherwise), or write batch by batch through the writer. Default: the "
+    "bulk loader when the input is large (100,000 nodes and relationships) and the "
+    "store empty.",
 )
 
 

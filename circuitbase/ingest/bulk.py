@@ -33,7 +33,7 @@ BULK_THRESHOLD = (
 
 def unavailable(store: GraphStore) -> str | None:
     """Why the bulk path cannot fill `store` now (None: it can)."""
-    if (reason := store.connection.bulk_unavailable()) is not None:
+    if (reason := store.bulk_unavailable()) is not None:
         return reason
     if not store.is_empty():
         return f"{store.location} is not empty, and a bulk load only fills an empty store"
@@ -56,7 +56,7 @@ def load_plan(store: GraphStore, plan: Plan, *, progress: Progress | None = None
     """Load `plan` into the empty `store`, then make its indexes and save it (the caller
     summarises similarity, as after the writer)."""
     loaded = Load(plan)
-    counts = store.connection.bulk_load(
+    counts = store.bulk_load(
         loaded.nodes(), loaded.rels(), counts=(plan.node_count, plan.rel_count), progress=progress
     )
     store.ensure_schema()

@@ -24,6 +24,8 @@ from .driver import (
     SEARCH_FIELDS,
     VECTOR_PROPERTY,
     Driver,
+    LoadNode,
+    LoadRel,
     Progress,
     Row,
     WriteCounts,
@@ -134,6 +136,22 @@ class GraphStore:
     def clear(self) -> None:
         """Delete every node and relationship (tests and `init --reset`)."""
         self.connection.clear()
+
+    def bulk_unavailable(self) -> str | None:
+        """Why this store's backend cannot bulk-load it (None: it can, while empty)."""
+        return self.connection.bulk_unavailable()
+
+    def bulk_load(
+        self,
+        nodes: Iterable[LoadNode],
+        rels: Iterable[LoadRel],
+        *,
+        counts: tuple[int, int],
+        progress: Progress | None = None,
+    ) -> WriteCounts:
+        """Create `nodes` and `rels` in this empty store through the backend's bulk loader
+        (`ingest.bulk` checks that it is empty and makes the indexes after)."""
+        return self.connection.bulk_load(nodes, rels, counts=counts, progress=progress)
 
     def close(self, *, interrupted: bool = False) -> None:
         """Let go of the store; `interrupted`: after Ctrl-C, end what is still running."""
