@@ -18,15 +18,17 @@ def cli(uri: str, *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def graph_fingerprint(store: GraphStore, ignore: tuple[str, ...] = ()) -> str:
-    """A hash of every node (labels, properties) and relationship (type, ends, properties).
+def graph_rows(store: GraphStore, ignore: tuple[str, ...] = ()) -> list[str]:
+    """Every node (labels, properties) and relationship (type, ends, properties) as
+    canonical JSON, sorted: two graphs are equal when these are; a failing comparison of
+    them shows what differs.
 
     `ignore` names properties left out, such as `created_at`, which differs between
     two separate runs of the same ingest (a re-run keeps the first one's)."""
     nodes = store.read("MATCH (n) RETURN labels(n) AS labels, properties(n) AS props")
     # a relationship's ends by their labels and keys (every label's key is uid or name):
-    # the nodes themselves are in the hash above, and reading every end's properties
-    # again took most of the time on large graphs
+    # the nodes themselves are listed above, and reading every end's properties again
+    # took most of the time on large graphs
     rels = store.read(
         "MATCH (a)-[r]->(b) RETURN type(r) AS type, [labels(a), a.uid, a.name] AS a, "
         "[labels(b), b.uid, b.name] AS b, properties(r) AS props"
@@ -34,8 +36,18 @@ def graph_fingerprint(store: GraphStore, ignore: tuple[str, ...] = ()) -> str:
     for row in nodes + rels:
         for name in ignore:
             (row.get("props") or {}).pop(name, None)
-    canonical = sorted(json.dumps(row, sort_keys=True, default=str) for row in nodes + rels)
-    return hashlib.sha256("\n".join(canonical).encode()).hexdigest()
+    # labels as a set: each backend lists a node's labels in the order it first made them
+    # (a bulk load makes them in another order), and no query of circuitbase depends on it
+    for row in nodes:
+        row["labels"] = sorted(row["labels"])
+    for row in rels:
+        row["a"][0], row["b"][0] = sorted(row["a"][0]), sorted(row["b"][0])
+    return sorted(json.dumps(row, sort_keys=True, default=str) for row in nodes + rels)
+
+
+def graph_fingerprint(store: GraphStore, ignore: tuple[str, ...] = ()) -> str:
+    """A hash of `graph_rows`: every node and relationship with its properties."""
+    return hashlib.sha256("\n".join(graph_rows(store, ignore)).encode()).hexdigest()
 
 
 def count(store: GraphStore, pattern: str, **params: object) -> int:

@@ -5,12 +5,15 @@ nothing either way; and a store that is not empty is never loaded in bulk."""
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
-from helpers import cli, graph_fingerprint
+from conftest import empty_store, skip_without_neo4j
+from helpers import cli, graph_fingerprint, graph_rows
+from neo4j_server import server as neo4j_server
 
-from circuitbase.ingest import ingest
+from circuitbase.ingest import ingest, ingest_offline
 from circuitbase.ingest.pipeline import expand
 from circuitbase.schema import NodeLabel
 from circuitbase.schema.catalog import known_model
@@ -22,6 +25,7 @@ from circuitbase.sources.models import model_records, read_model_config
 from circuitbase.sources.registry import formats
 from circuitbase.store import falkor_bulk, open_store
 from circuitbase.store.base import StoreError
+from circuitbase.store.neo4j_import import OfflineNeo4j
 
 ROOT = Path(__file__).parent.parent
 DATA = Path(__file__).parent / "data"
@@ -162,3 +166,49 @@ def test_cli_bulk_flag(tmp_path):
     assert code == 0, out
     code, out = cli(uri, "model", "add", "gpt2-small", "--components", "all", "--bulk")
     assert code == 1 and "not empty" in out and len(out.strip().splitlines()) == 1, out
+
+
+def test_neo4j_offline_import_leaves_the_graph_the_writer_leaves(
+    falkor_dir, _session_stores, tmp_path, monkeypatch
+):
+    writer = empty_store("neo4j", falkor_dir, _session_stores)
+    records = everything()
+    written = ingest(writer, records, bulk=False)
+    target = OfflineNeo4j(tmp_path / "dbms", admin=tuple(neo4j_server.admin_command()))
+    imported = ingest_offline(target, records)
+    assert imported.counts.nodes_created == written.counts.nodes_created
+    assert imported.counts.relationships_created == written.counts.relationships_created
+    server = neo4j_server.start(home=tmp_path)
+    try:
+        monkeypatch.setenv("NEO4J_USERNAME", server.username)
+        monkeypatch.setenv("NEO4J_PASSWORD", server.password)
+        code, out = cli(server.uri, "init")  # constraints, indexes and summaries follow
+        assert code == 0, out
+        loaded = open_store(server.uri)
+        try:
+            expected, got = Counter(graph_rows(writer)), Counter(graph_rows(loaded))
+            assert got - expected == expected - got == Counter()  # what differs, if anything
+            constraints = "SHOW CONSTRAINTS YIELD labelsOrTypes, properties RETURN *"
+            assert sorted(map(str, loaded.read(constraints))) == sorted(
+                map(str, writer.read(constraints))
+            )
+            # a second ingest of the same input over Bolt changes nothing
+            assert not ingest(loaded, records).counts.changed_anything
+        finally:
+            loaded.close()
+    finally:
+        server.stop()
+
+
+def test_neo4j_offline_import_refuses_what_it_cannot_carry(tmp_path):
+    """A list of one empty string comes back from the importer as no value: refused,
+    naming the node and property, before the importer runs (no database is made)."""
+    skip_without_neo4j()
+    target = OfflineNeo4j(tmp_path / "dbms", admin=tuple(neo4j_server.admin_command()))
+    records = [
+        *model_records(known_model("pythia-70m")),
+        node(NodeLabel.NEURON, "pythia-70m/L0/N1", tokens=[""]),
+    ]
+    with pytest.raises(StoreError, match=r"Neuron 'pythia-70m/L0/N1', property 'tokens'"):
+        ingest_offline(target, records)
+    assert not (tmp_path / "dbms" / "data" / "databases" / "neo4j").exists()

@@ -15,7 +15,8 @@ from .output import FORMATS, ask_first, render
 @click.option("--yes", is_flag=True, help="With --reset: do not ask.")
 @click.pass_obj
 def init(obj: Context, reset: bool, yes: bool) -> None:
-    """Create the store (or bring its schema up to date) and print where it is.
+    """Create the store (or bring its schema and similarity summaries up to date: after
+    an offline import into Neo4j) and print where it is.
 
     \b
     Example:
@@ -25,7 +26,7 @@ def init(obj: Context, reset: bool, yes: bool) -> None:
     if reset:
         ask_first(yes, f"delete everything in {store.location}?", "nothing deleted")
         store.clear()
-    store.ensure_schema()
+    store.prepare_for_writes()
     click.echo(f"circuitbase store ready: {store.backend} at {store.location}")
 
 

@@ -4,7 +4,7 @@ Adapters in `circuitbase.sources` and analyses in `circuitbase.analyze` produce 
 records; this package is the only way they reach the store.
 """
 
-from .pipeline import IngestResult, ingest, ingest_files, ingest_vectors
+from .pipeline import IngestResult, ingest, ingest_files, ingest_offline, ingest_vectors
 from .plan import Plan, make_plan
 from .writer import write_plan
 
@@ -13,6 +13,7 @@ __all__ = [
     "Plan",
     "ingest",
     "ingest_files",
+    "ingest_offline",
     "ingest_vectors",
     "make_plan",
     "write_plan",

@@ -24,6 +24,7 @@ from ..schema.nodes import ModelComponents
 from ..store.base import GraphStore, Progress, WriteCounts
 from ..store.cypher import COMPONENT_ROW
 from ..store.driver import LoadNode, LoadRel
+from ..store.neo4j_import import OfflineNeo4j, import_offline
 from .plan import CHUNK, Plan
 
 BULK_THRESHOLD = (
@@ -64,6 +65,23 @@ def load_plan(store: GraphStore, plan: Plan, *, progress: Progress | None = None
     return counts
 
 
+def load_offline(
+    target: OfflineNeo4j, plan: Plan, *, progress: Progress | None = None
+) -> WriteCounts:
+    """Import `plan` into the new database `target` of a stopped Neo4j (its constraints,
+    indexes and summaries follow when the started DBMS is first opened for writing:
+    `circuitbase init`)."""
+    loaded = Load(plan)
+    return import_offline(
+        target,
+        loaded.nodes(),
+        loaded.rels(),
+        counts=(plan.node_count, plan.rel_count),
+        key_of={label.value: key for label, key in NODE_KEY.items()},
+        progress=progress,
+    )
+
+
 @dataclass
 class Load:
     """A plan as whole nodes and relationships, numbered."""
@@ -94,12 +112,13 @@ class Load:
                 given = {NODE_KEY[label]: key, **props}
             else:
                 given = {NODE_KEY[label]: key, **create, **props}
-            yield LoadNode(_labels(label), numbers.add(label, key), given)
+            yield LoadNode(label.value, _labels(label), numbers.add(label, key), given)
         self._first_in_sets = numbers.count
         for label, row, whole in self._set_rows():
             derived = {name: value for name, value in zip(COMPONENT_ROW, row) if value is not None}
+            number = numbers.add(label, row[0])
             yield LoadNode(
-                _labels(label), numbers.add(label, row[0]), {"model": whole.spec.name, **derived}
+                label.value, _labels(label), number, {"model": whole.spec.name, **derived}
             )
         numbers.flush()
 

@@ -19,8 +19,9 @@ from ..schema.nodes import ModelComponents
 from ..schema.records import NodeRecord, RecordError
 from ..schema.uids import parse_component
 from ..store.base import GraphStore, Progress, WriteCounts
+from ..store.neo4j_import import OfflineNeo4j
 from . import bulk as bulk_path
-from .plan import Plan, Record, make_plan
+from .plan import NothingStored, Plan, Record, StoredGraph, make_plan
 from .writer import write_plan
 
 Reader = Callable[[Path], Iterable[Record]]
@@ -68,7 +69,7 @@ def expand(
 
 
 def plan_files(
-    store: GraphStore,
+    store: StoredGraph,
     paths: Sequence[Path],
     reader: Reader,
     progress: ProgressFactory | None = None,
@@ -239,3 +240,27 @@ def ingest_vectors(
         store.ensure_vector_index(label, dimension)
     store.persist()
     return result
+
+
+def ingest_offline(
+    target: OfflineNeo4j,
+    records: Iterable[Record] = (),
+    *,
+    paths: Sequence[Path] = (),
+    reader: Reader | None = None,
+    progress: ProgressFactory | None = None,
+) -> IngestResult:
+    """Check `records` (or the files `paths` read with `reader`) as for a new, empty
+    database, then import them into the new database `target` of a stopped Neo4j with
+    its offline importer (`ingest.bulk`). Start the DBMS and run `circuitbase init`
+    afterwards: it makes the constraints, indexes and similarity summaries."""
+    if reader is not None:
+        plan = plan_files(NothingStored(), paths, reader, progress)
+    else:
+        tick = progress("reading and checking", None) if progress else None
+        plan = make_plan(_ticking(records, tick), NothingStored())
+    with plan:
+        total = plan.node_count + plan.rel_count
+        tick = progress("importing", total) if progress else None
+        counts = bulk_path.load_offline(target, plan, progress=tick)
+        return IngestResult(PlanSize(plan.node_count, plan.rel_count), counts, len(paths))

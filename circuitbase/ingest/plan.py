@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Protocol
 
 from ..schema.aliases import check_aliases_against, near_matches
 from ..schema.catalog import known_model
@@ -29,9 +29,28 @@ from ..schema.lineage import lineage
 from ..schema.nodes import Component, ModelComponents, ModelSpec
 from ..schema.records import NodeRecord, RecordError, RelRecord, ref, rel
 from ..schema.uids import ComponentUid, UidError, parse_component
-from ..store.base import GraphStore
 
 Record = NodeRecord | RelRecord | ModelComponents
+
+
+class StoredGraph(Protocol):
+    """What a plan is checked against: the store it will be written to."""
+
+    def models(self, names: Sequence[str] | None = None) -> list[dict[str, Any]]: ...
+
+    def existing_keys(self, label: NodeLabel, keys: Iterable[str]) -> set[str]: ...
+
+
+class NothingStored:
+    """A new, empty database (one the offline importer fills): no model, no node."""
+
+    def models(self, names: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        return []
+
+    def existing_keys(self, label: NodeLabel, keys: Iterable[str]) -> set[str]:
+        return set()
+
+
 RelGroup = tuple[RelType, NodeLabel, NodeLabel]
 Row = dict[str, Any]
 
@@ -380,7 +399,7 @@ def _conflict(
     )
 
 
-def make_plan(records: Iterable[Record], store: GraphStore, plan: Plan | None = None) -> Plan:
+def make_plan(records: Iterable[Record], store: StoredGraph, plan: Plan | None = None) -> Plan:
     """Validate `records` (added to `plan` if given) against each other and the store;
     raise RecordError on the first problem, closing the plan."""
     plan = plan or Plan()
@@ -398,7 +417,7 @@ def make_plan(records: Iterable[Record], store: GraphStore, plan: Plan | None = 
     return plan
 
 
-def _check_stored_models_keep_their_shape(plan: Plan, store: GraphStore) -> None:
+def _check_stored_models_keep_their_shape(plan: Plan, store: StoredGraph) -> None:
     """A model's shape is what every stored component was checked against: a record may
     fill in what was stored as unknown, never change what is known."""
     given = {record.key: record for record in plan.nodes_of(NodeLabel.MODEL)}
@@ -426,7 +445,7 @@ def _check_stored_models_keep_their_shape(plan: Plan, store: GraphStore) -> None
 class _ModelSpecs:
     """Model shapes from the input, else the store, else the shipped catalog."""
 
-    def __init__(self, plan: Plan, store: GraphStore) -> None:
+    def __init__(self, plan: Plan, store: StoredGraph) -> None:
         self.plan, self.store = plan, store
         self.specs: dict[str, ModelSpec] = {}
         for record in plan.nodes_of(NodeLabel.MODEL):
@@ -584,7 +603,7 @@ def _add_dictionary(plan: Plan, feature: ComponentUid, origin: str | None) -> No
     plan.add_rel(rel(RelType.IN_DICTIONARY, ref(NodeLabel.FEATURE, str(feature)), implied.ref))
 
 
-def _add_lineage(plan: Plan, store: GraphStore) -> None:
+def _add_lineage(plan: Plan, store: StoredGraph) -> None:
     """FINE_TUNED_FROM between a model of the input and its base (or its fine-tuned
     versions) by their names (`schema.lineage`), the other one in the input or the store:
     the pair is linked whichever of the two was ingested first."""
@@ -601,7 +620,7 @@ def _add_lineage(plan: Plan, store: GraphStore) -> None:
             )
 
 
-def _check_ends_exist(plan: Plan, store: GraphStore) -> None:
+def _check_ends_exist(plan: Plan, store: StoredGraph) -> None:
     """Relationship ends (other than components, which the plan creates) and the analyses
     that facts cite must be in the input or already in the store."""
     components = tuple(label.value for label in COMPONENT_LABELS)
@@ -625,7 +644,7 @@ def _check_ends_exist(plan: Plan, store: GraphStore) -> None:
     _check_stored(chunk, store)
 
 
-def _check_stored(wanted: dict[tuple[str, str], str | None], store: GraphStore) -> None:
+def _check_stored(wanted: dict[tuple[str, str], str | None], store: StoredGraph) -> None:
     by_label: dict[str, list[str]] = {}
     for label, key in wanted:
         by_label.setdefault(label, []).append(key)

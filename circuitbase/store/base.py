@@ -167,6 +167,7 @@ class GraphStore:
         on every command: a read-only user can still read, and a read costs no DDL."""
         if not self._schema_ready:
             self.ensure_schema()
+            self._finish_offline_import()
             self._summaries_up_to_date()
             self._schema_ready = True
 
@@ -366,6 +367,16 @@ class GraphStore:
             (row["a"], row["b"])
             for row in self.read(cypher.SIMILARITY_PAIRS_OF, {"analysis": analysis})
         }
+
+    def _finish_offline_import(self) -> None:
+        """Set the empty lists Neo4j's offline importer could not write (`neo4j_import`)."""
+        for row in self.read(cypher.PENDING_EMPTY_LISTS):
+            for kind, of_nodes in (("nodes", True), ("rels", False)):
+                for where in row[kind] or []:
+                    self.write(cypher.set_empty_list(where, of_nodes=of_nodes))
+                for name in sorted({where.partition(".")[0] for where in row[kind] or []}):
+                    self.write(cypher.drop_empty_list_marks(name, of_nodes=of_nodes))
+            self.write(cypher.DELETE_PENDING)
 
     def _summaries_up_to_date(self) -> None:
         """A store whose similarity edges were written before summaries existed gets them."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..schema.graph import COMPONENT_LABEL, NODE_KEY, NodeLabel, RelType, label_clause
+from .neo4j_import import EMPTY_LISTS, PENDING_LABEL
 
 # --- writing: one UNWIND ... MERGE per label or relationship group --------------------
 
@@ -461,3 +462,29 @@ SUMMARIES_MISSING = (
     "OPTIONAL MATCH ()-[s:SIMILAR_TO]->() WITH p, s LIMIT 1 "
     "RETURN p IS NULL AND s IS NOT NULL AS missing"
 )
+
+
+# --- finishing an offline import into Neo4j (neo4j_import) -------------------------------
+
+PENDING_EMPTY_LISTS = (
+    f"MATCH (p:{PENDING_LABEL} {{uid: '{EMPTY_LISTS}'}}) RETURN p.nodes AS nodes, p.rels AS rels"
+)
+DELETE_PENDING = f"MATCH (p:{PENDING_LABEL}) DELETE p"
+
+
+def _element(name: str, *, of_nodes: bool) -> str:
+    """The nodes of label `name` or relationships of type `name` (from the allow-list)."""
+    return f"(n:{NodeLabel(name).value})" if of_nodes else f"()-[n:{RelType(name).value}]->()"
+
+
+def set_empty_list(where: str, *, of_nodes: bool) -> str:
+    """Set the empty lists the importer could not write of property `where` =
+    `Label.property` (or `TYPE.property`). The names come from the database itself: the
+    label or type must be on the allow-list and the property a plain word."""
+    name, _, prop = where.partition(".")
+    prop = _property(prop)
+    return f"MATCH {_element(name, of_nodes=of_nodes)} WHERE '{prop}' IN n.{EMPTY_LISTS} SET n.{prop} = []"
+
+
+def drop_empty_list_marks(name: str, *, of_nodes: bool) -> str:
+    return f"MATCH {_element(name, of_nodes=of_nodes)} WHERE n.{EMPTY_LISTS} IS NOT NULL REMOVE n.{EMPTY_LISTS}"

@@ -97,10 +97,12 @@ VECTOR_PROPERTY = "embedding"
 
 @dataclass(frozen=True)
 class LoadNode:
-    """One node of a bulk load (`Driver.bulk_load`): its labels (`Component:Neuron`), its
-    number in the load (0, 1, ... in the order given: relationships name their ends by it)
-    and every property it has, its key included."""
+    """One node of a bulk load (`Driver.bulk_load`): its label (`Neuron`: its key is
+    unique among that label's nodes), all its labels (`Component:Neuron`), its number in
+    the load (0, 1, ... in the order given: relationships name their ends by it) and every
+    property it has, its key included."""
 
+    label: str
     labels: str
     number: int
     props: dict[str, Any]

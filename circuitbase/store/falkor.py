@@ -221,9 +221,8 @@ class FalkorDriver(Driver):
         total = WriteCounts()
         try:
             self.graph.delete()
-            schema_order = dict.fromkeys(label for label, _ in key_constraints())
             for index, (tokens, node_count, edge_count, node_tokens) in enumerate(
-                calls(nodes, rels, schema_order)
+                calls(nodes, rels)
             ):
                 begin = ["BEGIN"] if index == 0 else []
                 reply = self.client.connection.execute_command(

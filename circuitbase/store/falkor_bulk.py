@@ -105,15 +105,11 @@ def tokens(
 
 
 def calls(
-    nodes: Iterable[LoadNode], rels: Iterable[LoadRel], labels: Iterable[str] = ()
+    nodes: Iterable[LoadNode], rels: Iterable[LoadRel]
 ) -> Iterator[tuple[list[bytes], int, int, int]]:
     """The commands' arguments: (tokens, nodes, edges, how many of the tokens are node
-    tokens), each call under CALL_BYTES; nodes first, in their numbers' order. `labels`
-    are made first, in their order, by tokens of no nodes: a node's labels are listed in
-    the order its graph made them, so a graph loaded in bulk lists them as one whose
-    indexes were made first (by `ensure_schema`) does."""
+    tokens), each call under CALL_BYTES; nodes first, in their numbers' order."""
     streams = (
-        (((_header(label, []), 0) for label in labels), True),
         (tokens(nodes, lambda n: n.labels, node_token), True),
         (tokens(rels, lambda r: r.type, edge_token), False),
     )

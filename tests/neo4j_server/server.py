@@ -105,19 +105,30 @@ def build() -> str:
     return f"{HERE / 'target' / 'classes'}{os.pathsep}{CLASSPATH_FILE.read_text().strip()}"
 
 
+def admin_command() -> list[str] | None:
+    """The `neo4j-admin` of the test Neo4j's jars (`AdminTool`, run with NEO4J_HOME set to
+    a DBMS folder), or None when Java or Maven is missing."""
+    if missing_tools():
+        return None
+    return ["java", "-Xmx1g", "-cp", build(), "org.neo4j.cli.AdminTool"]
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
-def start(heap: str = "1g", transaction_memory: int = 512 << 20) -> Neo4jServer | None:
+def start(heap: str = "1g", transaction_memory: int = 512 << 20,
+          home: Path | None = None) -> Neo4jServer | None:
     """Build and start the test Neo4j (`heap`: the JVM's maximum; `transaction_memory`: what
-    one transaction may use); None when Java or Maven is missing."""
+    one transaction may use; `home`: a folder whose `dbms` the DBMS opens, e.g. one an
+    offline import filled, removed when the server stops; default a new one); None when
+    Java or Maven is missing."""
     if missing_tools():
         return None
     classpath = build()
-    home = Path(tempfile.mkdtemp(prefix="circuitbase-neo4j-"))
+    home = home or Path(tempfile.mkdtemp(prefix="circuitbase-neo4j-"))
     log = home / "launcher.log"
     password = secrets.token_urlsafe(18)
     port = free_port()
