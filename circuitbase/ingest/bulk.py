@@ -112,14 +112,13 @@ class Load:
                 given = {NODE_KEY[label]: key, **props}
             else:
                 given = {NODE_KEY[label]: key, **create, **props}
-            yield LoadNode(label.value, _labels(label), numbers.add(label, key), given)
+            yield LoadNode(label.value, _labels(label), numbers.add(label.value, key), given)
         self._first_in_sets = numbers.count
-        for label, row, whole in self._set_rows():
-            derived = {name: value for name, value in zip(COMPONENT_ROW, row) if value is not None}
-            number = numbers.add(label, row[0])
-            yield LoadNode(
-                label.value, _labels(label), number, {"model": whole.spec.name, **derived}
-            )
+        for label, whole, rows in self._set_groups():
+            value, labels, model = label.value, _labels(label), whole.spec.name
+            for row in rows:
+                props = {name: item for name, item in zip(COMPONENT_ROW, row) if item is not None}
+                yield LoadNode(value, labels, numbers.add(value, row[0]), {"model": model, **props})
         numbers.flush()
 
     def rels(self) -> Iterator[LoadRel]:
@@ -137,38 +136,33 @@ class Load:
                 "SELECT key, number FROM load_numbers WHERE label = ?", (NodeLabel.MODEL.value,)
             )
         )
-        in_model = RelType.IN_MODEL.value
+        in_model, model_label = RelType.IN_MODEL.value, NodeLabel.MODEL.value
         number = self._first_in_sets
-        for label, row, whole in self._set_rows(covered_too=True):
-            if row[0] in self._covered:  # numbered with the plan's nodes
-                start = self._number_of(label, row[0])
-            else:
-                start, number = number, number + 1
-            name = whole.spec.name
-            yield LoadRel(
-                in_model,
-                start,
-                models[name],
-                (label.value, row[0]),
-                (NodeLabel.MODEL.value, name),
-                {},
-            )
+        for label, whole, rows in self._set_groups(covered_too=True):
+            value, name = label.value, whole.spec.name
+            model = models[name]
+            for row in rows:
+                if row[0] in self._covered:  # numbered with the plan's nodes
+                    start = self._number_of(label, row[0])
+                else:
+                    start, number = number, number + 1
+                yield LoadRel(in_model, start, model, (value, row[0]), (model_label, name), {})
 
     def _in_a_set(self, label: NodeLabel, key: str) -> bool:
         model = key.partition("/")[0]
         return label in self._set_labels.get(model, ())
 
-    def _set_rows(
+    def _set_groups(
         self, *, covered_too: bool = False
-    ) -> Iterator[tuple[NodeLabel, list, ModelComponents]]:
-        """Each set's component rows (`ModelComponents.rows`), without those the plan's
-        nodes already give unless `covered_too`, in the same order on every call."""
+    ) -> Iterator[tuple[NodeLabel, ModelComponents, Iterator[list]]]:
+        """Each set's component rows (`ModelComponents.rows`) of each kind, without those
+        the plan's nodes already give unless `covered_too`, in the same order each time."""
         for whole in self.plan.component_sets():
             for kind in whole.kinds_present():
-                label = NodeLabel.of(kind)
-                for row in whole.rows(kind):
-                    if covered_too or row[0] not in self._covered:
-                        yield label, row, whole
+                rows = whole.rows(kind)
+                if not covered_too and self._covered:
+                    rows = (row for row in rows if row[0] not in self._covered)
+                yield NodeLabel.of(kind), whole, rows
 
     def _number_of(self, label: NodeLabel, key: str) -> int:
         return self._db.execute(
@@ -185,9 +179,9 @@ class _Numbers:
         self._pending: list[tuple[str, str, int]] = []
         self.count = 0
 
-    def add(self, label: NodeLabel, key: str) -> int:
+    def add(self, label: str, key: str) -> int:
         number = self.count
-        self._pending.append((label.value, key, number))
+        self._pending.append((label, key, number))
         self.count += 1
         if len(self._pending) == CHUNK:
             self.flush()
@@ -198,5 +192,8 @@ class _Numbers:
         self._pending = []
 
 
+_LABELS = {label: ":".join(labels_of(label)) for label in NodeLabel}
+
+
 def _labels(label: NodeLabel) -> str:
-    return ":".join(labels_of(label))
+    return _LABELS[label]

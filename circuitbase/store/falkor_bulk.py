@@ -10,7 +10,8 @@ exactly as the writer would send it.
 The form: a command `GRAPH.BULK graph [BEGIN] nodes edges node_tokens edge_tokens
 token...`; `BEGIN` (first call only) makes a new graph. A token is one label set's (or
 one relationship type's) header, a NUL-ended name (labels joined by `:`), a 4-byte
-property count and NUL-ended property names, then its entities: for a node, one value
+property count and NUL-ended property names (here: those of each of its entities, in
+their order), then its entities: for a node, one value
 per property; for an edge, its ends' node ids (8 bytes each, nodes numbered from 0 in the
 order they were created) and then its values. A value is a type byte (0 null, 1 bool,
 2 double, 3 string, 4 long, 5 array) and its payload (1 byte; 8 bytes; NUL-ended UTF-8;
@@ -40,23 +41,24 @@ CALL_BYTES = 64 << 20  # one command's size at most (Redis refuses a request ove
 
 def encode_value(value: Any) -> bytes:
     """A property value in the bulk form; values are checked before they get here (no NUL
-    in text, flat lists of one type)."""
+    in text, flat lists of one type). By exact type: `bool` is not taken for `int`."""
+    kind = type(value)
+    if kind is str:
+        return b"\x03" + value.encode() + _NULL
+    if kind is int:
+        return _LONG.pack(4, value)
+    if kind is float:
+        return _DOUBLE.pack(2, value)
+    if kind is bool:
+        return _BOOL.pack(1, value)
     if value is None:
         return _NULL
-    if isinstance(value, bool):
-        return _BOOL.pack(1, value)
-    if isinstance(value, int):
-        return _LONG.pack(4, value)
-    if isinstance(value, float):
-        return _DOUBLE.pack(2, value)
-    if isinstance(value, str):
-        return b"\x03" + value.encode() + _NULL
-    if isinstance(value, (list, tuple)):
+    if kind is list or kind is tuple:
         return _ARRAY.pack(5, len(value)) + b"".join(map(encode_value, value))
-    raise TypeError(f"a {type(value).__name__} has no bulk form")
+    raise TypeError(f"a {kind.__name__} has no bulk form")
 
 
-def _header(name: str, props: list[str]) -> bytes:
+def _header(name: str, props: tuple[str, ...]) -> bytes:
     return (
         name.encode()
         + _NULL
@@ -65,43 +67,36 @@ def _header(name: str, props: list[str]) -> bytes:
     )
 
 
-def node_token(labels: str, nodes: list[LoadNode]) -> bytes:
-    """One token creating `nodes` (all with `labels`), in their order."""
-    names = sorted({name for node in nodes for name in node.props})
-    body = b"".join(
-        b"".join(encode_value(node.props.get(name)) for name in names) for node in nodes
-    )
-    return _header(labels, names) + body
+def _node(node: LoadNode, names: tuple[str, ...]) -> bytes:
+    props = node.props
+    return b"".join([encode_value(props[name]) for name in names])
 
 
-def edge_token(type_: str, rels: list[LoadRel]) -> bytes:
-    """One token creating `rels` (all of `type_`)."""
-    names = sorted({name for rel in rels for name in rel.props})
-    body = b"".join(
-        _ENDS.pack(rel.start, rel.end)
-        + b"".join(encode_value(rel.props.get(name)) for name in names)
-        for rel in rels
-    )
-    return _header(type_, names) + body
+def _edge(rel: LoadRel, names: tuple[str, ...]) -> bytes:
+    props = rel.props
+    return _ENDS.pack(rel.start, rel.end) + b"".join([encode_value(props[name]) for name in names])
 
 
 def tokens(
-    entities: Iterable[Any], group: Callable[[Any], str], encode: Callable[[str, list], bytes]
+    entities: Iterable[Any], group: Callable[[Any], str], encode: Callable[[Any, tuple], bytes]
 ) -> Iterator[tuple[bytes, int]]:
-    """(token, how many entities it holds): consecutive entities of one group, cut where a
-    token would pass TOKEN_BYTES (measured by a rough size per entity)."""
-    pending: list[Any] = []
-    name, size = "", 0
+    """(token, how many entities it holds): consecutive entities of one group (label set
+    or type) with the same property names, cut where a token would pass TOKEN_BYTES."""
+    pending: list[bytes] = []
+    key: tuple[str, tuple[str, ...]] = ("", ())
+    size = 0
     for entity in entities:
-        key = group(entity)
-        if pending and (key != name or size >= TOKEN_BYTES):
-            yield encode(name, pending), len(pending)
+        names = tuple(entity.props)
+        this = (group(entity), names)
+        if pending and (this != key or size >= TOKEN_BYTES):
+            yield _header(*key) + b"".join(pending), len(pending)
             pending, size = [], 0
-        name = key
-        pending.append(entity)
-        size += 16 + sum(len(str(value)) + 9 for value in entity.props.values())
+        key = this
+        encoded = encode(entity, names)
+        pending.append(encoded)
+        size += len(encoded)
     if pending:
-        yield encode(name, pending), len(pending)
+        yield _header(*key) + b"".join(pending), len(pending)
 
 
 def calls(
@@ -110,8 +105,8 @@ def calls(
     """The commands' arguments: (tokens, nodes, edges, how many of the tokens are node
     tokens), each call under CALL_BYTES; nodes first, in their numbers' order."""
     streams = (
-        (tokens(nodes, lambda n: n.labels, node_token), True),
-        (tokens(rels, lambda r: r.type, edge_token), False),
+        (tokens(nodes, lambda n: n.labels, _node), True),
+        (tokens(rels, lambda r: r.type, _edge), False),
     )
     batch: list[bytes] = []
     node_count = edge_count = node_tokens = size = 0
