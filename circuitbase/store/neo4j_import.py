@@ -25,7 +25,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -66,110 +66,108 @@ class OfflineNeo4j:
         return None
 
 
+_SCALAR_TYPES = {bool: "boolean", int: "long", float: "double", str: "string"}
+
+
 def _type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "long"
-    if isinstance(value, float):
-        return "double"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, (list, tuple)):
-        return (_type(value[0]) if value else "string") + "[]"
-    raise TypeError(f"a {type(value).__name__} has no Neo4j import type")
+    """The importer's type of a value (by exact type: `bool` is not taken for `int`)."""
+    kind = type(value)
+    if kind is list or kind is tuple:
+        return (_SCALAR_TYPES[type(value[0])] if value else "string") + "[]"
+    return _SCALAR_TYPES[kind]
 
 
 def _scalar(value: Any) -> str:
-    if isinstance(value, bool):
+    kind = type(value)
+    if kind is bool:
         return "true" if value else "false"
-    if isinstance(value, float):
+    if kind is float:
         return repr(value)
     return str(value)
 
 
 def _quoted(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
+    return '"' + text.replace('"', '""') + '"' if '"' in text else '"' + text + '"'
 
 
-def _cell(value: Any, where: str) -> str:
-    """One CSV field: empty for no value, a string quoted, a list's items joined."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
+class _Unwritable(ValueError):
+    """A value the importer would not read back as it is (the caller says where)."""
+
+
+def _cell(value: Any) -> str:
+    """One CSV field: a string quoted, a list's items joined."""
+    kind = type(value)
+    if kind is str:
         return _quoted(value)
-    if isinstance(value, (list, tuple)):
+    if kind is list or kind is tuple:
         if list(value) == [""]:
-            raise StoreError(
-                f"{where}: Neo4j's importer reads [''] back as no value; write this "
-                "input without the bulk path"
+            raise _Unwritable(
+                "Neo4j's importer reads [''] back as no value; write this input without "
+                "the bulk path"
             )
         items = [_scalar(item) for item in value]
         if any(ARRAY_DELIMITER in item for item in items):
-            raise StoreError(f"{where}: a list item holds U+E000, the importer's list separator")
+            raise _Unwritable("a list item holds U+E000, the importer's list separator")
         return _quoted(ARRAY_DELIMITER.join(items))
     return _scalar(value)
-
-
-@dataclass
-class _Files:
-    """The CSV files of one import, opened as their groups first appear."""
-
-    folder: Path
-    nodes: dict[tuple, tuple[IO[str], str]] = field(default_factory=dict)
-    rels: dict[tuple, tuple[IO[str], str]] = field(default_factory=dict)
-
-    def node_file(self, node: LoadNode, id_column: str) -> IO[str]:
-        names = sorted(node.props)
-        signature = (node.labels, id_column, tuple((n, _type(node.props[n])) for n in names))
-        if signature not in self.nodes:
-            path = self.folder / f"nodes-{len(self.nodes)}.csv"
-            out = path.open("w", encoding="utf-8", newline="")
-            columns = [
-                f"{name}:ID({node.label})" if name == id_column else f"{name}:{kind}"
-                for name, kind in signature[2]
-            ]
-            out.write(",".join(columns) + "\n")
-            self.nodes[signature] = (out, f"--nodes={node.labels}={path}")
-        return self.nodes[signature][0]
-
-    def rel_file(self, rel: LoadRel) -> IO[str]:
-        names = sorted(rel.props)
-        signature = (
-            rel.type,
-            rel.start_ref[0],
-            rel.end_ref[0],
-            tuple((n, _type(rel.props[n])) for n in names),
-        )
-        if signature not in self.rels:
-            path = self.folder / f"relationships-{len(self.rels)}.csv"
-            out = path.open("w", encoding="utf-8", newline="")
-            columns = [f":START_ID({rel.start_ref[0]})", f":END_ID({rel.end_ref[0]})"]
-            columns += [f"{name}:{kind}" for name, kind in signature[3]]
-            out.write(",".join(columns) + "\n")
-            self.rels[signature] = (out, f"--relationships={rel.type}={path}")
-        return self.rels[signature][0]
-
-    def close(self) -> list[str]:
-        """Close every file; the importer's arguments naming them."""
-        arguments = []
-        for out, argument in [*self.nodes.values(), *self.rels.values()]:
-            out.close()
-            arguments.append(argument)
-        return arguments
 
 
 def _importable(props: dict[str, Any], where: str, pending: set[str]) -> dict[str, Any]:
     """`props` without its empty lists, their names in EMPTY_LISTS; `pending` gains
     `where.name` for each."""
-    empty = sorted(
-        name for name, value in props.items() if isinstance(value, (list, tuple)) and not value
-    )
+    empty = [name for name, value in props.items() if type(value) is list and not value]
     if not empty:
         return props
     pending.update(f"{where}.{name}" for name in empty)
     kept = {name: value for name, value in props.items() if name not in empty}
-    return {**kept, EMPTY_LISTS: empty}
+    return {**kept, EMPTY_LISTS: sorted(empty)}
+
+
+@dataclass
+class _Files:
+    """The CSV files of one import: one per group of elements (label set, or type and end
+    labels) with the same properties of the same types, opened as each first appears."""
+
+    folder: Path
+    files: dict[tuple, IO[str]] = field(default_factory=dict)
+    arguments: list[str] = field(default_factory=list)
+
+    def file(self, group: tuple, props: dict[str, Any], header: tuple[str, ...]) -> IO[str]:
+        signature = (group, tuple(props), tuple(map(_type, props.values())))
+        out = self.files.get(signature)
+        if out is None:
+            kind = "nodes" if group[0] == "nodes" else "relationships"
+            path = self.folder / f"{kind}-{len(self.files)}.csv"
+            out = self.files[signature] = path.open("w", encoding="utf-8", newline="")
+            names = [f"{name}:{kind_}" for name, kind_ in zip(signature[1], signature[2])]
+            out.write(",".join([*header, *names]) + "\n")
+            self.arguments.append(f"--{kind}={group[1]}={path}")
+        return out
+
+    def close(self) -> list[str]:
+        """Close every file; the importer's arguments naming them."""
+        for out in self.files.values():
+            out.close()
+        return self.arguments
+
+
+def _row(keys: list[str], props: dict[str, Any], where: str) -> str:
+    """One CSV line: the element's keys, then its properties in their order."""
+    try:
+        cells = [_quoted(key) for key in keys]
+        cells += [_cell(value) for value in props.values()]
+    except _Unwritable as err:
+        bad = next(name for name, value in props.items() if _unwritable(value))
+        raise StoreError(f"{where}, property {bad!r}: {err}") from None
+    return ",".join(cells) + "\n"
+
+
+def _unwritable(value: Any) -> bool:
+    try:
+        _cell(value)
+    except _Unwritable:
+        return True
+    return False
 
 
 def write_files(
@@ -186,32 +184,30 @@ def write_files(
     pending: dict[str, set[str]] = {"nodes": set(), "rels": set()}
     try:
         for node in nodes:
-            node = replace(node, props=_importable(node.props, node.label, pending["nodes"]))
-            out = files.node_file(node, key_of[node.label])
-            names = sorted(node.props)
-            where = f"{node.label} {node.props.get(key_of[node.label])!r}"
-            out.write(
-                ",".join(_cell(node.props[n], f"{where}, property {n!r}") for n in names) + "\n"
-            )
+            key = key_of[node.label]
+            props = _importable(node.props, node.label, pending["nodes"])
+            rest = {name: value for name, value in props.items() if name != key}
+            out = files.file(("nodes", node.labels), rest, (f"{key}:ID({node.label})",))
+            out.write(_row([props[key]], rest, f"{node.label} {props[key]!r}"))
             node_count += 1
             if progress and node_count % 10_000 == 0:
                 progress(10_000)
         for rel in rels:
-            rel = replace(rel, props=_importable(rel.props, rel.type, pending["rels"]))
-            out = files.rel_file(rel)
-            where = f"{rel.type} {rel.start_ref[1]!r} -> {rel.end_ref[1]!r}"
-            cells = [_quoted(rel.start_ref[1]), _quoted(rel.end_ref[1])]
-            cells += [_cell(rel.props[n], f"{where}, property {n!r}") for n in sorted(rel.props)]
-            out.write(",".join(cells) + "\n")
+            props = _importable(rel.props, rel.type, pending["rels"])
+            (start_label, start), (end_label, end) = rel.start_ref, rel.end_ref
+            out = files.file(
+                ("rels", rel.type, start_label, end_label),
+                props,
+                (f":START_ID({start_label})", f":END_ID({end_label})"),
+            )
+            out.write(_row([start, end], props, f"{rel.type} {start!r} -> {end!r}"))
             rel_count += 1
             if progress and rel_count % 10_000 == 0:
                 progress(10_000)
         if pending["nodes"] or pending["rels"]:
-            bookkeeping = {"uid": EMPTY_LISTS, **{k: sorted(v) for k, v in pending.items() if v}}
-            marker = LoadNode(PENDING_LABEL, PENDING_LABEL, -1, bookkeeping)
-            out = files.node_file(marker, "uid")
-            out.write(",".join(_cell(bookkeeping[n], PENDING_LABEL) for n in sorted(bookkeeping)))
-            out.write("\n")
+            bookkeeping = {k: sorted(v) for k, v in pending.items() if v}
+            out = files.file(("nodes", PENDING_LABEL), bookkeeping, (f"uid:ID({PENDING_LABEL})",))
+            out.write(_row([EMPTY_LISTS], bookkeeping, PENDING_LABEL))
     finally:
         arguments = files.close()
     return arguments, (node_count, rel_count)
