@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,6 +99,13 @@ SETTINGS: dict[str, Setting] = {
         Setting("NEO4J_USERNAME", "the Neo4j user", "neo4j"),
         Setting("NEO4J_PASSWORD", "the Neo4j password"),
         Setting("NEO4J_DATABASE", "the Neo4j database (the server's default if unset)"),
+        Setting(
+            "CIRCUITBASE_NEO4J_ADMIN",
+            "the neo4j-admin command line an offline import runs (default: "
+            "NEO4J_HOME/bin/neo4j-admin)",
+            (),
+            lambda text, setting: tuple(shlex.split(text)),
+        ),
         Setting("FALKORDB_USERNAME", "a FalkorDB server's user"),
         Setting("FALKORDB_PASSWORD", "a FalkorDB server's password"),
         Setting(
@@ -123,6 +131,10 @@ def check_all() -> None:
 def setting(name: str) -> Any:
     """The value of one variable of the table (its default when unset or empty)."""
     return SETTINGS[name].value()
+
+
+def neo4j_admin() -> tuple[str, ...]:
+    return tuple(setting("CIRCUITBASE_NEO4J_ADMIN"))
 
 
 def query_timeout() -> float:

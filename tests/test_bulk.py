@@ -5,6 +5,7 @@ nothing either way; and a store that is not empty is never loaded in bulk."""
 
 from __future__ import annotations
 
+import shlex
 from collections import Counter
 from pathlib import Path
 
@@ -212,3 +213,23 @@ def test_neo4j_offline_import_refuses_what_it_cannot_carry(tmp_path):
     with pytest.raises(StoreError, match=r"Neuron 'pythia-70m/L0/N1', property 'tokens'"):
         ingest_offline(target, records)
     assert not (tmp_path / "dbms" / "data" / "databases" / "neo4j").exists()
+
+
+def test_cli_imports_into_a_new_neo4j_database(tmp_path, monkeypatch):
+    """`--neo4j-home DIR` on an ingest and on `model add`: the importer makes the
+    database (the content is the previous test's); a second import into it is refused."""
+    skip_without_neo4j()
+    monkeypatch.setenv("CIRCUITBASE_NEO4J_ADMIN", shlex.join(neo4j_server.admin_command()))
+    home = tmp_path / "dbms"
+    probes = str(EXAMPLES / "probes" / "pythia-70m_top_mono_neurons.csv")
+    unused = str(tmp_path / "no-store")  # the command opens no store
+    code, out = cli(unused, "ingest", "probes", probes, "--neo4j-home", str(home))
+    assert code == 0 and "circuitbase --db bolt://HOST:PORT init" in out, out
+    assert any((home / "data" / "databases" / "neo4j").iterdir())
+    assert not (tmp_path / "no-store").exists()
+    code, out = cli(unused, "model", "add", "gpt2-small", "--neo4j-home", str(home))
+    assert code == 1 and "exists" in out and len(out.strip().splitlines()) == 1, out
+    code, out = cli(
+        unused, "model", "add", "gpt2-small", "--neo4j-home", str(home), "--neo4j-database", "two"
+    )
+    assert code == 0, out

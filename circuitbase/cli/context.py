@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -44,6 +46,27 @@ BULK = click.option(
     "bulk loader when the input is large (100,000 nodes and relationships) and the "
     "store empty.",
 )
+
+
+Decorated = TypeVar("Decorated", bound=Callable[..., Any])
+
+
+def neo4j_import(command: Decorated) -> Decorated:
+    """`--neo4j-home DIR` and `--neo4j-database NAME`: import into a new database of a
+    stopped Neo4j with its offline importer instead of writing to the store."""
+    command = click.option(
+        "--neo4j-database",
+        default="neo4j",
+        show_default=True,
+        help="With --neo4j-home: the new database.",
+    )(command)
+    return click.option(
+        "--neo4j-home",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Import into a new database of the stopped Neo4j installed at DIR (its offline "
+        "importer; $CIRCUITBASE_NEO4J_ADMIN names another neo4j-admin), then start it and "
+        "run `circuitbase --db bolt://... init`.",
+    )(command)
 
 
 class Context:

@@ -9,9 +9,10 @@ from typing import Any
 
 import click
 
-from ..ingest.pipeline import Reader, expand, ingest_files
+from ..ingest.pipeline import Reader, expand, ingest_files, ingest_offline
 from ..sources.formats import Format, Option
-from .context import BULK, MODEL, Context
+from ..store.neo4j_import import OfflineNeo4j
+from .context import BULK, MODEL, Context, neo4j_import
 from .progress import run_pipeline
 
 # the files (and folders, searched for a format's files) an ingest reads
@@ -30,10 +31,33 @@ def run_ingest(
     suffixes: tuple[str, ...],
     names: tuple[str, ...] = (),
     bulk: bool | None = None,
+    neo4j_home: Path | None = None,
+    neo4j_database: str = "neo4j",
 ) -> None:
     files = expand(paths, suffixes, names)
+    if neo4j_home is not None:
+        target = offline_target(neo4j_home, neo4j_database)
+        run_pipeline(
+            what,
+            lambda progress: ingest_offline(target, paths=files, reader=reader, progress=progress),
+        )
+        click.echo(after_offline_import(target))
+        return
     run_pipeline(
         what, lambda progress: ingest_files(obj.store, files, reader, progress=progress, bulk=bulk)
+    )
+
+
+def offline_target(home: Path, database: str) -> OfflineNeo4j:
+    from .. import settings
+
+    return OfflineNeo4j(home, database, settings.neo4j_admin())
+
+
+def after_offline_import(target: OfflineNeo4j) -> str:
+    return (
+        f"imported into the new database {target.database!r} of {target.home}: start Neo4j, "
+        "then run `circuitbase --db bolt://HOST:PORT init` (constraints, indexes, summaries)"
     )
 
 
@@ -51,10 +75,23 @@ def format_command(fmt: Format) -> click.Command:
 
     @click.pass_obj
     def read(
-        obj: Context, paths: tuple[Path, ...], bulk: bool | None = None, **given: object
+        obj: Context,
+        paths: tuple[Path, ...],
+        bulk: bool | None = None,
+        neo4j_home: Path | None = None,
+        neo4j_database: str = "neo4j",
+        **given: object,
     ) -> None:
         run_ingest(
-            obj, fmt.what or fmt.name, paths, fmt.read_with(given), fmt.suffixes, fmt.names, bulk
+            obj,
+            fmt.what or fmt.name,
+            paths,
+            fmt.read_with(given),
+            fmt.suffixes,
+            fmt.names,
+            bulk,
+            neo4j_home,
+            neo4j_database,
         )
 
     command = click.Command(
@@ -64,4 +101,4 @@ def format_command(fmt: Format) -> click.Command:
         help=f"{fmt.summary}\n\n{inspect.cleandoc(fmt.details)}",
         short_help=fmt.summary,
     )
-    return BULK(command)
+    return neo4j_import(BULK(command))

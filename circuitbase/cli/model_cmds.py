@@ -9,14 +9,15 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
-from ..ingest import ingest
+from ..ingest import ingest, ingest_offline
 from ..ingest.plan import Record
 from ..schema.catalog import known_model, known_models
 from ..schema.graph import NodeLabel, RelType
 from ..schema.nodes import ModelSpec
 from ..schema.records import RecordError, record_error, ref, rel
 from ..sources.models import COMPONENT_CHOICES, component_count, model_records, read_model_config
-from .context import BULK, MODEL, Context
+from .context import BULK, MODEL, Context, neo4j_import
+from .format_commands import after_offline_import, offline_target
 from .output import FORMATS, ask_first, render
 from .progress import run_pipeline
 
@@ -109,6 +110,7 @@ def model() -> None:
     "names do not show, as gemma-2-2b-it's does).",
 )
 @BULK
+@neo4j_import
 @click.pass_obj
 def add(
     obj: Context,
@@ -117,6 +119,8 @@ def add(
     components: str,
     base: str | None,
     bulk: bool | None,
+    neo4j_home: Path | None,
+    neo4j_database: str,
     **shape: object,
 ) -> None:
     """Add model NAME; known models (gpt2-small, pythia-70m, ...) need no shape.
@@ -129,6 +133,8 @@ def add(
       circuitbase model add my-model-tuned --config tl_config.json --base my-model
     """
     spec = _spec(name, config, {k: shape[k] for k in _SHAPE_OPTIONS})
+    if base is not None and neo4j_home is not None:
+        raise click.UsageError("--base names a stored model; a new database has none")
     if base is not None:
         from ..queries.names import checked_model
 
@@ -147,6 +153,14 @@ def add(
                 )
             ],
         )
+    if neo4j_home is not None:
+        target = offline_target(neo4j_home, neo4j_database)
+        result = run_pipeline(
+            name, lambda progress: ingest_offline(target, records, progress=progress), report=False
+        )
+        click.echo(f"{name}: {result.plan.node_count - 1} components")
+        click.echo(after_offline_import(target))
+        return
     result = run_pipeline(
         name,
         lambda progress: ingest(obj.store, records, progress=progress, total=total, bulk=bulk),

@@ -15,8 +15,10 @@ from .output import FORMATS, ask_first, render
 @click.option("--yes", is_flag=True, help="With --reset: do not ask.")
 @click.pass_obj
 def init(obj: Context, reset: bool, yes: bool) -> None:
-    """Create the store (or bring its schema and similarity summaries up to date: after
-    an offline import into Neo4j) and print where it is.
+    """Create the store (or bring its schema up to date) and print where it is.
+
+    Also what follows an offline import into Neo4j (`--neo4j-home`): the similarity
+    summaries and the empty lists the importer cannot write.
 
     \b
     Example:
