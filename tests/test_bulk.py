@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import empty_store, skip_without_neo4j
-from helpers import cli, graph_fingerprint, graph_rows
+from helpers import cli, count, graph_fingerprint, graph_rows
 from neo4j_server import server as neo4j_server
 
 from circuitbase.ingest import ingest, ingest_offline
@@ -159,6 +159,13 @@ def test_bad_input_writes_nothing_on_the_bulk_path(tmp_path):
         assert store.read("MATCH (n) RETURN count(n) AS n")[0]["n"] == 0
     finally:
         store.close()
+
+
+def test_bulk_flag_on_a_neo4j_server_says_how(falkor_dir, _session_stores):
+    store = empty_store("neo4j", falkor_dir, _session_stores)
+    code, out = cli(store.location, "model", "add", "pythia-70m", "--bulk")
+    assert code == 1 and "--neo4j-home" in out and len(out.strip().splitlines()) == 1, out
+    assert count(store, "(n)") == 0
 
 
 def test_cli_bulk_flag(tmp_path):
