@@ -27,9 +27,8 @@ from ..store.driver import LoadNode, LoadRel
 from ..store.neo4j_import import OfflineNeo4j, import_offline
 from .plan import CHUNK, Plan
 
-BULK_THRESHOLD = (
-    100_000  # nodes and relationships from which an ingest into an empty store is loaded
-)
+# nodes and relationships from which an ingest into an empty store is loaded in bulk
+BULK_THRESHOLD = 100_000
 
 
 def unavailable(store: GraphStore) -> str | None:
@@ -99,8 +98,8 @@ class Load:
             whole.spec.name: {NodeLabel.of(kind) for kind in whole.kinds_present()}
             for whole in self.plan.component_sets()
         }
-        self._first_in_sets = 0  # the number of the first component of a set (after the
-        # plan's nodes)
+        # the number of the first component of a set: they come after the plan's nodes
+        self._first_in_sets = 0
 
     def nodes(self) -> Iterator[LoadNode]:
         """The plan's nodes, then its sets' components (those the input also describes
