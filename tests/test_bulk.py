@@ -227,6 +227,7 @@ def test_cli_imports_into_a_new_neo4j_database(tmp_path, monkeypatch):
     database (the content is the previous test's); a second import into it is refused."""
     skip_without_neo4j()
     monkeypatch.setenv("CIRCUITBASE_NEO4J_ADMIN", shlex.join(neo4j_server.admin_command()))
+    monkeypatch.chdir(tmp_path)  # the importer leaves nothing where it was run from
     home = tmp_path / "dbms"
     probes = str(EXAMPLES / "probes" / "pythia-70m_top_mono_neurons.csv")
     unused = str(tmp_path / "no-store")  # the command opens no store
@@ -234,6 +235,7 @@ def test_cli_imports_into_a_new_neo4j_database(tmp_path, monkeypatch):
     assert code == 0 and "circuitbase --db bolt://HOST:PORT init" in out, out
     assert any((home / "data" / "databases" / "neo4j").iterdir())
     assert not (tmp_path / "no-store").exists()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["dbms"]
     code, out = cli(unused, "model", "add", "gpt2-small", "--neo4j-home", str(home))
     assert code == 1 and "exists" in out and len(out.strip().splitlines()) == 1, out
     code, out = cli(

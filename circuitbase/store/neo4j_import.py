@@ -246,6 +246,7 @@ def import_offline(
                 "--bad-tolerance=0",
                 "--skip-bad-relationships=false",
                 "--skip-duplicate-nodes=false",
+                f"--report-file={folder / 'import.report'}",  # else the working directory
             ],
             env={**os.environ, "NEO4J_HOME": str(target.home)},
             capture_output=True,
