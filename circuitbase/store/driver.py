@@ -207,10 +207,7 @@ class Driver(ABC):
 
     def bulk_unavailable(self) -> str | None:
         """Why `bulk_load` cannot fill this store (None: it can, while the store is empty)."""
-        return (
-            f"a {self.backend} server is filled in bulk only offline: a new database of a "
-            "stopped Neo4j, with --neo4j-home DIR"
-        )
+        return f"{self.backend} has no bulk loader circuitbase can reach over a connection"
 
     def bulk_load(
         self,

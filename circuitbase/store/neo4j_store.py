@@ -277,6 +277,12 @@ class Neo4jDriver(Driver):
 
     SEARCH_INDEX = "circuitbase_search"
 
+    def bulk_unavailable(self) -> str | None:
+        return (
+            "a Neo4j server is filled in bulk only offline: a new database of a stopped "
+            "Neo4j, with --neo4j-home DIR"
+        )
+
     def ensure_schema(self) -> None:
         for label, prop in key_constraints():
             name = f"circuitbase_{label.lower()}_{prop}"
