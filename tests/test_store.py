@@ -6,11 +6,13 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from circuitbase.store import ReadOnlyViolation, StoreError, open_store
+from circuitbase.store.ahead import MadeAhead
 
 
 def test_values_travel_as_parameters_and_come_back_unchanged(store) -> None:
@@ -48,6 +50,66 @@ def test_write_rows_sends_batches_and_reports_counts(store) -> None:
     assert counts.nodes_created == 25
     again = store.write_rows("UNWIND $rows AS row MERGE (:Model {uid: row.uid})", rows)
     assert not again.changed_anything
+
+
+def test_write_rows_stops_at_the_batch_the_server_refuses(store) -> None:
+    """Batches are made ahead of the one being written, but a refused batch ends the
+    write: what comes after it is neither written nor read much further."""
+    pulled = []
+
+    def rows():
+        for i in range(100):
+            pulled.append(i)
+            yield {"uid": None if i == 25 else f"m{i}"}  # a null key: refused by both
+
+    threads = threading.active_count()
+    with pytest.raises(StoreError):
+        store.write_rows("UNWIND $rows AS row MERGE (:Model {uid: row.uid})", rows(), batch_size=10)
+    assert store.read("MATCH (m:Model) RETURN count(m) AS n")[0]["n"] == 20  # batches 1-2
+    assert len(pulled) <= 60  # the refused batch, one waiting, one being made
+    assert threading.active_count() == threads  # the helper has stopped
+
+
+def test_write_rows_raises_what_reading_the_rows_raises_where_it_happened(store) -> None:
+    def rows():
+        for i in range(35):
+            if i == 30:
+                raise ValueError("row 30 is unreadable")
+            yield {"uid": f"m{i}"}
+
+    seen: list[int] = []
+    with pytest.raises(ValueError, match="row 30"):
+        store.write_rows(
+            "UNWIND $rows AS row MERGE (:Model {uid: row.uid})",
+            rows(),
+            batch_size=10,
+            progress=seen.append,
+        )
+    assert seen == [10, 10, 10]
+    assert store.read("MATCH (m:Model) RETURN count(m) AS n")[0]["n"] == 30
+
+
+def test_made_ahead_makes_items_in_order_off_the_caller_s_thread_a_bounded_way_ahead() -> None:
+    made, makers = [], set()
+
+    def items():
+        for i in range(50):
+            made.append(i)
+            makers.add(threading.get_ident())
+            yield i
+
+    got = []
+    with MadeAhead(items(), depth=2) as ready:
+        for item in ready:
+            time.sleep(0.002)  # the caller is slower: the helper runs ahead as far as allowed
+            assert len(made) - len(got) <= 2 + 2  # waiting, being made, and this one
+            got.append(item)
+    assert got == list(range(50))
+    assert makers and threading.get_ident() not in makers
+
+    with MadeAhead(items(), depth=1) as ready:  # leaving early stops the helper
+        next(ready)
+    assert len(made) < 50 + 50
 
 
 def test_ensure_schema_is_idempotent(store) -> None:

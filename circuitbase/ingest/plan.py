@@ -110,7 +110,9 @@ class Plan:
     SQLite file. Use as a context manager (or call `close`) to delete the file."""
 
     def __init__(self) -> None:
-        self._db = sqlite3.connect("")  # "": a private temporary file, deleted on close
+        # "": a private temporary file, deleted on close. The writer reads it back from the
+        # thread that makes its next batch (store.ahead) while this one waits on the server.
+        self._db = sqlite3.connect("", check_same_thread=False)
         self._db.executescript(_SCHEMA)
         self._component_sets: dict[str, ModelComponents] = {}
         self._covered = 0  # components of a set that the input also gives properties of

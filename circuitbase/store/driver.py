@@ -14,6 +14,7 @@ from typing import Any
 
 from ..errors import StoreError
 from ..schema.graph import NODE_KEY, NODE_SPECS, NodeLabel, labels_of
+from .ahead import MadeAhead
 
 Row = dict[str, Any]
 Progress = Callable[[int], None]
@@ -156,14 +157,33 @@ class Driver(ABC):
         progress: Progress | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> WriteCounts:
-        """Run `cypher` (which unwinds `$rows`) once per batch of rows, with `params`."""
+        """Run `cypher` (which unwinds `$rows`) once per batch of rows, with `params`.
+
+        Each batch is made ready (its rows taken from `rows`, then `_prepare_write`) in a
+        helper thread while the one before is written (`ahead.MadeAhead`): a few batches
+        in memory at a time, however many there are."""
+        shared = dict(params or {})
+        ready = (
+            (len(chunk), self._prepare_write(cypher, {**shared, "rows": chunk}))
+            for chunk in batches(rows, batch_size)
+        )
         total = WriteCounts()
-        for chunk in batches(rows, batch_size):
-            total += self.write(cypher, {**(params or {}), "rows": chunk})
-            if progress:
-                progress(len(chunk))
-            del chunk  # one batch in memory at a time
+        with MadeAhead(ready) as prepared:
+            for size, write in prepared:
+                total += self._write_prepared(write)
+                if progress:
+                    progress(size)
         return total
+
+    def _prepare_write(self, cypher: str, params: dict[str, Any]) -> Any:
+        """A write as `_write_prepared` takes it; a backend that can encode its parameters
+        before sending them does it here, in the thread that makes the next batch."""
+        return cypher, params
+
+    def _write_prepared(self, prepared: Any) -> WriteCounts:
+        """Run a write made by `_prepare_write` atomically."""
+        cypher, params = prepared
+        return self.write(cypher, params)
 
     @abstractmethod
     def set_vectors(

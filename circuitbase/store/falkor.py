@@ -169,9 +169,21 @@ class FalkorDriver(Driver):
         return capped(rows, max_rows, max_bytes)
 
     def write(self, cypher: str, params: Mapping[str, Any] | None = None) -> WriteCounts:
+        return self._write_prepared(self._prepare_write(cypher, dict(params or {})))
+
+    def _prepare_write(self, cypher: str, params: dict[str, Any]) -> str:
+        """The query as FalkorDB receives it, its parameters written out in front
+        (`CYPHER name=value ... MATCH ...`, by the client's own encoder): for a batch of
+        rows this text is most of what the client does, so the writer has it made in
+        the thread that prepares the next batch."""
+        encode = falkordb.helpers.stringify_param_value
+        header = "".join(f"`{name}`={encode(value)} " for name, value in params.items())
+        return f"CYPHER {header}{cypher}" if header else cypher
+
+    def _write_prepared(self, prepared: Any) -> WriteCounts:
         try:
             self._dirty = True
-            result = self.graph.query(cypher, dict(params or {}))
+            result = self.graph.query(prepared)
         except redis.exceptions.ResponseError as err:
             raise StoreError(f"FalkorDB refused the query: {err}") from err
         except (redis.exceptions.RedisError, OSError) as err:
