@@ -135,6 +135,33 @@ def test_bad_input_is_refused_and_the_graph_is_exactly_as_it_was(
     assert graph_fingerprint(baseline) == before
 
 
+def test_every_bad_file_among_many_is_named_and_a_disagreement_by_its_own_file(
+    baseline, tmp_path
+) -> None:
+    """Records of small files are checked in batches that span files: a record that
+    disagrees with one of an earlier file is still reported with its own file, beside
+    every file that could not be read, and nothing is written."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    row = "pythia-70m,1,{},f{},lang,1,,,0.9,,,\n"
+    paths = [write(tmp_path, f"ok{i:02}.csv", PROBES_HEADER + row.format(i, i)) for i in range(30)]
+    # the same file name in two folders: one analysis uid, two contents
+    paths.insert(0, write(tmp_path / "a", "probes.csv", PROBES_HEADER + row.format(2, "x")))
+    paths.append(write(tmp_path / "b", "probes.csv", PROBES_HEADER + row.format(3, "y")))
+    unreadable = tmp_path / "unreadable.csv"
+    unreadable.write_bytes((PROBES_HEADER + row.format(2, "caf\xe9")).encode("latin-1"))
+    paths.insert(10, unreadable)
+    before = graph_fingerprint(baseline)
+    with pytest.raises(RecordError) as refused:
+        ingest_files(baseline, paths, probe_records)
+    lines = str(refused.value).splitlines()
+    assert lines[0].startswith("2 file(s) rejected"), lines
+    assert "unreadable.csv" in lines[1] and "not UTF-8" in lines[1]
+    assert lines[2].lstrip().startswith(f"file {tmp_path / 'b' / 'probes.csv'}, "), lines[2]
+    assert "duplicate Analysis" in lines[2] and "different values" in lines[2]
+    assert graph_fingerprint(baseline) == before
+
+
 def test_the_same_record_twice_is_one_fact(baseline, tmp_path) -> None:
     row = "pythia-70m,1,2,fr,lang,1,,,0.9,,,\n"
     ingest_files(baseline, [write(tmp_path, "twice.csv", PROBES_HEADER + row + row)], probe_records)

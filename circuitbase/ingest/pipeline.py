@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence, Sized
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from ..errors import IngestErrors
@@ -79,14 +80,13 @@ def plan_files(
     if not paths:
         raise RecordError("no input files")
     plan = Plan()
-    errors: list[RecordError] = []
     try:
         records = progress("reading and checking", None) if progress else None
-        for path in paths:
-            try:
-                plan.add_all(_ticking(reader(path), records))
-            except RecordError as err:
-                errors.append(err.located(file=str(path)))
+
+        def read(path: Path) -> Iterable[Record]:
+            return _ticking(reader(path), records)
+
+        errors = plan.add_files((str(path), partial(read, path)) for path in paths)
         if errors:
             raise IngestErrors(errors)
     except BaseException:

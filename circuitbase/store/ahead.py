@@ -8,8 +8,9 @@ other, each waits for the other; with the next batch made in a thread while this
 runs (a thread waiting on a socket lets go of Python's lock), the write takes about as
 long as the longer of the two instead of their sum.
 
-At most `depth` items wait made, one more is being made, so memory stays bounded by a
-few batches however many there are. What the helper raises is raised in the caller, at
+An item is made only once there is room for it: at most `depth` items wait made beside
+the one the caller holds, so a write holds two batches at a time (`depth` 1) however many
+there are. What the helper raises is raised in the caller, at
 the item it would have made; leaving the `with` block early stops the helper.
 """
 
@@ -33,7 +34,8 @@ class MadeAhead(Generic[T]):
 
     def __init__(self, items: Iterable[T], depth: int = 1) -> None:
         self._items = items
-        self._queue: queue.Queue[tuple[int, object]] = queue.Queue(maxsize=depth)
+        self._queue: queue.Queue[tuple[int, object]] = queue.Queue()
+        self._room = threading.Semaphore(depth)  # taken to make an item, given back when used
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._make, name="circuitbase-ahead", daemon=True)
 
@@ -51,28 +53,29 @@ class MadeAhead(Generic[T]):
         self._thread.join()
 
     def _make(self) -> None:
+        items = iter(self._items)
         try:
-            for item in self._items:
-                if not self._hand_over((_ITEM, item)):
+            while self._wait_for_room():
+                try:
+                    item = next(items)
+                except StopIteration:
+                    self._queue.put((_DONE, None))
                     return
+                self._queue.put((_ITEM, item))
         except BaseException as err:  # raised again in the caller's thread
-            self._hand_over((_FAILED, err))
-        else:
-            self._hand_over((_DONE, None))
+            self._queue.put((_FAILED, err))
 
-    def _hand_over(self, entry: tuple[int, object]) -> bool:
-        """Queue `entry` once there is room; False if the caller has stopped listening."""
+    def _wait_for_room(self) -> bool:
+        """Wait until an item may be made; False if the caller has stopped listening."""
         while not self._stop.is_set():
-            try:
-                self._queue.put(entry, timeout=_POLL_SECONDS)
+            if self._room.acquire(timeout=_POLL_SECONDS):
                 return True
-            except queue.Full:
-                continue
         return False
 
     def _ready(self) -> Iterator[T]:
         while True:
             kind, value = self._queue.get()
+            self._room.release()  # the caller holds this one: the helper may make the next
             if kind == _DONE:
                 return
             if kind == _FAILED:
