@@ -73,7 +73,7 @@ CHUNK = 2_000  # rows read back from the scratch file, or added to it, at a time
 # as many files as it takes): the batch goes into a staging table in one call, then into
 # the plan in one statement that keeps the first of each key, and one join finds every
 # record that disagrees with the one kept (set-based: a statement per batch instead of one
-# or two per record; a batch per small file cost a third of reading 2,048 N2G files).
+# or two per record; a batch per small file was a fifth of reading 2,048 N2G files).
 _KEEP_NODES = (
     "INSERT OR IGNORE INTO nodes SELECT label, key, props, create_only, origin "
     "FROM node_batch ORDER BY seq"
