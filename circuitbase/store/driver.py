@@ -160,7 +160,7 @@ class Driver(ABC):
         """Run `cypher` (which unwinds `$rows`) once per batch of rows, with `params`.
 
         Each batch is made ready (its rows taken from `rows`, then `_prepare_write`) in a
-        helper thread while the one before is written (`ahead.MadeAhead`): a few batches
+        helper thread while the one before is written (`ahead.MadeAhead`): two batches
         in memory at a time, however many there are."""
         shared = dict(params or {})
         ready = (
