@@ -138,6 +138,8 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:
+            raise  # `| head` closed our output: click ends quietly (exit 1), no error line
         except Exception as err:
             # pydantic's errors come from values given on the command line (an analysis
             # uid); pydantic is not imported for them unless the command used it

@@ -33,6 +33,8 @@ def _layers(text: str | None) -> list[int] | None:
     if not text:
         return None
     try:
+        if not text.isascii():
+            raise ValueError(text)  # Python reads `٣` as 3
         return [int(part) for part in text.split(",")]
     except ValueError:
         raise click.BadParameter(f"expected layer numbers like 0,3,5, got {text!r}") from None

@@ -69,6 +69,21 @@ def neo4j_import(command: Decorated) -> Decorated:
     )(command)
 
 
+# The commands that may create a store that does not exist yet; every other one reads a
+# store (or changes one), and a path typed wrong is an error, not a new empty store.
+CREATING_COMMANDS = frozenset(
+    {"init", "demo", "ingest", "import", "model add", "similarity compute", "analyze"}
+)
+
+
+def _command_creates_a_store() -> bool:
+    context = click.get_current_context(silent=True)
+    if context is None:
+        return True
+    words = context.command_path.split()[1:]  # without the program's name
+    return any(" ".join(words[:n]) in CREATING_COMMANDS for n in (1, 2))
+
+
 class Context:
     def __init__(self, uri: str | None) -> None:
         self.uri = uri
@@ -80,7 +95,7 @@ class Context:
         if self._store is None:
             from ..store import open_store
 
-            self._store = open_store(self.uri)
+            self._store = open_store(self.uri, create=_command_creates_a_store())
         return self._store
 
     def close(self) -> None:

@@ -33,6 +33,7 @@ def run_ingest(
     bulk: bool | None = None,
     neo4j_home: Path | None = None,
     neo4j_database: str = "neo4j",
+    additive: bool = False,
 ) -> None:
     files = expand(paths, suffixes, names)
     if neo4j_home is not None:
@@ -44,7 +45,10 @@ def run_ingest(
         click.echo(after_offline_import(target))
         return
     run_pipeline(
-        what, lambda progress: ingest_files(obj.store, files, reader, progress=progress, bulk=bulk)
+        what,
+        lambda progress: ingest_files(
+            obj.store, files, reader, progress=progress, bulk=bulk, additive=additive
+        ),
     )
 
 
@@ -92,6 +96,7 @@ def format_command(fmt: Format) -> click.Command:
             bulk,
             neo4j_home,
             neo4j_database,
+            fmt.additive,
         )
 
     command = click.Command(

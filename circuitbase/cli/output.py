@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import unicodedata
 from collections.abc import Sequence
 from typing import Any
@@ -12,6 +13,8 @@ from typing import Any
 import click
 
 from ..errors import CircuitbaseError
+from ..export.formats import csv_cell
+from ..schema.records import INT64
 
 FORMATS = ("table", "json", "csv")
 TABLE_WIDTH = 160  # cells: two 80-column terminals side by side, or one wide one
@@ -34,7 +37,8 @@ def render(rows: Sequence[dict[str, Any]], fmt: str, *, title: str | None = None
         writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: _cell(row.get(k)) for k in columns})
+            # a cell a spreadsheet would run as a formula is neutralised, as export's are
+            writer.writerow({k: csv_cell(_cell(row.get(k))) for k in columns})
         return buffer.getvalue().rstrip("\n")
     count = f"({len(rows)} row{'s' * (len(rows) != 1)})"
     if not columns:  # no rows, or rows without a value
@@ -189,7 +193,26 @@ def parse_params(values: Sequence[str], *, typed: bool) -> dict[str, Any]:
             params[name] = json.loads(raw)
         except json.JSONDecodeError:
             params[name] = raw
+        if bad := _unsendable_number(params[name]):
+            raise click.BadParameter(
+                f"{name}: {bad} is not a finite number within 64 bits, the only numbers "
+                "a store takes",
+                param_hint="--param",
+            )
     return params
+
+
+def _unsendable_number(value: Any) -> str | None:
+    """The first number in a parameter that no store takes (past 64 bits, NaN,
+    infinite), as text; JSON reads any integer and `Infinity`."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) and not INT64[0] <= value <= INT64[1]:
+        return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return next(filter(None, map(_unsendable_number, items)), None)
 
 
 def ask_first(yes: bool, question: str, refusal: str) -> None:

@@ -12,6 +12,7 @@ import networkx as nx
 from ..schema.graph import NODE_KEY, RelType, label_clause, primary_label
 from ..schema.records import RecordError
 from ..sources.exports import ESCAPES
+from .formats import importable
 
 HEADER = "// circuitbase subgraph export: one statement per line; run in order."
 
@@ -55,6 +56,7 @@ def _map_literal(props: dict[str, Any]) -> str:
 def write_cypher(graph: nx.MultiDiGraph, path: Path) -> None:
     """One MERGE statement per line, so the script is idempotent and easy to split."""
     lines = [HEADER]
+    graph = importable(graph)  # what circuitbase derives is left out: import refuses it
     for _, attrs in sorted(graph.nodes(data=True)):
         label = primary_label(attrs["labels"])
         key = NODE_KEY[label]

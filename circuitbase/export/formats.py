@@ -16,6 +16,7 @@ from typing import Any
 
 import networkx as nx
 
+from ..schema.graph import NODE_SPECS, RelType, primary_label
 from ..sources.exports import JSON_ATTRS
 
 # Characters XML 1.0 cannot hold, even escaped (and lone surrogates, which have no
@@ -66,8 +67,30 @@ def _scalar_graph(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     return flat
 
 
+def importable(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """`graph` without what circuitbase derives itself and `import` refuses (similarity
+    summaries, N2G tries: `made_by="circuitbase"` in the catalog), for the formats that
+    are read back, so that a store's own export always imports."""
+    kept = nx.MultiDiGraph(graph)
+    kept.remove_nodes_from(
+        [
+            ident
+            for ident, attrs in graph.nodes(data=True)
+            if NODE_SPECS[primary_label(attrs["labels"])].made_by == "circuitbase"
+        ]
+    )
+    kept.remove_edges_from(
+        [
+            (a, b, k)
+            for a, b, k, attrs in kept.edges(keys=True, data=True)
+            if RelType(attrs["type"]).spec.made_by == "circuitbase"
+        ]
+    )
+    return kept
+
+
 def write_graphml(graph: nx.MultiDiGraph, path: Path) -> None:
-    nx.write_graphml(_scalar_graph(graph), path)
+    nx.write_graphml(_scalar_graph(importable(graph)), path)
 
 
 def write_gexf(graph: nx.MultiDiGraph, path: Path) -> None:

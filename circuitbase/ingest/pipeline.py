@@ -74,6 +74,8 @@ def plan_files(
     paths: Sequence[Path],
     reader: Reader,
     progress: ProgressFactory | None = None,
+    *,
+    additive: bool = False,
 ) -> Plan:
     """Read every file into one plan (a file's records go in as they are read), then check
     the plan; every file that cannot be read is reported."""
@@ -92,7 +94,7 @@ def plan_files(
     except BaseException:
         plan.close()
         raise
-    return make_plan((), store, plan)
+    return make_plan((), store, plan, additive=additive)
 
 
 def records_in(record: Record) -> int:
@@ -204,11 +206,13 @@ def ingest_files(
     *,
     progress: ProgressFactory | None = None,
     bulk: bool | None = None,
+    additive: bool = False,
 ) -> IngestResult:
-    """Read every file with `reader`, then ingest all their records at once."""
+    """Read every file with `reader`, then ingest all their records at once (`additive`:
+    an import, which may not change a stored node)."""
     return write(
         store,
-        plan_files(store, paths, reader, progress),
+        plan_files(store, paths, reader, progress, additive=additive),
         progress=progress,
         files=len(paths),
         bulk=bulk,

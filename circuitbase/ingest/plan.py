@@ -40,6 +40,8 @@ class StoredGraph(Protocol):
 
     def existing_keys(self, label: NodeLabel, keys: Iterable[str]) -> set[str]: ...
 
+    def node_properties(self, label: NodeLabel, keys: Iterable[str]) -> dict[str, dict]: ...
+
 
 class NothingStored:
     """A new, empty database (one the offline importer fills): no model, no node."""
@@ -49,6 +51,9 @@ class NothingStored:
 
     def existing_keys(self, label: NodeLabel, keys: Iterable[str]) -> set[str]:
         return set()
+
+    def node_properties(self, label: NodeLabel, keys: Iterable[str]) -> dict[str, dict]:
+        return {}
 
 
 RelGroup = tuple[RelType, NodeLabel, NodeLabel]
@@ -431,9 +436,16 @@ def _conflict(
     )
 
 
-def make_plan(records: Iterable[Record], store: StoredGraph, plan: Plan | None = None) -> Plan:
+def make_plan(
+    records: Iterable[Record],
+    store: StoredGraph,
+    plan: Plan | None = None,
+    *,
+    additive: bool = False,
+) -> Plan:
     """Validate `records` (added to `plan` if given) against each other and the store;
-    raise RecordError on the first problem, closing the plan."""
+    raise RecordError on the first problem, closing the plan. An `additive` plan (an
+    import) may add nodes but not change a stored one."""
     plan = plan or Plan()
     try:
         check_aliases_against(row["uid"] for row in store.models())
@@ -442,6 +454,9 @@ def make_plan(records: Iterable[Record], store: StoredGraph, plan: Plan | None =
             _check_stored_models_keep_their_shape(plan, store)
             _add_components(plan, _ModelSpecs(plan, store))
             _add_lineage(plan, store)
+        _check_facts_cite_their_own_analysis(plan)
+        if additive:
+            _check_stored_nodes_unchanged(plan, store)
         _check_ends_exist(plan, store)
     except BaseException:
         plan.close()
@@ -652,6 +667,27 @@ def _add_lineage(plan: Plan, store: StoredGraph) -> None:
                     RelType.FINE_TUNED_FROM, ref(NodeLabel.MODEL, tuned), ref(NodeLabel.MODEL, base)
                 )
             )
+
+
+_FOREIGN_ANALYSIS = f"""
+    SELECT type, analysis, end_key, origin FROM rels
+    WHERE end_label = '{NodeLabel.ANALYSIS.value}' AND analysis IS NOT NULL
+      AND analysis != end_key
+    LIMIT 1"""
+
+
+def _check_facts_cite_their_own_analysis(plan: Plan) -> None:
+    """A fact that points at an analysis (evidence, an example, a measurement) is that
+    analysis's: otherwise a row could file its facts under another analysis (the IOI
+    circuit's), whose removal would then delete them. (Every other fact's analysis must
+    be in the input or the store, `_check_ends_exist`; sources set it themselves.)"""
+    for type_, analysis, end_key, origin in plan._rows(_FOREIGN_ANALYSIS):
+        raise RecordError(
+            f"a {type_} fact names Analysis {analysis!r}, but it belongs to {end_key!r}, "
+            "the analysis it points at",
+            record=origin,
+            field="analysis",
+        )
 
 
 def _check_ends_exist(plan: Plan, store: StoredGraph) -> None:

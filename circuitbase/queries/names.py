@@ -112,7 +112,13 @@ def component_named(store: GraphStore, name: str, *, model: str | None = None) -
     named = parse_neuronpedia_feature(name)
     if named is not None:
         source = name.strip().rsplit("/", 1)[0]
-        stored = store.dictionaries_by_neuronpedia(source)
+        # the model may be stored under another name (an alias); the layer and set are
+        # the name's own, whatever a dictionary's `neuronpedia` property claims
+        stored = [
+            uid
+            for uid in store.dictionaries_by_neuronpedia(source)
+            if uid.endswith(f"/L{named.layer}/{named.dictionary}")
+        ]
         return parse_component(f"{stored[0]}/F{named.index}") if stored else named
     saelens = parse_saelens_feature(name)
     if saelens is not None:

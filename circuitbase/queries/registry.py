@@ -124,6 +124,9 @@ def _convert(type_: str, value: Any) -> Any:
         raise TypeError("not true or false")
     if isinstance(value, bool):
         raise TypeError("a boolean is not a number")
+    if isinstance(value, str) and not value.isascii():
+        # Python reads `٣` as 3: a number here is written with ASCII digits only
+        raise TypeError("a number is written with ASCII digits")
     if type_ == "int":
         if isinstance(value, float) and not value.is_integer():
             raise TypeError("not a whole number")

@@ -51,6 +51,9 @@ class NodeLabel(str, Enum):
         return cls(ComponentKind(kind).value)
 
 
+# Who may create a label's nodes or a type's relationships (NodeSpec.made_by, RelSpec.made_by).
+MadeBy = Literal["input", "names", "circuitbase"]
+
 @dataclass(frozen=True)
 class NodeSpec:
     """Everything the library knows about one node label, in one place: the store merges
@@ -68,6 +71,9 @@ class NodeSpec:
     shared: bool = False
     search: tuple[str, ...] = ()  # the fields full-text search reads
     drawn: bool = True  # figures draw it (an analysis or an N2G trie they leave out)
+    # who may create it: "input" (a source or an import file), or "circuitbase" (derived by
+    # circuitbase's own code only: similarity summaries, N2G tries; an import refuses it)
+    made_by: MadeBy = "input"
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,21 @@ class RelSpec:
     score: tuple[str, ...] = ()
     colour: str = "#999999"  # see export/palette.py for the scheme
     dash: str = "solid"  # a matplotlib dash name
+    # who may create it: "input" (a source or an import file); "names" (derived from uids
+    # or model names: an import's copy is checked against that and left to the planner);
+    # "circuitbase" (its own code only, e.g. an N2G trie's structure: an import refuses it)
+    made_by: MadeBy = "input"
+
+
+# Properties circuitbase computes on what an input may create (a head-metrics analysis's
+# ranks, packed on the analysis and per head as `profile_<i>`; when a node was first
+# stored): an import drops them, so a file cannot forge what `similar` reads.
+DERIVED_PROPERTIES = frozenset({"profile_table", "profile_heads", "profile_metrics", "created_at"})
+
+
+def is_derived_property(name: str) -> bool:
+    """Whether circuitbase computes this property itself (DERIVED_PROPERTIES, `profile_<i>`)."""
+    return name in DERIVED_PROPERTIES or (name.startswith("profile_") and name[8:].isdigit())
 
 
 class _RelTypes(type):
@@ -187,9 +208,9 @@ def defined_rel_type(spec: RelSpec) -> Iterator[RelType]:
 # their own dash, so that they recede behind the facts (export/palette.py).
 _GREY, _DARK_GREY = "#BBBBBB", "#999999"
 for _spec in (
-    RelSpec("IN_MODEL", bare=True, context=True, colour=_GREY, dash="dotted"),
+    RelSpec("IN_MODEL", bare=True, context=True, colour=_GREY, dash="dotted", made_by="names"),
     RelSpec("ABOUT", bare=True, context=True, colour=_GREY, dash="dashed"),
-    RelSpec("HAS_PATTERN", ("analysis",), colour=_DARK_GREY),
+    RelSpec("HAS_PATTERN", ("analysis",), colour=_DARK_GREY, made_by="circuitbase"),
     RelSpec("ACTIVATES_ON", ("analysis",), score=("activation",), colour="#56B4E9"),
     # A probe is one feature's probe on one dataset: the same neuron measured on two
     # datasets is two facts. (ENCODES also has the probe's `weight`, a coefficient.)
@@ -207,13 +228,13 @@ for _spec in (
     # attribution graph measures a feature at each position it appears in)
     RelSpec("MEASURED_BY", ("analysis", "node"), context=True, colour=_GREY, dash="dashdot"),
     # model lineage: a fine-tuned model points at its base
-    RelSpec("FINE_TUNED_FROM", colour="#000000", dash="dashed"),
+    RelSpec("FINE_TUNED_FROM", colour="#000000", dash="dashed", made_by="names"),
     # N2G trie structure: a pattern's root, its children, and each trie node's token.
-    RelSpec("TRIE_ROOT", bare=True, colour=_DARK_GREY, dash="dotted"),
-    RelSpec("TRIE_CHILD", bare=True, colour=_DARK_GREY),
-    RelSpec("MATCHES_TOKEN", bare=True, colour=_DARK_GREY, dash="dashed"),
+    RelSpec("TRIE_ROOT", bare=True, colour=_DARK_GREY, dash="dotted", made_by="circuitbase"),
+    RelSpec("TRIE_CHILD", bare=True, colour=_DARK_GREY, made_by="circuitbase"),
+    RelSpec("MATCHES_TOKEN", bare=True, colour=_DARK_GREY, dash="dashed", made_by="circuitbase"),
     # a dictionary feature belongs to its dictionary (derived from its uid, like IN_MODEL)
-    RelSpec("IN_DICTIONARY", bare=True, context=True, colour=_GREY),
+    RelSpec("IN_DICTIONARY", bare=True, context=True, colour=_GREY, made_by="names"),
     # evidence (schema/evidence.py): a component's statistics and top logits per analysis,
     # each activation example (one edge each, named by the source), and each explanation
     # (an analysis may explain a component twice: the source's id of each)
@@ -255,9 +276,9 @@ NODE_SPECS: dict[NodeLabel, NodeSpec] = {
         "#999933", key="name", shared=True, search=("name", "description")
     ),
     NodeLabel.ANALYSIS: NodeSpec("#BBBBBB", drawn=False),
-    NodeLabel.PATTERN: NodeSpec("#E0E0E0", drawn=False),
-    NodeLabel.PATTERN_NODE: NodeSpec("#F2F2F2", drawn=False),
-    NodeLabel.SIMILARITY_SUMMARY: NodeSpec("#F2F2F2"),
+    NodeLabel.PATTERN: NodeSpec("#E0E0E0", drawn=False, made_by="circuitbase"),
+    NodeLabel.PATTERN_NODE: NodeSpec("#F2F2F2", drawn=False, made_by="circuitbase"),
+    NodeLabel.SIMILARITY_SUMMARY: NodeSpec("#F2F2F2", made_by="circuitbase"),
     NodeLabel.DICTIONARY: NodeSpec(  # pale purple, beside its features' purple
         "#CCBBEE", search=("uid", "release", "sae_id", "neuronpedia")
     ),

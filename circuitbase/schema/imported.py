@@ -15,13 +15,14 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .dictionaries import dictionary_uid
+from .dictionaries import dictionary_of, dictionary_uid, parse_neuronpedia_source
 from .evidence import Explanation  # (and the evidence facts' models, for fact_model)
-from .graph import COMPONENT_LABELS, NodeLabel, token_uid
+from .graph import COMPONENT_LABELS, NODE_SPECS, NodeLabel, RelType, is_derived_property, token_uid
+from .lineage import lineage
 from .nodes import Analysis, Concept, HeadRole, ModelSpec, NeuronFamily, Task, Token
 from .records import FULL_KEY, NodeRecord, RecordError, RelRecord, record_error
 from .relationships import fact_model
-from .uids import UidError
+from .uids import UidError, parse_component
 
 _BY_NAME: dict[NodeLabel, type[BaseModel]] = {
     NodeLabel.CONCEPT: Concept,
@@ -38,8 +39,20 @@ def _validated(model: type[BaseModel], data: dict[str, Any], origin: str | None)
         raise record_error(err, record=origin) from None
 
 
+def _refuse_derived(what: str, origin: str | None, field: str) -> None:
+    raise RecordError(
+        f"{what} is derived by circuitbase itself (similarity summaries, N2G tries), never "
+        "read from a file: an export leaves it out, and an import refuses it",
+        record=origin,
+        field=field,
+    )
+
+
 def _node(record: NodeRecord) -> NodeRecord:
-    label, props, origin = record.label, dict(record.props), record.origin
+    label, origin = record.label, record.origin
+    if NODE_SPECS[label].made_by != "input":
+        _refuse_derived(f"a {label.value} node", origin, "labels")
+    props = {k: v for k, v in record.props.items() if not is_derived_property(k)}
     key = props.pop(FULL_KEY, record.key)  # validate the text, not the hash a long key became
     if label in COMPONENT_LABELS:
         return NodeRecord(label=label, key=key, origin=origin)  # the planner derives the rest
@@ -75,6 +88,7 @@ def _node(record: NodeRecord) -> NodeRecord:
             )
         return explanation.record().at(origin)
     if label is NodeLabel.DICTIONARY:
+        _check_neuronpedia_name(key, props, origin)
         try:
             # a missing or mistyped part is refused below, as the TypeError it raises
             derived = dictionary_uid(props.get("model"), props.get("layer"), props.get("set"))  # type: ignore[arg-type]
@@ -86,15 +100,45 @@ def _node(record: NodeRecord) -> NodeRecord:
                 record=origin,
                 field="uid",
             )
-        return record
+        return NodeRecord(label, key, props, origin=origin)
     if label in _BY_NAME:
         return _validated(_BY_NAME[label], {"name": key, **props}, origin).record().at(origin)
-    return record
+    return NodeRecord(label, key, props, origin=origin)
 
 
-def _relationship(record: RelRecord) -> RelRecord:
+def _check_neuronpedia_name(uid: str, props: dict[str, Any], origin: str | None) -> None:
+    """A dictionary's `neuronpedia` name is what Neuronpedia's feature names resolve by:
+    it must name this dictionary's own layer and set (`gpt2-small/0-res-jb` for
+    `gpt2-small/L0/res-jb`), so that no file can take over another dictionary's name."""
+    name = props.get("neuronpedia")
+    if name is None:
+        return
+    try:
+        _, source = str(name).split("/")
+        layer, set_name = parse_neuronpedia_source(source)
+    except (ValueError, UidError):
+        return  # a source without a layer (`e-att-sm`): no feature name resolves by it
+    if not uid.endswith(f"/L{layer}/{set_name}"):
+        raise RecordError(
+            f"neuronpedia {name!r} names layer {layer} of set {set_name!r}, not the "
+            f"dictionary {uid!r}",
+            record=origin,
+            field="neuronpedia",
+        )
+
+
+def _relationship(record: RelRecord) -> RelRecord | None:
+    """The record as an adapter would have built it; None for one circuitbase derives from
+    names (IN_MODEL, ...), once checked against that derivation: the planner writes its own."""
+    made_by = record.type.spec.made_by
+    if made_by == "circuitbase":
+        _refuse_derived(f"a {record.type.value} relationship", record.origin, "type")
+    if made_by == "names":
+        _check_derived_from_names(record)
+        return None
     if (model := fact_model(record.type)) is not None:
-        fact = _validated(model, dict(record.props), record.origin)
+        props = {k: v for k, v in record.props.items() if not is_derived_property(k)}
+        fact = _validated(model, props, record.origin)
         return fact.record(record.start, record.end).at(record.origin)
     if record.type.spec.bare and record.props:
         raise RecordError(
@@ -105,6 +149,40 @@ def _relationship(record: RelRecord) -> RelRecord:
     return record
 
 
+def _check_derived_from_names(record: RelRecord) -> None:
+    """A structural relationship an export holds must be the one its ends' names imply."""
+    start, end = record.start, record.end
+    try:
+        if record.type is RelType.FINE_TUNED_FROM:
+            expected = start.label is end.label is NodeLabel.MODEL and (start.key, end.key) in set(
+                lineage({start.key, end.key})
+            )
+        elif start.label not in COMPONENT_LABELS:
+            expected = False
+        elif record.type is RelType.IN_MODEL:
+            expected = end.label is NodeLabel.MODEL and parse_component(start.key).model == end.key
+        else:  # IN_DICTIONARY
+            implied = dictionary_of(parse_component(start.key))
+            expected = end.label is NodeLabel.DICTIONARY and implied.key == end.key
+    except UidError:
+        expected = False
+    if not expected:
+        raise RecordError(
+            f"{start.key!r} -[{record.type.value}]-> {end.key!r} is not what their names "
+            "imply; circuitbase derives these relationships from uids and model names",
+            record=record.origin,
+            field="type",
+        )
+    if record.props:
+        raise RecordError(
+            f"a {record.type.value} relationship has no properties",
+            record=record.origin,
+            field=sorted(record.props)[0],
+        )
+
+
 def checked(records: list[NodeRecord | RelRecord]) -> list[NodeRecord | RelRecord]:
-    """`records` as an adapter would have built them, or RecordError naming the first bad one."""
-    return [_node(r) if isinstance(r, NodeRecord) else _relationship(r) for r in records]
+    """`records` as an adapter would have built them, or RecordError naming the first bad
+    one; relationships circuitbase derives from names are checked, then left out."""
+    rebuilt = [_node(r) if isinstance(r, NodeRecord) else _relationship(r) for r in records]
+    return [r for r in rebuilt if r is not None]

@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError, ValidationInfo, field_validator
 
 from ..errors import RecordError
-from .graph import OPTIONAL_IDENTITY, NodeLabel, RelType
+from .graph import NODE_KEY, OPTIONAL_IDENTITY, NodeLabel, RelType
 
 Scalar = str | bool | int | float
 PropertyValue = Scalar | list[str] | list[int] | list[float] | list[bool]
@@ -75,17 +75,20 @@ def check_text(text: str, field: str | None, *, free: bool = False) -> str:
 
 
 class CheckedNames(BaseModel):
-    """A pydantic model whose text fields are checked as they are read, so that a name
-    holding a control character is refused at its file's line, not when its record is
-    built: names may not hold one, free text (FREE_TEXT_PROPERTIES) may."""
+    """A pydantic model whose text fields and whole numbers are checked as they are read,
+    so that a name holding a control character, or a number past 64 bits, is refused at
+    its file's line, not when its record is built (or, for a number, by the scratch file
+    it passes through): names may not hold one, free text (FREE_TEXT_PROPERTIES) may."""
 
     @field_validator("*", mode="after")
     @classmethod
     def _text_is_storable(cls, value: Any, info: ValidationInfo) -> Any:
         name = info.field_name or ""
-        for text in value if isinstance(value, list) else [value]:
-            if isinstance(text, str):
-                check_text(text, name, free=name in FREE_TEXT_PROPERTIES)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str):
+                check_text(item, name, free=name in FREE_TEXT_PROPERTIES)
+            elif isinstance(item, int) and not INT64[0] <= item <= INT64[1]:
+                raise RecordError(f"{item} does not fit in 64 bits", field=name)
         return value
 
 
@@ -135,6 +138,12 @@ def _clean_props(props: dict[str, Any], origin: str | None = None) -> dict[str, 
         for name, value in props.items():
             if not isinstance(name, str) or not name.isidentifier():
                 raise RecordError(f"property name {name!r} is not an identifier", field=str(name))
+            if name.startswith("_"):
+                raise RecordError(
+                    f"property names starting with '_' are circuitbase's own bookkeeping, "
+                    f"not {name!r}",
+                    field=name,
+                )
             if len(name) > MAX_NAME_CHARS:
                 raise RecordError(
                     f"a property name is at most {MAX_NAME_CHARS} characters, "
@@ -202,6 +211,20 @@ def _located(record: Any, origin: str) -> Any:
     return copy
 
 
+def _check_not_rekeyed(record: NodeRecord) -> None:
+    """A node's properties never restate its key otherwise: the writer sets them after it
+    merges on the key, so a source field named `uid` would rename the node it is about."""
+    name = NODE_KEY[record.label]
+    for props in (record.props, record.create_only):
+        if name in props and props[name] != record.key and props.get(FULL_KEY) != props[name]:
+            raise RecordError(
+                f"{name!r} is this {record.label.value}'s key ({record.key!r}); a property "
+                f"of that name cannot say {props[name]!r}",
+                record=record.origin,
+                field=name,
+            )
+
+
 @dataclass(frozen=True, slots=True)
 class NodeRecord:
     """A node; `create_only` props (e.g. when it was first seen) are set only when it is created."""
@@ -220,6 +243,7 @@ class NodeRecord:
             object.__setattr__(self, "key", short)
         object.__setattr__(self, "props", _clean_props(self.props, self.origin))
         object.__setattr__(self, "create_only", _clean_props(self.create_only, self.origin))
+        _check_not_rekeyed(self)
 
     @property
     def ref(self) -> NodeRef:

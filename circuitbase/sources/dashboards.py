@@ -97,7 +97,7 @@ def dashboard_records(
             for k, v in feature.model_dump().items()
             if k not in ("feature_index", "activations")
         }
-        evidence = validate(Evidence, {"analysis": analysis.uid, **fields}, file=path, record=where)
+        evidence = validate(Evidence, {**fields, "analysis": analysis.uid}, file=path, record=where)
         yield evidence.record(start, target, origin=f"{path}, {where}")
         for j, activation in enumerate(feature.activations):
             at = f"{where}.activations[{j}]"

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+import string
 from pathlib import Path
 from typing import Any
 
@@ -141,13 +142,19 @@ def _unescape(body: str) -> str:
             out.append(c)
             i += 1
             continue
-        nxt = body[i + 1]
+        nxt = body[i + 1 : i + 2]  # the tokenizer never ends a string on a lone backslash
         if nxt in _UNESCAPES:
             out.append(_UNESCAPES[nxt])
             i += 2
-        elif nxt in "uU":
+        elif nxt in ("u", "U"):
             width = 4 if nxt == "u" else 8
-            out.append(chr(int(body[i + 2 : i + 2 + width], 16)))
+            digits = body[i + 2 : i + 2 + width]
+            if len(digits) != width or not all(d in string.hexdigits for d in digits):
+                raise RecordError(f"\\{nxt} must be followed by {width} hex digits, not {digits!r}")
+            code = int(digits, 16)
+            if code > 0x10FFFF:
+                raise RecordError(f"\\{nxt}{digits} is not a Unicode code point")
+            out.append(chr(code))
             i += 2 + width
         else:
             raise RecordError(f"unknown escape \\{nxt} in a string")
@@ -294,6 +301,7 @@ GRAPHML = Format(
       circuitbase --db ./other-kb import graphml fr.graphml""",
     reader=read_graphml,
     suffixes=(".graphml",),
+    additive=True,
 )
 CYPHER = Format(
     name="cypher",
@@ -306,4 +314,5 @@ CYPHER = Format(
       circuitbase --db ./other-kb import cypher fr.cypher""",
     reader=read_cypher,
     suffixes=(".cypher",),
+    additive=True,
 )

@@ -147,6 +147,8 @@ def _reject_constant(name: str) -> float:
 
 def _finite_float(text: str) -> float:
     """`1e999` parses as infinity: refused like `Infinity` itself."""
+    if not text.isascii():
+        raise ValueError(f"{text[:40]!r} is not a number written in ASCII digits")
     value = float(text)
     if not math.isfinite(value):
         raise ValueError(f"{text[:40]} is not a finite number")
@@ -158,6 +160,8 @@ def _int64(text: str) -> int:
     (Python would happily read a million digits)."""
     if len(text) > 20:
         raise ValueError(f"the number {text[:20]}... does not fit in 64 bits")
+    if not text.isascii():
+        raise ValueError(f"{text!r} is not a number written in ASCII digits")
     value = int(text)
     if not INT64[0] <= value <= INT64[1]:
         raise ValueError(f"the number {text} does not fit in 64 bits")

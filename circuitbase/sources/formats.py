@@ -41,6 +41,9 @@ class Format:
     names: tuple[str, ...] = ()  # ... and files of these names
     options: tuple[Option, ...] = ()
     what: str = ""  # how progress names what is read (default: the name)
+    # an import: it adds nodes, and refuses to change any that is stored (a file must not
+    # rewrite a stored analysis's citation or a model's shape)
+    additive: bool = False
 
     def read_with(
         self, given: dict[str, Any]

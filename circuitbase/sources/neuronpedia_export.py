@@ -109,7 +109,7 @@ def export_records(path: Path) -> Iterator[NodeRecord | RelRecord]:
         start, target = ref(NodeLabel.FEATURE, uid), ref(NodeLabel.ANALYSIS, analysis)
         origin = f"{path}, {where}"
         if kind == "features":
-            fact = validate(Evidence, {"analysis": analysis, **fields}, file=path, record=where)
+            fact = validate(Evidence, {**fields, "analysis": analysis}, file=path, record=where)
             yield fact.record(start, target, origin=origin)
         elif kind == "activations":
             fields.pop("id")  # kept as `example`, the fact's identity
@@ -138,12 +138,12 @@ def export_records(path: Path) -> Iterator[NodeRecord | RelRecord]:
             }
             explained_by = validate(
                 ExplainedBy,
-                {
+                {  # the source's own fields never restate what circuitbase names
+                    **explained,
                     "analysis": analysis,
                     "explanation": row.id,
                     "method": row.typeName,
                     "explainer": row.explanationModelName,
-                    **explained,
                 },
                 file=path,
                 record=where,

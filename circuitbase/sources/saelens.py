@@ -36,9 +36,10 @@ from .formats import Format
 
 MAX_SAES = 1_000_000
 # names circuitbase gives a dictionary's properties: an SAE's own field of that name is kept
-# as `sae_<name>`
+# as `sae_<name>` (its Neuronpedia name is kept as given: a name resolves to a dictionary
+# only where the name's layer and set are the dictionary's, queries/names.py)
 RESERVED = frozenset(
-    {"model", "layer", "set", "release", "sae_id", "hook", "width", "saelens_model"}
+    {"uid", "model", "layer", "set", "release", "sae_id", "hook", "width", "saelens_model"}
 )
 
 

@@ -50,6 +50,8 @@ FAMILY_DESCRIPTIONS = {
 def _value(text: str) -> Any:
     if text in ("True", "False"):
         return text == "True"
+    if not text.isascii():  # Python reads `٣` as 3; a number here is ASCII
+        return text
     try:
         return int(text)
     except ValueError:

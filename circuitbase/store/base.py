@@ -253,6 +253,11 @@ class GraphStore:
         """Those of `keys` that a stored `label` node has as its merge key."""
         return {row["k"] for row in self.read(cypher.existing_keys(label), {"keys": list(keys)})}
 
+    def node_properties(self, label: NodeLabel, keys: Iterable[str]) -> dict[str, dict]:
+        """The properties of the stored `label` nodes among `keys`, by key."""
+        rows = self.read(cypher.node_properties(label), {"keys": list(keys)})
+        return {row["k"]: row["props"] for row in rows}
+
     def has_node(self, label: NodeLabel, key: str) -> bool:
         return bool(self.existing_keys(label, [key]))
 

@@ -93,6 +93,14 @@ def existing_keys(label: NodeLabel) -> str:
     return f"UNWIND $keys AS k MATCH (n{label_clause(label)} {{{key}: k}}) RETURN n.{key} AS k"
 
 
+def node_properties(label: NodeLabel) -> str:
+    key = NODE_KEY[NodeLabel(label)]
+    return (
+        f"UNWIND $keys AS k MATCH (n{label_clause(label)} {{{key}: k}}) "
+        f"RETURN n.{key} AS k, properties(n) AS props"
+    )
+
+
 MAX_NAMES = 100_000  # stored values read for near matches of a name the store lacks
 
 

@@ -62,13 +62,26 @@ def server_version() -> str:
 
 
 def pid_alive(pid: int) -> bool:
+    """Whether `pid` is a running process. A zombie is not: a server circuitbase started
+    is its command's child's child, so once it exits it stays a zombie until init reaps
+    it, and where nothing reaps (a container without an init process) `kill(pid, 0)`
+    would call it alive forever. Its state in /proc tells (where there is no /proc,
+    `kill(pid, 0)` is all there is)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        stat_line = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return not Path("/proc/self").exists()  # it went away, or there is no /proc
+    except OSError:
+        return True
+    # "pid (comm) S ...": the state follows the last ')' (comm may hold spaces and parens)
+    state = stat_line.rpartition(")")[2].split()[:1]
+    return state not in (["Z"], ["X"])
 
 
 _MAX_SOCKET_PATH = 100  # sun_path is 108 bytes on Linux

@@ -386,9 +386,28 @@ class Neo4jDriver(Driver):
         self.driver.close()  # a running transaction was terminated when Ctrl-C came
 
 
-# Procedures a read-only session still runs that act on the server, not on the graph
-# (`dbms.killConnection`, `dbms.setConfigValue`, ...): a typed query may call none.
-_SERVER_PROCEDURES = ("dbms.", "db.clearquerycaches", "db.checkpoint", "tx.")
+# The procedures a typed query may call: those that read the graph or its schema. A read
+# session still runs many that act on the server (`dbms.killConnection`, `db.checkpoint`,
+# `db.stats.collect` then `db.stats.retrieve`, which hands out other sessions' queries,
+# `db.resampleOutdatedIndexes`, ...), so procedures are allowed by name, never refused by it.
+_READ_PROCEDURES = frozenset(
+    name.lower()
+    for name in (
+        "db.labels",
+        "db.relationshipTypes",
+        "db.propertyKeys",
+        "db.schema.visualization",
+        "db.schema.nodeTypeProperties",
+        "db.schema.relTypeProperties",
+        "db.index.fulltext.queryNodes",
+        "db.index.fulltext.queryRelationships",
+        "db.index.vector.queryNodes",
+        "db.index.vector.queryRelationships",
+    )
+)
+# Plan operators that read beyond the graph: LOAD CSV reads the server's files and fetches
+# URLs in the server's name.
+_OUTSIDE_OPERATORS = ("LoadCSV",)
 
 
 def _check_plain_read(tx: Any, cypher: str, params: Mapping[str, Any] | None) -> None:
@@ -419,11 +438,19 @@ def _check_plain_read(tx: Any, cypher: str, params: Mapping[str, Any] | None) ->
                 f"{operator} is an administration command; queries here "
                 "are read-only and read only the graph: refused"
             )
-        if operator == "ProcedureCall" and details.lower().startswith(_SERVER_PROCEDURES):
+        if operator.startswith(_OUTSIDE_OPERATORS):
             raise ReadOnlyViolation(
-                f"this query calls {details.split('(')[0]}, which acts on "
-                "the server, not the graph; queries here are read-only: refused"
+                "LOAD CSV reads files and URLs, not the graph; queries here read only the "
+                "graph: refused"
             )
+        if operator == "ProcedureCall":
+            procedure = details.split("(")[0].strip()
+            if procedure.lower() not in _READ_PROCEDURES:
+                raise ReadOnlyViolation(
+                    f"this query calls {procedure}, which is not one of the procedures that "
+                    "read the graph (db.labels, db.index.fulltext.queryNodes, ...); queries "
+                    "here are read-only and read only the graph: refused"
+                )
 
 
 # Plan operators of commands about the server, not the graph (SHOW/TERMINATE TRANSACTIONS

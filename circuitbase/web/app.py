@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Flask, Response, abort, redirect, render_template, request, url_for
 from markupsafe import Markup
@@ -259,7 +259,11 @@ def _downloads(pages: Blueprint, store: GraphStore, downloads: threading.Bounded
 
     def _download(kind: str, key: str, fmt: str) -> Response:
         data = show(store, key, kind=kind)
-        name = "".join(c if c.isalnum() or c in "-." else "_" for c in key)[:80] or "export"
+        # a header is Latin-1: the plain name is ASCII, the exact one travels as RFC 5987's
+        # filename* (a non-Latin-1 character in the header dropped the connection)
+        name = "".join(c if c.isascii() and (c.isalnum() or c in "-.") else "_" for c in key)
+        name = name[:80] or "export"
+        exact = quote(f"{key[:80]}.{fmt}", safe="")
         if fmt == "bib":
             body = bibtex(store, {a["uid"] for a in data["analyses"]}).encode()
         else:
@@ -279,7 +283,10 @@ def _downloads(pages: Blueprint, store: GraphStore, downloads: threading.Bounded
         return Response(
             body,
             mimetype=EXPORTS[fmt],
-            headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
+            headers={
+                "Content-Disposition": f"attachment; filename=\"{name}.{fmt}\"; "
+                f"filename*=UTF-8''{exact}"
+            },
         )
 
 

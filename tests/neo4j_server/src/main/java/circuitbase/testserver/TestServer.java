@@ -33,6 +33,10 @@ public final class TestServer {
                 .setConfig(BoltConnector.listen_address, new SocketAddress("127.0.0.1", port))
                 .setConfig(GraphDatabaseSettings.auth_enabled, true)
                 .setConfig(GraphDatabaseSettings.transaction_timeout, java.time.Duration.ofMinutes(5))
+                // as README's Neo4j settings say: LOAD CSV reads no file of the server's
+                // (circuitbase's read-only path refuses LOAD CSV as well)
+                .setConfig(GraphDatabaseSettings.allow_file_urls, false)
+                .setConfig(GraphDatabaseSettings.load_csv_file_url_root, home.resolve("import"))
                 // as a deployment should: one runaway query cannot take the whole heap
                 .setConfig(GraphDatabaseSettings.memory_transaction_max_size,
                            Long.parseLong(System.getenv().getOrDefault("NEO4J_TX_MEMORY_BYTES",
