@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..export import FORMATS, subgraph, write, write_table
+from ..export import FORMATS, check_destination, subgraph, write, write_table
 from ..export.figure import COLOUR_BY, FigureStyle, parse_width
 from ..schema.graph import NodeLabel, RelType
 from ..sources.registry import import_formats
@@ -130,6 +130,7 @@ def export(
       circuitbase export single_neuron_concepts --format latex --out table.tex
       circuitbase export --heads gpt2-small --format pdf --out gpt2-heads.pdf
     """
+    check_destination(fmt, out)
     given = parse_params(params, typed=True)
     if heads_of is not None:
         from ..export import write_heads

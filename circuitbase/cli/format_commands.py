@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from ..ingest.pipeline import Reader, expand, ingest_files, ingest_offline
+from ..ingest.plan import PlanRules
 from ..sources.formats import Format, Option
 from ..store.neo4j_import import OfflineNeo4j
 from .context import BULK, MODEL, Context, neo4j_import
@@ -23,6 +24,15 @@ PATHS: dict[str, Any] = {
 }
 
 
+# a head role one edit from a known one is refused as a typo unless named here (ingest.plan)
+NEW_ROLE = click.Option(
+    ["--new-role", "new_roles"],
+    multiple=True,
+    metavar="NAME",
+    help="A head role that is new although one letter from a known one (repeatable).",
+)
+
+
 def run_ingest(
     obj: Context,
     what: str,
@@ -33,7 +43,7 @@ def run_ingest(
     bulk: bool | None = None,
     neo4j_home: Path | None = None,
     neo4j_database: str = "neo4j",
-    additive: bool = False,
+    rules: PlanRules = PlanRules(),
 ) -> None:
     files = expand(paths, suffixes, names)
     if neo4j_home is not None:
@@ -47,7 +57,7 @@ def run_ingest(
     run_pipeline(
         what,
         lambda progress: ingest_files(
-            obj.store, files, reader, progress=progress, bulk=bulk, additive=additive
+            obj.store, files, reader, progress=progress, bulk=bulk, rules=rules
         ),
     )
 
@@ -84,6 +94,7 @@ def format_command(fmt: Format) -> click.Command:
         bulk: bool | None = None,
         neo4j_home: Path | None = None,
         neo4j_database: str = "neo4j",
+        new_roles: tuple[str, ...] = (),
         **given: object,
     ) -> None:
         run_ingest(
@@ -96,13 +107,17 @@ def format_command(fmt: Format) -> click.Command:
             bulk,
             neo4j_home,
             neo4j_database,
-            fmt.additive,
+            PlanRules(additive=fmt.additive, new_roles=frozenset(new_roles)),
         )
 
     command = click.Command(
         fmt.name,
         callback=read,
-        params=[click.Argument(["paths"], **PATHS), *(_option(option) for option in fmt.options)],
+        params=[
+            click.Argument(["paths"], **PATHS),
+            *(_option(option) for option in fmt.options),
+            NEW_ROLE,
+        ],
         help=f"{fmt.summary}\n\n{inspect.cleandoc(fmt.details)}",
         short_help=fmt.summary,
     )

@@ -15,6 +15,7 @@ Cypher script or a figure, plus a BibTeX file of the analyses behind it. In a no
 from __future__ import annotations
 
 import os
+import stat
 import re
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -114,6 +115,7 @@ def replacing(path: Path) -> Iterator[Path]:
     path = Path(path)
     if not path.parent.is_dir():
         raise RecordError(f"cannot write {path}: {path.parent} is not a directory")
+    _refuse_what_is_not_a_file(path)
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=".circuitbase-export-") as tmp:
         yield Path(tmp) / path.name
         staged_files = sorted(Path(tmp).iterdir())
@@ -130,7 +132,49 @@ def replacing(path: Path) -> Iterator[Path]:
                     "(nothing written)"
                 )
         for staged in staged_files:
+            _refuse_what_is_not_a_file(path.parent / staged.name)
+        for staged in staged_files:
             os.replace(staged, path.parent / staged.name)
+
+
+def _refuse_what_is_not_a_file(path: Path) -> None:
+    """An export replaces a regular file, never what stands at the path otherwise: a
+    symbolic link (replacing it would leave its target as it was, or follow it
+    elsewhere), a device such as /dev/null (replacing it as root replaces the machine's
+    device), a FIFO, a socket."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as err:
+        raise RecordError(f"cannot write {path}: {err.strerror}") from None
+    if not stat.S_ISREG(mode):
+        kind = (
+            "a symbolic link" if stat.S_ISLNK(mode)
+            else "a directory" if stat.S_ISDIR(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a FIFO" if stat.S_ISFIFO(mode)
+            else "not a regular file"
+        )
+        raise RecordError(
+            f"{path} is {kind}; an export writes regular files only: choose another --out "
+            "(nothing written)"
+        )
+
+
+# the suffix each format's file takes (csv writes <stem>.nodes.csv and <stem>.edges.csv)
+SUFFIXES = {fmt: f".{fmt}" for fmt in FORMATS} | {"latex": ".tex"}
+
+
+def check_destination(fmt: str, path: Path) -> None:
+    """`--out`'s suffix must be the format's (`--format png --out x.pdf` would write a PNG
+    named .pdf); a name without a suffix takes any format."""
+    suffix = Path(path).suffix.lower()
+    if suffix and suffix != SUFFIXES[fmt]:
+        raise RecordError(
+            f"--out {path} ends in {suffix}, but --format {fmt} writes a {SUFFIXES[fmt]} file: "
+            f"make them agree (nothing written)"
+        )
 
 
 def model_sizes(store: GraphStore, names: Sequence[str]) -> dict[str, float]:

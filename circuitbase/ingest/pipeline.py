@@ -22,7 +22,7 @@ from ..schema.uids import parse_component
 from ..store.base import GraphStore, Progress, WriteCounts
 from ..store.neo4j_import import OfflineNeo4j
 from . import bulk as bulk_path
-from .plan import NothingStored, Plan, Record, StoredGraph, make_plan
+from .plan import NothingStored, Plan, PlanRules, Record, StoredGraph, make_plan
 from .writer import write_plan
 
 Reader = Callable[[Path], Iterable[Record]]
@@ -74,8 +74,7 @@ def plan_files(
     paths: Sequence[Path],
     reader: Reader,
     progress: ProgressFactory | None = None,
-    *,
-    additive: bool = False,
+    rules: PlanRules = PlanRules(),
 ) -> Plan:
     """Read every file into one plan (a file's records go in as they are read), then check
     the plan; every file that cannot be read is reported."""
@@ -94,7 +93,7 @@ def plan_files(
     except BaseException:
         plan.close()
         raise
-    return make_plan((), store, plan, additive=additive)
+    return make_plan((), store, plan, rules)
 
 
 def records_in(record: Record) -> int:
@@ -206,13 +205,13 @@ def ingest_files(
     *,
     progress: ProgressFactory | None = None,
     bulk: bool | None = None,
-    additive: bool = False,
+    rules: PlanRules = PlanRules(),
 ) -> IngestResult:
-    """Read every file with `reader`, then ingest all their records at once (`additive`:
-    an import, which may not change a stored node)."""
+    """Read every file with `reader`, then ingest all their records at once (`rules`:
+    what the user allowed beyond an ordinary ingest: an import, new head roles)."""
     return write(
         store,
-        plan_files(store, paths, reader, progress, additive=additive),
+        plan_files(store, paths, reader, progress, rules),
         progress=progress,
         files=len(paths),
         bulk=bulk,

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import dataclass
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 from ..schema.aliases import check_aliases_against, near_matches
 from ..schema.catalog import known_model
 from ..schema.dictionaries import dictionary_of
-from ..schema.graph import COMPONENT_LABELS, NodeLabel, RelType
+from ..schema.graph import COMPONENT_LABELS, NODE_KEY, NodeLabel, RelType
 from ..schema.lineage import lineage
 from ..schema.nodes import Component, ModelComponents, ModelSpec
 from ..schema.records import NodeRecord, RecordError, RelRecord, ref, rel
@@ -42,6 +43,8 @@ class StoredGraph(Protocol):
 
     def node_properties(self, label: NodeLabel, keys: Iterable[str]) -> dict[str, dict]: ...
 
+    def values_of(self, label: NodeLabel, prop: str) -> list[str]: ...
+
 
 class NothingStored:
     """A new, empty database (one the offline importer fills): no model, no node."""
@@ -54,6 +57,20 @@ class NothingStored:
 
     def node_properties(self, label: NodeLabel, keys: Iterable[str]) -> dict[str, dict]:
         return {}
+
+    def values_of(self, label: NodeLabel, prop: str) -> list[str]:
+        return []
+
+
+@dataclass(frozen=True)
+class PlanRules:
+    """What the user allowed this input beyond an ordinary ingest's rules."""
+
+    # an import: it may add nodes, not change a stored one (a file must not rewrite a
+    # stored analysis's citation)
+    additive: bool = False
+    # head roles the user says are new although one edit from a known role (`--new-role`)
+    new_roles: frozenset[str] = frozenset()
 
 
 RelGroup = tuple[RelType, NodeLabel, NodeLabel]
@@ -440,12 +457,11 @@ def make_plan(
     records: Iterable[Record],
     store: StoredGraph,
     plan: Plan | None = None,
-    *,
-    additive: bool = False,
+    rules: PlanRules = PlanRules(),
 ) -> Plan:
     """Validate `records` (added to `plan` if given) against each other and the store;
-    raise RecordError on the first problem, closing the plan. An `additive` plan (an
-    import) may add nodes but not change a stored one."""
+    raise RecordError on the first problem, closing the plan. `rules`: what the user
+    allowed beyond that (an import, new head roles)."""
     plan = plan or Plan()
     try:
         check_aliases_against(row["uid"] for row in store.models())
@@ -455,7 +471,8 @@ def make_plan(
             _add_components(plan, _ModelSpecs(plan, store))
             _add_lineage(plan, store)
         _check_facts_cite_their_own_analysis(plan)
-        if additive:
+        _check_new_roles(plan, store, rules.new_roles)
+        if rules.additive:
             _check_stored_nodes_unchanged(plan, store)
         _check_ends_exist(plan, store)
     except BaseException:
@@ -688,6 +705,87 @@ def _check_facts_cite_their_own_analysis(plan: Plan) -> None:
             record=origin,
             field="analysis",
         )
+
+
+def _check_new_roles(plan: Plan, store: StoredGraph, allowed: frozenset[str]) -> None:
+    """A head role is a small vocabulary: a new one within one edit of a known one
+    (`inducton`) is a typo until the user says otherwise (`--new-role NAME`). Concepts
+    are not checked: published tables name concepts one character apart (`upos_ADV`,
+    `upos_ADJ`)."""
+    given = {record.key: record.origin for record in plan.nodes_of(NodeLabel.HEAD_ROLE)}
+    if not given:
+        return
+    stored = set(store.values_of(NodeLabel.HEAD_ROLE, NODE_KEY[NodeLabel.HEAD_ROLE]))
+    known = stored | set(given)
+    for name in sorted(set(given) - stored - allowed):
+        near = sorted(other for other in known if other != name and _one_edit(name, other))
+        if near:
+            raise RecordError(
+                f"head role {name!r} is one edit from the known role {near[0]!r}; if it is "
+                f"a new role, say so with --new-role {name}",
+                record=given[name],
+                field="role",
+            )
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether `a` becomes `b` by one insertion, deletion or substitution (case aside)."""
+    a, b = a.casefold(), b.casefold()
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), len(a))
+    return a[i + (len(a) == len(b)) :] == b[i + 1 :]
+
+
+def _check_stored_nodes_unchanged(plan: Plan, store: StoredGraph) -> None:
+    """An import adds; it never rewrites what is stored. Every property a file gives a
+    node the store has must be the stored value (a component's derived properties are
+    the planner's, and equal by construction)."""
+    for label in NodeLabel:
+        if label in COMPONENT_LABELS:
+            continue
+        batch: list[NodeRecord] = []
+        for record in plan.nodes_of(label):
+            batch.append(record)
+            if len(batch) >= CHUNK:
+                _compare_stored(batch, store)
+                batch = []
+        _compare_stored(batch, store)
+
+
+def _compare_stored(records: list[NodeRecord], store: StoredGraph) -> None:
+    if not records:
+        return
+    stored = store.node_properties(records[0].label, [r.key for r in records])
+    for record in records:
+        if (props := stored.get(record.key)) is None:
+            continue
+        for name, value in sorted(record.props.items()):
+            if name in props and _same_value(props[name], value):
+                continue
+            was = f"{name} = {_short(props[name])}" if name in props else f"no {name}"
+            raise RecordError(
+                f"the stored {record.label.value} {record.key!r} has {was}, the file "
+                f"{_short(value)}: an import adds, it never changes what is stored",
+                record=record.origin,
+                field=name,
+            )
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _same_value(stored: Any, given: Any) -> bool:
+    """Equal as stored: a list or a number may come back as another type of equal value."""
+    if isinstance(stored, (list, tuple)) and isinstance(given, (list, tuple)):
+        return len(stored) == len(given) and all(map(_same_value, stored, given))
+    return bool(stored == given) and isinstance(stored, bool) == isinstance(given, bool)
 
 
 def _check_ends_exist(plan: Plan, store: StoredGraph) -> None:

@@ -45,12 +45,7 @@ RESERVED = frozenset(
 
 def saelens_records(path: Path) -> Iterator[NodeRecord]:
     """A Dictionary record for every SAE of every release in the registry."""
-    import yaml  # only this adapter reads YAML
-
-    try:
-        data = yaml.load(read_text(path), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as err:
-        raise RecordError(f"malformed YAML: {str(err).splitlines()[0]}", file=str(path)) from None
+    data = _read_yaml(path)
     if not isinstance(data, dict) or not all(
         isinstance(v, dict) and isinstance(v.get("saes"), list) for v in data.values()
     ):
@@ -72,6 +67,45 @@ def saelens_records(path: Path) -> Iterator[NodeRecord]:
                 raise RecordError(
                     reason, file=str(path), record=where, field=getattr(err, "field", None) or "id"
                 ) from None
+
+
+def _read_yaml(path: Path) -> Any:
+    """The YAML document at `path`, bounded by its size: aliases are refused (709 bytes of
+    nested ones expand to gigabytes: "billion laughs"), and so is a key given twice in one
+    mapping (a YAML reader keeps one of the two values silently)."""
+    import yaml  # only this adapter reads YAML
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class Loader(base):  # type: ignore[misc, valid-type]
+        def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                if isinstance(key, (str, int, float, bool)) and key in seen:
+                    raise RecordError(
+                        f"the key {str(key)[:80]!r} appears twice in one mapping "
+                        f"(line {key_node.start_mark.line + 1})",
+                        file=str(path),
+                        field=str(key)[:80],
+                    )
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    text = read_text(path)
+    try:
+        if "*" in text:  # only then can there be an alias: the scanner tells for sure
+            for token in yaml.scan(text, Loader=base):
+                if isinstance(token, yaml.AliasToken):
+                    line = token.start_mark.line + 1
+                    raise RecordError(
+                        f"YAML aliases (*{token.value[:40]}, line {line}) are refused: a "
+                        "few bytes of them can expand to gigabytes",
+                        file=str(path),
+                    )
+        return yaml.load(text, Loader=Loader)
+    except yaml.YAMLError as err:
+        raise RecordError(f"malformed YAML: {str(err).splitlines()[0]}", file=str(path)) from None
 
 
 def _stored(value: Any) -> Any:
