@@ -137,7 +137,10 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            if ctx.obj is not None:
+                ctx.obj.close()  # saving can fail too: reported here, as the command's error
+            return result
         except BrokenPipeError:
             raise  # `| head` closed our output: click ends quietly (exit 1), no error line
         except Exception as err:
@@ -153,6 +156,8 @@ class _Group(click.Group):
 
             message = escape_controls(machine or str(record_error(err) if invalid else err))  # type: ignore[arg-type]  # a ValidationError when invalid
             click.secho(f"error: {message}", fg="red", err=True)
+            if ctx.obj is not None:
+                ctx.obj.failed = True  # closing the store then says nothing more
             sys.exit(1)
         except KeyboardInterrupt:
             # The store is still closed on the way out (the context's close runs), and

@@ -89,6 +89,7 @@ class Context:
         self.uri = uri
         self._store: GraphStore | None = None
         self.interrupted = False  # set on Ctrl-C: closing then ends what still runs
+        self.failed = False  # set once the command's error is reported
 
     @property
     def store(self) -> GraphStore:
@@ -99,6 +100,14 @@ class Context:
         return self._store
 
     def close(self) -> None:
-        if self._store is not None:
-            self._store.close(interrupted=self.interrupted)
-            self._store = None
+        """Save and let go of the store. After a command's error has been reported (or
+        Ctrl-C), what closing raises in turn (the same full disk, the same killed server)
+        is not reported again: the command's one line has said it."""
+        store, self._store = self._store, None
+        if store is None:
+            return
+        try:
+            store.close(interrupted=self.interrupted)
+        except Exception:
+            if not (self.failed or self.interrupted):
+                raise

@@ -720,12 +720,19 @@ def _check_new_roles(plan: Plan, store: StoredGraph, allowed: frozenset[str]) ->
     for name in sorted(set(given) - stored - allowed):
         near = sorted(other for other in known if other != name and _one_edit(name, other))
         if near:
+            # where it was named: the role's record, or the first fact giving the role
+            origin = given[name] or next(
+                iter(plan._rows(_FIRST_MENTION, (NodeLabel.HEAD_ROLE.value, name))), (None,)
+            )[0]
             raise RecordError(
                 f"head role {name!r} is one edit from the known role {near[0]!r}; if it is "
                 f"a new role, say so with --new-role {name}",
-                record=given[name],
+                record=origin,
                 field="role",
             )
+
+
+_FIRST_MENTION = "SELECT origin FROM rels WHERE end_label = ? AND end_key = ? LIMIT 1"
 
 
 def _one_edit(a: str, b: str) -> bool:

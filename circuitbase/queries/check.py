@@ -12,6 +12,8 @@ Each finding is a kind, a count and what repairing it does:
   them (as `analysis remove`), so the file can be ingested again without the alias.
 * `components-out-of-model`: components without exactly one IN_MODEL edge to the model
   they name; reported, not repaired (remove the model and add it again).
+* `components-out-of-shape`: components past their model's layers, heads or neurons;
+  reported, not repaired.
 """
 
 from __future__ import annotations
@@ -105,6 +107,19 @@ def check(store: GraphStore) -> list[Finding]:
                 f"components without one IN_MODEL edge to their model "
                 f"(first: {stray[0]['uid']}); remove the model and add it again",
                 repairable=False,
+            )
+        )
+    outside = store.components_out_of_shape()
+    if outside:
+        findings.append(
+            Finding(
+                "components-out-of-shape",
+                len(outside),
+                f"components past their model's layers or widths (first: "
+                f"{outside[0]['uid']}, of a model with {outside[0]['n_layers']} layers); "
+                "remove the model and add it again",
+                repairable=False,
+                items=[row["uid"] for row in outside],
             )
         )
     return findings

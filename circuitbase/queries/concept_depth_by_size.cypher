@@ -10,7 +10,7 @@ WHERE ($concept IS NULL OR c.name = $concept) AND e[$metric] IS NOT NULL
 MATCH (m:Model {uid: n.model})
 WHERE $family IS NULL OR m.family = $family
 WITH c, m, n, e
-ORDER BY e[$metric] DESC, n.layer, n.uid
+ORDER BY e[$metric] DESC, n.layer, n.uid, e.analysis
 WITH c, m, collect({layer: n.layer, depth: n.relative_depth, score: e[$metric], uid: n.uid})[0] AS best
 RETURN c.name AS concept, m.uid AS model, m.n_params AS n_params, m.n_layers AS n_layers,
        best.layer AS best_layer, best.depth AS relative_depth, best.score AS score, best.uid AS neuron

@@ -11,4 +11,4 @@ WHERE e.k <= $max_k AND e[$metric] >= $min_score
 RETURN n.model AS model, n.uid AS neuron, n.layer AS layer, n.relative_depth AS relative_depth,
        e.k AS k, e[$metric] AS score, e.f1 AS f1, e.mcc AS mcc, e.rank AS rank,
        e.dataset AS dataset, e.analysis AS analysis
-ORDER BY model, score DESC, neuron, dataset
+ORDER BY model, score DESC, neuron, dataset, k, analysis

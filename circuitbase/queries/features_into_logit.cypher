@@ -38,4 +38,4 @@ OPTIONAL MATCH (f)-[d:CIRCUIT_EDGE {analysis: o.analysis, link: node + ' -> ' + 
 RETURN o.analysis AS analysis, t.text AS target, f.uid AS feature, f.label AS label,
        f.layer AS layer, m.position AS position, node, hops, m.influence AS influence,
        m.activation AS activation, d.weight AS direct_weight
-ORDER BY analysis, influence, feature, node
+ORDER BY analysis, influence, feature, node, position

@@ -6,4 +6,4 @@
 MATCH (n:Neuron {uid: $uid})-[e:ENCODES]->(c:Concept)
 RETURN c.name AS concept, e.category AS category, e.dataset AS dataset, e.k AS k, e.f1 AS f1,
        e.mcc AS mcc, e.precision AS precision, e.recall AS recall, e.analysis AS analysis
-ORDER BY coalesce(f1, mcc) DESC, concept, dataset, analysis
+ORDER BY coalesce(f1, mcc) DESC, concept, dataset, analysis, k

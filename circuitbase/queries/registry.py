@@ -34,6 +34,7 @@ from typing import Any
 from ..errors import TemplateError
 from ..schema.aliases import canonical_model
 from ..schema.graph import COMPONENT_LABEL, NodeLabel
+from ..schema.sizes import model_size
 from ..store.base import GraphStore, Row
 
 PARAM_TYPES = ("str", "int", "float", "bool", "list[str]", "list[int]", "list[float]")
@@ -183,7 +184,7 @@ class Template:
         for param in self.params:
             if bound.get(param.name) is not None and params.get(param.name) is not None:
                 bound[param.name] = param.check(store, bound[param.name])
-        return store.read(
+        rows = store.read(
             self.cypher,
             bound,
             timeout=timeout,
@@ -191,6 +192,34 @@ class Template:
             max_rows=max_rows,
             max_bytes=max_bytes,
         )
+        order_lists(store, rows)
+        return rows
+
+
+def order_lists(store: GraphStore, rows: list[Row]) -> None:
+    """Lists in rows in one documented order, whatever order a backend collected them in
+    (`collect()` follows storage order, which differs between two stores of one graph):
+    lists of models from the smallest (then by name), other lists of values sorted. Lists
+    that hold lists or maps are left as the template built them."""
+    listed = [
+        (row, name)
+        for row in rows
+        for name, value in row.items()
+        if isinstance(value, list) and value and all(_scalar(item) for item in value)
+    ]
+    if not listed:
+        return
+    models = {model["uid"]: model for model in store.models()}
+    for row, name in listed:
+        values = row[name]
+        if all(isinstance(item, str) and item in models for item in values):
+            row[name] = sorted(values, key=lambda uid: (model_size(uid, models[uid]), uid))
+        else:
+            row[name] = sorted(values, key=lambda item: (type(item).__name__, item))
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, (str, int, float, bool))
 
 
 def parse_template(text: str, path: str = "") -> Template:

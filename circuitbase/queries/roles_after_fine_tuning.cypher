@@ -19,4 +19,4 @@ WHERE same_role.name = $role AND coalesce(rt.method, '') = coalesce(rb.method, '
 RETURN tuned.uid AS tuned_model, base.uid AS base_model, hb.name AS head,
        hb.relative_depth AS relative_depth, rb.score AS base_score, rt.score AS tuned_score,
        rt.score - rb.score AS change, rt.score >= $min_score AS keeps_role
-ORDER BY tuned_model, base_score DESC, head
+ORDER BY tuned_model, base_score DESC, head, base_model, tuned_score

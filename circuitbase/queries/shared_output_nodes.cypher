@@ -14,4 +14,4 @@ WHERE b.model = $model_b AND (NOT $same_category OR oa.category = ob.category)
 RETURN oa.category AS category, a.uid AS a, a.relative_depth AS a_depth,
        oa.direct_effect AS a_direct_effect, b.uid AS b, b.relative_depth AS b_depth,
        ob.direct_effect AS b_direct_effect
-ORDER BY category, a, b
+ORDER BY category, a, b, a_direct_effect, b_direct_effect

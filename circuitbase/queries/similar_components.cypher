@@ -9,9 +9,9 @@
 MATCH (c:Component {uid: $uid})-[s:SIMILAR_TO]-(o:Component)
 WHERE ($model IS NULL OR o.model = $model) AND ($metric IS NULL OR s.metric = $metric)
 WITH o, s
-ORDER BY s.score DESC, o.uid
+ORDER BY s.score DESC, o.uid, s.metric, s.analysis
 LIMIT $top
 OPTIONAL MATCH (a:Analysis {uid: s.analysis})
 RETURN o.uid AS match, o.model AS model, o.layer AS layer, o.relative_depth AS relative_depth,
        s.score AS score, s.metric AS metric, s.analysis AS analysis, a.params AS params
-ORDER BY score DESC, match
+ORDER BY score DESC, match, metric, analysis

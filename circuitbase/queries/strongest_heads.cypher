@@ -8,7 +8,7 @@
 MATCH (h:AttentionHead)-[r:HAS_ROLE]->(:HeadRole {name: $role})
 WHERE $source IS NULL OR r.analysis STARTS WITH $source
 WITH h, r
-ORDER BY r.score DESC, h.uid
+ORDER BY r.score DESC, h.uid, r.analysis
 WITH h.model AS model,
      collect({uid: h.uid, layer: h.layer, depth: h.relative_depth, score: r.score, analysis: r.analysis})[0] AS best
 MATCH (m:Model {uid: model})

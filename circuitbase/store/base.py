@@ -522,6 +522,11 @@ class GraphStore:
         """Components with no IN_MODEL edge, several, or one to a model they do not name."""
         return self.read(cypher.COMPONENTS_OUT_OF_MODEL, {"limit": limit})
 
+    def components_out_of_shape(self, limit: int = 100) -> list[Row]:
+        """Components past their model's layers or widths (what an earlier version or a
+        hand-made write could leave: the planner refuses them)."""
+        return self.read(cypher.COMPONENTS_OUT_OF_SHAPE, {"limit": limit})
+
     def analysis_sources(self) -> list[Row]:
         """Rows {uid, params (JSON text), models} of every analysis."""
         return self.read(cypher.ANALYSIS_SOURCES)

@@ -374,6 +374,15 @@ COMPONENTS_OUT_OF_MODEL = (
     "WITH c, collect(m.uid) AS models WHERE size(models) <> 1 OR models[0] <> c.model "
     "RETURN c.uid AS uid, c.model AS model, models ORDER BY uid LIMIT $limit"
 )
+# components their model's shape does not have: a layer past its last, an index past
+# its width (a head past n_heads, a neuron past d_mlp)
+COMPONENTS_OUT_OF_SHAPE = (
+    "MATCH (c:Component)-[:IN_MODEL]->(m:Model) "
+    "WHERE c.layer >= m.n_layers OR c.layer < 0 OR c.index < 0 "
+    "OR ('AttentionHead' IN labels(c) AND c.index >= m.n_heads) "
+    "OR ('Neuron' IN labels(c) AND c.index >= m.d_mlp) "
+    "RETURN c.uid AS uid, m.n_layers AS n_layers ORDER BY uid LIMIT $limit"
+)
 UNREFERENCED_PATTERN_NODES = (
     "MATCH (n:PatternNode) OPTIONAL MATCH (n)<-[r:TRIE_ROOT|TRIE_CHILD]-() "
     "WITH n, count(r) AS parents WHERE parents = 0 RETURN n.uid AS uid"

@@ -144,6 +144,12 @@ class FalkorDriver(Driver):
     ) -> list[Row]:
         limit = None if timeout is None else max(1, int(timeout * 1000))
         try:
+            if untrusted and "Load CSV" in str(self.graph.explain(cypher, dict(params or {}))):
+                # read-only means the graph only: LOAD CSV reads the server's files
+                raise ReadOnlyViolation(
+                    "LOAD CSV reads files, not the graph; queries here read only the graph: "
+                    "refused"
+                )
             result = self.graph.ro_query(cypher, dict(params or {}), timeout=limit)
         except (redis.exceptions.ConnectionError, OSError) as err:
             raise self._gone(err) from None
@@ -389,8 +395,10 @@ class FalkorDriver(Driver):
     def close(self, *, interrupted: bool = False) -> None:
         """Save what was written and let go; after Ctrl-C the embedded server is stopped
         too (when no other command uses it), which ends a query it is still running."""
-        self.persist()
-        if self.server is not None:
-            self.server.release(stop=interrupted)
-        else:
-            self.client.connection.close()
+        try:
+            self.persist()
+        finally:  # a save that failed (a full disk, a killed server) still lets go
+            if self.server is not None:
+                self.server.release(stop=interrupted)
+            else:
+                self.client.connection.close()

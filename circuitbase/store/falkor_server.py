@@ -548,6 +548,8 @@ class EmbeddedServer:
                 stop = stop or self.info().get("idle_s", 0) == 0
                 if stop and self.pid_file.exists() and not self._other_circuitbase_clients():
                     self._shutdown()
+            except (redis.exceptions.ConnectionError, OSError):
+                pass  # the server is gone already (killed): there is nothing to stop
             finally:
                 self.client.connection.close()
                 self.client = None

@@ -21,6 +21,7 @@ string would come back absent too: refused, saying so, before the importer runs.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -57,6 +58,18 @@ class OfflineNeo4j:
         return [str(tool)]
 
     def unavailable(self) -> str | None:
+        """Why this import cannot run, before anything is written (None: it can)."""
+        if not _DATABASE_NAME.fullmatch(self.database) or self.database.startswith("system"):
+            return (
+                f"{self.database!r} cannot be imported into: a new database's name is 3 to 63 "
+                "lowercase ASCII letters, digits, '.' and '-', starting with a letter, and "
+                "not `system` (Neo4j's own)"
+            )
+        if any(c in str(self.home.absolute()) for c in ",="):
+            return (
+                f"{self.home} holds ',' or '=', which the importer reads as separators in "
+                "its file arguments: choose a path without them"
+            )
         store = self.home / "data" / "databases" / self.database
         if store.exists() and any(store.iterdir()):
             return (
@@ -65,6 +78,9 @@ class OfflineNeo4j:
             )
         return None
 
+
+# Neo4j's rule for a database name (its operations manual, "Database names")
+_DATABASE_NAME = re.compile(r"[a-z][a-z0-9.-]{2,62}", re.ASCII)
 
 _SCALAR_TYPES = {bool: "boolean", int: "long", float: "double", str: "string"}
 
