@@ -81,7 +81,11 @@ def _rel_line(type_: str, a: tuple[NodeLabel, str], b: tuple[NodeLabel, str], pr
 def _graphml_of(lines_nodes: list[tuple[NodeLabel, str, dict]], edges: list[tuple]) -> nx.Graph:
     graph = nx.MultiDiGraph()
     for label, key, props in lines_nodes:
-        labels = ["Component", label.value] if label.value in ("Neuron", "AttentionHead") else [label.value]
+        labels = (
+            ["Component", label.value]
+            if label.value in ("Neuron", "AttentionHead")
+            else [label.value]
+        )
         graph.add_node(key, labels=json.dumps(labels), **{NODE_KEY[label]: key}, **props)
     for a, b, type_ in edges:
         graph.add_edge(a, b, type=type_)
@@ -113,9 +117,7 @@ def test_an_import_never_creates_what_circuitbase_derives(store, store_uri, tmp_
             lines += [_rel_line(t, head, (NodeLabel.TOKEN, '" the"')) for t in types]
             path.write_text("\n".join(lines) + "\n")
         else:
-            nx.write_graphml(
-                _graphml_of(nodes, [(head[1], '" the"', t) for t in types]), path
-            )
+            nx.write_graphml(_graphml_of(nodes, [(head[1], '" the"', t) for t in types]), path)
         code, out = cli(store_uri, "import", fmt, str(path))
         one_line_error(code, out)
         assert "derived by circuitbase" in out, out
@@ -134,7 +136,9 @@ def test_relationships_derived_from_names_must_be_what_the_names_say(
     head = (NodeLabel.HEAD, "pythia-70m/L0/H0")
     lies = [
         _rel_line("IN_MODEL", head, (NodeLabel.MODEL, "gpt2-small")),
-        _rel_line("FINE_TUNED_FROM", (NodeLabel.MODEL, "gpt2-small"), (NodeLabel.MODEL, "pythia-70m")),
+        _rel_line(
+            "FINE_TUNED_FROM", (NodeLabel.MODEL, "gpt2-small"), (NodeLabel.MODEL, "pythia-70m")
+        ),
     ]
     for lie in lies:
         path = tmp_path / "lie.cypher"
@@ -144,7 +148,10 @@ def test_relationships_derived_from_names_must_be_what_the_names_say(
         assert "not what their names imply" in out
     truth = tmp_path / "truth.cypher"
     truth.write_text(
-        _node_line(*head) + "\n" + _rel_line("IN_MODEL", head, (NodeLabel.MODEL, "pythia-70m")) + "\n"
+        _node_line(*head)
+        + "\n"
+        + _rel_line("IN_MODEL", head, (NodeLabel.MODEL, "pythia-70m"))
+        + "\n"
     )
     assert cli(store_uri, "import", "cypher", str(truth))[0] == 0
     assert graph_fingerprint(store) == before
@@ -158,7 +165,16 @@ def test_an_import_never_changes_a_stored_node(store, store_uri, tmp_path) -> No
     assert cli(store_uri, "ingest", "circuit", str(CIRCUITS))[0] == 0
     assert cli(store_uri, "ingest", "saes", str(DATA / "sae-lens" / "pretrained_saes.yaml"))[0] == 0
     exported = tmp_path / "around.cypher"
-    code, out = cli(store_uri, "export", "--around", "gpt2-small/L9/H9", "--format", "cypher", "--out", str(exported))
+    code, out = cli(
+        store_uri,
+        "export",
+        "--around",
+        "gpt2-small/L9/H9",
+        "--format",
+        "cypher",
+        "--out",
+        str(exported),
+    )
     assert code == 0, out
     before = graph_fingerprint(store)
     assert cli(store_uri, "import", "cypher", str(exported))[0] == 0
@@ -178,8 +194,14 @@ def test_an_import_never_changes_a_stored_node(store, store_uri, tmp_path) -> No
             if k not in (NODE_KEY[label], "created_at") and not k.startswith("profile_")
         }
         for name, value in sorted(given.items()):
-            forged = "forged by a file" if isinstance(value, str) else (
-                [] if isinstance(value, list) else (not value if isinstance(value, bool) else value + 1)
+            forged = (
+                "forged by a file"
+                if isinstance(value, str)
+                else (
+                    []
+                    if isinstance(value, list)
+                    else (not value if isinstance(value, bool) else value + 1)
+                )
             )
             path = tmp_path / "rewrite.cypher"
             path.write_text(_node_line(label, key, {**given, name: forged}) + "\n")
@@ -193,7 +215,9 @@ def test_an_import_never_changes_a_stored_node(store, store_uri, tmp_path) -> No
     assert graph_fingerprint(store) == before
 
 
-def test_a_neuronpedia_name_always_resolves_to_its_own_dictionary(store, store_uri, tmp_path) -> None:
+def test_a_neuronpedia_name_always_resolves_to_its_own_dictionary(
+    store, store_uri, tmp_path
+) -> None:
     """An imported dictionary cannot claim another's Neuronpedia name; one written into the
     store behind circuitbase's back does not take the name over either."""
     assert cli(store_uri, "ingest", "features", str(TOUR_EXPORT))[0] == 0
@@ -202,7 +226,12 @@ def test_a_neuronpedia_name_always_resolves_to_its_own_dictionary(store, store_u
         _node_line(
             NodeLabel.DICTIONARY,
             "gpt2-small/L0/aaa-evil",
-            {"model": "gpt2-small", "layer": 0, "set": "aaa-evil", "neuronpedia": "gpt2-small/0-res-jb"},
+            {
+                "model": "gpt2-small",
+                "layer": 0,
+                "set": "aaa-evil",
+                "neuronpedia": "gpt2-small/0-res-jb",
+            },
         )
         + "\n"
     )
@@ -229,7 +258,9 @@ def _forged_export(tmp_path: Path, field: str, value: object) -> Path:
     return folder
 
 
-def test_a_feature_file_cannot_file_its_facts_under_another_analysis(store, store_uri, tmp_path) -> None:
+def test_a_feature_file_cannot_file_its_facts_under_another_analysis(
+    store, store_uri, tmp_path
+) -> None:
     """A row with an `analysis` field used to file HAS_EVIDENCE, HAS_EXAMPLE and
     EXPLAINED_BY facts under the IOI circuit, so removing IOI deleted them."""
     assert cli(store_uri, "ingest", "circuit", str(CIRCUITS))[0] == 0
@@ -237,7 +268,9 @@ def test_a_feature_file_cannot_file_its_facts_under_another_analysis(store, stor
     assert code == 0, out
     facts = "(:Feature)-[r:HAS_EVIDENCE|HAS_EXAMPLE|EXPLAINED_BY]->()"
     found = count(store, facts)
-    assert found > 0 and count(store, facts.replace("r:", "r:") + f" WHERE r.analysis = '{IOI}'") == 0
+    assert (
+        found > 0 and count(store, facts.replace("r:", "r:") + f" WHERE r.analysis = '{IOI}'") == 0
+    )
     assert cli(store_uri, "analysis", "remove", IOI, "--yes")[0] == 0
     assert count(store, facts) == found
 
@@ -260,7 +293,9 @@ def test_a_source_field_never_renames_a_node_or_speaks_for_circuitbase(
     if says is None:
         assert code == 0, out
         rows = store.read("MATCH (d:Dictionary) RETURN d.uid AS uid, d.sae_uid AS kept")
-        assert rows == [{"uid": "pythia-70m/L0/pythia-70m-res.blocks.0.hook_resid_post", "kept": value}]
+        assert rows == [
+            {"uid": "pythia-70m/L0/pythia-70m-res.blocks.0.hook_resid_post", "kept": value}
+        ]
     else:
         one_line_error(code, out)
         assert says in out and count(store, "(d:Dictionary)") == 0
@@ -300,7 +335,9 @@ def test_a_read_only_query_reads_the_graph_and_nothing_else(store, store_uri) ->
         code, out = cli(store_uri, "query", "run", "--cypher", statement)
         one_line_error(code, out)
         assert "root:" not in out, out
-    code, out = cli(store_uri, "query", "run", "--cypher", "CALL db.labels() YIELD label RETURN label")
+    code, out = cli(
+        store_uri, "query", "run", "--cypher", "CALL db.labels() YIELD label RETURN label"
+    )
     assert code == 0, out
 
 
@@ -323,7 +360,9 @@ PROBE_ROW = "pythia-70m,2,7,is_python,code,2,0,1.5,0.91,0.90,0.92,0.95"
 
 
 @pytest.mark.parametrize("column", ["layer", "neuron", "k", "rank"])
-@pytest.mark.parametrize("number", ["9223372036854775808", "99999999999999999999999", "-9223372036854775809"])
+@pytest.mark.parametrize(
+    "number", ["9223372036854775808", "99999999999999999999999", "-9223372036854775809"]
+)
 def test_a_whole_number_past_64_bits_in_a_probe_table_is_one_line(
     store, store_uri, tmp_path, column, number
 ) -> None:
@@ -336,11 +375,17 @@ def test_a_whole_number_past_64_bits_in_a_probe_table_is_one_line(
     assert count(store, "(n)") == 0
 
 
-@pytest.mark.parametrize("value", ["9223372036854775808", "-9223372036854775809", "NaN", "Infinity", "[1, 1e999]"])
+@pytest.mark.parametrize(
+    "value", ["9223372036854775808", "-9223372036854775809", "NaN", "Infinity", "[1, 1e999]"]
+)
 def test_a_parameter_no_store_takes_is_one_line(store, store_uri, value) -> None:
-    code, out = cli(store_uri, "query", "run", "--cypher", "RETURN $n AS n", "--param", f"n={value}")
+    code, out = cli(
+        store_uri, "query", "run", "--cypher", "RETURN $n AS n", "--param", f"n={value}"
+    )
     assert code == 2 and "Traceback" not in out and "64 bits" in out, out
-    code, out = cli(store_uri, "query", "run", "--cypher", "RETURN $n AS n", "--param", "n=9223372036854775807")
+    code, out = cli(
+        store_uri, "query", "run", "--cypher", "RETURN $n AS n", "--param", "n=9223372036854775807"
+    )
     assert code == 0 and "9223372036854775807" in out, out
 
 
@@ -353,7 +398,18 @@ def test_a_killed_server_during_a_write_is_one_line_and_lets_go(tmp_path) -> Non
     db = tmp_path / "kb"
     assert command(db, "init").returncode == 0
     process = subprocess.Popen(
-        [sys.executable, "-m", "circuitbase", "--db", str(db), "model", "add", "pythia-6.9b", "--components", "all"],
+        [
+            sys.executable,
+            "-m",
+            "circuitbase",
+            "--db",
+            str(db),
+            "model",
+            "add",
+            "pythia-6.9b",
+            "--components",
+            "all",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -386,20 +442,22 @@ def test_a_killed_server_during_a_write_is_one_line_and_lets_go(tmp_path) -> Non
 def test_an_explanation_without_a_score_renders_and_downloads_name_any_text(store) -> None:
     """Three of the four tour features have explanations without a score: their pages were
     HTTP 500. A download of a node named with non-Latin-1 text dropped the connection."""
-    from circuitbase.ingest.pipeline import ingest
-    from circuitbase.schema.records import node
-    from circuitbase.sources.features import FORMAT
     from urllib.parse import urlencode
 
     from markupsafe import escape
 
+    from circuitbase.ingest.pipeline import ingest
+    from circuitbase.schema.records import node
+    from circuitbase.sources.features import FORMAT
     from circuitbase.web.app import create_app
 
     code, out = cli(store.location, "ingest", "features", str(TOUR_EXPORT))
     assert code == 0, out
     ingest(store, [node(NodeLabel.CONCEPT, "日本語 — ✓")])
     client = create_app(store, "t0ken").test_client()
-    features = [row["uid"] for row in store.read("MATCH (f:Feature) RETURN f.uid AS uid ORDER BY uid")]
+    features = [
+        row["uid"] for row in store.read("MATCH (f:Feature) RETURN f.uid AS uid ORDER BY uid")
+    ]
     assert len(features) == 4 and FORMAT.name == "features"
     for uid in features:
         page = client.get("/t0ken/node?" + urlencode({"kind": "Feature", "key": uid}))
@@ -411,7 +469,9 @@ def test_an_explanation_without_a_score_renders_and_downloads_name_any_text(stor
     url = "/t0ken/node?" + urlencode({"kind": "Feature", "key": unscored[0]["uid"]})
     page = client.get(url).get_data(as_text=True)
     assert str(escape(unscored[0]["text"])) in page  # as the page escapes it
-    download = client.get("/t0ken/export", query_string={"kind": "Concept", "key": "日本語 — ✓", "format": "graphml"})
+    download = client.get(
+        "/t0ken/export", query_string={"kind": "Concept", "key": "日本語 — ✓", "format": "graphml"}
+    )
     assert download.status_code == 200, download.status_code
     disposition = download.headers["Content-Disposition"]
     disposition.encode("latin-1")  # a header is Latin-1
@@ -471,7 +531,9 @@ def test_a_head_role_one_edit_from_a_known_one_needs_new_role(store, store_uri, 
 @pytest.mark.parametrize("digit", ["٣", "३", "３"])
 def test_only_ascii_digits_are_numbers(store, store_uri, tmp_path, digit) -> None:
     cli(store_uri, "model", "add", "pythia-70m")
-    code, out = cli(store_uri, "query", "run", "single_neuron_concepts", "--param", f"min_models={digit}")
+    code, out = cli(
+        store_uri, "query", "run", "single_neuron_concepts", "--param", f"min_models={digit}"
+    )
     assert code != 0 and "Traceback" not in out, out
     code, out = cli(store_uri, "show", f"pythia-70m/L{digit}/N1")
     assert code == 1, out
@@ -502,7 +564,16 @@ def test_export_out_is_a_regular_file_of_the_format(store, store_uri, tmp_path) 
         assert os.lstat(place).st_mode == mode, place
     assert target.read_text() == "mine"
     for fmt, out_name in [("png", "x.pdf"), ("graphml", "x.json"), ("latex", "x.csv")]:
-        code, out = cli(store_uri, "export", "--around", "pythia-70m/L0/N1", "--format", fmt, "--out", str(tmp_path / out_name))
+        code, out = cli(
+            store_uri,
+            "export",
+            "--around",
+            "pythia-70m/L0/N1",
+            "--format",
+            fmt,
+            "--out",
+            str(tmp_path / out_name),
+        )
         one_line_error(code, out)
         assert not (tmp_path / out_name).exists()
 
@@ -542,7 +613,11 @@ def test_collected_lists_come_in_one_order(store, store_uri) -> None:
     assert outputs[0] == outputs[1]
     rows = json.loads(outputs[0])
     assert rows and all(
-        row["models"] == sorted(row["models"], key=lambda m: ["pythia-70m", "pythia-160m", "pythia-410m", "pythia-1b"].index(m))
+        row["models"]
+        == sorted(
+            row["models"],
+            key=lambda m: ["pythia-70m", "pythia-160m", "pythia-410m", "pythia-1b"].index(m),
+        )
         for row in rows
     )
 
@@ -551,8 +626,19 @@ def test_a_closed_pipe_ends_quietly(tmp_path) -> None:
     db = tmp_path / "kb"
     assert command(db, "model", "add", "pythia-70m").returncode == 0
     process = subprocess.Popen(
-        [sys.executable, "-m", "circuitbase", "--db", str(db), "query", "run", "--cypher",
-         "MATCH (n:Neuron) RETURN n.uid AS uid", "--format", "csv"],
+        [
+            sys.executable,
+            "-m",
+            "circuitbase",
+            "--db",
+            str(db),
+            "query",
+            "run",
+            "--cypher",
+            "MATCH (n:Neuron) RETURN n.uid AS uid",
+            "--format",
+            "csv",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env={**os.environ, "CIRCUITBASE_SERVER_IDLE": "0"},
@@ -567,8 +653,15 @@ def test_a_closed_pipe_ends_quietly(tmp_path) -> None:
 def test_csv_output_of_a_query_never_runs_in_a_spreadsheet(store, store_uri) -> None:
     for start in ("=", "+", "-", "@", "|", "\t"):
         code, out = cli(
-            store_uri, "query", "run", "--cypher", "RETURN $v AS v, -0.5 AS n", "--param",
-            f"v={start}cmd|' /C calc'!A0", "--format", "csv",
+            store_uri,
+            "query",
+            "run",
+            "--cypher",
+            "RETURN $v AS v, -0.5 AS n",
+            "--param",
+            f"v={start}cmd|' /C calc'!A0",
+            "--format",
+            "csv",
         )
         assert code == 0, out
         cell = out.splitlines()[1]
@@ -605,8 +698,14 @@ def test_an_offline_import_refuses_what_neo4j_cannot_take(tmp_path, home, databa
     """Before anything runs, so nothing is left behind (a lock made every retry fail)."""
     for _ in range(2):
         done = command(
-            tmp_path / "kb", "model", "add", "pythia-70m",
-            "--neo4j-home", str(tmp_path / home), "--neo4j-database", database,
+            tmp_path / "kb",
+            "model",
+            "add",
+            "pythia-70m",
+            "--neo4j-home",
+            str(tmp_path / home),
+            "--neo4j-database",
+            database,
         )
         one_line_error(done.returncode, done.stderr)
         assert says in done.stderr and "Exception" not in done.stderr, done.stderr

@@ -421,7 +421,7 @@ def test_a_broken_template_file_is_one_line(store, store_uri, tmp_path, content,
 @pytest.mark.parametrize("in_the_way", ["falkordb.sock", ".lock"])
 def test_a_directory_in_the_way_is_one_line(tmp_path, in_the_way) -> None:
     (tmp_path / "kb" / in_the_way).mkdir(parents=True)
-    code, out = cli(str(tmp_path / "kb"), "stats")
+    code, out = cli(str(tmp_path / "kb"), "init")
     assert code == 1 and out.startswith("error: ") and len(out.strip().splitlines()) == 1, out
     assert in_the_way in out
 

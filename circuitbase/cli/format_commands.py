@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from ..ingest.pipeline import Reader, expand, ingest_files, ingest_offline
-from ..ingest.plan import PlanRules
+from ..ingest.plan import ORDINARY, PlanRules
 from ..sources.formats import Format, Option
 from ..store.neo4j_import import OfflineNeo4j
 from .context import BULK, MODEL, Context, neo4j_import
@@ -43,7 +43,7 @@ def run_ingest(
     bulk: bool | None = None,
     neo4j_home: Path | None = None,
     neo4j_database: str = "neo4j",
-    rules: PlanRules = PlanRules(),
+    rules: PlanRules = ORDINARY,
 ) -> None:
     files = expand(paths, suffixes, names)
     if neo4j_home is not None:

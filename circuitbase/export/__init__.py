@@ -15,8 +15,8 @@ Cypher script or a figure, plus a BibTeX file of the analyses behind it. In a no
 from __future__ import annotations
 
 import os
-import stat
 import re
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -150,10 +150,14 @@ def _refuse_what_is_not_a_file(path: Path) -> None:
         raise RecordError(f"cannot write {path}: {err.strerror}") from None
     if not stat.S_ISREG(mode):
         kind = (
-            "a symbolic link" if stat.S_ISLNK(mode)
-            else "a directory" if stat.S_ISDIR(mode)
-            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
-            else "a FIFO" if stat.S_ISFIFO(mode)
+            "a symbolic link"
+            if stat.S_ISLNK(mode)
+            else "a directory"
+            if stat.S_ISDIR(mode)
+            else "a device"
+            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a FIFO"
+            if stat.S_ISFIFO(mode)
             else "not a regular file"
         )
         raise RecordError(

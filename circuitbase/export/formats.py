@@ -73,20 +73,26 @@ def importable(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     are read back, so that a store's own export always imports."""
     kept = nx.MultiDiGraph(graph)
     kept.remove_nodes_from(
-        [
-            ident
-            for ident, attrs in graph.nodes(data=True)
-            if NODE_SPECS[primary_label(attrs["labels"])].made_by == "circuitbase"
-        ]
+        [ident for ident, attrs in graph.nodes(data=True) if _derived_node(attrs)]
     )
     kept.remove_edges_from(
         [
             (a, b, k)
             for a, b, k, attrs in kept.edges(keys=True, data=True)
-            if RelType(attrs["type"]).spec.made_by == "circuitbase"
+            if attrs.get("type") in _DERIVED_TYPES
         ]
     )
     return kept
+
+
+_DERIVED_TYPES = frozenset(t.value for t in RelType if t.spec.made_by == "circuitbase")
+
+
+def _derived_node(attrs: dict[str, Any]) -> bool:
+    try:
+        return NODE_SPECS[primary_label(attrs["labels"])].made_by == "circuitbase"
+    except (KeyError, ValueError, StopIteration, TypeError):
+        return False  # not a node of the catalog: written as it is (an import refuses it)
 
 
 def write_graphml(graph: nx.MultiDiGraph, path: Path) -> None:

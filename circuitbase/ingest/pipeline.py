@@ -22,7 +22,7 @@ from ..schema.uids import parse_component
 from ..store.base import GraphStore, Progress, WriteCounts
 from ..store.neo4j_import import OfflineNeo4j
 from . import bulk as bulk_path
-from .plan import NothingStored, Plan, PlanRules, Record, StoredGraph, make_plan
+from .plan import ORDINARY, NothingStored, Plan, PlanRules, Record, StoredGraph, make_plan
 from .writer import write_plan
 
 Reader = Callable[[Path], Iterable[Record]]
@@ -74,7 +74,7 @@ def plan_files(
     paths: Sequence[Path],
     reader: Reader,
     progress: ProgressFactory | None = None,
-    rules: PlanRules = PlanRules(),
+    rules: PlanRules = ORDINARY,
 ) -> Plan:
     """Read every file into one plan (a file's records go in as they are read), then check
     the plan; every file that cannot be read is reported."""
@@ -205,7 +205,7 @@ def ingest_files(
     *,
     progress: ProgressFactory | None = None,
     bulk: bool | None = None,
-    rules: PlanRules = PlanRules(),
+    rules: PlanRules = ORDINARY,
 ) -> IngestResult:
     """Read every file with `reader`, then ingest all their records at once (`rules`:
     what the user allowed beyond an ordinary ingest: an import, new head roles)."""

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..schema.aliases import check_aliases_against, near_matches
@@ -73,6 +73,8 @@ class PlanRules:
     new_roles: frozenset[str] = frozenset()
 
 
+ORDINARY = PlanRules()  # an ingest with nothing allowed beyond the rules
+
 RelGroup = tuple[RelType, NodeLabel, NodeLabel]
 Row = dict[str, Any]
 
@@ -88,6 +90,7 @@ CREATE TABLE node_batch (seq INTEGER PRIMARY KEY, label TEXT, key TEXT, props TE
 CREATE TABLE rel_batch (seq INTEGER PRIMARY KEY, type TEXT, start_label TEXT, start_key TEXT,
                         end_label TEXT, end_key TEXT, identity TEXT, props TEXT, analysis TEXT,
                         origin TEXT, file TEXT);
+CREATE TABLE new_analyses (key TEXT PRIMARY KEY);
 """
 CHUNK = 2_000  # rows read back from the scratch file, or added to it, at a time
 
@@ -358,19 +361,42 @@ class Plan:
             )
         ]
 
-    def rel_rows(self, group: RelGroup) -> Iterator[Row]:
+    def rel_rows(self, group: RelGroup, *, new: bool | None = None) -> Iterator[Row]:
+        """The group's rows; `new`: only the facts of analyses new to the store (True),
+        or only the others (False)."""
         for start, end, props in self._rows(
             "SELECT start_key, end_key, props FROM rels WHERE type = ? AND start_label = ? "
-            "AND end_label = ? ORDER BY rowid",
+            f"AND end_label = ?{_OF_NEW[new]} ORDER BY rowid",
             tuple(part.value for part in group),
         ):
             yield {"start": start, "end": end, "props": json.loads(props)}
 
-    def count_rel_rows(self, group: RelGroup) -> int:
+    def count_rel_rows(self, group: RelGroup, *, new: bool | None = None) -> int:
         return self._db.execute(
-            "SELECT count(*) FROM rels WHERE type = ? AND start_label = ? AND end_label = ?",
+            "SELECT count(*) FROM rels WHERE type = ? AND start_label = ? AND end_label = ?"
+            + _OF_NEW[new],
             tuple(p.value for p in group),
         ).fetchone()[0]
+
+    def mark_new_analyses(self, store: StoredGraph) -> None:
+        """Note the analyses the facts cite that the store does not hold yet: no fact of
+        theirs can be stored, so the writer creates their facts instead of merging them
+        (a MERGE between two nodes walks every relationship already between them: Neo4j
+        took quadratic time over 10,000 examples of one feature)."""
+        cited = [
+            key
+            for (key,) in self._rows(
+                "SELECT DISTINCT analysis FROM rels WHERE analysis IS NOT NULL"
+            )
+        ]
+        for at in range(0, len(cited), CHUNK):
+            chunk = cited[at : at + CHUNK]
+            stored = store.existing_keys(NodeLabel.ANALYSIS, chunk)
+            with self._db:
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO new_analyses VALUES (?)",
+                    [(key,) for key in chunk if key not in stored],
+                )
 
     def similarity_pairs(self) -> set[tuple[str, str]]:
         """The pairs of models the plan's SIMILAR_TO rows join (a component uid starts with
@@ -399,6 +425,14 @@ class Plan:
         cursor = self._db.execute(sql, params)
         while chunk := cursor.fetchmany(CHUNK):
             yield from chunk
+
+
+# rows of a group: all, those of analyses new to the store, the others
+_OF_NEW = {
+    None: "",
+    True: " AND analysis IN (SELECT key FROM new_analyses)",
+    False: " AND (analysis IS NULL OR analysis NOT IN (SELECT key FROM new_analyses))",
+}
 
 
 def fact_identity(start: str, end: str, key_values: Iterable[Any]) -> str:
@@ -457,7 +491,7 @@ def make_plan(
     records: Iterable[Record],
     store: StoredGraph,
     plan: Plan | None = None,
-    rules: PlanRules = PlanRules(),
+    rules: PlanRules = ORDINARY,
 ) -> Plan:
     """Validate `records` (added to `plan` if given) against each other and the store;
     raise RecordError on the first problem, closing the plan. `rules`: what the user
@@ -475,6 +509,7 @@ def make_plan(
         if rules.additive:
             _check_stored_nodes_unchanged(plan, store)
         _check_ends_exist(plan, store)
+        plan.mark_new_analyses(store)
     except BaseException:
         plan.close()
         raise
@@ -721,9 +756,12 @@ def _check_new_roles(plan: Plan, store: StoredGraph, allowed: frozenset[str]) ->
         near = sorted(other for other in known if other != name and _one_edit(name, other))
         if near:
             # where it was named: the role's record, or the first fact giving the role
-            origin = given[name] or next(
-                iter(plan._rows(_FIRST_MENTION, (NodeLabel.HEAD_ROLE.value, name))), (None,)
-            )[0]
+            origin = (
+                given[name]
+                or next(
+                    iter(plan._rows(_FIRST_MENTION, (NodeLabel.HEAD_ROLE.value, name))), (None,)
+                )[0]
+            )
             raise RecordError(
                 f"head role {name!r} is one edit from the known role {near[0]!r}; if it is "
                 f"a new role, say so with --new-role {name}",

@@ -51,13 +51,15 @@ def plan_statements(plan: Plan) -> list[Statement]:
         if label is not NodeLabel.MODEL:
             statements += _node_statements(plan, label)
     for group in plan.rel_groups():
-        statements.append(
-            Statement(
-                cypher.merge_relationships(*group),
-                partial(plan.rel_rows, group),
-                plan.count_rel_rows(group),
-            )
-        )
+        # the facts of an analysis new to the store cannot exist yet: created, not merged
+        for new, statement in (
+            (True, cypher.create_relationships),
+            (False, cypher.merge_relationships),
+        ):
+            if count := plan.count_rel_rows(group, new=new):
+                statements.append(
+                    Statement(statement(*group), partial(plan.rel_rows, group, new=new), count)
+                )
     return statements
 
 

@@ -54,6 +54,7 @@ class NodeLabel(str, Enum):
 # Who may create a label's nodes or a type's relationships (NodeSpec.made_by, RelSpec.made_by).
 MadeBy = Literal["input", "names", "circuitbase"]
 
+
 @dataclass(frozen=True)
 class NodeSpec:
     """Everything the library knows about one node label, in one place: the store merges

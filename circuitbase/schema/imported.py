@@ -88,22 +88,27 @@ def _node(record: NodeRecord) -> NodeRecord:
             )
         return explanation.record().at(origin)
     if label is NodeLabel.DICTIONARY:
-        _check_neuronpedia_name(key, props, origin)
-        try:
-            # a missing or mistyped part is refused below, as the TypeError it raises
-            derived = dictionary_uid(props.get("model"), props.get("layer"), props.get("set"))  # type: ignore[arg-type]
-        except (UidError, TypeError) as err:
-            raise RecordError(str(err), record=origin, field="set") from None
-        if derived != key:
-            raise RecordError(
-                f"a dictionary's uid is {derived!r} (its model, layer and set), not {key!r}",
-                record=origin,
-                field="uid",
-            )
-        return NodeRecord(label, key, props, origin=origin)
+        return _dictionary(key, props, origin)
     if label in _BY_NAME:
         return _validated(_BY_NAME[label], {"name": key, **props}, origin).record().at(origin)
     return NodeRecord(label, key, props, origin=origin)
+
+
+def _dictionary(key: str, props: dict[str, Any], origin: str | None) -> NodeRecord:
+    """A Dictionary as its uid's parts say (model, layer, set), its Neuronpedia name its own."""
+    _check_neuronpedia_name(key, props, origin)
+    try:
+        # a missing or mistyped part is refused below, as the TypeError it raises
+        derived = dictionary_uid(props.get("model"), props.get("layer"), props.get("set"))  # type: ignore[arg-type]
+    except (UidError, TypeError) as err:
+        raise RecordError(str(err), record=origin, field="set") from None
+    if derived != key:
+        raise RecordError(
+            f"a dictionary's uid is {derived!r} (its model, layer and set), not {key!r}",
+            record=origin,
+            field="uid",
+        )
+    return NodeRecord(NodeLabel.DICTIONARY, key, props, origin=origin)
 
 
 def _check_neuronpedia_name(uid: str, props: dict[str, Any], origin: str | None) -> None:

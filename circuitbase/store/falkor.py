@@ -147,8 +147,7 @@ class FalkorDriver(Driver):
             if untrusted and "Load CSV" in str(self.graph.explain(cypher, dict(params or {}))):
                 # read-only means the graph only: LOAD CSV reads the server's files
                 raise ReadOnlyViolation(
-                    "LOAD CSV reads files, not the graph; queries here read only the graph: "
-                    "refused"
+                    "LOAD CSV reads files, not the graph; queries here read only the graph: refused"
                 )
             result = self.graph.ro_query(cypher, dict(params or {}), timeout=limit)
         except (redis.exceptions.ConnectionError, OSError) as err:
