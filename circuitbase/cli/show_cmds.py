@@ -34,6 +34,19 @@ def _sections(data: dict[str, Any], top: int | None) -> list[tuple[str, list[dic
     sections = [
         ("properties", [{"property": k, "value": v} for k, v in sorted(data["properties"].items())])
     ]
+    sections += [
+        (
+            "not measured",
+            [
+                {
+                    "analysis": analysis,
+                    "note": "its layer is all zeros in the file: stored as given, never "
+                    "ranked, matched or given a role",
+                }
+                for analysis in data.get("unmeasured", [])
+            ],
+        )
+    ]
     sections += _evidence_sections(data.get("evidence") or {}, top)
     if "components" in data:
         sections.append(

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import click
 
+from ..queries.similar import HEAD_METRICS, PROBE_CONCEPTS
 from ..schema.graph import SIMILARITY_METRICS as METRICS
-from ..schema.uids import parse_component
 from .context import MODEL, TIMEOUT, Context
 from .output import FORMATS, render
 
 # every metric `similar` offers (queries.similar.METRICS, named here so that --help does
 # not load the queries)
-ALL_METRICS = (*METRICS, "activation-correlation", "head-profile", "probe-concepts")
+ALL_METRICS = (*METRICS, "activation-correlation", *HEAD_METRICS, PROBE_CONCEPTS)
 
 
 @click.group()
@@ -107,7 +107,8 @@ def compute(
     "--metric",
     type=click.Choice(ALL_METRICS),
     help="Only this metric: stored (tokens, concepts, vectors, activation-correlation) "
-    "or live (head-profile, probe-concepts).",
+    "or live (head-roles, the default for heads; head-identity, the same head after "
+    "fine-tuning; probe-concepts).",
 )
 @click.option(
     "--per-model",
@@ -130,7 +131,8 @@ def similar(
     """Components of other models like UID, best first, with the analysis behind each match.
 
     Stored matches (`similarity compute`, `analyze correlate`) and live ones computed from
-    what the store holds: heads by their head-metric profiles (head-profile), probed
+    what the store holds: heads by what they attend to (head-roles; head-identity, their
+    rank profile, when asked: the same head after fine-tuning), probed
     neurons by the concepts their probes find (probe-concepts). Each match shows its
     evidence side by side: both heads' measurements, or the shared concepts' scores.
 
@@ -139,9 +141,11 @@ def similar(
       circuitbase similar gpt2-small/L5/H1 --per-model
       circuitbase similar pythia-70m/L1/N1045 --in pythia-160m --top 5
     """
+    from ..queries.names import checked_component
     from ..queries.similar import no_comparison
     from ..queries.similar import similar as find
 
+    uid = str(checked_component(obj.store, uid))  # any name: Neuronpedia's, SAELens's, L5H1
     matches = find(
         obj.store, uid, model=model, metric=metric, top=top, per_model=per_model, timeout=timeout
     )
@@ -149,8 +153,7 @@ def similar(
         if fmt != "table":
             click.echo(render([], fmt))
         click.echo(
-            no_comparison(obj.store, str(parse_component(uid)))
-            + (f" (asked in {model})" if model else ""),
+            no_comparison(obj.store, uid) + (f" (asked in {model})" if model else ""),
             err=fmt != "table",
         )
         return
@@ -197,7 +200,7 @@ def _evidence_text(evidence: list[dict]) -> str:
 @click.pass_obj
 def fine_tuning(obj: Context, model: str, base: str | None, show_heads: bool, fmt: str) -> None:
     """Whether fine-tuning keeps each head where it was: for each head of MODEL, is its most
-    similar head (head-profile) in the base the same layer and head? The fraction, beside
+    similar head (head-identity) in the base the same layer and head? The fraction, beside
     chance (one over the base's heads).
 
     \b

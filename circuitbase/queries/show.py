@@ -93,7 +93,11 @@ def _kind(labels: list[str] | None) -> str | None:
 
 # Properties kept for machines (a head-metrics analysis's packed ranks, read by `similar`):
 # shown by what they hold, not as thousands of characters of base64.
-PACKED = {"profile_heads": "heads", "profile_table": "bytes of ranks (base64)"}
+PACKED = {
+    "profile_heads": "heads",
+    "profile_table": "bytes of ranks (base64)",
+    "profile_values": "bytes of values (base64)",
+}
 
 
 def _readable(properties: dict[str, Any]) -> dict[str, Any]:
@@ -134,6 +138,13 @@ def show(
     }
     if evidence is not None:
         result["evidence"] = evidence
+    # a head whose layer a head-metrics file left all zeros: stored as the file says, but
+    # not a measurement (never ranked, matched or given a role)
+    unmeasured = sorted(
+        f["analysis"] for f in grouped.get(RelType.MEASURED_BY.value, []) if f.get("unmeasured")
+    )
+    if unmeasured:
+        result["unmeasured"] = unmeasured
     if label is NodeLabel.FEATURE:
         result["neuronpedia"] = _neuronpedia_page(store, key, grouped)
     if label is NodeLabel.MODEL:

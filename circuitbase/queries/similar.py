@@ -7,10 +7,17 @@ Two kinds of answers, listed side by side:
   correlate`), read by the `similar_components` template;
 * live, computed at query time from measurements the store holds, never from a
   component's position (layer, index, depth), so that "the same head" after fine-tuning
-  is a finding, not a construction:
-  - `head-profile`: heads measured by the same method (Neuronpedia's head metrics), each
-    metric turned into the head's percentile rank within its own model; score
-    `1 - RMS(rank differences)` in [0, 1] (1: the same place in every metric's ranking);
+  is a finding, not a construction. Heads have two metrics, for two questions:
+  - `head-roles` (the default): "a head that does the same thing in another model". The
+    measurements that are on one scale in every model, the fractions of attention a head
+    pays to the induction target, the previous token and itself (ROLE_FRACTIONS), are
+    compared as measured; score `1 - RMS(differences)` in [0, 1]. An induction head's
+    match is an induction head (README: the rates, computed by the suite);
+  - `head-identity`: "the same head after fine-tuning". Each metric is turned into the
+    head's percentile rank within its own model; score `1 - RMS(rank differences)` (1:
+    the same place in every metric's ranking). Ranks keep a fine-tuned model's heads on
+    their base heads, and lose roles across models (a model's top-ranked induction head
+    may barely attend to the induction target); `similarity fine-tuning` uses it;
   - `probe-concepts`: probed neurons, the weighted Jaccard similarity of what their probes
     find: each concept weighted by the neuron's best probe score for it (F1, else MCC),
     score `sum(min) / sum(max)` over both neurons' concepts, in [0, 1] (1: the same
@@ -37,9 +44,13 @@ from ..store.base import GraphStore, Row
 from .names import checked_component, checked_model, stored_models
 from .registry import TemplateError, run_template
 
-HEAD_PROFILE = "head-profile"
+HEAD_ROLES = "head-roles"
+HEAD_IDENTITY = "head-identity"
+HEAD_METRICS = (HEAD_ROLES, HEAD_IDENTITY)
 PROBE_CONCEPTS = "probe-concepts"
-LIVE_METRICS = (HEAD_PROFILE, PROBE_CONCEPTS)
+LIVE_METRICS = (*HEAD_METRICS, PROBE_CONCEPTS)
+# the head measurements on one scale in every model: fractions of attention, in [0, 1]
+ROLE_FRACTIONS = ("induction_score", "prev_token_score", "self_attention_score")
 STORED_METRICS = (*SIMILARITY_METRICS, "activation-correlation")
 METRICS = (*STORED_METRICS, *LIVE_METRICS)
 MIN_PROBE_SCORE = 0.0  # every probe counts, by its score (a weak probe weighs little)
@@ -100,8 +111,10 @@ def similar(
     matches: list[Match] = []
     if metric in (None, *STORED_METRICS):
         matches += _stored(store, str(component), model, metric, top, per_model, timeout)
-    if metric in (None, HEAD_PROFILE) and component.kind is ComponentKind.HEAD:
-        matches += _head_profile(store, component, model, top, per_model, timeout)
+    if metric in (None, HEAD_ROLES) and component.kind is ComponentKind.HEAD:
+        matches += _head_matches(store, component, model, top, per_model, HEAD_ROLES)
+    if metric == HEAD_IDENTITY and component.kind is ComponentKind.HEAD:
+        matches += _head_matches(store, component, model, top, per_model, HEAD_IDENTITY)
     if metric in (None, PROBE_CONCEPTS) and component.kind is ComponentKind.NEURON:
         matches += _probe_concepts(store, component, model, timeout)
     for match in matches:  # where the match sits, as the stored rows say it
@@ -162,25 +175,29 @@ def _stored(
     ]
 
 
-def _head_profile(
-    store: GraphStore,
-    head: ComponentUid,
-    model: str | None,
-    top: int,
-    per_model: bool,
-    timeout: float | None,
+def _head_matches(
+    store: GraphStore, head: ComponentUid, model: str | None, top: int, per_model: bool, metric: str
 ) -> list[Match]:
-    """Every other model's heads measured like this one, scored in one pass over each
-    analysis's packed ranks; the winners' measurements are then read for their evidence."""
+    """Every other model's measured heads, scored by `metric` in one pass over each
+    analysis's packed ranks (head-identity) or values (head-roles); the winners'
+    measurements are then read for their evidence. A head the file did not measure has
+    no match, and is no other head's match (it is not in the packs)."""
     found: list[
         tuple[float, str, str, str, Row]
     ] = []  # (mean squared difference, uid, model, analysis, mine)
     for mine in store.head_profiles_of(str(head)):
-        profile = profile_of(mine)
+        if mine["measured"].get("unmeasured"):
+            continue
+        columns = _columns(mine["metrics"], metric)
+        if columns is None:
+            continue  # not measured with the role fractions: no role to compare
+        profile = _compared(mine, metric, columns)
         for pack in store.head_profile_packs(
             mine["method"], mine["metrics"], exclude=head.model, model=model
         ):
-            uids, distances = _distances(pack, profile)
+            if metric == HEAD_ROLES and not pack.get("values"):
+                continue  # packed before values were: ingest its file again
+            uids, distances = _distances(pack, profile, metric, columns)
             if per_model:  # the closest head, ties to the smaller uid
                 best, uid = min(zip(distances, uids))
                 found.append((best, uid, pack["model"], pack["analysis"], mine))
@@ -198,31 +215,59 @@ def _head_profile(
             uid,
             other,
             1.0 - math.sqrt(d),
-            HEAD_PROFILE,
+            metric,
             "live",
             sorted({mine["analysis"], analysis}),
-            _profile_evidence(mine["metrics"], mine["measured"], measured[(uid, analysis)]),
+            _profile_evidence(
+                mine["metrics"],
+                mine["measured"],
+                measured[(uid, analysis)],
+                _columns(mine["metrics"], metric),
+            ),
         )
         for d, uid, other, analysis, mine in found
     ]
 
 
-def _distances(pack: Row, profile: list[float]) -> tuple[list[str], list[float]]:
-    """The heads of one packed analysis and each one's mean squared rank difference to
-    `profile` (math.dist per head: a few ms for thousands of heads, without numpy)."""
-    uids = pack["heads"].split(" ")
+def _columns(metrics: list[str], metric: str) -> list[int] | None:
+    """Which of an analysis's metrics `metric` compares: every one for head-identity, the
+    role fractions for head-roles (None where the analysis lacks one of them)."""
+    if metric == HEAD_IDENTITY:
+        return list(range(len(metrics)))
+    if not set(ROLE_FRACTIONS) <= set(metrics):
+        return None
+    return [metrics.index(name) for name in ROLE_FRACTIONS]
+
+
+def _distances(
+    pack: Row, profile: list[float], metric: str, columns: list[int]
+) -> tuple[list[str], list[float]]:
+    """The heads of one packed analysis and each one's mean squared difference to
+    `profile` in `columns` of its ranks (head-identity) or values (head-roles) (math.dist
+    per head: a few ms for thousands of heads, without numpy)."""
+    uids = pack["heads"].split(" ") if pack["heads"] else []
     table = array("d")
-    table.frombytes(base64.b64decode(pack["table"]))
+    table.frombytes(base64.b64decode(pack["values" if metric == HEAD_ROLES else "table"]))
     if sys.byteorder == "big":
         table.byteswap()
-    size = len(profile)
-    if len(table) != len(uids) * size:
+    if not uids and not table:
+        return [], []  # a file none of whose heads were measured
+    size = len(table) // len(uids) if uids else 0
+    if not uids or len(table) != len(uids) * size or max(columns) >= size:
         raise UidError(
-            f"the packed head ranks of {pack['analysis']} do not match its heads; "
+            f"the packed head measurements of {pack['analysis']} do not match its heads; "
             "ingest its file again"
         )
-    heads = zip(*(table[k::size] for k in range(size)))  # one tuple of ranks per head
-    return uids, [d * d / size for d in map(math.dist, repeat(profile), heads)]
+    heads = zip(*(table[k::size] for k in columns))  # one tuple per head
+    n = len(columns)
+    return uids, [d * d / n for d in map(math.dist, repeat(profile), heads)]
+
+
+def _compared(row: Row, metric: str, columns: list[int]) -> list[float]:
+    """What `metric` compares of one head's row: its values or its ranks, in `columns`."""
+    if metric == HEAD_ROLES:
+        return [float(row["measured"][row["metrics"][k]]) for k in columns]
+    return [profile_of(row)[k] for k in columns]
 
 
 def profile_of(row: Row) -> list[float]:
@@ -230,17 +275,20 @@ def profile_of(row: Row) -> list[float]:
     return [row["measured"][f"profile_{i}"] for i in range(len(row["metrics"]))]
 
 
-def _profile_evidence(metrics: list[str], mine: Row, theirs: Row) -> list[dict[str, Any]]:
-    """Both heads' measurements, metric by metric, with their ranks in their models."""
+def _profile_evidence(
+    metrics: list[str], mine: Row, theirs: Row, columns: list[int] | None = None
+) -> list[dict[str, Any]]:
+    """Both heads' measurements that were compared, metric by metric, with their ranks in
+    their models."""
     return [
         {
-            "measure": name,
-            "this": mine.get(name),
-            "that": theirs.get(name),
+            "measure": metrics[i],
+            "this": mine.get(metrics[i]),
+            "that": theirs.get(metrics[i]),
             "this_rank": mine[f"profile_{i}"],
             "that_rank": theirs[f"profile_{i}"],
         }
-        for i, name in enumerate(metrics)
+        for i in (range(len(metrics)) if columns is None else columns)
     ]
 
 
@@ -252,21 +300,31 @@ def between(store: GraphStore, uid: str, other: str) -> list[Match]:
     mine = {(r["method"], tuple(r["metrics"])): r for r in store.head_profiles_of(uid)}
     for theirs in store.head_profiles_of(other):
         here = mine.get((theirs["method"], tuple(theirs["metrics"])))
-        if here is None:
+        if (
+            here is None
+            or here["measured"].get("unmeasured")
+            or theirs["measured"].get("unmeasured")
+        ):
             continue
-        squared = [(a - b) ** 2 for a, b in zip(profile_of(here), profile_of(theirs))]
-        score = 1.0 - math.sqrt(sum(squared) / len(squared)) if squared else 0.0
-        found.append(
-            Match(
-                other,
-                model,
-                score,
-                HEAD_PROFILE,
-                "live",
-                sorted({here["analysis"], theirs["analysis"]}),
-                _profile_evidence(here["metrics"], here["measured"], theirs["measured"]),
+        for metric in HEAD_METRICS:
+            columns = _columns(here["metrics"], metric)
+            if columns is None:
+                continue
+            a, b = (_compared(row, metric, columns) for row in (here, theirs))
+            squared = [(x - y) ** 2 for x, y in zip(a, b)]
+            found.append(
+                Match(
+                    other,
+                    model,
+                    1.0 - math.sqrt(sum(squared) / len(squared)) if squared else 0.0,
+                    metric,
+                    "live",
+                    sorted({here["analysis"], theirs["analysis"]}),
+                    _profile_evidence(
+                        here["metrics"], here["measured"], theirs["measured"], columns
+                    ),
+                )
             )
-        )
     concepts = {r["concept"]: r for r in store.probe_concepts_of(uid, MIN_PROBE_SCORE)}
     theirs_c = {r["concept"]: r for r in store.probe_concepts_of(other, MIN_PROBE_SCORE)}
     shared = sorted(set(concepts) & set(theirs_c))
@@ -333,9 +391,18 @@ def no_comparison(store: GraphStore, uid: str) -> str:
     has = store.relationship_types_at(uid)
     listed = ", ".join(f"{n} {type_}" for type_, n in has.items()) or "no facts"
     kind = parse_component(uid).kind
+    if kind is ComponentKind.HEAD and (
+        unmeasured := [
+            r["analysis"] for r in store.head_profiles_of(uid) if r["measured"].get("unmeasured")
+        ]
+    ):
+        return (
+            f"{uid} was not measured: its layer is all zeros in {', '.join(unmeasured)} (a "
+            "layer the file's tool left out), so it is neither matched nor a match"
+        )
     how = {
         ComponentKind.HEAD: "head metrics (`circuitbase ingest heads`) of this model and "
-        "another would compare it live (head-profile)",
+        "another would compare it live (head-roles, head-identity)",
         ComponentKind.NEURON: "probes (`circuitbase ingest probes`) finding a concept in it "
         "and in another model's neurons would compare it live "
         "(probe-concepts)",
@@ -353,7 +420,7 @@ def model_sizes(store: GraphStore) -> dict[str, float]:
 
 @dataclass
 class FineTuning:
-    """For each head of `model`, its most similar head (head-profile) in `base`."""
+    """For each head of `model`, its most similar head (head-identity) in `base`."""
 
     model: str
     base: str

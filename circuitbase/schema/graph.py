@@ -107,7 +107,9 @@ class RelSpec:
 # Properties circuitbase computes on what an input may create (a head-metrics analysis's
 # ranks, packed on the analysis and per head as `profile_<i>`; when a node was first
 # stored): an import drops them, so a file cannot forge what `similar` reads.
-DERIVED_PROPERTIES = frozenset({"profile_table", "profile_heads", "profile_metrics", "created_at"})
+DERIVED_PROPERTIES = frozenset(
+    {"profile_table", "profile_heads", "profile_metrics", "profile_values", "created_at"}
+)
 
 
 def is_derived_property(name: str) -> bool:

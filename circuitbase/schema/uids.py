@@ -104,6 +104,10 @@ def parse_component(text: str, model: str | None = None) -> ComponentUid:
         if model is not None and parsed.model != canonical_model(model):
             raise UidError(f"{text!r} belongs to model {parsed.model!r}, not {model!r}")
         return parsed
+    if model is None and "/" in text:  # `gemma-2-9b/L7H1`: a short form after its model
+        prefix, _, rest = text.rpartition("/")
+        if _SHORT_RE.fullmatch(rest) or _HOOK_RE.fullmatch(rest):
+            return parse_component(rest, model=prefix)
     if model is not None:
         model = check_model_name(canonical_model(model))
         short = _SHORT_RE.fullmatch(text)

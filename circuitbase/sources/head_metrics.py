@@ -28,7 +28,7 @@ import base64
 import math
 import sys
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -127,31 +127,61 @@ def percentile_ranks(values: list[float]) -> list[float]:
     return ranks
 
 
-def head_profiles(tables: list[list[list[float]]]) -> list[list[list[float]]]:
+def head_profiles(
+    tables: list[list[list[float]]], unmeasured: frozenset[int] = frozenset()
+) -> list[list[list[float] | None]]:
     """Per head ([layer][head]), its percentile rank within its model in each table, in
-    the tables' order: the head's profile (`head-profile` similarity compares these).
+    the tables' order: the head's profile (`head-identity` similarity compares these),
+    ranked among the measured heads only (None for a head of an `unmeasured` layer).
     Derived from the file alone, so it does not depend on what else is stored."""
     layers, heads = len(tables[0]), len(tables[0][0])
-    ranked = [percentile_ranks([v for row in table for v in row]) for table in tables]
+    measured = [layer for layer in range(layers) if layer not in unmeasured]
+    ranked = [percentile_ranks([v for layer in measured for v in table[layer]]) for table in tables]
+    at = {layer: i for i, layer in enumerate(measured)}
     return [
-        [[round(column[layer * heads + head], 12) for column in ranked] for head in range(heads)]
+        [
+            [round(column[at[layer] * heads + head], 12) for column in ranked]
+            if layer in at
+            else None
+            for head in range(heads)
+        ]
         for layer in range(layers)
     ]
 
 
-def pack_profiles(uids: list[str], profiles: list[list[list[float]]]) -> dict[str, str]:
-    """Every head's ranks in one piece, for `similar` to read a model's heads in one row
-    (48,000 heads' ranks as properties took 0.2 s to score in the store; as one string,
-    a few ms to read): `profile_heads`, the uids in order, space-separated, and
-    `profile_table`, their ranks as little-endian float64, base64 (what `profile_<i>`
-    holds, head by head)."""
-    table = array("d", (rank for layer in profiles for head in layer for rank in head))
-    if sys.byteorder == "big":
-        table.byteswap()
+def unmeasured_layers(tables: dict[str, list[list[float]]]) -> frozenset[int]:
+    """Layers whose every head has every metric exactly 0: a layer the file's tool did
+    not measure (Qwen3.5's files leave 18 of 24 layers as zeros), not heads that attend
+    nowhere, since a head's attention fractions and entropy cannot all be 0 when measured."""
+    first = next(iter(tables.values()))
+    return frozenset(
+        layer
+        for layer in range(len(first))
+        if all(value == 0 for table in tables.values() for value in table[layer])
+    )
+
+
+def pack_profiles(
+    uids: list[str], profiles: list[list[float]], values: list[list[float]]
+) -> dict[str, str]:
+    """Every measured head's ranks and values in one piece each, for `similar` to read a
+    model's heads in one row (48,000 heads' ranks as properties took 0.2 s to score in
+    the store; as one string, a few ms to read): `profile_heads`, the uids in order,
+    space-separated; `profile_table`, their ranks, and `profile_values`, their measured
+    values of the same metrics (`profile_metrics`), each little-endian float64, base64
+    (what `profile_<i>` and the metrics hold, head by head)."""
     return {
         "profile_heads": " ".join(uids),
-        "profile_table": base64.b64encode(table.tobytes()).decode("ascii"),
+        "profile_table": _packed(rank for head in profiles for rank in head),
+        "profile_values": _packed(value for head in values for value in head),
     }
+
+
+def _packed(numbers: Iterable[float]) -> str:
+    table = array("d", numbers)
+    if sys.byteorder == "big":
+        table.byteswap()
+    return base64.b64encode(table.tobytes()).decode("ascii")
 
 
 def _check_claimed_size(metrics: dict[str, Any], layers: int, heads: int) -> None:
@@ -217,7 +247,9 @@ def head_metrics_records(
             raise RecordError(
                 f"{clash[0]!r} is both a metric and a count", field=f"metrics.{clash[0]}"
             )
-        if taken := sorted(n for n in (*tables, *per_layer) if n.startswith("profile_")):
+        if taken := sorted(
+            n for n in (*tables, *per_layer) if n.startswith("profile_") or n == "unmeasured"
+        ):
             raise RecordError(
                 f"{taken[0]!r}: names starting profile_ hold each head's ranks",
                 field=f"metrics.{taken[0]}",
@@ -234,18 +266,25 @@ def head_metrics_records(
         params=config.model_dump(),
     )
     profile_metrics = sorted(tables)
-    profiles = head_profiles([tables[name] for name in profile_metrics])
+    unmeasured = unmeasured_layers(tables)
+    profiles = head_profiles([tables[name] for name in profile_metrics], unmeasured)
     yield model
     first, *about = analysis.records()
-    heads_in_order = [
-        head_uid(model.key, layer, head) for layer in range(layers) for head in range(heads)
+    measured = [
+        (layer, head) for layer in range(layers) if layer not in unmeasured for head in range(heads)
     ]
+    packed = pack_profiles(
+        [head_uid(model.key, layer, head) for layer, head in measured],
+        [profiles[layer][head] for layer, head in measured],  # type: ignore[misc]
+        [[tables[name][layer][head] for name in profile_metrics] for layer, head in measured],
+    )
     yield replace(
         first,
         props={
             **first.props,
             "profile_metrics": profile_metrics,
-            **pack_profiles(heads_in_order, profiles),
+            "unmeasured_layers": sorted(unmeasured),
+            **packed,
         },
     )
     yield from about
@@ -255,22 +294,31 @@ def head_metrics_records(
         if metric in tables
     }
     yield from roles.values()
-    measured = analysis.record().ref
+    measured_by = analysis.record().ref
     for layer in range(layers):
         for head in range(heads):
             origin = f"{path}, head L{layer}H{head}"
             start = ref(NodeLabel.HEAD, head_uid(model.key, layer, head))
             values = {name: table[layer][head] for name, table in tables.items()}
             values |= {name: column[layer] for name, column in per_layer.items()}
+            # a head of a layer the file did not measure keeps the file's zeros, said so,
+            # and is never ranked, matched or given a role
+            profile = profiles[layer][head]
+            ranks = (
+                {profile_property(i): rank for i, rank in enumerate(profile)}
+                if profile is not None
+                else {"unmeasured": True}
+            )
             try:
-                ranks = {profile_property(i): rank for i, rank in enumerate(profiles[layer][head])}
                 yield (
                     MeasuredBy(analysis=analysis.uid, **ranks, **values)
-                    .record(start, measured)
+                    .record(start, measured_by)
                     .at(origin)
                 )
             except (ValueError, RecordError) as err:
                 raise RecordError(str(err).splitlines()[0], file=str(path), record=origin) from None
+            if profile is None:
+                continue
             for metric, role in roles.items():
                 yield (
                     HasRole(

@@ -435,8 +435,9 @@ class GraphStore:
         self, method: str, metrics: Sequence[str], *, exclude: str, model: str | None = None
     ) -> list[Row]:
         """Every analysis measuring heads like this (same method and metrics), but those
-        about `exclude`, with all its heads' ranks in one piece: rows {analysis, model,
-        heads, table} (see `sources.head_metrics.pack_profiles`)."""
+        about `exclude`, with all its measured heads' ranks and values in one piece each:
+        rows {analysis, model, heads, table, values} (`sources.head_metrics.pack_profiles`;
+        `values` is None for an analysis stored before values were packed)."""
         return self.read(
             cypher.HEAD_PROFILE_PACKS,
             {"method": method, "metrics": list(metrics), "exclude": exclude, "model": model},

@@ -339,7 +339,7 @@ HEAD_PROFILE_PACKS = (
     "AND a.profile_table IS NOT NULL AND NOT (a)-[:ABOUT]->(:Model {uid: $exclude}) "
     "MATCH (a)-[:ABOUT]->(m:Model) WHERE $model IS NULL OR m.uid = $model "
     "RETURN a.uid AS analysis, m.uid AS model, a.profile_heads AS heads, "
-    "a.profile_table AS table ORDER BY analysis"
+    "a.profile_table AS table, a.profile_values AS values ORDER BY analysis"
 )
 HEADS_MEASURED = (
     "UNWIND $pairs AS pair MATCH (h:AttentionHead {uid: pair[0]})-[m:MEASURED_BY]->"
