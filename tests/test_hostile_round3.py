@@ -735,3 +735,24 @@ def test_a_yaml_registry_is_bounded_by_its_size_and_says_each_key_once(
     code, out = cli(store_uri, "ingest", "saes", str(path))
     one_line_error(code, out)
     assert says in out and count(store, "(n)") == 0
+
+
+def test_a_table_column_named_analysis_files_nothing_under_another(store, store_uri, tmp_path) -> None:
+    """A universal-neurons table (every column kept) with an `analysis` column naming the
+    IOI circuit: its facts are its own analysis's."""
+    import csv
+
+    assert cli(store_uri, "ingest", "circuit", str(CIRCUITS))[0] == 0
+    rows = list(csv.reader(open(DATA / "universal-neurons" / "pythia-160m" / "universal.csv")))
+    folder = tmp_path / "pythia-160m"
+    folder.mkdir()
+    with open(folder / "universal.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*rows[0], "analysis"])
+        writer.writerows([*row, IOI] for row in rows[1:20])
+    code, out = cli(store_uri, "ingest", "universal", str(folder / "universal.csv"))
+    assert code == 0, out
+    facts = count(store, "()-[r:IN_FAMILY]->()")
+    assert facts > 0 and count(store, f"()-[r:IN_FAMILY]->() WHERE r.analysis = '{IOI}'") == 0
+    assert cli(store_uri, "analysis", "remove", IOI, "--yes")[0] == 0
+    assert count(store, "()-[r:IN_FAMILY]->()") == facts

@@ -303,7 +303,7 @@ def attribution_records(
             "activation": node.activation,
         }
         yield (
-            MeasuredBy(analysis=analysis.uid, **kept)
+            MeasuredBy(**{**kept, "analysis": analysis.uid})  # the analysis writing it
             .record(nodes.refs[node.node_id], target)
             .at(origin)
         )

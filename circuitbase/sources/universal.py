@@ -116,7 +116,7 @@ def universal_records(
             ).record()
             yield families[family].at(origin)
         try:
-            fact = InFamily(analysis=analysis.uid, **values)
+            fact = InFamily(**{**values, "analysis": analysis.uid})  # never a column's
             start = ref(NodeLabel.NEURON, neuron_uid(model, layer, neuron))
             record = fact.record(start, families[family].ref).at(origin)
         except RecordError as err:
