@@ -487,6 +487,9 @@ READ_COMMANDS = [
     ["check"],
     ["model", "list"],
     ["analysis", "list"],
+    ["server", "status"],
+    ["server", "stop"],
+    ["similarity", "fine-tuning", "gpt2-small"],
 ]
 
 

@@ -21,7 +21,12 @@ def _embedded(obj: Context):  # -> EmbeddedServer
         raise CircuitbaseError(
             f"{target} is not an embedded store; its server is not circuitbase's"
         )
-    return EmbeddedServer(Path(target.removeprefix("falkordb://")))
+    from ..store import is_embedded_store, open_store
+
+    path = Path(target.removeprefix("falkordb://"))
+    if not is_embedded_store(path):
+        open_store(path, create=False)  # the error naming the nearest store; nothing made
+    return EmbeddedServer(path)
 
 
 def _size(n: float) -> str:
