@@ -156,3 +156,46 @@ def test_every_command_names_near_matches(named, store_uri, tmp_path, monkeypatc
         code, out = cli(store_uri, *command)
         assert refused(out, code, expected), (command, out)
     assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_every_command_that_takes_a_component_takes_each_of_its_names(store, tmp_path) -> None:
+    """Issue #42: one resolver everywhere. A head by its uid and by a short form after its
+    model; a dictionary feature by its uid, its Neuronpedia name and its SAELens name:
+    `show`, `similar`, `export --around` and a template's uid parameter answer each alike."""
+    uri = store.location
+    tour = examples_dir() / "tour" / "neuronpedia-export"
+    heads = examples_dir() / "head-metrics"
+    for args in (
+        ["ingest", "heads", str(heads / "openai-community-gpt2-monology-pile-uncopyrighted.json")],
+        ["ingest", "heads", str(heads / "google-gemma-2-2b-monology-pile-uncopyrighted.json")],
+        ["ingest", "saes", str(DATA / "sae-lens" / "pretrained_saes.yaml")],
+        ["ingest", "features", str(tour)],
+    ):
+        code, out = cli(uri, *args)
+        assert code == 0, out
+    forms = {
+        "gpt2-small/L5/H5": ["gpt2-small/L5/H5", "gpt2-small/L5H5", " gpt2-small/L5/H5 "],
+        "gpt2-small/L0/res-jb/F3": [
+            "gpt2-small/L0/res-jb/F3",
+            "gpt2-small/0-res-jb/3",
+            "gpt2-small-res-jb/blocks.0.hook_resid_pre/3",
+        ],
+    }
+    for uid, names in forms.items():
+        answers: dict[str, set[str]] = {}
+        for name in names:
+            out_file = tmp_path / "around.json"
+            for command in (
+                ["show", name, "--format", "json"],
+                ["similar", name, "--format", "json"],
+                ["export", "--around", name, "--format", "json", "--out", str(out_file)],
+                ["query", "run", "similar_components", "--param", f"uid={name}", "--format", "json"],
+            ):
+                code, out = cli(uri, *command)
+                assert code == 0 and "Traceback" not in out, (command, out)
+                if command[0] == "export":
+                    out = out_file.read_text()
+                answers.setdefault(command[0], set()).add(out)
+            assert uid in answers["show"].copy().pop()
+        for command, outputs in answers.items():
+            assert len(outputs) == 1, (uid, command)  # every name, the same answer
