@@ -237,3 +237,32 @@ def test_features_into_the_target_logit_agree_with_the_graph(gemma, store_uri) -
     assert [(r["feature"], r["node"], r["hops"]) for r in rows] == [e[:3] for e in expected]
     assert all(close(r["influence"], e[3]) for r, e in zip(rows, expected))
     assert {r["target"] for r in rows} == {"4"}
+
+
+def test_a_graph_whose_metadata_names_no_dictionary_goes_in_when_the_user_names_one(
+    store, tmp_path
+) -> None:
+    """Issue #42: older Neuronpedia downloads carry no `info` (no transcoder set, no source
+    set): refused saying --dictionary, then ingested under the dictionary named."""
+    demo = DATA / "circuit-tracer" / "demos" / "3plus5-plt.json"
+    data = json.loads(demo.read_text())
+    data["metadata"].pop("info")
+    path = tmp_path / "old-download.json"
+    path.write_text(json.dumps(data))
+    code, out = cli(store.location, "ingest", "circuit", str(path))
+    assert code == 1 and "--dictionary" in out and str(path) in out, out
+    assert count(store, "(f:Feature)") == 0
+    code, out = cli(
+        store.location, "ingest", "circuit", str(path), "--dictionary", "gemmascope-transcoder-16k"
+    )
+    assert code == 0, out
+    first = data["nodes"][0]["node_id"].split("_")  # <layer>_<index>_<position>
+    assert (
+        count(
+            store,
+            f"(f:Feature {{uid: 'gemma-2-2b/L{first[0]}/gemmascope-transcoder-16k/F{first[1]}'}})",
+        )
+        == 1
+    )
+    code, out = cli(store.location, "ingest", "circuit", str(demo), "--dictionary", "other-set")
+    assert code == 1 and "other-set" in out, out

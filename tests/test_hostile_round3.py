@@ -740,7 +740,9 @@ def test_a_yaml_registry_is_bounded_by_its_size_and_says_each_key_once(
     assert says in out and count(store, "(n)") == 0
 
 
-def test_a_table_column_named_analysis_files_nothing_under_another(store, store_uri, tmp_path) -> None:
+def test_a_table_column_named_analysis_files_nothing_under_another(
+    store, store_uri, tmp_path
+) -> None:
     """A universal-neurons table (every column kept) with an `analysis` column naming the
     IOI circuit: its facts are its own analysis's."""
     import csv

@@ -189,7 +189,15 @@ def test_every_command_that_takes_a_component_takes_each_of_its_names(store, tmp
                 ["show", name, "--format", "json"],
                 ["similar", name, "--format", "json"],
                 ["export", "--around", name, "--format", "json", "--out", str(out_file)],
-                ["query", "run", "similar_components", "--param", f"uid={name}", "--format", "json"],
+                [
+                    "query",
+                    "run",
+                    "similar_components",
+                    "--param",
+                    f"uid={name}",
+                    "--format",
+                    "json",
+                ],
             ):
                 code, out = cli(uri, *command)
                 assert code == 0 and "Traceback" not in out, (command, out)

@@ -205,8 +205,10 @@ class _Nodes:
     def _feature(self, node: GraphNode) -> NodeRef:
         if self.dictionary is None:
             raise RecordError(
-                "transcoder features need the metadata's info.transcoder_set "
-                "or info.neuronpedia_source_set",
+                "transcoder features need their dictionary: the metadata names none "
+                "(no info.transcoder_set or info.neuronpedia_source_set, as in older "
+                "Neuronpedia downloads); name it with --dictionary, its Neuronpedia source "
+                "set (e.g. gemmascope-transcoder-16k) or its transcoder set",
                 field="metadata.info.transcoder_set",
             )
         parts = _FEATURE_ID.fullmatch(node.node_id)
@@ -241,8 +243,11 @@ def attribution_records(
     analysis_uid: str | None = None,
     task: str | None = None,
     digest: str | None = None,
+    dictionary: str | None = None,
 ) -> Iterator[NodeRecord | RelRecord]:
-    """The records of one attribution graph (already parsed as `data`)."""
+    """The records of one attribution graph (already parsed as `data`); `dictionary`
+    names its transcoders where its metadata does not (a Neuronpedia source set, or a
+    transcoder set with '/')."""
     graph = validate(AttributionGraph, data, file=path, record="the file")
     meta = graph.metadata
     model = canonical_model(meta.scan)
@@ -250,6 +255,18 @@ def attribution_records(
     transcoders = transcoders if isinstance(transcoders, str) and transcoders.strip("/") else None
     source_set = meta.info.get("neuronpedia_source_set")
     source_set = source_set if isinstance(source_set, str) and source_set else None
+    if dictionary is not None:
+        given_set, given_transcoders = (
+            (None, dictionary) if "/" in dictionary.strip("/") else (dictionary, None)
+        )
+        named = source_set or transcoders
+        if named is not None and named not in (given_set, given_transcoders):
+            raise RecordError(
+                f"--dictionary {dictionary!r}, but the metadata names {named!r}",
+                file=str(path),
+                field="metadata.info",
+            )
+        source_set, transcoders = source_set or given_set, transcoders or given_transcoders
     try:
         if source_set is not None:
             check_set_name(source_set)

@@ -218,14 +218,25 @@ def _acdc_edges(read: _AcdcCircuit, connections: list[dict]) -> Records:
 
 
 def circuit_records(
-    path: Path, *, analysis_uid: str | None = None, task: str | None = None
+    path: Path,
+    *,
+    analysis_uid: str | None = None,
+    task: str | None = None,
+    dictionary: str | None = None,
 ) -> Records:
     path = Path(path)
     raw = read_bytes(path)
     data, digest = parse_json(raw, path), content_hash(raw)
     if is_attribution_graph(data):
         return list(
-            attribution_records(data, path, analysis_uid=analysis_uid, task=task, digest=digest)
+            attribution_records(
+                data,
+                path,
+                analysis_uid=analysis_uid,
+                task=task,
+                digest=digest,
+                dictionary=dictionary,
+            )
         )
     if (
         isinstance(data, dict)
@@ -256,6 +267,13 @@ FORMAT = Format(
             "--task",
             "task",
             "The task an attribution graph's prompt belongs to (default: the prompt itself).",
+        ),
+        Option(
+            "--dictionary",
+            "dictionary",
+            "The dictionary of an attribution graph whose metadata names none (older "
+            "Neuronpedia downloads): its Neuronpedia source set (gemmascope-transcoder-16k) "
+            "or its transcoder set.",
         ),
     ),
 )
