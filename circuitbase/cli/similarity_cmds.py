@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import click
 
-from ..queries.similar import HEAD_METRICS, PROBE_CONCEPTS
+from ..queries.similar import FEATURE_METRICS, HEAD_METRICS, PROBE_CONCEPTS
 from ..schema.graph import SIMILARITY_METRICS as METRICS
+from ..schema.text import visible_token
 from .context import MODEL, TIMEOUT, Context
 from .output import FORMATS, render
 
 # every metric `similar` offers (queries.similar.METRICS, named here so that --help does
 # not load the queries)
-ALL_METRICS = (*METRICS, "activation-correlation", *HEAD_METRICS, PROBE_CONCEPTS)
+ALL_METRICS = (*METRICS, "activation-correlation", *HEAD_METRICS, PROBE_CONCEPTS, *FEATURE_METRICS)
 
 
 @click.group()
@@ -108,7 +109,14 @@ def compute(
     type=click.Choice(ALL_METRICS),
     help="Only this metric: stored (tokens, concepts, vectors, activation-correlation) "
     "or live (head-roles, the default for heads; head-identity, the same head after "
-    "fine-tuning; probe-concepts).",
+    "fine-tuning; probe-concepts; logit-profile, suppressed-logits, activation-tokens for "
+    "dictionary features).",
+)
+@click.option(
+    "--dead-and-dense",
+    is_flag=True,
+    help="Also match dictionary features that never fire or fire on more than a tenth of "
+    "tokens (frac_nonzero), left out by default.",
 )
 @click.option(
     "--per-model",
@@ -125,6 +133,7 @@ def similar(
     top: int,
     metric: str | None,
     per_model: bool,
+    dead_and_dense: bool,
     fmt: str,
     timeout: float,
 ) -> None:
@@ -147,7 +156,14 @@ def similar(
 
     uid = str(checked_component(obj.store, uid))  # any name: Neuronpedia's, SAELens's, L5H1
     matches = find(
-        obj.store, uid, model=model, metric=metric, top=top, per_model=per_model, timeout=timeout
+        obj.store,
+        uid,
+        model=model,
+        metric=metric,
+        top=top,
+        per_model=per_model,
+        timeout=timeout,
+        dead_and_dense=dead_and_dense,
     )
     if not matches:
         if fmt != "table":
@@ -183,6 +199,8 @@ def _evidence_text(evidence: list[dict]) -> str:
     parts = []
     for item in evidence:
         name = item.get("measure") or item.get("concept")
+        if "token" in item:  # leading spaces and line breaks shown, never lost
+            name = repr(visible_token(item["token"]))
         if name is not None:
             parts.append(f"{name} {number(item.get('this'))} | {number(item.get('that'))}")
     return "; ".join(parts)

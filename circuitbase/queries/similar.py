@@ -48,7 +48,16 @@ HEAD_ROLES = "head-roles"
 HEAD_IDENTITY = "head-identity"
 HEAD_METRICS = (HEAD_ROLES, HEAD_IDENTITY)
 PROBE_CONCEPTS = "probe-concepts"
-LIVE_METRICS = (*HEAD_METRICS, PROBE_CONCEPTS)
+# dictionary features, by their evidence: the tokens their logits promote, those they
+# suppress, the tokens their activation examples peak on
+LOGIT_PROFILE = "logit-profile"
+SUPPRESSED_LOGITS = "suppressed-logits"
+ACTIVATION_TOKENS = "activation-tokens"
+FEATURE_METRICS = (LOGIT_PROFILE, SUPPRESSED_LOGITS, ACTIVATION_TOKENS)
+LIVE_METRICS = (*HEAD_METRICS, PROBE_CONCEPTS, *FEATURE_METRICS)
+# how often a feature fires (`frac_nonzero`) outside which it is left out of matches:
+# never (dead) or on more than a tenth of tokens (dense), as SAE dashboards flag them
+DENSE = 0.1
 # the head measurements on one scale in every model: fractions of attention, in [0, 1]
 ROLE_FRACTIONS = ("induction_score", "prev_token_score", "self_attention_score")
 STORED_METRICS = (*SIMILARITY_METRICS, "activation-correlation")
@@ -97,10 +106,13 @@ def similar(
     top: int = 10,
     per_model: bool = False,
     timeout: float | None = None,
+    dead_and_dense: bool = False,
 ) -> list[Match]:
     """Matches of `uid` in other models (in `model` only, if given), stored and live: the
     best `top` by score, or with `per_model` the best of each other model for each
-    metric, models from the smallest."""
+    metric, models from the smallest. A dictionary feature is compared with every other
+    feature (of its own model too: another layer or dictionary), dead and dense ones left
+    out unless `dead_and_dense`."""
     if metric is not None and metric not in METRICS:
         raise TemplateError(
             f"no similarity metric {metric!r}; the metrics are {', '.join(METRICS)}"
@@ -117,6 +129,12 @@ def similar(
         matches += _head_matches(store, component, model, top, per_model, HEAD_IDENTITY)
     if metric in (None, PROBE_CONCEPTS) and component.kind is ComponentKind.NEURON:
         matches += _probe_concepts(store, component, model, timeout)
+    if component.kind is ComponentKind.FEATURE:
+        for name in FEATURE_METRICS if metric is None else [metric]:
+            if name in FEATURE_METRICS:
+                matches += _feature_matches(
+                    store, str(component), name, model, dead_and_dense, timeout
+                )
     for match in matches:  # where the match sits, as the stored rows say it
         if match.layer is None:
             match.layer = parse_component(match.uid).layer
@@ -386,11 +404,131 @@ def _probe_concepts(
     return matches
 
 
+# --- dictionary features, by their evidence ----------------------------------------------
+
+
+def token_weights(rows: list[Row], metric: str) -> dict[str, dict[str, float]]:
+    """Per feature, its tokens and their weights for `metric`, from its evidence rows
+    (`feature_logits` for the logit metrics, `feature_peaks` for activation-tokens): a
+    promoted token's logit, a suppressed token's logit negated, an example's maximum
+    summed over the examples peaking on that token; only positive weights, the largest of
+    an analysis's where two analyses give the same token. Tokens are compared as the
+    decoded strings the sources give, so dictionaries of one model and models sharing a
+    vocabulary meet."""
+    found: dict[str, dict[str, float]] = {}
+    if metric == ACTIVATION_TOKENS:
+        per_analysis: dict[tuple[str, str], dict[str, float]] = {}
+        for row in rows:
+            if isinstance(row["token"], str) and isinstance(row["value"], (int, float)):
+                weights = per_analysis.setdefault((row["uid"], row["analysis"]), {})
+                weights[row["token"]] = weights.get(row["token"], 0.0) + float(row["value"])
+        for (uid, _), weights in per_analysis.items():
+            _keep_largest(found.setdefault(uid, {}), weights)
+        return found
+    tokens, values, sign = (
+        ("pos_str", "pos_values", 1.0)
+        if metric == LOGIT_PROFILE
+        else ("neg_str", "neg_values", -1.0)
+    )
+    for row in rows:
+        weights = {
+            token: sign * float(value) for token, value in zip(row[tokens] or [], row[values] or [])
+        }
+        _keep_largest(found.setdefault(row["uid"], {}), weights)
+    return found
+
+
+def _keep_largest(into: dict[str, float], weights: dict[str, float]) -> None:
+    for token, weight in weights.items():
+        if weight > 0 and weight > into.get(token, 0.0):
+            into[token] = weight
+
+
+def weighted_jaccard(a: dict[str, float], b: dict[str, float]) -> float:
+    """`sum(min) / sum(max)` over the tokens of two weight maps, in [0, 1]."""
+    shared = set(a) & set(b)
+    overlap = sum(min(a[t], b[t]) for t in shared)
+    union = sum(a.values()) + sum(b.values()) - overlap
+    return overlap / union if union > 0 else 0.0
+
+
+def _feature_matches(
+    store: GraphStore,
+    uid: str,
+    metric: str,
+    model: str | None,
+    dead_and_dense: bool,
+    timeout: float | None,
+) -> list[Match]:
+    """Every other feature sharing a token of this one's evidence for `metric`, scored by
+    the weighted Jaccard of the two features' token weights; the evidence is every shared
+    token with both weights."""
+    peaks = metric == ACTIVATION_TOKENS
+    read = store.feature_peaks if peaks else store.feature_logits
+    mine_rows = read([uid])
+    mine = token_weights(mine_rows, metric).get(uid, {})
+    if not mine:
+        return []
+    side = "peak" if peaks else ("pos_str" if metric == LOGIT_PROFILE else "neg_str")
+    candidates = store.features_sharing(uid, sorted(mine), side, model=model, timeout=timeout)
+    if not candidates:
+        return []
+    rows = read(candidates)
+    theirs = token_weights(rows, metric)
+    kept = set(theirs)
+    if not dead_and_dense:
+        firing = _frac_nonzero(store.feature_logits(candidates) if peaks else rows)
+        kept = {u for u in kept if not (u in firing and (firing[u] <= 0 or firing[u] > DENSE))}
+    models = {row["uid"]: row["model"] for row in rows}
+    analyses: dict[str, set[str]] = {}
+    for row in (*mine_rows, *rows):
+        analyses.setdefault(row["uid"], set()).add(row["analysis"])
+    matches = []
+    for other in sorted(kept):
+        score = weighted_jaccard(mine, theirs[other])
+        if score <= 0:
+            continue
+        shared = sorted(
+            set(mine) & set(theirs[other]), key=lambda t: (-min(mine[t], theirs[other][t]), t)
+        )
+        matches.append(
+            Match(
+                other,
+                models[other],
+                score,
+                metric,
+                "live",
+                sorted(analyses[uid] | analyses[other]),
+                [{"token": t, "this": mine[t], "that": theirs[other][t]} for t in shared],
+            )
+        )
+    return matches
+
+
+def _frac_nonzero(rows: list[Row]) -> dict[str, float]:
+    """How often each feature fires, by the largest `frac_nonzero` an analysis gives."""
+    found: dict[str, float] = {}
+    for row in rows:
+        value = row.get("frac_nonzero")
+        if isinstance(value, (int, float)):
+            found[row["uid"]] = max(found.get(row["uid"], 0.0), float(value))
+    return found
+
+
 def no_comparison(store: GraphStore, uid: str) -> str:
     """Why a component has no match: what evidence it has, and what would compare it."""
     has = store.relationship_types_at(uid)
     listed = ", ".join(f"{n} {type_}" for type_, n in has.items()) or "no facts"
     kind = parse_component(uid).kind
+    if kind is ComponentKind.FEATURE and (
+        store.feature_logits([uid]) or store.feature_peaks([uid])
+    ):
+        return (
+            f"no other feature in the store shares a promoted or suppressed logit or an "
+            f"activation peak with {uid} (it has {listed}; compared by logit-profile, "
+            "suppressed-logits and activation-tokens); more features (`circuitbase ingest "
+            "features`) would give it matches"
+        )
     if kind is ComponentKind.HEAD and (
         unmeasured := [
             r["analysis"] for r in store.head_profiles_of(uid) if r["measured"].get("unmeasured")
@@ -406,6 +544,9 @@ def no_comparison(store: GraphStore, uid: str) -> str:
         ComponentKind.NEURON: "probes (`circuitbase ingest probes`) finding a concept in it "
         "and in another model's neurons would compare it live "
         "(probe-concepts)",
+        ComponentKind.FEATURE: "its logits or activation examples (`circuitbase ingest "
+        "features`) sharing a token with another feature's would compare it live "
+        "(logit-profile, suppressed-logits, activation-tokens)",
     }.get(kind, "")
     stored = "`circuitbase similarity compute` or `analyze correlate` would store matches"
     return f"no comparable measurements of {uid} (it has {listed}); " + (

@@ -468,6 +468,36 @@ class GraphStore:
         rows {concept, score (the best), analyses}."""
         return self.read(cypher.PROBE_CONCEPTS_OF, {"uid": uid, "min_score": min_score})
 
+    def feature_logits(self, uids: Sequence[str]) -> list[Row]:
+        """The logit evidence of these features: rows {uid, model, analysis, pos_str,
+        pos_values, neg_str, neg_values, frac_nonzero}, one per analysis."""
+        return self.read(cypher.FEATURE_LOGITS, {"uids": list(uids)})
+
+    def feature_peaks(self, uids: Sequence[str]) -> list[Row]:
+        """The token at each activation example's maximum: rows {uid, model, analysis,
+        token, value, example}."""
+        return self.read(cypher.FEATURE_PEAKS, {"uids": list(uids)})
+
+    def features_sharing(
+        self,
+        uid: str,
+        tokens: Sequence[str],
+        side: str,
+        *,
+        model: str | None = None,
+        timeout: float | None = None,
+    ) -> list[str]:
+        """Other features whose evidence names any of `tokens` on `side`: `pos_str`
+        (promoted), `neg_str` (suppressed) or `peak` (an example's maximum)."""
+        params = {"uid": uid, "tokens": list(tokens), "model": model}
+        if side == "peak":
+            rows = self.read(cypher.FEATURES_PEAKING, params, timeout=timeout)
+        else:
+            if side not in ("pos_str", "neg_str"):
+                raise ValueError(side)
+            rows = self.read(cypher.FEATURES_PROMOTING, {**params, "side": side}, timeout=timeout)
+        return [row["uid"] for row in rows]
+
     def probe_concept_candidates(
         self,
         concepts: Sequence[str],

@@ -364,6 +364,30 @@ PROBE_CONCEPT_CANDIDATES = (
     "WITH o, shared, analyses, c2, max(coalesce(e2.f1, e2.mcc)) AS best "
     "RETURN o.uid AS uid, o.model AS model, shared, analyses, sum(best) AS theirs"
 )
+# A dictionary feature's evidence, by analysis: its promoted and suppressed logits and how
+# often it fires (HAS_EVIDENCE), and the token at each example's maximum (HAS_EXAMPLE).
+FEATURE_LOGITS = (
+    "MATCH (f:Feature)-[e:HAS_EVIDENCE]->(a:Analysis) WHERE f.uid IN $uids "
+    "RETURN f.uid AS uid, f.model AS model, a.uid AS analysis, e.pos_str AS pos_str, "
+    "e.pos_values AS pos_values, e.neg_str AS neg_str, e.neg_values AS neg_values, "
+    "e.frac_nonzero AS frac_nonzero ORDER BY uid, analysis"
+)
+FEATURE_PEAKS = (
+    "MATCH (f:Feature)-[x:HAS_EXAMPLE]->(a:Analysis) WHERE f.uid IN $uids "
+    "RETURN f.uid AS uid, f.model AS model, a.uid AS analysis, x.tokens[x.max_index] AS token, "
+    "x.max_value AS value, x.example AS example ORDER BY uid, analysis, example"
+)
+# Features whose evidence names any of `tokens` (promoted, suppressed, or peaked on)
+FEATURES_PROMOTING = (
+    "MATCH (f:Feature)-[e:HAS_EVIDENCE]->(:Analysis) WHERE f.uid <> $uid "
+    "AND ($model IS NULL OR f.model = $model) "
+    "AND any(t IN coalesce(e[$side], []) WHERE t IN $tokens) RETURN DISTINCT f.uid AS uid"
+)
+FEATURES_PEAKING = (
+    "MATCH (f:Feature)-[x:HAS_EXAMPLE]->(:Analysis) WHERE f.uid <> $uid "
+    "AND ($model IS NULL OR f.model = $model) "
+    "AND x.tokens[x.max_index] IN $tokens RETURN DISTINCT f.uid AS uid"
+)
 RELATIONSHIP_TYPES_AT = (
     "MATCH (n:Component {uid: $uid})-[r]-() WHERE type(r) <> 'IN_MODEL' "
     "RETURN type(r) AS type, count(r) AS n ORDER BY type"

@@ -1,0 +1,168 @@
+"""Dictionary features compared by their own evidence (issue #42): the tokens their logits
+promote (`logit-profile`) and suppress (`suppressed-logits`) and the tokens their
+activation examples peak on (`activation-tokens`), each the weighted Jaccard of two
+features' token weights. On both backends, every answer equals a computation over the
+source files (the shipped dashboards and tour export, and a generated Neuronpedia export
+of 1,000 features), never over the store."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from conftest import DATA
+from feature_export import feature_rows, write_feature_export
+from helpers import cli
+
+from circuitbase.queries.similar import DENSE, FEATURE_METRICS, similar
+
+TOUR = Path(__file__).parents[1] / "circuitbase" / "examples" / "tour" / "neuronpedia-export"
+DASHBOARDS = [DATA / "saedashboard" / "batch-0.json", DATA / "saedashboard" / "batch-1.json"]
+
+
+def _largest(into: dict[str, float], weights: dict[str, float]) -> None:
+    for token, weight in weights.items():
+        if weight > 0 and weight > into.get(token, 0.0):
+            into[token] = weight
+
+
+def _feature(into: dict, uid: str, metric: str) -> dict[str, float]:
+    return into.setdefault(metric, {}).setdefault(uid, {})
+
+
+def expected_weights(
+    dashboards: list[Path], exports: list[dict[str, list[dict]]]
+) -> tuple[dict[str, dict[str, dict[str, float]]], dict[str, float]]:
+    """metric -> uid -> token -> weight, and uid -> frac_nonzero, straight from the rows:
+    a promoted token's logit, a suppressed one's negated, the sum of the maxima of the
+    examples peaking on a token (per source; the largest where sources repeat a token)."""
+    weights: dict = {}
+    firing: dict[str, float] = {}
+
+    def logits(uid: str, row: dict) -> None:
+        _largest(
+            _feature(weights, uid, "logit-profile"), dict(zip(row["pos_str"], row["pos_values"]))
+        )
+        _largest(
+            _feature(weights, uid, "suppressed-logits"),
+            {t: -v for t, v in zip(row["neg_str"], row["neg_values"])},
+        )
+        if row.get("frac_nonzero") is not None:
+            firing[uid] = max(firing.get(uid, 0.0), row["frac_nonzero"])
+
+    def peaks(uid: str, examples: list[tuple[list[str], list[float], int]]) -> None:
+        summed: dict[str, float] = {}
+        for tokens, values, peak in examples:
+            summed[tokens[peak]] = summed.get(tokens[peak], 0.0) + values[peak]
+        _largest(_feature(weights, uid, "activation-tokens"), summed)
+
+    for path in dashboards:
+        batch = json.loads(path.read_text())
+        for feature in batch["features"]:
+            uid = f"{batch['model_id']}/L{batch['layer']}/{batch['sae_set']}/F{feature['feature_index']}"
+            logits(uid, feature)
+            peaks(
+                uid,
+                [
+                    (a["tokens"], a["values"], a["values"].index(max(a["values"])))
+                    for a in feature["activations"]
+                ],
+            )
+    for rows in exports:
+        for feature in rows["features"]:
+            layer, dictionary = feature["layer"].split("-", 1)
+            logits(f"{feature['modelId']}/L{layer}/{dictionary}/F{feature['index']}", feature)
+        by_feature: dict[str, list] = {}
+        for a in rows["activations"]:
+            layer, dictionary = a["layer"].split("-", 1)
+            uid = f"{a['modelId']}/L{layer}/{dictionary}/F{a['index']}"
+            by_feature.setdefault(uid, []).append(
+                (a["tokens"], a["values"], a["maxValueTokenIndex"])
+            )
+        for uid, examples in by_feature.items():
+            peaks(uid, examples)
+    return weights, firing
+
+
+def jaccard(a: dict[str, float], b: dict[str, float]) -> float:
+    overlap = sum(min(a[t], b[t]) for t in set(a) & set(b))
+    return overlap / (sum(a.values()) + sum(b.values()) - overlap)
+
+
+def expected_matches(
+    weights, firing, uid: str, metric: str, dead_and_dense: bool
+) -> dict[str, float]:
+    mine = weights[metric].get(uid, {})
+    found = {}
+    for other, theirs in weights[metric].items():
+        if other == uid or not mine or not set(mine) & set(theirs):
+            continue
+        rate = firing.get(other)
+        if not dead_and_dense and rate is not None and (rate <= 0 or rate > DENSE):
+            continue
+        found[other] = jaccard(mine, theirs)
+    return found
+
+
+def read_export(folder: Path) -> dict[str, list[dict]]:
+    rows: dict[str, list[dict]] = {}
+    for kind in ("features", "activations", "explanations"):
+        for batch in sorted(folder.rglob(f"{kind}/*.jsonl.gz")):
+            rows.setdefault(kind, []).extend(json.loads(line) for line in gzip.open(batch, "rt"))
+    return rows
+
+
+def test_every_pair_of_shipped_features_scores_as_the_files_say(store) -> None:
+    for args in (["ingest", "features", *map(str, DASHBOARDS)], ["ingest", "features", str(TOUR)]):
+        code, out = cli(store.location, *args)
+        assert code == 0, out
+    weights, firing = expected_weights(DASHBOARDS, [read_export(TOUR)])
+    uids = sorted(set().union(*(set(w) for w in weights.values())))
+    assert len(uids) == 4
+    answered = 0
+    for uid in uids:
+        for metric in FEATURE_METRICS:
+            found = similar(store, uid, metric=metric, top=1000, dead_and_dense=True)
+            expected = expected_matches(weights, firing, uid, metric, True)
+            assert {m.uid: m.score for m in found} == pytest.approx(expected), (uid, metric)
+            answered += bool(found)
+            for match in found:  # the evidence: every shared token with both weights
+                shared = set(weights[metric][uid]) & set(weights[metric][match.uid])
+                assert {e["token"] for e in match.evidence} == shared
+                for e in match.evidence:
+                    assert e["this"] == pytest.approx(weights[metric][uid][e["token"]])
+                    assert e["that"] == pytest.approx(weights[metric][match.uid][e["token"]])
+    assert answered  # the shipped features share a peak token (' ariat')
+    # a feature nothing shares a token with: one line saying what it has, exit 0
+    lonely = next(
+        u
+        for u in uids
+        if not any(expected_matches(weights, firing, u, m, True) for m in FEATURE_METRICS)
+    )
+    code, out = cli(store.location, "similar", lonely)
+    assert code == 0 and "no other feature" in out and len(out.strip().splitlines()) == 1, out
+
+
+def test_a_thousand_generated_features_score_as_their_rows_say(store, tmp_path) -> None:
+    """Dead and dense features (by frac_nonzero) are left out unless asked for."""
+    folder = write_feature_export(tmp_path / "export", 1000, seed=7)
+    code, out = cli(store.location, "ingest", "features", str(folder))
+    assert code == 0, out
+    rows = feature_rows(1000, seed=7)
+    assert rows == read_export(folder)  # the files hold what the generator made
+    weights, firing = expected_weights([], [rows])
+    dead_or_dense = {u for u, rate in firing.items() if rate <= 0 or rate > DENSE}
+    assert 10 < len(dead_or_dense) < 100
+    for index in range(0, 1000, 83):
+        uid = f"gpt2-small/L0/res-jb/F{index}"
+        for metric in FEATURE_METRICS:
+            for dead_and_dense in (False, True):
+                found = similar(store, uid, metric=metric, top=1000, dead_and_dense=dead_and_dense)
+                expected = expected_matches(weights, firing, uid, metric, dead_and_dense)
+                assert {m.uid: m.score for m in found} == pytest.approx(expected), (uid, metric)
+                if not dead_and_dense:
+                    assert not {m.uid for m in found} & dead_or_dense
+    best = similar(store, "gpt2-small/L0/res-jb/F37", top=3)
+    assert [m.score for m in best] == sorted((m.score for m in best), reverse=True)
