@@ -23,7 +23,14 @@ import pytest
 from conftest import DATA
 from helpers import cli, count, graph_fingerprint
 
-from circuitbase.schema.graph import NODE_KEY, NODE_SPECS, NodeLabel, RelType, label_clause
+from circuitbase.schema.graph import (
+    NODE_KEY,
+    NODE_SPECS,
+    NodeLabel,
+    RelType,
+    is_derived_property,
+    label_clause,
+)
 from circuitbase.store.falkor_server import pid_alive
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -191,7 +198,7 @@ def test_an_import_never_changes_a_stored_node(store, store_uri, tmp_path) -> No
         given = {
             k: v
             for k, v in row["props"].items()
-            if k not in (NODE_KEY[label], "created_at") and not k.startswith("profile_")
+            if k != NODE_KEY[label] and not is_derived_property(k)
         }
         for name, value in sorted(given.items()):
             forged = (
@@ -761,3 +768,30 @@ def test_a_table_column_named_analysis_files_nothing_under_another(
     assert facts > 0 and count(store, f"()-[r:IN_FAMILY]->() WHERE r.analysis = '{IOI}'") == 0
     assert cli(store_uri, "analysis", "remove", IOI, "--yes")[0] == 0
     assert count(store, "()-[r:IN_FAMILY]->()") == facts
+
+
+def test_an_import_never_changes_a_stored_fact(store, store_uri, tmp_path) -> None:
+    """The store's own export with one fact's score changed (a head's role in IOI, a
+    measurement) is refused naming the property; the export as written adds nothing."""
+    assert cli(store_uri, "ingest", "circuit", str(CIRCUITS))[0] == 0
+    assert cli(store_uri, "ingest", "heads", str(HEADS_GPT2))[0] == 0
+    exported = tmp_path / "around.cypher"
+    args = ["export", "--around", "gpt2-small/L9/H9", "--format", "cypher", "--out", str(exported)]
+    assert cli(store_uri, *args)[0] == 0
+    before = graph_fingerprint(store)
+    lines = exported.read_text().splitlines()
+    facts = [i for i, line in enumerate(lines) if "HAS_ROLE" in line and "score: " in line]
+    assert facts
+    for i in facts:
+        forged = lines.copy()
+        head, _, tail = forged[i].rpartition("score: ")
+        forged[i] = (
+            head + "score: 0.999" + tail[tail.index(",") if "," in tail else tail.index("}") :]
+        )
+        path = tmp_path / "forged.cypher"
+        path.write_text("\n".join(forged) + "\n")
+        code, out = cli(store_uri, "import", "cypher", str(path))
+        one_line_error(code, out)
+        assert "score" in out and "never changes" in out, out
+    assert cli(store_uri, "import", "cypher", str(exported))[0] == 0
+    assert graph_fingerprint(store) == before

@@ -45,6 +45,8 @@ class StoredGraph(Protocol):
 
     def values_of(self, label: NodeLabel, prop: str) -> list[str]: ...
 
+    def fact_properties(self, group: RelGroup, rows: list[Row]) -> list[dict | None]: ...
+
 
 class NothingStored:
     """A new, empty database (one the offline importer fills): no model, no node."""
@@ -60,6 +62,9 @@ class NothingStored:
 
     def values_of(self, label: NodeLabel, prop: str) -> list[str]:
         return []
+
+    def fact_properties(self, group: RelGroup, rows: list[Row]) -> list[dict | None]:
+        return [None] * len(rows)
 
 
 @dataclass(frozen=True)
@@ -508,6 +513,7 @@ def make_plan(
         _check_new_roles(plan, store, rules.new_roles)
         if rules.additive:
             _check_stored_nodes_unchanged(plan, store)
+            _check_stored_facts_unchanged(plan, store)
         _check_ends_exist(plan, store)
         plan.mark_new_analyses(store)
     except BaseException:
@@ -800,6 +806,32 @@ def _check_stored_nodes_unchanged(plan: Plan, store: StoredGraph) -> None:
                 _compare_stored(batch, store)
                 batch = []
         _compare_stored(batch, store)
+
+
+def _check_stored_facts_unchanged(plan: Plan, store: StoredGraph) -> None:
+    """An import never rewrites a stored fact either (the IOI circuit's scores): a
+    relationship the store holds with the same ends and identity must say what it says."""
+    for group in plan.rel_groups():
+        type_ = group[0]
+        if not type_.spec.identity:
+            continue  # structural: no properties to differ
+        rows = list(plan.rel_rows(group))
+        for at in range(0, len(rows), CHUNK):
+            chunk = rows[at : at + CHUNK]
+            stored = store.fact_properties(group, chunk)
+            for row, props in zip(chunk, stored):
+                if props is None:
+                    continue
+                for name, value in sorted(row["props"].items()):
+                    if name in props and _same_value(props[name], value):
+                        continue
+                    was = f"{name} = {_short(props[name])}" if name in props else f"no {name}"
+                    raise RecordError(
+                        f"the stored {type_.value} fact {row['start']!r} -> {row['end']!r} of "
+                        f"{props.get('analysis')!r} has {was}, the file {_short(value)}: an "
+                        "import adds, it never changes what is stored",
+                        field=name,
+                    )
 
 
 def _compare_stored(records: list[NodeRecord], store: StoredGraph) -> None:

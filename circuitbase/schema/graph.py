@@ -108,7 +108,14 @@ class RelSpec:
 # ranks, packed on the analysis and per head as `profile_<i>`; when a node was first
 # stored): an import drops them, so a file cannot forge what `similar` reads.
 DERIVED_PROPERTIES = frozenset(
-    {"profile_table", "profile_heads", "profile_metrics", "profile_values", "created_at"}
+    {
+        "profile_table",
+        "profile_heads",
+        "profile_metrics",
+        "profile_values",
+        "unmeasured_layers",
+        "created_at",
+    }
 )
 
 

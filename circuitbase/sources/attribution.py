@@ -259,10 +259,10 @@ def attribution_records(
         given_set, given_transcoders = (
             (None, dictionary) if "/" in dictionary.strip("/") else (dictionary, None)
         )
-        named = source_set or transcoders
-        if named is not None and named not in (given_set, given_transcoders):
+        claimed = source_set or transcoders
+        if claimed is not None and claimed not in (given_set, given_transcoders):
             raise RecordError(
-                f"--dictionary {dictionary!r}, but the metadata names {named!r}",
+                f"--dictionary {dictionary!r}, but the metadata names {claimed!r}",
                 file=str(path),
                 field="metadata.info",
             )

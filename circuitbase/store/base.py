@@ -258,6 +258,20 @@ class GraphStore:
         rows = self.read(cypher.node_properties(label), {"keys": list(keys)})
         return {row["k"]: row["props"] for row in rows}
 
+    def fact_properties(
+        self, group: tuple[RelType, NodeLabel, NodeLabel], rows: Sequence[Row]
+    ) -> list[dict | None]:
+        """For each row {start, end, props}, the properties of the stored relationship of
+        the group's type between its ends with its identity (None where there is none)."""
+        found: list[dict | None] = [None] * len(rows)
+        params = [
+            {"i": i, "start": r["start"], "end": r["end"], "props": r["props"]}
+            for i, r in enumerate(rows)
+        ]
+        for row in self.read(cypher.fact_properties(*group), {"rows": params}):
+            found[row["i"]] = row["props"]
+        return found
+
     def has_node(self, label: NodeLabel, key: str) -> bool:
         return bool(self.existing_keys(label, [key]))
 

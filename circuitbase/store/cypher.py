@@ -115,6 +115,18 @@ def node_properties(label: NodeLabel) -> str:
     )
 
 
+def fact_properties(type_: RelType, start: NodeLabel, end: NodeLabel) -> str:
+    """Rows {i, start, end, props}: the stored relationship of each row's ends and catalog
+    identity, if any (identity names come from the catalog: safe to splice)."""
+    type_, start, end = RelType(type_), NodeLabel(start), NodeLabel(end)
+    same = "".join(f" AND r.{name} = row.props.{name}" for name in type_.spec.identity)
+    return (
+        f"UNWIND $rows AS row MATCH (a:{start.value} {{{NODE_KEY[start]}: row.start}})"
+        f"-[r:{type_.value}]->(b:{end.value} {{{NODE_KEY[end]}: row.end}}) WHERE true{same} "
+        "RETURN row.i AS i, properties(r) AS props"
+    )
+
+
 MAX_NAMES = 100_000  # stored values read for near matches of a name the store lacks
 
 
