@@ -15,11 +15,32 @@ import pytest
 from conftest import DATA
 from feature_export import feature_rows, write_feature_export
 from helpers import cli
+from transformers.models.gpt2.tokenization_gpt2 import bytes_to_unicode
 
 from circuitbase.queries.similar import DENSE, FEATURE_METRICS, similar
 
 TOUR = Path(__file__).parents[1] / "circuitbase" / "examples" / "tour" / "neuronpedia-export"
 DASHBOARDS = [DATA / "saedashboard" / "batch-0.json", DATA / "saedashboard" / "batch-1.json"]
+
+
+# GPT-2's byte alphabet from its tokenizer (not circuitbase's copy): a token some
+# dashboards write byte by byte (`Ã¡s`, `ĠThe`) is compared as the text it stands for
+_BYTE = {char: byte for byte, char in bytes_to_unicode().items()}
+
+
+def decoded(token: str) -> str:
+    try:
+        return bytes(ord(c) if ord(c) < 128 else _BYTE[c] for c in token).decode("utf-8")
+    except (KeyError, UnicodeDecodeError):
+        return token
+
+
+def _by_text(pairs) -> dict[str, float]:
+    """token -> weight with tokens as text, the larger where two write one text."""
+    found: dict[str, float] = {}
+    for token, weight in pairs:
+        found[decoded(token)] = max(found.get(decoded(token), 0.0), weight)
+    return found
 
 
 def _largest(into: dict[str, float], weights: dict[str, float]) -> None:
@@ -43,11 +64,12 @@ def expected_weights(
 
     def logits(uid: str, row: dict) -> None:
         _largest(
-            _feature(weights, uid, "logit-profile"), dict(zip(row["pos_str"], row["pos_values"]))
+            _feature(weights, uid, "logit-profile"),
+            _by_text(zip(row["pos_str"], row["pos_values"])),
         )
         _largest(
             _feature(weights, uid, "suppressed-logits"),
-            {t: -v for t, v in zip(row["neg_str"], row["neg_values"])},
+            _by_text((t, -v) for t, v in zip(row["neg_str"], row["neg_values"])),
         )
         if row.get("frac_nonzero") is not None:
             firing[uid] = max(firing.get(uid, 0.0), row["frac_nonzero"])
@@ -55,7 +77,8 @@ def expected_weights(
     def peaks(uid: str, examples: list[tuple[list[str], list[float], int]]) -> None:
         summed: dict[str, float] = {}
         for tokens, values, peak in examples:
-            summed[tokens[peak]] = summed.get(tokens[peak], 0.0) + values[peak]
+            text = decoded(tokens[peak])
+            summed[text] = summed.get(text, 0.0) + values[peak]
         _largest(_feature(weights, uid, "activation-tokens"), summed)
 
     for path in dashboards:
@@ -166,3 +189,33 @@ def test_a_thousand_generated_features_score_as_their_rows_say(store, tmp_path) 
                     assert not {m.uid for m in found} & dead_or_dense
     best = similar(store, "gpt2-small/L0/res-jb/F37", top=3)
     assert [m.score for m in best] == sorted((m.score for m in best), reverse=True)
+
+
+def test_a_token_is_shown_as_text_and_part_of_a_character_as_its_bytes() -> None:
+    """The dashboards write some tokens in GPT-2's byte alphabet: `Ã¡s` is `ás`, `ĠThe`
+    is ` The`, and `âĢ` (the first two bytes of a dash) has no text of its own: shown as
+    its bytes, never as mojibake; text stays text (` café`, `–`)."""
+    from circuitbase.schema.text import visible_token
+
+    cases = {
+        "Ã¡s": "ás",
+        "ĠThe": " The",
+        "âĢ¦": "…",
+        "âĢ": "<0xE2><0x80>",
+        " âĢ": " <0xE2><0x80>",
+        " café": " café",
+        "–": "–",
+        "\n": "\\n",
+    }
+    for token, shown in cases.items():
+        assert visible_token(token) == shown, token
+    tokens = set()
+    for path in DASHBOARDS:
+        for feature in json.loads(path.read_text())["features"]:
+            tokens |= set(feature["pos_str"]) | set(feature["neg_str"])
+    byte_only = {c for c in _BYTE if ord(c) >= 256}  # the alphabet's stand-ins (`Ġ`, `Ģ`)
+    shown = {token: visible_token(token) for token in tokens}
+    assert any(t != s for t, s in shown.items())  # the shipped dashboards hold such tokens
+    for token, text in shown.items():
+        assert not set(text) & byte_only, (token, text)  # never mojibake
+        assert text == decoded(token) or "<0x" in text, (token, text)

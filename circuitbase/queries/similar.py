@@ -39,6 +39,7 @@ from typing import Any
 
 from ..schema.graph import SIMILARITY_METRICS
 from ..schema.sizes import model_size
+from ..schema.text import decoded_token
 from ..schema.uids import ComponentKind, ComponentUid, UidError, parse_component
 from ..store.base import GraphStore, Row
 from .names import checked_component, checked_model, stored_models
@@ -421,7 +422,8 @@ def token_weights(rows: list[Row], metric: str) -> dict[str, dict[str, float]]:
         for row in rows:
             if isinstance(row["token"], str) and isinstance(row["value"], (int, float)):
                 weights = per_analysis.setdefault((row["uid"], row["analysis"]), {})
-                weights[row["token"]] = weights.get(row["token"], 0.0) + float(row["value"])
+                token = decoded_token(row["token"])
+                weights[token] = weights.get(token, 0.0) + float(row["value"])
         for (uid, _), weights in per_analysis.items():
             _keep_largest(found.setdefault(uid, {}), weights)
         return found
@@ -431,9 +433,10 @@ def token_weights(rows: list[Row], metric: str) -> dict[str, dict[str, float]]:
         else ("neg_str", "neg_values", -1.0)
     )
     for row in rows:
-        weights = {
-            token: sign * float(value) for token, value in zip(row[tokens] or [], row[values] or [])
-        }
+        weights: dict[str, float] = {}
+        for token, value in zip(row[tokens] or [], row[values] or []):
+            text = decoded_token(token)  # a byte-level `ĠThe` and a decoded ` The` meet
+            weights[text] = max(weights.get(text, 0.0), sign * float(value))
         _keep_largest(found.setdefault(row["uid"], {}), weights)
     return found
 
