@@ -433,11 +433,11 @@ def token_weights(rows: list[Row], metric: str) -> dict[str, dict[str, float]]:
         else ("neg_str", "neg_values", -1.0)
     )
     for row in rows:
-        weights: dict[str, float] = {}
+        logits: dict[str, float] = {}
         for token, value in zip(row[tokens] or [], row[values] or []):
             text = decoded_token(token)  # a byte-level `ĠThe` and a decoded ` The` meet
-            weights[text] = max(weights.get(text, 0.0), sign * float(value))
-        _keep_largest(found.setdefault(row["uid"], {}), weights)
+            logits[text] = max(logits.get(text, 0.0), sign * float(value))
+        _keep_largest(found.setdefault(row["uid"], {}), logits)
     return found
 
 
