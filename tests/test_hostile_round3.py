@@ -53,6 +53,17 @@ def command(db: Path | str, *args: str, **kwargs) -> subprocess.CompletedProcess
     )
 
 
+def started(db: Path | str, *args: str, text: bool = False) -> subprocess.Popen:
+    """circuitbase started in its own process, its output piped, not waited for."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "circuitbase", "--db", str(db), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=text,
+        env={**os.environ, "CIRCUITBASE_SERVER_IDLE": "0"},
+    )
+
+
 def one_line_error(code: int, out: str) -> None:
     assert code == 1 and "Traceback" not in out, out
     assert len([line for line in out.splitlines() if line.startswith("error:")]) == 1, out
@@ -404,24 +415,7 @@ def test_a_killed_server_during_a_write_is_one_line_and_lets_go(tmp_path) -> Non
 
     db = tmp_path / "kb"
     assert command(db, "init").returncode == 0
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "circuitbase",
-            "--db",
-            str(db),
-            "model",
-            "add",
-            "pythia-6.9b",
-            "--components",
-            "all",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "CIRCUITBASE_SERVER_IDLE": "0"},
-    )
+    process = started(db, "model", "add", "pythia-6.9b", "--components", "all", text=True)
 
     def kill_when_writing() -> None:
         deadline = time.monotonic() + 60
@@ -635,23 +629,8 @@ def test_collected_lists_come_in_one_order(store, store_uri) -> None:
 def test_a_closed_pipe_ends_quietly(tmp_path) -> None:
     db = tmp_path / "kb"
     assert command(db, "model", "add", "pythia-70m").returncode == 0
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "circuitbase",
-            "--db",
-            str(db),
-            "query",
-            "run",
-            "--cypher",
-            "MATCH (n:Neuron) RETURN n.uid AS uid",
-            "--format",
-            "csv",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "CIRCUITBASE_SERVER_IDLE": "0"},
+    process = started(
+        db, "query", "run", "--cypher", "MATCH (n:Neuron) RETURN n.uid AS uid", "--format", "csv"
     )
     assert process.stdout is not None
     process.stdout.readline()
