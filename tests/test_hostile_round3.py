@@ -774,3 +774,34 @@ def test_an_import_never_changes_a_stored_fact(store, store_uri, tmp_path) -> No
         assert "score" in out and "never changes" in out, out
     assert cli(store_uri, "import", "cypher", str(exported))[0] == 0
     assert graph_fingerprint(store) == before
+
+
+def test_an_import_adds_facts_only_with_their_analysis(store, store_uri, tmp_path) -> None:
+    """A file cannot file facts under a stored analysis it does not hold (the IOI circuit):
+    refused; a store's own export carries each fact's analysis and goes into a new store."""
+    assert cli(store_uri, "ingest", "circuit", str(CIRCUITS))[0] == 0
+    before = graph_fingerprint(store)
+    forged = tmp_path / "forged.cypher"
+    forged.write_text(
+        _node_line(NodeLabel.HEAD, "gpt2-small/L0/H1")
+        + "\n"
+        + _node_line(NodeLabel.HEAD_ROLE, "name-mover")
+        + "\n"
+        + _rel_line(
+            "HAS_ROLE",
+            (NodeLabel.HEAD, "gpt2-small/L0/H1"),
+            (NodeLabel.HEAD_ROLE, "name-mover"),
+            {"analysis": IOI, "score": 1.0, "method": "circuit class"},
+        )
+        + "\n"
+    )
+    code, out = cli(store_uri, "import", "cypher", str(forged))
+    one_line_error(code, out)
+    assert "does not hold" in out and IOI in out, out
+    assert graph_fingerprint(store) == before
+    for fmt in ("cypher", "graphml"):
+        exported = tmp_path / f"around.{fmt}"
+        args = ["export", "--around", "gpt2-small/L9/H9", "--format", fmt, "--out", str(exported)]
+        assert cli(store_uri, *args)[0] == 0
+        done = command(tmp_path / f"new-{fmt}", "import", fmt, str(exported))
+        assert done.returncode == 0, done.stderr

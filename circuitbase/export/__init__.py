@@ -43,7 +43,7 @@ from .figure import (
     write_figure,
 )
 from .subgraph import around as _around
-from .subgraph import from_rows, of_analysis
+from .subgraph import from_rows, of_analysis, with_their_analyses
 
 GRAPH_FORMATS = ("graphml", "gexf", "json", "csv", "cypher", *FIGURE_FORMATS)
 FORMATS = (*GRAPH_FORMATS, "latex")
@@ -237,6 +237,8 @@ def _write(
             "json": formats.write_json,
             "cypher": write_cypher,
         }[fmt]
+        if fmt in ("graphml", "cypher"):  # read back by `import`: each fact's analysis too
+            graph = with_their_analyses(store, graph)
         writer(graph, path)
         written = [path]
     return written + write_bibtex(store, graph, path)

@@ -36,6 +36,23 @@ def _add_node(graph: nx.MultiDiGraph, labels: Sequence[str], props: dict[str, An
     return ident
 
 
+def with_their_analyses(store: GraphStore, graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """`graph` and the Analysis node of every fact in it: what an export read back needs,
+    since an import takes a fact only with its analysis in the same file."""
+    cited = {
+        attrs["analysis"]
+        for _, _, attrs in graph.edges(data=True)
+        if isinstance(attrs.get("analysis"), str)
+    }
+    missing = {uid for uid in cited if node_id(NodeLabel.ANALYSIS, uid) not in graph}
+    if not missing:
+        return graph
+    whole = graph.copy()
+    for row in store.nodes(NodeLabel.ANALYSIS, missing):
+        _add_node(whole, row["labels"], row["props"])
+    return whole
+
+
 def fetch_nodes(store: GraphStore, wanted: dict[NodeLabel, set[str]]) -> nx.MultiDiGraph:
     """The given nodes and every relationship between two of them."""
     graph = nx.MultiDiGraph()

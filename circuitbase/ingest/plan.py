@@ -512,6 +512,7 @@ def make_plan(
         _check_facts_cite_their_own_analysis(plan)
         _check_new_roles(plan, store, rules.new_roles)
         if rules.additive:
+            _check_analyses_come_with_their_facts(plan)
             _check_stored_nodes_unchanged(plan, store)
             _check_stored_facts_unchanged(plan, store)
         _check_ends_exist(plan, store)
@@ -863,6 +864,25 @@ def _same_value(stored: Any, given: Any) -> bool:
     if isinstance(stored, (list, tuple)) and isinstance(given, (list, tuple)):
         return len(stored) == len(given) and all(map(_same_value, stored, given))
     return bool(stored == given) and isinstance(stored, bool) == isinstance(given, bool)
+
+
+_ANALYSIS_NOT_IN_INPUT = f"""
+    SELECT type, analysis, origin FROM rels WHERE analysis IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM nodes WHERE label = '{NodeLabel.ANALYSIS.value}' AND key = rels.analysis)
+    LIMIT 1"""
+
+
+def _check_analyses_come_with_their_facts(plan: Plan) -> None:
+    """An import keeps a fact only with its Analysis in the same file (and, stored already,
+    identical to the stored one): a file cannot add facts to a stored analysis it does not
+    show (`export` writes each fact's analysis beside it)."""
+    for type_, analysis, origin in plan._rows(_ANALYSIS_NOT_IN_INPUT):
+        raise RecordError(
+            f"a {type_} fact names Analysis {analysis!r}, which this file does not hold: "
+            "an import takes a fact only with its analysis (as `export` writes them)",
+            record=origin,
+            field="analysis",
+        )
 
 
 def _check_ends_exist(plan: Plan, store: StoredGraph) -> None:
