@@ -488,8 +488,6 @@ READ_COMMANDS = [
     ["check"],
     ["model", "list"],
     ["analysis", "list"],
-    ["server", "status"],
-    ["server", "stop"],
     ["similarity", "fine-tuning", "gpt2-small"],
 ]
 
@@ -503,6 +501,10 @@ def test_a_read_command_on_a_store_that_does_not_exist_names_the_nearest(tmp_pat
             one_line_error(done.returncode, done.stderr)
             assert f"no store at {typo}" in done.stderr, done.stderr
             assert not typo.exists(), args
+    for args in (["server", "status"], ["server", "stop"]):  # the truth, and nothing made
+        done = command(tmp_path / "kbb", *args)
+        assert done.returncode == 0 and "no server running" in done.stdout, done.stderr
+        assert not (tmp_path / "kbb").exists()
     done = command(tmp_path / "kbb", "stats")
     assert str(real) in done.stderr
     assert command(tmp_path / "kbb", "init").returncode == 0  # a writing command creates one

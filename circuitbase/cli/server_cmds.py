@@ -11,7 +11,9 @@ from .context import Context
 from .output import FORMATS, render
 
 
-def _embedded(obj: Context):  # -> EmbeddedServer
+def _embedded(obj: Context):  # -> EmbeddedServer | None
+    """The embedded store's server; None where there is no store at the path (nothing is
+    made there: a path typed wrong must not become a store)."""
     from ..errors import CircuitbaseError
     from ..store.falkor_server import EmbeddedServer
     from ..store.uri import resolve_uri
@@ -21,11 +23,12 @@ def _embedded(obj: Context):  # -> EmbeddedServer
         raise CircuitbaseError(
             f"{target} is not an embedded store; its server is not circuitbase's"
         )
-    from ..store import is_embedded_store, open_store
+    from ..store import is_embedded_store
 
     path = Path(target.removeprefix("falkordb://"))
     if not is_embedded_store(path):
-        open_store(path, create=False)  # the error naming the nearest store; nothing made
+        click.echo(f"no server running for {path} (there is no store there)")
+        return None
     return EmbeddedServer(path)
 
 
@@ -57,7 +60,8 @@ def status(obj: Context, fmt: str) -> None:
     Example:
       circuitbase --db ./kb server status
     """
-    embedded = _embedded(obj)
+    if (embedded := _embedded(obj)) is None:
+        return
     found = embedded.status()
     if found is None:
         click.echo(f"no server running for {embedded.data_dir}")
@@ -88,7 +92,8 @@ def stop(obj: Context, discard: bool) -> None:
     Example:
       circuitbase --db ./kb server stop
     """
-    embedded = _embedded(obj)
+    if (embedded := _embedded(obj)) is None:
+        return
     if embedded.stop(save=not discard):
         click.echo(f"stopped the server of {embedded.data_dir}")
     else:
