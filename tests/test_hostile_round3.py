@@ -807,3 +807,37 @@ def test_an_import_adds_facts_only_with_their_analysis(store, store_uri, tmp_pat
         assert cli(store_uri, *args)[0] == 0
         done = command(tmp_path / f"new-{fmt}", "import", fmt, str(exported))
         assert done.returncode == 0, done.stderr
+
+
+def test_a_bulk_load_on_a_full_disk_is_one_line(tmp_path) -> None:
+    """The bulk loader into a new store whose files may not grow (RLIMIT_FSIZE, as on a
+    full disk; the server the command starts inherits it): one line, exit 1 (closing the
+    store used to save again and raise)."""
+    import resource
+    import signal
+
+    def limited() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (256 * 1024, 256 * 1024))
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "circuitbase",
+            "--db",
+            str(tmp_path / "kb"),
+            "model",
+            "add",
+            "pythia-160m",
+            "--components",
+            "all",
+            "--bulk",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=limited,
+        env={**os.environ, "CIRCUITBASE_SERVER_IDLE": "0"},
+    )
+    one_line_error(done.returncode, done.stderr)
