@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
+import re
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
@@ -18,6 +21,8 @@ from helpers import cli
 from transformers.models.gpt2.tokenization_gpt2 import bytes_to_unicode
 
 from circuitbase.queries.similar import DENSE, FEATURE_METRICS, similar
+
+TOKEN_METRICS = [m for m in FEATURE_METRICS if m != "explanation"]
 
 TOUR = Path(__file__).parents[1] / "circuitbase" / "examples" / "tour" / "neuronpedia-export"
 DASHBOARDS = [DATA / "saedashboard" / "batch-0.json", DATA / "saedashboard" / "batch-1.json"]
@@ -114,6 +119,37 @@ def jaccard(a: dict[str, float], b: dict[str, float]) -> float:
     return overlap / (sum(a.values()) + sum(b.values()) - overlap)
 
 
+def explanation_vectors(exports: list[dict[str, list[dict]]]) -> dict[str, dict[str, float]]:
+    """Each feature's TF-IDF word weights over every feature's explanations, from the rows:
+    words are runs of lowercase letters and digits; idf is ln(features / features using
+    the word)."""
+    documents: dict[str, Counter] = defaultdict(Counter)
+    for rows in exports:
+        for row in rows.get("explanations", []):
+            layer, dictionary = row["layer"].split("-", 1)
+            uid = f"{row['modelId']}/L{layer}/{dictionary}/F{row['index']}"
+            documents[uid].update(re.findall("[a-z0-9]+", row["description"].lower()))
+    df = Counter(word for counts in documents.values() for word in counts)
+    n = len(documents)
+    return {
+        uid: {w: c * math.log(n / df[w]) for w, c in counts.items() if df[w] < n}
+        for uid, counts in documents.items()
+    }
+
+
+def expected_explanation_matches(vectors, firing, uid: str, dead_and_dense: bool) -> dict:
+    mine, found = vectors.get(uid, {}), {}
+    for other, theirs in vectors.items():
+        rate = firing.get(other)
+        if other == uid or not set(mine) & set(theirs):
+            continue
+        if not dead_and_dense and rate is not None and (rate <= 0 or rate > DENSE):
+            continue
+        dot = sum(mine[w] * theirs[w] for w in mine if w in theirs)
+        found[other] = dot / math.hypot(*mine.values()) / math.hypot(*theirs.values())
+    return {u: score for u, score in found.items() if score > 0}
+
+
 def expected_matches(
     weights, firing, uid: str, metric: str, dead_and_dense: bool
 ) -> dict[str, float]:
@@ -146,7 +182,7 @@ def test_every_pair_of_shipped_features_scores_as_the_files_say(store) -> None:
     assert len(uids) == 4
     answered = 0
     for uid in uids:
-        for metric in FEATURE_METRICS:
+        for metric in TOKEN_METRICS:
             found = similar(store, uid, metric=metric, top=1000, dead_and_dense=True)
             expected = expected_matches(weights, firing, uid, metric, True)
             assert {m.uid: m.score for m in found} == pytest.approx(expected), (uid, metric)
@@ -159,10 +195,16 @@ def test_every_pair_of_shipped_features_scores_as_the_files_say(store) -> None:
                     assert e["that"] == pytest.approx(weights[metric][match.uid][e["token"]])
     assert answered  # the shipped features share a peak token (' ariat')
     # a feature nothing shares a token with: one line saying what it has, exit 0
+    vectors = explanation_vectors([read_export(TOUR)])
+    for uid in uids:
+        found = similar(store, uid, metric="explanation", top=1000, dead_and_dense=True)
+        expected = expected_explanation_matches(vectors, firing, uid, True)
+        assert {m.uid: m.score for m in found} == pytest.approx(expected), uid
     lonely = next(
         u
         for u in uids
-        if not any(expected_matches(weights, firing, u, m, True) for m in FEATURE_METRICS)
+        if not any(expected_matches(weights, firing, u, m, True) for m in TOKEN_METRICS)
+        and not expected_explanation_matches(vectors, firing, u, True)
     )
     code, out = cli(store.location, "similar", lonely)
     assert code == 0 and "no other feature" in out and len(out.strip().splitlines()) == 1, out
@@ -176,6 +218,7 @@ def test_a_thousand_generated_features_score_as_their_rows_say(store, tmp_path) 
     rows = feature_rows(1000, seed=7)
     assert rows == read_export(folder)  # the files hold what the generator made
     weights, firing = expected_weights([], [rows])
+    vectors = explanation_vectors([rows])
     dead_or_dense = {u for u, rate in firing.items() if rate <= 0 or rate > DENSE}
     assert 10 < len(dead_or_dense) < 100
     for index in range(0, 1000, 83):
@@ -183,7 +226,11 @@ def test_a_thousand_generated_features_score_as_their_rows_say(store, tmp_path) 
         for metric in FEATURE_METRICS:
             for dead_and_dense in (False, True):
                 found = similar(store, uid, metric=metric, top=1000, dead_and_dense=dead_and_dense)
-                expected = expected_matches(weights, firing, uid, metric, dead_and_dense)
+                expected = (
+                    expected_explanation_matches(vectors, firing, uid, dead_and_dense)
+                    if metric == "explanation"
+                    else expected_matches(weights, firing, uid, metric, dead_and_dense)
+                )
                 assert {m.uid: m.score for m in found} == pytest.approx(expected), (uid, metric)
                 if not dead_and_dense:
                     assert not {m.uid for m in found} & dead_or_dense

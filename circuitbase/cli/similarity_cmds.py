@@ -109,8 +109,8 @@ def compute(
     type=click.Choice(ALL_METRICS),
     help="Only this metric: stored (tokens, concepts, vectors, activation-correlation) "
     "or live (head-roles, the default for heads; head-identity, the same head after "
-    "fine-tuning; probe-concepts; logit-profile, suppressed-logits, activation-tokens for "
-    "dictionary features).",
+    "fine-tuning; probe-concepts; logit-profile, suppressed-logits, activation-tokens, "
+    "explanation for dictionary features).",
 )
 @click.option(
     "--dead-and-dense",
@@ -198,7 +198,7 @@ def _evidence_text(evidence: list[dict]) -> str:
 
     parts = []
     for item in evidence:
-        name = item.get("measure") or item.get("concept")
+        name = item.get("measure") or item.get("concept") or item.get("word")
         if "token" in item:  # leading spaces and line breaks shown, never lost
             name = repr(visible_token(item["token"]))
         if name is not None:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 import sys
 from array import array
 from dataclasses import dataclass, field
@@ -54,7 +55,8 @@ PROBE_CONCEPTS = "probe-concepts"
 LOGIT_PROFILE = "logit-profile"
 SUPPRESSED_LOGITS = "suppressed-logits"
 ACTIVATION_TOKENS = "activation-tokens"
-FEATURE_METRICS = (LOGIT_PROFILE, SUPPRESSED_LOGITS, ACTIVATION_TOKENS)
+EXPLANATION = "explanation"
+FEATURE_METRICS = (LOGIT_PROFILE, SUPPRESSED_LOGITS, ACTIVATION_TOKENS, EXPLANATION)
 LIVE_METRICS = (*HEAD_METRICS, PROBE_CONCEPTS, *FEATURE_METRICS)
 # how often a feature fires (`frac_nonzero`) outside which it is left out of matches:
 # never (dead) or on more than a tenth of tokens (dense), as SAE dashboards flag them
@@ -131,11 +133,9 @@ def similar(
     if metric in (None, PROBE_CONCEPTS) and component.kind is ComponentKind.NEURON:
         matches += _probe_concepts(store, component, model, timeout)
     if component.kind is ComponentKind.FEATURE:
-        for name in FEATURE_METRICS if metric is None else [metric]:
-            if name in FEATURE_METRICS:
-                matches += _feature_matches(
-                    store, str(component), name, model, dead_and_dense, timeout
-                )
+        matches += _live_feature_matches(
+            store, str(component), metric, model, dead_and_dense, timeout
+        )
     for match in matches:  # where the match sits, as the stored rows say it
         if match.layer is None:
             match.layer = parse_component(match.uid).layer
@@ -155,6 +155,24 @@ def similar(
         )
     matches.sort(key=lambda m: (-m.score, m.metric, m.uid))
     return matches[:top]
+
+
+def _live_feature_matches(
+    store: GraphStore,
+    uid: str,
+    metric: str | None,
+    model: str | None,
+    dead_and_dense: bool,
+    timeout: float | None,
+) -> list[Match]:
+    """A dictionary feature's live matches by each feature metric (or `metric`)."""
+    matches: list[Match] = []
+    for name in FEATURE_METRICS if metric is None else [metric]:
+        if name == EXPLANATION:
+            matches += _explanation_matches(store, uid, model, dead_and_dense, timeout)
+        elif name in FEATURE_METRICS:
+            matches += _feature_matches(store, uid, name, model, dead_and_dense, timeout)
+    return matches
 
 
 def _stored(
@@ -478,34 +496,115 @@ def _feature_matches(
         return []
     rows = read(candidates)
     theirs = token_weights(rows, metric)
-    kept = set(theirs)
-    if not dead_and_dense:
-        firing = _frac_nonzero(store.feature_logits(candidates) if peaks else rows)
-        kept = {u for u in kept if not (u in firing and (firing[u] <= 0 or firing[u] > DENSE))}
+    kept = _firing(store, sorted(theirs), None if peaks else rows, dead_and_dense)
+    return _scored(
+        uid,
+        metric,
+        mine,
+        {u: theirs[u] for u in kept},
+        weighted_jaccard,
+        "token",
+        [*mine_rows, *rows],
+    )
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def explanation_words(texts: list[str]) -> dict[str, int]:
+    """How often each word (lowercase letters and digits) occurs in a feature's
+    explanations."""
+    counts: dict[str, int] = {}
+    for text in texts:
+        for word in _WORD.findall(text.lower()):
+            counts[word] = counts.get(word, 0) + 1
+    return counts
+
+
+def tf_idf(documents: dict[str, dict[str, int]]) -> dict[str, dict[str, float]]:
+    """Each document's word weights: count x ln(documents / documents using the word)
+    (a word every explanation uses weighs nothing)."""
+    used: dict[str, int] = {}
+    for counts in documents.values():
+        for word in counts:
+            used[word] = used.get(word, 0) + 1
+    total = len(documents)
+    return {
+        uid: {w: n * math.log(total / used[w]) for w, n in counts.items() if used[w] < total}
+        for uid, counts in documents.items()
+    }
+
+
+def cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    dot = sum(a[w] * b[w] for w in set(a) & set(b))
+    norms = math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values()))
+    return dot / norms if norms > 0 else 0.0
+
+
+def _explanation_matches(
+    store: GraphStore, uid: str, model: str | None, dead_and_dense: bool, timeout: float | None
+) -> list[Match]:
+    """Features whose explanations use this one's words: the cosine of the two features'
+    TF-IDF word weights, over the explanations of every feature compared (all stored, or
+    `model`'s); the evidence is every shared word with both weights."""
+    rows = store.feature_explanations(uid, model=model, timeout=timeout)
+    texts: dict[str, list[str]] = {}
+    for row in rows:
+        texts.setdefault(row["uid"], []).append(row["text"])
+    if uid not in texts:
+        return []
+    weights = tf_idf({u: explanation_words(t) for u, t in texts.items()})
+    mine = weights.pop(uid)
+    candidates = sorted(u for u, w in weights.items() if set(w) & set(mine))
+    kept = _firing(store, candidates, None, dead_and_dense)
+    return _scored(uid, EXPLANATION, mine, {u: weights[u] for u in kept}, cosine, "word", rows)
+
+
+def _scored(
+    uid: str,
+    metric: str,
+    mine: dict[str, float],
+    theirs: dict[str, dict[str, float]],
+    score: Any,
+    item: str,
+    rows: list[Row],
+) -> list[Match]:
+    """A match for each feature of `theirs` scoring above 0 by `score`, its evidence every
+    shared `item` (token, word) with both weights, the weightiest first; its model and
+    analyses from `rows`."""
     models = {row["uid"]: row["model"] for row in rows}
     analyses: dict[str, set[str]] = {}
-    for row in (*mine_rows, *rows):
+    for row in rows:
         analyses.setdefault(row["uid"], set()).add(row["analysis"])
     matches = []
-    for other in sorted(kept):
-        score = weighted_jaccard(mine, theirs[other])
-        if score <= 0:
+    for other, weights in sorted(theirs.items()):
+        value = score(mine, weights)
+        if value <= 0:
             continue
-        shared = sorted(
-            set(mine) & set(theirs[other]), key=lambda t: (-min(mine[t], theirs[other][t]), t)
-        )
+        shared = sorted(set(mine) & set(weights), key=lambda t: (-min(mine[t], weights[t]), t))
         matches.append(
             Match(
                 other,
                 models[other],
-                score,
+                value,
                 metric,
                 "live",
                 sorted(analyses[uid] | analyses[other]),
-                [{"token": t, "this": mine[t], "that": theirs[other][t]} for t in shared],
+                [{item: t, "this": mine[t], "that": weights[t]} for t in shared],
             )
         )
     return matches
+
+
+def _firing(
+    store: GraphStore, uids: list[str], rows: list[Row] | None, dead_and_dense: bool
+) -> list[str]:
+    """`uids` without the dead and dense features (by `frac_nonzero`, from `rows` of their
+    logits or read), unless `dead_and_dense`."""
+    if dead_and_dense or not uids:
+        return uids
+    firing = _frac_nonzero(rows if rows is not None else store.feature_logits(uids))
+    return [u for u in uids if not (u in firing and (firing[u] <= 0 or firing[u] > DENSE))]
 
 
 def _frac_nonzero(rows: list[Row]) -> dict[str, float]:

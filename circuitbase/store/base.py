@@ -492,6 +492,13 @@ class GraphStore:
         token, value, example}."""
         return self.read(cypher.FEATURE_PEAKS, {"uids": list(uids)})
 
+    def feature_explanations(
+        self, uid: str, *, model: str | None = None, timeout: float | None = None
+    ) -> list[Row]:
+        """Every feature's explanations (those of `model` and of `uid` only, if `model` is
+        given): rows {uid, model, analysis, text}."""
+        return self.read(cypher.FEATURE_EXPLANATIONS, {"uid": uid, "model": model}, timeout=timeout)
+
     def features_sharing(
         self,
         uid: str,

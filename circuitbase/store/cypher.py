@@ -389,6 +389,14 @@ FEATURE_PEAKS = (
     "RETURN f.uid AS uid, f.model AS model, a.uid AS analysis, x.tokens[x.max_index] AS token, "
     "x.max_value AS value, x.example AS example ORDER BY uid, analysis, example"
 )
+# Every feature's explanations (of one model, or all): the corpus explanations are
+# compared in, since a word's weight depends on how many features' explanations use it
+FEATURE_EXPLANATIONS = (
+    "MATCH (f:Feature)-[r:EXPLAINED_BY]->(e:Explanation) "
+    "WHERE $model IS NULL OR f.model = $model OR f.uid = $uid "
+    "RETURN f.uid AS uid, f.model AS model, r.analysis AS analysis, e.text AS text "
+    "ORDER BY uid, analysis, text"
+)
 # Features whose evidence names any of `tokens` (promoted, suppressed, or peaked on)
 FEATURES_PROMOTING = (
     "MATCH (f:Feature)-[e:HAS_EVIDENCE]->(:Analysis) WHERE f.uid <> $uid "
