@@ -266,3 +266,25 @@ def test_a_token_is_shown_as_text_and_part_of_a_character_as_its_bytes() -> None
     for token, text in shown.items():
         assert not set(text) & byte_only, (token, text)  # never mojibake
         assert text == decoded(token) or "<0x" in text, (token, text)
+
+
+def test_the_side_by_side_page_of_two_features_shows_each_metric_s_evidence(store) -> None:
+    """The web explorer's side-by-side view of a feature and its best match: each feature
+    metric's score and every shared token or word, as `similar` gives them."""
+    from urllib.parse import urlencode
+
+    from markupsafe import escape
+
+    from circuitbase.schema.text import visible_token
+    from circuitbase.web.app import create_app
+
+    code, out = cli(store.location, "ingest", "features", *map(str, DASHBOARDS))
+    assert code == 0, out
+    [best] = similar(store, "gpt2-small/L0/res-jb/F0", top=1, dead_and_dense=True)
+    query = {"kind": "Feature", "key": "gpt2-small/L0/res-jb/F0", "other": best.uid}
+    page = create_app(store, "t").test_client().get("/t/compare?" + urlencode(query))
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and f'id="evidence-{best.metric}"' in text
+    assert f"{best.score:.4g}" in text
+    for e in best.evidence:
+        assert f"<th>{escape(visible_token(e['token']))}</th>" in text

@@ -362,6 +362,10 @@ def between(store: GraphStore, uid: str, other: str) -> list[Match]:
                     ),
                 )
             )
+    if parse_component(uid).kind is ComponentKind.FEATURE:  # every feature metric, as scored
+        found += [
+            m for m in _live_feature_matches(store, uid, None, None, True, None) if m.uid == other
+        ]
     concepts = {r["concept"]: r for r in store.probe_concepts_of(uid, MIN_PROBE_SCORE)}
     theirs_c = {r["concept"]: r for r in store.probe_concepts_of(other, MIN_PROBE_SCORE)}
     shared = sorted(set(concepts) & set(theirs_c))

@@ -95,6 +95,7 @@ def create_app(store: GraphStore, token: str) -> Flask:
     app.jinja_env.globals.update(
         node_url=node_url,
         caption=caption,
+        visible_token=visible_token,
         node_colours={label.value: colour for label, colour in NODE_COLOURS.items()},
     )
     _browsing(pages, store)
