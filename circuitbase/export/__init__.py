@@ -137,6 +137,15 @@ def replacing(path: Path) -> Iterator[Path]:
             os.replace(staged, path.parent / staged.name)
 
 
+_NOT_FILES = (
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+    (stat.S_ISFIFO, "a FIFO"),
+)
+
+
 def _refuse_what_is_not_a_file(path: Path) -> None:
     """An export replaces a regular file, never what stands at the path otherwise: a
     symbolic link (replacing it would leave its target as it was, or follow it
@@ -149,17 +158,7 @@ def _refuse_what_is_not_a_file(path: Path) -> None:
     except OSError as err:
         raise RecordError(f"cannot write {path}: {err.strerror}") from None
     if not stat.S_ISREG(mode):
-        kind = (
-            "a symbolic link"
-            if stat.S_ISLNK(mode)
-            else "a directory"
-            if stat.S_ISDIR(mode)
-            else "a device"
-            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
-            else "a FIFO"
-            if stat.S_ISFIFO(mode)
-            else "not a regular file"
-        )
+        kind = next((name for test, name in _NOT_FILES if test(mode)), "not a regular file")
         raise RecordError(
             f"{path} is {kind}; an export writes regular files only: choose another --out "
             "(nothing written)"

@@ -20,6 +20,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any, Protocol
 
 from ..schema.aliases import check_aliases_against, near_matches
@@ -816,21 +817,15 @@ def _check_stored_facts_unchanged(plan: Plan, store: StoredGraph) -> None:
         type_ = group[0]
         if not type_.spec.identity:
             continue  # structural: no properties to differ
-        rows = list(plan.rel_rows(group))
-        for at in range(0, len(rows), CHUNK):
-            chunk = rows[at : at + CHUNK]
-            stored = store.fact_properties(group, chunk)
-            for row, props in zip(chunk, stored):
-                if props is None:
-                    continue
-                for name, value in sorted(row["props"].items()):
-                    if name in props and _same_value(props[name], value):
-                        continue
-                    was = f"{name} = {_short(props[name])}" if name in props else f"no {name}"
+        rows = plan.rel_rows(group)
+        while chunk := list(islice(rows, CHUNK)):  # a chunk at a time, as the plan reads
+            for row, props in zip(chunk, store.fact_properties(group, chunk)):
+                if props is not None and (found := _difference(props, row["props"])):
+                    name, was, value = found
                     raise RecordError(
                         f"the stored {type_.value} fact {row['start']!r} -> {row['end']!r} of "
-                        f"{props.get('analysis')!r} has {was}, the file {_short(value)}: an "
-                        "import adds, it never changes what is stored",
+                        f"{props.get('analysis')!r} has {was}, the file {value}: an import "
+                        "adds, it never changes what is stored",
                         field=name,
                     )
 
@@ -840,18 +835,26 @@ def _compare_stored(records: list[NodeRecord], store: StoredGraph) -> None:
         return
     stored = store.node_properties(records[0].label, [r.key for r in records])
     for record in records:
-        if (props := stored.get(record.key)) is None:
-            continue
-        for name, value in sorted(record.props.items()):
-            if name in props and _same_value(props[name], value):
-                continue
-            was = f"{name} = {_short(props[name])}" if name in props else f"no {name}"
+        props = stored.get(record.key)
+        if props is not None and (found := _difference(props, record.props)):
+            name, was, value = found
             raise RecordError(
                 f"the stored {record.label.value} {record.key!r} has {was}, the file "
-                f"{_short(value)}: an import adds, it never changes what is stored",
+                f"{value}: an import adds, it never changes what is stored",
                 record=record.origin,
                 field=name,
             )
+
+
+def _difference(stored: dict[str, Any], given: dict[str, Any]) -> tuple[str, str, str] | None:
+    """The first property (by name) `given` says otherwise than `stored`: its name, what
+    the store has (`name = value`, or `no name`) and what was given, shortened."""
+    for name, value in sorted(given.items()):
+        if name in stored and _same_value(stored[name], value):
+            continue
+        was = f"{name} = {_short(stored[name])}" if name in stored else f"no {name}"
+        return name, was, _short(value)
+    return None
 
 
 def _short(value: Any) -> str:

@@ -304,7 +304,8 @@ def _compared(row: Row, metric: str, columns: list[int]) -> list[float]:
     """What `metric` compares of one head's row: its values or its ranks, in `columns`."""
     if metric == HEAD_ROLES:
         return [float(row["measured"][row["metrics"][k]]) for k in columns]
-    return [profile_of(row)[k] for k in columns]
+    ranks = profile_of(row)
+    return [ranks[k] for k in columns]
 
 
 def profile_of(row: Row) -> list[float]:

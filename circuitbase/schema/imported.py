@@ -145,13 +145,19 @@ def _relationship(record: RelRecord) -> RelRecord | None:
         props = {k: v for k, v in record.props.items() if not is_derived_property(k)}
         fact = _validated(model, props, record.origin)
         return fact.record(record.start, record.end).at(record.origin)
-    if record.type.spec.bare and record.props:
+    if record.type.spec.bare:
+        _refuse_properties(record)
+    return record
+
+
+def _refuse_properties(record: RelRecord) -> None:
+    """A structural relationship carries no properties."""
+    if record.props:
         raise RecordError(
             f"a {record.type.value} relationship has no properties",
             record=record.origin,
             field=sorted(record.props)[0],
         )
-    return record
 
 
 def _check_derived_from_names(record: RelRecord) -> None:
@@ -178,12 +184,7 @@ def _check_derived_from_names(record: RelRecord) -> None:
             record=record.origin,
             field="type",
         )
-    if record.props:
-        raise RecordError(
-            f"a {record.type.value} relationship has no properties",
-            record=record.origin,
-            field=sorted(record.props)[0],
-        )
+    _refuse_properties(record)
 
 
 def checked(records: list[NodeRecord | RelRecord]) -> list[NodeRecord | RelRecord]:

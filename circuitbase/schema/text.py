@@ -66,8 +66,10 @@ def decoded_token(token: str) -> str:
     dashboards give it) decoded (`ás`, ` The`), so two sources of one vocabulary name a
     token alike; a token that is already text, or holds only part of a character, as it is."""
     raw = _token_bytes(token)
-    if raw is None:
-        return token
+    return token if raw is None else _decoded(raw, token)
+
+
+def _decoded(raw: bytes, token: str) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -78,8 +80,10 @@ def readable_token(token: str) -> str:
     """`decoded_token`, and a token holding part of a multibyte character (`âĢ`: the
     first two bytes of a dash) shown as its bytes, `<0xE2><0x80>`, never as the
     characters of GPT-2's byte alphabet (mojibake)."""
-    text = decoded_token(token)
     raw = _token_bytes(token)
-    if text != token or raw is None or not any(c in _BYTE_ONLY for c in token):
+    if raw is None:
+        return token
+    text = _decoded(raw, token)
+    if text != token or not any(c in _BYTE_ONLY for c in token):
         return text
     return "".join(chr(b) if b < 128 else f"<0x{b:02X}>" for b in raw)
