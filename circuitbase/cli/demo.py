@@ -25,6 +25,8 @@ from ..store.base import GraphStore, Row
 DEMO_MODELS = ("pythia-70m", "pythia-160m", "pythia-410m", "pythia-1b")
 IOI_ANALYSIS = "acdc-canonical/gpt2-small/ioi"
 HEADVIS = "neuronpedia-headvis/"
+# the dual-route induction scores on real text (not on random tokens), at every checkpoint
+TRAINING_SOURCE = "head-scores/n2048_seqlen30/"
 
 
 @dataclass
@@ -66,6 +68,17 @@ QUESTIONS = (
         "roles_after_fine_tuning",
         {"role": "previous-token", "min_score": 0.3, "source": HEADVIS},
     ),
+    Question(
+        "When did OLMo-2-1124-7B's token-induction heads (next_tok_attn >= 0.3) form in "
+        "training?",
+        "role_emergence",
+        {
+            "model": "OLMo-2-1124-7B",
+            "metric": "next_tok_attn",
+            "min_score": 0.3,
+            "source": TRAINING_SOURCE,
+        },
+    ),
 )
 
 
@@ -95,6 +108,13 @@ def load_examples(store: GraphStore, report: Callable[[str], None] = print) -> N
     report(
         f"head metrics: Neuronpedia's attention-head metrics of {len(metrics)} models, "
         f"{result.counts.relationships_created} relationships created"
+    )
+    training = sorted((examples_dir() / "training").rglob("*.json"))
+    result = ingest_files(store, training, heads_records)
+    report(
+        f"training: per-head induction scores of OLMo-2-1124-7B at {len(training) // 2 - 1} "
+        f"checkpoints and its final weights, {result.counts.relationships_created} "
+        "relationships created"
     )
 
 

@@ -33,6 +33,16 @@ NEW_ROLE = click.Option(
 )
 
 
+# the files are a training checkpoint's (schema/checkpoints.py): every model they name
+# without a revision is MODEL@REV; an import's files name their models themselves
+REVISION = click.Option(
+    ["--revision"],
+    metavar="REV",
+    help="The files measure a training checkpoint: MODEL@REV for every model they name "
+    "(e.g. step1000); a file about several models is refused.",
+)
+
+
 def run_ingest(
     obj: Context,
     what: str,
@@ -95,13 +105,14 @@ def format_command(fmt: Format) -> click.Command:
         neo4j_home: Path | None = None,
         neo4j_database: str = "neo4j",
         new_roles: tuple[str, ...] = (),
+        revision: str | None = None,
         **given: object,
     ) -> None:
         run_ingest(
             obj,
             fmt.what or fmt.name,
             paths,
-            fmt.read_with(given),
+            fmt.read_with(given, revision),
             fmt.suffixes,
             fmt.names,
             bulk,
@@ -117,6 +128,7 @@ def format_command(fmt: Format) -> click.Command:
             click.Argument(["paths"], **PATHS),
             *(_option(option) for option in fmt.options),
             NEW_ROLE,
+            *([] if fmt.additive else [REVISION]),
         ],
         help=f"{fmt.summary}\n\n{inspect.cleandoc(fmt.details)}",
         short_help=fmt.summary,

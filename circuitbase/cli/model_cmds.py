@@ -12,8 +12,9 @@ from pydantic import ValidationError
 from ..ingest import ingest, ingest_offline
 from ..ingest.plan import Record
 from ..schema.catalog import known_model, known_models
+from ..schema.checkpoints import split_checkpoint, with_revision
 from ..schema.graph import NodeLabel, RelType
-from ..schema.nodes import ModelSpec
+from ..schema.nodes import CHECKPOINT_FIELDS, ModelSpec
 from ..schema.records import RecordError, record_error, ref, rel
 from ..sources.models import COMPONENT_CHOICES, component_count, model_records, read_model_config
 from .context import BULK, MODEL, Context, neo4j_import
@@ -33,7 +34,8 @@ _SHAPE_OPTIONS = (
     "act_fn",
     "family",
     "seed",
-    "revision",
+    "step",
+    "tokens",
 )
 
 
@@ -50,14 +52,19 @@ def _parse_components(text: str) -> set:
     return {COMPONENT_CHOICES[n] for n in names}
 
 
-def _spec(name: str, config: Path | None, shape: dict) -> ModelSpec:
+def _spec(name: str, config: Path | None, shape: dict, stored_final: dict | None) -> ModelSpec:
+    """NAME's shape: the config's, else the catalog's, else (a checkpoint) its stored
+    final model's; options given override."""
     given = {k: v for k, v in shape.items() if v is not None}
     if config is not None:
         base = read_model_config(config).model_dump()
-    elif (catalog := known_model(name)) is not None:
+    elif (catalog := known_model(split_checkpoint(name)[0])) is not None:
         base = catalog.model_dump()
+    elif stored_final is not None:
+        base = {k: v for k, v in stored_final.items() if k != "uid"}
     else:
         base = {}
+    base = {k: v for k, v in base.items() if k not in CHECKPOINT_FIELDS}
     try:
         return ModelSpec.model_validate({**base, **given, "name": name})
     except ValidationError as err:
@@ -102,7 +109,21 @@ def model() -> None:
 @click.option("--act-fn")
 @click.option("--family")
 @click.option("--seed", type=int)
-@click.option("--revision", help="The training checkpoint, e.g. step143000 (a hub revision).")
+@click.option(
+    "--revision",
+    help="Add NAME's training checkpoint at this hub revision (step143000): the model "
+    "NAME@REVISION, linked to NAME by CHECKPOINT_OF.",
+)
+@click.option(
+    "--step",
+    type=click.IntRange(min=0),
+    help="A checkpoint's training step, where its revision's name does not say it.",
+)
+@click.option(
+    "--tokens",
+    type=click.IntRange(min=0),
+    help="A checkpoint's training tokens, where its revision's name does not say them.",
+)
 @click.option(
     "--base",
     type=MODEL,
@@ -121,6 +142,7 @@ def add(
     bulk: bool | None,
     neo4j_home: Path | None,
     neo4j_database: str,
+    revision: str | None,
     **shape: object,
 ) -> None:
     """Add model NAME; known models (gpt2-small, pythia-70m, ...) need no shape.
@@ -131,8 +153,17 @@ def add(
       circuitbase model add my-model --n-layers 2 --d-model 128 --n-heads 4 --d-mlp 512
       circuitbase model add my-model --config tl_config.json --components neurons
       circuitbase model add my-model-tuned --config tl_config.json --base my-model
+      circuitbase model add pythia-70m@step1000
+      circuitbase model add my-model@ckpt-a --step 500 --tokens 1000000
     """
-    spec = _spec(name, config, {k: shape[k] for k in _SHAPE_OPTIONS})
+    name = with_revision(name, revision)
+    final, at = split_checkpoint(name)
+    if at is None and (shape["step"] is not None or shape["tokens"] is not None):
+        raise click.UsageError("--step and --tokens place a checkpoint (NAME@REVISION)")
+    stored = None
+    if at is not None and neo4j_home is None:
+        stored = next(iter(obj.store.models([final])), None)
+    spec = _spec(name, config, {k: shape[k] for k in _SHAPE_OPTIONS}, stored)
     if base is not None and neo4j_home is not None:
         raise click.UsageError("--base names a stored model; a new database has none")
     if base is not None:
@@ -158,7 +189,7 @@ def add(
         result = run_pipeline(
             name, lambda progress: ingest_offline(target, records, progress=progress), report=False
         )
-        click.echo(f"{name}: {result.plan.node_count - 1} components")
+        click.echo(f"{name}: {component_count(spec, set(kinds))} components")
         click.echo(after_offline_import(target))
         return
     result = run_pipeline(
@@ -167,7 +198,7 @@ def add(
         report=False,
     )
     click.echo(
-        f"{name}: {result.plan.node_count - 1} components; {result.counts.nodes_created} "
+        f"{name}: {component_count(spec, set(kinds))} components; {result.counts.nodes_created} "
         f"nodes and {result.counts.relationships_created} relationships created"
     )
 

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from ..schema.aliases import check_aliases_against, near_matches
 from ..schema.catalog import known_model
+from ..schema.checkpoints import split_checkpoint
 from ..schema.dictionaries import dictionary_of
 from ..schema.graph import COMPONENT_LABELS, NODE_KEY, NodeLabel, RelType
 from ..schema.lineage import lineage
@@ -508,8 +509,10 @@ def make_plan(
         plan.add_all(records)
         with plan._db:
             _check_stored_models_keep_their_shape(plan, store)
-            _add_components(plan, _ModelSpecs(plan, store))
+            specs = _ModelSpecs(plan, store)
+            _add_components(plan, specs)
             _add_lineage(plan, store)
+            _add_checkpoints(plan, specs)
         _check_facts_cite_their_own_analysis(plan)
         _check_new_roles(plan, store, rules.new_roles)
         if rules.additive:
@@ -570,15 +573,45 @@ class _ModelSpecs:
             if name not in self.specs and catalog is not None:
                 self.specs[name] = catalog
                 self.plan.add_node(catalog.record())
+        # a checkpoint of a stored model (or one of the input) that its revision places
+        # in training: its final model's shape
+        finals = {
+            final: name
+            for name in missing
+            if name not in self.specs and (final := split_checkpoint(name)[0]) != name
+        }
+        if unread := set(finals) - set(self.specs):
+            self.prefetch(unread)
+        for name in missing:
+            final, revision = split_checkpoint(name)
+            if name in self.specs or revision is None or final not in self.specs:
+                continue
+            try:
+                spec = self.specs[final].at_checkpoint(revision)
+            except ValueError:
+                continue  # its step is not in its name: `get` says to add it first
+            self.specs[name] = spec
+            self.plan.add_node(spec.record())
+
+    def stored(self, name: str) -> ModelSpec | None:
+        """A model's shape from the input, the store or the catalog; None if unknown."""
+        self.prefetch({name})
+        return self.specs.get(name)
 
     def get(self, name: str, origin: str | None) -> ModelSpec:
         spec = self.specs.get(name)
         if spec is None:
             near = near_matches(name, [m["uid"] for m in self.store.models()])
             hint = f" (did you mean {', '.join(near)}?)" if near else ""
+            final, revision = split_checkpoint(name)
+            how = (
+                "--step N --tokens T` (its revision does not say its step)"
+                if revision is not None and final in self.specs
+                else "--n-layers ... --d-model ...`"
+            )
             raise RecordError(
                 f"unknown model {name!r}{hint}: add it first with "
-                f"`circuitbase model add {name} --n-layers ... --d-model ...`",
+                f"`circuitbase model add {name} {how}",
                 record=origin,
                 field="model",
             )
@@ -727,6 +760,44 @@ def _add_lineage(plan: Plan, store: StoredGraph) -> None:
                     RelType.FINE_TUNED_FROM, ref(NodeLabel.MODEL, tuned), ref(NodeLabel.MODEL, base)
                 )
             )
+
+
+def _add_checkpoints(plan: Plan, specs: _ModelSpecs) -> None:
+    """CHECKPOINT_OF {step, tokens} from each checkpoint of the input to its final model,
+    which has the checkpoint's shape: from the input, the store or the catalog, else
+    created with the checkpoint's shape (so that a run's checkpoints meet on one model)."""
+    for record in list(plan.nodes_of(NodeLabel.MODEL)):
+        final, revision = split_checkpoint(record.key)
+        if revision is None:
+            continue
+        checkpoint = specs.get(record.key, record.origin)
+        known = specs.stored(final)
+        if known is None:
+            known = checkpoint.final()
+            specs.specs[final] = known
+            plan.add_node(known.record())
+        differs = [
+            f"{name} {mine!r} (its final model: {theirs!r})"
+            for name, mine in checkpoint.shape().items()
+            if (theirs := known.shape()[name]) is not None and mine is not None and mine != theirs
+        ]
+        if differs:
+            raise RecordError(
+                f"checkpoint {record.key!r} has {', '.join(differs)}: a checkpoint has the "
+                "shape of its final model",
+                record=record.origin,
+                field=differs[0].split()[0],
+            )
+        position = {"step": checkpoint.step, "tokens": checkpoint.tokens}
+        plan.add_rel(
+            RelRecord(
+                RelType.CHECKPOINT_OF,
+                ref(NodeLabel.MODEL, record.key),
+                ref(NodeLabel.MODEL, final),
+                {k: v for k, v in position.items() if v is not None},
+                record.origin,
+            )
+        )
 
 
 _FOREIGN_ANALYSIS = f"""

@@ -167,6 +167,14 @@ def checked_value(
     raise unknown(what, value, values, "`circuitbase search` finds names")
 
 
+def checked_metric(store: GraphStore, metric: str) -> str:
+    """A per-head metric some stored analysis measured; else one error with near matches."""
+    names = store.head_metric_names()
+    if metric not in names:
+        raise unknown("head metric", metric, names, "`circuitbase analysis list` shows analyses")
+    return metric
+
+
 def checked_choice(value: str, choices: Sequence[str], what: str) -> str:
     """One of a fixed set of values, or one error naming them all."""
     if value not in choices:

@@ -9,6 +9,9 @@ A template's header is a block of `//` comment lines at the top:
     // returns: model, neuron, layer, k, f1, analysis
     // example: circuitbase query run concept_neurons --param concept=fr
 
+A `// choose: a, b` line names parameters of which exactly one must be given (a role or
+a metric).
+
 A parameter may say what its value names, after `|`: `names: Concept` (a stored node's
 key; `names: Model.family` another property), `starts: Analysis` (the start of one), or
 `one of: f1, mcc` (a fixed set). Parameters named `model` or `model_<x>` name a Model.
@@ -46,6 +49,10 @@ _PARAM = re.compile(
 _MEANING = re.compile(r"\|\s*(?P<kind>names|starts|one of):\s*(?P<what>[^|]+)")
 
 
+# `names: Analysis.profile_metrics`: a per-head metric a stored analysis measured
+HEAD_METRIC = (NodeLabel.ANALYSIS.value, "profile_metrics")
+
+
 @dataclass(frozen=True)
 class Param:
     name: str
@@ -79,6 +86,8 @@ class Param:
                 continue
             elif self.names[0] == NodeLabel.MODEL.value and self.names[1] is None:
                 lookup.checked_model(store, item)
+            elif self.names == HEAD_METRIC:  # a list on each analysis: one of its items
+                lookup.checked_metric(store, item)
             else:
                 lookup.checked_value(
                     store,
@@ -148,6 +157,8 @@ class Template:
     examples: tuple[str, ...] = ()
     path: str = ""
     shipped: bool = False  # one of circuitbase's own; a user's is checked as typed Cypher is
+    # `// choose: role, metric`: parameters of which exactly one is given
+    choose: tuple[str, ...] = ()
 
     def bind(self, given: dict[str, Any]) -> dict[str, Any]:
         known = {p.name for p in self.params}
@@ -167,6 +178,11 @@ class Template:
                 raise TemplateError(f"{self.name} needs parameter {param.name!r} ({param.type})")
             else:
                 bound[param.name] = param.default
+        if self.choose and sum(bound.get(name) is not None for name in self.choose) != 1:
+            raise TemplateError(
+                f"{self.name} takes exactly one of "
+                + " or ".join(f"--param {name}=..." for name in self.choose)
+            )
         return bound
 
     def run(
@@ -241,6 +257,7 @@ def parse_template(text: str, path: str = "") -> Template:
         params=tuple(_parse_param(p, path) for p in header.get("param", [])),
         returns=tuple(c.strip() for line in header.get("returns", []) for c in line.split(",")),
         examples=tuple(header.get("example", [])),
+        choose=tuple(c.strip() for line in header.get("choose", []) for c in line.split(",")),
     )
 
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -24,6 +26,23 @@ from ..errors import RecordError
 from ..settings import aliases_file
 
 ALIASES_ENV = "CIRCUITBASE_ALIASES"
+# the revision whose files are being read (`ingest ... --revision REV`): every model name
+# a file gives without one names that checkpoint (sources/formats.py sets it per record)
+_READING_REVISION: ContextVar[str | None] = ContextVar("reading_revision", default=None)
+
+
+@contextmanager
+def reading_checkpoint(revision: str | None) -> Iterator[None]:
+    """While a file of a checkpoint's is read: `gpt2-small` in it means `gpt2-small@REV`."""
+    token = _READING_REVISION.set(revision)
+    try:
+        yield
+    finally:
+        _READING_REVISION.reset(token)
+
+
+def revision_being_read() -> str | None:
+    return _READING_REVISION.get()
 
 
 @cache
@@ -87,9 +106,19 @@ def canonical_model(name: Any, *, shipped_only: bool = False) -> Any:
 
     A Hugging Face id that is no alias (`google/gemma-2-2b`) names the model after the
     organisation (`gemma-2-2b`): a model name cannot hold '/', which separates a uid's parts.
+    A checkpoint's name is its model's canonical name and its revision (`model@revision`).
     `shipped_only` ignores the user's aliases (what a name means without them)."""
     if not isinstance(name, str):
         return name
+    model, at, revision = name.strip().partition("@")
+    if at:  # a checkpoint (`EleutherAI/pythia-70m@step1000`): its model's name, canonical
+        return f"{_final_model(model, shipped_only)}@{revision}"
+    final = _final_model(name, shipped_only)
+    reading = _READING_REVISION.get()
+    return final if reading is None else f"{final}@{reading}"
+
+
+def _final_model(name: str, shipped_only: bool) -> str:
     table = _catalog()[0] if shipped_only else aliases()
     if name.strip() in table:
         return table[name.strip()]

@@ -6,6 +6,7 @@ import json
 from functools import cache
 from importlib import resources
 
+from .checkpoints import split_checkpoint
 from .nodes import ModelSpec
 
 
@@ -16,4 +17,13 @@ def known_models() -> dict[str, ModelSpec]:
 
 
 def known_model(name: str) -> ModelSpec | None:
-    return known_models().get(name)
+    """A known model's shape; a checkpoint of one (`pythia-70m@step1000`) has its final
+    model's shape, and is known when its revision says its step."""
+    final, revision = split_checkpoint(name)
+    spec = known_models().get(final)
+    if spec is None or revision is None:
+        return spec
+    try:
+        return spec.at_checkpoint(revision)
+    except ValueError:
+        return None

@@ -151,6 +151,7 @@ class RelType(str, metaclass=_RelTypes):
     SIMILAR_TO: ClassVar[RelType]
     MEASURED_BY: ClassVar[RelType]
     FINE_TUNED_FROM: ClassVar[RelType]
+    CHECKPOINT_OF: ClassVar[RelType]
     TRIE_ROOT: ClassVar[RelType]
     TRIE_CHILD: ClassVar[RelType]
     MATCHES_TOKEN: ClassVar[RelType]
@@ -239,6 +240,9 @@ for _spec in (
     RelSpec("MEASURED_BY", ("analysis", "node"), context=True, colour=_GREY, dash="dashdot"),
     # model lineage: a fine-tuned model points at its base
     RelSpec("FINE_TUNED_FROM", colour="#000000", dash="dashed", made_by="names"),
+    # a training checkpoint points at its final model, with its position in training
+    # (read from the checkpoint's name and Model node: schema/checkpoints.py)
+    RelSpec("CHECKPOINT_OF", colour="#000000", dash="dotted", made_by="names"),
     # N2G trie structure: a pattern's root, its children, and each trie node's token.
     RelSpec("TRIE_ROOT", bare=True, colour=_DARK_GREY, dash="dotted", made_by="circuitbase"),
     RelSpec("TRIE_CHILD", bare=True, colour=_DARK_GREY, made_by="circuitbase"),

@@ -11,10 +11,12 @@ characters, ...), and structural relationships carry no properties.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from .checkpoints import split_checkpoint
 from .dictionaries import dictionary_of, dictionary_uid, parse_neuronpedia_source
 from .evidence import Explanation  # (and the evidence facts' models, for fact_model)
 from .graph import COMPONENT_LABELS, NODE_SPECS, NodeLabel, RelType, is_derived_property, token_uid
@@ -24,6 +26,7 @@ from .records import FULL_KEY, NodeRecord, RecordError, RelRecord, record_error
 from .relationships import fact_model
 from .uids import UidError, parse_component
 
+TRAINING = ("step", "tokens")  # what CHECKPOINT_OF carries, its checkpoint's position
 _BY_NAME: dict[NodeLabel, type[BaseModel]] = {
     NodeLabel.CONCEPT: Concept,
     NodeLabel.HEAD_ROLE: HeadRole,
@@ -168,6 +171,11 @@ def _check_derived_from_names(record: RelRecord) -> None:
             expected = start.label is end.label is NodeLabel.MODEL and (start.key, end.key) in set(
                 lineage({start.key, end.key})
             )
+        elif record.type is RelType.CHECKPOINT_OF:
+            final, revision = split_checkpoint(start.key)
+            expected = start.label is end.label is NodeLabel.MODEL and (
+                revision is not None and final == end.key
+            )
         elif start.label not in COMPONENT_LABELS:
             expected = False
         elif record.type is RelType.IN_MODEL:
@@ -184,6 +192,10 @@ def _check_derived_from_names(record: RelRecord) -> None:
             record=record.origin,
             field="type",
         )
+    if record.type is RelType.CHECKPOINT_OF:
+        # its step and tokens are the checkpoint's (its Model node, checked against its
+        # name); the planner writes them from there
+        record = replace(record, props={k: v for k, v in record.props.items() if k not in TRAINING})
     _refuse_properties(record)
 
 

@@ -25,9 +25,23 @@ from pydantic import (
 )
 
 from .aliases import canonical_model
+from .checkpoints import checkpoint_name, split_checkpoint, training_position
 from .graph import NodeLabel, RelType, token_uid
-from .records import NodeRecord, RelRecord, check_text, node, ref, rel
+from .records import NodeRecord, RecordError, RelRecord, check_text, node, ref, rel
 from .uids import ComponentKind, ComponentUid, UidError, check_model_name, parse_component
+
+CHECKPOINT_FIELDS = ("revision", "step", "tokens", "stage")
+# what a checkpoint shares with its final model, and must agree on
+SHAPE_FIELDS = (
+    "n_layers",
+    "d_model",
+    "n_heads",
+    "d_mlp",
+    "d_head",
+    "d_vocab",
+    "n_ctx",
+    "attn_only",
+)
 
 
 class ModelSpec(BaseModel):
@@ -48,8 +62,13 @@ class ModelSpec(BaseModel):
     family: str | None = None
     attn_only: bool = False
     seed: int | None = None
-    revision: str | None = None  # the training checkpoint (hub revision), e.g. step143000
     hf_id: str | None = None  # its Hugging Face id, another name for it (see aliases)
+    # a training checkpoint's (schema/checkpoints.py): its hub revision, which the name
+    # ends with, and its position in training, read from the revision where it says it
+    revision: str | None = None
+    step: int | None = Field(default=None, ge=0)
+    tokens: int | None = Field(default=None, ge=0)
+    stage: int | None = Field(default=None, ge=0)
 
     @field_validator("name")
     @classmethod
@@ -58,6 +77,73 @@ class ModelSpec(BaseModel):
             return check_model_name(canonical_model(name))
         except UidError as err:
             raise ValueError(str(err)) from None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _checkpoint(cls, data: Any) -> Any:
+        """A checkpoint's revision is its name's, and its step the revision's where the
+        name says it; a final model has neither (`--revision` never labels one)."""
+        if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+            return data
+        final, revision = split_checkpoint(canonical_model(data["name"]).strip())
+        if revision is None:
+            stamped = [k for k in CHECKPOINT_FIELDS if data.get(k) is not None]
+            if stamped:
+                raise RecordError(
+                    f"{final} is a final model, so it has no {stamped[0]}: a training "
+                    f"checkpoint is a model of its own, named {final}@REVISION",
+                    field=stamped[0],
+                )
+            return data
+        given = data.get("revision")
+        if given is not None and given != revision:
+            raise RecordError(
+                f"{final}@{revision} is at revision {revision!r}, not {given!r}", field="revision"
+            )
+        step, tokens = data.get("step"), data.get("tokens")
+        if not all(
+            v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in (step, tokens)
+        ):
+            return data  # the fields' own checks say what is wrong
+        try:
+            position = training_position(final, revision, step, tokens)
+        except ValueError as err:
+            raise RecordError(str(err), field="step") from None
+        return {
+            **data,
+            "revision": revision,
+            "step": position.step,
+            "tokens": position.tokens,
+            "stage": position.stage,
+        }
+
+    @property
+    def final_model(self) -> str:
+        """The model this is a checkpoint of (its own name for a final model)."""
+        return split_checkpoint(self.name)[0]
+
+    def at_checkpoint(
+        self, revision: str, step: int | None = None, tokens: int | None = None
+    ) -> ModelSpec:
+        """This model's checkpoint at `revision`: the same shape, its own name."""
+        shape = self.model_dump(exclude={"name", *CHECKPOINT_FIELDS})
+        return ModelSpec.model_validate(
+            {
+                **shape,
+                "name": checkpoint_name(self.final_model, revision),
+                "step": step,
+                "tokens": tokens,
+            }
+        )
+
+    def final(self) -> ModelSpec:
+        """The final model of this checkpoint: the same shape, without a revision."""
+        shape = self.model_dump(exclude={"name", *CHECKPOINT_FIELDS})
+        return ModelSpec.model_validate({**shape, "name": self.final_model})
+
+    def shape(self) -> dict[str, Any]:
+        """What a checkpoint shares with its final model."""
+        return self.model_dump(include=set(SHAPE_FIELDS))
 
     @classmethod
     def from_tl_config(cls, config: dict[str, Any]) -> ModelSpec:

@@ -23,6 +23,7 @@ from enum import Enum
 
 from ..errors import UidError
 from .aliases import canonical_model
+from .checkpoints import REVISION
 
 
 class ComponentKind(str, Enum):
@@ -35,7 +36,8 @@ class ComponentKind(str, Enum):
     FEATURE = "Feature"
 
 
-MODEL_NAME = r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}"
+# a model, or one of its training checkpoints: `pythia-70m@step1000` (schema/checkpoints.py)
+MODEL_NAME = rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,99}}(?:@{REVISION})?"
 _MODEL_RE = re.compile(rf"{MODEL_NAME}", re.ASCII)
 # ASCII digits only (`\d` would take `٣`), and matched with fullmatch: `$` would let a
 # trailing newline through.
@@ -54,7 +56,8 @@ def check_model_name(name: str) -> str:
     if not isinstance(name, str) or not _MODEL_RE.fullmatch(name):
         raise UidError(
             f"model name {name!r} is not valid: use letters, digits, '.', '_' or '-' "
-            "(at most 100 characters, no '/'), e.g. 'gpt2-small'"
+            "(at most 100 characters, no '/'), e.g. 'gpt2-small', and for a training "
+            "checkpoint '@' and its revision, e.g. 'pythia-70m@step1000'"
         )
     return name
 

@@ -184,6 +184,19 @@ def _packed(numbers: Iterable[float]) -> str:
     return base64.b64encode(table.tobytes()).decode("ascii")
 
 
+def check_metric_names(names: Iterable[str], where: str = "") -> None:
+    """A metric becomes a property of each head's MEASURED_BY: not one circuitbase keeps
+    there itself (its ranks, whether it was measured, the analysis)."""
+    if taken := sorted(
+        n for n in names if n.startswith("profile_") or n in ("unmeasured", "analysis", "node")
+    ):
+        raise RecordError(
+            f"{taken[0]!r}: circuitbase keeps its own values under this name (each head's "
+            "ranks, whether it was measured, its analysis)",
+            field=f"{where}{taken[0]}",
+        )
+
+
 def _check_claimed_size(metrics: dict[str, Any], layers: int, heads: int) -> None:
     """The work a file asks for is bounded by what it holds: its config's layers x heads
     must be measured by at least one [layer][head] table (whose size is then checked
@@ -247,13 +260,7 @@ def head_metrics_records(
             raise RecordError(
                 f"{clash[0]!r} is both a metric and a count", field=f"metrics.{clash[0]}"
             )
-        if taken := sorted(
-            n for n in (*tables, *per_layer) if n.startswith("profile_") or n == "unmeasured"
-        ):
-            raise RecordError(
-                f"{taken[0]!r}: names starting profile_ hold each head's ranks",
-                field=f"metrics.{taken[0]}",
-            )
+        check_metric_names([*tables, *per_layer], "metrics.")
     except RecordError as err:
         raise err.located(file=str(path), record="the file") from None
     analysis = Analysis(
@@ -265,16 +272,36 @@ def head_metrics_records(
         content_hash=file_hash(path),
         params=config.model_dump(),
     )
+    yield model
+    roles = {metric: role for metric, role in ROLE_METRICS.items() if metric in tables}
+    yield from measured_head_records(
+        model.key, analysis, tables, per_layer, path, roles, "Neuronpedia headvis {metric}"
+    )
+
+
+def measured_head_records(
+    model: str,
+    analysis: Analysis,
+    tables: dict[str, list[list[float]]],
+    per_layer: dict[str, list[float]],
+    path: Path,
+    roles: dict[str, str],
+    role_method: str,
+) -> Iterator[NodeRecord | RelRecord]:
+    """An analysis of per-head metrics (`tables`: [layer][head] per metric, `per_layer`:
+    one number per layer) as records: the analysis with its heads' ranks and values
+    packed, each head's `MEASURED_BY` with every metric and its ranks, and a `HAS_ROLE`
+    per metric of `roles` (`role_method` names its method, `{metric}` filled in)."""
+    layers, heads = len(next(iter(tables.values()))), len(next(iter(tables.values()))[0])
     profile_metrics = sorted(tables)
     unmeasured = unmeasured_layers(tables)
     profiles = head_profiles([tables[name] for name in profile_metrics], unmeasured)
-    yield model
     first, *about = analysis.records()
     measured = [
         (layer, head) for layer in range(layers) if layer not in unmeasured for head in range(heads)
     ]
     packed = pack_profiles(
-        [head_uid(model.key, layer, head) for layer, head in measured],
+        [head_uid(model, layer, head) for layer, head in measured],
         [profiles[layer][head] for layer, head in measured],  # type: ignore[misc]
         [[tables[name][layer][head] for name in profile_metrics] for layer, head in measured],
     )
@@ -288,17 +315,13 @@ def head_metrics_records(
         },
     )
     yield from about
-    roles = {
-        metric: HeadRole(name=role).record()
-        for metric, role in ROLE_METRICS.items()
-        if metric in tables
-    }
-    yield from roles.values()
+    role_nodes = {metric: HeadRole(name=role).record() for metric, role in roles.items()}
+    yield from role_nodes.values()
     measured_by = analysis.record().ref
     for layer in range(layers):
         for head in range(heads):
             origin = f"{path}, head L{layer}H{head}"
-            start = ref(NodeLabel.HEAD, head_uid(model.key, layer, head))
+            start = ref(NodeLabel.HEAD, head_uid(model, layer, head))
             values = {name: table[layer][head] for name, table in tables.items()}
             values |= {name: column[layer] for name, column in per_layer.items()}
             # a head of a layer the file did not measure keeps the file's zeros, said so,
@@ -319,12 +342,12 @@ def head_metrics_records(
                 raise RecordError(str(err).splitlines()[0], file=str(path), record=origin) from None
             if profile is None:
                 continue
-            for metric, role in roles.items():
+            for metric, role in role_nodes.items():
                 yield (
                     HasRole(
                         analysis=analysis.uid,
                         score=values[metric],
-                        method=f"Neuronpedia headvis {metric}",
+                        method=role_method.format(metric=metric),
                     )
                     .record(start, role.ref)
                     .at(origin)

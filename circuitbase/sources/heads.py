@@ -1,7 +1,8 @@
 """Adapter for attention-head categories (induction, previous-token, duplicate-token, ...).
 
 Reads circuitbase's interchange format (CSV rows `model,layer,head,role,score[,method]`,
-or JSON `{"analysis": {...}, "heads": [...]}`) and the scores TransformerLens's
+or JSON `{"analysis": {...}, "heads": [...]}`), per-head score lists (`head_scores`), and
+the scores TransformerLens's
 `head_detector.detect_head` returns, saved as JSON
 `{"model": ..., "scores": {"induction_head": [[...per head...] per layer], ...}}`, and
 Neuronpedia's head metrics (`head_metrics`).
@@ -21,8 +22,9 @@ from ..schema.records import NodeRecord, RecordError, RelRecord, ref
 from ..schema.relationships import HasRole
 from ..schema.uids import head_uid
 from .files import file_hash, read_csv, read_json, validate
-from .formats import Format, analysis_option
+from .formats import Format, Option, analysis_option
 from .head_metrics import head_metrics_records, is_head_metrics
+from .head_scores import is_score_lists, score_list_records
 
 ROLES = ("previous-token", "duplicate-token", "induction")
 DETECTOR_HEAD_TYPES = {
@@ -94,11 +96,31 @@ def _detector_records(
     return head_role_records(analysis, parsed.model, rows)
 
 
-def heads_records(path: Path, *, analysis_uid: str | None = None) -> list[NodeRecord | RelRecord]:
+def heads_records(
+    path: Path,
+    *,
+    analysis_uid: str | None = None,
+    model: str | None = None,
+    metric: str | None = None,
+    roles: str | None = None,
+) -> list[NodeRecord | RelRecord]:
     """All records of one heads file; RecordError names file, record and field."""
     path = Path(path)
+    data: Any = read_json(path) if path.suffix.lower() == ".json" else None
+    if is_score_lists(data):
+        return list(
+            score_list_records(
+                data, path, model=model, metric=metric, roles=roles, analysis_uid=analysis_uid
+            )
+        )
+    for flag, value in (("--model", model), ("--metric", metric), ("--role", roles)):
+        if value is not None:
+            raise RecordError(
+                f"{flag} is for per-head score lists, which name neither model nor metric; "
+                "this file names its own",
+                file=str(path),
+            )
     if path.suffix.lower() == ".json":
-        data: Any = read_json(path)
         if is_head_metrics(data):
             return list(head_metrics_records(data, path, analysis_uid=analysis_uid))
         if isinstance(data, dict) and "scores" in data:
@@ -142,14 +164,36 @@ def heads_records(path: Path, *, analysis_uid: str | None = None) -> list[NodeRe
 FORMAT = Format(
     name="heads",
     summary="Attention-head categories and metrics: the interchange CSV or JSON, TransformerLens "
-    "head_detector scores, Neuronpedia's head metrics.",
-    details="""The interchange CSV is model,layer,head,role,score[,method].
+    "head_detector scores, Neuronpedia's head metrics, per-head score lists.",
+    details="""The interchange CSV is model,layer,head,role,score[,method]. A per-head
+    score list ([{"layer", "head_idx", "score"}] or {"<metric>": [...]}, as the
+    dual-route induction code writes them) names no model: --model, or a folder laid out
+    as <model>/[<revision>/]<file>, whose checkpoints go in with it.
 
     \b
     Examples:
       circuitbase ingest heads head_roles.csv
-      circuitbase ingest heads detect_head_scores.json""",
+      circuitbase ingest heads detect_head_scores.json
+      circuitbase ingest heads attention_scores/OLMo-2-1124-7B --role next_tok_attn=induction""",
     reader=heads_records,
     suffixes=(".csv", ".json"),
-    options=(analysis_option(),),
+    options=(
+        analysis_option(),
+        Option(
+            "--model",
+            "model",
+            "The model of per-head score lists (default: their folder, laid out as "
+            "<model>/[<revision>/]<file>).",
+            kind="model",
+        ),
+        Option(
+            "--metric", "metric", "The metric of a per-head score list (default: its file name)."
+        ),
+        Option(
+            "--role",
+            "roles",
+            "METRIC=ROLE[,...]: store a score-list metric as the score of a head role "
+            "(e.g. next_tok_attn=induction).",
+        ),
+    ),
 )

@@ -279,6 +279,10 @@ class GraphStore:
         """Whether some `label` node's `prop` is `value` (or starts with it)."""
         return bool(self.read(cypher.has_value(label, prop, prefix=prefix), {"value": value}))
 
+    def head_metric_names(self) -> list[str]:
+        """Every per-head metric a stored analysis measured (`next_tok_attn`, ...)."""
+        return [row["metric"] for row in self.read(cypher.HEAD_METRIC_NAMES)]
+
     def values_of(self, label: NodeLabel, prop: str) -> list[str]:
         """The distinct text values of `prop` on `label` nodes (at most cypher.MAX_NAMES),
         for naming near matches of a name the store lacks."""

@@ -563,3 +563,10 @@ def set_empty_list(where: str, *, of_nodes: bool) -> str:
 
 def drop_empty_list_marks(name: str, *, of_nodes: bool) -> str:
     return f"MATCH {_element(name, of_nodes=of_nodes)} WHERE n.{EMPTY_LISTS} IS NOT NULL REMOVE n.{EMPTY_LISTS}"
+
+
+# the per-head metrics head analyses measured (their names, for near matches)
+HEAD_METRIC_NAMES = (
+    "MATCH (a:Analysis) WHERE a.profile_metrics IS NOT NULL "
+    "UNWIND a.profile_metrics AS metric RETURN DISTINCT metric ORDER BY metric"
+)
