@@ -43,6 +43,14 @@ PARAMS: dict[str, dict[str, Any]] = {
     "recurring_features": {"min_graphs": 1},
     "universality_table": {"model_a": "pythia-70m", "model_b": "pythia-160m", "threshold": 0.2},
     "universal_neurons": {"model": "pythia-160m"},
+    "role_emergence": {"model": "OLMo-2-1124-7B", "metric": "next_tok_attn"},
+    "component_trajectory": {"uid": "OLMo-2-1124-7B/L9/H2"},
+    "heads_over_training": {
+        "model": "OLMo-2-1124-7B",
+        "metric": "end_tok_attn",
+        "min_score": 0.1,
+        "source": "head-scores/n2048_seqlen30_randomtokents/",
+    },
 }
 
 

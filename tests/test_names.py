@@ -15,7 +15,7 @@ import pytest
 from helpers import cli
 
 from circuitbase.cli.demo import examples_dir
-from circuitbase.queries.registry import load_templates
+from circuitbase.queries.registry import HEAD_METRIC, load_templates
 from circuitbase.schema.graph import COMPONENT_LABEL, NODE_KEY, NodeLabel
 
 DATA = Path(__file__).parent / "data"
@@ -69,6 +69,8 @@ def good_value(store, param) -> str:
     label, prop = param.names
     if label == COMPONENT_LABEL:
         return "pythia-70m/L3/N897"
+    if param.names == HEAD_METRIC:  # a list on each analysis
+        return sorted(store.head_metric_names())[0]
     values = sorted(store.values_of(NodeLabel(label), prop or NODE_KEY[NodeLabel(label)]))
     assert values, f"the test store holds no {label}.{prop}: add some"
     return "neuronpedia-headvis/" if param.prefix else values[len(values) // 2]
@@ -81,6 +83,8 @@ def test_every_template_parameter_that_names_something(named, store_uri) -> None
         good = {p.name: good_value(named, p) for p in naming}
         for param in naming:
             given = {p.name: good[p.name] for p in naming if p.required or p is param}
+            if template.choose and not set(template.choose) & set(given):
+                given[template.choose[0]] = good[template.choose[0]]  # a role or a metric
             if param.names == (COMPONENT_LABEL, None):  # a uid: the bound it broke
                 given[param.name] = "pythia-70m/L9/N1"
                 expected = ("layer 9 is out of range", "6 layers")

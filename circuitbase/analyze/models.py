@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..schema.checkpoints import position_from_name, split_checkpoint
 from ..schema.nodes import ModelSpec
 from ..schema.records import RecordError
 from ..settings import https_proxy, hub_endpoint
@@ -60,8 +61,9 @@ def resolve_device(device: str = "auto") -> str:
 
 
 def load_model(name: str, checkpoint: Path | None = None, device: str = "cpu") -> Any:
-    """A HookedTransformer from `checkpoint`, else `HookedTransformer.from_pretrained(name)`,
-    on `device` (`auto`: a GPU where there is one)."""
+    """A HookedTransformer from `checkpoint`, else `HookedTransformer.from_pretrained(name)`
+    (a training checkpoint `model@stepN` at `checkpoint_value=N`), on `device` (`auto`: a
+    GPU where there is one)."""
     require_analysis_extra()
     device = resolve_device(device)
     import torch
@@ -93,9 +95,19 @@ def load_model(name: str, checkpoint: Path | None = None, device: str = "cpu") -
                 file=str(checkpoint),
             ) from None
         return model.to(device, print_details=False).eval()
-    _check_hub_or_cache(name)
+    final, revision = split_checkpoint(name)
+    at: dict[str, Any] = {}
+    if revision is not None:
+        position = position_from_name(final, revision)
+        if position is None:
+            raise RecordError(
+                f"{name}: TransformerLens loads a checkpoint by its step, and the revision "
+                f"{revision!r} does not say it; give --checkpoint with the saved model"
+            )
+        at["checkpoint_value"] = position.step
+    _check_hub_or_cache(final)
     try:
-        return HookedTransformer.from_pretrained(name, device=device).eval()
+        return HookedTransformer.from_pretrained(final, device=device, **at).eval()
     except Exception as err:  # from_pretrained raises many kinds when weights are unreachable
         raise RecordError(
             f"could not load {name!r} with TransformerLens ({err}); "

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from ..ingest import ingest
+from ..schema.checkpoints import with_revision
 from ..schema.graph import NodeLabel
 from ..schema.records import NodeRecord
 from .context import MODEL, Context
@@ -17,6 +18,15 @@ _CHECKPOINT = click.option(
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A saved model ({cfg, state_dict}, see circuitbase.analyze.models.save_checkpoint); "
     "without it the model is loaded by name with HookedTransformer.from_pretrained.",
+)
+
+
+_REVISION = click.option(
+    "--revision",
+    metavar="REV",
+    help="Analyse the training checkpoint at this hub revision (stored as MODEL@REV, "
+    "linked to MODEL by CHECKPOINT_OF): loaded with TransformerLens's checkpoint_value "
+    "(its step), or from --checkpoint.",
 )
 
 
@@ -59,6 +69,7 @@ def analyze() -> None:
 @click.option("--layers", help="Comma-separated layers (default: all).")
 @click.option("--seed", default=0, show_default=True, type=int)
 @_CHECKPOINT
+@_REVISION
 @_DEVICE
 @click.pass_obj
 def probe(
@@ -69,6 +80,7 @@ def probe(
     layers: str | None,
     seed: int,
     checkpoint: Path | None,
+    revision: str | None,
     device: str,
 ) -> None:
     """k-sparse probing of MODEL's MLP neurons for one concept, at every layer.
@@ -80,6 +92,7 @@ def probe(
     from ..analyze.models import load_model
     from ..analyze.probe import probe_analysis_records
 
+    model = with_revision(model, revision)
     loaded = load_model(model, checkpoint, device)
     records = probe_analysis_records(
         loaded, model, concept_data, k=k, layers=_layers(layers), seed=seed
@@ -103,6 +116,7 @@ def probe(
 )
 @click.option("--seed", default=0, show_default=True, type=int)
 @_CHECKPOINT
+@_REVISION
 @_DEVICE
 @click.pass_obj
 def heads(
@@ -112,6 +126,7 @@ def heads(
     period: int | None,
     seed: int,
     checkpoint: Path | None,
+    revision: str | None,
     device: str,
 ) -> None:
     """Score every head of MODEL as induction, previous-token and duplicate-token head.
@@ -119,10 +134,12 @@ def heads(
     \b
     Example:
       circuitbase analyze heads toy-2l --checkpoint toy.pt
+      circuitbase analyze heads pythia-70m --revision step1000
     """
     from ..analyze.heads import head_analysis_records
     from ..analyze.models import load_model
 
+    model = with_revision(model, revision)
     loaded = load_model(model, checkpoint, device)
     records = head_analysis_records(loaded, model, n_sequences=sequences, period=period, seed=seed)
     run_pipeline("head roles", lambda progress: ingest(obj.store, records, progress=progress))
@@ -169,6 +186,7 @@ def heads(
     type=click.IntRange(1, 10_000_000),
     help="Tokens per forward pass.",
 )
+@_REVISION
 @_DEVICE
 @click.pass_obj
 def correlate(
@@ -181,6 +199,7 @@ def correlate(
     top_k: int,
     seed: int,
     batch_tokens: int,
+    revision: str | None,
     device: str,
 ) -> None:
     """Correlate every MLP neuron of MODEL_A with every one of MODEL_B over the same tokens
@@ -197,6 +216,7 @@ def correlate(
     from ..analyze.correlate import correlate_analysis_records
     from ..analyze.models import load_model
 
+    model_a, model_b = with_revision(model_a, revision), with_revision(model_b, revision)
     loaded_a = load_model(model_a, checkpoint_a, device)
     loaded_b = load_model(model_b, checkpoint_b, device)
     records = list(

@@ -69,8 +69,7 @@ QUESTIONS = (
         {"role": "previous-token", "min_score": 0.3, "source": HEADVIS},
     ),
     Question(
-        "When did OLMo-2-1124-7B's token-induction heads (next_tok_attn >= 0.3) form in "
-        "training?",
+        "When did OLMo-2-1124-7B's token-induction heads (next_tok_attn >= 0.3) form in training?",
         "role_emergence",
         {
             "model": "OLMo-2-1124-7B",

@@ -27,6 +27,28 @@ from .output import parse_params
     help="Draw MODEL's attention heads instead: a layers x heads heatmap per measured "
     "metric and per role score (svg, pdf or png).",
 )
+@click.option(
+    "--trajectory",
+    "trajectory_of",
+    metavar="MODEL",
+    type=MODEL,
+    help="Draw MODEL's heads over its training checkpoints instead: each head's --metric "
+    "(or --role score) against training tokens, and a heatmap per checkpoint.",
+)
+@click.option("--metric", help="With --trajectory: the per-head metric (e.g. next_tok_attn).")
+@click.option("--role", help="With --trajectory: the head role whose score is drawn.")
+@click.option(
+    "--source",
+    metavar="PREFIX",
+    help="With --trajectory: only analyses whose uid starts with PREFIX.",
+)
+@click.option(
+    "--min-score",
+    default=0.3,
+    show_default=True,
+    type=float,
+    help="With --trajectory: the heads at or above it in the final model are named.",
+)
 @click.option("--hops", default=1, show_default=True, type=click.IntRange(1, 4))
 @click.option(
     "--label",
@@ -100,6 +122,11 @@ def export(
     params: tuple[str, ...],
     around: str | None,
     heads_of: str | None,
+    trajectory_of: str | None,
+    metric: str | None,
+    role: str | None,
+    source: str | None,
+    min_score: float,
     hops: int,
     labels: tuple[str, ...],
     rel_types: tuple[str, ...],
@@ -129,10 +156,34 @@ def export(
           --format pdf --width single --out n897.pdf
       circuitbase export single_neuron_concepts --format latex --out table.tex
       circuitbase export --heads gpt2-small --format pdf --out gpt2-heads.pdf
+      circuitbase export --trajectory OLMo-2-1124-7B --metric next_tok_attn \\
+          --source head-scores/n2048_seqlen30/ --format png --out olmo-induction.png
     """
     check_destination(fmt, out)
     given = parse_params(params, typed=True)
-    if heads_of is not None:
+    if trajectory_of is not None:
+        from ..export import write_trajectory_figure
+        from ..queries.names import checked_metric, checked_model, checked_value
+
+        checked_model(obj.store, trajectory_of)
+        if metric is not None:
+            checked_metric(obj.store, metric)
+        if role is not None:
+            checked_value(obj.store, NodeLabel.HEAD_ROLE, None, role, "head role")
+        if source is not None:
+            checked_value(obj.store, NodeLabel.ANALYSIS, None, source, "analysis", prefix=True)
+        written = write_trajectory_figure(
+            obj.store,
+            trajectory_of,
+            fmt,
+            out,
+            metric=metric,
+            role=role,
+            source=source,
+            min_score=min_score,
+            style=FigureStyle(width=parse_width(width), dpi=dpi, font_size=font_size),
+        )
+    elif heads_of is not None:
         from ..export import write_heads
         from ..queries.names import checked_model
 

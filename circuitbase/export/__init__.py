@@ -301,6 +301,30 @@ def write_heads(
     return [path.parent / p.name for p in written]
 
 
+def write_trajectory_figure(
+    store: GraphStore,
+    model: str,
+    fmt: str,
+    path: Path,
+    *,
+    metric: str | None = None,
+    role: str | None = None,
+    source: str | None = None,
+    min_score: float = 0.3,
+    style: FigureStyle | None = None,
+) -> list[Path]:
+    """A model's heads over its training checkpoints (`trajectory.py`), and the BibTeX
+    of the analyses they show beside it."""
+    from .trajectory import trajectory, write_trajectory
+
+    found = trajectory(store, model, metric=metric, role=role, source=source)
+    path = Path(path)
+    with replacing(path) as staged:
+        written = [write_trajectory(found, min_score, staged, fmt, style)]
+        written += _write_bib(store, found.analyses, staged)
+    return [path.parent / p.name for p in written]
+
+
 def _write_bib(store: GraphStore, used: Iterable[str], path: Path) -> list[Path]:
     used = set(used)
     if not used:

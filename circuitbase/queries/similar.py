@@ -11,8 +11,10 @@ Two kinds of answers, listed side by side:
   - `head-roles` (the default): "a head that does the same thing in another model". The
     measurements that are on one scale in every model, the fractions of attention a head
     pays to the induction target, the previous token and itself (ROLE_FRACTIONS), are
-    compared as measured; score `1 - RMS(differences)` in [0, 1]. An induction head's
-    match is an induction head (README: the rates, computed by the suite);
+    compared as measured (an analysis with other attention fractions, such as the
+    dual-route induction scores, by those: ATTENTION_FRACTIONS); score
+    `1 - RMS(differences)` in [0, 1]. An induction head's match is an induction head
+    (README: the rates, computed by the suite);
   - `head-identity`: "the same head after fine-tuning". Each metric is turned into the
     head's percentile rank within its own model; score `1 - RMS(rank differences)` (1:
     the same place in every metric's ranking). Ranks keep a fine-tuned model's heads on
@@ -63,6 +65,10 @@ LIVE_METRICS = (*HEAD_METRICS, PROBE_CONCEPTS, *FEATURE_METRICS)
 DENSE = 0.1
 # the head measurements on one scale in every model: fractions of attention, in [0, 1]
 ROLE_FRACTIONS = ("induction_score", "prev_token_score", "self_attention_score")
+# every per-head metric known to be a fraction of attention paid to one target, on one
+# scale in every model and checkpoint: Neuronpedia's three, and the dual-route induction
+# scores (attention to the token after an earlier copy, to the end of an earlier word)
+ATTENTION_FRACTIONS = (*ROLE_FRACTIONS, "next_tok_attn", "end_tok_attn")
 STORED_METRICS = (*SIMILARITY_METRICS, "activation-correlation")
 METRICS = (*STORED_METRICS, *LIVE_METRICS)
 MIN_PROBE_SCORE = 0.0  # every probe counts, by its score (a weak probe weighs little)
@@ -267,13 +273,15 @@ def _head_matches(
 
 
 def _columns(metrics: list[str], metric: str) -> list[int] | None:
-    """Which of an analysis's metrics `metric` compares: every one for head-identity, the
-    role fractions for head-roles (None where the analysis lacks one of them)."""
+    """Which of an analysis's metrics `metric` compares: every one for head-identity; for
+    head-roles, the role fractions, or where an analysis has not all three, the
+    attention fractions it has (ATTENTION_FRACTIONS; None where it has none)."""
     if metric == HEAD_IDENTITY:
         return list(range(len(metrics)))
-    if not set(ROLE_FRACTIONS) <= set(metrics):
-        return None
-    return [metrics.index(name) for name in ROLE_FRACTIONS]
+    if set(ROLE_FRACTIONS) <= set(metrics):
+        return [metrics.index(name) for name in ROLE_FRACTIONS]
+    fractions = [i for i, name in enumerate(metrics) if name in ATTENTION_FRACTIONS]
+    return fractions or None
 
 
 def _distances(
@@ -726,7 +734,7 @@ def fine_tuning(store: GraphStore, model: str, base: str | None = None) -> list[
     for other in bases:
         other = checked_model(store, other, models) or other
         mine, theirs = _profile_table(store, model), _profile_table(store, other)
-        key = next((k for k in mine if k in theirs), None)
+        key = next((k for k in sorted(mine) if k in theirs), None)  # the same one each run
         if key is None:
             raise UidError(f"{model} and {other} have no head metrics measured the same way")
         a, b = mine[key], theirs[key]

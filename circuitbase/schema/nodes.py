@@ -85,7 +85,12 @@ class ModelSpec(BaseModel):
         name says it; a final model has neither (`--revision` never labels one)."""
         if not isinstance(data, dict) or not isinstance(data.get("name"), str):
             return data
-        final, revision = split_checkpoint(canonical_model(data["name"]).strip())
+        name = canonical_model(data["name"]).strip()
+        try:
+            check_model_name(name)
+        except UidError:
+            return data  # the name's own check says what is wrong
+        final, revision = split_checkpoint(name)
         if revision is None:
             stamped = [k for k in CHECKPOINT_FIELDS if data.get(k) is not None]
             if stamped:

@@ -98,7 +98,8 @@ def at_revision(
 
 
 def _models_named(record: NodeRecord | RelRecord) -> set[str]:
-    """The models a record is about: a Model's name, a component's model."""
+    """The models a record is about: a Model's name, a component's or dictionary's model
+    (the first part of its uid)."""
     if isinstance(record, NodeRecord):
         ends = [(record.label, record.key)]
     else:
@@ -106,8 +107,11 @@ def _models_named(record: NodeRecord | RelRecord) -> set[str]:
     return {
         key if label is NodeLabel.MODEL else key.partition("/")[0]
         for label, key in ends
-        if label is NodeLabel.MODEL or label in COMPONENT_LABELS
+        if label is NodeLabel.MODEL or label in _OF_A_MODEL
     }
+
+
+_OF_A_MODEL = COMPONENT_LABELS | {NodeLabel.DICTIONARY}  # uids that start with their model
 
 
 def analysis_option(default: str = "from the file") -> Option:

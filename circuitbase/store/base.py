@@ -279,6 +279,14 @@ class GraphStore:
         """Whether some `label` node's `prop` is `value` (or starts with it)."""
         return bool(self.read(cypher.has_value(label, prop, prefix=prefix), {"value": value}))
 
+    def checkpoints_of(self, model: str) -> list[Row]:
+        """`model`'s training checkpoints in training order: rows {uid, step, tokens,
+        stage} (stage, then step, then tokens; a position not known counts as 0)."""
+        rows = self.read(cypher.CHECKPOINTS_OF, {"model": model})
+        return sorted(
+            rows, key=lambda r: (r["stage"] or 0, r["step"] or 0, r["tokens"] or 0, r["uid"])
+        )
+
     def head_metric_names(self) -> list[str]:
         """Every per-head metric a stored analysis measured (`next_tok_attn`, ...)."""
         return [row["metric"] for row in self.read(cypher.HEAD_METRIC_NAMES)]

@@ -570,3 +570,9 @@ HEAD_METRIC_NAMES = (
     "MATCH (a:Analysis) WHERE a.profile_metrics IS NOT NULL "
     "UNWIND a.profile_metrics AS metric RETURN DISTINCT metric ORDER BY metric"
 )
+
+# a model's training checkpoints and their positions (schema/checkpoints.py)
+CHECKPOINTS_OF = (
+    "MATCH (c:Model)-[co:CHECKPOINT_OF]->(:Model {uid: $model}) "
+    "RETURN c.uid AS uid, co.step AS step, co.tokens AS tokens, c.stage AS stage"
+)

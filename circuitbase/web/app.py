@@ -26,6 +26,7 @@ from ..export.citations import bibtex
 from ..export.figure import svg_text
 from ..export.heatmap import heatmap_svg
 from ..export.palette import NODE_COLOURS, edge_colour
+from ..export.trajectory import page_trajectories
 from ..queries.show import resolve, show, strongest_first
 from ..queries.similar import between as live_between
 from ..schema.graph import COMPONENT_LABELS, NodeLabel, RelType, primary_label
@@ -189,7 +190,12 @@ def _browsing(pages: Blueprint, store: GraphStore) -> None:
             {t for n in neighbourhood.neighbours(data["relationships"]) for t in n.types}
         )
         wanted = FactFilter.from_request(data["relationships"])
-        heatmap = heatmap_svg(store, key) if data["kind"] == NodeLabel.MODEL.value else None
+        is_model = data["kind"] == NodeLabel.MODEL.value
+        heatmap = heatmap_svg(store, key) if is_model else None
+        trajectories = [
+            (metric, source, Markup(svg))
+            for metric, source, svg in (page_trajectories(store, key) if is_model else [])
+        ]
         found = _findings(store, key) if data["kind"] == NodeLabel.ANALYSIS.value else None
         return render_template(
             "node.html",
@@ -200,6 +206,8 @@ def _browsing(pages: Blueprint, store: GraphStore) -> None:
             wanted=wanted,
             per_page=MAX_FACTS_SHOWN,
             heatmap=Markup(heatmap) if heatmap else None,
+            trajectories=trajectories,
+            final_model=key.partition("@")[0],
             found=found,
             page_url=lambda **change: _query(**wanted.query(kind, key, **change)),
             legend=[(t, edge_colour(t)) for t in types],
