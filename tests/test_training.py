@@ -57,8 +57,10 @@ def published(file: str = REAL_TEXT) -> dict[str, dict[str, np.ndarray]]:
     return {name: found[name] for name in sorted(found, key=order)}
 
 
-def ingest_training(store_uri: str, *more: str) -> None:
-    code, out = cli(store_uri, "ingest", "heads", str(TRAINING), *more)
+def ingest_training(store_uri: str, *more: str, real_text_only: bool = False) -> None:
+    """The shipped folder in one command (or its real-text files only, for speed)."""
+    paths = sorted(TRAINING.rglob(REAL_TEXT)) if real_text_only else [TRAINING]
+    code, out = cli(store_uri, "ingest", "heads", *map(str, paths), *more)
     assert code == 0, out
 
 
@@ -185,7 +187,7 @@ def test_role_emergence_shows_the_phase_change_of_the_files(store, store_uri) ->
 
 
 def test_heads_over_training_and_a_heads_trajectory_are_the_files(store, store_uri) -> None:
-    ingest_training(store_uri)
+    ingest_training(store_uri, real_text_only=True)
     files = published()
     names = list(files)
     stacked = np.stack([tables["next_tok_attn"] for tables in files.values()])  # [ckpt, l, h]
@@ -222,7 +224,7 @@ def test_heads_over_training_and_a_heads_trajectory_are_the_files(store, store_u
 def test_a_checkpoint_is_shown_searched_exported_and_removed_alone(
     store, store_uri, tmp_path
 ) -> None:
-    ingest_training(store_uri)
+    ingest_training(store_uri, real_text_only=True)
     early = f"{OLMO}@stage1-step1000-tokens5B"
     code, out = cli(store_uri, "show", early)
     assert code == 0 and "CHECKPOINT_OF" in out and "stage1-step1000-tokens5B" in out, out
@@ -305,7 +307,7 @@ def test_an_import_cannot_forge_a_checkpoint(store, store_uri, tmp_path) -> None
 def test_the_trajectory_figure_names_the_heads_that_end_with_the_role(
     store, store_uri, tmp_path
 ) -> None:
-    ingest_training(store_uri)
+    ingest_training(store_uri, real_text_only=True)
     final = published()[OLMO]["next_tok_attn"]
     strongest = np.argsort(-final, axis=None)[:3]
     for fmt in ("svg", "png", "pdf"):
@@ -336,7 +338,7 @@ def test_the_trajectory_figure_names_the_heads_that_end_with_the_role(
 
 
 def test_similar_across_training_finds_the_same_head(store, store_uri) -> None:
-    ingest_training(store_uri)
+    ingest_training(store_uri, real_text_only=True)
     early = f"{OLMO}@stage1-step1000-tokens5B"
     code, out = cli(
         store_uri,
@@ -363,7 +365,7 @@ def test_similar_across_training_finds_the_same_head(store, store_uri) -> None:
 def test_a_models_page_shows_its_heads_over_training(store, store_uri) -> None:
     from circuitbase.web.app import create_app
 
-    ingest_training(store_uri)
+    ingest_training(store_uri, real_text_only=True)
     client = create_app(store, "t" * 43).test_client()
     for key in (f"{OLMO}@stage1-step150-tokens1B",):  # a checkpoint's page: its run's
         response = client.get(f"/{'t' * 43}/node?kind=Model&key={key}")

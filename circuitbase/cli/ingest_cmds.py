@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..ingest.pipeline import expand, ingest_vectors
+from ..schema.checkpoints import with_revision
 from ..sources.registry import formats
 from ..sources.vectors import read_vector_files
 from .context import MODEL, Context
@@ -27,8 +28,9 @@ for _format in formats().values():
 @ingest.command("vectors")
 @click.argument("paths", **PATHS)
 @click.option("--model", type=MODEL, required=True, help="The model the components belong to.")
+@click.option("--revision", metavar="REV", help="The vectors are of the checkpoint MODEL@REV.")
 @click.pass_obj
-def vectors(obj: Context, paths: tuple[Path, ...], model: str) -> None:
+def vectors(obj: Context, paths: tuple[Path, ...], model: str, revision: str | None) -> None:
     """Per-component embeddings for `similarity compute --metric vectors`, indexed by the
     backend's vector index: JSON {"vectors": {"L3N5": [...]}} or CSV component,v0,v1,...
 
@@ -36,6 +38,7 @@ def vectors(obj: Context, paths: tuple[Path, ...], model: str) -> None:
     Example:
       circuitbase ingest vectors activations.json --model gpt2-small
     """
+    model = with_revision(model, revision)
     found = read_vector_files(expand(paths, (".json", ".csv")), model)
     run_pipeline(
         "vectors",

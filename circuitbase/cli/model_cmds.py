@@ -14,7 +14,7 @@ from ..ingest.plan import Record
 from ..schema.catalog import known_model, known_models
 from ..schema.checkpoints import split_checkpoint, with_revision
 from ..schema.graph import NodeLabel, RelType
-from ..schema.nodes import CHECKPOINT_FIELDS, ModelSpec
+from ..schema.nodes import CHECKPOINT_FIELDS, SHAPE_FIELDS, ModelSpec
 from ..schema.records import RecordError, record_error, ref, rel
 from ..sources.models import COMPONENT_CHOICES, component_count, model_records, read_model_config
 from .context import BULK, MODEL, Context, neo4j_import
@@ -22,14 +22,10 @@ from .format_commands import after_offline_import, offline_target
 from .output import FORMATS, ask_first, render
 from .progress import run_pipeline
 
+# the options that give a model's shape and what else its spec holds (attn_only comes
+# from a config only)
 _SHAPE_OPTIONS = (
-    "n_layers",
-    "d_model",
-    "n_heads",
-    "d_mlp",
-    "d_head",
-    "d_vocab",
-    "n_ctx",
+    *(name for name in SHAPE_FIELDS if name != "attn_only"),
     "n_params",
     "act_fn",
     "family",
