@@ -145,8 +145,10 @@ ALLOWED = {
     "analyze": {"schema", "sources", "store", "settings"},
     "export": {"schema", "sources", "store", "queries"},
     "web": {"schema", "store", "queries", "export", "errors"},
+    "api": {"schema", "sources", "ingest", "store", "queries", "export", "errors", "settings"},
 }
 ROOMS = {
+    "api",
     "schema",
     "sources",
     "ingest",

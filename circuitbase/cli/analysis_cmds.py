@@ -43,8 +43,8 @@ def remove(obj: Context, uid: str, yes: bool) -> None:
     listed = ", ".join(f"{n} {type_}" for type_, n in counts.items()) or "no facts"
     click.echo(f"analysis {uid}: {listed}")
     ask_first(yes, "remove it and these facts?", "nothing removed")
-    result = store.remove_analysis(uid)
+    removed = obj.kb.remove_analysis(uid)[0]
     click.echo(
-        f"removed {uid}: {result.relationships_deleted} relationships and "
-        f"{result.nodes_deleted} nodes deleted"
+        f"removed {uid}: {removed['relationships_deleted']} relationships and "
+        f"{removed['nodes_deleted']} nodes deleted"
     )

@@ -11,6 +11,7 @@ import click
 from .. import settings
 
 if TYPE_CHECKING:
+    from ..api import KnowledgeBase
     from ..store import GraphStore
 
 
@@ -98,6 +99,14 @@ class Context:
 
             self._store = open_store(self.uri, create=_command_creates_a_store())
         return self._store
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        """The store as the library's entry object: the commands are thin wrappers over
+        its methods."""
+        from ..api import KnowledgeBase
+
+        return KnowledgeBase(self.store)
 
     def close(self) -> None:
         """Save and let go of the store. After a command's error has been reported (or

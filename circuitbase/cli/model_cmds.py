@@ -242,5 +242,5 @@ def list_models(obj: Context, known: bool, fmt: str) -> None:
     if known:
         rows = [s.model_dump(exclude_none=True) for s in known_models().values()]
     else:
-        rows = [{"model": m["uid"], **{k: m.get(k) for k in LISTED}} for m in obj.store.models()]
+        rows = [{k: row[k] for k in ("model", *LISTED)} for row in obj.kb.models()]
     click.echo(render(rows, fmt))

@@ -121,14 +121,14 @@ def run(
         raise click.UsageError("give a template NAME or --cypher, not both and not neither")
     caps: dict[str, Any] = {"timeout": timeout, "max_rows": max_rows, "max_bytes": max_bytes}
     if cypher is not None:
-        rows = obj.store.read(cypher, parse_params(params, typed=False), untrusted=True, **caps)
+        found = obj.kb.cypher(cypher, parse_params(params, typed=False), **caps)
     else:
         assert name is not None  # one of the two, checked above
-        rows = get_template(name, template_dir).run(
-            obj.store, **caps, **parse_params(params, typed=True)
+        found = obj.kb.query(
+            name, parse_params(params, typed=True), template_dir=template_dir, **caps
         )
-    click.echo(render(rows, fmt))
-    if cut := getattr(rows, "cut", None):
+    click.echo(render(found.rows, fmt))
+    if cut := found.cut:
         click.echo(
             f"notice: the result was cut at {cut} (--max-rows / --max-bytes read more)", err=True
         )

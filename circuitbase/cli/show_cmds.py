@@ -8,7 +8,6 @@ from typing import Any
 
 import click
 
-from ..queries.show import show as show_data
 from ..schema.text import visible_token
 from ..schema.uids import model_of
 from .context import MODEL, Context
@@ -188,7 +187,7 @@ def show(obj: Context, name: str, model: str | None, fmt: str, top: int, show_al
       circuitbase show Gender_Fem --format json
       circuitbase show induction --top 5
     """
-    data = show_data(obj.store, name, model)
+    data = dict(obj.kb.show(name, model))
     if fmt == "json":
         click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
         return
@@ -243,7 +242,4 @@ def search(obj: Context, text: str, kinds: tuple[str, ...], limit: int, fmt: str
       circuitbase search gender
       circuitbase search "prime fact" --kind Concept
     """
-    from ..schema.graph import NodeLabel
-
-    rows = obj.store.search(text, [NodeLabel(k) for k in kinds], limit)
-    click.echo(render(rows, fmt))
+    click.echo(render(obj.kb.search(text, kinds, limit).rows, fmt))

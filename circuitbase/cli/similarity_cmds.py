@@ -150,34 +150,26 @@ def similar(
       circuitbase similar gpt2-small/L5/H1 --per-model
       circuitbase similar pythia-70m/L1/N1045 --in pythia-160m --top 5
     """
-    from ..queries.names import checked_component
-    from ..queries.similar import no_comparison
-    from ..queries.similar import similar as find
-
-    uid = str(checked_component(obj.store, uid))  # any name: Neuronpedia's, SAELens's, L5H1
-    matches = find(
-        obj.store,
+    found = obj.kb.similar(
         uid,
-        model=model,
+        model,
         metric=metric,
         top=top,
         per_model=per_model,
         timeout=timeout,
         dead_and_dense=dead_and_dense,
     )
-    if not matches:
+    if found.note is not None:
         if fmt != "table":
             click.echo(render([], fmt))
-        click.echo(
-            no_comparison(obj.store, uid) + (f" (asked in {model})" if model else ""),
-            err=fmt != "table",
-        )
+        click.echo(found.note, err=fmt != "table")
         return
-    rows = [match.row() for match in matches]
+    rows = found.rows
     if fmt == "table":  # narrower: the match's own analysis (JSON and CSV name both sides')
-        for row, match in zip(rows, matches):
+        for row in rows:
             row["analysis"] = next(
-                (a for a in match.analyses if f"/{match.model}/" in a), row["analysis"]
+                (a for a in row["analysis"].split(", ") if f"/{row['model']}/" in a),
+                row["analysis"],
             )
         for column in ("params", "evidence"):  # columns no row fills are left out
             if not any(row[column] for row in rows):
