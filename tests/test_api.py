@@ -125,3 +125,29 @@ def test_each_command_is_a_thin_wrapper_over_its_method(command, store_uri, monk
     code, out = cli(store_uri, *args)
     assert code == 0, out
     assert called == [method]
+
+
+def test_a_transformerlens_model_goes_in_as_its_shape(store, store_uri) -> None:
+    pytest.importorskip("transformer_lens", reason="needs the [analysis] extra")
+    from transformer_lens import HookedTransformerConfig
+
+    cfg = HookedTransformerConfig(
+        n_layers=2,
+        d_model=16,
+        n_ctx=8,
+        d_head=4,
+        n_heads=4,
+        d_mlp=32,
+        d_vocab=20,
+        act_fn="relu",
+        model_name="toy-notebook",
+    )
+    with cb.open(store_uri) as kb:
+        kb.ingest(cfg, components="heads")
+        kb.ingest(cfg, name="toy-notebook", revision="step5")
+        with pytest.raises(RecordError, match="components= takes"):
+            kb.ingest(cfg, components="head")
+    stored = {m["uid"]: m for m in store.models()}
+    assert stored["toy-notebook"]["n_layers"] == 2 and stored["toy-notebook"]["d_mlp"] == 32
+    assert stored["toy-notebook@step5"]["step"] == 5
+    assert count(store, "(:AttentionHead {model: 'toy-notebook'})") == 8

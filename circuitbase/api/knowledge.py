@@ -28,7 +28,10 @@ from ..queries.registry import get_template
 from ..queries.show import show
 from ..queries.similar import no_comparison
 from ..queries.similar import similar as find_similar
+from ..schema.checkpoints import with_revision
 from ..schema.graph import NodeLabel
+from ..schema.nodes import ModelSpec
+from ..sources.models import COMPONENT_CHOICES, model_records
 from ..sources.registry import formats
 from ..store import open_store
 from ..store.base import GraphStore
@@ -172,9 +175,12 @@ class KnowledgeBase:
     ) -> Rows:
         """Put analyses in: files or folders of a `format` (`circuitbase ingest --help`
         lists them; `options` are its options, by keyword), a pandas DataFrame with a
-        format's interchange columns, or records. Everything is checked first; nothing is
-        written from bad input."""
+        format's interchange columns, records, or a TransformerLens HookedTransformer or
+        its cfg (the model's shape; `name=`, `components=`). `revision`: a training
+        checkpoint's. Everything is checked first; nothing is written from bad input."""
         self._writable()
+        if (config := _transformer_config(source)) is not None:
+            return self._ingest_model(config, revision, options)
         if _is_frame(source):
             return self._ingest_frame(source, _format(format), revision, options)
         if isinstance(source, (str, os.PathLike)) or _paths(source):
@@ -215,6 +221,35 @@ class KnowledgeBase:
                 return self.ingest(path, fmt.name, revision=revision, **options)
             except RecordError as err:
                 raise _in_frame(err, path) from None
+
+    def _ingest_model(
+        self, config: dict[str, Any], revision: str | None, options: dict[str, Any]
+    ) -> Rows:
+        """A TransformerLens model's shape (`name=` names it, else its cfg's model_name;
+        `components=` "heads", "neurons", ... or "all" adds its components)."""
+        name = with_revision(str(options.pop("name", None) or config.get("model_name")), revision)
+        wanted = options.pop("components", ())
+        if options:
+            raise RecordError(f"a model goes in with name= and components= only, not {options}")
+        spec = ModelSpec.from_tl_config({**config, "model_name": name})
+        names = [wanted] if isinstance(wanted, str) else list(wanted)
+        kinds = set(COMPONENT_CHOICES.values()) if "all" in names else set()
+        for each in names:
+            if each != "all" and each not in COMPONENT_CHOICES:
+                raise RecordError(
+                    f"components= takes {', '.join(COMPONENT_CHOICES)} or all, not {each!r}"
+                )
+            kinds |= {COMPONENT_CHOICES[each]} if each != "all" else set()
+        counts = ingest(self._store, model_records(spec, kinds)).counts
+        return Rows(
+            [
+                {
+                    "model": spec.name,
+                    "nodes_created": counts.nodes_created,
+                    "relationships_created": counts.relationships_created,
+                }
+            ]
+        )
 
     def remove_analysis(self, uid: str) -> Rows:
         """Retract analysis `uid` and every fact it brought."""
@@ -286,6 +321,18 @@ def _format(name: str | None) -> Any:
     if name not in known:
         raise RecordError(f"format= is one of {', '.join(known)} (got {name!r})")
     return known[name]
+
+
+def _transformer_config(value: Any) -> dict[str, Any] | None:
+    """The config (as a dict) of a TransformerLens HookedTransformer or of its cfg; None
+    for anything else (checked by shape, so TransformerLens need not be imported)."""
+    config = getattr(value, "cfg", value)
+    if type(config).__name__ == "HookedTransformerConfig" and hasattr(config, "to_dict"):
+        found: dict[str, Any] = config.to_dict()
+        if getattr(value, "cfg", None) is not None and hasattr(config, "n_params"):
+            found["n_params"] = config.n_params
+        return found
+    return None
 
 
 def _is_frame(value: Any) -> bool:
