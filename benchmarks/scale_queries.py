@@ -168,7 +168,7 @@ def build(store: GraphStore, scale: float) -> list[tuple[str, int, float]]:
     for a, b in SIMILARITY_PAIRS:
         analysis = f"bench-similarity/{a}+{b}"
         for x, y in ((a, b), (b, a)):
-            total += store.write_rows(
+            total += store._write_rows(
                 similar, similarity_rows(neurons[x], neurons[y], analysis, rng)
             ).relationships_created
     phases.append(
@@ -178,7 +178,7 @@ def build(store: GraphStore, scale: float) -> list[tuple[str, int, float]]:
     started = time.perf_counter()
     activates = merge_relationships(RelType.ACTIVATES_ON, NodeLabel.NEURON, NodeLabel.TOKEN)
     total = sum(
-        store.write_rows(
+        store._write_rows(
             activates, token_rows(neurons[m], f"bench-tokens/{m}", rng)
         ).relationships_created
         for m in TOKENS_FOR

@@ -398,7 +398,7 @@ def test_a_user_entry_never_takes_a_shipped_key_and_keys_are_safe_in_latex(
         cli(store_uri, "ingest", "probes", str(probes_json(tmp_path / "p.json", citation)))[0] == 0
     )
     # an older version stored unchecked entries: the export rewrites or falls back, never copies
-    store.write(
+    store._write(
         "MATCH (a:Analysis) SET a.citation = $c",
         {"c": '@misc{evil%, title={x}}\n@preamble{"\\input{/etc/hostname}"}'},
     )
@@ -420,7 +420,7 @@ def test_a_user_entry_never_takes_a_shipped_key_and_keys_are_safe_in_latex(
     parsed = parse_file(str(tmp_path / "t.bib"))
     assert parsed.preamble == "" and len(parsed.entries) == 1  # the old text, cited as escaped text
     assert "\\input{" not in bib and "evil%" not in bib
-    store.write("MATCH (a:Analysis) SET a.citation = $c", {"c": citation})
+    store._write("MATCH (a:Analysis) SET a.citation = $c", {"c": citation})
     cli(
         store_uri,
         "export",
@@ -447,10 +447,10 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(store, store_uri
     for i, name in enumerate(formulas):
         path = probe_csv(tmp_path / f"p{i}.csv", f"f{i}", "code")
         ingest_files(store, [path], probe_records)
-        store.write(
+        store._write(
             "MATCH (c:Concept {name: $old}) SET c.name = $new", {"old": f"f{i}", "new": name}
         )
-    store.write("MATCH ()-[r:ENCODES]->() SET r.weight = -0.5")
+    store._write("MATCH ()-[r:ENCODES]->() SET r.weight = -0.5")
     code, out = cli(
         store_uri,
         "export",
@@ -728,15 +728,15 @@ def test_check_finds_and_repairs_what_earlier_versions_left(store, store_uri, tm
     ingest_files(store, [path], probe_records)
     clean = graph_fingerprint(store, ignore=("created_at",))
     assert cli(store_uri, "check")[0] == 0
-    store.write(
+    store._write(
         "CREATE (:Concept {name: 'orphan'}), (:Token {uid: '\"x\"', text: 'x'}), "
         "(:HeadRole {name: 'lonely'})"
     )
-    store.write(
+    store._write(
         "MATCH (n:Neuron {uid: 'pythia-70m/L2/N7'}) MERGE (c:Concept {name: 'ghost'}) "
         "CREATE (n)-[:ENCODES {analysis: 'removed/analysis', k: 1, dataset: ''}]->(c)"
     )
-    store.write(
+    store._write(
         "MATCH (m:Model {uid: 'pythia-70m'}) CREATE (a:Analysis {uid: 'merged/heads', "
         "kind: 'heads', method: 'm', params: $p})-[:ABOUT]->(m) "
         "WITH a MATCH (h:Neuron {uid: 'pythia-70m/L2/N7'}) "

@@ -256,7 +256,7 @@ def test_a_neuronpedia_name_always_resolves_to_its_own_dictionary(
     code, out = cli(store_uri, "import", "cypher", str(forged))
     one_line_error(code, out)
     assert "neuronpedia" in out
-    store.write(
+    store._write(
         "CREATE (:Dictionary {uid: 'gpt2-small/L0/aaa-evil', model: 'gpt2-small', layer: 0, "
         "set: 'aaa-evil', neuronpedia: 'gpt2-small/0-res-jb'})"
     )
@@ -592,14 +592,14 @@ def test_check_finds_a_component_past_its_models_shape(store, store_uri) -> None
         ("pythia-70m/L0/H8", 0, 8, "AttentionHead"),
         ("pythia-70m/L0/N2048", 0, 2048, "Neuron"),
     ]:
-        store.write(
+        store._write(
             f"MATCH (m:Model {{uid: 'pythia-70m'}}) CREATE (c:Component:{label} {{uid: $uid, "
             "model: 'pythia-70m', layer: $layer, index: $index})-[:IN_MODEL]->(m)",
             {"uid": uid, "layer": layer, "index": index},
         )
         code, out = cli(store_uri, "check")
         assert code == 1 and "components-out-of-shape" in out, out
-        store.write("MATCH (c:Component {uid: $uid}) DETACH DELETE c", {"uid": uid})
+        store._write("MATCH (c:Component {uid: $uid}) DETACH DELETE c", {"uid": uid})
 
 
 def test_collected_lists_come_in_one_order(store, store_uri) -> None:

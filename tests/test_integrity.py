@@ -212,7 +212,7 @@ def test_a_nul_byte_is_refused_naming_file_line_and_field(store, store_uri, tmp_
 # 8. The store is private to its user.
 def test_a_new_store_is_private(tmp_path) -> None:
     with open_store(tmp_path / "kb") as store:
-        store.write("CREATE (:Model {uid: 'x'})")
+        store._write("CREATE (:Model {uid: 'x'})")
         store.persist()
     assert stat.S_IMODE(os.stat(tmp_path / "kb").st_mode) == 0o700
     for name in ("graph.rdb", "falkordb.log", ".lock"):
@@ -233,7 +233,7 @@ def test_long_paths_put_the_socket_in_a_private_directory(tmp_path) -> None:
     socket = socket_path_for(deep)
     assert socket.parent.name == f"circuitbase-{os.getuid()}"
     with open_store(deep) as store:
-        store.write("CREATE (:Model {uid: 'x'})")
+        store._write("CREATE (:Model {uid: 'x'})")
         assert stat.S_IMODE(os.stat(socket.parent).st_mode) == 0o700
     link = tmp_path / "link"
     link.symlink_to(tmp_path)
@@ -308,7 +308,7 @@ def test_a_checkpoint_that_would_run_code_is_refused(store, store_uri, tmp_path)
 def test_a_runaway_query_stops_at_its_timeout(store, store_uri) -> None:
     import time
 
-    store.write("UNWIND range(1, 550) AS i CREATE (:Token {uid: toString(i)})")
+    store._write("UNWIND range(1, 550) AS i CREATE (:Token {uid: toString(i)})")
     started = time.monotonic()
     out = refused(
         store_uri,
@@ -428,7 +428,7 @@ def test_a_directory_in_the_way_is_one_line(tmp_path, in_the_way) -> None:
 
 def test_a_truncated_snapshot_names_the_cause(tmp_path) -> None:
     with open_store(tmp_path / "kb") as store:
-        store.write("UNWIND range(1, 2000) AS i CREATE (:Token {uid: toString(i), text: 'x'})")
+        store._write("UNWIND range(1, 2000) AS i CREATE (:Token {uid: toString(i), text: 'x'})")
     assert cli(str(tmp_path / "kb"), "server", "stop")[0] == 0  # it stays up between commands
     snapshot = tmp_path / "kb" / "graph.rdb"
     snapshot.write_bytes(snapshot.read_bytes()[: snapshot.stat().st_size // 2])
@@ -441,7 +441,7 @@ def test_a_server_killed_under_a_command_is_one_line(tmp_path) -> None:
     store = open_store(tmp_path / "kb")
     kill_server(tmp_path / "kb")
     with pytest.raises(StoreError, match="lost the FalkorDB server .* run the command again"):
-        store.write("CREATE (:Model {uid: 'x'})")
+        store._write("CREATE (:Model {uid: 'x'})")
     store.connection.server.client = None
 
 
@@ -628,7 +628,7 @@ def test_ctrl_c_ends_a_running_query_and_releases_the_store(store, tmp_path) -> 
     neo4j = store.backend == "neo4j"
     uri = store.location if neo4j else str(tmp_path / "kb")
     target = store if neo4j else open_store(uri)
-    target.write("UNWIND range(1, 550) AS i CREATE (:Token {uid: toString(i)})")
+    target._write("UNWIND range(1, 550) AS i CREATE (:Token {uid: toString(i)})")
     if not neo4j:
         target.close()  # the command is now the store's only client
     marker = "a.uid + b.uid + c.uid + d.uid <> 'ctrl-c'"

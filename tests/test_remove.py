@@ -94,7 +94,7 @@ def test_a_removal_cut_off_halfway_is_finished_by_running_it_again(store, store_
     only_mono = facts(store)
     assert cli(store_uri, "ingest", *PRIMES_ARGS)[0] == 0
     primes = analysis_of(store, "prime_factor")
-    store.write("MATCH ()-[r]->() WHERE r.analysis = $a WITH r LIMIT 3 DELETE r", {"a": primes})
+    store._write("MATCH ()-[r]->() WHERE r.analysis = $a WITH r LIMIT 3 DELETE r", {"a": primes})
     assert cli(store_uri, "analysis", "remove", primes, "--yes")[0] == 0
     assert facts(store) == only_mono
 

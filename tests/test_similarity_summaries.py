@@ -162,7 +162,7 @@ def test_a_store_from_before_summaries_gets_them_at_its_next_write(store) -> Non
             ),
         ],
     )
-    store.write("MATCH (p:SimilaritySummary) DELETE p")  # as an older circuitbase left it
+    store._write("MATCH (p:SimilaritySummary) DELETE p")  # as an older circuitbase left it
     store._schema_ready = False  # a new command
     store.prepare_for_writes()
     assert_summaries_exact(store)

@@ -26,7 +26,7 @@ def test_values_travel_as_parameters_and_come_back_unchanged(store) -> None:
         " leading space",
         "x" * 5000,
     ]
-    store.write("UNWIND $texts AS t CREATE (:Token {text: t})", {"texts": tricky})
+    store._write("UNWIND $texts AS t CREATE (:Token {text: t})", {"texts": tricky})
     rows = store.read("MATCH (t:Token) RETURN t.text AS text")
     assert sorted(r["text"] for r in rows) == sorted(tricky)
 
@@ -40,7 +40,7 @@ def test_read_refuses_a_query_that_writes(store) -> None:
 def test_write_rows_sends_batches_and_reports_counts(store) -> None:
     seen: list[int] = []
     rows = [{"uid": f"m{i}"} for i in range(25)]
-    counts = store.write_rows(
+    counts = store._write_rows(
         "UNWIND $rows AS row MERGE (:Model {uid: row.uid})",
         rows,
         batch_size=10,
@@ -48,7 +48,7 @@ def test_write_rows_sends_batches_and_reports_counts(store) -> None:
     )
     assert seen == [10, 10, 5]
     assert counts.nodes_created == 25
-    again = store.write_rows("UNWIND $rows AS row MERGE (:Model {uid: row.uid})", rows)
+    again = store._write_rows("UNWIND $rows AS row MERGE (:Model {uid: row.uid})", rows)
     assert not again.changed_anything
 
 
@@ -64,7 +64,9 @@ def test_write_rows_stops_at_the_batch_the_server_refuses(store) -> None:
 
     threads = threading.active_count()
     with pytest.raises(StoreError):
-        store.write_rows("UNWIND $rows AS row MERGE (:Model {uid: row.uid})", rows(), batch_size=10)
+        store._write_rows(
+            "UNWIND $rows AS row MERGE (:Model {uid: row.uid})", rows(), batch_size=10
+        )
     assert store.read("MATCH (m:Model) RETURN count(m) AS n")[0]["n"] == 20  # batches 1-2
     assert len(pulled) <= 60  # the refused batch, one waiting, one being made
     assert threading.active_count() == threads  # the helper has stopped
@@ -79,7 +81,7 @@ def test_write_rows_raises_what_reading_the_rows_raises_where_it_happened(store)
 
     seen: list[int] = []
     with pytest.raises(ValueError, match="row 30"):
-        store.write_rows(
+        store._write_rows(
             "UNWIND $rows AS row MERGE (:Model {uid: row.uid})",
             rows(),
             batch_size=10,
@@ -115,7 +117,7 @@ def test_made_ahead_makes_items_in_order_off_the_caller_s_thread_a_bounded_way_a
 def test_ensure_schema_is_idempotent(store) -> None:
     store.ensure_schema()
     store.ensure_schema()
-    store.write("CREATE (:Token {text: 'a'})")
+    store._write("CREATE (:Token {text: 'a'})")
     assert store.read("MATCH (t:Token) RETURN count(t) AS n") == [{"n": 1}]
 
 
@@ -141,7 +143,7 @@ def _in_other_process(data_dir: Path, code: str) -> str:
 def test_embedded_store_survives_a_restart(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("CIRCUITBASE_SERVER_IDLE", "0")  # a library user's choice: no warm server
     with open_store(tmp_path) as first:
-        first.write("CREATE (:Model {uid: 'kept'})")
+        first._write("CREATE (:Model {uid: 'kept'})")
     assert not (tmp_path / "falkordb.sock").exists(), "the last client should stop the server"
     with open_store(tmp_path) as second:
         assert second.read("MATCH (m:Model) RETURN m.uid AS uid") == [{"uid": "kept"}]
@@ -150,12 +152,12 @@ def test_embedded_store_survives_a_restart(tmp_path: Path, monkeypatch) -> None:
 def test_second_process_reuses_the_running_server(tmp_path: Path) -> None:
     with open_store(tmp_path) as store:
         pid = (tmp_path / "falkordb.pid").read_text()
-        store.write("CREATE (:Model {uid: 'from-first'})")
+        store._write("CREATE (:Model {uid: 'from-first'})")
         out = _in_other_process(
             tmp_path,
             textwrap.dedent("""
             print(store.read("MATCH (m:Model) RETURN m.uid AS uid")[0]["uid"])
-            store.write("CREATE (:Model {uid: 'from-second'})")
+            store._write("CREATE (:Model {uid: 'from-second'})")
         """).replace("\n", "\n        "),
         )
         assert out.strip() == "from-first"
@@ -169,7 +171,7 @@ def test_a_finished_write_survives_the_server_being_killed(tmp_path: Path) -> No
     from helpers import kill_server
 
     store = open_store(tmp_path)
-    store.write("CREATE (:Model {uid: 'durable'})")
+    store._write("CREATE (:Model {uid: 'durable'})")
     store.persist()
     kill_server(tmp_path)
     store.connection.server.client = None  # the connection died with the server
@@ -211,13 +213,13 @@ def test_neo4j_credentials_come_from_the_environment_only() -> None:
 
 
 def test_clear_empties_a_graph_larger_than_one_delete_batch(store) -> None:
-    store.write("UNWIND range(1, 25000) AS i CREATE (:Token {uid: toString(i)})-[:NEXT]->(:Token)")
+    store._write("UNWIND range(1, 25000) AS i CREATE (:Token {uid: toString(i)})-[:NEXT]->(:Token)")
     store.clear()
     assert store.read("MATCH (n) RETURN count(n) AS n") == [{"n": 0}]
 
 
 def test_a_vector_index_of_another_dimension_is_refused(store) -> None:
-    store.write("CREATE (:Neuron {uid: 'm/L0/N0'})")
+    store._write("CREATE (:Neuron {uid: 'm/L0/N0'})")
     store.ensure_vector_index("Neuron", 4)
     store.ensure_vector_index("Neuron", 4)
     assert store.vector_index_dimension("Neuron") == 4

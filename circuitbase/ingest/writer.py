@@ -102,7 +102,7 @@ def write_plan(
     store.prepare_for_writes()
     total = WriteCounts()
     for statement in plan_statements(plan):
-        counts = store.write_rows(
+        counts = store._write_rows(  # the one raw write outside the store
             statement.cypher,
             statement.rows(),
             batch_size=batch_size,

@@ -92,11 +92,14 @@ class GraphStore:
             max_bytes=max_bytes,
         )
 
-    def write(self, cypher: str, params: Mapping[str, Any] | None = None) -> WriteCounts:
+    # The raw writes are not the library's surface: everything goes in through the ingest
+    # pipeline (ingest/writer.py sends its batches with `_write_rows`), and the store's own
+    # changes (removal, summaries) are its methods.
+    def _write(self, cypher: str, params: Mapping[str, Any] | None = None) -> WriteCounts:
         """Run one write query atomically."""
         return self.connection.write(cypher, params)
 
-    def write_rows(
+    def _write_rows(
         self,
         cypher: str,
         rows: Sequence[Row] | Iterable[Row],
@@ -357,7 +360,7 @@ class GraphStore:
         """Delete these facts of `analysis`: rows {start, end, identity} (see cypher.delete_facts)."""
         total = WriteCounts()
         for chunk in batches(rows, DEFAULT_BATCH_SIZE):
-            total += self.write(
+            total += self._write(
                 cypher.delete_facts(type_, start), {"rows": chunk, "analysis": analysis}
             )
         return total
@@ -386,9 +389,9 @@ class GraphStore:
         not counted among a command's writes.)"""
         for a, b in sorted({tuple(sorted(pair)) for pair in pairs}):
             for first, second in sorted({(a, b), (b, a)}):
-                self.write(cypher.DELETE_SUMMARIES, {"a": first, "b": second})
-                self.write(cypher.SUMMARY_BY_METRIC, {"a": first, "b": second})
-                self.write(cypher.SUMMARY_ANY_METRIC, {"a": first, "b": second})
+                self._write(cypher.DELETE_SUMMARIES, {"a": first, "b": second})
+                self._write(cypher.SUMMARY_BY_METRIC, {"a": first, "b": second})
+                self._write(cypher.SUMMARY_ANY_METRIC, {"a": first, "b": second})
             if progress:
                 progress(1)
 
@@ -404,10 +407,10 @@ class GraphStore:
         for row in self.read(cypher.PENDING_EMPTY_LISTS):
             for kind, of_nodes in (("nodes", True), ("rels", False)):
                 for where in row[kind] or []:
-                    self.write(cypher.set_empty_list(where, of_nodes=of_nodes))
+                    self._write(cypher.set_empty_list(where, of_nodes=of_nodes))
                 for name in sorted({where.partition(".")[0] for where in row[kind] or []}):
-                    self.write(cypher.drop_empty_list_marks(name, of_nodes=of_nodes))
-            self.write(cypher.DELETE_PENDING)
+                    self._write(cypher.drop_empty_list_marks(name, of_nodes=of_nodes))
+            self._write(cypher.DELETE_PENDING)
 
     def _summaries_up_to_date(self) -> None:
         """A store whose similarity edges were written before summaries existed gets them."""
@@ -426,7 +429,7 @@ class GraphStore:
         total = self._delete_in_batches(cypher.DELETE_FACTS_BATCH, {"analysis": analysis})
         self.refresh_similarity_summaries(pairs)
         total += self._delete_unreferenced()
-        total += self.write(cypher.DELETE_ANALYSIS, {"analysis": analysis})
+        total += self._write(cypher.DELETE_ANALYSIS, {"analysis": analysis})
         self.persist()
         return total
 
@@ -435,7 +438,7 @@ class GraphStore:
         no transaction grows with what is deleted."""
         total = WriteCounts()
         while True:
-            counts = self.write(statement, {**params, "batch": DEFAULT_BATCH_SIZE})
+            counts = self._write(statement, {**params, "batch": DEFAULT_BATCH_SIZE})
             total += counts
             if counts.relationships_deleted == 0 and counts.nodes_deleted == 0:
                 return total
@@ -444,10 +447,10 @@ class GraphStore:
         """N2G patterns no neuron has (with their tries), then shared nodes nothing refers to."""
         total = WriteCounts()
         for row in self.read(cypher.UNUSED_PATTERNS):
-            total += self.write(cypher.DELETE_PATTERN_TRIE, {"pattern": row["uid"]})
-            total += self.write(cypher.DELETE_PATTERN, {"pattern": row["uid"]})
+            total += self._write(cypher.DELETE_PATTERN_TRIE, {"pattern": row["uid"]})
+            total += self._write(cypher.DELETE_PATTERN, {"pattern": row["uid"]})
         for label in self.SHARED_LABELS:
-            total += self.write(cypher.delete_unreferenced(label))
+            total += self._write(cypher.delete_unreferenced(label))
         return total
 
     # -- live similarity (queries/similar.py) ----------------------------------------------
@@ -611,7 +614,7 @@ class GraphStore:
         self.prepare_for_writes()
         total = WriteCounts()
         for row in self.read(cypher.UNREFERENCED_PATTERN_NODES):
-            total += self.write(cypher.DELETE_PATTERN_NODE_TREE, {"uid": row["uid"]})
+            total += self._write(cypher.DELETE_PATTERN_NODE_TREE, {"uid": row["uid"]})
         total += self._delete_unreferenced()
         self.persist()
         return total
@@ -634,9 +637,9 @@ class GraphStore:
             total += self.remove_analysis(analysis)
         self.prepare_for_writes()
         total += self._delete_in_batches(cypher.DELETE_COMPONENTS_BATCH, {"model": model})
-        self.write(cypher.DELETE_SUMMARIES, {"a": model, "b": None})
+        self._write(cypher.DELETE_SUMMARIES, {"a": model, "b": None})
         total += self._delete_unreferenced()
-        total += self.write(cypher.DELETE_MODEL, {"model": model})
+        total += self._write(cypher.DELETE_MODEL, {"model": model})
         self.persist()
         return total
 
