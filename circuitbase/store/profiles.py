@@ -1,0 +1,139 @@
+"""What live similarity, the trajectory figures and the training templates read: head
+profiles and their packs, head measurements and role scores, probe concepts, feature
+logits, peaks and explanations, lineage and checkpoints (queries/similar.py, export/)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from . import cypher
+from .core import StoreCore
+from .driver import Row
+
+
+class Measurements(StoreCore):
+    """The measurements other rooms read: head profiles and packs, head metrics and role
+    scores, probe concepts, feature evidence, lineage and checkpoints."""
+
+    def head_profiles_of(self, uid: str) -> list[Row]:
+        """A head's measurements by analyses that rank it (one row each): rows {measured,
+        analysis, method, metrics}; its ranks are `measured["profile_<i>"]`."""
+        return self.read(cypher.HEAD_PROFILES_OF, {"uid": uid})
+
+    def head_profile_packs(
+        self, method: str, metrics: Sequence[str], *, exclude: str, model: str | None = None
+    ) -> list[Row]:
+        """Every analysis measuring heads like this (same method and metrics), but those
+        about `exclude`, with all its measured heads' ranks and values in one piece each:
+        rows {analysis, model, heads, table, values} (`sources.head_metrics.pack_profiles`;
+        `values` is None for an analysis stored before values were packed)."""
+        return self.read(
+            cypher.HEAD_PROFILE_PACKS,
+            {"method": method, "metrics": list(metrics), "exclude": exclude, "model": model},
+        )
+
+    def heads_measured(self, pairs: Sequence[tuple[str, str]]) -> list[Row]:
+        """The measurements of these (head uid, analysis) pairs: rows {uid, measured,
+        analysis}."""
+        return self.read(cypher.HEADS_MEASURED, {"pairs": [list(p) for p in pairs]})
+
+    def head_profiles_in(self, model: str) -> list[Row]:
+        """Every ranked head of `model`: rows {uid, layer, head, measured, method, metrics,
+        analysis}."""
+        return self.read(cypher.HEAD_PROFILES_IN, {"model": model})
+
+    def head_measurements_in(self, model: str) -> list[Row]:
+        """Every measurement of `model`'s heads: rows {layer, head, measured (the
+        MEASURED_BY properties), analysis, metrics (the analysis's metric names, if it
+        ranks heads)}."""
+        return self.read(cypher.HEAD_MEASUREMENTS_IN, {"model": model})
+
+    def head_role_scores_in(self, model: str) -> list[Row]:
+        """Every role score of `model`'s heads: rows {layer, head, role, score, analysis}."""
+        return self.read(cypher.HEAD_ROLE_SCORES_IN, {"model": model})
+
+    def probe_concepts_of(self, uid: str, min_score: float) -> list[Row]:
+        """The concepts a neuron's probes find at or above `min_score` (F1, else MCC):
+        rows {concept, score (the best), analyses}."""
+        return self.read(cypher.PROBE_CONCEPTS_OF, {"uid": uid, "min_score": min_score})
+
+    def feature_logits(self, uids: Sequence[str]) -> list[Row]:
+        """The logit evidence of these features: rows {uid, model, analysis, pos_str,
+        pos_values, neg_str, neg_values, frac_nonzero}, one per analysis."""
+        return self.read(cypher.FEATURE_LOGITS, {"uids": list(uids)})
+
+    def feature_peaks(self, uids: Sequence[str]) -> list[Row]:
+        """The token at each activation example's maximum: rows {uid, model, analysis,
+        token, value, example}."""
+        return self.read(cypher.FEATURE_PEAKS, {"uids": list(uids)})
+
+    def feature_explanations(
+        self, uid: str, *, model: str | None = None, timeout: float | None = None
+    ) -> list[Row]:
+        """Every feature's explanations (those of `model` and of `uid` only, if `model` is
+        given): rows {uid, model, analysis, text}."""
+        return self.read(cypher.FEATURE_EXPLANATIONS, {"uid": uid, "model": model}, timeout=timeout)
+
+    def features_sharing(
+        self,
+        uid: str,
+        tokens: Sequence[str],
+        side: str,
+        *,
+        model: str | None = None,
+        timeout: float | None = None,
+    ) -> list[str]:
+        """Other features whose evidence names any of `tokens` on `side`: `pos_str`
+        (promoted), `neg_str` (suppressed) or `peak` (an example's maximum)."""
+        params = {"uid": uid, "tokens": list(tokens), "model": model}
+        if side == "peak":
+            rows = self.read(cypher.FEATURES_PEAKING, params, timeout=timeout)
+        else:
+            if side not in ("pos_str", "neg_str"):
+                raise ValueError(side)
+            rows = self.read(cypher.FEATURES_PROMOTING, {**params, "side": side}, timeout=timeout)
+        return [row["uid"] for row in rows]
+
+    def probe_concept_candidates(
+        self,
+        concepts: Sequence[str],
+        *,
+        exclude: str,
+        model: str | None,
+        min_score: float,
+        timeout: float | None = None,
+    ) -> list[Row]:
+        """Neurons of other models probed for any of `concepts`: rows {uid, model, shared:
+        [[concept, score]], analyses, theirs (the sum of their best score per concept)}."""
+        return self.read(
+            cypher.PROBE_CONCEPT_CANDIDATES,
+            {
+                "concepts": list(concepts),
+                "exclude": exclude,
+                "model": model,
+                "min_score": min_score,
+            },
+            timeout=timeout,
+        )
+
+    def relationship_types_at(self, uid: str) -> dict[str, int]:
+        """What a component has, by relationship type (but IN_MODEL)."""
+        return {
+            row["type"]: row["n"] for row in self.read(cypher.RELATIONSHIP_TYPES_AT, {"uid": uid})
+        }
+
+    def fine_tuned_pairs(self) -> list[tuple[str, str]]:
+        """(model, its base) for every FINE_TUNED_FROM edge."""
+        return [(row["model"], row["base"]) for row in self.read(cypher.FINE_TUNED_PAIRS)]
+
+    def checkpoints_of(self, model: str) -> list[Row]:
+        """`model`'s training checkpoints in training order: rows {uid, step, tokens,
+        stage} (stage, then step, then tokens; a position not known counts as 0)."""
+        rows = self.read(cypher.CHECKPOINTS_OF, {"model": model})
+        return sorted(
+            rows, key=lambda r: (r["stage"] or 0, r["step"] or 0, r["tokens"] or 0, r["uid"])
+        )
+
+    def head_metric_names(self) -> list[str]:
+        """Every per-head metric a stored analysis measured (`next_tok_attn`, ...)."""
+        return [row["metric"] for row in self.read(cypher.HEAD_METRIC_NAMES)]
