@@ -103,6 +103,8 @@ COMMANDS = {
     "query run": (["query", "run", "strongest_heads"], "query"),
     "query run --cypher": (["query", "run", "--cypher", "RETURN 1 AS one"], "cypher"),
     "model list": (["model", "list"], "models"),
+    "analysis list": (["analysis", "list"], "analyses"),
+    "model remove": (["model", "remove", "gpt2-small", "--yes"], "remove_model"),
     "analysis remove": (
         ["analysis", "remove", "heads/gpt2-small/gpt2-small_strongest_heads", "--yes"],
         "remove_analysis",

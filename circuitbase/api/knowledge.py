@@ -23,7 +23,7 @@ from typing import Any
 from ..errors import IngestErrors, ReadOnlyViolation, RecordError
 from ..ingest.pipeline import expand, ingest, ingest_files
 from ..ingest.plan import PlanRules, Record
-from ..queries.names import checked_component, checked_value
+from ..queries.names import checked_component, checked_model, checked_value
 from ..queries.registry import get_template
 from ..queries.show import show
 from ..queries.similar import no_comparison
@@ -265,6 +265,27 @@ class KnowledgeBase:
                 }
             ]
         )
+
+    def remove_model(self, model: str) -> Rows:
+        """Remove `model` (a checkpoint leaves its final model and other checkpoints): its
+        components with every fact about them, the analyses about it alone, and what
+        nothing refers to any more."""
+        self._writable()
+        name = checked_model(self._store, model) or model
+        result = self._store.remove_model(name)
+        return Rows(
+            [
+                {
+                    "model": name,
+                    "nodes_deleted": result.nodes_deleted,
+                    "relationships_deleted": result.relationships_deleted,
+                }
+            ]
+        )
+
+    def analyses(self) -> Rows:
+        """Every stored analysis with its kind, method and models."""
+        return Rows(self._store.analysis_list())
 
     # -- export -----------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ def analysis() -> None:
 @click.pass_obj
 def list_analyses(obj: Context, fmt: str) -> None:
     """Every stored analysis with its kind, method and models."""
-    click.echo(render(obj.store.analysis_list(), fmt))
+    click.echo(render(obj.kb.analyses().rows, fmt))
 
 
 @analysis.command("remove")

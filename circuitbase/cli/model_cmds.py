@@ -221,10 +221,10 @@ def remove(obj: Context, name: str, yes: bool) -> None:
     parts.append(f"{len(contents['analyses'])} analyses about it alone")
     click.echo(f"model {name}: {', '.join(parts)}")
     ask_first(yes, "remove it and all of these?", "nothing removed")
-    result = store.remove_model(name)
+    removed = obj.kb.remove_model(name)[0]
     click.echo(
-        f"removed {name}: {result.nodes_deleted} nodes and "
-        f"{result.relationships_deleted} relationships deleted"
+        f"removed {name}: {removed['nodes_deleted']} nodes and "
+        f"{removed['relationships_deleted']} relationships deleted"
     )
 
 
