@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from ..errors import IngestErrors, ReadOnlyViolation, RecordError
 from ..ingest.pipeline import expand, ingest, ingest_files
-from ..ingest.plan import PlanRules, Record
+from ..ingest.plan import PlanRules
 from ..queries.names import checked_component, checked_model, checked_value
 from ..queries.registry import get_template
 from ..queries.show import show
@@ -31,7 +31,7 @@ from ..queries.similar import similar as find_similar
 from ..schema.checkpoints import with_revision
 from ..schema.graph import NodeLabel
 from ..schema.nodes import ModelSpec
-from ..sources.models import COMPONENT_CHOICES, model_records
+from ..sources.models import component_kinds, model_records
 from ..sources.registry import formats
 from ..store import open_store
 from ..store.base import GraphStore
@@ -196,7 +196,7 @@ class KnowledgeBase:
         else:
             if format is not None or options or revision is not None:
                 raise RecordError("records go in as they are: no format, options or revision")
-            result = ingest(self._store, _records(source))
+            result = ingest(self._store, source)
         counts = result.counts
         return Rows(
             [
@@ -232,14 +232,7 @@ class KnowledgeBase:
         if options:
             raise RecordError(f"a model goes in with name= and components= only, not {options}")
         spec = ModelSpec.from_tl_config({**config, "model_name": name})
-        names = [wanted] if isinstance(wanted, str) else list(wanted)
-        kinds = set(COMPONENT_CHOICES.values()) if "all" in names else set()
-        for each in names:
-            if each != "all" and each not in COMPONENT_CHOICES:
-                raise RecordError(
-                    f"components= takes {', '.join(COMPONENT_CHOICES)} or all, not {each!r}"
-                )
-            kinds |= {COMPONENT_CHOICES[each]} if each != "all" else set()
+        kinds = component_kinds([wanted] if isinstance(wanted, str) else wanted, "components=")
         counts = ingest(self._store, model_records(spec, kinds)).counts
         return Rows(
             [
@@ -366,10 +359,6 @@ def _paths(value: Any) -> bool:
         and bool(value)
         and all(isinstance(v, (str, os.PathLike)) for v in value)
     )
-
-
-def _records(value: Iterable[Any]) -> Iterable[Record]:
-    return value
 
 
 def _in_frame(err: RecordError, path: Path) -> RecordError:

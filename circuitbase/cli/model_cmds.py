@@ -16,7 +16,7 @@ from ..schema.checkpoints import split_checkpoint, with_revision
 from ..schema.graph import NodeLabel, RelType
 from ..schema.nodes import CHECKPOINT_FIELDS, SHAPE_FIELDS, ModelSpec
 from ..schema.records import RecordError, record_error, ref, rel
-from ..sources.models import COMPONENT_CHOICES, component_count, model_records, read_model_config
+from ..sources.models import component_count, component_kinds, model_records, read_model_config
 from .context import BULK, MODEL, Context, neo4j_import
 from .format_commands import after_offline_import, offline_target
 from .output import FORMATS, ask_first, render
@@ -36,16 +36,10 @@ _SHAPE_OPTIONS = (
 
 
 def _parse_components(text: str) -> set:
-    names = {part.strip() for part in text.split(",") if part.strip()}
-    if "all" in names:
-        return set(COMPONENT_CHOICES.values())
-    unknown = names - set(COMPONENT_CHOICES)
-    if unknown:
-        raise click.BadParameter(
-            f"unknown component kind(s) {', '.join(sorted(unknown))}; "
-            f"choose from {', '.join(COMPONENT_CHOICES)} or all"
-        )
-    return {COMPONENT_CHOICES[n] for n in names}
+    try:
+        return component_kinds(text.split(","), "--components")
+    except RecordError as err:
+        raise click.BadParameter(err.reason) from None
 
 
 def _spec(name: str, config: Path | None, shape: dict, stored_final: dict | None) -> ModelSpec:
@@ -168,7 +162,8 @@ def add(
         checked_model(obj.store, base)  # the base is stored first: a typo names near matches
     kinds = _parse_components(components)
     records: Iterable[Record] = model_records(spec, kinds)
-    total = 1 + component_count(spec, set(kinds)) + (base is not None)  # known before reading
+    count = component_count(spec, kinds)
+    total = 1 + count + (base is not None)  # known before reading
     if base is not None:
         records = chain(
             records,
@@ -185,7 +180,7 @@ def add(
         result = run_pipeline(
             name, lambda progress: ingest_offline(target, records, progress=progress), report=False
         )
-        click.echo(f"{name}: {component_count(spec, set(kinds))} components")
+        click.echo(f"{name}: {count} components")
         click.echo(after_offline_import(target))
         return
     result = run_pipeline(
@@ -194,7 +189,7 @@ def add(
         report=False,
     )
     click.echo(
-        f"{name}: {component_count(spec, set(kinds))} components; {result.counts.nodes_created} "
+        f"{name}: {count} components; {result.counts.nodes_created} "
         f"nodes and {result.counts.relationships_created} relationships created"
     )
 

@@ -9,8 +9,10 @@ explorer shows it, and `circuitbase export --heads MODEL` writes it for a paper.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ..schema.records import RecordError
 from ..store.base import GraphStore
@@ -29,36 +31,57 @@ class Grid:
     analyses: tuple[str, ...]
 
 
-def head_grids(store: GraphStore, model: str) -> list[Grid]:
-    """The grids of `model`'s heads: each metric an analysis ranks heads by (in the
-    analysis's order), then each role at its best score over the analyses that score it."""
+class HeadValue(NamedTuple):
+    """One number drawn for a head: a metric's value (`title` its name) or a role's score
+    (`title` "role: <role>"), by one analysis; `unmeasured`: a head of a layer the file
+    did not measure (its zeros kept)."""
+
+    title: str
+    analysis: str
+    layer: int
+    head: int
+    value: float
+    unmeasured: bool = False
+
+
+def head_shape(store: GraphStore, model: str) -> tuple[int, int]:
+    """(layers, heads) of `model`; RecordError where they are not known."""
     found = store.models([model])
     if not found or not found[0].get("n_layers") or not found[0].get("n_heads"):
         raise RecordError(f"{model} has no attention heads with a known shape to draw")
-    layers, heads = found[0]["n_layers"], found[0]["n_heads"]
-    grids: dict[str, Grid] = {}
+    return found[0]["n_layers"], found[0]["n_heads"]
 
-    def cell(title: str, analysis: str, layer: int, head: int, value: float) -> None:
-        grid = grids.setdefault(title, Grid(title, [[None] * heads for _ in range(layers)], ()))
-        if analysis not in grid.analyses:
-            grid.analyses += (analysis,)
-        old = grid.values[layer][head]
-        grid.values[layer][head] = value if old is None else max(old, value)
 
+def head_values(store: GraphStore, model: str) -> Iterator[HeadValue]:
+    """Every finite number stored of `model`'s heads: each metric an analysis ranks them
+    by, then each role score."""
     for row in store.head_measurements_in(model):
         for metric in row["metrics"] or ():
             value = row["measured"].get(metric)
             if isinstance(value, (int, float)) and math.isfinite(value):
-                cell(metric, row["analysis"], row["layer"], row["head"], float(value))
+                unmeasured = bool(row["measured"].get("unmeasured"))
+                yield HeadValue(
+                    metric, row["analysis"], row["layer"], row["head"], float(value), unmeasured
+                )
     for row in store.head_role_scores_in(model):
         if isinstance(row["score"], (int, float)) and math.isfinite(row["score"]):
-            cell(
-                f"role: {row['role']}",
-                row["analysis"],
-                row["layer"],
-                row["head"],
-                float(row["score"]),
-            )
+            title = f"role: {row['role']}"
+            yield HeadValue(title, row["analysis"], row["layer"], row["head"], float(row["score"]))
+
+
+def head_grids(store: GraphStore, model: str) -> list[Grid]:
+    """The grids of `model`'s heads: each metric an analysis ranks heads by (in the
+    analysis's order), then each role at its best score over the analyses that score it."""
+    layers, heads = head_shape(store, model)
+    grids: dict[str, Grid] = {}
+    for found in head_values(store, model):
+        grid = grids.setdefault(
+            found.title, Grid(found.title, [[None] * heads for _ in range(layers)], ())
+        )
+        if found.analysis not in grid.analyses:
+            grid.analyses += (found.analysis,)
+        old = grid.values[found.layer][found.head]
+        grid.values[found.layer][found.head] = found.value if old is None else max(old, found.value)
     return [grids[title] for title in sorted(grids, key=lambda t: (t.startswith("role: "), t))]
 
 

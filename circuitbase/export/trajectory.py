@@ -23,7 +23,7 @@ from ..schema.checkpoints import split_checkpoint
 from ..schema.records import RecordError
 from ..store.base import GraphStore
 from .figure import FIGURE_FORMATS, TEXT_AS_TEXT, FigureStyle, figure_metadata, svg_text
-from .heatmap import COLOUR_MAP
+from .heatmap import COLOUR_MAP, head_shape, head_values
 
 NAMED = 8  # heads named in the legend at most (the strongest at the end)
 MAP_COLUMNS = 4  # checkpoint heatmaps per row
@@ -98,9 +98,8 @@ def trajectory(
     if (metric is None) == (role is None):
         raise RecordError("a trajectory follows one --metric or one --role")
     final = split_checkpoint(model)[0]
-    found = store.models([final])
-    if not found or not found[0].get("n_layers") or not found[0].get("n_heads"):
-        raise RecordError(f"{final} has no attention heads with a known shape to draw")
+    layers, heads = head_shape(store, final)
+    measure = metric or f"role: {role}"  # as head_values titles it
     points = [
         Checkpoint(row["uid"], row["step"], row["tokens"], {})
         for row in store.checkpoints_of(final)
@@ -112,48 +111,22 @@ def trajectory(
         )
     analyses: set[str] = set()
     for point in points:
-        for layer, head, value, analysis in _scores(store, point.model, metric, role):
-            if source is not None and not analysis.startswith(source):
+        for found in head_values(store, point.model):
+            if found.title != measure or found.unmeasured:
+                continue  # another measure, or a head of a layer the file did not measure
+            if source is not None and not found.analysis.startswith(source):
                 continue
-            analyses.add(analysis)
-            old = point.scores.get((layer, head))
-            point.scores[(layer, head)] = value if old is None else max(old, value)
+            analyses.add(found.analysis)
+            old = point.scores.get((found.layer, found.head))
+            point.scores[(found.layer, found.head)] = (
+                found.value if old is None else max(old, found.value)
+            )
     if not analyses:
         raise RecordError(
             f"no {metric or role} of {final}'s heads at any checkpoint"
             + (f" in analyses starting {source!r}" if source else "")
         )
-    return Trajectory(
-        final,
-        metric or f"role: {role}",
-        found[0]["n_layers"],
-        found[0]["n_heads"],
-        points,
-        tuple(sorted(analyses)),
-    )
-
-
-def _scores(
-    store: GraphStore, model: str, metric: str | None, role: str | None
-) -> list[tuple[int, int, float, str]]:
-    """(layer, head, score, analysis) of one model's heads: a measured metric (heads of a
-    layer the file did not measure left out) or a role's score."""
-    found: list[tuple[int, int, float, str]] = []
-    if metric is not None:
-        for row in store.head_measurements_in(model):
-            value = row["measured"].get(metric)
-            if row["measured"].get("unmeasured") or not _finite(value):
-                continue
-            found.append((row["layer"], row["head"], float(value), row["analysis"]))
-        return found
-    for row in store.head_role_scores_in(model):
-        if row["role"] == role and _finite(row["score"]):
-            found.append((row["layer"], row["head"], float(row["score"]), row["analysis"]))
-    return found
-
-
-def _finite(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return Trajectory(final, measure, layers, heads, points, tuple(sorted(analyses)))
 
 
 def draw_trajectory(path: Trajectory, min_score: float, style: FigureStyle | None = None) -> Any:

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from ..schema.aliases import check_aliases_against, near_matches
 from ..schema.catalog import known_model
-from ..schema.checkpoints import split_checkpoint
+from ..schema.checkpoints import is_checkpoint, split_checkpoint
 from ..schema.dictionaries import dictionary_of
 from ..schema.graph import COMPONENT_LABELS, NODE_KEY, NodeLabel, RelType
 from ..schema.lineage import lineage
@@ -575,16 +575,15 @@ class _ModelSpecs:
                 self.plan.add_node(catalog.record())
         # a checkpoint of a stored model (or one of the input) that its revision places
         # in training: its final model's shape
-        finals = {
-            final: name
+        checkpoints = {
+            name: split_checkpoint(name)
             for name in missing
-            if name not in self.specs and (final := split_checkpoint(name)[0]) != name
+            if name not in self.specs and is_checkpoint(name)
         }
-        if unread := set(finals) - set(self.specs):
+        if unread := {final for final, _ in checkpoints.values()} - set(self.specs):
             self.prefetch(unread)
-        for name in missing:
-            final, revision = split_checkpoint(name)
-            if name in self.specs or revision is None or final not in self.specs:
+        for name, (final, revision) in checkpoints.items():
+            if final not in self.specs or revision is None:
                 continue
             try:
                 spec = self.specs[final].at_checkpoint(revision)
@@ -776,10 +775,11 @@ def _add_checkpoints(plan: Plan, specs: _ModelSpecs) -> None:
             known = checkpoint.final()
             specs.specs[final] = known
             plan.add_node(known.record())
+        final_shape = known.shape()
         differs = [
             f"{name} {mine!r} (its final model: {theirs!r})"
             for name, mine in checkpoint.shape().items()
-            if (theirs := known.shape()[name]) is not None and mine is not None and mine != theirs
+            if (theirs := final_shape[name]) is not None and mine is not None and mine != theirs
         ]
         if differs:
             raise RecordError(
@@ -790,12 +790,12 @@ def _add_checkpoints(plan: Plan, specs: _ModelSpecs) -> None:
             )
         position = {"step": checkpoint.step, "tokens": checkpoint.tokens}
         plan.add_rel(
-            RelRecord(
+            rel(
                 RelType.CHECKPOINT_OF,
                 ref(NodeLabel.MODEL, record.key),
                 ref(NodeLabel.MODEL, final),
-                {k: v for k, v in position.items() if v is not None},
-                record.origin,
+                origin=record.origin,
+                **{k: v for k, v in position.items() if v is not None},
             )
         )
 

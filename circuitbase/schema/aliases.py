@@ -24,6 +24,7 @@ from typing import Any
 
 from ..errors import RecordError
 from ..settings import aliases_file
+from .checkpoints import checkpoint_name, split_checkpoint
 
 ALIASES_ENV = "CIRCUITBASE_ALIASES"
 # the revision whose files are being read (`ingest ... --revision REV`): every model name
@@ -110,12 +111,10 @@ def canonical_model(name: Any, *, shipped_only: bool = False) -> Any:
     `shipped_only` ignores the user's aliases (what a name means without them)."""
     if not isinstance(name, str):
         return name
-    model, at, revision = name.strip().partition("@")
-    if at:  # a checkpoint (`EleutherAI/pythia-70m@step1000`): its model's name, canonical
-        return f"{_final_model(model, shipped_only)}@{revision}"
-    final = _final_model(name, shipped_only)
-    reading = _READING_REVISION.get()
-    return final if reading is None else f"{final}@{reading}"
+    model, revision = split_checkpoint(name.strip())
+    if revision is not None:  # a checkpoint (`EleutherAI/pythia-70m@step1000`)
+        return checkpoint_name(_final_model(model, shipped_only), revision)
+    return checkpoint_name(_final_model(name, shipped_only), _READING_REVISION.get())
 
 
 def _final_model(name: str, shipped_only: bool) -> str:

@@ -21,7 +21,6 @@ that the start `head-scores/<file name>/` selects one measurement across checkpo
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,7 +29,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..schema.aliases import canonical_model, revision_being_read
-from ..schema.checkpoints import checkpoint_name, position_from_name
+from ..schema.checkpoints import checkpoint_name, position_from_name, split_checkpoint
 from ..schema.nodes import Analysis
 from ..schema.records import NodeRecord, RecordError, RelRecord
 from ..schema.uids import UidError, check_model_name
@@ -43,6 +42,7 @@ _METRIC = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}", re.ASCII)
 
 
 class HeadScore(BaseModel):
+    # NaN and infinity are refused here (allow_inf_nan), as are strings for numbers
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
     layer: int = Field(ge=0, le=10_000)
     head_idx: int = Field(ge=0, le=100_000)
@@ -93,7 +93,7 @@ def _model_of(path: Path, given: str | None) -> str:
         )
     name = canonical_model(named)
     if revision is not None:
-        name = checkpoint_name(name.partition("@")[0], revision)
+        name = checkpoint_name(split_checkpoint(name)[0], revision)
     try:
         return check_model_name(name)
     except UidError as err:
@@ -106,12 +106,10 @@ def _model_of(path: Path, given: str | None) -> str:
 
 def _table(name: str, rows: Any, path: Path) -> list[list[float]]:
     """One metric's [layer][head] table from its list; every head of the grid once."""
-    field = f"{name}" if name else ""
     if not isinstance(rows, list) or not rows:
-        raise RecordError("a metric is a non-empty list of {layer, head_idx, score}", field=field)
+        raise RecordError("a metric is a non-empty list of {layer, head_idx, score}", field=name)
     scores = [
-        validate(HeadScore, row, file=path, record=f"{field}[{i}]".lstrip("["))
-        for i, row in enumerate(rows)
+        validate(HeadScore, row, file=path, record=f"{name}[{i}]") for i, row in enumerate(rows)
     ]
     layers = max(s.layer for s in scores) + 1
     heads = max(s.head_idx for s in scores) + 1
@@ -119,16 +117,14 @@ def _table(name: str, rows: Any, path: Path) -> list[list[float]]:
         raise RecordError(
             f"{len(scores):,} scores for a grid of {layers:,} layers x {heads:,} heads: "
             "each head is listed once",
-            field=field,
+            field=name,
         )
     table: list[list[float | None]] = [[None] * heads for _ in range(layers)]
     for i, score in enumerate(scores):
         if table[score.layer][score.head_idx] is not None:
             raise RecordError(
-                f"head L{score.layer}H{score.head_idx} is listed twice", field=f"{field}[{i}]"
+                f"head L{score.layer}H{score.head_idx} is listed twice", field=f"{name}[{i}]"
             )
-        if not math.isfinite(score.score):
-            raise RecordError(f"{score.score!r} is not a finite number", field=f"{field}[{i}]")
         table[score.layer][score.head_idx] = score.score
     return table  # type: ignore[return-value]  # every cell was filled (counted above)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 
@@ -19,6 +19,20 @@ COMPONENT_CHOICES = {
     "mlp": ComponentKind.MLP,
     "attn": ComponentKind.ATTENTION,
 }
+
+
+def component_kinds(names: Iterable[str], what: str) -> set[ComponentKind]:
+    """The component kinds `names` name (`neurons`, `heads`, `mlp`, `attn`; `all` is every
+    kind); RecordError naming the choices (`what` takes them: `--components`, ...)."""
+    wanted = {name.strip() for name in names if name.strip()}
+    if "all" in wanted:
+        return set(COMPONENT_CHOICES.values())
+    unknown = sorted(wanted - set(COMPONENT_CHOICES))
+    if unknown:
+        raise RecordError(
+            f"{what} takes {', '.join(COMPONENT_CHOICES)} or all, not {', '.join(map(repr, unknown))}"
+        )
+    return {COMPONENT_CHOICES[name] for name in wanted}
 
 
 def read_model_config(path: Path) -> ModelSpec:

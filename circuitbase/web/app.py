@@ -29,6 +29,7 @@ from ..export.palette import NODE_COLOURS, edge_colour
 from ..export.trajectory import page_trajectories
 from ..queries.show import resolve, show, strongest_first
 from ..queries.similar import between as live_between
+from ..schema.checkpoints import split_checkpoint
 from ..schema.graph import COMPONENT_LABELS, NodeLabel, RelType, primary_label
 from ..schema.text import visible_token
 from ..schema.uids import model_of
@@ -207,7 +208,7 @@ def _browsing(pages: Blueprint, store: GraphStore) -> None:
             per_page=MAX_FACTS_SHOWN,
             heatmap=Markup(heatmap) if heatmap else None,
             trajectories=trajectories,
-            final_model=key.partition("@")[0],
+            final_model=split_checkpoint(key)[0],
             found=found,
             page_url=lambda **change: _query(**wanted.query(kind, key, **change)),
             legend=[(t, edge_colour(t)) for t in types],
