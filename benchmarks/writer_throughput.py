@@ -35,9 +35,8 @@ import backends
 from n2g_ingest import SPEC as N2G_SPEC
 from n2g_ingest import VOCAB, random_trie
 
-from circuitbase.ingest import ingest, write_plan
+from circuitbase.ingest import Plan, ingest, make_plan, write_plan
 from circuitbase.ingest.pipeline import plan_files
-from circuitbase.ingest.plan import Plan, make_plan
 from circuitbase.ingest.writer import Statement, plan_statements
 from circuitbase.schema.catalog import known_model
 from circuitbase.schema.graph import COMPONENT_LABELS, NodeLabel, RelType

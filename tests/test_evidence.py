@@ -460,7 +460,7 @@ def test_memory_of_an_export_is_flat_in_its_batches(tmp_path) -> None:
     import tracemalloc
 
     from circuitbase.ingest.pipeline import expand
-    from circuitbase.ingest.plan import Plan
+    from circuitbase.ingest.scratch import Plan
     from circuitbase.sources.features import SUFFIXES, feature_records
 
     peaks = {}

@@ -134,6 +134,18 @@ def test_no_import_cycles() -> None:
     assert cycles == []
 
 
+MAX_MODULE_LINES = 700  # a module past this holds more than one job: split it by concern
+
+
+def test_no_module_is_longer_than_one_job() -> None:
+    long = {
+        name: lines
+        for name, path in modules().items()
+        if (lines := len(path.read_text().splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}
+
+
 # README's Layout table: which rooms each room may import (anywhere in a module).
 ALLOWED = {
     "settings": {"errors"},

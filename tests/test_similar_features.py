@@ -20,7 +20,8 @@ from feature_export import feature_rows, write_feature_export
 from helpers import cli
 from transformers.models.gpt2.tokenization_gpt2 import bytes_to_unicode
 
-from circuitbase.queries.similar import DENSE, FEATURE_METRICS, similar
+from circuitbase.queries.match import DENSE, FEATURE_METRICS
+from circuitbase.queries.similar import similar
 
 TOKEN_METRICS = [m for m in FEATURE_METRICS if m != "explanation"]
 

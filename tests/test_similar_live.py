@@ -16,7 +16,8 @@ from conftest import empty_store
 from helpers import cli, count
 from scipy.stats import rankdata
 
-from circuitbase.queries.similar import fine_tuning, model_sizes, similar
+from circuitbase.queries.fine_tuning import fine_tuning, model_sizes
+from circuitbase.queries.similar import similar
 
 EXAMPLES = Path(__file__).parents[1] / "circuitbase" / "examples"
 HEAD_METRICS = sorted((EXAMPLES / "head-metrics").glob("*.json"))

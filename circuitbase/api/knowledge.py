@@ -22,7 +22,7 @@ from typing import Any
 
 from ..errors import IngestErrors, ReadOnlyViolation, RecordError
 from ..ingest.pipeline import expand, ingest, ingest_files
-from ..ingest.plan import PlanRules
+from ..ingest.scratch import PlanRules
 from ..queries.names import checked_component, checked_model, checked_value
 from ..queries.registry import get_template
 from ..queries.show import show

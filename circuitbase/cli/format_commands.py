@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from ..ingest.pipeline import Reader, expand, ingest_files, ingest_offline
-from ..ingest.plan import ORDINARY, PlanRules
+from ..ingest.scratch import ORDINARY, PlanRules
 from ..sources.formats import Format, Option
 from ..store.neo4j_import import OfflineNeo4j
 from .context import BULK, MODEL, Context, neo4j_import

@@ -10,7 +10,7 @@ import click
 from pydantic import ValidationError
 
 from ..ingest import ingest, ingest_offline
-from ..ingest.plan import Record
+from ..ingest.scratch import Record
 from ..schema.catalog import known_model, known_models
 from ..schema.checkpoints import split_checkpoint, with_revision
 from ..schema.graph import NodeLabel, RelType

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import click
 
-from ..queries.similar import FEATURE_METRICS, HEAD_METRICS, PROBE_CONCEPTS
+from ..queries.match import FEATURE_METRICS, HEAD_METRICS, PROBE_CONCEPTS
 from ..schema.graph import SIMILARITY_METRICS as METRICS
 from ..schema.text import visible_token
 from .context import MODEL, TIMEOUT, Context
 from .output import FORMATS, render
 
-# every metric `similar` offers (queries.similar.METRICS, named here so that --help does
+# every metric `similar` offers (queries.match.METRICS, named here so that --help does
 # not load the queries)
 ALL_METRICS = (*METRICS, "activation-correlation", *HEAD_METRICS, PROBE_CONCEPTS, *FEATURE_METRICS)
 
@@ -217,7 +217,7 @@ def fine_tuning(obj: Context, model: str, base: str | None, show_heads: bool, fm
     Example:
       circuitbase similarity fine-tuning gemma-2-2b-it
     """
-    from ..queries.similar import fine_tuning as measure
+    from ..queries.fine_tuning import fine_tuning as measure
 
     reports = measure(obj.store, model, base)
     if show_heads:

@@ -5,7 +5,8 @@ records; this package is the only way they reach the store.
 """
 
 from .pipeline import IngestResult, ingest, ingest_files, ingest_offline, ingest_vectors
-from .plan import Plan, make_plan
+from .plan import make_plan
+from .scratch import Plan
 from .writer import write_plan
 
 __all__ = [

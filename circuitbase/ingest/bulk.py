@@ -25,7 +25,7 @@ from ..store.base import GraphStore, Progress, WriteCounts
 from ..store.cypher import COMPONENT_ROW
 from ..store.driver import LoadNode, LoadRel
 from ..store.neo4j_import import OfflineNeo4j, import_offline
-from .plan import CHUNK, Plan
+from .scratch import CHUNK, Plan
 
 # nodes and relationships from which an ingest into an empty store is loaded in bulk
 BULK_THRESHOLD = 100_000

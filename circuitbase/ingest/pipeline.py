@@ -22,7 +22,8 @@ from ..schema.uids import parse_component
 from ..store.base import GraphStore, Progress, WriteCounts
 from ..store.neo4j_import import OfflineNeo4j
 from . import bulk as bulk_path
-from .plan import ORDINARY, NothingStored, Plan, PlanRules, Record, StoredGraph, make_plan
+from .plan import make_plan
+from .scratch import ORDINARY, NothingStored, Plan, PlanRules, Record, StoredGraph
 from .writer import write_plan
 
 Reader = Callable[[Path], Iterable[Record]]

@@ -20,7 +20,7 @@ from ..schema.nodes import ModelComponents
 from ..schema.uids import ComponentKind
 from ..store import cypher
 from ..store.base import DEFAULT_BATCH_SIZE, GraphStore, Progress, StoreError, WriteCounts
-from .plan import Plan
+from .scratch import Plan
 
 
 @dataclass(frozen=True)

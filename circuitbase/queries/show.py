@@ -26,8 +26,8 @@ from ..schema.graph import (
 )
 from ..schema.uids import UidError, parse_component
 from ..store.base import GraphStore
+from .match import LIVE_METRICS
 from .names import UnknownName, checked_component, component_named, near_matches
-from .similar import LIVE_METRICS
 from .similar import similar as find
 
 MAX_RELATIONSHIPS = 10_000  # a node with more is shown in part, and says so

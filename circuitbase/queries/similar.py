@@ -33,77 +33,32 @@ from __future__ import annotations
 
 import base64
 import math
-import re
 import sys
 from array import array
-from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Any
 
-from ..schema.graph import SIMILARITY_METRICS
 from ..schema.sizes import model_size
-from ..schema.text import decoded_token
 from ..schema.uids import ComponentKind, ComponentUid, UidError, parse_component
 from ..store.base import GraphStore, Row
+from .feature_matches import explanation_matches, token_matches
+from .match import (
+    ATTENTION_FRACTIONS,
+    EXPLANATION,
+    FEATURE_METRICS,
+    HEAD_IDENTITY,
+    HEAD_METRICS,
+    HEAD_ROLES,
+    METRICS,
+    MIN_PROBE_SCORE,
+    PROBE_CONCEPTS,
+    ROLE_FRACTIONS,
+    STORED_METRICS,
+    STORED_PER_MODEL_TOP,
+    Match,
+)
 from .names import checked_component, checked_model, stored_models
 from .registry import TemplateError, run_template
-
-HEAD_ROLES = "head-roles"
-HEAD_IDENTITY = "head-identity"
-HEAD_METRICS = (HEAD_ROLES, HEAD_IDENTITY)
-PROBE_CONCEPTS = "probe-concepts"
-# dictionary features, by their evidence: the tokens their logits promote, those they
-# suppress, the tokens their activation examples peak on
-LOGIT_PROFILE = "logit-profile"
-SUPPRESSED_LOGITS = "suppressed-logits"
-ACTIVATION_TOKENS = "activation-tokens"
-EXPLANATION = "explanation"
-FEATURE_METRICS = (LOGIT_PROFILE, SUPPRESSED_LOGITS, ACTIVATION_TOKENS, EXPLANATION)
-LIVE_METRICS = (*HEAD_METRICS, PROBE_CONCEPTS, *FEATURE_METRICS)
-# how often a feature fires (`frac_nonzero`) outside which it is left out of matches:
-# never (dead) or on more than a tenth of tokens (dense), as SAE dashboards flag them
-DENSE = 0.1
-# the head measurements on one scale in every model: fractions of attention, in [0, 1]
-ROLE_FRACTIONS = ("induction_score", "prev_token_score", "self_attention_score")
-# every per-head metric known to be a fraction of attention paid to one target, on one
-# scale in every model and checkpoint: Neuronpedia's three, and the dual-route induction
-# scores (attention to the token after an earlier copy, to the end of an earlier word)
-ATTENTION_FRACTIONS = (*ROLE_FRACTIONS, "next_tok_attn", "end_tok_attn")
-STORED_METRICS = (*SIMILARITY_METRICS, "activation-correlation")
-METRICS = (*STORED_METRICS, *LIVE_METRICS)
-MIN_PROBE_SCORE = 0.0  # every probe counts, by its score (a weak probe weighs little)
-TIE = 1e-12  # profiles are stored to 12 decimals: closer than this is a tie
-STORED_PER_MODEL_TOP = 1000  # stored matches read when the best of each model is asked for
-
-
-@dataclass
-class Match:
-    """One component of another model like the asked one, and why."""
-
-    uid: str
-    model: str
-    score: float
-    metric: str
-    source: str  # "live" or "stored"
-    analyses: list[str]
-    evidence: list[dict[str, Any]] = field(default_factory=list)
-    layer: int | None = None
-    relative_depth: float | None = None
-    params: str | None = None  # a stored match's analysis parameters (JSON text)
-
-    def row(self) -> dict[str, Any]:
-        return {
-            "match": self.uid,
-            "model": self.model,
-            "layer": self.layer,
-            "relative_depth": self.relative_depth,
-            "score": self.score,
-            "metric": self.metric,
-            "source": self.source,
-            "analysis": ", ".join(self.analyses),
-            "params": self.params,
-            "evidence": self.evidence,
-        }
 
 
 def similar(
@@ -175,9 +130,9 @@ def _live_feature_matches(
     matches: list[Match] = []
     for name in FEATURE_METRICS if metric is None else [metric]:
         if name == EXPLANATION:
-            matches += _explanation_matches(store, uid, model, dead_and_dense, timeout)
+            matches += explanation_matches(store, uid, model, dead_and_dense, timeout)
         elif name in FEATURE_METRICS:
-            matches += _feature_matches(store, uid, name, model, dead_and_dense, timeout)
+            matches += token_matches(store, uid, name, model, dead_and_dense, timeout)
     return matches
 
 
@@ -436,200 +391,6 @@ def _probe_concepts(
     return matches
 
 
-# --- dictionary features, by their evidence ----------------------------------------------
-
-
-def token_weights(rows: list[Row], metric: str) -> dict[str, dict[str, float]]:
-    """Per feature, its tokens and their weights for `metric`, from its evidence rows
-    (`feature_logits` for the logit metrics, `feature_peaks` for activation-tokens): a
-    promoted token's logit, a suppressed token's logit negated, an example's maximum
-    summed over the examples peaking on that token; only positive weights, the largest of
-    an analysis's where two analyses give the same token. Tokens are compared as the
-    decoded strings the sources give, so dictionaries of one model and models sharing a
-    vocabulary meet."""
-    found: dict[str, dict[str, float]] = {}
-    if metric == ACTIVATION_TOKENS:
-        per_analysis: dict[tuple[str, str], dict[str, float]] = {}
-        for row in rows:
-            if isinstance(row["token"], str) and isinstance(row["value"], (int, float)):
-                weights = per_analysis.setdefault((row["uid"], row["analysis"]), {})
-                token = decoded_token(row["token"])
-                weights[token] = weights.get(token, 0.0) + float(row["value"])
-        for (uid, _), weights in per_analysis.items():
-            _keep_largest(found.setdefault(uid, {}), weights)
-        return found
-    tokens, values, sign = (
-        ("pos_str", "pos_values", 1.0)
-        if metric == LOGIT_PROFILE
-        else ("neg_str", "neg_values", -1.0)
-    )
-    for row in rows:
-        logits: dict[str, float] = {}
-        for token, value in zip(row[tokens] or [], row[values] or []):
-            text = decoded_token(token)  # a byte-level `ĠThe` and a decoded ` The` meet
-            logits[text] = max(logits.get(text, 0.0), sign * float(value))
-        _keep_largest(found.setdefault(row["uid"], {}), logits)
-    return found
-
-
-def _keep_largest(into: dict[str, float], weights: dict[str, float]) -> None:
-    for token, weight in weights.items():
-        if weight > 0 and weight > into.get(token, 0.0):
-            into[token] = weight
-
-
-def weighted_jaccard(a: dict[str, float], b: dict[str, float]) -> float:
-    """`sum(min) / sum(max)` over the tokens of two weight maps, in [0, 1]."""
-    shared = set(a) & set(b)
-    overlap = sum(min(a[t], b[t]) for t in shared)
-    union = sum(a.values()) + sum(b.values()) - overlap
-    return overlap / union if union > 0 else 0.0
-
-
-def _feature_matches(
-    store: GraphStore,
-    uid: str,
-    metric: str,
-    model: str | None,
-    dead_and_dense: bool,
-    timeout: float | None,
-) -> list[Match]:
-    """Every other feature sharing a token of this one's evidence for `metric`, scored by
-    the weighted Jaccard of the two features' token weights; the evidence is every shared
-    token with both weights."""
-    peaks = metric == ACTIVATION_TOKENS
-    read = store.feature_peaks if peaks else store.feature_logits
-    mine_rows = read([uid])
-    mine = token_weights(mine_rows, metric).get(uid, {})
-    if not mine:
-        return []
-    side = "peak" if peaks else ("pos_str" if metric == LOGIT_PROFILE else "neg_str")
-    candidates = store.features_sharing(uid, sorted(mine), side, model=model, timeout=timeout)
-    if not candidates:
-        return []
-    rows = read(candidates)
-    theirs = token_weights(rows, metric)
-    kept = _firing(store, sorted(theirs), None if peaks else rows, dead_and_dense)
-    return _scored(
-        uid,
-        metric,
-        mine,
-        {u: theirs[u] for u in kept},
-        weighted_jaccard,
-        "token",
-        [*mine_rows, *rows],
-    )
-
-
-_WORD = re.compile(r"[a-z0-9]+")
-
-
-def explanation_words(texts: list[str]) -> dict[str, int]:
-    """How often each word (lowercase letters and digits) occurs in a feature's
-    explanations."""
-    counts: dict[str, int] = {}
-    for text in texts:
-        for word in _WORD.findall(text.lower()):
-            counts[word] = counts.get(word, 0) + 1
-    return counts
-
-
-def tf_idf(documents: dict[str, dict[str, int]]) -> dict[str, dict[str, float]]:
-    """Each document's word weights: count x ln(documents / documents using the word)
-    (a word every explanation uses weighs nothing)."""
-    used: dict[str, int] = {}
-    for counts in documents.values():
-        for word in counts:
-            used[word] = used.get(word, 0) + 1
-    total = len(documents)
-    return {
-        uid: {w: n * math.log(total / used[w]) for w, n in counts.items() if used[w] < total}
-        for uid, counts in documents.items()
-    }
-
-
-def cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    dot = sum(a[w] * b[w] for w in set(a) & set(b))
-    norms = math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values()))
-    return dot / norms if norms > 0 else 0.0
-
-
-def _explanation_matches(
-    store: GraphStore, uid: str, model: str | None, dead_and_dense: bool, timeout: float | None
-) -> list[Match]:
-    """Features whose explanations use this one's words: the cosine of the two features'
-    TF-IDF word weights, over the explanations of every feature compared (all stored, or
-    `model`'s); the evidence is every shared word with both weights."""
-    rows = store.feature_explanations(uid, model=model, timeout=timeout)
-    texts: dict[str, list[str]] = {}
-    for row in rows:
-        texts.setdefault(row["uid"], []).append(row["text"])
-    if uid not in texts:
-        return []
-    weights = tf_idf({u: explanation_words(t) for u, t in texts.items()})
-    mine = weights.pop(uid)
-    candidates = sorted(u for u, w in weights.items() if set(w) & set(mine))
-    kept = _firing(store, candidates, None, dead_and_dense)
-    return _scored(uid, EXPLANATION, mine, {u: weights[u] for u in kept}, cosine, "word", rows)
-
-
-def _scored(
-    uid: str,
-    metric: str,
-    mine: dict[str, float],
-    theirs: dict[str, dict[str, float]],
-    score: Any,
-    item: str,
-    rows: list[Row],
-) -> list[Match]:
-    """A match for each feature of `theirs` scoring above 0 by `score`, its evidence every
-    shared `item` (token, word) with both weights, the weightiest first; its model and
-    analyses from `rows`."""
-    models = {row["uid"]: row["model"] for row in rows}
-    analyses: dict[str, set[str]] = {}
-    for row in rows:
-        analyses.setdefault(row["uid"], set()).add(row["analysis"])
-    matches = []
-    for other, weights in sorted(theirs.items()):
-        value = score(mine, weights)
-        if value <= 0:
-            continue
-        shared = sorted(set(mine) & set(weights), key=lambda t: (-min(mine[t], weights[t]), t))
-        matches.append(
-            Match(
-                other,
-                models[other],
-                value,
-                metric,
-                "live",
-                sorted(analyses[uid] | analyses[other]),
-                [{item: t, "this": mine[t], "that": weights[t]} for t in shared],
-            )
-        )
-    return matches
-
-
-def _firing(
-    store: GraphStore, uids: list[str], rows: list[Row] | None, dead_and_dense: bool
-) -> list[str]:
-    """`uids` without the dead and dense features (by `frac_nonzero`, from `rows` of their
-    logits or read), unless `dead_and_dense`."""
-    if dead_and_dense or not uids:
-        return uids
-    firing = _frac_nonzero(rows if rows is not None else store.feature_logits(uids))
-    return [u for u in uids if not (u in firing and (firing[u] <= 0 or firing[u] > DENSE))]
-
-
-def _frac_nonzero(rows: list[Row]) -> dict[str, float]:
-    """How often each feature fires, by the largest `frac_nonzero` an analysis gives."""
-    found: dict[str, float] = {}
-    for row in rows:
-        value = row.get("frac_nonzero")
-        if isinstance(value, (int, float)):
-            found[row["uid"]] = max(found.get(row["uid"], 0.0), float(value))
-    return found
-
-
 def no_comparison(store: GraphStore, uid: str) -> str:
     """Why a component has no match: what evidence it has, and what would compare it."""
     has = store.relationship_types_at(uid)
@@ -667,105 +428,3 @@ def no_comparison(store: GraphStore, uid: str) -> str:
     return f"no comparable measurements of {uid} (it has {listed}); " + (
         f"{how}, or {stored}" if how else stored
     )
-
-
-def model_sizes(store: GraphStore) -> dict[str, float]:
-    """Each stored model's size, to order models from the smallest (`schema.sizes`)."""
-    return {name: model_size(name, row) for name, row in stored_models(store).items()}
-
-
-@dataclass
-class FineTuning:
-    """For each head of `model`, its most similar head (head-identity) in `base`."""
-
-    model: str
-    base: str
-    rows: list[dict[str, Any]]
-    base_heads: int  # how many heads the other model has: chance is one over it
-
-    @property
-    def heads(self) -> int:
-        return len(self.rows)
-
-    @property
-    def same(self) -> int:
-        return sum(1 for row in self.rows if row["same_head"])
-
-    @property
-    def fraction(self) -> float:
-        return self.same / self.heads if self.heads else 0.0
-
-    @property
-    def chance(self) -> float:
-        return 1.0 / self.base_heads if self.base_heads else 0.0
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "model": self.model,
-            "base": self.base,
-            "heads": self.heads,
-            "same_head": self.same,
-            "fraction": round(self.fraction, 4),
-            "chance": round(self.chance, 6),
-            "times_chance": round(self.fraction / self.chance, 1) if self.chance else None,
-        }
-
-
-def fine_tuning(store: GraphStore, model: str, base: str | None = None) -> list[FineTuning]:
-    """For `model` and the base it is FINE_TUNED_FROM (or `base`), whether each head's most
-    similar head by profile in the other model is the same layer and head; chance is one
-    over the other model's heads."""
-    import numpy as np
-
-    models = stored_models(store)
-    model = checked_model(store, model, models) or model
-    pairs = store.fine_tuned_pairs()
-    bases = (
-        [base]
-        if base
-        else [b for m, b in pairs if m == model] + [m for m, b in pairs if b == model]
-    )
-    if not bases:
-        raise UidError(
-            f"{model} has no FINE_TUNED_FROM edge to a base or a fine-tuned model in "
-            "the store; name one with --base"
-        )
-    reports = []
-    for other in bases:
-        other = checked_model(store, other, models) or other
-        mine, theirs = _profile_table(store, model), _profile_table(store, other)
-        key = next((k for k in sorted(mine) if k in theirs), None)  # the same one each run
-        if key is None:
-            raise UidError(f"{model} and {other} have no head metrics measured the same way")
-        a, b = mine[key], theirs[key]
-        pa, pb = np.array([profile_of(r) for r in a]), np.array([profile_of(r) for r in b])
-        distance = ((pa[:, None, :] - pb[None, :, :]) ** 2).mean(axis=2)
-        best = distance.argmin(axis=1)
-        position = {(r["layer"], r["head"]): j for j, r in enumerate(b)}
-        rows = []
-        for i, row in enumerate(a):
-            match = b[int(best[i])]
-            same = position.get((row["layer"], row["head"]))
-            # the same head counts when it is (one of) the closest: ties are not decided by order
-            rows.append(
-                {
-                    "head": row["uid"],
-                    "base_head": match["uid"],
-                    "score": round(1.0 - math.sqrt(float(distance[i, best[i]])), 6),
-                    "same_head": same is not None
-                    and bool(distance[i, same] <= distance[i, best[i]] + TIE),
-                }
-            )
-        reports.append(FineTuning(model, other, rows, base_heads=len(b)))
-    return reports
-
-
-def _profile_table(store: GraphStore, model: str) -> dict[tuple[str, tuple[str, ...]], list[Row]]:
-    """A model's head profiles by (method, metrics): the first analysis of each head."""
-    tables: dict[tuple[str, tuple[str, ...]], dict[str, Row]] = {}
-    for row in store.head_profiles_in(model):
-        tables.setdefault((row["method"], tuple(row["metrics"])), {}).setdefault(row["uid"], row)
-    return {
-        key: sorted(rows.values(), key=lambda r: (r["layer"], r["head"]))
-        for key, rows in tables.items()
-    }

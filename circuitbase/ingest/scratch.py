@@ -1,0 +1,482 @@
+"""The plan's scratch space: records waiting, checked against each other, in SQLite.
+
+The records wait in a scratch SQLite file (deleted when the plan is closed),
+not in memory: reading and checking is a first pass over the input, writing a
+second pass over the plan, so an ingest's memory does not grow with its files.
+A model's whole set of components (`ModelComponents`) is the exception: its shape
+defines them, so the plan keeps the one record and the writer makes their rows.
+Two records that disagree (same key, other values) are refused as they are added.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..schema.graph import NodeLabel, RelType
+from ..schema.nodes import ModelComponents
+from ..schema.records import NodeRecord, RecordError, RelRecord
+from ..schema.uids import ComponentUid
+
+Record = NodeRecord | RelRecord | ModelComponents
+
+
+class StoredGraph(Protocol):
+    """What a plan is checked against: the store it will be written to."""
+
+    def models(self, names: Sequence[str] | None = None) -> list[dict[str, Any]]: ...
+
+    def existing_keys(self, label: NodeLabel, keys: Iterable[str]) -> set[str]: ...
+
+    def node_properties(self, label: NodeLabel, keys: Iterable[str]) -> dict[str, dict]: ...
+
+    def values_of(self, label: NodeLabel, prop: str) -> list[str]: ...
+
+    def fact_properties(self, group: RelGroup, rows: list[Row]) -> list[dict | None]: ...
+
+
+class NothingStored:
+    """A new, empty database (one the offline importer fills): no model, no node."""
+
+    def models(self, names: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        return []
+
+    def existing_keys(self, label: NodeLabel, keys: Iterable[str]) -> set[str]:
+        return set()
+
+    def node_properties(self, label: NodeLabel, keys: Iterable[str]) -> dict[str, dict]:
+        return {}
+
+    def values_of(self, label: NodeLabel, prop: str) -> list[str]:
+        return []
+
+    def fact_properties(self, group: RelGroup, rows: list[Row]) -> list[dict | None]:
+        return [None] * len(rows)
+
+
+@dataclass(frozen=True)
+class PlanRules:
+    """What the user allowed this input beyond an ordinary ingest's rules."""
+
+    # an import: it may add nodes, not change a stored one (a file must not rewrite a
+    # stored analysis's citation)
+    additive: bool = False
+    # head roles the user says are new although one edit from a known role (`--new-role`)
+    new_roles: frozenset[str] = frozenset()
+
+
+ORDINARY = PlanRules()  # an ingest with nothing allowed beyond the rules
+
+RelGroup = tuple[RelType, NodeLabel, NodeLabel]
+Row = dict[str, Any]
+
+_SCHEMA = """
+CREATE TABLE nodes (label TEXT NOT NULL, key TEXT NOT NULL, props TEXT NOT NULL,
+                    create_only TEXT NOT NULL, origin TEXT, PRIMARY KEY (label, key));
+CREATE TABLE rels (type TEXT NOT NULL, start_label TEXT NOT NULL, start_key TEXT NOT NULL,
+                   end_label TEXT NOT NULL, end_key TEXT NOT NULL, identity TEXT NOT NULL,
+                   props TEXT NOT NULL, analysis TEXT, origin TEXT,
+                   PRIMARY KEY (type, identity, start_label, end_label));
+CREATE TABLE node_batch (seq INTEGER PRIMARY KEY, label TEXT, key TEXT, props TEXT,
+                         create_only TEXT, origin TEXT, file TEXT);
+CREATE TABLE rel_batch (seq INTEGER PRIMARY KEY, type TEXT, start_label TEXT, start_key TEXT,
+                        end_label TEXT, end_key TEXT, identity TEXT, props TEXT, analysis TEXT,
+                        origin TEXT, file TEXT);
+CREATE TABLE new_analyses (key TEXT PRIMARY KEY);
+"""
+CHUNK = 2_000  # rows read back from the scratch file, or added to it, at a time
+
+# Records are added a batch at a time (`add_all`, `add_files`: a batch gathers records of
+# as many files as it takes): the batch goes into a staging table in one call, then into
+# the plan in one statement that keeps the first of each key, and one join finds every
+# record that disagrees with the one kept (set-based: a statement per batch instead of one
+# or two per record; a batch per small file was a fifth of reading 2,048 N2G files).
+_KEEP_NODES = (
+    "INSERT OR IGNORE INTO nodes SELECT label, key, props, create_only, origin "
+    "FROM node_batch ORDER BY seq"
+)
+_NODE_CONFLICTS = (
+    "SELECT b.label, b.key, b.props, b.origin, n.props, n.origin, b.file FROM node_batch b "
+    "JOIN nodes n ON n.label = b.label AND n.key = b.key WHERE n.props != b.props "
+    "ORDER BY b.seq"
+)
+_KEEP_RELS = (
+    "INSERT OR IGNORE INTO rels SELECT type, start_label, start_key, end_label, end_key, "
+    "identity, props, analysis, origin FROM rel_batch ORDER BY seq"
+)
+_REL_CONFLICTS = (
+    "SELECT b.type, b.start_key, b.end_key, b.props, b.origin, r.props, r.origin, b.file "
+    "FROM rel_batch b JOIN rels r ON r.type = b.type AND r.identity = b.identity "
+    "AND r.start_label = b.start_label AND r.end_label = b.end_label "
+    "WHERE r.props != b.props ORDER BY b.seq"
+)
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))  # built once: json.dumps
+# with options builds an encoder per call, a third of what encoding a small dict costs
+
+
+def _json(value: Any) -> str:
+    """Canonical JSON (ASCII, so any text SQLite can hold; sorted, so equal dicts match)."""
+    if isinstance(value, dict) and not value:  # most relationships and create-only props
+        return "{}"
+    return _CANONICAL.encode(value)
+
+
+class Plan:
+    """Deduplicated records, grouped the way the writer batches them, kept in a scratch
+    SQLite file. Use as a context manager (or call `close`) to delete the file."""
+
+    def __init__(self) -> None:
+        # "": a private temporary file, deleted on close. The writer reads it back from the
+        # thread that makes its next batch (store.ahead) while this one waits on the server.
+        self._db = sqlite3.connect("", check_same_thread=False)
+        self._db.executescript(_SCHEMA)
+        self._component_sets: dict[str, ModelComponents] = {}
+        self._covered = 0  # components of a set that the input also gives properties of
+        self._nodes: list[tuple] = []  # rows gathered for the next batch (`_gather`)
+        self._rels: list[tuple] = []
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Plan:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- adding --------------------------------------------------------------------------
+
+    def add_all(self, records: Iterable[Record]) -> None:
+        with self._db:  # one transaction: a row at a time would sync the file each time
+            self._gather(records, None)
+            self._flush()
+
+    def add_files(
+        self, readers: Iterable[tuple[str, Callable[[], Iterable[Record]]]]
+    ) -> list[RecordError]:
+        """The records of each (file, reader), in batches that span files; every file that
+        cannot be read is reported (one error each, naming the file), not only the first.
+        A record that disagrees with an earlier one is reported with its own file."""
+        errors = []
+        with self._db:
+            for file, read in readers:
+                try:
+                    self._gather(read(), file)
+                except RecordError as err:
+                    errors.append(err.located(file=file))
+            try:
+                self._flush()
+            except RecordError as err:
+                errors.append(err)
+        return errors
+
+    def _gather(self, records: Iterable[Record], file: str | None) -> None:
+        """Add `records`' rows to the next batch, adding the batch once it is full."""
+        for record in records:
+            if isinstance(record, NodeRecord):
+                self._nodes.append((*_node_row(record), file))
+                if len(self._nodes) == CHUNK:
+                    self._flush()
+            elif isinstance(record, RelRecord):
+                self._rels.append((*_rel_row(record), file))
+                if len(self._rels) == CHUNK:
+                    self._flush()
+            else:
+                self.add_components(record)
+
+    def _flush(self) -> None:
+        """Add the gathered rows (nodes first: a batch's relationships may end at them)."""
+        nodes, rels = self._nodes, self._rels
+        self._nodes, self._rels = [], []
+        self._add_node_rows(nodes)
+        self._add_rel_rows(rels)
+
+    def add_components(self, record: ModelComponents) -> None:
+        """A model's node and its components of some kinds (kinds given twice merge)."""
+        self.add_node(
+            record.spec.record()
+            if record.origin is None
+            else record.spec.record().at(record.origin)
+        )
+        known = self._component_sets.get(record.spec.name)
+        kinds = record.kinds | known.kinds if known else record.kinds
+        self._component_sets[record.spec.name] = ModelComponents(record.spec, kinds, record.origin)
+
+    def component_sets(self) -> list[ModelComponents]:
+        return [self._component_sets[name] for name in sorted(self._component_sets)]
+
+    def _covering_set(self, uid: ComponentUid) -> ModelComponents | None:
+        """The component set `uid` belongs to, if the plan has one."""
+        found = self._component_sets.get(uid.model)
+        return found if found is not None and uid.kind in found.kinds else None
+
+    def add_node(self, record: NodeRecord) -> None:
+        self._add_node_rows([(*_node_row(record), None)])
+
+    def _add_node_rows(self, rows: list[tuple]) -> None:
+        """Add node rows (`_node_row`), each checked against the one first given its key."""
+        if not rows:
+            return
+        try:
+            self._db.executemany(
+                "INSERT INTO node_batch (label, key, props, create_only, origin, file) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            self._db.execute(_KEEP_NODES)
+            for label, key, props, origin, kept, kept_origin, file in self._db.execute(
+                _NODE_CONFLICTS
+            ):
+                if json.loads(kept) != json.loads(props):
+                    raise conflict(
+                        f"{label} {key!r}", json.loads(kept), kept_origin, json.loads(props), origin
+                    ).located(file=file)
+        finally:
+            self._db.execute("DELETE FROM node_batch")
+
+    def replace_node(self, record: NodeRecord) -> None:
+        self._put_node(record, _json(record.props))
+
+    def _drop_node(self, label: NodeLabel, key: str) -> None:
+        self._db.execute("DELETE FROM nodes WHERE label = ? AND key = ?", (label.value, key))
+
+    def _put_node(self, record: NodeRecord, props: str) -> None:
+        self._db.execute(
+            "INSERT OR REPLACE INTO nodes VALUES (?, ?, ?, ?, ?)",
+            (record.label.value, record.key, props, _json(record.create_only), record.origin),
+        )
+
+    def add_rel(self, record: RelRecord) -> None:
+        self._add_rel_rows([(*_rel_row(record), None)])
+
+    def _add_rel_rows(self, rows: list[tuple]) -> None:
+        """Add relationship rows (`_rel_row`), each checked against the one first given its
+        identity."""
+        if not rows:
+            return
+        try:
+            self._db.executemany(
+                "INSERT INTO rel_batch (type, start_label, start_key, end_label, "
+                "end_key, identity, props, analysis, origin, file) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            self._db.execute(_KEEP_RELS)
+            for type_, start, end, props, origin, kept, kept_origin, file in self._db.execute(
+                _REL_CONFLICTS
+            ):
+                if json.loads(kept) != json.loads(props):
+                    raise conflict(
+                        f"{type_} {start} -> {end}",
+                        json.loads(kept),
+                        kept_origin,
+                        json.loads(props),
+                        origin,
+                    ).located(file=file)
+        finally:
+            self._db.execute("DELETE FROM rel_batch")
+
+    # -- reading back ----------------------------------------------------------------------
+
+    @property
+    def node_count(self) -> int:
+        in_sets = sum(map(len, self._component_sets.values())) - self._covered
+        return self._db.execute("SELECT count(*) FROM nodes").fetchone()[0] + in_sets
+
+    @property
+    def rel_count(self) -> int:  # each component of a set has its IN_MODEL edge
+        in_sets = sum(map(len, self._component_sets.values()))
+        return self._db.execute("SELECT count(*) FROM rels").fetchone()[0] + in_sets
+
+    def node(self, label: NodeLabel, key: str) -> NodeRecord | None:
+        row = self._db.execute(
+            "SELECT label, key, props, create_only, origin FROM nodes WHERE label = ? AND key = ?",
+            (label.value, key),
+        ).fetchone()
+        return _node_record(row) if row else None
+
+    def nodes_of(self, label: NodeLabel) -> Iterator[NodeRecord]:
+        yield from map(
+            _node_record,
+            self.select(
+                "SELECT label, key, props, create_only, origin FROM nodes WHERE label = ? "
+                "ORDER BY rowid",
+                (label.value,),
+            ),
+        )
+
+    @property
+    def scratch(self) -> sqlite3.Connection:
+        """The plan's scratch database, for a reader that keeps its own table beside the
+        plan's (a bulk load numbers the nodes there)."""
+        return self._db
+
+    def whole_nodes(self) -> Iterator[tuple[NodeLabel, str, dict[str, Any], dict[str, Any]]]:
+        """(label, key, properties, create-only properties) of every node the plan's table
+        holds (not the components of its sets), label by label."""
+        for label, key, props, create in self.select(
+            "SELECT label, key, props, create_only FROM nodes ORDER BY label, rowid"
+        ):
+            yield NodeLabel(label), key, json.loads(props), json.loads(create)
+
+    def node_labels(self) -> list[NodeLabel]:
+        return [
+            NodeLabel(name)
+            for (name,) in self._db.execute("SELECT DISTINCT label FROM nodes ORDER BY label")
+        ]
+
+    def node_rows(self, label: NodeLabel, *, update: bool) -> Iterator[Row]:
+        """The writer's rows for nodes of `label` that set properties (`update`) or only
+        create the node."""
+        sql = (
+            "SELECT key, props, create_only FROM nodes WHERE label = ? AND "
+            f"props {'!=' if update else '='} '{{}}' ORDER BY rowid"
+        )
+        for key, props, create in self.select(sql, (label.value,)):
+            yield {"key": key, "props": json.loads(props), "create": json.loads(create)}
+
+    def count_node_rows(self, label: NodeLabel, *, update: bool) -> int:
+        return self._db.execute(
+            f"SELECT count(*) FROM nodes WHERE label = ? AND "
+            f"props {'!=' if update else '='} '{{}}'",
+            (label.value,),
+        ).fetchone()[0]
+
+    def rel_groups(self) -> list[RelGroup]:
+        return [
+            (RelType(t), NodeLabel(s), NodeLabel(e))
+            for t, s, e in self._db.execute(
+                "SELECT DISTINCT type, start_label, end_label FROM rels ORDER BY type, start_label, "
+                "end_label"
+            )
+        ]
+
+    def rel_rows(self, group: RelGroup, *, new: bool | None = None) -> Iterator[Row]:
+        """The group's rows; `new`: only the facts of analyses new to the store (True),
+        or only the others (False)."""
+        for start, end, props in self.select(
+            "SELECT start_key, end_key, props FROM rels WHERE type = ? AND start_label = ? "
+            f"AND end_label = ?{_OF_NEW[new]} ORDER BY rowid",
+            tuple(part.value for part in group),
+        ):
+            yield {"start": start, "end": end, "props": json.loads(props)}
+
+    def count_rel_rows(self, group: RelGroup, *, new: bool | None = None) -> int:
+        return self._db.execute(
+            "SELECT count(*) FROM rels WHERE type = ? AND start_label = ? AND end_label = ?"
+            + _OF_NEW[new],
+            tuple(p.value for p in group),
+        ).fetchone()[0]
+
+    def mark_new_analyses(self, store: StoredGraph) -> None:
+        """Note the analyses the facts cite that the store does not hold yet: no fact of
+        theirs can be stored, so the writer creates their facts instead of merging them
+        (a MERGE between two nodes walks every relationship already between them: Neo4j
+        took quadratic time over 10,000 examples of one feature)."""
+        cited = [
+            key
+            for (key,) in self.select(
+                "SELECT DISTINCT analysis FROM rels WHERE analysis IS NOT NULL"
+            )
+        ]
+        for at in range(0, len(cited), CHUNK):
+            chunk = cited[at : at + CHUNK]
+            stored = store.existing_keys(NodeLabel.ANALYSIS, chunk)
+            with self._db:
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO new_analyses VALUES (?)",
+                    [(key,) for key in chunk if key not in stored],
+                )
+
+    def similarity_pairs(self) -> set[tuple[str, str]]:
+        """The pairs of models the plan's SIMILAR_TO rows join (a component uid starts with
+        its model)."""
+        return set(
+            self._db.execute(
+                "SELECT DISTINCT substr(start_key, 1, instr(start_key, '/') - 1), "
+                "substr(end_key, 1, instr(end_key, '/') - 1) FROM rels WHERE type = ?",
+                (RelType.SIMILAR_TO.value,),
+            )
+        )
+
+    def has_fact(self, type_: RelType, start: str, end: str, key_values: Iterable[Any]) -> bool:
+        """Whether the plan holds the relationship with this identity (see `fact_identity`)."""
+        return (
+            self._db.execute(
+                "SELECT 1 FROM rels WHERE type = ? AND identity = ?",
+                (type_.value, fact_identity(start, end, key_values)),
+            ).fetchone()
+            is not None
+        )
+
+    def select(self, sql: str, params: tuple = ()) -> Iterator[tuple]:
+        """Rows of a query, read CHUNK at a time: on its own cursor, so the plan can be
+        added to while it is read."""
+        cursor = self._db.execute(sql, params)
+        while chunk := cursor.fetchmany(CHUNK):
+            yield from chunk
+
+
+# rows of a group: all, those of analyses new to the store, the others
+_OF_NEW = {
+    None: "",
+    True: " AND analysis IN (SELECT key FROM new_analyses)",
+    False: " AND (analysis IS NULL OR analysis NOT IN (SELECT key FROM new_analyses))",
+}
+
+
+def fact_identity(start: str, end: str, key_values: Iterable[Any]) -> str:
+    """What makes two relationships of one type the same: their ends and identity values."""
+    return _json([start, end, *key_values])
+
+
+def _node_row(record: NodeRecord) -> tuple:
+    return (
+        record.label.value,
+        record.key,
+        _json(record.props),
+        _json(record.create_only),
+        record.origin,
+    )
+
+
+def _rel_row(record: RelRecord) -> tuple:
+    try:
+        key_values = record.identity()[3:]
+    except RecordError as err:
+        raise err.located(record=record.origin) from None
+    analysis = record.props.get("analysis")
+    return (
+        record.type.value,
+        record.start.label.value,
+        record.start.key,
+        record.end.label.value,
+        record.end.key,
+        fact_identity(record.start.key, record.end.key, key_values),
+        _json(record.props),
+        analysis if isinstance(analysis, str) else None,
+        record.origin,
+    )
+
+
+def _node_record(row: tuple) -> NodeRecord:
+    label, key, props, create, origin = row
+    return NodeRecord(NodeLabel(label), key, json.loads(props), json.loads(create), origin)
+
+
+def conflict(
+    what: str, first: dict, first_origin: str | None, second: dict, second_origin: str | None
+) -> RecordError:
+    fields_ = sorted(k for k in set(first) | set(second) if first.get(k) != second.get(k))
+    return RecordError(
+        f"duplicate {what} with different values ({first_origin or 'earlier record'}: "
+        f"{ {k: first.get(k) for k in fields_} }, {second_origin or 'this record'}: "
+        f"{ {k: second.get(k) for k in fields_} })",
+        record=second_origin,
+        field=fields_[0] if fields_ else None,
+    )

@@ -1,0 +1,207 @@
+"""Dictionary features matched live by their own evidence: the tokens their logits
+promote or suppress, the tokens their activation examples peak on (weighted Jaccard),
+and the words of their explanations (TF-IDF cosine). Dead and dense features are left
+out unless asked for."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from ..schema.text import decoded_token
+from ..store.base import GraphStore, Row
+from .match import ACTIVATION_TOKENS, DENSE, EXPLANATION, LOGIT_PROFILE, Match
+
+# --- dictionary features, by their evidence ----------------------------------------------
+
+
+def token_weights(rows: list[Row], metric: str) -> dict[str, dict[str, float]]:
+    """Per feature, its tokens and their weights for `metric`, from its evidence rows
+    (`feature_logits` for the logit metrics, `feature_peaks` for activation-tokens): a
+    promoted token's logit, a suppressed token's logit negated, an example's maximum
+    summed over the examples peaking on that token; only positive weights, the largest of
+    an analysis's where two analyses give the same token. Tokens are compared as the
+    decoded strings the sources give, so dictionaries of one model and models sharing a
+    vocabulary meet."""
+    found: dict[str, dict[str, float]] = {}
+    if metric == ACTIVATION_TOKENS:
+        per_analysis: dict[tuple[str, str], dict[str, float]] = {}
+        for row in rows:
+            if isinstance(row["token"], str) and isinstance(row["value"], (int, float)):
+                weights = per_analysis.setdefault((row["uid"], row["analysis"]), {})
+                token = decoded_token(row["token"])
+                weights[token] = weights.get(token, 0.0) + float(row["value"])
+        for (uid, _), weights in per_analysis.items():
+            _keep_largest(found.setdefault(uid, {}), weights)
+        return found
+    tokens, values, sign = (
+        ("pos_str", "pos_values", 1.0)
+        if metric == LOGIT_PROFILE
+        else ("neg_str", "neg_values", -1.0)
+    )
+    for row in rows:
+        logits: dict[str, float] = {}
+        for token, value in zip(row[tokens] or [], row[values] or []):
+            text = decoded_token(token)  # a byte-level `ĠThe` and a decoded ` The` meet
+            logits[text] = max(logits.get(text, 0.0), sign * float(value))
+        _keep_largest(found.setdefault(row["uid"], {}), logits)
+    return found
+
+
+def _keep_largest(into: dict[str, float], weights: dict[str, float]) -> None:
+    for token, weight in weights.items():
+        if weight > 0 and weight > into.get(token, 0.0):
+            into[token] = weight
+
+
+def weighted_jaccard(a: dict[str, float], b: dict[str, float]) -> float:
+    """`sum(min) / sum(max)` over the tokens of two weight maps, in [0, 1]."""
+    shared = set(a) & set(b)
+    overlap = sum(min(a[t], b[t]) for t in shared)
+    union = sum(a.values()) + sum(b.values()) - overlap
+    return overlap / union if union > 0 else 0.0
+
+
+def token_matches(
+    store: GraphStore,
+    uid: str,
+    metric: str,
+    model: str | None,
+    dead_and_dense: bool,
+    timeout: float | None,
+) -> list[Match]:
+    """Every other feature sharing a token of this one's evidence for `metric`, scored by
+    the weighted Jaccard of the two features' token weights; the evidence is every shared
+    token with both weights."""
+    peaks = metric == ACTIVATION_TOKENS
+    read = store.feature_peaks if peaks else store.feature_logits
+    mine_rows = read([uid])
+    mine = token_weights(mine_rows, metric).get(uid, {})
+    if not mine:
+        return []
+    side = "peak" if peaks else ("pos_str" if metric == LOGIT_PROFILE else "neg_str")
+    candidates = store.features_sharing(uid, sorted(mine), side, model=model, timeout=timeout)
+    if not candidates:
+        return []
+    rows = read(candidates)
+    theirs = token_weights(rows, metric)
+    kept = _firing(store, sorted(theirs), None if peaks else rows, dead_and_dense)
+    return _scored(
+        uid,
+        metric,
+        mine,
+        {u: theirs[u] for u in kept},
+        weighted_jaccard,
+        "token",
+        [*mine_rows, *rows],
+    )
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def explanation_words(texts: list[str]) -> dict[str, int]:
+    """How often each word (lowercase letters and digits) occurs in a feature's
+    explanations."""
+    counts: dict[str, int] = {}
+    for text in texts:
+        for word in _WORD.findall(text.lower()):
+            counts[word] = counts.get(word, 0) + 1
+    return counts
+
+
+def tf_idf(documents: dict[str, dict[str, int]]) -> dict[str, dict[str, float]]:
+    """Each document's word weights: count x ln(documents / documents using the word)
+    (a word every explanation uses weighs nothing)."""
+    used: dict[str, int] = {}
+    for counts in documents.values():
+        for word in counts:
+            used[word] = used.get(word, 0) + 1
+    total = len(documents)
+    return {
+        uid: {w: n * math.log(total / used[w]) for w, n in counts.items() if used[w] < total}
+        for uid, counts in documents.items()
+    }
+
+
+def cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    dot = sum(a[w] * b[w] for w in set(a) & set(b))
+    norms = math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values()))
+    return dot / norms if norms > 0 else 0.0
+
+
+def explanation_matches(
+    store: GraphStore, uid: str, model: str | None, dead_and_dense: bool, timeout: float | None
+) -> list[Match]:
+    """Features whose explanations use this one's words: the cosine of the two features'
+    TF-IDF word weights, over the explanations of every feature compared (all stored, or
+    `model`'s); the evidence is every shared word with both weights."""
+    rows = store.feature_explanations(uid, model=model, timeout=timeout)
+    texts: dict[str, list[str]] = {}
+    for row in rows:
+        texts.setdefault(row["uid"], []).append(row["text"])
+    if uid not in texts:
+        return []
+    weights = tf_idf({u: explanation_words(t) for u, t in texts.items()})
+    mine = weights.pop(uid)
+    candidates = sorted(u for u, w in weights.items() if set(w) & set(mine))
+    kept = _firing(store, candidates, None, dead_and_dense)
+    return _scored(uid, EXPLANATION, mine, {u: weights[u] for u in kept}, cosine, "word", rows)
+
+
+def _scored(
+    uid: str,
+    metric: str,
+    mine: dict[str, float],
+    theirs: dict[str, dict[str, float]],
+    score: Any,
+    item: str,
+    rows: list[Row],
+) -> list[Match]:
+    """A match for each feature of `theirs` scoring above 0 by `score`, its evidence every
+    shared `item` (token, word) with both weights, the weightiest first; its model and
+    analyses from `rows`."""
+    models = {row["uid"]: row["model"] for row in rows}
+    analyses: dict[str, set[str]] = {}
+    for row in rows:
+        analyses.setdefault(row["uid"], set()).add(row["analysis"])
+    matches = []
+    for other, weights in sorted(theirs.items()):
+        value = score(mine, weights)
+        if value <= 0:
+            continue
+        shared = sorted(set(mine) & set(weights), key=lambda t: (-min(mine[t], weights[t]), t))
+        matches.append(
+            Match(
+                other,
+                models[other],
+                value,
+                metric,
+                "live",
+                sorted(analyses[uid] | analyses[other]),
+                [{item: t, "this": mine[t], "that": weights[t]} for t in shared],
+            )
+        )
+    return matches
+
+
+def _firing(
+    store: GraphStore, uids: list[str], rows: list[Row] | None, dead_and_dense: bool
+) -> list[str]:
+    """`uids` without the dead and dense features (by `frac_nonzero`, from `rows` of their
+    logits or read), unless `dead_and_dense`."""
+    if dead_and_dense or not uids:
+        return uids
+    firing = _frac_nonzero(rows if rows is not None else store.feature_logits(uids))
+    return [u for u in uids if not (u in firing and (firing[u] <= 0 or firing[u] > DENSE))]
+
+
+def _frac_nonzero(rows: list[Row]) -> dict[str, float]:
+    """How often each feature fires, by the largest `frac_nonzero` an analysis gives."""
+    found: dict[str, float] = {}
+    for row in rows:
+        value = row.get("frac_nonzero")
+        if isinstance(value, (int, float)):
+            found[row["uid"]] = max(found.get(row["uid"], 0.0), float(value))
+    return found
