@@ -95,38 +95,117 @@ def test_read_only_refuses_every_change(store, store_uri) -> None:
     assert graph_fingerprint(store) == before
 
 
-# each command that asks or changes the knowledge, and the method it wraps
-COMMANDS = {
-    "similar": (["similar", "gpt2-small/L5/H5"], "similar"),
-    "show": (["show", "gpt2-small/L5/H5"], "show"),
-    "search": (["search", "induction"], "search"),
-    "query run": (["query", "run", "strongest_heads"], "query"),
-    "query run --cypher": (["query", "run", "--cypher", "RETURN 1 AS one"], "cypher"),
-    "model list": (["model", "list"], "models"),
-    "analysis list": (["analysis", "list"], "analyses"),
-    "model remove": (["model", "remove", "gpt2-small", "--yes"], "remove_model"),
+# each command that asks or changes the knowledge, the method it wraps, and (where
+# running it needs a model, a GPU or N2G graphs) the rows the spy answers with instead:
+# the command's own printing runs on them either way. `{tmp}`: the test's folder.
+CHANGED = {
+    "what": "x",
+    "files": 0,
+    "nodes_checked": 1,
+    "relationships_checked": 1,
+    "nodes_created": 0,
+    "relationships_created": 0,
+    "relationships_deleted": 0,
+}
+COMMANDS: dict[str, tuple[list[str], str, list[dict] | None]] = {
+    "similar": (["similar", "gpt2-small/L5/H5"], "similar", None),
+    "show": (["show", "gpt2-small/L5/H5"], "show", None),
+    "search": (["search", "induction"], "search", None),
+    "query run": (["query", "run", "strongest_heads"], "query", None),
+    "query run --cypher": (["query", "run", "--cypher", "RETURN 1 AS one"], "cypher", None),
+    "model list": (["model", "list"], "models", None),
+    "analysis list": (["analysis", "list"], "analyses", None),
+    "model remove": (["model", "remove", "gpt2-small", "--yes"], "remove_model", None),
     "analysis remove": (
         ["analysis", "remove", "heads/gpt2-small/gpt2-small_strongest_heads", "--yes"],
         "remove_analysis",
+        None,
+    ),
+    "ingest heads": (["ingest", "heads", str(HEADS_CSV)], "ingest", None),
+    "ingest vectors": (
+        ["ingest", "vectors", "{tmp}/vectors.json", "--model", "gpt2-small"],
+        "ingest_vectors",
+        None,
+    ),
+    "import graphml": (["import", "graphml", "{tmp}/heads.graphml"], "import_", None),
+    "export": (
+        ["export", "--around", "gpt2-small/L5/H5", "--format", "json", "--out", "{tmp}/o.json"],
+        "export",
+        None,
+    ),
+    "model add": (["model", "add", "pythia-70m"], "add_model", None),
+    "stats": (["stats"], "stats", None),
+    "check": (["check"], "check", None),
+    "similarity compute": (
+        ["similarity", "compute", "--models", "gpt2-small", "pythia-70m", "--metric", "tokens"],
+        "compute_similarity",
+        [CHANGED],
+    ),
+    "similarity fine-tuning": (
+        ["similarity", "fine-tuning", "gpt2-small", "--base", "gpt2"],
+        "fine_tuning",
+        [{"model": "gpt2-small", "base": "gpt2", "fraction": 1.0}],
+    ),
+    "n2g predict": (
+        ["n2g", "predict", "gpt2-small/L1/N42", "--tokens", '[" Paris"]'],
+        "predict",
+        [{"position": 0, "token": " Paris", "activation": 0.5}],
+    ),
+    "analyze heads": (["analyze", "heads", "gpt2-small"], "analyze_heads", [CHANGED]),
+    "analyze probe": (
+        ["analyze", "probe", "gpt2-small", "--concept-data", str(HEADS_CSV)],
+        "analyze_probe",
+        [CHANGED],
+    ),
+    "analyze correlate": (
+        ["analyze", "correlate", "gpt2-small", "pythia-70m", "--text-data", str(HEADS_CSV)],
+        "analyze_correlate",
+        [CHANGED],
     ),
 }
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
-def test_each_command_is_a_thin_wrapper_over_its_method(command, store_uri, monkeypatch) -> None:
+def test_each_command_is_a_thin_wrapper_over_its_method(
+    command, store_uri, tmp_path, monkeypatch
+) -> None:
     assert cli(store_uri, "ingest", "heads", str(HEADS_CSV))[0] == 0
-    args, method = COMMANDS[command]
+    (tmp_path / "vectors.json").write_text(json.dumps({"vectors": {"L5H5": [1.0, 0.0]}}))
+    exported = ["export", "--around", "gpt2-small/L5/H5", "--format", "graphml"]
+    assert cli(store_uri, *exported, "--out", str(tmp_path / "heads.graphml"))[0] == 0
+    args, method, answer = COMMANDS[command]
     called = []
     original = getattr(KnowledgeBase, method)
 
     def spy(self, *a, **k):  # type: ignore[no-untyped-def]
         called.append(method)
-        return original(self, *a, **k)
+        return Rows(answer) if answer is not None else original(self, *a, **k)
 
     monkeypatch.setattr(KnowledgeBase, method, spy)
-    code, out = cli(store_uri, *args)
+    code, out = cli(store_uri, *(arg.replace("{tmp}", str(tmp_path)) for arg in args))
     assert code == 0, out
     assert called == [method]
+
+
+def test_every_knowledge_command_is_held_to_a_method() -> None:
+    """A new command that asks or changes the knowledge joins COMMANDS (and so has its
+    method); only these stay outside: the servers, the schema listing, store setup and
+    the demo."""
+    from circuitbase.cli import main
+
+    def leaves(group, prefix=()):  # type: ignore[no-untyped-def]
+        for name, command in group.commands.items():
+            if hasattr(command, "commands"):
+                yield from leaves(command, (*prefix, name))
+            else:
+                yield " ".join((*prefix, name))
+
+    outside = {"server", "serve", "schema", "init", "demo"}
+    held = {c.split(" --")[0] for c in COMMANDS}
+    wanted = {c for c in leaves(main) if c.split()[0] not in outside}
+    formats_ = {c for c in wanted if c.split()[0] in ("ingest", "import")}
+    assert wanted - formats_ <= held, sorted(wanted - formats_ - held)
+    assert {"ingest heads", "ingest vectors", "import graphml"} <= held
 
 
 def test_a_transformerlens_model_goes_in_as_its_shape(store, store_uri) -> None:
@@ -153,3 +232,50 @@ def test_a_transformerlens_model_goes_in_as_its_shape(store, store_uri) -> None:
     assert stored["toy-notebook"]["n_layers"] == 2 and stored["toy-notebook"]["d_mlp"] == 32
     assert stored["toy-notebook@step5"]["step"] == 5
     assert count(store, "(:AttentionHead {model: 'toy-notebook'})") == 8
+
+
+def test_vectors_go_in_as_arrays_checked_as_a_files_are(store, store_uri) -> None:
+    numpy = pytest.importorskip("numpy")
+    decoder = numpy.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    with cb.open(store_uri) as kb:
+        kb.add_model("gpt2-small")
+        done = kb.ingest_vectors(decoder, "gpt2-small", components=["L5H5", "L5H1"])
+        assert done[0]["components"] == 2 and done[0]["dimension"] == 3
+        before = graph_fingerprint(store)
+        bad = decoder.copy()
+        bad[1, 2] = float("nan")
+        with pytest.raises(RecordError, match="row 1"):
+            kb.ingest_vectors(bad, "gpt2-small", components=["L5H5", "L5H2"])
+        with pytest.raises(RecordError, match="one row per component"):
+            kb.ingest_vectors(decoder, "gpt2-small", components=["L5H5"])
+        with pytest.raises(RecordError, match="layer 99 is out of range"):
+            kb.ingest_vectors({"L99H5": numpy.ones(3)}, "gpt2-small")
+        assert graph_fingerprint(store) == before
+
+
+def test_a_typed_option_is_named_not_ignored(store_uri) -> None:
+    with cb.open(store_uri) as kb, pytest.raises(RecordError, match="analysis_uid"):
+        kb.ingest(HEADS_CSV, format="heads", analysis_id="heads/mine")
+
+
+def test_long_work_shows_its_phases_in_a_notebook(store_uri, monkeypatch, capsys) -> None:
+    """In Jupyter without widgets each phase prints a line as it ends (with widgets,
+    rich draws its bar in the cell); in a terminal the bar goes to stderr."""
+    from circuitbase.api import progress
+
+    monkeypatch.setattr(progress, "in_jupyter", lambda: True)
+    monkeypatch.setattr(progress, "_has_widgets", lambda: False)
+    with cb.open(store_uri) as kb:
+        kb.ingest(HEADS_CSV, format="heads", progress=True)
+    shown = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("reading and checking") for line in shown), shown
+    writing = [line for line in shown if line.startswith("writing")]
+    assert writing and writing[0].endswith("done") and "0 done" not in writing[0]
+
+
+def test_an_export_is_named_by_its_file(kb, tmp_path) -> None:
+    written = kb.export(tmp_path / "l5h5.graphml", around="gpt2-small/L5/H5")
+    assert [row["wrote"] for row in written][0].endswith("l5h5.graphml")
+    assert written.note and written.note.split()[0].isdigit()
+    with pytest.raises(RecordError, match="fmt is one of"):
+        kb.export(tmp_path / "l5h5.docx", around="gpt2-small/L5/H5")

@@ -1,6 +1,7 @@
-"""The catalog of relationship types (`RelSpec` in schema/graph.py): a type defined there
-alone, with a fact model declaring it, goes through every room: ingest, show, export
-(GraphML, Cypher, a figure), import and removal, on both backends."""
+"""The catalog of node labels and relationship types (`NodeSpec` and `RelSpec` in
+schema/graph.py): a label or a type defined there alone, with a model checking it, goes
+through every room: ingest, show, export (GraphML, Cypher, a figure), import and
+removal, on both backends."""
 
 from __future__ import annotations
 
@@ -11,20 +12,23 @@ from typing import ClassVar
 
 import pytest
 from helpers import cli, count, graph_fingerprint
-from pydantic import Field
+from pydantic import BaseModel, Field
 
+from circuitbase.errors import RecordError
 from circuitbase.ingest import ingest
 from circuitbase.schema.catalog import known_models
 from circuitbase.schema.graph import (
     NODE_SPECS,
     NodeLabel,
+    NodeSpec,
     RelSpec,
     RelType,
+    defined_node_label,
     defined_rel_type,
     rel_spec,
 )
 from circuitbase.schema.nodes import Analysis, HeadRole
-from circuitbase.schema.records import ref
+from circuitbase.schema.records import NodeRecord, node, ref
 from circuitbase.schema.relationships import Fact
 from circuitbase.schema.uids import ComponentKind
 from circuitbase.sources.models import model_records
@@ -118,6 +122,114 @@ def test_the_allow_list_refuses_names_it_does_not_define() -> None:
             pass
     assert rel_spec("ENCODES").identity == ("analysis", "k", "dataset")
     assert [t.value for t in RelType][:2] == ["IN_MODEL", "ABOUT"]
+
+
+class Benchmark(BaseModel):
+    """A throwaway label's model: a benchmark a head was evaluated on, by name."""
+
+    name: str = Field(min_length=1, max_length=50)
+    suite: str = Field(pattern=r"^[a-z]+$")
+
+    def record(self) -> NodeRecord:
+        return node(NodeLabel("Benchmark"), self.name, suite=self.suite)
+
+
+BENCHMARK = NodeSpec("Benchmark", "#44AA99", key="name", shared=True, named=True, model=Benchmark)
+EVALUATED = RelSpec("EVALUATED_ON", identity=("analysis",), score=("accuracy",))
+
+
+def test_a_node_label_defined_in_the_catalog_alone_goes_through_every_room(
+    store, store_uri, tmp_path
+) -> None:
+    ingest(store, model_records(known_models()["pythia-70m"], {ComponentKind.HEAD}))
+    without = graph_fingerprint(store)
+    with defined_node_label(BENCHMARK) as label, defined_rel_type(EVALUATED) as evaluated:
+
+        class EvaluatedOn(Fact):
+            TYPE: ClassVar[RelType] = evaluated
+            accuracy: float = Field(ge=0, le=1)
+
+        analysis = Analysis(
+            uid="throwaway/benchmarks", kind="heads", method="an eval", models=["pythia-70m"]
+        )
+        bench = Benchmark(name="copy-suite-1", suite="copying").record()
+        fact = EvaluatedOn(analysis=analysis.uid, accuracy=0.5).record(
+            ref(NodeLabel.HEAD, HEAD), bench.ref
+        )
+        records = [*analysis.records(), bench, fact]
+        ingest(store, records)
+        ingest(store, records)  # merged on the key its entry gives: still one
+        assert count(store, "(b:Benchmark {name: 'copy-suite-1', suite: 'copying'})") == 1
+
+        code, out = cli(store_uri, "show", "copy-suite-1", "--format", "json")  # `named`
+        assert code == 0, out
+        shown = json.loads(out)
+        assert shown["kind"] == "Benchmark" and shown["properties"]["suite"] == "copying"
+        [cited] = shown["relationships"]["EVALUATED_ON"]
+        assert cited["other"] == HEAD and cited["accuracy"] == 0.5
+
+        graphml, script = (tmp_path / f"bench.{ext}" for ext in ("graphml", "cypher"))
+        for path in (graphml, script):
+            code, out = cli(
+                store_uri,
+                "export",
+                "--analysis",
+                analysis.uid,
+                "--format",
+                path.suffix[1:],
+                "--out",
+                str(path),
+            )
+            assert code == 0, out
+        assert "Benchmark" in graphml.read_text() and "copy-suite-1" in script.read_text()
+
+        code, out = cli(store_uri, "analysis", "remove", analysis.uid, "--yes")
+        assert code == 0, out
+        assert graph_fingerprint(store) == without  # `shared`: swept once nothing cites it
+
+        ingest(store, analysis.records())
+        code, out = cli(store_uri, "import", "graphml", str(graphml))
+        assert code == 0, out
+        assert (
+            count(store, "(:AttentionHead)-[:EVALUATED_ON]->(:Benchmark {suite: 'copying'})") == 1
+        )
+        # the entry's model checks an imported node: a value it refuses writes nothing
+        cli(store_uri, "analysis", "remove", analysis.uid, "--yes")
+        ingest(store, analysis.records())
+        before = graph_fingerprint(store)
+        tampered = tmp_path / "tampered.graphml"
+        tampered.write_text(graphml.read_text().replace(">copying<", ">Copying!<"))
+        code, out = cli(store_uri, "import", "graphml", str(tampered))
+        assert code == 1 and "suite" in out, out
+        assert graph_fingerprint(store) == before
+        assert label in NODE_SPECS
+    assert label not in NODE_SPECS
+    with pytest.raises(ValueError, match="not a valid NodeLabel"):
+        NodeLabel("Benchmark")  # gone from the allow-list with its block
+
+
+def test_an_import_refuses_every_label_the_store_owns() -> None:
+    """Summaries and N2G tries are the store's own: an import file naming one is refused
+    whatever else it says, as the catalog's `made_by` says."""
+    from circuitbase.schema.imported import checked
+
+    owned = [label for label in NodeLabel if label.spec.made_by != "input"]
+    assert {NodeLabel.SIMILARITY_SUMMARY, NodeLabel.PATTERN, NodeLabel.PATTERN_NODE} <= set(owned)
+    for label in owned:
+        with pytest.raises(RecordError, match="derived by circuitbase"):
+            checked([NodeRecord(label, "x", {}, origin="file.graphml, node 1")])
+
+
+def test_the_node_allow_list_refuses_names_it_does_not_define() -> None:
+    for name in ("Concept` DETACH DELETE n //", "concept", "", "Component", "NotALabel"):
+        with pytest.raises(ValueError):
+            NodeLabel(name)
+    with pytest.raises(ValueError, match="CamelCase"):
+        with defined_node_label(NodeSpec("Bad`Label", "#000000")):
+            pass
+    with pytest.raises(ValueError, match="already exists"):
+        with defined_node_label(NodeSpec("Concept", "#000000")):
+            pass
 
 
 def test_every_label_and_type_has_its_entry() -> None:

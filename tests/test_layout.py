@@ -157,7 +157,17 @@ ALLOWED = {
     "analyze": {"schema", "sources", "store", "settings"},
     "export": {"schema", "sources", "store", "queries"},
     "web": {"schema", "store", "queries", "export", "errors"},
-    "api": {"schema", "sources", "ingest", "store", "queries", "export", "errors", "settings"},
+    "api": {
+        "schema",
+        "sources",
+        "ingest",
+        "store",
+        "queries",
+        "analyze",
+        "export",
+        "errors",
+        "settings",
+    },
 }
 ROOMS = {
     "api",

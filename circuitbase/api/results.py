@@ -26,6 +26,7 @@ class Rows:
     title: str | None = None
     note: str | None = None
     cut: str | None = None  # where a query's result was cut (its row or byte limit)
+    more: dict[str, Rows] = field(default_factory=dict)  # the answer's other tables (`stats`)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self.rows)
@@ -52,7 +53,8 @@ class Rows:
 
     def __str__(self) -> str:
         text = render(self.rows, "table", title=self.title)
-        return f"{text}\n{self.note}" if self.note else text
+        text = f"{text}\n{self.note}" if self.note else text
+        return "\n".join([text, *map(str, self.more.values())])
 
     def _repr_html_(self) -> str:
         columns = self.columns
@@ -68,6 +70,7 @@ class Rows:
             + (f"<p>... {more} more rows (to_pandas() has them all)</p>" if more > 0 else "")
             + f"<p>({len(self.rows)} row{'s' * (len(self.rows) != 1)})</p>"
             + (f"<p>{html.escape(self.note)}</p>" if self.note else "")
+            + "".join(table._repr_html_() for table in self.more.values())
         )
 
 

@@ -6,12 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..ingest import ingest
-from ..schema.checkpoints import with_revision
-from ..schema.graph import NodeLabel
-from ..schema.records import NodeRecord
 from .context import MODEL, Context
-from .progress import run_pipeline
+from .progress import report
 
 _CHECKPOINT = click.option(
     "--checkpoint",
@@ -89,15 +85,19 @@ def probe(
     Example:
       circuitbase analyze probe toy-2l --checkpoint toy.pt --concept-data digits.json --k 1
     """
-    from ..analyze.models import load_model
-    from ..analyze.probe import probe_analysis_records
-
-    model = with_revision(model, revision)
-    loaded = load_model(model, checkpoint, device)
-    records = probe_analysis_records(
-        loaded, model, concept_data, k=k, layers=_layers(layers), seed=seed
+    report(
+        obj.kb.analyze_probe(
+            model,
+            concept_data,
+            k=k,
+            layers=_layers(layers),
+            seed=seed,
+            checkpoint=checkpoint,
+            revision=revision,
+            device=device,
+            progress=True,
+        )
     )
-    run_pipeline("probes", lambda progress: ingest(obj.store, records, progress=progress))
 
 
 @analyze.command("heads")
@@ -136,13 +136,18 @@ def heads(
       circuitbase analyze heads toy-2l --checkpoint toy.pt
       circuitbase analyze heads pythia-70m --revision step1000
     """
-    from ..analyze.heads import head_analysis_records
-    from ..analyze.models import load_model
-
-    model = with_revision(model, revision)
-    loaded = load_model(model, checkpoint, device)
-    records = head_analysis_records(loaded, model, n_sequences=sequences, period=period, seed=seed)
-    run_pipeline("head roles", lambda progress: ingest(obj.store, records, progress=progress))
+    report(
+        obj.kb.analyze_heads(
+            model,
+            sequences=sequences,
+            period=period,
+            seed=seed,
+            checkpoint=checkpoint,
+            revision=revision,
+            device=device,
+            progress=True,
+        )
+    )
 
 
 @analyze.command("correlate")
@@ -213,27 +218,18 @@ def correlate(
           --text-data tokens.json
       circuitbase similar seed-a/L1/N17 --in seed-b
     """
-    from ..analyze.correlate import correlate_analysis_records
-    from ..analyze.models import load_model
-
-    model_a, model_b = with_revision(model_a, revision), with_revision(model_b, revision)
-    loaded_a = load_model(model_a, checkpoint_a, device)
-    loaded_b = load_model(model_b, checkpoint_b, device)
-    records = list(
-        correlate_analysis_records(
-            loaded_a,
+    report(
+        obj.kb.analyze_correlate(
             model_a,
-            loaded_b,
             model_b,
             text_data,
+            checkpoint_a=checkpoint_a,
+            checkpoint_b=checkpoint_b,
             top_k=top_k,
             seed=seed,
             batch_tokens=batch_tokens,
+            revision=revision,
+            device=device,
+            progress=True,
         )
-    )
-    uid = next(
-        r.key for r in records if isinstance(r, NodeRecord) and r.label is NodeLabel.ANALYSIS
-    )
-    run_pipeline(
-        "correlations", lambda progress: ingest(obj.store, records, progress=progress, replaces=uid)
     )

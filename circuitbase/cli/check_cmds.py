@@ -25,36 +25,15 @@ def check(obj: Context, repair: bool, yes: bool, fmt: str) -> None:
       circuitbase check
       circuitbase check --repair --yes
     """
-    from ..queries.check import check as find
-    from ..queries.check import repair as mend
-
-    store = obj.store
-    findings = find(store)
+    findings = obj.kb.check()
     if not findings:
         click.echo("the store is consistent: nothing to repair")
         return
-    click.echo(
-        render(
-            [
-                {
-                    "finding": f.kind,
-                    "count": f.count,
-                    "detail": f.detail,
-                    "repaired by --repair": "yes" if f.repairable else "no",
-                }
-                for f in findings
-            ],
-            fmt,
-        )
-    )
+    click.echo(render(findings.rows, fmt))
     if not repair:
         raise SystemExit(1)
     ask_first(yes, "repair these?", "nothing repaired")
-    counts = mend(store, findings)
-    click.echo(
-        f"repaired: {counts.relationships_deleted} relationships and "
-        f"{counts.nodes_deleted} nodes deleted"
-    )
-    left = [f for f in find(store) if f.repairable]
-    if left or any(not f.repairable for f in findings):
+    left = obj.kb.repair()
+    click.echo(left.note)
+    if left:
         raise SystemExit(1)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..export import FORMATS, check_destination, subgraph, write, write_table
-from ..export.figure import COLOUR_BY, FigureStyle, parse_width
+from ..export import FORMATS
+from ..export.figure import COLOUR_BY
 from ..schema.graph import NodeLabel, RelType
 from ..sources.registry import import_formats
 from .context import MODEL, Context
@@ -159,76 +159,38 @@ def export(
       circuitbase export --trajectory OLMo-2-1124-7B --metric next_tok_attn \\
           --source head-scores/n2048_seqlen30/ --format png --out olmo-induction.png
     """
-    check_destination(fmt, out)
-    given = parse_params(params, typed=True)
-    if trajectory_of is not None:
-        from ..export import write_trajectory_figure
-        from ..queries.names import checked_metric, checked_model, checked_value
-
-        checked_model(obj.store, trajectory_of)
-        if metric is not None:
-            checked_metric(obj.store, metric)
-        if role is not None:
-            checked_value(obj.store, NodeLabel.HEAD_ROLE, None, role, "head role")
-        if source is not None:
-            checked_value(obj.store, NodeLabel.ANALYSIS, None, source, "analysis", prefix=True)
-        written = write_trajectory_figure(
-            obj.store,
-            trajectory_of,
-            fmt,
-            out,
-            metric=metric,
-            role=role,
-            source=source,
-            min_score=min_score,
-            style=FigureStyle(width=parse_width(width), dpi=dpi, font_size=font_size),
-        )
-    elif heads_of is not None:
-        from ..export import write_heads
-        from ..queries.names import checked_model
-
-        checked_model(obj.store, heads_of)
-        written = write_heads(
-            obj.store,
-            heads_of,
-            fmt,
-            out,
-            FigureStyle(width=parse_width(width), dpi=dpi, font_size=font_size),
-        )
-    elif fmt == "latex":
-        if template is None:
-            raise click.UsageError("--format latex needs a query template")
-        written = write_table(obj.store, template, given, out, title)
-    else:
-        from ..queries.names import checked_model, checked_value
-
-        checked_model(obj.store, model)  # a filter naming nothing stored is a typo, not "0 nodes"
-        if analysis is not None and around is not None:
-            checked_value(obj.store, NodeLabel.ANALYSIS, None, analysis, "analysis")
-        style = FigureStyle(
-            width=parse_width(width),
-            dpi=dpi,
-            font_size=font_size,
-            colour_by=colour_by,
-            edge_labels=edge_labels,
-            min_weight=min_weight,
-        )
-        graph = subgraph(
-            obj.store,
-            template=template,
-            params=given,
-            around=around,
-            hops=hops,
-            labels=[NodeLabel(label) for label in labels],
-            rel_types=[RelType(t) for t in rel_types],
-            model=model,
-            analysis=analysis,
-            expand_structural=expand_structural,
-        )
-        click.echo(f"{graph.number_of_nodes()} nodes, {graph.number_of_edges()} relationships")
-        written = write(obj.store, graph, fmt, out, title, style)
-    for path in written:
-        click.echo(f"wrote {path}")
+    if fmt == "latex" and template is None:
+        raise click.UsageError("--format latex needs a query template")
+    done = obj.kb.export(
+        out,
+        fmt,
+        heads=heads_of,
+        trajectory=trajectory_of,
+        metric=metric,
+        role=role,
+        source=source,
+        min_score=min_score,
+        title=title,
+        template=template,
+        params=parse_params(params, typed=True),
+        around=around,
+        hops=hops,
+        labels=labels,
+        rel_types=rel_types,
+        model=model,
+        analysis=analysis,
+        expand_structural=expand_structural,
+        width=width,
+        dpi=dpi,
+        font_size=font_size,
+        colour_by=colour_by,
+        edge_labels=edge_labels,
+        min_weight=min_weight,
+    )
+    if done.note:
+        click.echo(done.note)
+    for row in done:
+        click.echo(f"wrote {row['wrote']}")
 
 
 @click.group("import")

@@ -9,12 +9,12 @@ from typing import Any
 
 import click
 
-from ..ingest.pipeline import Reader, expand, ingest_files, ingest_offline
-from ..ingest.scratch import ORDINARY, PlanRules
+from ..api.session import written
+from ..ingest.pipeline import Reader, expand, ingest_offline
 from ..sources.formats import Format, Option
 from ..store.neo4j_import import OfflineNeo4j
 from .context import BULK, MODEL, Context, neo4j_import
-from .progress import run_pipeline
+from .progress import report, run_offline, summary
 
 # the files (and folders, searched for a format's files) an ingest reads
 PATHS: dict[str, Any] = {
@@ -43,33 +43,17 @@ REVISION = click.Option(
 )
 
 
-def run_ingest(
-    obj: Context,
-    what: str,
-    paths: tuple[Path, ...],
-    reader: Reader,
-    suffixes: tuple[str, ...],
-    names: tuple[str, ...] = (),
-    bulk: bool | None = None,
-    neo4j_home: Path | None = None,
-    neo4j_database: str = "neo4j",
-    rules: PlanRules = ORDINARY,
+def offline(
+    what: str, paths: tuple[Path, ...], fmt: Format, reader: Reader, home: Path, database: str
 ) -> None:
-    files = expand(paths, suffixes, names)
-    if neo4j_home is not None:
-        target = offline_target(neo4j_home, neo4j_database)
-        run_pipeline(
-            what,
-            lambda progress: ingest_offline(target, paths=files, reader=reader, progress=progress),
-        )
-        click.echo(after_offline_import(target))
-        return
-    run_pipeline(
-        what,
-        lambda progress: ingest_files(
-            obj.store, files, reader, progress=progress, bulk=bulk, rules=rules
-        ),
+    """An ingest into a new database of a Neo4j home (its offline importer), not the store."""
+    target = offline_target(home, database)
+    files = expand(paths, fmt.suffixes, fmt.names)
+    result = run_offline(
+        what, lambda progress: ingest_offline(target, paths=files, reader=reader, progress=progress)
     )
+    click.echo(summary(written(what, result)[0]))
+    click.echo(after_offline_import(target))
 
 
 def offline_target(home: Path, database: str) -> OfflineNeo4j:
@@ -108,18 +92,24 @@ def format_command(fmt: Format) -> click.Command:
         revision: str | None = None,
         **given: object,
     ) -> None:
-        run_ingest(
-            obj,
-            fmt.what or fmt.name,
-            paths,
-            fmt.read_with(given, revision),
-            fmt.suffixes,
-            fmt.names,
-            bulk,
-            neo4j_home,
-            neo4j_database,
-            PlanRules(additive=fmt.additive, new_roles=frozenset(new_roles)),
-        )
+        what = fmt.what or fmt.name
+        if neo4j_home is not None:
+            reader = fmt.read_with(given, revision)
+            offline(what, paths, fmt, reader, neo4j_home, neo4j_database)
+        elif fmt.additive:
+            report(obj.kb.import_(paths, fmt.name, progress=True))
+        else:
+            report(
+                obj.kb.ingest(
+                    paths,
+                    fmt.name,
+                    revision=revision,
+                    new_roles=new_roles,
+                    bulk=bulk,
+                    progress=True,
+                    **given,
+                )
+            )
 
     command = click.Command(
         fmt.name,

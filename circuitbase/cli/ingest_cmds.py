@@ -7,13 +7,9 @@ from pathlib import Path
 
 import click
 
-from ..ingest.pipeline import expand, ingest_vectors
-from ..schema.checkpoints import with_revision
 from ..sources.registry import formats
-from ..sources.vectors import read_vector_files
 from .context import MODEL, Context
 from .format_commands import PATHS, format_command
-from .progress import run_pipeline
 
 
 @click.group()
@@ -38,11 +34,5 @@ def vectors(obj: Context, paths: tuple[Path, ...], model: str, revision: str | N
     Example:
       circuitbase ingest vectors activations.json --model gpt2-small
     """
-    model = with_revision(model, revision)
-    found = read_vector_files(expand(paths, (".json", ".csv")), model)
-    run_pipeline(
-        "vectors",
-        lambda progress: ingest_vectors(obj.store, found, progress=progress),
-        report=False,
-    )
-    click.echo(f"vectors: {len(found)} components of {model} embedded and indexed")
+    done = obj.kb.ingest_vectors(paths, model, revision=revision, progress=True)[0]
+    click.echo(f"vectors: {done['components']} components of {done['model']} embedded and indexed")

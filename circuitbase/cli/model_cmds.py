@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from itertools import chain
 from pathlib import Path
+from typing import Any
 
 import click
-from pydantic import ValidationError
 
-from ..ingest import ingest, ingest_offline
-from ..ingest.scratch import Record
-from ..schema.catalog import known_model, known_models
-from ..schema.checkpoints import split_checkpoint, with_revision
-from ..schema.graph import NodeLabel, RelType
-from ..schema.nodes import CHECKPOINT_FIELDS, SHAPE_FIELDS, ModelSpec
-from ..schema.records import RecordError, record_error, ref, rel
-from ..sources.models import component_count, component_kinds, model_records, read_model_config
+from ..ingest import ingest_offline
+from ..schema.catalog import known_models
+from ..schema.checkpoints import with_revision
+from ..schema.nodes import SHAPE_FIELDS
+from ..sources.models import component_count, component_kinds, model_records, model_spec
 from .context import BULK, MODEL, Context, neo4j_import
 from .format_commands import after_offline_import, offline_target
 from .output import FORMATS, ask_first, render
-from .progress import run_pipeline
+from .progress import run_offline
 
 # the options that give a model's shape and what else its spec holds (attn_only comes
 # from a config only)
@@ -33,38 +28,6 @@ _SHAPE_OPTIONS = (
     "step",
     "tokens",
 )
-
-
-def _parse_components(text: str) -> set:
-    try:
-        return component_kinds(text.split(","), "--components")
-    except RecordError as err:
-        raise click.BadParameter(err.reason) from None
-
-
-def _spec(name: str, config: Path | None, shape: dict, stored_final: dict | None) -> ModelSpec:
-    """NAME's shape: the config's, else the catalog's, else (a checkpoint) its stored
-    final model's; options given override."""
-    given = {k: v for k, v in shape.items() if v is not None}
-    if config is not None:
-        base = read_model_config(config).model_dump()
-    elif (catalog := known_model(split_checkpoint(name)[0])) is not None:
-        base = catalog.model_dump()
-    elif stored_final is not None:
-        base = {k: v for k, v in stored_final.items() if k != "uid"}
-    else:
-        base = {}
-    base = {k: v for k, v in base.items() if k not in CHECKPOINT_FIELDS}
-    try:
-        return ModelSpec.model_validate({**base, **given, "name": name})
-    except ValidationError as err:
-        problem = record_error(err)
-        if any(e["type"] == "missing" for e in err.errors()) and not problem.field == "name":
-            raise RecordError(
-                f"model {name!r} needs a shape: give --config FILE or at least "
-                f"--n-layers and --n-heads ({problem})"
-            ) from None
-        raise problem from None
 
 
 LISTED = ("family", "n_layers", "d_model", "n_heads", "d_mlp")
@@ -147,51 +110,26 @@ def add(
       circuitbase model add my-model@ckpt-a --step 500 --tokens 1000000
     """
     name = with_revision(name, revision)
-    final, at = split_checkpoint(name)
-    if at is None and (shape["step"] is not None or shape["tokens"] is not None):
-        raise click.UsageError("--step and --tokens place a checkpoint (NAME@REVISION)")
-    stored = None
-    if at is not None and neo4j_home is None:
-        stored = next(iter(obj.store.models([final])), None)
-    spec = _spec(name, config, {k: shape[k] for k in _SHAPE_OPTIONS}, stored)
-    if base is not None and neo4j_home is not None:
-        raise click.UsageError("--base names a stored model; a new database has none")
-    if base is not None:
-        from ..queries.names import checked_model
-
-        checked_model(obj.store, base)  # the base is stored first: a typo names near matches
-    kinds = _parse_components(components)
-    records: Iterable[Record] = model_records(spec, kinds)
-    count = component_count(spec, kinds)
-    total = 1 + count + (base is not None)  # known before reading
-    if base is not None:
-        records = chain(
-            records,
-            [
-                rel(
-                    RelType.FINE_TUNED_FROM,
-                    ref(NodeLabel.MODEL, spec.name),
-                    ref(NodeLabel.MODEL, base),
-                )
-            ],
+    given: dict[str, Any] = {k: shape[k] for k in _SHAPE_OPTIONS}
+    if neo4j_home is None:
+        done = obj.kb.add_model(
+            name, config=config, components=components, base=base, bulk=bulk, progress=True, **given
+        )[0]
+        click.echo(
+            f"{done['model']}: {done['components']} components; {done['nodes_created']} "
+            f"nodes and {done['relationships_created']} relationships created"
         )
-    if neo4j_home is not None:
-        target = offline_target(neo4j_home, neo4j_database)
-        result = run_pipeline(
-            name, lambda progress: ingest_offline(target, records, progress=progress), report=False
-        )
-        click.echo(f"{name}: {count} components")
-        click.echo(after_offline_import(target))
         return
-    result = run_pipeline(
-        name,
-        lambda progress: ingest(obj.store, records, progress=progress, total=total, bulk=bulk),
-        report=False,
+    if base is not None:
+        raise click.UsageError("--base names a stored model; a new database has none")
+    spec = model_spec(name, config, given)
+    kinds = component_kinds([c for c in components.split(",") if c], "--components")
+    target = offline_target(neo4j_home, neo4j_database)
+    run_offline(
+        name, lambda progress: ingest_offline(target, model_records(spec, kinds), progress=progress)
     )
-    click.echo(
-        f"{name}: {count} components; {result.counts.nodes_created} "
-        f"nodes and {result.counts.relationships_created} relationships created"
-    )
+    click.echo(f"{name}: {component_count(spec, kinds)} components")
+    click.echo(after_offline_import(target))
 
 
 @model.command("remove")

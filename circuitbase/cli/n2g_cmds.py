@@ -7,24 +7,8 @@ from pathlib import Path
 
 import click
 
-from ..schema.records import RecordError
-from ..sources.n2g.stored import predict
-from ..sources.n2g.vocab import decode_byte_level
 from .context import Context
 from .output import FORMATS, render
-
-
-def tokenize(text: str, tokenizer: Path) -> list[str]:
-    """Token strings of `text` with a Hugging Face tokenizer.json (the `tokenizers` package)."""
-    try:
-        from tokenizers import Tokenizer
-    except ImportError:
-        raise RecordError(
-            "--tokenizer needs the `tokenizers` package (in the [analysis] extra); "
-            "or give the tokens with --tokens"
-        ) from None
-    encoded = Tokenizer.from_file(str(tokenizer)).encode(text, add_special_tokens=False)
-    return [decode_byte_level(token) for token in encoded.tokens]
 
 
 @click.group()
@@ -70,19 +54,9 @@ def predict_cmd(
         if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
             raise click.BadParameter("a JSON list of strings", param_hint="--tokens")
     elif text is not None and tokenizer is not None:
-        tokens = tokenize(text, tokenizer)
+        tokens = text
     else:
         raise click.UsageError("give TEXT with --tokenizer, or --tokens")
-    from ..queries.names import checked_component
-
-    checked_component(obj.store, uid)  # a bound or model typed wrong is named, not "no pattern"
-    activations = predict(obj.store, uid, tokens, analysis)
     click.echo(
-        render(
-            [
-                {"position": i, "token": t, "activation": a}
-                for i, (t, a) in enumerate(zip(tokens, activations))
-            ],
-            fmt,
-        )
+        render(obj.kb.predict(uid, tokens, tokenizer=tokenizer, analysis=analysis).rows, fmt)
     )

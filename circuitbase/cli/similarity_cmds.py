@@ -9,6 +9,7 @@ from ..schema.graph import SIMILARITY_METRICS as METRICS
 from ..schema.text import visible_token
 from .context import MODEL, TIMEOUT, Context
 from .output import FORMATS, render
+from .progress import report
 
 # every metric `similar` offers (queries.match.METRICS, named here so that --help does
 # not load the queries)
@@ -70,32 +71,20 @@ def compute(
     Example:
       circuitbase similarity compute --models gpt2-small pythia-160m --metric tokens --top-k 5
     """
-    from ..analyze.similarity import similarity_analysis_uid, similarity_records
-    from ..ingest import ingest
-    from ..queries.names import checked_model, stored_models
-    from .progress import run_pipeline
-
-    stored = stored_models(obj.store)
-    for name in models:
-        checked_model(obj.store, name, stored)
-    records = similarity_records(
-        obj.store,
-        models[0],
-        models[1],
-        metric,  # type: ignore[arg-type]  # one of METRICS: click checked it
-        top_k=top_k,
-        min_score=min_score,
-        min_f1=min_f1,
-        max_token_share=max_token_share,
+    done = report(
+        obj.kb.compute_similarity(
+            *models,
+            metric,
+            top_k=top_k,
+            min_score=min_score,
+            min_f1=min_f1,
+            max_token_share=max_token_share,
+            progress=True,
+        )
     )
-    analysis = similarity_analysis_uid(metric, models[0], models[1])  # type: ignore[arg-type]
-    result = run_pipeline(
-        f"similarity ({metric})",
-        lambda progress: ingest(obj.store, records, progress=progress, replaces=analysis),
-    )
-    if result.counts.relationships_deleted:
+    if done["relationships_deleted"]:
         click.echo(
-            f"  {result.counts.relationships_deleted} matches of an earlier run with other "
+            f"  {done['relationships_deleted']} matches of an earlier run with other "
             "settings removed"
         )
 
@@ -217,14 +206,4 @@ def fine_tuning(obj: Context, model: str, base: str | None, show_heads: bool, fm
     Example:
       circuitbase similarity fine-tuning gemma-2-2b-it
     """
-    from ..queries.fine_tuning import fine_tuning as measure
-
-    reports = measure(obj.store, model, base)
-    if show_heads:
-        click.echo(
-            render(
-                [{"model": r.model, "base": r.base, **row} for r in reports for row in r.rows], fmt
-            )
-        )
-    else:
-        click.echo(render([r.summary() for r in reports], fmt))
+    click.echo(render(obj.kb.fine_tuning(model, base, heads=show_heads).rows, fmt))

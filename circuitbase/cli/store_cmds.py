@@ -42,27 +42,15 @@ def stats(obj: Context, fmt: str) -> None:
     Example:
       circuitbase stats --format json
     """
-    result = obj.store.stats()
+    nodes = obj.kb.stats()
+    tables = {"labels": nodes, **nodes.more}
     if fmt == "json":
-        click.echo(
-            json.dumps(
-                {
-                    "labels": result.labels,
-                    "relationships": result.relationships,
-                    "models": result.models,
-                },
-                indent=2,
-            )
-        )
+        as_dict = {
+            "labels": {r["label"]: r["nodes"] for r in nodes},
+            "relationships": {r["type"]: r["relationships"] for r in nodes.more["relationships"]},
+            "models": nodes.more["models"].rows,
+        }
+        click.echo(json.dumps(as_dict, indent=2))
         return
-    click.echo(
-        render([{"label": k, "nodes": v} for k, v in result.labels.items()], fmt, title="Nodes")
-    )
-    click.echo(
-        render(
-            [{"type": k, "relationships": v} for k, v in result.relationships.items()],
-            fmt,
-            title="Relationships",
-        )
-    )
-    click.echo(render(result.models, fmt, title="Models"))
+    for table in tables.values():
+        click.echo(render(table.rows, fmt, title=table.title))

@@ -23,7 +23,7 @@ from typing import Any
 
 import networkx as nx
 
-from ..schema.graph import COMPONENT_LABELS, NODE_SPECS, NodeLabel, RelType, rel_spec, score_of
+from ..schema.graph import COMPONENT_LABELS, NodeLabel, RelType, rel_spec, score_of
 from ..schema.records import RecordError
 from ..schema.sizes import model_size
 from .palette import edge_colour, edge_style, node_colour, text_colour
@@ -59,7 +59,6 @@ CATEGORY_COLOURS = [
     "#DDDDDD",
 ]
 # Relationships a figure does not draw: the model is the band, the analysis is the citation.
-NOT_DRAWN_NODES = {label for label, spec in NODE_SPECS.items() if not spec.drawn}
 # The number that says how strong each kind of fact is (ENCODES also has the probe's
 # `weight`, a coefficient, not a score).
 # SVG keeps text as <text> (editable, searchable); PDF embeds TrueType, not Type 3 glyphs.
@@ -173,7 +172,7 @@ def _drawable(graph: nx.MultiDiGraph, style: FigureStyle) -> tuple[nx.MultiDiGra
     hidden = {
         n
         for n, a in graph.nodes(data=True)
-        if primary_label(a["labels"]) in NOT_DRAWN_NODES | {NodeLabel.MODEL}
+        if not (label := primary_label(a["labels"])).spec.drawn or label is NodeLabel.MODEL
     }
     categories = _categories(graph, style.colour_by) if style.colour_by != "kind" else {}
     if style.colour_by in ("role", "concept") and categories:

@@ -191,8 +191,5 @@ class _Numbers:
         self._pending = []
 
 
-_LABELS = {label: ":".join(labels_of(label)) for label in NodeLabel}
-
-
 def _labels(label: NodeLabel) -> str:
-    return _LABELS[label]
+    return ":".join(labels_of(label))

@@ -31,14 +31,6 @@ from .names import UnknownName, checked_component, component_named, near_matches
 from .similar import similar as find
 
 MAX_RELATIONSHIPS = 10_000  # a node with more is shown in part, and says so
-_BY_NAME = (
-    NodeLabel.MODEL,
-    NodeLabel.CONCEPT,
-    NodeLabel.TASK,
-    NodeLabel.HEAD_ROLE,
-    NodeLabel.NEURON_FAMILY,
-    NodeLabel.ANALYSIS,
-)
 
 
 def resolve(store: GraphStore, name: str, model: str | None = None) -> tuple[NodeLabel, str]:
@@ -53,14 +45,15 @@ def resolve(store: GraphStore, name: str, model: str | None = None) -> tuple[Nod
             return NodeLabel.of(uid.kind), str(checked_component(store, str(uid)))
         except CircuitbaseError as err:
             problem = err  # unless NAME is also another thing's name
-    for label in _BY_NAME:
+    named = [label for label in NodeLabel if label.spec.named]  # the catalog says which
+    for label in named:
         if store.has_node(label, name):
             return label, name
     if store.has_node(NodeLabel.TOKEN, token_uid(name)):
         return NodeLabel.TOKEN, token_uid(name)
     if uid is not None:
         raise problem
-    names = [value for label in _BY_NAME for value in store.values_of(label, NODE_KEY[label])]
+    names = [value for label in named for value in store.values_of(label, NODE_KEY[label])]
     near = near_matches(name, names + store.values_of(NodeLabel.TOKEN, "text"))
     raise UnknownName(
         f"nothing called {name!r} in the store; "

@@ -16,40 +16,9 @@ import math
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any, ClassVar, Literal
 
 from .uids import ComponentKind
-
-
-class NodeLabel(str, Enum):
-    MODEL = "Model"
-    NEURON = ComponentKind.NEURON.value
-    HEAD = ComponentKind.HEAD.value
-    MLP = ComponentKind.MLP.value
-    ATTENTION = ComponentKind.ATTENTION.value
-    FEATURE = ComponentKind.FEATURE.value
-    TOKEN = "Token"
-    CONCEPT = "Concept"
-    HEAD_ROLE = "HeadRole"
-    NEURON_FAMILY = "NeuronFamily"
-    TASK = "Task"
-    ANALYSIS = "Analysis"
-    PATTERN = "Pattern"
-    PATTERN_NODE = "PatternNode"
-    # per pair of models and metric, each component kind's best similarity scores: what
-    # universality_table reads instead of every SIMILAR_TO edge (kept by the store)
-    SIMILARITY_SUMMARY = "SimilaritySummary"
-    # one SAE or transcoder: what a feature's uid names between its layer and its index
-    DICTIONARY = "Dictionary"
-    # an explanation's text, shared by the analyses that give it (EXPLAINED_BY cites each)
-    EXPLANATION = "Explanation"
-
-    @classmethod
-    def of(cls, kind: ComponentKind) -> NodeLabel:
-        """The label of a component kind: the component labels are the kinds' names."""
-        return cls(ComponentKind(kind).value)
-
 
 # Who may create a label's nodes or a type's relationships (NodeSpec.made_by, RelSpec.made_by).
 MadeBy = Literal["input", "names", "circuitbase"]
@@ -59,8 +28,12 @@ MadeBy = Literal["input", "names", "circuitbase"]
 class NodeSpec:
     """Everything the library knows about one node label, in one place: the store merges
     it on `key`, removal takes it when nothing refers to it if `shared`, search reads
-    `search`, figures and pages draw it in `colour` (or leave it out)."""
+    `search`, `show` finds it by its key if `named`, an import checks it with `model`
+    (a pydantic model taking its key as `name`) and refuses it unless `made_by` is
+    "input", figures and pages draw it in `colour` (or leave it out). A new label is one
+    `define_node_label(NodeSpec(...))`."""
 
+    name: str  # the label, as the store writes it
     colour: str  # Paul Tol's "muted" scheme and Okabe-Ito's yellow: see export/palette.py
     # The property a node is MERGEd on. Concepts, roles and tasks are shared across
     # models, so their name is their identity. A token's identity is its text quoted
@@ -75,6 +48,12 @@ class NodeSpec:
     # who may create it: "input" (a source or an import file), or "circuitbase" (derived by
     # circuitbase's own code only: similarity summaries, N2G tries; an import refuses it)
     made_by: MadeBy = "input"
+    # `show NAME` finds a node of this label by its key (a model, a concept, an analysis)
+    named: bool = False
+    # the pydantic model an import validates the node with, its key given as `name`: the
+    # class, or its name in schema/nodes.py (None: the label's own checks in
+    # schema/imported.py, or none)
+    model: Any = None
 
 
 @dataclass(frozen=True)
@@ -124,14 +103,110 @@ def is_derived_property(name: str) -> bool:
     return name in DERIVED_PROPERTIES or (name.startswith("profile_") and name[8:].isdigit())
 
 
-class _RelTypes(type):
-    """Iterating `RelType` gives every defined type, built-in or added, in order."""
+class _Listed(type):
+    """Iterating an allow-list class (`NodeLabel`, `RelType`) gives every defined entry,
+    built-in or added, in order."""
 
-    def __iter__(cls) -> Iterator[RelType]:
-        return iter(list(_REL_TYPES.values()))
+    _defined: dict[str, Any]
+
+    def __iter__(cls) -> Iterator[Any]:
+        return iter(list(cls._defined.values()))
 
     def __len__(cls) -> int:
-        return len(_REL_TYPES)
+        return len(cls._defined)
+
+
+class NodeLabel(str, metaclass=_Listed):
+    """A node label from the allow-list: `NodeLabel("Concept")` is the one defined
+    `Concept` (ValueError for a name never defined), so a crafted name cannot reach a
+    Cypher string. It reads like an Enum member (`.value`, `.name`, `is`); its catalog
+    entry is `.spec` (NODE_SPECS)."""
+
+    MODEL: ClassVar[NodeLabel]
+    NEURON: ClassVar[NodeLabel]
+    HEAD: ClassVar[NodeLabel]
+    MLP: ClassVar[NodeLabel]
+    ATTENTION: ClassVar[NodeLabel]
+    FEATURE: ClassVar[NodeLabel]
+    TOKEN: ClassVar[NodeLabel]
+    CONCEPT: ClassVar[NodeLabel]
+    HEAD_ROLE: ClassVar[NodeLabel]
+    NEURON_FAMILY: ClassVar[NodeLabel]
+    TASK: ClassVar[NodeLabel]
+    ANALYSIS: ClassVar[NodeLabel]
+    PATTERN: ClassVar[NodeLabel]
+    PATTERN_NODE: ClassVar[NodeLabel]
+    SIMILARITY_SUMMARY: ClassVar[NodeLabel]
+    DICTIONARY: ClassVar[NodeLabel]
+    EXPLANATION: ClassVar[NodeLabel]
+
+    _defined: ClassVar[dict[str, NodeLabel]] = {}  # the allow-list
+    value: str
+    name: str  # the attribute's name (MODEL), as an Enum member's
+    spec: NodeSpec
+
+    def __new__(cls, name: object) -> NodeLabel:
+        if type(name) is NodeLabel:
+            return name
+        found = cls._defined.get(name) if isinstance(name, str) else None
+        if found is None:
+            raise ValueError(f"{name!r} is not a valid NodeLabel")
+        return found
+
+    @classmethod
+    def of(cls, kind: ComponentKind) -> NodeLabel:
+        """The label of a component kind: the component labels are the kinds' names."""
+        return cls(ComponentKind(kind).value)
+
+    def __str__(self) -> str:
+        return f"NodeLabel.{self.name}"
+
+    __format__ = object.__format__  # f"{label}" reads as str(label), as an Enum member's does
+
+    def __repr__(self) -> str:
+        return f"<NodeLabel.{self.name}: {self.value!r}>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (NodeLabel, (self.value,))
+
+
+NODE_SPECS: dict[NodeLabel, NodeSpec] = {}  # each label's entry, in the order defined
+NODE_KEY: dict[NodeLabel, str] = {}  # the property each label is merged on
+
+
+def define_node_label(spec: NodeSpec, attribute: str | None = None) -> NodeLabel:
+    """Add a node label to the allow-list (idempotent for the same spec); `attribute`:
+    its name as a constant (`NodeLabel.CONCEPT`), else the label upper-cased."""
+    if not spec.name.isidentifier() or not spec.name[:1].isupper() or spec.name == COMPONENT_LABEL:
+        raise ValueError(f"a node label is a CamelCase identifier, not {spec.name!r}")
+    if spec.name in NodeLabel._defined:
+        if NodeLabel._defined[spec.name].spec != spec:
+            raise ValueError(f"the node label {spec.name} is already defined otherwise")
+        return NodeLabel._defined[spec.name]
+    member = str.__new__(NodeLabel, spec.name)
+    member.value = spec.name
+    member.name = attribute or spec.name.upper()
+    member.spec = spec
+    NodeLabel._defined[spec.name] = member
+    NODE_SPECS[member] = spec
+    NODE_KEY[member] = spec.key
+    return member
+
+
+@contextmanager
+def defined_node_label(spec: NodeSpec) -> Iterator[NodeLabel]:
+    """A node label defined for the `with` block only (a plug-in's or a test's)."""
+    if spec.name in NodeLabel._defined:
+        raise ValueError(f"the node label {spec.name} already exists")
+    label = define_node_label(spec)
+    try:
+        yield label
+    finally:
+        del NodeLabel._defined[spec.name], NODE_SPECS[label], NODE_KEY[label]
+
+
+class _RelTypes(_Listed):
+    """`RelType`'s allow-list."""
 
 
 class RelType(str, metaclass=_RelTypes):
@@ -160,6 +235,7 @@ class RelType(str, metaclass=_RelTypes):
     HAS_EXAMPLE: ClassVar[RelType]
     EXPLAINED_BY: ClassVar[RelType]
 
+    _defined: ClassVar[dict[str, RelType]]
     # set once when the type is defined: plain attributes, read on every record
     value: str
     name: str
@@ -186,6 +262,7 @@ class RelType(str, metaclass=_RelTypes):
 
 
 _REL_TYPES: dict[str, RelType] = {}  # the allow-list: each member holds its entry (`.spec`)
+RelType._defined = _REL_TYPES
 
 
 def define_rel_type(spec: RelSpec) -> RelType:
@@ -271,34 +348,49 @@ SimilarityMetric = Literal["tokens", "concepts", "vectors"]
 SIMILARITY_METRICS: tuple[SimilarityMetric, ...] = ("tokens", "concepts", "vectors")
 
 COMPONENT_LABEL = "Component"
+
+# The built-in labels. Colours: Paul Tol's "muted" scheme and Okabe-Ito's yellow.
+# Concepts, roles, families and tasks are shared across models and named by their name;
+# an import checks each with its model in schema/nodes.py (named here: nodes imports this).
+_NAMED: dict[str, Any] = {"key": "name", "shared": True, "search": ("name",), "named": True}
+for _attribute, _node_spec in (
+    ("MODEL", NodeSpec("Model", "#DDCC77", search=("uid", "hf_id"), named=True)),  # sand
+    ("NEURON", NodeSpec(ComponentKind.NEURON.value, "#332288")),  # indigo
+    ("HEAD", NodeSpec(ComponentKind.HEAD.value, "#CC6677")),  # rose
+    ("MLP", NodeSpec(ComponentKind.MLP.value, "#117733")),  # green
+    ("ATTENTION", NodeSpec(ComponentKind.ATTENTION.value, "#882255")),  # wine
+    ("FEATURE", NodeSpec(ComponentKind.FEATURE.value, "#AA4499", search=("label",))),  # purple
+    ("TOKEN", NodeSpec("Token", "#DDDDDD", shared=True, search=("text",))),  # pale grey
+    ("CONCEPT", NodeSpec("Concept", "#88CCEE", model="Concept", **_NAMED)),  # cyan
+    ("HEAD_ROLE", NodeSpec("HeadRole", "#44AA99", model="HeadRole", **_NAMED)),  # teal
+    (
+        "NEURON_FAMILY",
+        NodeSpec("NeuronFamily", "#F0E442", model="NeuronFamily", **_NAMED),
+    ),  # yellow (Okabe-Ito)
+    (
+        "TASK",
+        NodeSpec("Task", "#999933", model="Task", **{**_NAMED, "search": ("name", "description")}),
+    ),
+    ("ANALYSIS", NodeSpec("Analysis", "#BBBBBB", drawn=False, named=True)),
+    ("PATTERN", NodeSpec("Pattern", "#E0E0E0", drawn=False, made_by="circuitbase")),
+    ("PATTERN_NODE", NodeSpec("PatternNode", "#F2F2F2", drawn=False, made_by="circuitbase")),
+    # per pair of models and metric, each component kind's best similarity scores: what
+    # universality_table reads instead of every SIMILAR_TO edge (kept by the store)
+    ("SIMILARITY_SUMMARY", NodeSpec("SimilaritySummary", "#F2F2F2", made_by="circuitbase")),
+    # one SAE or transcoder: what a feature's uid names between its layer and its index;
+    # pale purple, beside its features' purple
+    (
+        "DICTIONARY",
+        NodeSpec("Dictionary", "#CCBBEE", search=("uid", "release", "sae_id", "neuronpedia")),
+    ),
+    # an explanation's text, shared by the analyses that give it (EXPLAINED_BY cites
+    # each); pale yellow
+    ("EXPLANATION", NodeSpec("Explanation", "#EEEEBB", shared=True, search=("text",))),
+):
+    setattr(NodeLabel, _attribute, define_node_label(_node_spec, _attribute))
+
 COMPONENT_LABELS = frozenset(NodeLabel.of(kind) for kind in ComponentKind)
 
-NODE_SPECS: dict[NodeLabel, NodeSpec] = {
-    NodeLabel.MODEL: NodeSpec("#DDCC77", search=("uid", "hf_id")),  # sand
-    NodeLabel.NEURON: NodeSpec("#332288"),  # indigo
-    NodeLabel.HEAD: NodeSpec("#CC6677"),  # rose
-    NodeLabel.MLP: NodeSpec("#117733"),  # green
-    NodeLabel.ATTENTION: NodeSpec("#882255"),  # wine
-    NodeLabel.FEATURE: NodeSpec("#AA4499", search=("label",)),  # purple
-    NodeLabel.TOKEN: NodeSpec("#DDDDDD", shared=True, search=("text",)),  # pale grey
-    NodeLabel.CONCEPT: NodeSpec("#88CCEE", key="name", shared=True, search=("name",)),  # cyan
-    NodeLabel.HEAD_ROLE: NodeSpec("#44AA99", key="name", shared=True, search=("name",)),  # teal
-    NodeLabel.NEURON_FAMILY: NodeSpec(  # yellow (Okabe-Ito)
-        "#F0E442", key="name", shared=True, search=("name",)
-    ),
-    NodeLabel.TASK: NodeSpec(  # olive
-        "#999933", key="name", shared=True, search=("name", "description")
-    ),
-    NodeLabel.ANALYSIS: NodeSpec("#BBBBBB", drawn=False),
-    NodeLabel.PATTERN: NodeSpec("#E0E0E0", drawn=False, made_by="circuitbase"),
-    NodeLabel.PATTERN_NODE: NodeSpec("#F2F2F2", drawn=False, made_by="circuitbase"),
-    NodeLabel.SIMILARITY_SUMMARY: NodeSpec("#F2F2F2", made_by="circuitbase"),
-    NodeLabel.DICTIONARY: NodeSpec(  # pale purple, beside its features' purple
-        "#CCBBEE", search=("uid", "release", "sae_id", "neuronpedia")
-    ),
-    NodeLabel.EXPLANATION: NodeSpec("#EEEEBB", shared=True, search=("text",)),  # pale yellow
-}
-NODE_KEY: dict[NodeLabel, str] = {label: spec.key for label, spec in NODE_SPECS.items()}
 
 # Identity properties a record may leave out (stored as '' then, on both backends).
 OPTIONAL_IDENTITY = frozenset({"dataset", "feature", "node", "link", "explanation"})

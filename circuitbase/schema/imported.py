@@ -16,23 +16,18 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from . import nodes
 from .checkpoints import split_checkpoint
 from .dictionaries import dictionary_of, dictionary_uid, parse_neuronpedia_source
 from .evidence import Explanation  # (and the evidence facts' models, for fact_model)
 from .graph import COMPONENT_LABELS, NODE_SPECS, NodeLabel, RelType, is_derived_property, token_uid
 from .lineage import lineage
-from .nodes import Analysis, Concept, HeadRole, ModelSpec, NeuronFamily, Task, Token
+from .nodes import Analysis, ModelSpec, Token
 from .records import FULL_KEY, NodeRecord, RecordError, RelRecord, record_error
 from .relationships import fact_model
 from .uids import UidError, parse_component
 
 TRAINING = ("step", "tokens")  # what CHECKPOINT_OF carries, its checkpoint's position
-_BY_NAME: dict[NodeLabel, type[BaseModel]] = {
-    NodeLabel.CONCEPT: Concept,
-    NodeLabel.HEAD_ROLE: HeadRole,
-    NodeLabel.TASK: Task,
-    NodeLabel.NEURON_FAMILY: NeuronFamily,
-}
 
 
 def _validated(model: type[BaseModel], data: dict[str, Any], origin: str | None) -> Any:
@@ -92,9 +87,15 @@ def _node(record: NodeRecord) -> NodeRecord:
         return explanation.record().at(origin)
     if label is NodeLabel.DICTIONARY:
         return _dictionary(key, props, origin)
-    if label in _BY_NAME:
-        return _validated(_BY_NAME[label], {"name": key, **props}, origin).record().at(origin)
+    if (model := _checked_by(label)) is not None:
+        return _validated(model, {"name": key, **props}, origin).record().at(origin)
     return NodeRecord(label, key, props, origin=origin)
+
+
+def _checked_by(label: NodeLabel) -> type[BaseModel] | None:
+    """The model the label's catalog entry names (a class, or a name in schema/nodes.py)."""
+    model = label.spec.model
+    return getattr(nodes, model) if isinstance(model, str) else model
 
 
 def _dictionary(key: str, props: dict[str, Any], origin: str | None) -> NodeRecord:

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
-from ..schema.nodes import ModelComponents, ModelSpec
-from ..schema.records import NodeRecord, RecordError
+from ..schema.catalog import known_model
+from ..schema.checkpoints import split_checkpoint
+from ..schema.nodes import CHECKPOINT_FIELDS, ModelComponents, ModelSpec
+from ..schema.records import NodeRecord, RecordError, record_error
 from ..schema.uids import ComponentKind, ComponentUid
 from .files import read_json
 
@@ -77,3 +80,33 @@ def model_records(
     yield spec.record()
     if total:
         yield ModelComponents(spec, frozenset(kinds))
+
+
+def model_spec(
+    name: str,
+    config: Path | None = None,
+    shape: dict[str, Any] | None = None,
+    stored_final: dict[str, Any] | None = None,
+) -> ModelSpec:
+    """NAME's shape: the TransformerLens `config` file's, else the shipped catalog's, else
+    (a checkpoint) its stored final model's; the `shape` values given override."""
+    given = {k: v for k, v in (shape or {}).items() if v is not None}
+    if config is not None:
+        base = read_model_config(config).model_dump()
+    elif (catalog := known_model(split_checkpoint(name)[0])) is not None:
+        base = catalog.model_dump()
+    elif stored_final is not None:
+        base = {k: v for k, v in stored_final.items() if k != "uid"}
+    else:
+        base = {}
+    base = {k: v for k, v in base.items() if k not in CHECKPOINT_FIELDS}
+    try:
+        return ModelSpec.model_validate({**base, **given, "name": name})
+    except ValidationError as err:
+        problem = record_error(err)
+        if any(e["type"] == "missing" for e in err.errors()) and not problem.field == "name":
+            raise RecordError(
+                f"model {name!r} needs a shape: give --config FILE or at least "
+                f"--n-layers and --n-heads ({problem})"
+            ) from None
+        raise problem from None

@@ -10,24 +10,18 @@ from typing import Any, Self
 
 from ..schema.graph import NODE_SPECS, NodeLabel
 from . import cypher
-from .driver import (
-    DEFAULT_BATCH_SIZE,
-    SEARCH_FIELDS,
-    Driver,
-    LoadNode,
-    LoadRel,
-    Progress,
-    Row,
-    WriteCounts,
-)
+from .driver import DEFAULT_BATCH_SIZE, Driver, LoadNode, LoadRel, Progress, Row, WriteCounts
 
 
 class StoreCore:
     """A property graph reached by Cypher through a backend's `Driver`. Use as a context
     manager, or call close()."""
 
-    SEARCH_FIELDS = SEARCH_FIELDS
-    SHARED_LABELS = tuple(label for label, spec in NODE_SPECS.items() if spec.shared)
+    @property
+    def SHARED_LABELS(self) -> tuple[NodeLabel, ...]:  # noqa: N802  # read from the catalog
+        """The labels a removal sweeps once nothing refers to them (the catalog's `shared`;
+        read each time, so a label defined later counts)."""
+        return tuple(label for label, spec in NODE_SPECS.items() if spec.shared)
 
     def __init__(self, connection: Driver) -> None:
         self.connection = connection

@@ -87,10 +87,12 @@ def key_constraints() -> list[tuple[str, str]]:
     return sorted(pairs)
 
 
-# What each label's full-text index covers (the catalog's `NodeSpec.search`).
-SEARCH_FIELDS: dict[NodeLabel, tuple[str, ...]] = {
-    label: spec.search for label, spec in NODE_SPECS.items() if spec.search
-}
+def search_fields() -> dict[NodeLabel, tuple[str, ...]]:
+    """What each label's full-text index covers (the catalog's `NodeSpec.search`), read
+    each time: a label defined after import (a plug-in's) is indexed by the next `init`."""
+    return {label: spec.search for label, spec in NODE_SPECS.items() if spec.search}
+
+
 # Vector properties and indexes are where the two backends' Cypher differs most, so each
 # driver writes and queries them itself. `label` is an allow-listed NodeLabel.
 VECTOR_PROPERTY = "embedding"

@@ -20,7 +20,6 @@ from ..schema.graph import NodeLabel
 from ..settings import Credentials, query_memory_bytes
 from .clients import load_falkordb
 from .driver import (
-    SEARCH_FIELDS,
     VECTOR_PROPERTY,
     Driver,
     LoadNode,
@@ -30,6 +29,7 @@ from .driver import (
     WriteCounts,
     capped,
     key_constraints,
+    search_fields,
 )
 from .falkor_server import EmbeddedServer
 
@@ -294,7 +294,7 @@ class FalkorDriver(Driver):
             for row in self.read("CALL db.indexes() YIELD label, types RETURN label, types")
             if any("FULLTEXT" in str(t).upper() for t in (row["types"] or {}).values())
         }
-        for label, props in SEARCH_FIELDS.items():
+        for label, props in search_fields().items():
             if label.value not in fulltext:
                 try:
                     # no stop words: " the" is a token people look for
@@ -311,7 +311,7 @@ class FalkorDriver(Driver):
         query = " ".join(f"{w}*" if len(w) > 1 else w for w in words)
         rows = []
         for label in labels:
-            fields = ", ".join(f"node.{p}" for p in SEARCH_FIELDS[label])
+            fields = ", ".join(f"node.{p}" for p in search_fields()[label])
             try:
                 rows += self.read(
                     "CALL db.idx.fulltext.queryNodes($label, $query) YIELD node, score "

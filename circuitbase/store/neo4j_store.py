@@ -22,7 +22,6 @@ from ..settings import Credentials
 from .clients import load_neo4j
 from .cypher import TAGGED_TRANSACTIONS, TERMINATE_TRANSACTIONS
 from .driver import (
-    SEARCH_FIELDS,
     VECTOR_PROPERTY,
     Driver,
     Progress,
@@ -30,6 +29,7 @@ from .driver import (
     WriteCounts,
     capped,
     key_constraints,
+    search_fields,
 )
 from .uri import NEO4J_SCHEMES
 
@@ -289,15 +289,15 @@ class Neo4jDriver(Driver):
             self.write(
                 f"CREATE CONSTRAINT {name} IF NOT EXISTS FOR (n:{label}) REQUIRE n.{prop} IS UNIQUE"
             )
-        labels = "|".join(label.value for label in SEARCH_FIELDS)
-        props = sorted({p for fields in SEARCH_FIELDS.values() for p in fields})
+        labels = "|".join(label.value for label in search_fields())
+        props = sorted({p for fields in search_fields().values() for p in fields})
         for row in self.read(
             "SHOW FULLTEXT INDEXES YIELD name, labelsOrTypes, properties "
             "WHERE name = $name RETURN labelsOrTypes AS labels, properties AS props",
             {"name": self.SEARCH_INDEX},
         ):
             if (
-                sorted(row["labels"]) != sorted(label.value for label in SEARCH_FIELDS)
+                sorted(row["labels"]) != sorted(label.value for label in search_fields())
                 or sorted(row["props"]) != props
             ):
                 self.write(f"DROP INDEX {self.SEARCH_INDEX}")  # made by an older circuitbase
@@ -325,7 +325,7 @@ class Neo4jDriver(Driver):
                         "label": label.value,
                         "key": row["key"],
                         "score": row["score"],
-                        "fields": [row["props"].get(p) for p in SEARCH_FIELDS[label]],
+                        "fields": [row["props"].get(p) for p in search_fields()[label]],
                     }
                 )
         return found

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ..schema.graph import COMPONENT_LABELS, NodeLabel
 from . import cypher
 from .core import StoreCore
-from .driver import Row, batches
+from .driver import Row, batches, search_fields
 
 
 def search_words(text: str) -> list[str]:
@@ -56,10 +56,10 @@ class Search(StoreCore):
         words = search_words(text)
         if not words:
             return []
-        labels = [NodeLabel(k) for k in kinds] or list(self.SEARCH_FIELDS)
+        labels = [NodeLabel(k) for k in kinds] or list(search_fields())
         if any(NodeLabel(k) in COMPONENT_LABELS for k in kinds):
             labels.append(NodeLabel.EXPLANATION)  # a component is found by its explanations
-        labels = [label for label in labels if label in self.SEARCH_FIELDS]
+        labels = [label for label in labels if label in search_fields()]
         hits = []
         for row in self.connection.fulltext(words, labels, max(limit * 4, 200)):
             matching = [v for v in row["fields"] if isinstance(v, str) and _matches(v, words)]

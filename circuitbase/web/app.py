@@ -34,6 +34,7 @@ from ..schema.graph import COMPONENT_LABELS, NodeLabel, RelType, primary_label
 from ..schema.text import visible_token
 from ..schema.uids import model_of
 from ..store.base import GraphStore
+from ..store.driver import search_fields
 from . import neighbourhood
 
 EXPORTS = {
@@ -338,7 +339,7 @@ def _labels() -> set[str]:
 
 
 def _searchable(store: GraphStore) -> list[str]:
-    return [label.value for label in store.SEARCH_FIELDS]
+    return [label.value for label in search_fields()]
 
 
 def _kind_and_key() -> tuple[str, str]:

@@ -53,3 +53,16 @@ def load_vocab(path: Path) -> list[str]:
         "(vocab.json, tokenizer.json)",
         file=str(path),
     )
+
+
+def tokenize(text: str, tokenizer: Path) -> list[str]:
+    """Token strings of `text` with a Hugging Face tokenizer.json (the `tokenizers` package)."""
+    try:
+        from tokenizers import Tokenizer
+    except ImportError:
+        raise RecordError(
+            "a tokenizer needs the `tokenizers` package (in the [analysis] extra); "
+            "or give the tokens as a list"
+        ) from None
+    encoded = Tokenizer.from_file(str(tokenizer)).encode(text, add_special_tokens=False)
+    return [decode_byte_level(token) for token in encoded.tokens]
