@@ -1,5 +1,6 @@
-"""README is a test: every command block it shows runs as printed, in order, on the store
-`./run` builds, on both backends, and every query answers at least one row.
+"""README is a test: every command block it shows, and every block of the `docs/` pages it
+links, runs as printed, in order (README first), on the store `./run` builds, on both
+backends, and every query answers at least one row.
 
 Blocks that cannot run in the suite say so on their first line (`# not run by the test
 suite: <reason>`); they are listed here, so marking one more is a visible change to this
@@ -26,6 +27,9 @@ from circuitbase.store.uri import URI_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+# README, then the reference pages beside it (docs/*.md), in the order they are run
+PAGES = [README, *sorted(DOCS.glob("*.md"))]
 MARK = "# not run by the test suite:"
 # The blocks README marks, by their first command: what the suite cannot run, and why.
 MARKED = {
@@ -45,9 +49,10 @@ QUERIES = ("query", "similar", "search", "show", "export")  # commands that must
 
 @dataclass
 class Block:
-    line: int  # where it starts in README
+    line: int  # where it starts in its page
     language: str
     text: str
+    page: str = "README.md"
 
     @property
     def marked(self) -> bool:
@@ -62,11 +67,15 @@ class Block:
 
 
 def readme_blocks() -> list[Block]:
-    text = README.read_text()
-    return [
-        Block(text.count("\n", 0, m.start()) + 1, m.group(1), m.group(2))
-        for m in re.finditer(r"^```(bash|python)\n(.*?)^```", text, re.S | re.M)
-    ]
+    blocks = []
+    for page in PAGES:
+        text = page.read_text()
+        name = str(page.relative_to(ROOT))
+        blocks += [
+            Block(text.count("\n", 0, m.start()) + 1, m.group(1), m.group(2), name)
+            for m in re.finditer(r"^```(bash|python)\n(.*?)^```", text, re.S | re.M)
+        ]
+    return blocks
 
 
 def test_marked_blocks_are_the_listed_ones() -> None:
@@ -74,11 +83,13 @@ def test_marked_blocks_are_the_listed_ones() -> None:
     found = {}
     for block in readme_blocks():
         if not block.marked:
-            assert MARK not in block.text, f"README line {block.line}: the marker is not first"
+            assert MARK not in block.text, (
+                f"{block.page} line {block.line}: the marker is not first"
+            )
             continue
         first = " ".join(block.commands()[0])
         listed = [key for key in MARKED if first.startswith(key)]
-        assert listed, f"README line {block.line} is marked but not listed here: {first}"
+        assert listed, f"{block.page} line {block.line} is marked but not listed: {first}"
         found[listed[0]] = block.line
     assert sorted(found) == sorted(MARKED)
 
@@ -130,11 +141,11 @@ def test_every_readme_command_runs_as_printed(
                 continue
             if block.language == "python":
                 monkeypatch.setenv(URI_ENV, env[URI_ENV])
-                exec(compile(block.text, f"README.md:{block.line}", "exec"), {})
+                exec(compile(block.text, f"{block.page}:{block.line}", "exec"), {})
                 ran += 1
                 continue
             for words in block.commands():
-                where = f"README line {block.line}: {' '.join(words)}"
+                where = f"{block.page} line {block.line}: {' '.join(words)}"
                 if words[0] == "export":
                     name, _, value = words[1].partition("=")
                     env[name] = store_uri if name == URI_ENV else value  # Neo4j: the test server
@@ -157,7 +168,7 @@ def test_every_readme_command_runs_as_printed(
 
 
 def formats_table() -> str:
-    """README's table of formats, as the registry says it (markdown: `<` escaped)."""
+    """docs/formats.md's table of formats, as the registry says it (markdown: `<` escaped)."""
     from circuitbase.sources.registry import formats, import_formats
 
     rows = ["| command | reads | files |", "| --- | --- | --- |"]
@@ -170,9 +181,9 @@ def formats_table() -> str:
 
 
 def test_the_list_of_formats_is_the_registry() -> None:
-    """Each `ingest`/`import` subcommand comes from the registry, and README lists exactly
-    those, with the registry's own words (a format added without its row fails here)."""
-    text = README.read_text()
+    """Each `ingest`/`import` subcommand comes from the registry, and docs/formats.md lists
+    exactly those, with the registry's own words (a format added without its row fails)."""
+    text = (DOCS / "formats.md").read_text()
     shown = text.split("<!-- formats: generated from sources/registry.py -->\n")[1]
     assert shown.split("\n<!-- /formats -->")[0] == formats_table()
     from circuitbase.cli.export_cmds import import_

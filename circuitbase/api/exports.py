@@ -81,7 +81,7 @@ class Exports(Session):
         from ..export import FORMATS, check_destination, write, write_table
 
         out = Path(out)
-        fmt = fmt or out.suffix.lstrip(".").lower()
+        fmt = fmt or _SUFFIXES.get(out.suffix.lower(), out.suffix.lstrip(".").lower())
         if fmt not in FORMATS:
             raise RecordError(f"fmt is one of {', '.join(FORMATS)} (got {fmt!r})")
         check_destination(fmt, out)
@@ -97,7 +97,7 @@ class Exports(Session):
         elif fmt == "latex":
             template = selection.get("template")
             if template is None:
-                raise RecordError("fmt latex needs a query template (template=)")
+                raise RecordError("a LaTeX table needs a query template (TEMPLATE, template=)")
             written = write_table(self._store, template, selection.get("params") or {}, out, title)
         else:
             drawn = (graph or self.subgraph(**selection)).to_networkx()
@@ -143,6 +143,9 @@ class Exports(Session):
 
         return figure(self._store, graph.to_networkx(), title, _style(style))
 
+
+# file suffixes that are not their format's name
+_SUFFIXES = {".tex": "latex"}
 
 # the keywords of a figure's style (export.figure.FigureStyle)
 _STYLE = ("width", "dpi", "font_size", "colour_by", "edge_labels", "min_weight")

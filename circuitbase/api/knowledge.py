@@ -25,6 +25,7 @@ from ..queries.registry import get_template
 from ..queries.show import show
 from ..queries.similar import no_comparison
 from ..queries.similar import similar as find_similar
+from ..schema.catalog import known_models
 from ..schema.graph import NodeLabel
 from ..store import open_store
 from .changes import Changes
@@ -62,8 +63,11 @@ class KnowledgeBase(Changes, Exports):
 
     # -- questions -------------------------------------------------------------------------
 
-    def models(self) -> Rows:
-        """The stored models and their shapes (checkpoints with their revision and step)."""
+    def models(self, *, known: bool = False) -> Rows:
+        """The stored models and their shapes (checkpoints with their revision and step);
+        `known`: the shipped catalog's shapes instead (what `add_model` needs no shape for)."""
+        if known:
+            return Rows([s.model_dump(exclude_none=True) for s in known_models().values()])
         return Rows(
             [
                 {"model": m["uid"], **{k: m.get(k) for k in MODEL_COLUMNS}}

@@ -159,8 +159,6 @@ def export(
       circuitbase export --trajectory OLMo-2-1124-7B --metric next_tok_attn \\
           --source head-scores/n2048_seqlen30/ --format png --out olmo-induction.png
     """
-    if fmt == "latex" and template is None:
-        raise click.UsageError("--format latex needs a query template")
     done = obj.kb.export(
         out,
         fmt,

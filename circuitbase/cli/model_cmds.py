@@ -8,7 +8,6 @@ from typing import Any
 import click
 
 from ..ingest import ingest_offline
-from ..schema.catalog import known_models
 from ..schema.checkpoints import with_revision
 from ..schema.nodes import SHAPE_FIELDS
 from ..sources.models import component_count, component_kinds, model_records, model_spec
@@ -173,7 +172,7 @@ def list_models(obj: Context, known: bool, fmt: str) -> None:
       circuitbase model list --known
     """
     if known:
-        rows = [s.model_dump(exclude_none=True) for s in known_models().values()]
+        rows = obj.kb.models(known=True).rows
     else:
         rows = [{k: row[k] for k in ("model", *LISTED)} for row in obj.kb.models()]
     click.echo(render(rows, fmt))
