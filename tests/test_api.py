@@ -279,3 +279,48 @@ def test_an_export_is_named_by_its_file(kb, tmp_path) -> None:
     assert written.note and written.note.split()[0].isdigit()
     with pytest.raises(RecordError, match="fmt is one of"):
         kb.export(tmp_path / "l5h5.docx", around="gpt2-small/L5/H5")
+
+
+def test_an_saelens_sae_goes_in_as_its_dictionary_and_decoder(store, store_uri) -> None:
+    """An SAE a notebook holds (SAELens's own class, built here without the hub): its
+    Dictionary named as Neuronpedia names it, and each feature's decoder direction as its
+    vector, row for row; an SAE its metadata cannot name is refused until named."""
+    pytest.importorskip("sae_lens", reason="needs the [saelens] extra")
+    import torch
+    from sae_lens import StandardSAE, StandardSAEConfig
+    from sae_lens.saes.sae import SAEMetadata
+
+    def make(**metadata):  # type: ignore[no-untyped-def]
+        sae = StandardSAE(StandardSAEConfig(d_in=8, d_sae=6, metadata=SAEMetadata(**metadata)))
+        with torch.no_grad():
+            sae.W_dec.copy_(torch.randn(6, 8, generator=torch.Generator().manual_seed(0)))
+        return sae
+
+    named = make(
+        model_name="gpt2-small",
+        hook_name="blocks.5.hook_resid_pre",
+        neuronpedia_id="gpt2-small/5-res-jb",
+    )
+    with cb.open(store_uri) as kb:
+        kb.add_model("gpt2-small")
+        done = kb.ingest(named)
+        assert done[0]["dictionary"] == "gpt2-small/L5/res-jb" and done[0]["features"] == 6
+        shown = kb.show("gpt2-small/L5/res-jb")["properties"]
+        assert shown["hook"] == "blocks.5.hook_resid_pre" and shown["width"] == 6
+        assert shown["d_in"] == 8 and shown["architecture"] == "standard"
+        stored = kb.cypher(
+            "MATCH (f:Feature)-[:IN_DICTIONARY]->(:Dictionary {uid: $d}) "
+            "RETURN f.uid AS uid, f.index AS i, f.embedding AS v ORDER BY i",
+            {"d": "gpt2-small/L5/res-jb"},
+        )
+        expected = named.W_dec.detach().tolist()
+        assert [row["i"] for row in stored] == list(range(6))
+        for row in stored:
+            assert row["v"] == pytest.approx(expected[row["i"]], abs=1e-6)
+        unnamed = make(model_name="gpt2-small", hook_name="blocks.3.hook_resid_post")
+        before = graph_fingerprint(store)
+        with pytest.raises(RecordError, match="release= and sae_id="):
+            kb.ingest(unnamed)
+        assert graph_fingerprint(store) == before
+        kb.ingest(unnamed, name="my-sae", vectors=False)
+        assert kb.show("gpt2-small/L3/my-sae")["properties"]["width"] == 6

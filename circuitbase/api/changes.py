@@ -27,6 +27,7 @@ from ..schema.records import NodeRecord, ref, rel
 from ..sources.formats import Format
 from ..sources.models import component_count, component_kinds, model_records, model_spec
 from ..sources.registry import formats, import_formats
+from ..sources.saelens import sae_dictionary
 from ..sources.vectors import read_vector_files, vectors_from_arrays
 from .progress import with_progress
 from .results import Rows
@@ -51,13 +52,18 @@ class Changes(Session):
     ) -> Rows:
         """Put analyses in: files or folders of a `format` (`circuitbase ingest --help`
         lists them; `options` are its options, by keyword), a pandas DataFrame with a
-        format's interchange columns, records, or a TransformerLens HookedTransformer or
-        its cfg (the model's shape; `name=`, `components=`). `revision`: a training
-        checkpoint's. `new_roles`: head roles that are new although one edit from a
-        known one. Everything is checked first; nothing is written from bad input."""
+        format's interchange columns, records, a TransformerLens HookedTransformer or
+        its cfg (the model's shape; `name=`, `components=`), or an SAELens SAE (its
+        dictionary and, unless `vectors=False`, its decoder directions as its features'
+        vectors; `release=`, `sae_id=` or `name=` where its metadata has no Neuronpedia
+        id). `revision`: a training checkpoint's. `new_roles`: head roles that are new
+        although one edit from a known one. Everything is checked first; nothing is
+        written from bad input."""
         self._writable()
         if (config := _transformer_config(source)) is not None:
             return self._ingest_model(config, revision, options)
+        if _is_sae(source):
+            return self._ingest_sae(source, revision, progress, options)
         if _is_frame(source):
             return self._ingest_frame(source, _format(format), revision, new_roles, options)
         if isinstance(source, (str, os.PathLike)) or _paths(source):
@@ -141,6 +147,32 @@ class Changes(Session):
         spec = ModelSpec.from_tl_config({**config, "model_name": name})
         kinds = component_kinds([wanted] if isinstance(wanted, str) else wanted, "components=")
         return written(spec.name, ingest(self._store, model_records(spec, kinds)), model=spec.name)
+
+    def _ingest_sae(
+        self, sae: Any, revision: str | None, progress: bool, options: dict[str, Any]
+    ) -> Rows:
+        """An SAELens SAE's Dictionary, then its features with their decoder directions."""
+        vectors = options.pop("vectors", True)
+        wanted = {k: options.pop(k, None) for k in ("release", "sae_id", "name")}
+        if options:
+            raise RecordError(
+                f"an SAE goes in with release=, sae_id=, name=, vectors= only, not {options}"
+            )
+        if revision is not None:
+            raise RecordError("an SAE's model is its metadata's: give no revision")
+        dictionary, decoder = sae_dictionary(sae, **wanted)
+        done = written(
+            "SAE", ingest(self._store, [dictionary]), dictionary=dictionary.key, features=0
+        )
+        if not vectors:
+            return done
+        matrix = decoder.detach().cpu() if hasattr(decoder, "detach") else decoder
+        features = [f"{dictionary.key}/F{i}" for i in range(len(matrix))]
+        found = self.ingest_vectors(
+            matrix, dictionary.props["model"], components=features, progress=progress
+        )
+        row = {**found[0], "what": "SAE", "dictionary": dictionary.key, "features": len(features)}
+        return Rows([row], title="SAE")
 
     def ingest_vectors(
         self,
@@ -446,6 +478,13 @@ def _transformer_config(value: Any) -> dict[str, Any] | None:
             found["n_params"] = config.n_params
         return found
     return None
+
+
+def _is_sae(value: Any) -> bool:
+    """An SAELens SAE, by shape (sae_lens need not be imported): a cfg with metadata and
+    d_sae, and decoder weights."""
+    cfg = getattr(value, "cfg", None)
+    return hasattr(cfg, "metadata") and hasattr(cfg, "d_sae") and hasattr(value, "W_dec")
 
 
 def _is_frame(value: Any) -> bool:

@@ -381,7 +381,9 @@ for _attribute, _node_spec in (
     # pale purple, beside its features' purple
     (
         "DICTIONARY",
-        NodeSpec("Dictionary", "#CCBBEE", search=("uid", "release", "sae_id", "neuronpedia")),
+        NodeSpec(
+            "Dictionary", "#CCBBEE", search=("uid", "release", "sae_id", "neuronpedia"), named=True
+        ),
     ),
     # an explanation's text, shared by the analyses that give it (EXPLAINED_BY cites
     # each); pale yellow

@@ -147,6 +147,71 @@ def _dictionary(release: str, entry: dict[str, Any], sae: Any) -> NodeRecord:
     return dictionary_record(model, layer, set_name, **props)
 
 
+def sae_dictionary(
+    sae: Any, release: str | None = None, sae_id: str | None = None, name: str | None = None
+) -> tuple[NodeRecord, Any]:
+    """The Dictionary of an SAELens `SAE` a notebook holds, and its decoder directions
+    (`W_dec`, one row per feature), read by shape (`cfg.d_in`, `cfg.d_sae`,
+    `cfg.metadata`), so sae_lens need not be imported here. Named as the registry names
+    it: by its Neuronpedia id where its metadata has one (`gpt2-small/8-res-jb`), else by
+    `release` and `sae_id` (SAELens's names), else by `name` (a set name you choose) at
+    its hook's layer. Kept: its hook, width (d_sae), d_in, architecture and every metadata
+    field (as `sae_<name>`)."""
+    cfg = getattr(sae, "cfg", None)
+    metadata = getattr(cfg, "metadata", None)
+    if cfg is None or metadata is None or not hasattr(sae, "W_dec"):
+        raise RecordError("not an SAELens SAE: expected .cfg.metadata and .W_dec", file="SAE")
+    meta = dict(metadata.to_dict()) if hasattr(metadata, "to_dict") else dict(metadata)
+    try:
+        model_given = meta.get("model_name")
+        if not isinstance(model_given, str):
+            raise RecordError("the SAE's metadata names no model", field="model_name")
+        hook = meta.get("hook_name")
+        model, layer = model_name_of(model_given), layer_in_id(hook or "")
+        neuronpedia = meta.get("neuronpedia_id")
+        if isinstance(neuronpedia, str) and neuronpedia.count("/") == 1:
+            np_model, source = neuronpedia.split("/")
+            layer, set_name = parse_neuronpedia_source(source)
+            model = model_name_of(np_model)
+        elif release is not None and sae_id is not None:
+            set_name = saelens_set_name(release, sae_id)
+            layer = layer_in_id(sae_id) if layer_in_id(sae_id) is not None else layer
+        elif name is not None:
+            set_name = name
+        else:
+            raise RecordError(
+                "this SAE has no Neuronpedia id: name its dictionary with release= and "
+                "sae_id= (SAELens's names) or name= (a set name)",
+                field="neuronpedia_id",
+            )
+        props = {
+            f"sae_{k}": _stored(v)
+            for k, v in meta.items()
+            if v is not None and not k.startswith("sae_lens") and k != "neuronpedia_id"
+        }
+        props |= {
+            "hook": hook,
+            "width": int(cfg.d_sae),
+            "d_in": int(cfg.d_in),
+            "architecture": _architecture(cfg),
+            "saelens_model": model_given,
+            "neuronpedia": neuronpedia,
+            "release": release,
+            "sae_id": sae_id,
+        }
+        kept = {k: v for k, v in props.items() if v is not None}
+        return dictionary_record(model, layer, set_name, **kept), sae.W_dec
+    except (RecordError, UidError) as err:
+        reason = err.reason if isinstance(err, RecordError) else str(err)
+        raise RecordError(reason, file="SAE", field=getattr(err, "field", None)) from None
+
+
+def _architecture(cfg: Any) -> str | None:
+    found = getattr(cfg, "architecture", None)
+    value = found() if callable(found) else found
+    return str(value) if value is not None else None
+
+
 FORMAT = Format(
     name="saes",
     summary="SAELens's registry of published SAEs and transcoders (sae_lens/pretrained_saes.yaml).",
