@@ -1,0 +1,115 @@
+"""Measurements compared live (`similar`): head profiles, probe concepts, feature evidence, checkpoints."""
+
+from __future__ import annotations
+
+# Live similarity (queries/similar.py): comparable measurements, compared at query time.
+HEAD_PROFILES_OF = (
+    "MATCH (h:AttentionHead {uid: $uid})-[m:MEASURED_BY]->(a:Analysis) "
+    "WHERE a.profile_metrics IS NOT NULL "
+    "RETURN properties(m) AS measured, a.uid AS analysis, a.method AS method, "
+    "a.profile_metrics AS metrics ORDER BY analysis"
+)
+HEAD_PROFILES_IN = (
+    "MATCH (h:AttentionHead {model: $model})-[m:MEASURED_BY]->(a:Analysis) "
+    "WHERE a.profile_metrics IS NOT NULL "
+    "RETURN h.uid AS uid, h.layer AS layer, h.index AS head, properties(m) AS measured, "
+    "a.method AS method, a.profile_metrics AS metrics, a.uid AS analysis "
+    "ORDER BY uid, analysis"
+)
+
+
+HEAD_MEASUREMENTS_IN = (
+    "MATCH (h:AttentionHead {model: $model})-[m:MEASURED_BY]->(a:Analysis) "
+    "RETURN h.layer AS layer, h.index AS head, properties(m) AS measured, "
+    "a.uid AS analysis, a.profile_metrics AS metrics"
+)
+HEAD_ROLE_SCORES_IN = (
+    "MATCH (h:AttentionHead {model: $model})-[r:HAS_ROLE]->(role:HeadRole) "
+    "RETURN h.layer AS layer, h.index AS head, role.name AS role, "
+    "r.score AS score, r.analysis AS analysis"
+)
+
+
+HEAD_PROFILE_PACKS = (
+    "MATCH (a:Analysis) WHERE a.method = $method AND a.profile_metrics = $metrics "
+    "AND a.profile_table IS NOT NULL AND NOT (a)-[:ABOUT]->(:Model {uid: $exclude}) "
+    "MATCH (a)-[:ABOUT]->(m:Model) WHERE $model IS NULL OR m.uid = $model "
+    "RETURN a.uid AS analysis, m.uid AS model, a.profile_heads AS heads, "
+    "a.profile_table AS table, a.profile_values AS values ORDER BY analysis"
+)
+HEADS_MEASURED = (
+    "UNWIND $pairs AS pair MATCH (h:AttentionHead {uid: pair[0]})-[m:MEASURED_BY]->"
+    "(a:Analysis {uid: pair[1]}) RETURN h.uid AS uid, properties(m) AS measured, "
+    "a.uid AS analysis"
+)
+
+
+PROBE_CONCEPTS_OF = (
+    "MATCH (n:Neuron {uid: $uid})-[e:ENCODES]->(c:Concept) "
+    "WITH c, coalesce(e.f1, e.mcc) AS score, e.analysis AS analysis "
+    "WHERE score >= $min_score RETURN c.name AS concept, max(score) AS score, "
+    "collect(DISTINCT analysis) AS analyses ORDER BY concept"
+)
+PROBE_CONCEPT_CANDIDATES = (
+    "UNWIND $concepts AS name MATCH (c:Concept {name: name})<-[e:ENCODES]-(o:Neuron) "
+    "WHERE o.model <> $exclude AND ($model IS NULL OR o.model = $model) "
+    "AND coalesce(e.f1, e.mcc) >= $min_score "
+    "WITH o, name, max(coalesce(e.f1, e.mcc)) AS score, collect(DISTINCT e.analysis) AS analyses "
+    "WITH o, collect([name, score]) AS shared, collect(analyses) AS analyses "
+    "MATCH (o)-[e2:ENCODES]->(c2:Concept) WHERE coalesce(e2.f1, e2.mcc) >= $min_score "
+    "WITH o, shared, analyses, c2, max(coalesce(e2.f1, e2.mcc)) AS best "
+    "RETURN o.uid AS uid, o.model AS model, shared, analyses, sum(best) AS theirs"
+)
+# A dictionary feature's evidence, by analysis: its promoted and suppressed logits and how
+# often it fires (HAS_EVIDENCE), and the token at each example's maximum (HAS_EXAMPLE).
+FEATURE_LOGITS = (
+    "MATCH (f:Feature)-[e:HAS_EVIDENCE]->(a:Analysis) WHERE f.uid IN $uids "
+    "RETURN f.uid AS uid, f.model AS model, a.uid AS analysis, e.pos_str AS pos_str, "
+    "e.pos_values AS pos_values, e.neg_str AS neg_str, e.neg_values AS neg_values, "
+    "e.frac_nonzero AS frac_nonzero ORDER BY uid, analysis"
+)
+FEATURE_PEAKS = (
+    "MATCH (f:Feature)-[x:HAS_EXAMPLE]->(a:Analysis) WHERE f.uid IN $uids "
+    "RETURN f.uid AS uid, f.model AS model, a.uid AS analysis, x.tokens[x.max_index] AS token, "
+    "x.max_value AS value, x.example AS example ORDER BY uid, analysis, example"
+)
+# Every feature's explanations (of one model, or all): the corpus explanations are
+# compared in, since a word's weight depends on how many features' explanations use it
+FEATURE_EXPLANATIONS = (
+    "MATCH (f:Feature)-[r:EXPLAINED_BY]->(e:Explanation) "
+    "WHERE $model IS NULL OR f.model = $model OR f.uid = $uid "
+    "RETURN f.uid AS uid, f.model AS model, r.analysis AS analysis, e.text AS text "
+    "ORDER BY uid, analysis, text"
+)
+# Features whose evidence names any of `tokens` (promoted, suppressed, or peaked on)
+FEATURES_PROMOTING = (
+    "MATCH (f:Feature)-[e:HAS_EVIDENCE]->(:Analysis) WHERE f.uid <> $uid "
+    "AND ($model IS NULL OR f.model = $model) "
+    "AND any(t IN coalesce(e[$side], []) WHERE t IN $tokens) RETURN DISTINCT f.uid AS uid"
+)
+FEATURES_PEAKING = (
+    "MATCH (f:Feature)-[x:HAS_EXAMPLE]->(:Analysis) WHERE f.uid <> $uid "
+    "AND ($model IS NULL OR f.model = $model) "
+    "AND x.tokens[x.max_index] IN $tokens RETURN DISTINCT f.uid AS uid"
+)
+RELATIONSHIP_TYPES_AT = (
+    "MATCH (n:Component {uid: $uid})-[r]-() WHERE type(r) <> 'IN_MODEL' "
+    "RETURN type(r) AS type, count(r) AS n ORDER BY type"
+)
+FINE_TUNED_PAIRS = (
+    "MATCH (m:Model)-[:FINE_TUNED_FROM]->(b:Model) "
+    "RETURN m.uid AS model, b.uid AS base ORDER BY model, base"
+)
+
+
+# the per-head metrics head analyses measured (their names, for near matches)
+HEAD_METRIC_NAMES = (
+    "MATCH (a:Analysis) WHERE a.profile_metrics IS NOT NULL "
+    "UNWIND a.profile_metrics AS metric RETURN DISTINCT metric ORDER BY metric"
+)
+
+# a model's training checkpoints and their positions (schema/checkpoints.py)
+CHECKPOINTS_OF = (
+    "MATCH (c:Model)-[co:CHECKPOINT_OF]->(:Model {uid: $model}) "
+    "RETURN c.uid AS uid, co.step AS step, co.tokens AS tokens, c.stage AS stage"
+)

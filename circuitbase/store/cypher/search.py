@@ -1,0 +1,18 @@
+"""Search: what full-text hits lead to (components by their explanations), vector look-ups."""
+
+from __future__ import annotations
+
+# The filter and result of a vector look-up; the backend's call comes before it.
+NEAREST = (
+    " WHERE node <> a AND ($model IS NULL OR node.model = $model) "
+    "AND cosine >= $min_cosine "
+    "RETURN a.uid AS uid, node.uid AS match, node.model AS model, cosine"
+)
+
+
+# The component each explanation explains (search finds components by their explanations).
+EXPLAINED_COMPONENTS = (
+    "MATCH (c:Component)-[:EXPLAINED_BY]->(e:Explanation) WHERE e.uid IN $uids "
+    "WITH DISTINCT e, c RETURN e.uid AS uid, c.uid AS component, "
+    "[l IN labels(c) WHERE l <> 'Component'][0] AS label"
+)
