@@ -7,6 +7,7 @@ from collections import defaultdict
 
 from conftest import DATA
 
+from circuitbase.api.session import written as change_row
 from circuitbase.cli.progress import summary
 from circuitbase.ingest import ingest
 from circuitbase.ingest.pipeline import ingest_files, ingest_vectors
@@ -46,7 +47,7 @@ def test_reading_and_writing_count_what_the_summary_says(store) -> None:
     assert seen.totals["reading and checking"] == seen.counted["reading and checking"] == read
     written = result.plan.node_count + result.plan.rel_count
     assert seen.totals["writing"] == seen.counted["writing"] == written
-    line = summary("pythia-70m", result)
+    line = summary(change_row("pythia-70m", result)[0])
     assert (
         f"{result.plan.node_count} nodes and {result.plan.rel_count} relationships checked" in line
     )
@@ -109,7 +110,7 @@ def test_model_add_knows_its_total_before_reading(store_uri, monkeypatch) -> Non
     shape says), and the bar ends where its count ends."""
     from helpers import cli
 
-    from circuitbase.cli import progress
+    from circuitbase.api import progress
 
     assert cli(store_uri, "model", "add", "pythia-70m-deduped")[0] == 0
     seen = Recorder()

@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .graph import NodeLabel, RelType
-from .records import NodeRecord, check_text, node
+from .records import NodeRecord, check_text, check_texts, node
 from .relationships import Fact
 
 MAX_TOKEN_CHARS = 1_000
@@ -36,6 +36,13 @@ MAX_LIST = 100_000
 
 
 def _free_tokens(tokens: list[str], field: str) -> list[str]:
+    """Tokens a store can hold: each at most MAX_TOKEN_CHARS, free text (checked whole,
+    then one by one only where the whole fails, to name the token)."""
+    if not tokens or (
+        max(map(len, tokens)) <= MAX_TOKEN_CHARS
+        and check_texts(tokens, field, free=True) is not None
+    ):
+        return tokens
     for i, token in enumerate(tokens):
         if len(token) > MAX_TOKEN_CHARS:
             raise ValueError(

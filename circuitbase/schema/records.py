@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,6 +85,8 @@ class CheckedNames(BaseModel):
     @classmethod
     def _text_is_storable(cls, value: Any, info: ValidationInfo) -> Any:
         name = info.field_name or ""
+        if isinstance(value, list) and _whole_list(name, value) is not None:
+            return value  # checked whole; else each item below, naming the one that fails
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, str):
                 check_text(item, name, free=name in FREE_TEXT_PROPERTIES)
@@ -113,6 +116,8 @@ def check_property(name: str, value: Any) -> PropertyValue | None:
             )
         return value
     if isinstance(value, (list, tuple)):
+        if (checked := _whole_list(name, value)) is not None:
+            return checked
         items: list[Any] = [check_property(name, item) for item in value]
         if any(item is None or isinstance(item, list) for item in items):
             raise RecordError("lists may hold only strings, numbers or booleans", field=name)
@@ -122,6 +127,42 @@ def check_property(name: str, value: Any) -> PropertyValue | None:
             items = [float(item) for item in items]
         return items
     raise RecordError(f"a {type(value).__name__} cannot be stored as a property", field=name)
+
+
+def _whole_list(name: str, value: list | tuple) -> list | None:
+    """A list of one plain type checked whole, by C-level passes over it (an evidence
+    record's logits, histograms and example tokens are lists of thousands of values,
+    and a call per value was half of planning them); None where a value fails, or the
+    list mixes types: the per-value path then names the problem."""
+    types = set(map(type, value))
+    if types == {float} or types == {int, float}:
+        if int in types and not _ints_fit(v for v in value if type(v) is int):
+            return None
+        floats = [float(v) for v in value] if int in types else list(value)
+        if all(map(math.isfinite, floats)) and max(map(abs, floats)) <= LARGEST_READABLE_FLOAT:
+            return floats
+        return None
+    if types == {int}:
+        return list(value) if _ints_fit(value) else None
+    if types == {str}:
+        return check_texts(value, name, free=name in FREE_TEXT_PROPERTIES)
+    if types == {bool}:
+        return list(value)
+    return None
+
+
+def check_texts(texts: list[str] | tuple[str, ...], field: str, *, free: bool) -> list | None:
+    """`texts` as a list if every one is storable text (check_text's rules), checked in
+    one pass over them joined; None if one is not (check each to name it)."""
+    joined = "".join(texts)
+    if "\x00" in joined or _SURROGATE.search(joined) or (not free and _CONTROL.search(joined)):
+        return None
+    return list(texts)
+
+
+def _ints_fit(values: Iterable[int]) -> bool:
+    found = list(values)
+    return not found or (min(found) >= INT64[0] and max(found) <= INT64[1])
 
 
 def _kind(value: Any) -> str:

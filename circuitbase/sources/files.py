@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import json
 import math
+import re
 import stat
 import zlib
 from collections.abc import Iterator
@@ -81,9 +82,17 @@ def read_json(path: Path) -> Any:
 
 
 def parse_json(data: bytes, path: Path) -> Any:
-    """JSON already read (when the bytes are also hashed); errors name `path`."""
+    """JSON already read (when the bytes are also hashed); errors name `path`.
+
+    Numbers are checked on the text first, all at once: a text with no run of 19 or more
+    digits and no exponent of three digits holds no number past 64 bits or past a
+    double's range, so the C scanner's own number parsing reads it (a Python call per
+    number was a fifth of planning a feature export); a text that may hold one is read by
+    the decoder that checks every number and names the one that fails."""
     try:
-        return _decoder().decode(data.decode(json.detect_encoding(data)))
+        text = data.decode(json.detect_encoding(data))
+        decoder = _checking_decoder() if _MAY_OVERFLOW.search(text) else _decoder()
+        return decoder.decode(text)
     except UnicodeDecodeError as err:
         raise RecordError(f"not UTF-8 text: {err}", file=str(path)) from None
     except json.JSONDecodeError as err:
@@ -129,10 +138,23 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, Any]]:
         raise RecordError(f"cannot read: {err}", file=str(path)) from None
 
 
+# a digit run long enough to pass 64 bits (19 digits may: 9223372036854775808), or an
+# exponent large enough to pass a double's range (e308 may): text where every number must
+# be checked one by one
+_MAY_OVERFLOW = re.compile(r"\d{19}|[eE][+-]?0*[1-9]\d{2}")
+
+
 @cache
 def _decoder() -> json.JSONDecoder:
     """One decoder for every file: `json.loads` with these options builds a new one per
-    call, and a file read a line at a time would build one per line."""
+    call, and a file read a line at a time would build one per line. Its numbers are the
+    C scanner's (ASCII digits only); NaN and Infinity are refused, as is a repeated key."""
+    return json.JSONDecoder(parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+
+
+@cache
+def _checking_decoder() -> json.JSONDecoder:
+    """The decoder for text `_MAY_OVERFLOW` finds: every number checked as it is read."""
     return json.JSONDecoder(
         parse_constant=_reject_constant,
         parse_float=_finite_float,
