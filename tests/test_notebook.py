@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import shlex
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_readme import QUERIES, ROOT, _invoke, readme_blocks
+from test_readme import QUERIES, ROOT, _invoke, readme_blocks, tour_store
 
-from circuitbase.store import open_store
 from circuitbase.store.uri import URI_ENV
 
 NOTEBOOK = ROOT / "docs" / "tour.ipynb"
@@ -83,21 +81,10 @@ def _answered(value: Any) -> bool:
 def test_the_notebook_runs_top_to_bottom(
     backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if backend == "neo4j":
-        from conftest import NEO4J_ENV, skip_without_neo4j
-
-        skip_without_neo4j()
-        store_uri = os.environ[NEO4J_ENV]
-        with open_store(store_uri) as store:
-            store.clear()
-    else:
-        store_uri = ".circuitbase"
     for name in ("circuitbase", "tests"):
         (tmp_path / name).symlink_to(ROOT / name)
-    monkeypatch.chdir(tmp_path)
+    store_uri = tour_store(backend, tmp_path, monkeypatch)
     monkeypatch.setenv(URI_ENV, store_uri)
-    code, out = _invoke(["demo"], {URI_ENV: store_uri})  # what ./run does
-    assert code == 0, out
     namespace: dict[str, Any] = {}
     ran = 0
     try:

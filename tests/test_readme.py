@@ -117,10 +117,9 @@ def _answers(args: list[str], out: str) -> bool:
     return bool(out.strip())
 
 
-@pytest.mark.parametrize("backend", ["falkordb", "neo4j"])
-def test_every_readme_command_runs_as_printed(
-    backend: str, tour_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def tour_store(backend: str, folder: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The store the tour starts from, built as `./run` builds it, `folder` the working
+    directory: an embedded one in it, or the suite's Neo4j emptied first."""
     if backend == "neo4j":
         from conftest import NEO4J_ENV, skip_without_neo4j
 
@@ -130,10 +129,18 @@ def test_every_readme_command_runs_as_printed(
             store.clear()
     else:
         store_uri = ".circuitbase"
-    monkeypatch.chdir(tour_dir)
-    env = {URI_ENV: store_uri}
-    code, out = _invoke(["demo"], env)  # what ./run does
+    monkeypatch.chdir(folder)
+    code, out = _invoke(["demo"], {URI_ENV: store_uri})  # what ./run does
     assert code == 0, out
+    return store_uri
+
+
+@pytest.mark.parametrize("backend", ["falkordb", "neo4j"])
+def test_every_readme_command_runs_as_printed(
+    backend: str, tour_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store_uri = tour_store(backend, tour_dir, monkeypatch)
+    env = {URI_ENV: store_uri}
     ran = 0
     try:
         for block in readme_blocks():

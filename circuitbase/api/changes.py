@@ -273,16 +273,7 @@ class Changes(Session):
             max_token_share=max_token_share,
         )
         analysis = similarity_analysis_uid(metric, model_a, model_b)  # type: ignore[arg-type]
-        what = f"similarity ({metric})"
-        return written(
-            what,
-            with_progress(
-                what,
-                lambda p: ingest(self._store, records, progress=p, replaces=analysis),
-                progress,
-            ),
-            analysis=analysis,
-        )
+        return self._store_analysis(f"similarity ({metric})", records, progress, analysis)
 
     def analyze_heads(
         self,
@@ -375,14 +366,12 @@ class Changes(Session):
     def _store_analysis(
         self, what: str, records: list, progress: bool, replaces: str | None = None
     ) -> Rows:
-        return written(
-            what,
-            with_progress(
-                what,
-                lambda p: ingest(self._store, records, progress=p, replaces=replaces),
-                progress,
-            ),
+        """An analysis's records in; with `replaces` (its uid), they become exactly its
+        facts (what an earlier run with other settings found is retracted)."""
+        result = with_progress(
+            what, lambda p: ingest(self._store, records, progress=p, replaces=replaces), progress
         )
+        return written(what, result, **({"analysis": replaces} if replaces else {}))
 
     def remove_analysis(self, uid: str) -> Rows:
         """Retract analysis `uid` and every fact it brought."""

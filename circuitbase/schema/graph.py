@@ -16,7 +16,7 @@ import math
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Self
 
 from .uids import ComponentKind
 
@@ -116,7 +116,35 @@ class _Listed(type):
         return len(cls._defined)
 
 
-class NodeLabel(str, metaclass=_Listed):
+class _Entry(str, metaclass=_Listed):
+    """An entry of an allow-list that reads like an Enum member: `Cls("Name")` is the one
+    defined (ValueError for a name never defined), with `.value`, `.name` and `is`."""
+
+    _defined: ClassVar[dict[str, Any]]
+    value: str
+    name: str
+
+    def __new__(cls, name: object) -> Self:
+        if type(name) is cls:
+            return name
+        found = cls._defined.get(name) if isinstance(name, str) else None
+        if found is None:
+            raise ValueError(f"{name!r} is not a valid {cls.__name__}")
+        return found  # type: ignore[no-any-return]
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__}.{self.name}"
+
+    __format__ = object.__format__  # f"{entry}" reads as str(entry), as an Enum member's does
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}.{self.name}: {self.value!r}>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.value,))
+
+
+class NodeLabel(_Entry):
     """A node label from the allow-list: `NodeLabel("Concept")` is the one defined
     `Concept` (ValueError for a name never defined), so a crafted name cannot reach a
     Cypher string. It reads like an Enum member (`.value`, `.name`, `is`); its catalog
@@ -145,29 +173,10 @@ class NodeLabel(str, metaclass=_Listed):
     name: str  # the attribute's name (MODEL), as an Enum member's
     spec: NodeSpec
 
-    def __new__(cls, name: object) -> NodeLabel:
-        if type(name) is NodeLabel:
-            return name
-        found = cls._defined.get(name) if isinstance(name, str) else None
-        if found is None:
-            raise ValueError(f"{name!r} is not a valid NodeLabel")
-        return found
-
     @classmethod
     def of(cls, kind: ComponentKind) -> NodeLabel:
         """The label of a component kind: the component labels are the kinds' names."""
         return cls(ComponentKind(kind).value)
-
-    def __str__(self) -> str:
-        return f"NodeLabel.{self.name}"
-
-    __format__ = object.__format__  # f"{label}" reads as str(label), as an Enum member's does
-
-    def __repr__(self) -> str:
-        return f"<NodeLabel.{self.name}: {self.value!r}>"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (NodeLabel, (self.value,))
 
 
 NODE_SPECS: dict[NodeLabel, NodeSpec] = {}  # each label's entry, in the order defined
@@ -205,11 +214,7 @@ def defined_node_label(spec: NodeSpec) -> Iterator[NodeLabel]:
         del NodeLabel._defined[spec.name], NODE_SPECS[label], NODE_KEY[label]
 
 
-class _RelTypes(_Listed):
-    """`RelType`'s allow-list."""
-
-
-class RelType(str, metaclass=_RelTypes):
+class RelType(_Entry):
     """A relationship type from the allow-list: `RelType("ENCODES")` is the one defined
     `ENCODES` (ValueError for a name never defined), so a crafted name cannot reach a
     Cypher string. It reads like an Enum member (`.value`, `.name`, `is`)."""
@@ -240,25 +245,6 @@ class RelType(str, metaclass=_RelTypes):
     value: str
     name: str
     spec: RelSpec
-
-    def __new__(cls, name: object) -> RelType:
-        if type(name) is RelType:
-            return name
-        found = _REL_TYPES.get(name) if isinstance(name, str) else None
-        if found is None:
-            raise ValueError(f"{name!r} is not a valid RelType")
-        return found
-
-    def __str__(self) -> str:
-        return f"RelType.{self.value}"
-
-    __format__ = object.__format__  # f"{t}" reads as str(t), as an Enum member's does
-
-    def __repr__(self) -> str:
-        return f"<RelType.{self.value}: {self.value!r}>"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (RelType, (self.value,))
 
 
 _REL_TYPES: dict[str, RelType] = {}  # the allow-list: each member holds its entry (`.spec`)
