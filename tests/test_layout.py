@@ -157,17 +157,9 @@ ALLOWED = {
     "analyze": {"schema", "sources", "store", "settings"},
     "export": {"schema", "sources", "store", "queries"},
     "web": {"schema", "store", "queries", "export", "errors"},
-    "api": {
-        "schema",
-        "sources",
-        "ingest",
-        "store",
-        "queries",
-        "analyze",
-        "export",
-        "errors",
-        "settings",
-    },
+    # the entry object reaches every room below the web explorer and the commands
+    "api": {"schema", "sources", "ingest", "store", "queries", "analyze", "export"}
+    | {"errors", "settings"},
 }
 ROOMS = {
     "api",
