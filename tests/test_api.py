@@ -324,3 +324,46 @@ def test_an_saelens_sae_goes_in_as_its_dictionary_and_decoder(store, store_uri) 
         assert graph_fingerprint(store) == before
         kb.ingest(unnamed, name="my-sae", vectors=False)
         assert kb.show("gpt2-small/L3/my-sae")["properties"]["width"] == 6
+
+
+def test_a_feature_finds_its_counterparts_by_decoder_direction(store, store_uri) -> None:
+    """`similar --metric decoder`: the features whose decoder rows point the way this
+    one's does, by cosine, nearest first, its own model's only (another dictionary of it
+    included); numpy computes the expected order and cosines from the same matrices."""
+    numpy = pytest.importorskip("numpy")
+    rng = numpy.random.default_rng(0)
+    narrow = rng.normal(size=(8, 16))
+    wide = rng.normal(size=(12, 16))
+    wide[5] = narrow[2] + 0.05 * rng.normal(size=16)  # the wider SAE splits F2's direction
+    other_model = numpy.vstack([narrow[2]] * 3)  # the same numbers, another model's space
+    with cb.open(store_uri) as kb:
+        for model in ("gpt2-small", "pythia-70m"):
+            kb.add_model(model)
+        kb.ingest_vectors(
+            narrow, "gpt2-small", components=[f"gpt2-small/L5/narrow/F{i}" for i in range(8)]
+        )
+        kb.ingest_vectors(
+            wide, "gpt2-small", components=[f"gpt2-small/L5/wide/F{i}" for i in range(12)]
+        )
+        kb.ingest_vectors(
+            other_model, "pythia-70m", components=[f"pythia-70m/L2/p/F{i}" for i in range(3)]
+        )
+        found = kb.similar("gpt2-small/L5/narrow/F2", metric="decoder", top=5)
+    mine = narrow[2] / numpy.linalg.norm(narrow[2])
+    names = [f"gpt2-small/L5/narrow/F{i}" for i in range(8)] + [
+        f"gpt2-small/L5/wide/F{i}" for i in range(12)
+    ]
+    vectors = numpy.vstack([narrow, wide])
+    cosines = vectors @ mine / numpy.linalg.norm(vectors, axis=1)
+    expected = sorted(
+        (c, n) for c, n in zip(cosines, names) if n != "gpt2-small/L5/narrow/F2" and c > 0
+    )[::-1][:5]
+    assert [row["match"] for row in found] == [n for _, n in expected]
+    assert [row["score"] for row in found] == pytest.approx([c for c, _ in expected], abs=1e-4)
+    assert found[0]["match"] == "gpt2-small/L5/wide/F5" and found[0]["metric"] == "decoder"
+    assert {row["model"] for row in found} == {"gpt2-small"}  # never another model's space
+    assert found[0]["evidence"][0] == {
+        "measure": "dictionary",
+        "this": "gpt2-small/L5/narrow",
+        "that": "gpt2-small/L5/wide",
+    }

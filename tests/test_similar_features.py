@@ -23,7 +23,7 @@ from transformers.models.gpt2.tokenization_gpt2 import bytes_to_unicode
 from circuitbase.queries.match import DENSE, FEATURE_METRICS
 from circuitbase.queries.similar import similar
 
-TOKEN_METRICS = [m for m in FEATURE_METRICS if m != "explanation"]
+TOKEN_METRICS = [m for m in FEATURE_METRICS if m not in ("explanation", "decoder")]
 
 TOUR = Path(__file__).parents[1] / "circuitbase" / "examples" / "tour" / "neuronpedia-export"
 DASHBOARDS = [DATA / "saedashboard" / "batch-0.json", DATA / "saedashboard" / "batch-1.json"]
@@ -224,7 +224,8 @@ def test_a_thousand_generated_features_score_as_their_rows_say(store, tmp_path) 
     assert 10 < len(dead_or_dense) < 100
     for index in range(0, 1000, 83):
         uid = f"gpt2-small/L0/res-jb/F{index}"
-        for metric in FEATURE_METRICS:
+        assert similar(store, uid, metric="decoder") == []  # no decoder direction stored
+        for metric in (*TOKEN_METRICS, "explanation"):
             for dead_and_dense in (False, True):
                 found = similar(store, uid, metric=metric, top=1000, dead_and_dense=dead_and_dense)
                 expected = (

@@ -9,9 +9,20 @@ import math
 import re
 from typing import Any
 
+from ..schema.dictionaries import dictionary_of
+from ..schema.graph import NodeLabel
 from ..schema.text import decoded_token
+from ..schema.uids import ComponentUid, parse_component
 from ..store.base import GraphStore, Row
-from .match import ACTIVATION_TOKENS, DENSE, EXPLANATION, LOGIT_PROFILE, Match
+from .match import (
+    ACTIVATION_TOKENS,
+    DECODER,
+    DENSE,
+    EXPLANATION,
+    LOGIT_PROFILE,
+    MAX_DECODER_NEIGHBOURS,
+    Match,
+)
 
 # --- dictionary features, by their evidence ----------------------------------------------
 
@@ -205,3 +216,35 @@ def _frac_nonzero(rows: list[Row]) -> dict[str, float]:
         if isinstance(value, (int, float)):
             found[row["uid"]] = max(found.get(row["uid"], 0.0), float(value))
     return found
+
+
+def decoder_matches(
+    store: GraphStore, uid: str, model: str | None, top: int, timeout: float | None
+) -> list[Match]:
+    """Features whose decoder directions point the way this one's does: the cosine of the
+    two vectors (by the backend's vector index, the nearest first), features of its own
+    model only (two models' residual streams are different spaces), of any of its
+    dictionaries (an SAE of another width splits or merges the same direction). The
+    evidence names both dictionaries and the cosine. None without a stored direction."""
+    feature = parse_component(uid)
+    if (model is not None and model != feature.model) or not store.has_vector(
+        NodeLabel.FEATURE, uid
+    ):
+        return []
+    k = min(MAX_DECODER_NEIGHBOURS, 4 * top + 1)
+    rows = store.vector_neighbours(NodeLabel.FEATURE, [uid], k, model=feature.model, min_cosine=0.0)
+    matches = []
+    for row in rows:
+        other = parse_component(row["match"])
+        evidence: list[dict[str, Any]] = [
+            {"measure": "dictionary", "this": _dictionary(feature), "that": _dictionary(other)},
+            {"measure": "decoder cosine", "this": 1.0, "that": float(row["cosine"])},
+        ]
+        matches.append(
+            Match(row["match"], row["model"], float(row["cosine"]), DECODER, "live", [], evidence)
+        )
+    return matches
+
+
+def _dictionary(feature: ComponentUid) -> str:
+    return dictionary_of(feature).key

@@ -17,7 +17,11 @@ LOGIT_PROFILE = "logit-profile"
 SUPPRESSED_LOGITS = "suppressed-logits"
 ACTIVATION_TOKENS = "activation-tokens"
 EXPLANATION = "explanation"
-FEATURE_METRICS = (LOGIT_PROFILE, SUPPRESSED_LOGITS, ACTIVATION_TOKENS, EXPLANATION)
+# ... and the direction each writes to the residual stream: its decoder row, stored as its
+# vector (an SAELens SAE's W_dec, `ingest vectors`), compared within its own model
+DECODER = "decoder"
+FEATURE_METRICS = (LOGIT_PROFILE, SUPPRESSED_LOGITS, ACTIVATION_TOKENS, EXPLANATION, DECODER)
+MAX_DECODER_NEIGHBOURS = 1_000  # nearest directions read from the vector index at most
 LIVE_METRICS = (*HEAD_METRICS, PROBE_CONCEPTS, *FEATURE_METRICS)
 # how often a feature fires (`frac_nonzero`) outside which it is left out of matches:
 # never (dead) or on more than a tenth of tokens (dense), as SAE dashboards flag them

@@ -41,14 +41,16 @@ from typing import Any
 from ..schema.sizes import model_size
 from ..schema.uids import ComponentKind, ComponentUid, UidError, parse_component
 from ..store.base import GraphStore, Row
-from .feature_matches import explanation_matches, token_matches
+from .feature_matches import decoder_matches, explanation_matches, token_matches
 from .match import (
     ATTENTION_FRACTIONS,
+    DECODER,
     EXPLANATION,
     FEATURE_METRICS,
     HEAD_IDENTITY,
     HEAD_METRICS,
     HEAD_ROLES,
+    MAX_DECODER_NEIGHBOURS,
     METRICS,
     MIN_PROBE_SCORE,
     PROBE_CONCEPTS,
@@ -95,7 +97,7 @@ def similar(
         matches += _probe_concepts(store, component, model, timeout)
     if component.kind is ComponentKind.FEATURE:
         matches += _live_feature_matches(
-            store, str(component), metric, model, dead_and_dense, timeout
+            store, str(component), metric, model, dead_and_dense, timeout, top
         )
     for match in matches:  # where the match sits, as the stored rows say it
         if match.layer is None:
@@ -125,12 +127,15 @@ def _live_feature_matches(
     model: str | None,
     dead_and_dense: bool,
     timeout: float | None,
+    top: int,
 ) -> list[Match]:
     """A dictionary feature's live matches by each feature metric (or `metric`)."""
     matches: list[Match] = []
     for name in FEATURE_METRICS if metric is None else [metric]:
         if name == EXPLANATION:
             matches += explanation_matches(store, uid, model, dead_and_dense, timeout)
+        elif name == DECODER:
+            matches += decoder_matches(store, uid, model, top, timeout)
         elif name in FEATURE_METRICS:
             matches += token_matches(store, uid, name, model, dead_and_dense, timeout)
     return matches
@@ -328,7 +333,11 @@ def between(store: GraphStore, uid: str, other: str) -> list[Match]:
             )
     if parse_component(uid).kind is ComponentKind.FEATURE:  # every feature metric, as scored
         found += [
-            m for m in _live_feature_matches(store, uid, None, None, True, None) if m.uid == other
+            m
+            for m in _live_feature_matches(
+                store, uid, None, None, True, None, MAX_DECODER_NEIGHBOURS
+            )
+            if m.uid == other
         ]
     concepts = {r["concept"]: r for r in store.probe_concepts_of(uid, MIN_PROBE_SCORE)}
     theirs_c = {r["concept"]: r for r in store.probe_concepts_of(other, MIN_PROBE_SCORE)}

@@ -358,7 +358,10 @@ class Neo4jDriver(Driver):
             f"CREATE VECTOR INDEX {self._vector_index_name(label)} IF NOT EXISTS "
             f"FOR (n:{label.value}) ON n.{VECTOR_PROPERTY} OPTIONS {{indexConfig: {{"
             f"`vector.dimensions`: {int(dimension)}, "
-            "`vector.similarity_function`: 'cosine'}}"
+            "`vector.similarity_function`: 'cosine', "
+            # exact scores: quantized vectors (5.23's default) moved a cosine by up to
+            # 0.03, so the two backends gave one match two scores
+            "`vector.quantization.enabled`: false}}"
         )
         self.write("CALL db.awaitIndexes(300)")
 

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ..schema.graph import COMPONENT_LABELS, NodeLabel
 from . import cypher
 from .core import StoreCore
-from .driver import Row, batches, search_fields
+from .driver import VECTOR_PROPERTY, Row, batches, search_fields
 
 
 def search_words(text: str) -> list[str]:
@@ -26,6 +26,11 @@ def _matches(value: str, words: list[str]) -> bool:
 
 class Search(StoreCore):
     """Full-text search and vector neighbours."""
+
+    def has_vector(self, label: NodeLabel, uid: str) -> bool:
+        """Whether this node has a vector (`ingest vectors`, an SAE's decoder row)."""
+        rows = self.read(cypher.has_vector(NodeLabel(label), VECTOR_PROPERTY), {"uid": uid})
+        return bool(rows and rows[0]["found"])
 
     def vector_neighbours(
         self,

@@ -95,7 +95,7 @@ from .removal import (
     drop_empty_list_marks,
     set_empty_list,
 )
-from .search import EXPLAINED_COMPONENTS, NEAREST
+from .search import EXPLAINED_COMPONENTS, NEAREST, has_vector
 from .writing import (
     COMPONENT_ROW,
     MATCHED,
@@ -106,6 +106,7 @@ from .writing import (
 )
 
 __all__ = [
+    "has_vector",
     "ALL_SIMILARITY_PAIRS",
     "ANALYSES",
     "ANALYSES_ONLY_ABOUT",

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from ...schema.graph import NodeLabel, label_clause
+
 # The filter and result of a vector look-up; the backend's call comes before it.
 NEAREST = (
     " WHERE node <> a AND ($model IS NULL OR node.model = $model) "
     "AND cosine >= $min_cosine "
     "RETURN a.uid AS uid, node.uid AS match, node.model AS model, cosine"
 )
+
+
+def has_vector(label: NodeLabel, vector_property: str) -> str:
+    """Whether the node `$uid` of `label` has a vector (`vector_property`)."""
+    return (
+        f"MATCH (n{label_clause(label)} {{uid: $uid}}) "
+        f"RETURN n.{vector_property} IS NOT NULL AS found"
+    )
 
 
 # The component each explanation explains (search finds components by their explanations).
