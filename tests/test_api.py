@@ -328,41 +328,52 @@ def test_an_saelens_sae_goes_in_as_its_dictionary_and_decoder(store, store_uri) 
 
 def test_a_feature_finds_its_counterparts_by_decoder_direction(store, store_uri) -> None:
     """`similar --metric decoder`: the features whose decoder rows point the way this
-    one's does, by cosine, nearest first, its own model's only (another dictionary of it
-    included); numpy computes the expected order and cosines from the same matrices."""
+    one's does, by cosine, nearest first, among the models that share its residual
+    basis (its own, its checkpoints; never another model's space); numpy computes the
+    expected order and cosines from the same matrices, and both backends give them."""
     numpy = pytest.importorskip("numpy")
     rng = numpy.random.default_rng(0)
     narrow = rng.normal(size=(8, 16))
     wide = rng.normal(size=(12, 16))
     wide[5] = narrow[2] + 0.05 * rng.normal(size=16)  # the wider SAE splits F2's direction
+    early = 2.0 * narrow[2:3]  # a checkpoint's SAE: the same direction, another length
     other_model = numpy.vstack([narrow[2]] * 3)  # the same numbers, another model's space
     with cb.open(store_uri) as kb:
         for model in ("gpt2-small", "pythia-70m"):
             kb.add_model(model)
-        kb.ingest_vectors(
-            narrow, "gpt2-small", components=[f"gpt2-small/L5/narrow/F{i}" for i in range(8)]
-        )
-        kb.ingest_vectors(
-            wide, "gpt2-small", components=[f"gpt2-small/L5/wide/F{i}" for i in range(12)]
-        )
-        kb.ingest_vectors(
-            other_model, "pythia-70m", components=[f"pythia-70m/L2/p/F{i}" for i in range(3)]
-        )
+        kb.add_model("gpt2-small@ckpt-a", step=100)
+        given = {
+            "gpt2-small/L5/narrow": narrow,
+            "gpt2-small/L5/wide": wide,
+            "gpt2-small@ckpt-a/L5/early": early,
+            "pythia-70m/L2/p": other_model,
+        }
+        for dictionary, matrix in given.items():
+            kb.ingest_vectors(
+                matrix,
+                dictionary.split("/")[0],
+                components=[f"{dictionary}/F{i}" for i in range(len(matrix))],
+            )
         found = kb.similar("gpt2-small/L5/narrow/F2", metric="decoder", top=5)
+        assert kb.similar("gpt2-small/L5/narrow/F2", "pythia-70m", metric="decoder").rows == []
     mine = narrow[2] / numpy.linalg.norm(narrow[2])
-    names = [f"gpt2-small/L5/narrow/F{i}" for i in range(8)] + [
-        f"gpt2-small/L5/wide/F{i}" for i in range(12)
-    ]
-    vectors = numpy.vstack([narrow, wide])
-    cosines = vectors @ mine / numpy.linalg.norm(vectors, axis=1)
+    names, vectors = [], []
+    for dictionary, matrix in given.items():
+        if not dictionary.startswith("pythia"):
+            names += [f"{dictionary}/F{i}" for i in range(len(matrix))]
+            vectors.append(matrix)
+    stacked = numpy.vstack(vectors)
+    cosines = stacked @ mine / numpy.linalg.norm(stacked, axis=1)
     expected = sorted(
-        (c, n) for c, n in zip(cosines, names) if n != "gpt2-small/L5/narrow/F2" and c > 0
+        (round(float(c), 6), n)
+        for c, n in zip(cosines, names)
+        if n != "gpt2-small/L5/narrow/F2" and c > 0
     )[::-1][:5]
     assert [row["match"] for row in found] == [n for _, n in expected]
-    assert [row["score"] for row in found] == pytest.approx([c for c, _ in expected], abs=1e-4)
-    assert found[0]["match"] == "gpt2-small/L5/wide/F5" and found[0]["metric"] == "decoder"
-    assert {row["model"] for row in found} == {"gpt2-small"}  # never another model's space
-    assert found[0]["evidence"][0] == {
+    assert [row["score"] for row in found] == pytest.approx([c for c, _ in expected], abs=2e-6)
+    assert found[0]["match"] == "gpt2-small@ckpt-a/L5/early/F0" and found[0]["metric"] == "decoder"
+    assert "pythia-70m" not in {row["model"] for row in found}  # never another model's space
+    assert found[1]["evidence"][0] == {
         "measure": "dictionary",
         "this": "gpt2-small/L5/narrow",
         "that": "gpt2-small/L5/wide",

@@ -9,6 +9,7 @@ import math
 import re
 from typing import Any
 
+from ..schema.checkpoints import split_checkpoint
 from ..schema.dictionaries import dictionary_of
 from ..schema.graph import NodeLabel
 from ..schema.text import decoded_token
@@ -222,28 +223,60 @@ def decoder_matches(
     store: GraphStore, uid: str, model: str | None, top: int, timeout: float | None
 ) -> list[Match]:
     """Features whose decoder directions point the way this one's does: the cosine of the
-    two vectors (by the backend's vector index, the nearest first), features of its own
-    model only (two models' residual streams are different spaces), of any of its
-    dictionaries (an SAE of another width splits or merges the same direction). The
-    evidence names both dictionaries and the cosine. None without a stored direction."""
+    two vectors, nearest first. Candidates come from the backend's vector index, which is
+    approximate (and scores differently on each backend), so each is rescored exactly
+    from the stored vectors: both backends give the same matches and cosines. Only
+    features of models that share this one's residual basis are compared: its own model
+    (any layer or dictionary: an SAE of another width splits or merges the same
+    direction), its training checkpoints, and the models it was fine-tuned from or into.
+    The evidence names both dictionaries and the cosine. None without a stored
+    direction."""
     feature = parse_component(uid)
-    if (model is not None and model != feature.model) or not store.has_vector(
+    same_basis = shared_basis(store, feature.model)
+    if (model is not None and model not in same_basis) or not store.has_vector(
         NodeLabel.FEATURE, uid
     ):
         return []
     k = min(MAX_DECODER_NEIGHBOURS, 4 * top + 1)
-    rows = store.vector_neighbours(NodeLabel.FEATURE, [uid], k, model=feature.model, min_cosine=0.0)
+    rows = store.vector_neighbours(NodeLabel.FEATURE, [uid], k, model=model, min_cosine=-1.0)
+    candidates = {row["match"]: row["model"] for row in rows if row["model"] in same_basis}
+    vectors = store.vectors_of(NodeLabel.FEATURE, [uid, *candidates])
+    mine = vectors.get(uid)
     matches = []
-    for row in rows:
-        other = parse_component(row["match"])
+    for other, other_model in sorted(candidates.items()):
+        if mine is None or other not in vectors:
+            continue
+        score = round(_cosine(mine, vectors[other]), 6)
+        if score <= 0:
+            continue
         evidence: list[dict[str, Any]] = [
-            {"measure": "dictionary", "this": _dictionary(feature), "that": _dictionary(other)},
-            {"measure": "decoder cosine", "this": 1.0, "that": float(row["cosine"])},
+            {
+                "measure": "dictionary",
+                "this": _dictionary(feature),
+                "that": _dictionary(parse_component(other)),
+            },
+            {"measure": "decoder cosine", "this": 1.0, "that": score},
         ]
-        matches.append(
-            Match(row["match"], row["model"], float(row["cosine"]), DECODER, "live", [], evidence)
-        )
+        matches.append(Match(other, other_model, score, DECODER, "live", [], evidence))
     return matches
+
+
+def shared_basis(store: GraphStore, model: str) -> set[str]:
+    """The stored models whose residual stream is `model`'s: itself, the checkpoints of
+    its run, and the models fine-tuned from it or it from (and their checkpoints)."""
+    related = {split_checkpoint(model)[0]}
+    for tuned, base in store.fine_tuned_pairs():
+        if {split_checkpoint(tuned)[0], split_checkpoint(base)[0]} & related:
+            related |= {split_checkpoint(tuned)[0], split_checkpoint(base)[0]}
+    return {m["uid"] for m in store.models() if split_checkpoint(m["uid"])[0] in related}
+
+
+def _cosine(a: list[float], b: list[float]) -> float:
+    if len(a) != len(b):
+        return 0.0
+    dot = math.fsum(x * y for x, y in zip(a, b))
+    norms = math.sqrt(math.fsum(x * x for x in a)) * math.sqrt(math.fsum(y * y for y in b))
+    return dot / norms if norms else 0.0
 
 
 def _dictionary(feature: ComponentUid) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+from array import array
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -31,6 +32,13 @@ class Search(StoreCore):
         """Whether this node has a vector (`ingest vectors`, an SAE's decoder row)."""
         rows = self.read(cypher.has_vector(NodeLabel(label), VECTOR_PROPERTY), {"uid": uid})
         return bool(rows and rows[0]["found"])
+
+    def vectors_of(self, label: NodeLabel, uids: Sequence[str]) -> dict[str, list[float]]:
+        """The stored vectors of these nodes (those that have one), by uid, at the 32-bit
+        precision FalkorDB stores them in (Neo4j keeps 64: read alike, both backends
+        compute the same cosines from them)."""
+        rows = self.read(cypher.vectors_of(NodeLabel(label), VECTOR_PROPERTY), {"uids": list(uids)})
+        return {row["uid"]: array("f", row["vector"]).tolist() for row in rows}
 
     def vector_neighbours(
         self,

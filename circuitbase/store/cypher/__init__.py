@@ -95,7 +95,7 @@ from .removal import (
     drop_empty_list_marks,
     set_empty_list,
 )
-from .search import EXPLAINED_COMPONENTS, NEAREST, has_vector
+from .search import EXPLAINED_COMPONENTS, NEAREST, has_vector, vectors_of
 from .writing import (
     COMPONENT_ROW,
     MATCHED,
@@ -107,6 +107,7 @@ from .writing import (
 
 __all__ = [
     "has_vector",
+    "vectors_of",
     "ALL_SIMILARITY_PAIRS",
     "ANALYSES",
     "ANALYSES_ONLY_ABOUT",

@@ -20,6 +20,14 @@ def has_vector(label: NodeLabel, vector_property: str) -> str:
     )
 
 
+def vectors_of(label: NodeLabel, vector_property: str) -> str:
+    """The vectors of the nodes `$uids` of `label` (rescoring what an index found)."""
+    return (
+        f"MATCH (n{label_clause(label)}) WHERE n.uid IN $uids "
+        f"AND n.{vector_property} IS NOT NULL RETURN n.uid AS uid, n.{vector_property} AS vector"
+    )
+
+
 # The component each explanation explains (search finds components by their explanations).
 EXPLAINED_COMPONENTS = (
     "MATCH (c:Component)-[:EXPLAINED_BY]->(e:Explanation) WHERE e.uid IN $uids "
