@@ -378,3 +378,52 @@ def test_a_feature_finds_its_counterparts_by_decoder_direction(store, store_uri)
         "this": "gpt2-small/L5/narrow",
         "that": "gpt2-small/L5/wide",
     }
+
+
+def test_a_decoder_file_goes_in_as_its_dictionarys_directions(store, store_uri, tmp_path) -> None:
+    """`ingest vectors W --dictionary NAME`: a .npy matrix, or SAELens's safetensors and its
+    W_dec, row i feature i; then `similar --metric decoder` answers from it as numpy does.
+    A file without a dictionary, of the wrong shape, holding pickles or no W_dec is one
+    line naming the file, and nothing is written."""
+    numpy = pytest.importorskip("numpy")
+    rng = numpy.random.default_rng(1)
+    decoder = rng.normal(size=(6, 8)).astype("float32")
+    decoder[4] = decoder[1] * 3 + 0.01
+    numpy.save(tmp_path / "W_dec.npy", decoder)
+    assert cli(store_uri, "model", "add", "gpt2-small")[0] == 0
+    args = ["ingest", "vectors", str(tmp_path / "W_dec.npy"), "--model", "gpt2-small"]
+    code, out = cli(store_uri, *args, "--dictionary", "L5/mine")
+    assert code == 0, out
+    code, out = cli(
+        store_uri, "similar", "gpt2-small/L5/mine/F1", "--metric", "decoder", "--format", "json"
+    )
+    assert code == 0, out
+    rows = json.loads(out)
+    unit = decoder / numpy.linalg.norm(decoder, axis=1, keepdims=True)
+    cosines = unit @ unit[1]
+    best = max((c, i) for i, c in enumerate(cosines) if i != 1)
+    assert rows[0]["match"] == f"gpt2-small/L5/mine/F{best[1]}" == "gpt2-small/L5/mine/F4"
+    assert rows[0]["score"] == pytest.approx(float(best[0]), abs=1e-5)
+    before = graph_fingerprint(store)
+    numpy.save(tmp_path / "flat.npy", decoder[0])
+    numpy.save(tmp_path / "pickled.npy", numpy.array([{"a": 1}], dtype=object))
+    bad = [
+        (args, "needs --dictionary"),
+        ([*args[:2], str(tmp_path / "flat.npy"), *args[3:], "--dictionary", "L5/x"], "2-D"),
+        ([*args[:2], str(tmp_path / "pickled.npy"), *args[3:], "--dictionary", "L5/x"], "NumPy"),
+    ]
+    safetensors = pytest.importorskip("safetensors.numpy")
+    safetensors.save_file({"W_enc": decoder.T.copy()}, str(tmp_path / "sae.safetensors"))
+    no_decoder = [*args[:2], str(tmp_path / "sae.safetensors"), *args[3:], "--dictionary", "L5/y"]
+    bad.append((no_decoder, "no W_dec"))
+    for command, said in bad:
+        code, out = cli(store_uri, *command)
+        assert code == 1 and said in out and len(out.strip().splitlines()) == 1, out
+    assert graph_fingerprint(store) == before
+    safetensors.save_file({"W_dec": decoder}, str(tmp_path / "sae_weights.safetensors"))
+    weights = [*args[:2], str(tmp_path / "sae_weights.safetensors"), *args[3:]]
+    assert cli(store_uri, *weights, "--dictionary", "gpt2-small/L5/saelens")[0] == 0
+    code, out = cli(
+        store_uri, "similar", "gpt2-small/L5/saelens/F1", "--metric", "decoder", "--format", "json"
+    )
+    assert json.loads(out)[0]["score"] == pytest.approx(1.0, abs=1e-5)  # mine/F1, the same row

@@ -28,7 +28,7 @@ from ..sources.formats import Format
 from ..sources.models import component_count, component_kinds, model_records, model_spec
 from ..sources.registry import formats, import_formats
 from ..sources.saelens import sae_dictionary
-from ..sources.vectors import read_vector_files, vectors_from_arrays
+from ..sources.vectors import MATRIX_SUFFIXES, read_vector_files, vectors_from_arrays
 from .progress import with_progress
 from .results import Rows
 from .session import Session, written
@@ -180,17 +180,21 @@ class Changes(Session):
         model: str,
         *,
         components: Sequence[str] | None = None,
+        dictionary: str | None = None,
         revision: str | None = None,
         progress: bool = False,
     ) -> Rows:
-        """Per-component embeddings for `similarity compute --metric vectors`: files (JSON
-        or CSV, as `ingest vectors` reads), `{component: array}` (numpy, torch or lists),
-        or one matrix whose rows `components` names (an SAE's `W_dec`)."""
+        """Per-component embeddings (`similarity compute --metric vectors`, `similar
+        --metric decoder`): files (JSON or CSV, as `ingest vectors` reads; a decoder
+        matrix, `.npy` or SAELens's `.safetensors`, with the `dictionary` its rows are the
+        features of), `{component: array}` (numpy, torch or lists), or one matrix whose
+        rows `components` names (an SAE's `W_dec`)."""
         self._writable()
         model = with_revision(model, revision)
         if isinstance(source, (str, os.PathLike)) or _paths(source):
             given = [source] if isinstance(source, (str, os.PathLike)) else source
-            found = read_vector_files(expand(map(Path, given), (".json", ".csv")), model)
+            files = expand(map(Path, given), (".json", ".csv", *MATRIX_SUFFIXES))
+            found = read_vector_files(files, model, dictionary)
         else:
             found = vectors_from_arrays(source, model, components)
         result = with_progress(

@@ -101,11 +101,74 @@ def _checked(raw: list[tuple[str, object, str]], model: str, file: str) -> Vecto
     return vectors
 
 
-def read_vector_files(paths: Sequence[Path], model: str) -> Vectors:
-    """Every file's vectors, checked to share one dimension."""
+MATRIX_SUFFIXES = (".npy", ".safetensors")
+
+
+def read_decoder(path: Path, model: str, dictionary: str) -> Vectors:
+    """A dictionary's decoder matrix as its features' vectors (row i: feature i of
+    `dictionary`, `L8/res-jb` or `MODEL/L8/res-jb`): a `.npy` array (read without
+    pickles), or SAELens's `sae_weights.safetensors`, its `W_dec` (the `safetensors`
+    package, which TransformerLens installs)."""
+    path = Path(path)
+    check_size(path)
+    if path.suffix == ".npy":
+        import numpy
+
+        try:
+            matrix = numpy.load(path, allow_pickle=False)
+        except (ValueError, OSError) as err:
+            raise RecordError(f"not a NumPy array file: {err}", file=str(path)) from None
+    else:
+        matrix = _safetensors_decoder(path)
+    if getattr(matrix, "ndim", 0) != 2:
+        raise RecordError(
+            f"a decoder is a 2-D matrix (features x d_model), not shape {getattr(matrix, 'shape', None)}",
+            file=str(path),
+        )
+    prefix = dictionary if dictionary.startswith(f"{model}/") else f"{model}/{dictionary}"
+    names = [f"{prefix}/F{i}" for i in range(len(matrix))]
+    try:
+        return vectors_from_arrays(matrix, model, names)
+    except RecordError as err:
+        raise RecordError(err.reason, file=str(path), record=err.record, field=err.field) from None
+
+
+def _safetensors_decoder(path: Path) -> object:
+    try:
+        from safetensors import SafetensorError
+        from safetensors.numpy import load_file
+    except ImportError:
+        raise RecordError(
+            "reading .safetensors needs the `safetensors` package (in the [analysis] extra)",
+            file=str(path),
+        ) from None
+    try:
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as err:
+        raise RecordError(f"not a safetensors file: {err}", file=str(path)) from None
+    if "W_dec" not in tensors:
+        raise RecordError(
+            f"no W_dec in it (SAELens's name for the decoder); it holds {sorted(tensors)[:10]}",
+            file=str(path),
+        )
+    return tensors["W_dec"]
+
+
+def read_vector_files(paths: Sequence[Path], model: str, dictionary: str | None = None) -> Vectors:
+    """Every file's vectors, checked to share one dimension; a decoder matrix (`.npy`,
+    `.safetensors`) needs the `dictionary` its rows are the features of."""
     vectors: Vectors = {}
     for path in paths:
-        vectors.update(read_vectors(path, model))
+        if Path(path).suffix in MATRIX_SUFFIXES:
+            if dictionary is None:
+                raise RecordError(
+                    "a decoder matrix needs --dictionary (e.g. L8/res-jb): its rows are "
+                    "that dictionary's features",
+                    file=str(path),
+                )
+            vectors.update(read_decoder(path, model, dictionary))
+        else:
+            vectors.update(read_vectors(path, model))
     if len({len(v) for v in vectors.values()}) > 1:
         raise RecordError("the files' vectors have different lengths")
     return vectors
