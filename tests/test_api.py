@@ -427,3 +427,56 @@ def test_a_decoder_file_goes_in_as_its_dictionarys_directions(store, store_uri, 
         store_uri, "similar", "gpt2-small/L5/saelens/F1", "--metric", "decoder", "--format", "json"
     )
     assert json.loads(out)[0]["score"] == pytest.approx(1.0, abs=1e-5)  # mine/F1, the same row
+
+
+def test_a_circuit_goes_in_as_dataframes(store, store_uri) -> None:
+    """A circuit a notebook computed: a DataFrame of output nodes and one of edges, with
+    the model and task, goes in as the interchange JSON would, each value kept; a bad row
+    is named by its table and row, and nothing is written."""
+    nodes = pandas.DataFrame(
+        {
+            "component": ["L9H9", "L10H0", "L9H6"],
+            "category": ["name mover", "name mover", None],
+            "direct_effect": [1.25, 0.5, float("nan")],
+        }
+    )
+    edges = pandas.DataFrame(
+        {"source": ["L7H3", "L8H6"], "target": ["L9H9", "L9H9"], "weight": [0.75, 0.25]}
+    )
+    with cb.open(store_uri) as kb:
+        kb.add_model("gpt2-small")
+        kb.ingest(
+            nodes,
+            format="circuit",
+            edges=edges,
+            model="gpt2-small",
+            task="ioi-notebook",
+            analysis_uid="notebook/ioi",
+        )
+        stored = kb.cypher(
+            "MATCH (c)-[r:OUTPUT_NODE {analysis: 'notebook/ioi'}]->(:Task {name: 'ioi-notebook'}) "
+            "RETURN c.uid AS uid, r.category AS category, r.direct_effect AS effect ORDER BY uid"
+        )
+        assert [(r["uid"], r["category"], r["effect"]) for r in stored] == sorted(
+            [
+                ("gpt2-small/L10/H0", "name mover", 0.5),
+                ("gpt2-small/L9/H6", None, None),
+                ("gpt2-small/L9/H9", "name mover", 1.25),
+            ]
+        )
+        weights = kb.cypher(
+            "MATCH (a)-[r:CIRCUIT_EDGE {analysis: 'notebook/ioi'}]->(b) "
+            "RETURN a.uid AS a, b.uid AS b, r.weight AS w ORDER BY a"
+        )
+        assert [(r["a"], r["b"], r["w"]) for r in weights] == [
+            ("gpt2-small/L7/H3", "gpt2-small/L9/H9", 0.75),
+            ("gpt2-small/L8/H6", "gpt2-small/L9/H9", 0.25),
+        ]
+        before = graph_fingerprint(store)
+        bad = edges.copy()
+        bad.loc[1, "target"] = None
+        with pytest.raises(RecordError) as raised:
+            kb.ingest(nodes, format="circuit", edges=bad, model="gpt2-small", task="ioi-2")
+        said = str(raised.value)
+        assert "DataFrame" in said and "edges row 1" in said and "target" in said, said
+        assert graph_fingerprint(store) == before

@@ -5,7 +5,10 @@ before anything is written; a read-only knowledge base refuses them all."""
 
 from __future__ import annotations
 
+import json
+import math
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from difflib import get_close_matches
@@ -121,13 +124,18 @@ class Changes(Session):
         new_roles: Iterable[str],
         options: dict[str, Any],
     ) -> Rows:
-        """A DataFrame as the format's interchange CSV, read by the format's own reader:
-        the same checks, the error naming the row (counted from 0) and column."""
-        if ".csv" not in fmt.suffixes:
+        """A DataFrame as the format's interchange CSV (a circuit's, as its interchange
+        JSON: `_circuit_file`), read by the format's own reader: the same checks, the
+        error naming the row (counted from 0) and column."""
+        if ".csv" not in fmt.suffixes and fmt.name != "circuit":
             raise RecordError(f"a DataFrame goes in as CSV; {fmt.name} reads no CSV")
         with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "DataFrame.csv"
-            frame.to_csv(path, index=False)
+            if fmt.name == "circuit":
+                path = Path(folder) / "DataFrame.json"
+                path.write_text(json.dumps(_circuit_file(frame, options)))
+            else:
+                path = Path(folder) / "DataFrame.csv"
+                frame.to_csv(path, index=False)
             try:
                 return self.ingest(
                     path, fmt.name, revision=revision, new_roles=new_roles, **options
@@ -492,9 +500,46 @@ def _paths(value: Any) -> bool:
     )
 
 
+def _circuit_file(frame: Any, options: dict[str, Any]) -> dict[str, Any]:
+    """The circuit interchange JSON of a DataFrame of output nodes (a `component`
+    column) or of edges (`source`, `target`), the other as `edges=` or `output_nodes=`,
+    and `model=`, `task=` (its name), `metric=`; a missing cell (NaN) is a missing
+    value, as in a CSV."""
+    tables = {
+        "output_nodes": options.pop("output_nodes", None),
+        "edges": options.pop("edges", None),
+    }
+    columns = set(frame.columns)
+    which = "edges" if {"source", "target"} <= columns else "output_nodes"
+    if tables[which] is not None:
+        raise RecordError(f"the DataFrame is the circuit's {which}; give the other table")
+    tables[which] = frame
+    found: dict[str, Any] = {
+        "model": options.pop("model", None),
+        "task": {"name": options.pop("task", None)},
+        "metric": options.pop("metric", None),
+    }
+    for name, table in tables.items():
+        if table is not None:
+            found[name] = [
+                {k: _plain(v) for k, v in row.items()} for row in table.to_dict("records")
+            ]
+    return {k: v for k, v in found.items() if v is not None}
+
+
+def _plain(value: Any) -> Any:
+    """A DataFrame cell as JSON: numpy scalars as Python numbers, NaN as missing."""
+    value = value.item() if hasattr(value, "item") and not isinstance(value, (list, str)) else value
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+_TABLE_ROW = re.compile(r"(output_nodes|edges)\[(\d+)\]")
+
+
 def _in_frame(err: RecordError, path: Path) -> RecordError:
     """The reader's error about the temporary CSV, said of the DataFrame: its line N
-    (the header is line 1) is the frame's row N - 2 (counted from 0, as `frame.loc`)."""
+    (the header is line 1) is the frame's row N - 2 (counted from 0, as `frame.loc`);
+    a circuit's `edges[N]` is its edges' row N."""
     if isinstance(err, IngestErrors) and len(err.errors) == 1:
         err = err.errors[0]
     record = err.record
@@ -504,6 +549,8 @@ def _in_frame(err: RecordError, path: Path) -> RecordError:
         number = record.removeprefix("line ").split(",")[0]
         if number.isdigit():
             record = f"row {int(number) - 2}"
+    if isinstance(record, str) and (table := _TABLE_ROW.search(record)):
+        record = f"{table.group(1)} row {table.group(2)}"
     return RecordError(
         f"{err.reason} (nothing written)", file="DataFrame", record=record, field=err.field
     )
