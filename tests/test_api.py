@@ -319,6 +319,12 @@ def test_an_saelens_sae_goes_in_as_its_dictionary_and_decoder(store, store_uri) 
             assert row["v"] == pytest.approx(expected[row["i"]], abs=1e-6)
         unnamed = make(model_name="gpt2-small", hook_name="blocks.3.hook_resid_post")
         before = graph_fingerprint(store)
+        broken = make(model_name="gpt2-small", neuronpedia_id="gpt2-small/6-res-jb")
+        with torch.no_grad():
+            broken.W_dec[4, 2] = float("nan")
+        with pytest.raises(RecordError, match="row 4"):
+            kb.ingest(broken)  # neither its directions nor its Dictionary go in
+        assert graph_fingerprint(store) == before
         with pytest.raises(RecordError, match="release= and sae_id="):
             kb.ingest(unnamed)
         assert graph_fingerprint(store) == before

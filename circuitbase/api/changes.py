@@ -68,41 +68,39 @@ class Changes(Session):
         if _is_sae(source):
             return self._ingest_sae(source, revision, progress, options)
         if _is_frame(source):
-            return self._ingest_frame(source, _format(format), revision, new_roles, options)
-        if isinstance(source, (str, os.PathLike)) or _paths(source):
-            fmt = _format(format)
+            return self._ingest_frame(
+                source, _format(format, formats()), revision, new_roles, options
+            )
+        if (paths := _as_paths(source)) is not None:
+            fmt = _format(format, formats())
             _check_options(fmt, options)
             reader = fmt.read_with(options, revision)
-            return self._read(fmt, source, reader, new_roles, bulk, progress)
+            return self._read(fmt, paths, reader, new_roles, bulk, progress)
         if format is not None or options or revision is not None:
             raise RecordError("records go in as they are: no format, options or revision")
-        return written(
-            "records",
-            with_progress("records", lambda p: ingest(self._store, source, progress=p), progress),
-        )
+        return self._ingest_records("records", source, progress)
 
     def import_(self, paths: Any, format: str, *, progress: bool = False) -> Rows:
         """Load a subgraph `circuitbase export` wrote (`graphml`, `cypher`): checked like
         any ingest; it adds, never changes what is stored, and only the labels and
         relationship types the schema lets an import create."""
         self._writable()
-        known = import_formats()
-        if format not in known:
-            raise RecordError(f"format= is one of {', '.join(known)} (got {format!r})")
-        fmt = known[format]
-        return self._read(fmt, paths, fmt.read_with({}, None), (), None, progress)
+        fmt = _format(format, import_formats())
+        given = _as_paths(paths)
+        if given is None:
+            raise RecordError("an import reads files: give a path or a list of paths")
+        return self._read(fmt, given, fmt.read_with({}, None), (), None, progress)
 
     def _read(
         self,
         fmt: Format,
-        paths: Any,
+        paths: list[Path],
         reader: Any,
         new_roles: Iterable[str],
         bulk: bool | None,
         progress: bool,
     ) -> Rows:
-        given = [paths] if isinstance(paths, (str, os.PathLike)) else paths
-        files = expand(map(Path, given), fmt.suffixes, fmt.names)
+        files = expand(paths, fmt.suffixes, fmt.names)
         rules = PlanRules(additive=fmt.additive, new_roles=frozenset(new_roles))
         what = fmt.what or fmt.name
         return written(
@@ -169,17 +167,17 @@ class Changes(Session):
         if revision is not None:
             raise RecordError("an SAE's model is its metadata's: give no revision")
         dictionary, decoder = sae_dictionary(sae, **wanted)
-        done = written(
-            "SAE", ingest(self._store, [dictionary]), dictionary=dictionary.key, features=0
-        )
         if not vectors:
-            return done
+            result = ingest(self._store, [dictionary])
+            return written("SAE", result, dictionary=dictionary.key, features=0)
         matrix = decoder.detach().cpu() if hasattr(decoder, "detach") else decoder
         features = [f"{dictionary.key}/F{i}" for i in range(len(matrix))]
-        found = self.ingest_vectors(
-            matrix, dictionary.props["model"], components=features, progress=progress
-        )
-        row = {**found[0], "what": "SAE", "dictionary": dictionary.key, "features": len(features)}
+        model = dictionary.props["model"]
+        # the directions are checked before anything is written, and go in with their
+        # Dictionary in one plan: a refused matrix leaves no Dictionary behind
+        found = vectors_from_arrays(matrix, model, features)
+        row = self._vectors_in(found, model, progress, records=[dictionary])[0]
+        row = {**row, "what": "SAE", "dictionary": dictionary.key, "features": len(features)}
         return Rows([row], title="SAE")
 
     def ingest_vectors(
@@ -199,14 +197,25 @@ class Changes(Session):
         rows `components` names (an SAE's `W_dec`)."""
         self._writable()
         model = with_revision(model, revision)
-        if isinstance(source, (str, os.PathLike)) or _paths(source):
-            given = [source] if isinstance(source, (str, os.PathLike)) else source
-            files = expand(map(Path, given), (".json", ".csv", *MATRIX_SUFFIXES))
+        if (paths := _as_paths(source)) is not None:
+            files = expand(paths, (".json", ".csv", *MATRIX_SUFFIXES))
             found = read_vector_files(files, model, dictionary)
         else:
             found = vectors_from_arrays(source, model, components)
+        return self._vectors_in(found, model, progress)
+
+    def _vectors_in(
+        self,
+        found: dict[str, list[float]],
+        model: str,
+        progress: bool,
+        records: Sequence[Record] = (),
+    ) -> Rows:
+        """Checked vectors in, their components created with `records` in one plan."""
         result = with_progress(
-            "vectors", lambda p: ingest_vectors(self._store, found, progress=p), progress
+            "vectors",
+            lambda p: ingest_vectors(self._store, found, records=records, progress=p),
+            progress,
         )
         dimension = len(next(iter(found.values())))
         return written("vectors", result, model=model, components=len(found), dimension=dimension)
@@ -238,7 +247,7 @@ class Changes(Session):
         if base is not None:
             checked_model(self._store, base)  # the base is stored first: a typo names near ones
         wanted = components.split(",") if isinstance(components, str) else components
-        kinds = component_kinds([w for w in wanted if w], "components")
+        kinds = component_kinds(wanted, "components")
         records: Iterable[Record] = model_records(spec, kinds)
         count = component_count(spec, kinds)
         if base is not None:
@@ -285,7 +294,7 @@ class Changes(Session):
             max_token_share=max_token_share,
         )
         analysis = similarity_analysis_uid(metric, model_a, model_b)  # type: ignore[arg-type]
-        return self._store_analysis(f"similarity ({metric})", records, progress, analysis)
+        return self._ingest_records(f"similarity ({metric})", records, progress, analysis)
 
     def analyze_heads(
         self,
@@ -309,7 +318,7 @@ class Changes(Session):
         records = head_analysis_records(
             loaded, name, n_sequences=sequences, period=period, seed=seed
         )
-        return self._store_analysis("head roles", records, progress)
+        return self._ingest_records("head roles", records, progress)
 
     def analyze_probe(
         self,
@@ -333,7 +342,7 @@ class Changes(Session):
         records = probe_analysis_records(
             loaded, name, Path(concept_data), k=k, layers=layers, seed=seed
         )
-        return self._store_analysis("probes", records, progress)
+        return self._ingest_records("probes", records, progress)
 
     def analyze_correlate(
         self,
@@ -373,13 +382,14 @@ class Changes(Session):
         uid = next(
             r.key for r in records if isinstance(r, NodeRecord) and r.label is NodeLabel.ANALYSIS
         )
-        return self._store_analysis("correlations", records, progress, replaces=uid)
+        return self._ingest_records("correlations", records, progress, replaces=uid)
 
-    def _store_analysis(
-        self, what: str, records: list, progress: bool, replaces: str | None = None
+    def _ingest_records(
+        self, what: str, records: Iterable[Record], progress: bool, replaces: str | None = None
     ) -> Rows:
-        """An analysis's records in; with `replaces` (its uid), they become exactly its
-        facts (what an earlier run with other settings found is retracted)."""
+        """Records in (an analysis's, or a notebook's own); with `replaces` (an analysis
+        uid), they become exactly its facts (what an earlier run with other settings found
+        is retracted)."""
         result = with_progress(
             what, lambda p: ingest(self._store, records, progress=p, replaces=replaces), progress
         )
@@ -462,8 +472,8 @@ def _check_options(fmt: Format, options: dict[str, Any]) -> None:
         raise RecordError(f"{fmt.name} takes the options {listed}, not {name!r}{hint}")
 
 
-def _format(name: str | None) -> Format:
-    known = formats()
+def _format(name: str | None, known: dict[str, Format]) -> Format:
+    """The format `name` of `known` (the ingest or the import registry)."""
     if name not in known:
         raise RecordError(f"format= is one of {', '.join(known)} (got {name!r})")
     return known[name]
@@ -492,12 +502,17 @@ def _is_frame(value: Any) -> bool:
     return type(value).__name__ == "DataFrame" and hasattr(value, "to_csv")
 
 
-def _paths(value: Any) -> bool:
-    return (
+def _as_paths(value: Any) -> list[Path] | None:
+    """A path, or a non-empty list of paths, as paths; None for anything else."""
+    if isinstance(value, (str, os.PathLike)):
+        return [Path(value)]
+    if (
         isinstance(value, (list, tuple))
-        and bool(value)
+        and value
         and all(isinstance(v, (str, os.PathLike)) for v in value)
-    )
+    ):
+        return [Path(v) for v in value]
+    return None
 
 
 def _circuit_file(frame: Any, options: dict[str, Any]) -> dict[str, Any]:

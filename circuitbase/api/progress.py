@@ -45,11 +45,11 @@ def _has_widgets() -> bool:
 
 
 @contextmanager
-def phases(what: str, *, out: TextIO | None = None) -> Iterator[ProgressFactory]:
-    """A factory of phases for one piece of work: each new phase ends the one before it.
-    `out`: where the plain lines go in a notebook without widgets (stdout)."""
-    if in_jupyter() and not _has_widgets():
-        with _lines(what, out or sys.stdout) as phase:
+def phases(what: str) -> Iterator[ProgressFactory]:
+    """A factory of phases for one piece of work: each new phase ends the one before it."""
+    jupyter = in_jupyter()
+    if jupyter and not _has_widgets():
+        with _lines(what, sys.stdout) as phase:
             yield phase
         return
     columns = (
@@ -59,7 +59,7 @@ def phases(what: str, *, out: TextIO | None = None) -> Iterator[ProgressFactory]
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
-    console = Console() if in_jupyter() else Console(stderr=True)
+    console = Console() if jupyter else Console(stderr=True)
     with Progress(*columns, transient=True, console=console) as bar:
         current: list[TaskID] = []
 

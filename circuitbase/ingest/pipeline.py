@@ -220,10 +220,15 @@ def ingest_files(
 
 
 def ingest_vectors(
-    store: GraphStore, vectors: dict[str, list[float]], *, progress: ProgressFactory | None = None
+    store: GraphStore,
+    vectors: dict[str, list[float]],
+    *,
+    records: Sequence[Record] = (),
+    progress: ProgressFactory | None = None,
 ) -> IngestResult:
-    """Create the components (checked like any record), then set and index their vectors;
-    `vectors` maps component uids to vectors of one dimension (`sources.vectors`)."""
+    """Create the components (checked like any record, in one plan with `records`: an
+    SAE's Dictionary), then set and index their vectors; `vectors` maps component uids
+    to vectors of one dimension (`sources.vectors`)."""
     by_label: dict[NodeLabel, list[dict]] = defaultdict(list)
     for uid, vector in vectors.items():
         by_label[NodeLabel.of(parse_component(uid).kind)].append({"uid": uid, "vector": vector})
@@ -232,7 +237,10 @@ def ingest_vectors(
         store.check_vector_dimension(label, dimension)
     result = ingest(
         store,
-        [NodeRecord(label, row["uid"]) for label, rows in by_label.items() for row in rows],
+        [
+            *records,
+            *(NodeRecord(label, row["uid"]) for label, rows in by_label.items() for row in rows),
+        ],
         progress=progress,
     )
     tick = progress("storing vectors", len(vectors)) if progress else None
