@@ -114,7 +114,11 @@ def feature_rows(n: int, seed: int = 0) -> dict[str, list[dict[str, Any]]]:
 
 def write_feature_export(root: Path, n: int, seed: int = 0) -> Path:
     """The export of `feature_rows(n, seed)` under `root` (the folder to ingest)."""
-    rows = feature_rows(n, seed)
+    return write_rows(root, feature_rows(n, seed))
+
+
+def write_rows(root: Path, rows: dict[str, list[dict[str, Any]]]) -> Path:
+    """An export holding `rows` (as `feature_rows` makes them) under `root`."""
     for kind, items in rows.items():
         folder = root / MODEL / SOURCE / kind
         folder.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest import DATA
-from feature_export import feature_rows, write_feature_export
+from feature_export import feature_rows, write_feature_export, write_rows
 from helpers import cli
 from transformers.models.gpt2.tokenization_gpt2 import bytes_to_unicode
 
@@ -290,3 +290,74 @@ def test_the_side_by_side_page_of_two_features_shows_each_metric_s_evidence(stor
     assert f"{best.score:.4g}" in text
     for e in best.evidence:
         assert f"<th>{escape(visible_token(e['token']))}</th>" in text
+
+
+def _with_decoder_neighbours(rows: dict, k: int, seed: int) -> dict[str, list[float]]:
+    """Give each generated feature Neuronpedia's nearest decoder directions: random unit
+    directions of 16 numbers, each odd feature a slightly turned copy of the even one
+    before it (a planted pair), and the top `k` cosines (itself among them, as the
+    export lists it), rounded as the export writes them. Returns the directions."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    n = len(rows["features"])
+    directions = rng.normal(size=(n, 16))
+    directions[1::2] = directions[0::2][: n // 2] + 0.1 * rng.normal(size=(n // 2, 16))
+    unit = directions / np.linalg.norm(directions, axis=1, keepdims=True)
+    cosines = unit @ unit.T
+    for i, row in enumerate(rows["features"]):
+        nearest = np.argsort(-cosines[i], kind="stable")[:k]
+        row["topkCosSimIndices"] = [int(j) for j in nearest]
+        row["topkCosSimValues"] = [round(float(cosines[i, j]), 6) for j in nearest]
+    return {str(i): unit[i].tolist() for i in range(n)}
+
+
+def test_neuronpedia_s_nearest_decoder_directions_are_matches(store, tmp_path) -> None:
+    """An export's `topkCosSimIndices`/`topkCosSimValues` answer `similar --metric decoder`
+    as the file lists them: each listed feature but itself, a pair listed from both ends
+    once at the larger cosine; the planted near-copy of a feature is its best match."""
+    rows = feature_rows(40, seed=11)
+    _with_decoder_neighbours(rows, 6, seed=11)
+    folder = write_rows(tmp_path / "export", rows)
+    code, out = cli(store.location, "ingest", "features", str(folder))
+    assert code == 0, out
+    listed: dict[tuple[int, int], float] = {}
+    for row in read_export(folder)["features"]:  # the file, not the store
+        me = int(row["index"])
+        for other, cosine in zip(row["topkCosSimIndices"], row["topkCosSimValues"]):
+            if other != me:
+                pair = (min(me, other), max(me, other))
+                listed[pair] = max(listed.get(pair, -2.0), cosine)
+    for index in range(40):
+        uid = f"gpt2-small/L0/res-jb/F{index}"
+        expected = {
+            f"gpt2-small/L0/res-jb/F{b if a == index else a}": cosine
+            for (a, b), cosine in listed.items()
+            if index in (a, b)
+        }
+        found = similar(store, uid, metric="decoder", top=100)
+        assert {m.uid: m.score for m in found} == pytest.approx(expected), uid
+        assert {(m.source, *m.analyses) for m in found} == {
+            ("stored", "neuronpedia/gpt2-small/0-res-jb")
+        }
+        assert found[0].uid == f"gpt2-small/L0/res-jb/F{index ^ 1}"  # its planted copy
+    # the default metrics include the source's matches
+    assert any(m.metric == "decoder" for m in similar(store, "gpt2-small/L0/res-jb/F4"))
+
+
+def test_neighbour_lists_that_do_not_pair_up_are_refused(store, tmp_path) -> None:
+    rows = feature_rows(6, seed=2)
+    _with_decoder_neighbours(rows, 3, seed=2)
+    rows["features"][4]["topkCosSimValues"].pop()
+    folder = write_rows(tmp_path / "export", rows)
+    code, out = cli(store.location, "ingest", "features", str(folder))
+    assert code == 1
+    assert "line 5" in out and "topkCosSimValues" in out and "pair up" in out, out
+    assert len(out.strip().splitlines()) == 1, out
+    rows["features"][4]["topkCosSimValues"].append(0.5)
+    listed = rows["features"][2]["topkCosSimIndices"]
+    listed[:] = [str(i) for i in listed]  # text, where the export has feature indices
+    folder = write_rows(tmp_path / "export2", rows)
+    code, out = cli(store.location, "ingest", "features", str(folder))
+    assert code == 1 and "topkCosSimIndices[0]" in out and "line 3" in out, out
+    assert store.read("MATCH (n) RETURN count(n) AS n")[0]["n"] == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..schema.graph import SIMILARITY_METRICS
+from ..schema.graph import DECODER_METRIC, SIMILARITY_METRICS
 
 HEAD_ROLES = "head-roles"
 HEAD_IDENTITY = "head-identity"
@@ -19,7 +19,7 @@ ACTIVATION_TOKENS = "activation-tokens"
 EXPLANATION = "explanation"
 # ... and the direction each writes to the residual stream: its decoder row, stored as its
 # vector (an SAELens SAE's W_dec, `ingest vectors`), compared within its own model
-DECODER = "decoder"
+DECODER = DECODER_METRIC  # also stored: a source's nearest directions (Neuronpedia's)
 FEATURE_METRICS = (LOGIT_PROFILE, SUPPRESSED_LOGITS, ACTIVATION_TOKENS, EXPLANATION, DECODER)
 MAX_DECODER_NEIGHBOURS = 1_000  # nearest directions read from the vector index at most
 LIVE_METRICS = (*HEAD_METRICS, PROBE_CONCEPTS, *FEATURE_METRICS)
@@ -32,8 +32,8 @@ ROLE_FRACTIONS = ("induction_score", "prev_token_score", "self_attention_score")
 # scale in every model and checkpoint: Neuronpedia's three, and the dual-route induction
 # scores (attention to the token after an earlier copy, to the end of an earlier word)
 ATTENTION_FRACTIONS = (*ROLE_FRACTIONS, "next_tok_attn", "end_tok_attn")
-STORED_METRICS = (*SIMILARITY_METRICS, "activation-correlation")
-METRICS = (*STORED_METRICS, *LIVE_METRICS)
+STORED_METRICS = (*SIMILARITY_METRICS, "activation-correlation", DECODER)
+METRICS = tuple(dict.fromkeys((*STORED_METRICS, *LIVE_METRICS)))
 MIN_PROBE_SCORE = 0.0  # every probe counts, by its score (a weak probe weighs little)
 TIE = 1e-12  # profiles are stored to 12 decimals: closer than this is a tie
 STORED_PER_MODEL_TOP = 1000  # stored matches read when the best of each model is asked for

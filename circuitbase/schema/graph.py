@@ -332,6 +332,9 @@ def rel_spec(type_: RelType | str) -> RelSpec:
 # How `similarity compute` compares components across models (analyze/similarity.py).
 SimilarityMetric = Literal["tokens", "concepts", "vectors"]
 SIMILARITY_METRICS: tuple[SimilarityMetric, ...] = ("tokens", "concepts", "vectors")
+# the cosine of two dictionary features' decoder directions: compared live by `similar`,
+# and stored as a source's matches (Neuronpedia's nearest decoder directions per feature)
+DECODER_METRIC = "decoder"
 
 COMPONENT_LABEL = "Component"
 

@@ -7,7 +7,11 @@ Lines batches of 1,024 features, gzipped:
   source, `index` as text, `maxActApprox`, `frac_nonzero`, `pos_str`/`pos_values`,
   `neg_str`/`neg_values`, histograms, correlated neurons, top cosine similarities, `vector`,
   `hookName`, ...): each row a feature's `HAS_EVIDENCE` fact, every field kept but
-  `vector` (the decoder direction: `ingest vectors` stores vectors; skipped here);
+  `vector` (the decoder direction: `ingest vectors` stores vectors; skipped here); its
+  `topkCosSimIndices`/`topkCosSimValues` (the features of its source whose decoder
+  directions are nearest, and their cosines: Neuronpedia's "similar features") are also
+  each a match, `SIMILAR_TO {metric: "decoder", score}` of the source's analysis, so
+  `similar` answers with them;
 * `explanations/batch-<n>.jsonl.gz`: `Explanation` rows (`id`, `description`, `typeName`,
   `explanationModelName`, `authorId`, umap coordinates, `embedding`): each an
   `(:Explanation {text})` and `EXPLAINED_BY {explanation: id, method: typeName,
@@ -25,6 +29,7 @@ its folder's name, as the export lays them out. All batches of one source are on
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +38,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..schema.aliases import canonical_model
 from ..schema.dictionaries import dictionary_record, parse_neuronpedia_source
 from ..schema.evidence import Evidence, Example, ExplainedBy, Explanation
-from ..schema.graph import NodeLabel
+from ..schema.graph import DECODER_METRIC, NodeLabel
 from ..schema.nodes import Analysis
 from ..schema.records import NodeRecord, RecordError, RelRecord, ref
-from ..schema.uids import ComponentKind, ComponentUid, UidError, check_model_name
+from ..schema.relationships import SimilarTo
+from ..schema.uids import ComponentKind, ComponentUid, UidError, check_model_name, parse_component
 from .files import read_jsonl, validate
 
 CITATION = "Neuronpedia (Lin et al.), https://www.neuronpedia.org; its data exports"
@@ -111,6 +117,7 @@ def export_records(path: Path) -> Iterator[NodeRecord | RelRecord]:
         if kind == "features":
             fact = validate(Evidence, {**fields, "analysis": analysis}, file=path, record=where)
             yield fact.record(start, target, origin=origin)
+            yield from _decoder_neighbours(uid, data, analysis, path, where)
         elif kind == "activations":
             fields.pop("id")  # kept as `example`, the fact's identity
             example = validate(
@@ -150,6 +157,47 @@ def export_records(path: Path) -> Iterator[NodeRecord | RelRecord]:
             )
             yield text
             yield explained_by.record(start, text.ref, origin=origin)
+
+
+NEIGHBOURS = ("topkCosSimIndices", "topkCosSimValues")
+
+
+def _decoder_neighbours(
+    uid: str, data: dict[str, Any], analysis: str, path: Path, where: str
+) -> Iterator[RelRecord]:
+    """A `SIMILAR_TO {metric: "decoder"}` match to each feature of the same source that
+    Neuronpedia lists among this one's nearest decoder directions (itself left out), its
+    cosine the score. The two lists are the source's; they must pair up."""
+    indices, values = (data.get(name) or [] for name in NEIGHBOURS)
+    if not isinstance(indices, list) or not isinstance(values, list):
+        field = NEIGHBOURS[0] if not isinstance(indices, list) else NEIGHBOURS[1]
+        raise RecordError("expected a list", file=str(path), record=where, field=field)
+    if len(indices) != len(values):
+        raise RecordError(
+            f"{len(indices)} neighbours but {len(values)} cosines: the two lists pair up",
+            file=str(path),
+            record=where,
+            field=NEIGHBOURS[1],
+        )
+    feature = parse_component(uid)
+    for position, (index, value) in enumerate(zip(indices, values)):
+        if type(index) is not int or index < 0:
+            raise RecordError(
+                f"neighbour {index!r} is not a feature index",
+                file=str(path),
+                record=where,
+                field=f"{NEIGHBOURS[0]}[{position}]",
+            )
+        if index == feature.index:
+            continue
+        other = ref(NodeLabel.FEATURE, str(replace(feature, index=index)))
+        match = validate(
+            SimilarTo,
+            {"analysis": analysis, "metric": DECODER_METRIC, "score": value},
+            file=path,
+            record=f"{where}, {NEIGHBOURS[1]}[{position}]",
+        )
+        yield match.record(ref(NodeLabel.FEATURE, uid), other, origin=f"{path}, {where}")
 
 
 def _neuronpedia_maximum(row: ActivationRow) -> dict[str, Any]:
