@@ -240,6 +240,31 @@ def test_a_thousand_generated_features_score_as_their_rows_say(store, tmp_path) 
     assert [m.score for m in best] == sorted((m.score for m in best), reverse=True)
 
 
+def test_the_best_matches_are_found_reading_few_candidates(store, tmp_path, monkeypatch) -> None:
+    """Candidates are read a few at a time, the most promising first (by a bound the
+    store computes from the token edges), until no unread one could score better: with
+    one candidate read at first, the best five are still those of every pair."""
+    from circuitbase.queries import feature_matches
+
+    folder = write_feature_export(tmp_path / "export", 1000, seed=5)
+    code, out = cli(store.location, "ingest", "features", str(folder))
+    assert code == 0, out
+    weights, firing = expected_weights([], [feature_rows(1000, seed=5)])
+    monkeypatch.setattr(feature_matches, "FIRST_CANDIDATES", 1)
+    reads = []
+    read = store.feature_logits
+    monkeypatch.setattr(store, "feature_logits", lambda uids: reads.append(len(uids)) or read(uids))
+    for index in range(3, 1000, 97):
+        uid = f"gpt2-small/L0/res-jb/F{index}"
+        for metric in TOKEN_METRICS:
+            expected = sorted(expected_matches(weights, firing, uid, metric, False).values())
+            found = similar(store, uid, metric=metric, top=5)
+            assert [m.score for m in found] == pytest.approx(expected[::-1][:5]), (uid, metric)
+            best = similar(store, uid, metric=metric, per_model=True)
+            assert [m.score for m in best] == pytest.approx(expected[-1:]), (uid, metric)
+    assert max(reads) < 300  # never every feature sharing a token (some share with ~800)
+
+
 def test_a_token_is_shown_as_text_and_part_of_a_character_as_its_bytes() -> None:
     """The dashboards write some tokens in GPT-2's byte alphabet: `Ã¡s` is `ás`, `ĠThe`
     is ` The`, and `âĢ` (the first two bytes of a dash) has no text of its own: shown as

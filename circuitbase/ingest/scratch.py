@@ -20,6 +20,7 @@ from ..schema.graph import NodeLabel, RelType
 from ..schema.nodes import ModelComponents
 from ..schema.records import NodeRecord, RecordError, RelRecord
 from ..schema.uids import ComponentUid
+from .token_edges import with_token_edges
 
 Record = NodeRecord | RelRecord | ModelComponents
 
@@ -176,8 +177,9 @@ class Plan:
         return errors
 
     def _gather(self, records: Iterable[Record], file: str | None) -> None:
-        """Add `records`' rows to the next batch, adding the batch once it is full."""
-        for record in records:
+        """Add `records`' rows to the next batch, adding the batch once it is full, with
+        the token edges each evidence fact implies (`token_edges`)."""
+        for record in with_token_edges(records):
             if isinstance(record, NodeRecord):
                 self._nodes.append((*_node_row(record), file))
                 if len(self._nodes) == CHUNK:

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..schema.checkpoints import split_checkpoint
 from ..schema.dictionaries import dictionary_of
-from ..schema.graph import NodeLabel
+from ..schema.graph import NodeLabel, RelType
 from ..schema.text import decoded_token
 from ..schema.uids import ComponentUid, parse_component
 from ..store.base import GraphStore, Row
@@ -22,6 +22,7 @@ from .match import (
     EXPLANATION,
     LOGIT_PROFILE,
     MAX_DECODER_NEIGHBOURS,
+    SUPPRESSED_LOGITS,
     Match,
 )
 
@@ -75,6 +76,14 @@ def weighted_jaccard(a: dict[str, float], b: dict[str, float]) -> float:
     return overlap / union if union > 0 else 0.0
 
 
+TOKEN_EDGES = {
+    LOGIT_PROFILE: RelType.PROMOTES,
+    SUPPRESSED_LOGITS: RelType.SUPPRESSES,
+    ACTIVATION_TOKENS: RelType.PEAKS_ON,
+}
+FIRST_CANDIDATES = 64  # candidates per model read first; four times more while not enough
+
+
 def token_matches(
     store: GraphStore,
     uid: str,
@@ -82,32 +91,63 @@ def token_matches(
     model: str | None,
     dead_and_dense: bool,
     timeout: float | None,
+    top: int,
+    per_model: bool = False,
 ) -> list[Match]:
-    """Every other feature sharing a token of this one's evidence for `metric`, scored by
-    the weighted Jaccard of the two features' token weights; the evidence is every shared
-    token with both weights."""
+    """The features sharing a token of this one's evidence for `metric` that score best
+    by the weighted Jaccard of the two features' token weights (the best `top`, and with
+    `per_model` each model's best); the evidence is every shared token with both weights.
+
+    Candidates are walked to from the shared Token nodes, each model's most promising
+    first by an upper bound of the score the store computes from the edges alone; they
+    are scored exactly from their evidence, and more are read until no candidate left
+    unread could score above the ones kept (the threshold algorithm): the answer is the
+    one a comparison with every feature gives."""
     peaks = metric == ACTIVATION_TOKENS
     read = store.feature_peaks if peaks else store.feature_logits
     mine_rows = read([uid])
     mine = token_weights(mine_rows, metric).get(uid, {})
     if not mine:
         return []
-    side = "peak" if peaks else ("pos_str" if metric == LOGIT_PROFILE else "neg_str")
-    candidates = store.features_sharing(uid, sorted(mine), side, model=model, timeout=timeout)
-    if not candidates:
-        return []
-    rows = read(candidates)
-    theirs = token_weights(rows, metric)
-    kept = _firing(store, sorted(theirs), None if peaks else rows, dead_and_dense)
-    return _scored(
-        uid,
-        metric,
-        mine,
-        {u: theirs[u] for u in kept},
-        weighted_jaccard,
-        "token",
-        [*mine_rows, *rows],
-    )
+    n = FIRST_CANDIDATES
+    while True:
+        groups = store.features_sharing_tokens(
+            uid, mine, TOKEN_EDGES[metric], n, model=model, timeout=timeout
+        )
+        candidates = sorted(u for g in groups for u, _ in g["best"])
+        rows = read(candidates) if candidates else []
+        theirs = token_weights(rows, metric)
+        kept = _firing(store, sorted(theirs), None if peaks else rows, dead_and_dense)
+        matches = _scored(
+            uid,
+            metric,
+            mine,
+            {u: theirs[u] for u in kept},
+            weighted_jaccard,
+            "token",
+            [*mine_rows, *rows],
+        )
+        unread = {g["model"]: g["best"][-1][1] for g in groups if g["found"] > len(g["best"])}
+        if _enough(matches, unread, top, per_model):
+            return matches
+        n *= 4
+
+
+def _enough(matches: list[Match], unread: dict[str, float], top: int, per_model: bool) -> bool:
+    """Whether no unread candidate could change the answer: each model whose candidates
+    were not all read (`unread`: the largest bound left unread) has its best match at
+    least that good (with `per_model`), and the `top` best overall are too."""
+    if not unread:
+        return True
+    scores = sorted((m.score for m in matches), reverse=True)
+    if len(scores) < top or scores[top - 1] < max(unread.values()):
+        return False
+    if per_model:
+        best: dict[str, float] = {}
+        for m in matches:
+            best[m.model] = max(best.get(m.model, 0.0), m.score)
+        return all(best.get(model, 0.0) >= bound for model, bound in unread.items())
+    return True
 
 
 _WORD = re.compile(r"[a-z0-9]+")

@@ -97,7 +97,7 @@ def similar(
         matches += _probe_concepts(store, component, model, timeout)
     if component.kind is ComponentKind.FEATURE:
         matches += _live_feature_matches(
-            store, str(component), metric, model, dead_and_dense, timeout, top
+            store, str(component), metric, model, dead_and_dense, timeout, top, per_model
         )
     for match in matches:  # where the match sits, as the stored rows say it
         if match.layer is None:
@@ -128,8 +128,10 @@ def _live_feature_matches(
     dead_and_dense: bool,
     timeout: float | None,
     top: int,
+    per_model: bool,
 ) -> list[Match]:
-    """A dictionary feature's live matches by each feature metric (or `metric`)."""
+    """A dictionary feature's live matches by each feature metric (or `metric`): at least
+    the best `top` of each (and each model's best, with `per_model`)."""
     matches: list[Match] = []
     for name in FEATURE_METRICS if metric is None else [metric]:
         if name == EXPLANATION:
@@ -137,7 +139,9 @@ def _live_feature_matches(
         elif name == DECODER:
             matches += decoder_matches(store, uid, model, top, timeout)
         elif name in FEATURE_METRICS:
-            matches += token_matches(store, uid, name, model, dead_and_dense, timeout)
+            matches += token_matches(
+                store, uid, name, model, dead_and_dense, timeout, top, per_model
+            )
     return matches
 
 
@@ -335,7 +339,7 @@ def between(store: GraphStore, uid: str, other: str) -> list[Match]:
         found += [
             m
             for m in _live_feature_matches(
-                store, uid, None, None, True, None, MAX_DECODER_NEIGHBOURS
+                store, uid, None, None, True, None, MAX_DECODER_NEIGHBOURS, False
             )
             if m.uid == other
         ]

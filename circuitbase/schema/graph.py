@@ -235,6 +235,9 @@ class RelType(_Entry):
     TRIE_ROOT: ClassVar[RelType]
     TRIE_CHILD: ClassVar[RelType]
     MATCHES_TOKEN: ClassVar[RelType]
+    PROMOTES: ClassVar[RelType]
+    SUPPRESSES: ClassVar[RelType]
+    PEAKS_ON: ClassVar[RelType]
     IN_DICTIONARY: ClassVar[RelType]
     HAS_EVIDENCE: ClassVar[RelType]
     HAS_EXAMPLE: ClassVar[RelType]
@@ -320,6 +323,14 @@ for _spec in (
         "HAS_EXAMPLE", ("analysis", "example"), context=True, score=("max_value",), colour=_GREY
     ),
     RelSpec("EXPLAINED_BY", ("analysis", "explanation"), score=("score",), colour="#999933"),
+    # an index of that evidence, derived by the planner (ingest/token_edges.py): a
+    # feature's promoted and suppressed logits and each example's peak token, as edges to
+    # shared Token nodes, so that features sharing a token are a walk away
+    RelSpec("PROMOTES", ("analysis",), context=True, score=("weight",), made_by="circuitbase"),
+    RelSpec("SUPPRESSES", ("analysis",), context=True, score=("weight",), made_by="circuitbase"),
+    RelSpec(
+        "PEAKS_ON", ("analysis", "example"), context=True, score=("weight",), made_by="circuitbase"
+    ),
 ):
     setattr(RelType, _spec.name, define_rel_type(_spec))
 

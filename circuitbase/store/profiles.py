@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..schema.graph import RelType, token_uid
 from . import cypher
 from .core import StoreCore
 from .driver import Row
+
+TOKEN_EDGES = (RelType.PROMOTES, RelType.SUPPRESSES, RelType.PEAKS_ON)
 
 
 class Measurements(StoreCore):
@@ -74,25 +77,33 @@ class Measurements(StoreCore):
         given): rows {uid, model, analysis, text}."""
         return self.read(cypher.FEATURE_EXPLANATIONS, {"uid": uid, "model": model}, timeout=timeout)
 
-    def features_sharing(
+    def features_sharing_tokens(
         self,
         uid: str,
-        tokens: Sequence[str],
-        side: str,
+        weights: dict[str, float],
+        type_: RelType,
+        n: int,
         *,
         model: str | None = None,
         timeout: float | None = None,
-    ) -> list[str]:
-        """Other features whose evidence names any of `tokens` on `side`: `pos_str`
-        (promoted), `neg_str` (suppressed) or `peak` (an example's maximum)."""
-        params = {"uid": uid, "tokens": list(tokens), "model": model}
-        if side == "peak":
-            rows = self.read(cypher.FEATURES_PEAKING, params, timeout=timeout)
-        else:
-            if side not in ("pos_str", "neg_str"):
-                raise ValueError(side)
-            rows = self.read(cypher.FEATURES_PROMOTING, {**params, "side": side}, timeout=timeout)
-        return [row["uid"] for row in rows]
+    ) -> list[Row]:
+        """Other features sharing a token of `weights` (this feature's, token text ->
+        weight) over `type_` edges (PROMOTES, SUPPRESSES, PEAKS_ON), per model the best
+        `n` by an upper bound of their weighted Jaccard with these weights: rows {model,
+        best: [[uid, bound]], found} (cypher.features_sharing_tokens)."""
+        if type_ not in TOKEN_EDGES:
+            raise ValueError(type_)
+        return self.read(
+            cypher.features_sharing_tokens(RelType(type_).value),
+            {
+                "uid": uid,
+                "tokens": [[token_uid(t), w] for t, w in sorted(weights.items())],
+                "mine": float(sum(weights.values())),
+                "n": int(n),
+                "model": model,
+            },
+            timeout=timeout,
+        )
 
     def probe_concept_candidates(
         self,

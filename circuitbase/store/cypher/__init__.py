@@ -33,8 +33,6 @@ from .profiles import (
     FEATURE_EXPLANATIONS,
     FEATURE_LOGITS,
     FEATURE_PEAKS,
-    FEATURES_PEAKING,
-    FEATURES_PROMOTING,
     FINE_TUNED_PAIRS,
     HEAD_MEASUREMENTS_IN,
     HEAD_METRIC_NAMES,
@@ -46,6 +44,7 @@ from .profiles import (
     PROBE_CONCEPT_CANDIDATES,
     PROBE_CONCEPTS_OF,
     RELATIONSHIP_TYPES_AT,
+    features_sharing_tokens,
 )
 from .reading import (
     ANALYSES,
@@ -135,8 +134,6 @@ __all__ = [
     "EXPLAINED_COMPONENTS",
     "FACTS_OF",
     "FACT_COUNTS",
-    "FEATURES_PEAKING",
-    "FEATURES_PROMOTING",
     "FEATURE_EXPLANATIONS",
     "FEATURE_LOGITS",
     "FEATURE_PEAKS",
@@ -180,6 +177,7 @@ __all__ = [
     "drop_empty_list_marks",
     "existing_keys",
     "fact_properties",
+    "features_sharing_tokens",
     "has_value",
     "merge_components",
     "merge_nodes",

@@ -81,17 +81,33 @@ FEATURE_EXPLANATIONS = (
     "RETURN f.uid AS uid, f.model AS model, r.analysis AS analysis, e.text AS text "
     "ORDER BY uid, analysis, text"
 )
-# Features whose evidence names any of `tokens` (promoted, suppressed, or peaked on)
-FEATURES_PROMOTING = (
-    "MATCH (f:Feature)-[e:HAS_EVIDENCE]->(:Analysis) WHERE f.uid <> $uid "
-    "AND ($model IS NULL OR f.model = $model) "
-    "AND any(t IN coalesce(e[$side], []) WHERE t IN $tokens) RETURN DISTINCT f.uid AS uid"
-)
-FEATURES_PEAKING = (
-    "MATCH (f:Feature)-[x:HAS_EXAMPLE]->(:Analysis) WHERE f.uid <> $uid "
-    "AND ($model IS NULL OR f.model = $model) "
-    "AND x.tokens[x.max_index] IN $tokens RETURN DISTINCT f.uid AS uid"
-)
+
+
+def features_sharing_tokens(type_: str) -> str:
+    """Other features reached from the Token nodes of `$tokens` ([[token uid, my weight]])
+    over `type_` edges (PROMOTES, SUPPRESSES, PEAKS_ON: ingest/token_edges.py), grouped
+    by model, each model's best `$n` by an upper bound of the weighted Jaccard: the
+    overlap `sum(min(mine, theirs))` over the shared tokens (their weight per token being
+    an analysis's sum over its edges, the largest analysis's), divided by
+    `$mine + theirs - overlap` with `theirs` the largest total an edge carries (no more
+    than their true total; at least the overlap). Rows {model, best: [[uid, bound]],
+    found: how many that model has}. `type_` is a catalog name, never user text."""
+    return (
+        f"UNWIND $tokens AS mine MATCH (:Token {{uid: mine[0]}})<-[p:{type_}]-(f:Feature) "
+        "WHERE f.uid <> $uid AND ($model IS NULL OR f.model = $model) "
+        "WITH f, mine, p.analysis AS analysis, sum(p.weight) AS w, max(p.total) AS total "
+        "WITH f, mine, max(w) AS w, max(total) AS total WHERE w > 0 "
+        "WITH f, sum(CASE WHEN w < mine[1] THEN w ELSE mine[1] END) AS overlap, "
+        "max(total) AS total "
+        "WITH f, overlap, CASE WHEN total IS NULL OR total < overlap THEN overlap "
+        "ELSE total END AS theirs "
+        "WITH f, overlap / ($mine + theirs - overlap) AS bound "
+        "ORDER BY bound DESC, f.uid "
+        "WITH f.model AS model, collect([f.uid, bound]) AS ranked "
+        "RETURN model, ranked[..$n] AS best, size(ranked) AS found ORDER BY model"
+    )
+
+
 RELATIONSHIP_TYPES_AT = (
     "MATCH (n:Component {uid: $uid})-[r]-() WHERE type(r) <> 'IN_MODEL' "
     "RETURN type(r) AS type, count(r) AS n ORDER BY type"

@@ -1,0 +1,97 @@
+"""The edges from dictionary features to the tokens of their evidence, derived by the
+planner: `PROMOTES` and `SUPPRESSES` (a feature's top logits, one edge per analysis and
+token) and `PEAKS_ON` (the token at each activation example's maximum, one per example).
+
+They are an index, not knowledge: every fact they hold is in the `HAS_EVIDENCE` or
+`HAS_EXAMPLE` fact they come from, and they go and come with it (an import rebuilds them
+from the facts and refuses a file's own). They make "features that promote this token"
+a walk from a shared `Token` node, so `similar` finds a feature's candidates without
+reading every feature's evidence (queries/feature_matches.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any, TypeVar
+
+from ..schema.graph import NodeLabel, RelType, token_uid
+from ..schema.records import NodeRecord, RelRecord, node, ref, rel
+from ..schema.text import decoded_token
+
+R = TypeVar("R")
+
+# the side of a feature's logits each edge type indexes: its tokens, its values, the sign
+# that makes a value a positive weight
+LOGIT_SIDES = {
+    RelType.PROMOTES: ("pos_str", "pos_values", 1.0),
+    RelType.SUPPRESSES: ("neg_str", "neg_values", -1.0),
+}
+
+
+def with_token_edges(records: Iterable[R]) -> Iterator[R | NodeRecord | RelRecord]:
+    """`records`, each evidence fact of a dictionary feature followed by its token edges
+    and their `Token` nodes."""
+    for record in records:
+        yield record
+        if isinstance(record, RelRecord) and record.start.label is NodeLabel.FEATURE:
+            if record.type is RelType.HAS_EVIDENCE:
+                yield from _logit_edges(record)
+            elif record.type is RelType.HAS_EXAMPLE:
+                yield from _peak_edge(record)
+
+
+def logit_weights(tokens: Any, values: Any, sign: float) -> dict[str, float]:
+    """A side of a feature's logits as token text -> positive weight (the value, negated
+    for suppressed logits), the larger where two tokens decode to one text."""
+    found: dict[str, float] = {}
+    if not isinstance(tokens, list) or not isinstance(values, list):
+        return found
+    for token, value in zip(tokens, values):
+        if isinstance(token, str) and isinstance(value, (int, float)):
+            text = decoded_token(token)
+            weight = sign * float(value)
+            if weight > 0 and weight > found.get(text, 0.0):
+                found[text] = weight
+    return found
+
+
+def _logit_edges(fact: RelRecord) -> Iterator[NodeRecord | RelRecord]:
+    analysis = fact.props.get("analysis")
+    for type_, (tokens, values, sign) in LOGIT_SIDES.items():
+        weights = logit_weights(fact.props.get(tokens), fact.props.get(values), sign)
+        total = sum(weights.values())
+        for text, weight in weights.items():
+            yield _token(text)
+            yield rel(
+                type_,
+                fact.start,
+                ref(NodeLabel.TOKEN, token_uid(text)),
+                origin=fact.origin,
+                analysis=analysis,
+                weight=weight,
+                total=total,
+            )
+
+
+def _peak_edge(example: RelRecord) -> Iterator[NodeRecord | RelRecord]:
+    props = example.props
+    tokens, index, value = props.get("tokens"), props.get("max_index"), props.get("max_value")
+    if not (isinstance(tokens, list) and type(index) is int and 0 <= index < len(tokens)):
+        return
+    if not isinstance(tokens[index], str) or not isinstance(value, (int, float)):
+        return
+    text = decoded_token(tokens[index])
+    yield _token(text)
+    yield rel(
+        RelType.PEAKS_ON,
+        example.start,
+        ref(NodeLabel.TOKEN, token_uid(text)),
+        origin=example.origin,
+        analysis=props.get("analysis"),
+        example=props.get("example"),
+        weight=float(value),
+    )
+
+
+def _token(text: str) -> NodeRecord:
+    return node(NodeLabel.TOKEN, token_uid(text), text=text)
