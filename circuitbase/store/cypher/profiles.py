@@ -93,8 +93,10 @@ def features_sharing_tokens(type_: str) -> str:
     than their true total; at least the overlap). Rows {model, best: [[uid, bound]],
     found: how many that model has}. `type_` is a catalog name, never user text."""
     return (
-        f"UNWIND $tokens AS mine MATCH (:Token {{uid: mine[0]}})<-[p:{type_}]-(f:Feature) "
-        "WHERE f.uid <> $uid AND ($model IS NULL OR f.model = $model) "
+        # from the Token's index, filtering after the walk: a condition on `f` in the
+        # MATCH makes FalkorDB scan every node first (only features have these edges)
+        f"UNWIND $tokens AS mine MATCH (t:Token {{uid: mine[0]}}) MATCH (t)<-[p:{type_}]-(f) "
+        "WITH f, mine, p WHERE f.uid <> $uid AND ($model IS NULL OR f.model = $model) "
         "WITH f, mine, p.analysis AS analysis, sum(p.weight) AS w, max(p.total) AS total "
         "WITH f, mine, max(w) AS w, max(total) AS total WHERE w > 0 "
         "WITH f, sum(CASE WHEN w < mine[1] THEN w ELSE mine[1] END) AS overlap, "
