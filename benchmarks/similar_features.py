@@ -41,7 +41,7 @@ def percentiles(times: list[float]) -> tuple[float, float]:
 
 
 def measure(
-    store: GraphStore, files: list[Path], features: int, runs: int
+    store: GraphStore, files: list[Path], features: int, runs: int, metrics: list[str | None]
 ) -> tuple[float, list[tuple[str, int, float, float, int]]]:
     started = time.perf_counter()
     ingest_files(store, files, feature_records)
@@ -50,7 +50,7 @@ def measure(
     picks = [f"gpt2-small/L0/res-jb/F{rng.randrange(features)}" for _ in range(runs)]
     rows = []
     examples = [f"gpt2-small/L0/res-jb/F{10 * rng.randrange(features // 10)}" for _ in range(runs)]
-    for metric in [*METRICS, None]:
+    for metric in metrics:
         chosen = examples if metric == "activation-tokens" else picks  # a tenth have examples
         similar(store, chosen[0], metric=metric)  # warm the caches
         times, answered = [], 0
@@ -76,8 +76,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--features", type=int, default=300_000)
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument(
+        "--metrics",
+        default=",".join([*METRICS, "all"]),
+        help="which to time, comma-separated ('all': every metric at once, the default "
+        "`similar`); default: each, then all",
+    )
     backends.add_arguments(parser)
     args = parser.parse_args()
+    metrics = [None if m == "all" else m for m in args.metrics.split(",")]
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
         files = expand([write_feature_export(Path(folder), args.features, seed=1)], SUFFIXES)
@@ -85,7 +92,9 @@ def main() -> None:
         results, ingests = {}, {}
         for backend in backends.chosen(args):
             with backends.store_for(backend, args) as store:
-                ingests[backend], results[backend] = measure(store, files, args.features, args.runs)
+                ingests[backend], results[backend] = measure(
+                    store, files, args.features, args.runs, metrics
+                )
                 print(f"{backend}: ingested in {ingests[backend]:.0f} s")
     backends.print_latency_side_by_side(
         f"similar among {args.features:,} generated features ("

@@ -242,22 +242,29 @@ def test_a_thousand_generated_features_score_as_their_rows_say(store, tmp_path) 
 
 def test_the_best_matches_are_found_reading_few_candidates(store, tmp_path, monkeypatch) -> None:
     """Candidates are read a few at a time, the most promising first (by a bound the
-    store computes from the token edges), until no unread one could score better: with
-    one candidate read at first, the best five are still those of every pair."""
+    store computes from the token and word edges), until no unread one could score
+    better: with one candidate read at first, the best five are still those of every
+    pair."""
     from circuitbase.queries import feature_matches
 
     folder = write_feature_export(tmp_path / "export", 1000, seed=5)
     code, out = cli(store.location, "ingest", "features", str(folder))
     assert code == 0, out
-    weights, firing = expected_weights([], [feature_rows(1000, seed=5)])
+    rows = feature_rows(1000, seed=5)
+    weights, firing = expected_weights([], [rows])
+    vectors = explanation_vectors([rows])
     monkeypatch.setattr(feature_matches, "FIRST_CANDIDATES", 1)
     reads = []
     read = store.feature_logits
     monkeypatch.setattr(store, "feature_logits", lambda uids: reads.append(len(uids)) or read(uids))
     for index in range(3, 1000, 97):
         uid = f"gpt2-small/L0/res-jb/F{index}"
-        for metric in TOKEN_METRICS:
-            expected = sorted(expected_matches(weights, firing, uid, metric, False).values())
+        for metric in (*TOKEN_METRICS, "explanation"):
+            expected = sorted(
+                expected_explanation_matches(vectors, firing, uid, False).values()
+                if metric == "explanation"
+                else expected_matches(weights, firing, uid, metric, False).values()
+            )
             found = similar(store, uid, metric=metric, top=5)
             assert [m.score for m in found] == pytest.approx(expected[::-1][:5]), (uid, metric)
             best = similar(store, uid, metric=metric, per_model=True)
@@ -386,3 +393,40 @@ def test_neighbour_lists_that_do_not_pair_up_are_refused(store, tmp_path) -> Non
     code, out = cli(store.location, "ingest", "features", str(folder))
     assert code == 1 and "topkCosSimIndices[0]" in out and "line 3" in out, out
     assert store.read("MATCH (n) RETURN count(n) AS n")[0]["n"] == 0
+
+
+def test_explanations_are_weighed_by_what_is_stored_now(store, tmp_path) -> None:
+    """A word's weight counts the features whose explanations use it, as stored now: the
+    same whichever export went in first, and recounted when one is removed."""
+    first, second = feature_rows(300, seed=21), feature_rows(200, seed=22)
+    for rows in (first, second):  # the second export is another dictionary's
+        for kind in rows.values():
+            for row in kind:
+                row["layer"] = "0-res-jb" if rows is first else "1-res-jb"
+    folders = [write_rows(tmp_path / name, rows) for name, rows in (("a", first), ("b", second))]
+    probes = ["gpt2-small/L0/res-jb/F7", "gpt2-small/L0/res-jb/F150"]
+    answers = []
+    for order in (folders, folders[::-1]):
+        store.clear()
+        for folder in order:
+            code, out = cli(store.location, "ingest", "features", str(folder))
+            assert code == 0, out
+        answers.append(
+            [
+                {m.uid: m.score for m in similar(store, p, metric="explanation", top=2000)}
+                for p in probes
+            ]
+        )
+    both = explanation_vectors([first, second])
+    firing = expected_weights([], [first, second])[1]
+    assert answers[0] == answers[1]
+    for probe, found in zip(probes, answers[0]):
+        assert found == pytest.approx(expected_explanation_matches(both, firing, probe, False))
+    code, out = cli(
+        store.location, "analysis", "remove", "neuronpedia/gpt2-small/1-res-jb", "--yes"
+    )
+    assert code == 0, out
+    alone = explanation_vectors([first])
+    for probe in probes:
+        found = {m.uid: m.score for m in similar(store, probe, metric="explanation", top=2000)}
+        assert found == pytest.approx(expected_explanation_matches(alone, firing, probe, False))

@@ -144,7 +144,12 @@ def write(
         if pairs:
             tick = progress("summarising similarity", len(pairs)) if progress else None
             store.refresh_similarity_summaries(pairs, progress=tick)
-        if replaces is not None or pairs:
+        words = plan.holds(RelType.EXPLAINED_BY) or replaces is not None
+        if words:
+            if progress:
+                progress("counting the words of explanations", None)
+            store.refresh_word_counts()
+        if replaces is not None or pairs or words:
             store.persist()
         return IngestResult(PlanSize(plan.node_count, plan.rel_count), counts, files)
 

@@ -20,7 +20,7 @@ from ..schema.graph import NodeLabel, RelType
 from ..schema.nodes import ModelComponents
 from ..schema.records import NodeRecord, RecordError, RelRecord
 from ..schema.uids import ComponentUid
-from .token_edges import with_token_edges
+from .evidence_index import with_evidence_index
 
 Record = NodeRecord | RelRecord | ModelComponents
 
@@ -178,8 +178,8 @@ class Plan:
 
     def _gather(self, records: Iterable[Record], file: str | None) -> None:
         """Add `records`' rows to the next batch, adding the batch once it is full, with
-        the token edges each evidence fact implies (`token_edges`)."""
-        for record in with_token_edges(records):
+        the index each evidence fact and explanation implies (`evidence_index`)."""
+        for record in with_evidence_index(records):
             if isinstance(record, NodeRecord):
                 self._nodes.append((*_node_row(record), file))
                 if len(self._nodes) == CHUNK:
@@ -405,6 +405,11 @@ class Plan:
                 (RelType.SIMILAR_TO.value,),
             )
         )
+
+    def holds(self, type_: RelType) -> bool:
+        """Whether the plan has a relationship of this type."""
+        query = "SELECT 1 FROM rels WHERE type = ? LIMIT 1"
+        return self._db.execute(query, (RelType(type_).value,)).fetchone() is not None
 
     def has_fact(self, type_: RelType, start: str, end: str, key_values: Iterable[Any]) -> bool:
         """Whether the plan holds the relationship with this identity (see `fact_identity`)."""

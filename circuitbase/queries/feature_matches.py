@@ -6,7 +6,7 @@ out unless asked for."""
 from __future__ import annotations
 
 import math
-import re
+from collections.abc import Callable
 from typing import Any
 
 from ..schema.checkpoints import split_checkpoint
@@ -109,16 +109,12 @@ def token_matches(
     mine = token_weights(mine_rows, metric).get(uid, {})
     if not mine:
         return []
-    n = FIRST_CANDIDATES
-    while True:
-        groups = store.features_sharing_tokens(
-            uid, mine, TOKEN_EDGES[metric], n, model=model, timeout=timeout
-        )
-        candidates = sorted(u for g in groups for u, _ in g["best"])
+
+    def matches_of(candidates: list[str]) -> list[Match]:
         rows = read(candidates) if candidates else []
         theirs = token_weights(rows, metric)
         kept = _firing(store, sorted(theirs), None if peaks else rows, dead_and_dense)
-        matches = _scored(
+        return _scored(
             uid,
             metric,
             mine,
@@ -127,6 +123,31 @@ def token_matches(
             "token",
             [*mine_rows, *rows],
         )
+
+    return _best_first(
+        lambda n: store.features_sharing_tokens(
+            uid, mine, TOKEN_EDGES[metric], n, model=model, timeout=timeout
+        ),
+        matches_of,
+        top,
+        per_model,
+    )
+
+
+def _best_first(
+    groups_of: Callable[[int], list[Row]],
+    matches_of: Callable[[list[str]], list[Match]],
+    top: int,
+    per_model: bool,
+) -> list[Match]:
+    """The threshold algorithm: `groups_of(n)` gives each model's `n` most promising
+    candidates by an upper bound of their score ({model, best: [[uid, bound]], found});
+    they are scored exactly by `matches_of`, and more are read (four times as many each
+    round) until no candidate left unread could score above the matches kept."""
+    n = FIRST_CANDIDATES
+    while True:
+        groups = groups_of(n)
+        matches = matches_of(sorted(u for g in groups for u, _ in g["best"]))
         unread = {g["model"]: g["best"][-1][1] for g in groups if g["found"] > len(g["best"])}
         if _enough(matches, unread, top, per_model):
             return matches
@@ -150,30 +171,19 @@ def _enough(matches: list[Match], unread: dict[str, float], top: int, per_model:
     return True
 
 
-_WORD = re.compile(r"[a-z0-9]+")
-
-
-def explanation_words(texts: list[str]) -> dict[str, int]:
-    """How often each word (lowercase letters and digits) occurs in a feature's
-    explanations."""
-    counts: dict[str, int] = {}
-    for text in texts:
-        for word in _WORD.findall(text.lower()):
-            counts[word] = counts.get(word, 0) + 1
-    return counts
-
-
-def tf_idf(documents: dict[str, dict[str, int]]) -> dict[str, dict[str, float]]:
-    """Each document's word weights: count x ln(documents / documents using the word)
-    (a word every explanation uses weighs nothing)."""
-    used: dict[str, int] = {}
-    for counts in documents.values():
-        for word in counts:
-            used[word] = used.get(word, 0) + 1
-    total = len(documents)
+def tf_idf(rows: list[Row], explained: int) -> dict[str, dict[str, float]]:
+    """Each feature's word weights from its explanations' word rows (`feature_words`): how
+    often its explanations use the word x ln(explained features / features using it); a
+    word every explained feature uses weighs nothing."""
+    used = {row["word"]: row["features"] for row in rows}
+    counts: dict[str, dict[str, int]] = {}
+    for row in rows:
+        if isinstance(used[row["word"]], int) and 0 < used[row["word"]] < explained:
+            words = counts.setdefault(row["uid"], {})
+            words[row["word"]] = words.get(row["word"], 0) + row["count"]
     return {
-        uid: {w: n * math.log(total / used[w]) for w, n in counts.items() if used[w] < total}
-        for uid, counts in documents.items()
+        uid: {w: n * math.log(explained / used[w]) for w, n in words.items()}
+        for uid, words in counts.items()
     }
 
 
@@ -184,22 +194,48 @@ def cosine(a: dict[str, float], b: dict[str, float]) -> float:
 
 
 def explanation_matches(
-    store: GraphStore, uid: str, model: str | None, dead_and_dense: bool, timeout: float | None
+    store: GraphStore,
+    uid: str,
+    model: str | None,
+    dead_and_dense: bool,
+    timeout: float | None,
+    top: int,
+    per_model: bool = False,
 ) -> list[Match]:
-    """Features whose explanations use this one's words: the cosine of the two features'
-    TF-IDF word weights, over the explanations of every feature compared (all stored, or
-    `model`'s); the evidence is every shared word with both weights."""
-    rows = store.feature_explanations(uid, model=model, timeout=timeout)
-    texts: dict[str, list[str]] = {}
-    for row in rows:
-        texts.setdefault(row["uid"], []).append(row["text"])
-    if uid not in texts:
+    """Features whose explanations use this one's words that score best by the cosine of
+    the two features' TF-IDF word weights (idf over every explained feature stored); the
+    evidence is every shared word with both weights. Candidates are walked to from the
+    shared Word nodes, the most promising first (see `token_matches`)."""
+    explained = store.explained_features()
+    mine_rows = store.feature_words([uid])
+    mine = tf_idf(mine_rows, explained).get(uid, {})
+    if not mine:
         return []
-    weights = tf_idf({u: explanation_words(t) for u, t in texts.items()})
-    mine = weights.pop(uid)
-    candidates = sorted(u for u, w in weights.items() if set(w) & set(mine))
-    kept = _firing(store, candidates, None, dead_and_dense)
-    return _scored(uid, EXPLANATION, mine, {u: weights[u] for u in kept}, cosine, "word", rows)
+    used = {row["word"]: row["features"] for row in mine_rows}
+    idf = {w: math.log(explained / used[w]) for w in mine}
+    norm = math.sqrt(sum(v * v for v in mine.values()))
+
+    def matches_of(candidates: list[str]) -> list[Match]:
+        rows = store.feature_words(candidates) if candidates else []
+        theirs = tf_idf(rows, explained)
+        kept = _firing(store, sorted(theirs), None, dead_and_dense)
+        return _scored(
+            uid,
+            EXPLANATION,
+            mine,
+            {u: theirs[u] for u in kept},
+            cosine,
+            "word",
+            [*mine_rows, *rows],
+        )
+
+    words = {w: (weight, idf[w]) for w, weight in mine.items()}
+    return _best_first(
+        lambda n: store.features_sharing_words(uid, words, norm, n, model=model, timeout=timeout),
+        matches_of,
+        top,
+        per_model,
+    )
 
 
 def _scored(

@@ -135,7 +135,9 @@ def _live_feature_matches(
     matches: list[Match] = []
     for name in FEATURE_METRICS if metric is None else [metric]:
         if name == EXPLANATION:
-            matches += explanation_matches(store, uid, model, dead_and_dense, timeout)
+            matches += explanation_matches(
+                store, uid, model, dead_and_dense, timeout, top, per_model
+            )
         elif name == DECODER:
             matches += decoder_matches(store, uid, model, top, timeout)
         elif name in FEATURE_METRICS:

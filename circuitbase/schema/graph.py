@@ -167,6 +167,8 @@ class NodeLabel(_Entry):
     SIMILARITY_SUMMARY: ClassVar[NodeLabel]
     DICTIONARY: ClassVar[NodeLabel]
     EXPLANATION: ClassVar[NodeLabel]
+    WORD: ClassVar[NodeLabel]
+    CORPUS: ClassVar[NodeLabel]
 
     _defined: ClassVar[dict[str, NodeLabel]] = {}  # the allow-list
     value: str
@@ -238,6 +240,7 @@ class RelType(_Entry):
     PROMOTES: ClassVar[RelType]
     SUPPRESSES: ClassVar[RelType]
     PEAKS_ON: ClassVar[RelType]
+    USES_WORD: ClassVar[RelType]
     IN_DICTIONARY: ClassVar[RelType]
     HAS_EVIDENCE: ClassVar[RelType]
     HAS_EXAMPLE: ClassVar[RelType]
@@ -323,7 +326,7 @@ for _spec in (
         "HAS_EXAMPLE", ("analysis", "example"), context=True, score=("max_value",), colour=_GREY
     ),
     RelSpec("EXPLAINED_BY", ("analysis", "explanation"), score=("score",), colour="#999933"),
-    # an index of that evidence, derived by the planner (ingest/token_edges.py): a
+    # an index of that evidence, derived by the planner (ingest/evidence_index.py): a
     # feature's promoted and suppressed logits and each example's peak token, as edges to
     # shared Token nodes, so that features sharing a token are a walk away
     RelSpec("PROMOTES", ("analysis",), context=True, score=("weight",), made_by="circuitbase"),
@@ -331,6 +334,8 @@ for _spec in (
     RelSpec(
         "PEAKS_ON", ("analysis", "example"), context=True, score=("weight",), made_by="circuitbase"
     ),
+    # ... and the words of each explanation's text, with how often it uses each
+    RelSpec("USES_WORD", context=True, score=("count",), made_by="circuitbase"),
 ):
     setattr(RelType, _spec.name, define_rel_type(_spec))
 
@@ -388,6 +393,11 @@ for _attribute, _node_spec in (
     # an explanation's text, shared by the analyses that give it (EXPLAINED_BY cites
     # each); pale yellow
     ("EXPLANATION", NodeSpec("Explanation", "#EEEEBB", shared=True, search=("text",))),
+    # a word of explanations (ingest/evidence_index.py), its `features`: how many
+    # dictionary features' explanations use it; and the corpus they are counted in (its
+    # `features`: how many are explained), kept by the store after each change
+    ("WORD", NodeSpec("Word", "#F2F2F2", shared=True, drawn=False, made_by="circuitbase")),
+    ("CORPUS", NodeSpec("Corpus", "#F2F2F2", drawn=False, made_by="circuitbase")),
 ):
     setattr(NodeLabel, _attribute, define_node_label(_node_spec, _attribute))
 

@@ -87,3 +87,15 @@ def readable_token(token: str) -> str:
     if text != token or not any(c in _BYTE_ONLY for c in token):
         return text
     return "".join(chr(b) if b < 128 else f"<0x{b:02X}>" for b in raw)
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def explanation_words(text: str) -> dict[str, int]:
+    """How often each word (a run of lowercase letters and digits, the text lowercased)
+    occurs in an explanation: what `similar --metric explanation` compares."""
+    counts: dict[str, int] = {}
+    for word in _WORD.findall(text.lower()):
+        counts[word] = counts.get(word, 0) + 1
+    return counts

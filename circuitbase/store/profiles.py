@@ -70,12 +70,42 @@ class Measurements(StoreCore):
         token, value, example}."""
         return self.read(cypher.FEATURE_PEAKS, {"uids": list(uids)})
 
-    def feature_explanations(
-        self, uid: str, *, model: str | None = None, timeout: float | None = None
+    def feature_words(self, uids: Sequence[str]) -> list[Row]:
+        """The words of these features' explanations, per explanation fact: rows {uid,
+        model, analysis, word, count, features (how many features' explanations use the
+        word)}."""
+        return self.read(cypher.FEATURE_WORDS, {"uids": list(uids)})
+
+    def explained_features(self) -> int:
+        """How many dictionary features have an explanation (as last counted)."""
+        rows = self.read(cypher.EXPLAINED_FEATURES)
+        return int(rows[0]["n"] or 0) if rows else 0
+
+    def features_sharing_words(
+        self,
+        uid: str,
+        words: dict[str, tuple[float, float]],
+        norm: float,
+        n: int,
+        *,
+        model: str | None = None,
+        timeout: float | None = None,
     ) -> list[Row]:
-        """Every feature's explanations (those of `model` and of `uid` only, if `model` is
-        given): rows {uid, model, analysis, text}."""
-        return self.read(cypher.FEATURE_EXPLANATIONS, {"uid": uid, "model": model}, timeout=timeout)
+        """Other features whose explanations use a word of `words` (this feature's: word ->
+        (its TF-IDF weight, the word's idf); `norm`: of all its weights), per model the
+        best `n` by an upper bound of the cosine: rows {model, best: [[uid, bound]],
+        found} (cypher.FEATURES_SHARING_WORDS)."""
+        return self.read(
+            cypher.FEATURES_SHARING_WORDS,
+            {
+                "uid": uid,
+                "words": [[w, float(a), float(idf)] for w, (a, idf) in sorted(words.items())],
+                "norm": float(norm),
+                "n": int(n),
+                "model": model,
+            },
+            timeout=timeout,
+        )
 
     def features_sharing_tokens(
         self,
@@ -128,10 +158,10 @@ class Measurements(StoreCore):
         )
 
     def relationship_types_at(self, uid: str) -> dict[str, int]:
-        """What a component has, by relationship type (but IN_MODEL)."""
-        return {
-            row["type"]: row["n"] for row in self.read(cypher.RELATIONSHIP_TYPES_AT, {"uid": uid})
-        }
+        """What a component has, by relationship type (but IN_MODEL and the index of its
+        evidence circuitbase derives: its token edges)."""
+        rows = self.read(cypher.RELATIONSHIP_TYPES_AT, {"uid": uid})
+        return {row["type"]: row["n"] for row in rows if _known_input(row["type"])}
 
     def fine_tuned_pairs(self) -> list[tuple[str, str]]:
         """(model, its base) for every FINE_TUNED_FROM edge."""
@@ -148,3 +178,11 @@ class Measurements(StoreCore):
     def head_metric_names(self) -> list[str]:
         """Every per-head metric a stored analysis measured (`next_tok_attn`, ...)."""
         return [row["metric"] for row in self.read(cypher.HEAD_METRIC_NAMES)]
+
+
+def _known_input(type_: str) -> bool:
+    """Whether a relationship type is one an input makes (or not in the catalog)."""
+    try:
+        return RelType(type_).spec.made_by != "circuitbase"
+    except ValueError:
+        return True

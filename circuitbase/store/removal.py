@@ -67,13 +67,15 @@ class Removal(StoreCore):
                 return total
 
     def _delete_unreferenced(self) -> WriteCounts:
-        """N2G patterns no neuron has (with their tries), then shared nodes nothing refers to."""
+        """N2G patterns no neuron has (with their tries), then shared nodes nothing refers
+        to; then the word counts, recounted."""
         total = WriteCounts()
         for row in self.read(cypher.UNUSED_PATTERNS):
             total += self._write(cypher.DELETE_PATTERN_TRIE, {"pattern": row["uid"]})
             total += self._write(cypher.DELETE_PATTERN, {"pattern": row["uid"]})
         for label in self.SHARED_LABELS:
             total += self._write(cypher.delete_unreferenced(label))
+        self.refresh_word_counts()  # what was removed may have used words
         return total
 
     def model_contents(self, model: str) -> dict[str, Any]:
@@ -99,6 +101,18 @@ class Removal(StoreCore):
         total += self._write(cypher.DELETE_MODEL, {"model": model})
         self.persist()
         return total
+
+    def refresh_word_counts(self) -> None:
+        """Recount, for `similar --metric explanation`, how many dictionary features'
+        explanations use each word, and how many are explained: from the graph as it is,
+        after any change to explanations (so the counts never depend on the order of
+        ingests)."""
+        self._write(cypher.RECOUNT_WORDS)
+        explained = self.read(cypher.COUNT_EXPLAINED)[0]["n"]
+        if explained:
+            self._write(cypher.SET_CORPUS, {"features": explained})
+        else:  # no corpus node where nothing is explained: a store as if never written
+            self._write(cypher.DELETE_CORPUS)
 
     def refresh_similarity_summaries(
         self, pairs: Iterable[tuple[str, str]], progress: Progress | None = None
@@ -133,11 +147,14 @@ class Removal(StoreCore):
             self._write(cypher.DELETE_PENDING)
 
     def _summaries_up_to_date(self) -> None:
-        """A store whose similarity edges were written before summaries existed gets them."""
+        """A store whose similarity edges were written before summaries existed gets them;
+        one whose words were imported offline gets their counts."""
         if self.read(cypher.SUMMARIES_MISSING)[0]["missing"]:
             self.refresh_similarity_summaries(
                 (row["a"], row["b"]) for row in self.read(cypher.ALL_SIMILARITY_PAIRS)
             )
+        if self.read(cypher.WORD_COUNTS_MISSING)[0]["missing"]:
+            self.refresh_word_counts()
 
     def prepare_for_writes(self) -> None:
         """Bring the schema up to date once per opened store, before its first write, not

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ...schema.graph import NodeLabel
+from .removal import UNREFERENCED
 
 # Checking a store (GraphStore.integrity): what an earlier version could leave behind.
 CITED_ANALYSES = (
@@ -41,7 +42,4 @@ DELETE_PATTERN_NODE_TREE = (
 def count_unreferenced(label: NodeLabel) -> str:
     """How many nodes of a shared label no relationship refers to."""
     label = NodeLabel(label)
-    return (
-        f"MATCH (n:{label.value}) OPTIONAL MATCH (n)-[r]-() WITH n, count(r) AS degree "
-        "WHERE degree = 0 RETURN count(n) AS n"
-    )
+    return f"MATCH (n:{label.value}) {UNREFERENCED} RETURN count(n) AS n"

@@ -73,19 +73,35 @@ FEATURE_PEAKS = (
     "RETURN f.uid AS uid, f.model AS model, a.uid AS analysis, x.tokens[x.max_index] AS token, "
     "x.max_value AS value, x.example AS example ORDER BY uid, analysis, example"
 )
-# Every feature's explanations (of one model, or all): the corpus explanations are
-# compared in, since a word's weight depends on how many features' explanations use it
-FEATURE_EXPLANATIONS = (
-    "MATCH (f:Feature)-[r:EXPLAINED_BY]->(e:Explanation) "
-    "WHERE $model IS NULL OR f.model = $model OR f.uid = $uid "
-    "RETURN f.uid AS uid, f.model AS model, r.analysis AS analysis, e.text AS text "
-    "ORDER BY uid, analysis, text"
+# The words of features' explanations (ingest/evidence_index.py), per explanation fact:
+# rows {uid, model, analysis, word, count, features (how many features use the word)}
+FEATURE_WORDS = (
+    "MATCH (f:Feature)-[r:EXPLAINED_BY]->(:Explanation)-[u:USES_WORD]->(w:Word) "
+    "WHERE f.uid IN $uids RETURN f.uid AS uid, f.model AS model, r.analysis AS analysis, "
+    "w.uid AS word, u.count AS count, w.features AS features ORDER BY uid, analysis, word"
+)
+# how many features are explained (the store's count: store/removal.py)
+EXPLAINED_FEATURES = "MATCH (c:Corpus {uid: 'explanations'}) RETURN c.features AS n"
+# Other features whose explanations use any of `$words` ([[word, my weight, idf]]), per
+# model the best `$n` by an upper bound of the cosine of TF-IDF weights: the dot product
+# over the shared words divided by `$norm` (mine) times the norm of their shared words'
+# weights alone (no more than their whole norm). From the Word's index, filtering after
+# the walk (see features_sharing_tokens).
+FEATURES_SHARING_WORDS = (
+    "UNWIND $words AS mine MATCH (w:Word {uid: mine[0]}) "
+    "MATCH (w)<-[u:USES_WORD]-(:Explanation)<-[:EXPLAINED_BY]-(f) "
+    "WITH f, mine, sum(u.count) AS tf WHERE f:Feature AND f.uid <> $uid "
+    "AND ($model IS NULL OR f.model = $model) "
+    "WITH f, sum(mine[1] * tf * mine[2]) AS dot, sum((tf * mine[2]) * (tf * mine[2])) AS shared "
+    "WITH f, dot / ($norm * sqrt(shared)) AS bound ORDER BY bound DESC, f.uid "
+    "WITH f.model AS model, collect([f.uid, bound]) AS ranked "
+    "RETURN model, ranked[..$n] AS best, size(ranked) AS found ORDER BY model"
 )
 
 
 def features_sharing_tokens(type_: str) -> str:
     """Other features reached from the Token nodes of `$tokens` ([[token uid, my weight]])
-    over `type_` edges (PROMOTES, SUPPRESSES, PEAKS_ON: ingest/token_edges.py), grouped
+    over `type_` edges (PROMOTES, SUPPRESSES, PEAKS_ON: ingest/evidence_index.py), grouped
     by model, each model's best `$n` by an upper bound of the weighted Jaccard: the
     overlap `sum(min(mine, theirs))` over the shared tokens (their weight per token being
     an analysis's sum over its edges, the largest analysis's), divided by

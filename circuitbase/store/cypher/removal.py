@@ -74,10 +74,30 @@ def delete_unreferenced(label: NodeLabel) -> str:
     """Nodes of a shared label (concepts, tasks, roles, families, tokens) that no
     relationship refers to any more."""
     label = NodeLabel(label)
-    return (
-        f"MATCH (n:{label.value}) OPTIONAL MATCH (n)-[r]-() WITH n, count(r) AS degree "
-        "WHERE degree = 0 DELETE n"
-    )
+    return f"MATCH (n:{label.value}) {UNREFERENCED} DETACH DELETE n"
+
+
+# What makes a node unreferenced: no relationship at it but the index edges it derives
+# itself (an explanation's words: ingest/evidence_index.py), which go with it.
+UNREFERENCED = (
+    "OPTIONAL MATCH (n)-[r]-() WHERE NOT (type(r) = 'USES_WORD' AND startNode(r) = n) "
+    "WITH n, count(r) AS degree WHERE degree = 0"
+)
+
+# The word counts `similar --metric explanation` weighs words by (queries/feature_matches.py):
+# per word, how many dictionary features' explanations use it; in the corpus, how many
+# features are explained. Recounted from the graph after each change to explanations.
+RECOUNT_WORDS = (
+    "MATCH (w:Word) OPTIONAL MATCH (w)<-[:USES_WORD]-(:Explanation)<-[:EXPLAINED_BY]-(f:Feature) "
+    "WITH w, count(DISTINCT f) AS n SET w.features = n"
+)
+WORD_COUNTS_MISSING = (  # words (of features' explanations) but no corpus counted
+    "OPTIONAL MATCH (c:Corpus) WITH c LIMIT 1 OPTIONAL MATCH (w:Word) WITH c, w LIMIT 1 "
+    "RETURN c IS NULL AND w IS NOT NULL AS missing"
+)
+COUNT_EXPLAINED = "MATCH (f:Feature)-[:EXPLAINED_BY]->(:Explanation) RETURN count(DISTINCT f) AS n"
+SET_CORPUS = "MERGE (c:Corpus {uid: 'explanations'}) SET c.features = $features"
+DELETE_CORPUS = "MATCH (c:Corpus) DELETE c"
 
 
 # Similarity summaries (GraphStore.refresh_similarity_summaries): for an ordered pair of

@@ -1,12 +1,14 @@
-"""The edges from dictionary features to the tokens of their evidence, derived by the
-planner: `PROMOTES` and `SUPPRESSES` (a feature's top logits, one edge per analysis and
-token) and `PEAKS_ON` (the token at each activation example's maximum, one per example).
+"""An index of dictionary features' evidence, derived by the planner: edges from each
+feature to the tokens of its evidence, `PROMOTES` and `SUPPRESSES` (its top logits, one
+edge per analysis and token) and `PEAKS_ON` (the token at each activation example's
+maximum, one per example); and from each explanation to the words of its text,
+`USES_WORD {count}`.
 
-They are an index, not knowledge: every fact they hold is in the `HAS_EVIDENCE` or
-`HAS_EXAMPLE` fact they come from, and they go and come with it (an import rebuilds them
-from the facts and refuses a file's own). They make "features that promote this token"
-a walk from a shared `Token` node, so `similar` finds a feature's candidates without
-reading every feature's evidence (queries/feature_matches.py).
+They are not knowledge: everything they hold is in the fact or explanation they come
+from, and they go and come with it (an import rebuilds them and refuses a file's own).
+They make "features that promote this token" or "whose explanations use this word" a
+walk from a shared `Token` or `Word` node, so `similar` finds a feature's candidates
+without reading every feature's evidence (queries/feature_matches.py).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from typing import Any, TypeVar
 
 from ..schema.graph import NodeLabel, RelType, token_uid
 from ..schema.records import NodeRecord, RelRecord, node, ref, rel
-from ..schema.text import decoded_token
+from ..schema.text import decoded_token, explanation_words
+from ..schema.uids import ComponentKind, UidError, parse_component
 
 R = TypeVar("R")
 
@@ -28,12 +31,14 @@ LOGIT_SIDES = {
 }
 
 
-def with_token_edges(records: Iterable[R]) -> Iterator[R | NodeRecord | RelRecord]:
+def with_evidence_index(records: Iterable[R]) -> Iterator[R | NodeRecord | RelRecord]:
     """`records`, each evidence fact of a dictionary feature followed by its token edges
-    and their `Token` nodes."""
+    and their `Token` nodes, each explanation by its word edges and `Word` nodes."""
     for record in records:
         yield record
-        if isinstance(record, RelRecord) and record.start.label is NodeLabel.FEATURE:
+        if isinstance(record, NodeRecord) and record.label is NodeLabel.EXPLANATION:
+            yield from _word_edges(record)
+        elif isinstance(record, RelRecord) and record.start.label is NodeLabel.FEATURE:
             if record.type is RelType.HAS_EVIDENCE:
                 yield from _logit_edges(record)
             elif record.type is RelType.HAS_EXAMPLE:
@@ -91,6 +96,30 @@ def _peak_edge(example: RelRecord) -> Iterator[NodeRecord | RelRecord]:
         example=props.get("example"),
         weight=float(value),
     )
+
+
+def _word_edges(explanation: NodeRecord) -> Iterator[NodeRecord | RelRecord]:
+    """The words of a dictionary feature's explanation (those `similar` compares)."""
+    text, component = explanation.props.get("text"), explanation.props.get("component")
+    if not isinstance(text, str) or not _is_feature(component):
+        return
+    start = ref(NodeLabel.EXPLANATION, explanation.key)
+    for word, count in sorted(explanation_words(text).items()):
+        yield node(NodeLabel.WORD, word)
+        yield rel(
+            RelType.USES_WORD,
+            start,
+            ref(NodeLabel.WORD, word),
+            origin=explanation.origin,
+            count=count,
+        )
+
+
+def _is_feature(uid: Any) -> bool:
+    try:
+        return isinstance(uid, str) and parse_component(uid).kind is ComponentKind.FEATURE
+    except UidError:
+        return False
 
 
 def _token(text: str) -> NodeRecord:
