@@ -243,4 +243,5 @@ def test_every_label_and_type_has_its_entry() -> None:
         NodeLabel.NEURON_FAMILY,
         NodeLabel.TOKEN,
         NodeLabel.EXPLANATION,
+        NodeLabel.WORD,
     }

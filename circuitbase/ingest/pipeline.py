@@ -136,15 +136,18 @@ def write(
             tick = progress("writing", plan.node_count + plan.rel_count) if progress else None
             counts = write_plan(store, plan, progress=tick)
         pairs = plan.similarity_pairs()
+        retracted = WriteCounts()
         if replaces is not None:
             pairs |= store.similarity_pairs_of(replaces)
             if progress:
                 progress("retracting what the rerun no longer finds", None)
-            counts += _retract_stale(store, plan, replaces)
+            retracted = _retract_stale(store, plan, replaces)
+            counts += retracted
         if pairs:
             tick = progress("summarising similarity", len(pairs)) if progress else None
             store.refresh_similarity_summaries(pairs, progress=tick)
-        words = plan.holds(RelType.EXPLAINED_BY) or replaces is not None
+        # explanations came or went: the words' counts `similar` weighs them by change
+        words = plan.holds(RelType.EXPLAINED_BY) or retracted.relationships_deleted > 0
         if words:
             if progress:
                 progress("counting the words of explanations", None)
