@@ -13,11 +13,12 @@ without reading every feature's evidence (queries/feature_matches.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import sys
+from collections.abc import Generator, Iterable, Iterator
 from typing import Any, TypeVar
 
 from ..schema.graph import NodeLabel, RelType, token_uid
-from ..schema.records import NodeRecord, RelRecord, node, ref, rel
+from ..schema.records import NodeRecord, NodeRef, RelRecord, derived_rel, node, ref
 from ..schema.text import decoded_token, explanation_words
 from ..schema.uids import ComponentKind, UidError, parse_component
 
@@ -32,17 +33,20 @@ LOGIT_SIDES = {
 
 
 def with_evidence_index(records: Iterable[R]) -> Iterator[R | NodeRecord | RelRecord]:
-    """`records`, each evidence fact of a dictionary feature followed by its token edges
-    and their `Token` nodes, each explanation by its word edges and `Word` nodes."""
+    """`records`, each evidence fact of a dictionary feature followed by its token edges,
+    each explanation by its word edges; each `Token` and `Word` node once, before the
+    first edge to it (the plan would merge repeats, but making each again cost more than
+    the edges)."""
+    seen: set[str] = set()
     for record in records:
         yield record
         if isinstance(record, NodeRecord) and record.label is NodeLabel.EXPLANATION:
-            yield from _word_edges(record)
+            yield from _word_edges(record, seen)
         elif isinstance(record, RelRecord) and record.start.label is NodeLabel.FEATURE:
             if record.type is RelType.HAS_EVIDENCE:
-                yield from _logit_edges(record)
+                yield from _logit_edges(record, seen)
             elif record.type is RelType.HAS_EXAMPLE:
-                yield from _peak_edge(record)
+                yield from _peak_edge(record, seen)
 
 
 def logit_weights(tokens: Any, values: Any, sign: float) -> dict[str, float]:
@@ -60,59 +64,47 @@ def logit_weights(tokens: Any, values: Any, sign: float) -> dict[str, float]:
     return found
 
 
-def _logit_edges(fact: RelRecord) -> Iterator[NodeRecord | RelRecord]:
+def _logit_edges(fact: RelRecord, seen: set[str]) -> Iterator[NodeRecord | RelRecord]:
     analysis = fact.props.get("analysis")
     for type_, (tokens, values, sign) in LOGIT_SIDES.items():
         weights = logit_weights(fact.props.get(tokens), fact.props.get(values), sign)
-        total = sum(weights.values())
+        # the side's total weight, a lower bound of the feature's (sys.float_info.max
+        # where finite weights add up past it)
+        total = min(sum(weights.values()), sys.float_info.max)
         for text, weight in weights.items():
-            yield _token(text)
-            yield rel(
-                type_,
-                fact.start,
-                ref(NodeLabel.TOKEN, token_uid(text)),
-                origin=fact.origin,
-                analysis=analysis,
-                weight=weight,
-                total=total,
-            )
+            props = {"analysis": analysis, "weight": weight, "total": total}
+            end = yield from _token(text, seen)
+            yield derived_rel(type_, fact.start, end, fact.origin, props)
 
 
-def _peak_edge(example: RelRecord) -> Iterator[NodeRecord | RelRecord]:
+def _peak_edge(example: RelRecord, seen: set[str]) -> Iterator[NodeRecord | RelRecord]:
     props = example.props
     tokens, index, value = props.get("tokens"), props.get("max_index"), props.get("max_value")
     if not (isinstance(tokens, list) and type(index) is int and 0 <= index < len(tokens)):
         return
     if not isinstance(tokens[index], str) or not isinstance(value, (int, float)):
         return
-    text = decoded_token(tokens[index])
-    yield _token(text)
-    yield rel(
-        RelType.PEAKS_ON,
-        example.start,
-        ref(NodeLabel.TOKEN, token_uid(text)),
-        origin=example.origin,
-        analysis=props.get("analysis"),
-        example=props.get("example"),
-        weight=float(value),
-    )
+    end = yield from _token(decoded_token(tokens[index]), seen)
+    edge = {
+        "analysis": props.get("analysis"),
+        "example": props.get("example"),
+        "weight": float(value),
+    }
+    yield derived_rel(RelType.PEAKS_ON, example.start, end, example.origin, edge)
 
 
-def _word_edges(explanation: NodeRecord) -> Iterator[NodeRecord | RelRecord]:
+def _word_edges(explanation: NodeRecord, seen: set[str]) -> Iterator[NodeRecord | RelRecord]:
     """The words of a dictionary feature's explanation (those `similar` compares)."""
     text, component = explanation.props.get("text"), explanation.props.get("component")
     if not isinstance(text, str) or not _is_feature(component):
         return
     start = ref(NodeLabel.EXPLANATION, explanation.key)
     for word, count in sorted(explanation_words(text).items()):
-        yield node(NodeLabel.WORD, word)
-        yield rel(
-            RelType.USES_WORD,
-            start,
-            ref(NodeLabel.WORD, word),
-            origin=explanation.origin,
-            count=count,
-        )
+        end = ref(NodeLabel.WORD, word)
+        if f"w{word}" not in seen:
+            seen.add(f"w{word}")
+            yield node(NodeLabel.WORD, word)
+        yield derived_rel(RelType.USES_WORD, start, end, explanation.origin, {"count": count})
 
 
 def _is_feature(uid: Any) -> bool:
@@ -122,5 +114,11 @@ def _is_feature(uid: Any) -> bool:
         return False
 
 
-def _token(text: str) -> NodeRecord:
-    return node(NodeLabel.TOKEN, token_uid(text), text=text)
+def _token(text: str, seen: set[str]) -> Generator[NodeRecord, None, NodeRef]:
+    """The `Token` node of `text` the first time (yielded), and its ref (returned)."""
+    token = node(NodeLabel.TOKEN, token_uid(text), text=text) if f"t{text}" not in seen else None
+    if token is not None:
+        seen.add(f"t{text}")
+        yield token
+        return token.ref
+    return ref(NodeLabel.TOKEN, token_uid(text))

@@ -358,5 +358,24 @@ def rel(
     return RelRecord(type_, start, end, props, origin=origin)
 
 
+def derived_rel(
+    type_: RelType, start: NodeRef, end: NodeRef, origin: str | None, props: dict[str, Any]
+) -> RelRecord:
+    """A relationship circuitbase derives from a record already checked (the index of a
+    feature's evidence: ingest/evidence_index.py), its `props` plain numbers and text
+    taken from that record and its identity given: not checked a second time (checking
+    the index's edges took longer than checking the facts they come from)."""
+    record = object.__new__(RelRecord)
+    for name, value in (
+        ("type", type_),
+        ("start", start),
+        ("end", end),
+        ("props", props),
+        ("origin", origin),
+    ):
+        object.__setattr__(record, name, value)
+    return record
+
+
 def ref(label: NodeLabel, key: str) -> NodeRef:
     return NodeRef(label, key)
