@@ -110,28 +110,54 @@ def token_matches(
     if not mine:
         return []
 
-    def matches_of(candidates: list[str]) -> list[Match]:
+    def weighed(candidates: list[str]) -> tuple[list[Row], dict[str, dict[str, float]]]:
         rows = read(candidates) if candidates else []
-        theirs = token_weights(rows, metric)
-        kept = _firing(store, sorted(theirs), None if peaks else rows, dead_and_dense)
-        return _scored(
-            uid,
-            metric,
-            mine,
-            {u: theirs[u] for u in kept},
-            weighted_jaccard,
-            "token",
-            [*mine_rows, *rows],
-        )
+        return rows, token_weights(rows, metric)
 
     return _best_first(
         lambda n: store.features_sharing_tokens(
             uid, mine, TOKEN_EDGES[metric], n, model=model, timeout=timeout
         ),
-        matches_of,
+        _Scoring(store, uid, metric, mine, mine_rows, weighed, dead_and_dense, not peaks),
         top,
         per_model,
     )
+
+
+class _Scoring:
+    """Scores candidates exactly: their rows and weights read by `weighed`, the dead and
+    dense left out (by `frac_nonzero` from those rows where `rows_fire`: logit rows carry
+    it), each scored against `mine` by the metric's score."""
+
+    def __init__(
+        self,
+        store: GraphStore,
+        uid: str,
+        metric: str,
+        mine: dict[str, float],
+        mine_rows: list[Row],
+        weighed: Callable[[list[str]], tuple[list[Row], dict[str, dict[str, float]]]],
+        dead_and_dense: bool,
+        rows_fire: bool,
+    ) -> None:
+        self.store, self.uid, self.metric, self.mine = store, uid, metric, mine
+        self.mine_rows, self.weighed = mine_rows, weighed
+        self.dead_and_dense, self.rows_fire = dead_and_dense, rows_fire
+
+    def __call__(self, candidates: list[str]) -> list[Match]:
+        rows, theirs = self.weighed(candidates)
+        firing_rows = rows if self.rows_fire else None
+        kept = _firing(self.store, sorted(theirs), firing_rows, self.dead_and_dense)
+        explained = self.metric == EXPLANATION
+        return _scored(
+            self.uid,
+            self.metric,
+            self.mine,
+            {u: theirs[u] for u in kept},
+            cosine if explained else weighted_jaccard,
+            "word" if explained else "token",
+            [*self.mine_rows, *rows],
+        )
 
 
 def _best_first(
@@ -215,24 +241,14 @@ def explanation_matches(
     idf = {w: math.log(explained / used[w]) for w in mine}
     norm = math.sqrt(sum(v * v for v in mine.values()))
 
-    def matches_of(candidates: list[str]) -> list[Match]:
+    def weighed(candidates: list[str]) -> tuple[list[Row], dict[str, dict[str, float]]]:
         rows = store.feature_words(candidates) if candidates else []
-        theirs = tf_idf(rows, explained)
-        kept = _firing(store, sorted(theirs), None, dead_and_dense)
-        return _scored(
-            uid,
-            EXPLANATION,
-            mine,
-            {u: theirs[u] for u in kept},
-            cosine,
-            "word",
-            [*mine_rows, *rows],
-        )
+        return rows, tf_idf(rows, explained)
 
     words = {w: (weight, idf[w]) for w, weight in mine.items()}
     return _best_first(
         lambda n: store.features_sharing_words(uid, words, norm, n, model=model, timeout=timeout),
-        matches_of,
+        _Scoring(store, uid, EXPLANATION, mine, mine_rows, weighed, dead_and_dense, False),
         top,
         per_model,
     )
