@@ -50,7 +50,7 @@ def wait_until(condition: Callable[[], bool], process: subprocess.Popen[str]) ->
 def test_an_ingest_killed_halfway_then_run_again_ends_as_an_uninterrupted_run(
     store, store_uri
 ) -> None:
-    add = ("model", "add", "pythia-410m", "--components", "all", "--no-bulk")  # 98,304 neurons,
+    add = ("model", "add", "pythia-160m", "--components", "all", "--no-bulk")  # 36,864 neurons,
     # in batches of the writer
     run(store_uri, *add)
     uninterrupted = graph_fingerprint(store)
