@@ -21,7 +21,7 @@ from helpers import cli
 from transformers.models.gpt2.tokenization_gpt2 import bytes_to_unicode
 
 from circuitbase.queries.match import DENSE, FEATURE_METRICS
-from circuitbase.queries.similar import similar
+from circuitbase.queries.similar import between, similar
 
 TOKEN_METRICS = [m for m in FEATURE_METRICS if m not in ("explanation", "decoder")]
 
@@ -328,6 +328,11 @@ def test_the_side_by_side_page_of_two_features_shows_each_metric_s_evidence(stor
     assert f"{best.score:.4g}" in text
     for e in best.evidence:
         assert f"<th>{escape(visible_token(e['token']))}</th>" in text
+    # the page scores the pair alone, as `similar` scores it among every feature
+    everyone = similar(store, "gpt2-small/L0/res-jb/F0", top=1000, dead_and_dense=True)
+    expected = {(m.metric, round(m.score, 9)) for m in everyone if m.uid == best.uid}
+    pair = between(store, "gpt2-small/L0/res-jb/F0", best.uid)
+    assert {(m.metric, round(m.score, 9)) for m in pair} == expected
 
 
 def _with_decoder_neighbours(rows: dict, k: int, seed: int) -> dict[str, list[float]]:

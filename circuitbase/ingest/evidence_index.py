@@ -17,19 +17,13 @@ import sys
 from collections.abc import Generator, Iterable, Iterator
 from typing import Any, TypeVar
 
+from ..schema.evidence import LOGIT_SIDES, logit_weights
 from ..schema.graph import NodeLabel, RelType, token_uid
 from ..schema.records import NodeRecord, NodeRef, RelRecord, derived_rel, node, ref
 from ..schema.text import decoded_token, explanation_words
 from ..schema.uids import ComponentKind, UidError, parse_component
 
 R = TypeVar("R")
-
-# the side of a feature's logits each edge type indexes: its tokens, its values, the sign
-# that makes a value a positive weight
-LOGIT_SIDES = {
-    RelType.PROMOTES: ("pos_str", "pos_values", 1.0),
-    RelType.SUPPRESSES: ("neg_str", "neg_values", -1.0),
-}
 
 
 def with_evidence_index(records: Iterable[R]) -> Iterator[R | NodeRecord | RelRecord]:
@@ -47,21 +41,6 @@ def with_evidence_index(records: Iterable[R]) -> Iterator[R | NodeRecord | RelRe
                 yield from _logit_edges(record, seen)
             elif record.type is RelType.HAS_EXAMPLE:
                 yield from _peak_edge(record, seen)
-
-
-def logit_weights(tokens: Any, values: Any, sign: float) -> dict[str, float]:
-    """A side of a feature's logits as token text -> positive weight (the value, negated
-    for suppressed logits), the larger where two tokens decode to one text."""
-    found: dict[str, float] = {}
-    if not isinstance(tokens, list) or not isinstance(values, list):
-        return found
-    for token, value in zip(tokens, values):
-        if isinstance(token, str) and isinstance(value, (int, float)):
-            text = decoded_token(token)
-            weight = sign * float(value)
-            if weight > 0 and weight > found.get(text, 0.0):
-                found[text] = weight
-    return found
 
 
 def _logit_edges(fact: RelRecord, seen: set[str]) -> Iterator[NodeRecord | RelRecord]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..schema.checkpoints import split_checkpoint
 from ..schema.dictionaries import dictionary_of
+from ..schema.evidence import LOGIT_SIDES, logit_weights
 from ..schema.graph import NodeLabel, RelType
 from ..schema.text import decoded_token
 from ..schema.uids import ComponentUid, parse_component
@@ -48,17 +49,12 @@ def token_weights(rows: list[Row], metric: str) -> dict[str, dict[str, float]]:
         for (uid, _), weights in per_analysis.items():
             _keep_largest(found.setdefault(uid, {}), weights)
         return found
-    tokens, values, sign = (
-        ("pos_str", "pos_values", 1.0)
-        if metric == LOGIT_PROFILE
-        else ("neg_str", "neg_values", -1.0)
-    )
+    tokens, values, sign = LOGIT_SIDES[TOKEN_EDGES[metric]]
     for row in rows:
-        logits: dict[str, float] = {}
-        for token, value in zip(row[tokens] or [], row[values] or []):
-            text = decoded_token(token)  # a byte-level `ĠThe` and a decoded ` The` meet
-            logits[text] = max(logits.get(text, 0.0), sign * float(value))
-        _keep_largest(found.setdefault(row["uid"], {}), logits)
+        # the planner's index weighs each token by the same definition
+        _keep_largest(
+            found.setdefault(row["uid"], {}), logit_weights(row[tokens], row[values], sign)
+        )
     return found
 
 
@@ -254,6 +250,26 @@ def explanation_matches(
     )
 
 
+def pair_matches(store: GraphStore, uid: str, other: str) -> list[Match]:
+    """How two dictionary features compare by each feature metric both can be scored by
+    (the explorer's side-by-side page): each score from the two features' evidence
+    alone, as `similar` scores a candidate, dead and dense features included."""
+    found: list[Match] = []
+    pair = [uid, other]
+    for metric in TOKEN_EDGES:
+        rows = (store.feature_peaks if metric == ACTIVATION_TOKENS else store.feature_logits)(pair)
+        weights = token_weights(rows, metric)
+        if uid in weights and other in weights:
+            theirs = {other: weights[other]}
+            found += _scored(uid, metric, weights[uid], theirs, weighted_jaccard, "token", rows)
+    rows = store.feature_words(pair)
+    weights = tf_idf(rows, store.explained_features())
+    if uid in weights and other in weights:
+        theirs = {other: weights[other]}
+        found += _scored(uid, EXPLANATION, weights[uid], theirs, cosine, "word", rows)
+    return found + _decoder_pair(store, uid, other)
+
+
 def _scored(
     uid: str,
     metric: str,
@@ -333,24 +349,44 @@ def decoder_matches(
     rows = store.vector_neighbours(NodeLabel.FEATURE, [uid], k, model=model, min_cosine=-1.0)
     candidates = {row["match"]: row["model"] for row in rows if row["model"] in same_basis}
     vectors = store.vectors_of(NodeLabel.FEATURE, [uid, *candidates])
-    mine = vectors.get(uid)
-    matches = []
-    for other, other_model in sorted(candidates.items()):
-        if mine is None or other not in vectors:
-            continue
-        score = round(_cosine(mine, vectors[other]), 6)
-        if score <= 0:
-            continue
-        evidence: list[dict[str, Any]] = [
-            {
-                "measure": "dictionary",
-                "this": _dictionary(feature),
-                "that": _dictionary(parse_component(other)),
-            },
-            {"measure": "decoder cosine", "this": 1.0, "that": score},
-        ]
-        matches.append(Match(other, other_model, score, DECODER, "live", [], evidence))
-    return matches
+    return [
+        m
+        for other, other_model in sorted(candidates.items())
+        if (m := _decoder_match(uid, other, other_model, vectors)) is not None
+    ]
+
+
+def _decoder_pair(store: GraphStore, uid: str, other: str) -> list[Match]:
+    """The decoder match of two features, where both have a direction and share a
+    residual basis."""
+    other_model = parse_component(other).model
+    if other_model not in shared_basis(store, parse_component(uid).model):
+        return []
+    match = _decoder_match(
+        uid, other, other_model, store.vectors_of(NodeLabel.FEATURE, [uid, other])
+    )
+    return [match] if match is not None else []
+
+
+def _decoder_match(
+    uid: str, other: str, other_model: str, vectors: dict[str, list[float]]
+) -> Match | None:
+    """`other` as a decoder match of `uid` by the exact cosine of their `vectors` (none
+    where either has none or they point apart); the evidence names both dictionaries."""
+    if uid not in vectors or other not in vectors:
+        return None
+    score = round(_cosine(vectors[uid], vectors[other]), 6)
+    if score <= 0:
+        return None
+    evidence: list[dict[str, Any]] = [
+        {
+            "measure": "dictionary",
+            "this": _dictionary(parse_component(uid)),
+            "that": _dictionary(parse_component(other)),
+        },
+        {"measure": "decoder cosine", "this": 1.0, "that": score},
+    ]
+    return Match(other, other_model, score, DECODER, "live", [], evidence)
 
 
 def shared_basis(store: GraphStore, model: str) -> set[str]:

@@ -41,7 +41,7 @@ from typing import Any
 from ..schema.sizes import model_size
 from ..schema.uids import ComponentKind, ComponentUid, UidError, parse_component
 from ..store.base import GraphStore, Row
-from .feature_matches import decoder_matches, explanation_matches, token_matches
+from .feature_matches import decoder_matches, explanation_matches, pair_matches, token_matches
 from .match import (
     ATTENTION_FRACTIONS,
     DECODER,
@@ -50,7 +50,6 @@ from .match import (
     HEAD_IDENTITY,
     HEAD_METRICS,
     HEAD_ROLES,
-    MAX_DECODER_NEIGHBOURS,
     METRICS,
     MIN_PROBE_SCORE,
     PROBE_CONCEPTS,
@@ -338,13 +337,7 @@ def between(store: GraphStore, uid: str, other: str) -> list[Match]:
                 )
             )
     if parse_component(uid).kind is ComponentKind.FEATURE:  # every feature metric, as scored
-        found += [
-            m
-            for m in _live_feature_matches(
-                store, uid, None, None, True, None, MAX_DECODER_NEIGHBOURS, False
-            )
-            if m.uid == other
-        ]
+        found += pair_matches(store, uid, other)
     concepts = {r["concept"]: r for r in store.probe_concepts_of(uid, MIN_PROBE_SCORE)}
     theirs_c = {r["concept"]: r for r in store.probe_concepts_of(other, MIN_PROBE_SCORE)}
     shared = sorted(set(concepts) & set(theirs_c))

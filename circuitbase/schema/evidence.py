@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from .graph import NodeLabel, RelType
 from .records import NodeRecord, check_text, check_texts, node
 from .relationships import Fact
+from .text import decoded_token
 
 MAX_TOKEN_CHARS = 1_000
 MAX_EXAMPLE_TOKENS = 4_096
@@ -162,3 +163,26 @@ class Explanation(BaseModel):
 EVIDENCE_TYPES = frozenset(
     {RelType.HAS_EVIDENCE.value, RelType.HAS_EXAMPLE.value, RelType.EXPLAINED_BY.value}
 )
+
+
+# the side of a feature's logits each edge type indexes: its tokens, its values, the sign
+# that makes a value a positive weight
+LOGIT_SIDES = {
+    RelType.PROMOTES: ("pos_str", "pos_values", 1.0),
+    RelType.SUPPRESSES: ("neg_str", "neg_values", -1.0),
+}
+
+
+def logit_weights(tokens: Any, values: Any, sign: float) -> dict[str, float]:
+    """A side of a feature's logits as token text -> positive weight (the value, negated
+    for suppressed logits), the larger where two tokens decode to one text."""
+    found: dict[str, float] = {}
+    if not isinstance(tokens, list) or not isinstance(values, list):
+        return found
+    for token, value in zip(tokens, values):
+        if isinstance(token, str) and isinstance(value, (int, float)):
+            text = decoded_token(token)
+            weight = sign * float(value)
+            if weight > 0 and weight > found.get(text, 0.0):
+                found[text] = weight
+    return found
