@@ -5,10 +5,12 @@ backends.
 Builds a Neuronpedia export of N features with tests/feature_export.py, the generator
 the feature tests check `similar` against (ten promoted and ten suppressed logits from a
 vocabulary of N/4 decoded tokens, one in seven of them from 30 common ones; one
-explanation of four words; three activation examples for a tenth of the features;
-some dead and some dense), ingests it, and times `similar` on features drawn at random:
-the token metrics walk from the shared Token nodes and read a few candidates' evidence;
-`explanation` still reads every feature's explanations.
+explanation of a frame or two, a function word and two to four content words drawn by
+Zipf's law from N/10; three activation examples for a tenth of the features; some dead
+and some dense), ingests it, and times `similar` on features drawn at random: the token
+metrics walk from the shared Token nodes and read a few candidates' evidence; the
+explanation metric walks from the Word nodes of a feature's rarer words, the store
+scores the candidates above a first estimate, and the best few are read.
 
     python benchmarks/similar_features.py [--features 300000] [--runs 30] [--backend both]
 """

@@ -2,12 +2,13 @@
 columns), its values drawn the way the shipped dashboards' are: ten promoted and ten
 suppressed logits per feature from a vocabulary of decoded GPT-2-style tokens (a few
 common ones many features share, a long tail), how often each fires (some dead, some
-dense), one explanation each, and activation examples for a tenth of them. The tests
+dense), one explanation each (its words Zipf-distributed, as text's are), and activation examples for a tenth of them. The tests
 compare `similar` with a computation over these rows; benchmarks reuse it at scale."""
 
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import random
 from pathlib import Path
@@ -36,6 +37,36 @@ def vocabulary(size: int, rng: random.Random) -> list[str]:
 
 COMMON = 30  # tokens many features share (' the', ' of', ...)
 
+# An explanation as an explainer writes one ("references to regiment and battalion
+# names"): a frame or two that many explanations use, a function word, and two to four
+# content words drawn by Zipf's law (Mandelbrot's form) from a vocabulary that grows with the release (words
+# in explanations, as in text: a few frequent, a long tail).
+FRAMES = "references mentions words phrases terms related tokens text names".split()
+FUNCTION_WORDS = "the of and to in or with as for about".split()
+
+
+class _Explainer:
+    """Explanations drawn from FRAMES, FUNCTION_WORDS and a Zipf-distributed content
+    vocabulary of `size` words (WORDS first, then made-up ones)."""
+
+    def __init__(self, size: int, rng: random.Random) -> None:
+        self.rng = rng
+        content = WORDS[20:]  # its content words (the first 20 are function words)
+        while len(content) < size:
+            content.append("".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(7)))
+        self.content = content
+        # Zipf-Mandelbrot (1 / (rank + 10)): no content word in more than a few percent
+        self.cumulative = list(
+            itertools.accumulate(1.0 / (rank + 10) for rank in range(1, size + 1))
+        )
+
+    def __call__(self) -> str:
+        rng = self.rng
+        words = rng.sample(FRAMES, rng.randint(1, 2)) + [rng.choice(FUNCTION_WORDS)]
+        k = rng.randint(2, 4)
+        words += rng.choices(self.content, cum_weights=self.cumulative, k=k)
+        return " ".join(words)
+
 
 def _zipf_pick(tokens: list[str], rng: random.Random, k: int) -> list[str]:
     """`k` distinct tokens: about one in seven of the few common ones, the rest from the
@@ -54,6 +85,7 @@ def feature_rows(n: int, seed: int = 0) -> dict[str, list[dict[str, Any]]]:
     """The rows of `n` features: {"features": [...], "activations": [...], "explanations": [...]}."""
     rng = random.Random(seed)
     tokens = vocabulary(max(20_000, n // 4), rng)
+    explain = _Explainer(max(2_000, n // 10), random.Random(seed + 1))
     rows: dict[str, list[dict[str, Any]]] = {"features": [], "activations": [], "explanations": []}
     for index in range(n):
         where = {"modelId": MODEL, "layer": SOURCE, "index": str(index)}
@@ -87,7 +119,7 @@ def feature_rows(n: int, seed: int = 0) -> dict[str, list[dict[str, Any]]]:
             where
             | {
                 "id": f"generated-expl-{index}",
-                "description": " ".join(rng.sample(WORDS, 4)),
+                "description": explain(),
                 "typeName": "generated",
                 "explanationModelName": None,
             }

@@ -244,6 +244,22 @@ def test_a_thousand_generated_features_score_as_their_rows_say(
                     assert not {m.uid for m in found} & dead_or_dense
     best = similar(store, "gpt2-small/L0/res-jb/F37", top=3)
     assert [m.score for m in best] == sorted((m.score for m in best), reverse=True)
+    # explanations: a feature's commonest words are not walked where a first estimate
+    # shows no feature sharing only those could be among the best; the best are the same
+    walks = {}  # each feature's last walk: the one its answer comes from
+    sharing_words = store.features_sharing_words
+
+    def walked(uid, mine, walk, *args, **kwargs):
+        walks[uid] = (len(walk), len(mine))
+        return sharing_words(uid, mine, walk, *args, **kwargs)
+
+    monkeypatch.setattr(store, "features_sharing_words", walked)
+    for index in range(5, 1000, 61):
+        uid = f"gpt2-small/L0/res-jb/F{index}"
+        expected = sorted(expected_explanation_matches(vectors, firing, uid, False).values())
+        found = similar(store, uid, metric="explanation", top=5)
+        assert [m.score for m in found] == pytest.approx(expected[::-1][:5]), uid
+    assert any(n < of for n, of in walks.values()), walks
     from circuitbase.queries import feature_matches
 
     monkeypatch.setattr(feature_matches, "FIRST_CANDIDATES", 1)

@@ -110,9 +110,17 @@ def token_matches(
         rows = read(candidates) if candidates else []
         return rows, token_weights(rows, metric)
 
+    whole = sum(mine.values())
     return _best_first(
         lambda n: store.features_sharing_tokens(
-            uid, mine, TOKEN_EDGES[metric], n, model=model, timeout=timeout
+            uid,
+            mine,
+            TOKEN_EDGES[metric],
+            n,
+            whole=whole,
+            per_model=per_model,
+            model=model,
+            timeout=timeout,
         ),
         _Scoring(store, uid, metric, mine, mine_rows, weighed, dead_and_dense, not peaks),
         top,
@@ -162,21 +170,24 @@ def _best_first(
     top: int,
     per_model: bool,
 ) -> list[Match]:
-    """The threshold algorithm: `groups_of(n)` gives each model's `n` most promising
-    candidates by an upper bound of their score ({model, best: [[uid, bound]], found});
+    """The threshold algorithm: `groups_of(n)` gives the `n` most promising candidates
+    by an upper bound of their score (each model's, with `per_model`): groups {model,
+    best: [[uid, bound]], more (whether it has candidates left unread)};
     they are scored exactly by `matches_of`, and more are read (four times as many each
     round) until no candidate left unread could score above the matches kept."""
     n = FIRST_CANDIDATES
     while True:
         groups = groups_of(n)
         matches = matches_of(sorted(u for g in groups for u, _ in g["best"]))
-        unread = {g["model"]: g["best"][-1][1] for g in groups if g["found"] > len(g["best"])}
+        unread = {g["model"]: g["best"][-1][1] for g in groups if g["more"]}
         if _enough(matches, unread, top, per_model):
             return matches
         n *= 4
 
 
-def _enough(matches: list[Match], unread: dict[str, float], top: int, per_model: bool) -> bool:
+def _enough(
+    matches: list[Match], unread: dict[str | None, float], top: int, per_model: bool
+) -> bool:
     """Whether no unread candidate could change the answer: each model whose candidates
     were not all read (`unread`: the largest bound left unread) has its best match at
     least that good (with `per_model`), and the `top` best overall are too."""
@@ -186,7 +197,7 @@ def _enough(matches: list[Match], unread: dict[str, float], top: int, per_model:
     if len(scores) < top or scores[top - 1] < max(unread.values()):
         return False
     if per_model:
-        best: dict[str, float] = {}
+        best: dict[str | None, float] = {}
         for m in matches:
             best[m.model] = max(best.get(m.model, 0.0), m.score)
         return all(best.get(model, 0.0) >= bound for model, bound in unread.items())
@@ -226,28 +237,110 @@ def explanation_matches(
 ) -> list[Match]:
     """Features whose explanations use this one's words that score best by the cosine of
     the two features' TF-IDF word weights (idf over every explained feature stored); the
-    evidence is every shared word with both weights. Candidates are walked to from the
-    shared Word nodes, the most promising first (see `token_matches`)."""
+    evidence is every shared word with both weights.
+
+    Candidates are walked to from the shared Word nodes of this feature's rarer words: a
+    feature sharing none of them scores no more than the norm of the others' weights
+    (Cauchy-Schwarz), so words many explanations use (and so weigh little) are not walked
+    where a first estimate of the `top`-th score is above that. The store ranks the
+    candidates by an upper bound of the cosine and scores the most promising exactly;
+    the best are scored again from their evidence, and more are scored while one left
+    unscored could score above the matches kept: the answer is the one a comparison with
+    every feature gives."""
     explained = store.explained_features()
     mine_rows = store.feature_words([uid])
-    mine = tf_idf(mine_rows, explained).get(uid, {})
-    if not mine:
+    weights = tf_idf(mine_rows, explained).get(uid, {})
+    if not weights:
         return []
     used = {row["word"]: row["features"] for row in mine_rows}
-    idf = {w: math.log(explained / used[w]) for w in mine}
-    norm = math.sqrt(sum(v * v for v in mine.values()))
+    mine = {w: (weight, math.log(explained / used[w])) for w, weight in weights.items()}
+    norm = _norm(list(weights.values()))
 
     def weighed(candidates: list[str]) -> tuple[list[Row], dict[str, dict[str, float]]]:
         rows = store.feature_words(candidates) if candidates else []
         return rows, tf_idf(rows, explained)
 
-    words = {w: (weight, idf[w]) for w, weight in mine.items()}
-    return _best_first(
-        lambda n: store.features_sharing_words(uid, words, norm, n, model=model, timeout=timeout),
-        _Scoring(store, uid, EXPLANATION, mine, mine_rows, weighed, dead_and_dense, False),
-        top,
-        per_model,
+    scoring = _Scoring(store, uid, EXPLANATION, weights, mine_rows, weighed, dead_and_dense, False)
+
+    def best(walk: list[str], floor: float, exact: bool = True) -> list[Match]:
+        """The best matches among the features sharing a word of `walk` whose bound is
+        at least `floor` (one round of the most promising where not `exact`); with a
+        floor, the store scores every candidate above it in one round where it can."""
+        n = FIRST_CANDIDATES * (64 if floor else 1)
+        while True:
+            rows = store.features_sharing_words(
+                uid,
+                mine,
+                walk,
+                n,
+                explained=explained,
+                floor=floor,
+                per_model=per_model,
+                model=model,
+                timeout=timeout,
+            )
+            matches, unread = _read_best(rows, scoring, top, per_model, dead_and_dense)
+            if not exact or _enough(matches, unread, top, per_model):
+                return matches
+            n *= 8
+
+    # the rarest words first (the weightiest)
+    order = sorted(weights, key=lambda w: (-weights[w], w))
+    if per_model or len(order) == 1:
+        return best(order, 0.0)
+    # a first estimate of the `top`-th score (the final one is no lower): a feature whose
+    # bound is no higher, or that shares none of the words walked, cannot be above it
+    estimate = _kth_best(best(order[:1], 0.0, exact=False), top)
+    walked = next(
+        (
+            i
+            for i in range(1, len(order))
+            if _norm([weights[w] for w in order[i:]]) < estimate * norm
+        ),
+        len(order),
     )
+    return best(order[:walked], estimate * (1 - 1e-9))  # the store's sums may round lower
+
+
+def _read_best(
+    rows: list[Row], scoring: _Scoring, top: int, per_model: bool, dead_and_dense: bool
+) -> tuple[list[Match], dict[str | None, float]]:
+    """The candidates the store scored (`rows`: {uid, model, score, fires, beyond}), the
+    best `top` that fire (and with `per_model` each model's best) read and scored from
+    their evidence; with, per group (a model, or all), the largest score a candidate
+    left unread may have (`_enough`'s `unread`)."""
+    ranked = sorted(
+        (r for r in rows if dead_and_dense or _fires(r["fires"])),
+        key=lambda r: (-r["score"], r["uid"]),
+    )
+    chosen: list[str] = []
+    models: set[str] = set()
+    unread: dict[str | None, float] = {}
+
+    def unscored(row: Row, bound: float) -> None:
+        group = row["model"] if per_model else None
+        unread[group] = max(unread.get(group, bound), bound)
+
+    for i, row in enumerate(ranked):
+        if i < top or (per_model and row["model"] not in models):
+            chosen.append(row["uid"])
+        else:
+            unscored(row, row["score"])  # scored by the store only: all it can have
+        models.add(row["model"])
+    for row in rows:
+        if row["beyond"] is not None:
+            unscored(row, row["beyond"])
+    return scoring(sorted(chosen)), unread
+
+
+def _norm(values: list[float]) -> float:
+    return math.sqrt(sum(v * v for v in values))
+
+
+def _kth_best(matches: list[Match], top: int) -> float:
+    """The `top`-th best score of `matches` (0 where there are fewer)."""
+    scores = sorted((m.score for m in matches), reverse=True)
+    return scores[top - 1] if len(scores) >= top else 0.0
 
 
 def pair_matches(store: GraphStore, uid: str, other: str) -> list[Match]:
@@ -314,7 +407,13 @@ def _firing(
     if dead_and_dense or not uids:
         return uids
     firing = _frac_nonzero(rows if rows is not None else store.feature_logits(uids))
-    return [u for u in uids if not (u in firing and (firing[u] <= 0 or firing[u] > DENSE))]
+    return [u for u in uids if _fires(firing.get(u))]
+
+
+def _fires(rate: Any) -> bool:
+    """Whether a feature firing at `rate` (its `frac_nonzero`; None: unknown) is neither
+    dead nor dense."""
+    return not isinstance(rate, (int, float)) or 0 < rate <= DENSE
 
 
 def _frac_nonzero(rows: list[Row]) -> dict[str, float]:

@@ -4,6 +4,7 @@ logits, peaks and explanations, lineage and checkpoints (queries/similar.py, exp
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from ..schema.graph import RelType, token_uid
@@ -84,28 +85,37 @@ class Measurements(StoreCore):
     def features_sharing_words(
         self,
         uid: str,
-        words: dict[str, tuple[float, float]],
-        norm: float,
+        mine: dict[str, tuple[float, float]],
+        walk: Sequence[str],
         n: int,
         *,
+        explained: int,
+        floor: float = 0.0,
+        per_model: bool = False,
         model: str | None = None,
         timeout: float | None = None,
     ) -> list[Row]:
-        """Other features whose explanations use a word of `words` (this feature's: word ->
-        (its TF-IDF weight, the word's idf); `norm`: of all its weights), per model the
-        best `n` by an upper bound of the cosine: rows {model, best: [[uid, bound]],
-        found} (cypher.FEATURES_SHARING_WORDS)."""
-        return self.read(
-            cypher.FEATURES_SHARING_WORDS,
-            {
-                "uid": uid,
-                "words": [[w, float(a), float(idf)] for w, (a, idf) in sorted(words.items())],
-                "norm": float(norm),
-                "n": int(n),
-                "model": model,
-            },
-            timeout=timeout,
-        )
+        """Other features whose explanations use a word of `walk` (of `mine`: word ->
+        (this feature's TF-IDF weight, the word's idf), idf over `explained` features),
+        the best `n` by an upper bound of the cosine (each model's, with `per_model`) of
+        those whose bound is at least `floor`, each scored exactly over all its words: rows
+        {uid, model, score, fires (its largest frac_nonzero), beyond: the largest bound
+        of those not scored, null where none is left}
+        (cypher.features_sharing_words)."""
+        walked = set(walk)
+        params = {
+            "uid": uid,
+            "walk": [[w, float(mine[w][0]), float(mine[w][1])] for w in sorted(walked)],
+            "unwalked": [[w, float(a)] for w, (a, _) in sorted(mine.items()) if w not in walked],
+            "norm": math.sqrt(sum(weight * weight for weight, _ in mine.values())),
+            "rest": math.sqrt(sum(a * a for w, (a, _) in mine.items() if w not in walked)),
+            "explained": int(explained),
+            "n": int(n),
+            "more": int(n) + 1,
+            "floor": float(floor),
+            "model": model,
+        }
+        return self.read(cypher.features_sharing_words(per_model), params, timeout=timeout)
 
     def features_sharing_tokens(
         self,
@@ -114,26 +124,29 @@ class Measurements(StoreCore):
         type_: RelType,
         n: int,
         *,
+        whole: float,
+        rest: float = 0.0,
+        per_model: bool = False,
         model: str | None = None,
         timeout: float | None = None,
     ) -> list[Row]:
-        """Other features sharing a token of `weights` (this feature's, token text ->
-        weight) over `type_` edges (PROMOTES, SUPPRESSES, PEAKS_ON), per model the best
-        `n` by an upper bound of their weighted Jaccard with these weights: rows {model,
-        best: [[uid, bound]], found} (cypher.features_sharing_tokens)."""
+        """Other features sharing a token of `weights` (token text -> this feature's
+        weight; `whole`: its total weight, `rest`: its weight on tokens not given) over
+        `type_` edges (PROMOTES, SUPPRESSES, PEAKS_ON), the best `n` by an upper bound of
+        their weighted Jaccard (each model's, with `per_model`): groups {model, best:
+        [[uid, bound]], more} (cypher.features_sharing_tokens)."""
         if type_ not in TOKEN_EDGES:
             raise ValueError(type_)
-        return self.read(
-            cypher.features_sharing_tokens(RelType(type_).value),
-            {
-                "uid": uid,
-                "tokens": [[token_uid(t), w] for t, w in sorted(weights.items())],
-                "mine": float(sum(weights.values())),
-                "n": int(n),
-                "model": model,
-            },
-            timeout=timeout,
-        )
+        params = {
+            "uid": uid,
+            "tokens": [[token_uid(t), w] for t, w in sorted(weights.items())],
+            "mine": float(whole),
+            "rest": float(rest),
+            "n": int(n),
+            "model": model,
+        }
+        query = cypher.features_sharing_tokens(RelType(type_).value, per_model)
+        return _groups(self.read(query, params, timeout=timeout), per_model, n)
 
     def probe_concept_candidates(
         self,
@@ -186,3 +199,12 @@ def _known_input(type_: str) -> bool:
         return RelType(type_).spec.made_by != "circuitbase"
     except ValueError:
         return True
+
+
+def _groups(rows: list[Row], per_model: bool, n: int) -> list[Row]:
+    """A walk's ranked candidates as groups {model, best, more}: as the store gives them
+    per model, else the best `n` of all as one group (more where `n` came back)."""
+    if per_model:
+        return rows
+    best = [[row["uid"], row["bound"]] for row in rows]
+    return [{"model": None, "best": best, "more": len(best) >= n}] if best else []

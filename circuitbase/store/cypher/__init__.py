@@ -34,7 +34,6 @@ from .profiles import (
     FEATURE_LOGITS,
     FEATURE_PEAKS,
     FEATURE_WORDS,
-    FEATURES_SHARING_WORDS,
     FINE_TUNED_PAIRS,
     HEAD_MEASUREMENTS_IN,
     HEAD_METRIC_NAMES,
@@ -47,6 +46,7 @@ from .profiles import (
     PROBE_CONCEPTS_OF,
     RELATIONSHIP_TYPES_AT,
     features_sharing_tokens,
+    features_sharing_words,
 )
 from .reading import (
     ANALYSES,
@@ -142,7 +142,6 @@ __all__ = [
     "FACTS_OF",
     "FACT_COUNTS",
     "EXPLAINED_FEATURES",
-    "FEATURES_SHARING_WORDS",
     "FEATURE_WORDS",
     "FEATURE_LOGITS",
     "FEATURE_PEAKS",
@@ -192,6 +191,7 @@ __all__ = [
     "existing_keys",
     "fact_properties",
     "features_sharing_tokens",
+    "features_sharing_words",
     "has_value",
     "merge_components",
     "merge_nodes",

@@ -82,47 +82,87 @@ FEATURE_WORDS = (
 )
 # how many features are explained (the store's count: store/removal.py)
 EXPLAINED_FEATURES = "MATCH (c:Corpus {uid: 'explanations'}) RETURN c.features AS n"
-# Other features whose explanations use any of `$words` ([[word, my weight, idf]]), per
-# model the best `$n` by an upper bound of the cosine of TF-IDF weights: the dot product
-# over the shared words divided by `$norm` (mine) times the norm of their shared words'
-# weights alone (no more than their whole norm). From the Word's index, filtering after
-# the walk (see features_sharing_tokens).
-FEATURES_SHARING_WORDS = (
-    "UNWIND $words AS mine MATCH (w:Word {uid: mine[0]}) "
-    "MATCH (w)<-[u:USES_WORD]-(:Explanation)<-[:EXPLAINED_BY]-(f) "
-    "WITH f, mine, sum(u.count) AS tf WHERE f:Feature AND f.uid <> $uid "
-    "AND ($model IS NULL OR f.model = $model) "
-    "WITH f, sum(mine[1] * tf * mine[2]) AS dot, sum((tf * mine[2]) * (tf * mine[2])) AS shared "
-    "WITH f, dot / ($norm * sqrt(shared)) AS bound ORDER BY bound DESC, f.uid "
-    "WITH f.model AS model, collect([f.uid, bound]) AS ranked "
-    "RETURN model, ranked[..$n] AS best, size(ranked) AS found ORDER BY model"
-)
 
 
-def features_sharing_tokens(type_: str) -> str:
+# How a walk's candidates come back, ranked by their `bound` (best first, ties by uid):
+# each model's best `$n` and whether it has more (`per_model`), else the best `$n` of all
+# (a top-n the store keeps as it goes, no sort of every candidate) as one group.
+def _ranked(per_model: bool) -> str:
+    if per_model:
+        return (
+            "ORDER BY bound DESC, f.uid WITH f.model AS model, collect([f.uid, bound]) AS ranked "
+            "RETURN model, ranked[..$n] AS best, size(ranked) > $n AS more ORDER BY model"
+        )
+    return "ORDER BY bound DESC, f.uid LIMIT $n RETURN f.uid AS uid, f.model AS model, bound"
+
+
+def features_sharing_words(per_model: bool) -> str:
+    """Other features whose explanations use any of `$walk` ([[word, my weight, idf]]),
+    the best `$n` (each model's, with `per_model`) of those whose upper bound of the
+    cosine is at least `$floor` (a score the answer is known to reach), by that bound, of
+    TF-IDF weights: the dot product `c` over the walked words and the norm `p` of their
+    weights for those words alone (their whole norm is at least that), with `$rest` the
+    norm of my words not walked (they may share those too): `sqrt((c / p)^2 + $rest^2) /
+    $norm` (Cauchy-Schwarz; each explanation's word edge counts alone, so `p` is no
+    larger than the true one). Each of those is then scored exactly over all its words
+    (idf over `$explained` features): the dot product of the walk and over my words not
+    walked (`$unwalked`: [[word, my weight]]), the cosine `similar` gives. Rows {uid, model, score, beyond: the largest bound of the
+    group's candidates not scored (null where none is left)}; `$more` is `$n + 1`. From the Word's index,
+    filtering after the walk (see features_sharing_tokens)."""
+    if per_model:
+        ranked = (
+            "ORDER BY bound DESC, f.uid WITH f.model AS model, collect([f, bound, dot]) AS ranked "
+        )
+    else:  # a top-n the store keeps as it goes, no sort of every candidate
+        ranked = "ORDER BY bound DESC, f.uid LIMIT $more WITH collect([f, bound, dot]) AS ranked "
+    return (
+        "UNWIND $walk AS mine MATCH (w:Word {uid: mine[0]}) "
+        "MATCH (w)<-[u:USES_WORD]-(:Explanation)<-[:EXPLAINED_BY]-(f) "
+        "WITH f, sum(mine[1] * u.count * mine[2]) AS dot, "
+        "sum((u.count * mine[2]) * (u.count * mine[2])) AS shared "
+        "WHERE f:Feature AND f.uid <> $uid AND ($model IS NULL OR f.model = $model) "
+        "WITH f, dot, dot / sqrt(shared) AS part "
+        "WITH f, dot, sqrt(part * part + $rest * $rest) / $norm AS bound "
+        "WITH f, dot, bound WHERE bound >= $floor WITH f, dot, bound "
+        + ranked
+        + "WITH ranked[..$n] AS picked, "
+        "CASE WHEN size(ranked) > $n THEN ranked[$n][1] ELSE null END AS beyond "
+        "UNWIND picked AS pick WITH pick[0] AS f, pick[2] AS walked, beyond "
+        "MATCH (f)-[:EXPLAINED_BY]->(:Explanation)-[v:USES_WORD]->(x:Word) "
+        "WITH f, walked, beyond, x, sum(v.count) AS tf "
+        "WITH f, walked, beyond, x, CASE WHEN x.features > 0 AND x.features < $explained "
+        "THEN tf * log(toFloat($explained) / x.features) ELSE 0.0 END AS weight "
+        "WITH f, walked, beyond, sum(weight * weight) AS theirs, "
+        "sum(weight * coalesce(head([p IN $unwalked WHERE p[0] = x.uid | p[1]]), 0.0)) AS dot "
+        "WITH f, beyond, "
+        "CASE WHEN theirs > 0 THEN (walked + dot) / ($norm * sqrt(theirs)) ELSE 0.0 END AS score "
+        "OPTIONAL MATCH (f)-[e:HAS_EVIDENCE]->(:Analysis) "
+        "RETURN f.uid AS uid, f.model AS model, beyond, score, max(e.frac_nonzero) AS fires"
+    )
+
+
+def features_sharing_tokens(type_: str, per_model: bool) -> str:
     """Other features reached from the Token nodes of `$tokens` ([[token uid, my weight]])
-    over `type_` edges (PROMOTES, SUPPRESSES, PEAKS_ON: ingest/evidence_index.py), grouped
-    by model, each model's best `$n` by an upper bound of the weighted Jaccard: the
-    overlap `sum(min(mine, theirs))` over the shared tokens (their weight per token being
-    an analysis's sum over its edges, the largest analysis's), divided by
-    `$mine + theirs - overlap` with `theirs` the largest total an edge carries (no more
-    than their true total; at least the overlap). Rows {model, best: [[uid, bound]],
-    found: how many that model has}. `type_` is a catalog name, never user text."""
+    over `type_` edges (PROMOTES, SUPPRESSES, PEAKS_ON: ingest/evidence_index.py), ranked
+    (`_ranked`) by an upper bound of the weighted Jaccard: the overlap, at most the sum
+    over their edges of `min(mine, the edge's weight)` (no less than the true overlap,
+    where an analysis's weight for a token is the sum of its edges and the largest
+    analysis's counts) plus `$rest`, my weight on tokens not walked, and no more than
+    `$mine`, my whole weight; divided by `$mine + theirs - overlap` with `theirs` the
+    largest total an edge carries (no more than their true total; at least the overlap).
+    `type_` is a catalog name, never user text."""
     return (
         # from the Token's index, filtering after the walk: a condition on `f` in the
         # MATCH makes FalkorDB scan every node first (only features have these edges)
         f"UNWIND $tokens AS mine MATCH (t:Token {{uid: mine[0]}}) MATCH (t)<-[p:{type_}]-(f) "
-        "WITH f, mine, p WHERE f.uid <> $uid AND ($model IS NULL OR f.model = $model) "
-        "WITH f, mine, p.analysis AS analysis, sum(p.weight) AS w, max(p.total) AS total "
-        "WITH f, mine, max(w) AS w, max(total) AS total WHERE w > 0 "
-        "WITH f, sum(CASE WHEN w < mine[1] THEN w ELSE mine[1] END) AS overlap, "
-        "max(total) AS total "
+        "WITH f, sum(CASE WHEN p.weight < mine[1] THEN p.weight ELSE mine[1] END) AS overlap, "
+        "max(p.total) AS total "
+        "WHERE f.uid <> $uid AND ($model IS NULL OR f.model = $model) "
+        "WITH f, CASE WHEN overlap + $rest < $mine THEN overlap + $rest ELSE $mine END AS overlap, "
+        "total "
         "WITH f, overlap, CASE WHEN total IS NULL OR total < overlap THEN overlap "
         "ELSE total END AS theirs "
-        "WITH f, overlap / ($mine + theirs - overlap) AS bound "
-        "ORDER BY bound DESC, f.uid "
-        "WITH f.model AS model, collect([f.uid, bound]) AS ranked "
-        "RETURN model, ranked[..$n] AS best, size(ranked) AS found ORDER BY model"
+        "WITH f, overlap / ($mine + theirs - overlap) AS bound " + _ranked(per_model)
     )
 
 
