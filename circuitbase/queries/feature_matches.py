@@ -5,6 +5,7 @@ out unless asked for."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -288,9 +289,16 @@ def explanation_matches(
     order = sorted(weights, key=lambda w: (-weights[w], w))
     if per_model or len(order) == 1:
         return best(order, 0.0)
-    # a first estimate of the `top`-th score (the final one is no lower): a feature whose
-    # bound is no higher, or that shares none of the words walked, cannot be above it
-    estimate = _kth_best(best(order[:1], 0.0, exact=False), top)
+    # a first estimate of the `top`-th score (the final one is no lower), from the
+    # fewest rarest words that `top` other features use (more where those are too few):
+    # a feature whose bound is lower, or that shares none of the words walked, cannot be
+    # among the best
+    reach = list(itertools.accumulate(used[w] - 1 for w in order))  # not this feature
+    first = next((i + 1 for i, n in enumerate(reach) if n >= 2 * top), len(order))
+    estimate = 0.0
+    while estimate == 0.0 and first <= len(order):
+        estimate = _kth_best(best(order[:first], 0.0, exact=False), top)
+        first += 1
     walked = next(
         (
             i
