@@ -34,7 +34,8 @@ from circuitbase.queries.similar import similar
 from circuitbase.sources.features import SUFFIXES, feature_records
 from circuitbase.store.base import GraphStore
 
-METRICS = [m for m in FEATURE_METRICS if m != "decoder"]  # the generator gives no directions
+# the generator gives no decoder directions nor explanation embeddings
+METRICS = [m for m in FEATURE_METRICS if m not in ("decoder", "explanation-embedding")]
 
 
 def percentiles(times: list[float]) -> tuple[float, float]:

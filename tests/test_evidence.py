@@ -89,7 +89,7 @@ ACTIVATION_COLUMNS = [
     "binMin",
     "binMax",
 ]
-SKIPPED = {"vector", "embedding"}  # what circuitbase says it leaves out of an export
+SKIPPED = {"vector"}  # what circuitbase says it leaves out of an export (a steering vector)
 
 
 def features() -> list[dict]:

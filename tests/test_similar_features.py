@@ -23,7 +23,9 @@ from transformers.models.gpt2.tokenization_gpt2 import bytes_to_unicode
 from circuitbase.queries.match import DENSE, FEATURE_METRICS
 from circuitbase.queries.similar import between, similar
 
-TOKEN_METRICS = [m for m in FEATURE_METRICS if m not in ("explanation", "decoder")]
+TOKEN_METRICS = [
+    m for m in FEATURE_METRICS if m not in ("explanation", "explanation-embedding", "decoder")
+]
 
 TOUR = Path(__file__).parents[1] / "circuitbase" / "examples" / "tour" / "neuronpedia-export"
 DASHBOARDS = [DATA / "saedashboard" / "batch-0.json", DATA / "saedashboard" / "batch-1.json"]

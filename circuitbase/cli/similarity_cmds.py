@@ -99,7 +99,7 @@ def compute(
     help="Only this metric: stored (tokens, concepts, vectors, activation-correlation) "
     "or live (head-roles, the default for heads; head-identity, the same head after "
     "fine-tuning; probe-concepts; logit-profile, suppressed-logits, activation-tokens, "
-    "explanation, decoder for dictionary features).",
+    "explanation, explanation-embedding, decoder for dictionary features).",
 )
 @click.option(
     "--dead-and-dense",

@@ -2,7 +2,8 @@
 feature to the tokens of its evidence, `PROMOTES` and `SUPPRESSES` (its top logits, one
 edge per analysis and token) and `PEAKS_ON` (the token at each activation example's
 maximum, one per example); and from each explanation to the words of its text,
-`USES_WORD {count}`.
+`USES_WORD {count}`; and where an explanation fact carries an embedding of the text,
+`EMBEDDED_AS {analysis}` to an `ExplanationEmbedding` node holding it.
 
 They are not knowledge: everything they hold is in the fact or explanation they come
 from, and they go and come with it (an import rebuilds them and refuses a file's own).
@@ -13,6 +14,7 @@ without reading every feature's evidence (queries/feature_matches.py).
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from collections.abc import Generator, Iterable, Iterator
 from typing import Any, TypeVar
@@ -41,6 +43,8 @@ def with_evidence_index(records: Iterable[R]) -> Iterator[R | NodeRecord | RelRe
                 yield from _logit_edges(record, seen)
             elif record.type is RelType.HAS_EXAMPLE:
                 yield from _peak_edge(record, seen)
+            elif record.type is RelType.EXPLAINED_BY:
+                yield from _embedding(record)
 
 
 def _logit_edges(fact: RelRecord, seen: set[str]) -> Iterator[NodeRecord | RelRecord]:
@@ -70,6 +74,29 @@ def _peak_edge(example: RelRecord, seen: set[str]) -> Iterator[NodeRecord | RelR
         "weight": float(value),
     }
     yield derived_rel(RelType.PEAKS_ON, example.start, end, example.origin, edge)
+
+
+def _embedding(fact: RelRecord) -> Iterator[NodeRecord | RelRecord]:
+    """An analysis's embedding of an explanation's text (its `embedding`, numbers the
+    source checked), as a node of its own the vector index covers: one per explanation
+    and analysis, so that two analyses embedding one text never overwrite each other."""
+    values, analysis = fact.props.get("embedding"), fact.props.get("analysis")
+    if not isinstance(values, list) or not values or not isinstance(analysis, str):
+        return
+    key = embedding_key(fact.end.key, analysis)
+    model = parse_component(fact.start.key).model
+    numbers = [float(v) for v in values]
+    yield node(NodeLabel.EMBEDDING, key, origin=fact.origin, model=model, values=numbers)
+    props = {"analysis": analysis}
+    yield derived_rel(
+        RelType.EMBEDDED_AS, fact.end, ref(NodeLabel.EMBEDDING, key), fact.origin, props
+    )
+
+
+def embedding_key(explanation: str, analysis: str) -> str:
+    """The key of an analysis's embedding of an explanation: the explanation's key and a
+    hash of the analysis's uid (EMBEDDED_AS names the analysis)."""
+    return f"{explanation}@{hashlib.sha256(analysis.encode()).hexdigest()[:16]}"
 
 
 def _word_edges(explanation: NodeRecord, seen: set[str]) -> Iterator[NodeRecord | RelRecord]:

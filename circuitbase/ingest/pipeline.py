@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from ..errors import IngestErrors
+from ..errors import IngestErrors, StoreError
 from ..schema.graph import NodeLabel, RelType, primary_label
 from ..schema.nodes import ModelComponents
 from ..schema.records import NodeRecord, RecordError
@@ -129,6 +129,7 @@ def write(
     with MERGE statements (False), or choose (None: bulk when the plan is large and the
     store empty and local)."""
     with plan:
+        embeddings = _embedding_length(store, plan)
         if bulk_path.chosen(store, plan, bulk):
             tick = progress("loading", plan.node_count + plan.rel_count) if progress else None
             counts = bulk_path.load_plan(store, plan, progress=tick)
@@ -152,9 +153,34 @@ def write(
             if progress:
                 progress("counting the words of explanations", None)
             store.refresh_word_counts()
-        if replaces is not None or pairs or words:
+        if embeddings:
+            tick = progress("indexing explanation embeddings", None) if progress else None
+            store.index_embeddings(tick)
+        if replaces is not None or pairs or words or embeddings:
             store.persist()
         return IngestResult(PlanSize(plan.node_count, plan.rel_count), counts, files)
+
+
+def _embedding_length(store: GraphStore, plan: Plan) -> int | None:
+    """How many numbers the plan's explanation embeddings have (None: it has none),
+    checked before anything is written: one length in the plan, the stored one's if any
+    (one vector index holds them)."""
+    lengths = plan.list_lengths(NodeLabel.EMBEDDING, "values")
+    if len(lengths) > 1:
+        (n, first), (m, other) = sorted(lengths.items())[:2]
+        raise RecordError(
+            f"an explanation embedding of {m} numbers where one of {first} has {n}: "
+            "embeddings of one store share one length",
+            file=other,
+            field="embedding",
+        )
+    for length, origin in lengths.items():
+        try:
+            store.check_vector_dimension(NodeLabel.EMBEDDING, length)
+        except StoreError as err:
+            raise RecordError(str(err), file=origin, field="embedding") from err
+        return length
+    return None
 
 
 def ingest(

@@ -406,6 +406,17 @@ class Plan:
             )
         )
 
+    def list_lengths(self, label: NodeLabel, field: str) -> dict[int, str]:
+        """How long the list `field` of the plan's `label` nodes is: each length found,
+        with where one node of that length came from."""
+        query = (
+            "SELECT json_array_length(props, ?), min(origin) FROM nodes WHERE label = ? "
+            "AND json_type(props, ?) = 'array' GROUP BY 1"
+        )
+        path = f"$.{field}"
+        rows = self._db.execute(query, (path, NodeLabel(label).value, path)).fetchall()
+        return {int(n): origin or "" for n, origin in rows}
+
     def holds(self, type_: RelType) -> bool:
         """Whether the plan has a relationship of this type."""
         query = "SELECT 1 FROM rels WHERE type = ? LIMIT 1"

@@ -10,23 +10,11 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from ..schema.checkpoints import split_checkpoint
-from ..schema.dictionaries import dictionary_of
 from ..schema.evidence import LOGIT_SIDES, logit_weights
-from ..schema.graph import NodeLabel, RelType
+from ..schema.graph import RelType
 from ..schema.text import decoded_token
-from ..schema.uids import ComponentUid, parse_component
 from ..store.base import GraphStore, Row
-from .match import (
-    ACTIVATION_TOKENS,
-    DECODER,
-    DENSE,
-    EXPLANATION,
-    LOGIT_PROFILE,
-    MAX_DECODER_NEIGHBOURS,
-    SUPPRESSED_LOGITS,
-    Match,
-)
+from .match import ACTIVATION_TOKENS, DENSE, EXPLANATION, LOGIT_PROFILE, SUPPRESSED_LOGITS, Match
 
 # --- dictionary features, by their evidence ----------------------------------------------
 
@@ -318,7 +306,7 @@ def _read_best(
     their evidence; with, per group (a model, or all), the largest score a candidate
     left unread may have (`_enough`'s `unread`)."""
     ranked = sorted(
-        (r for r in rows if dead_and_dense or _fires(r["fires"])),
+        (r for r in rows if dead_and_dense or fires(r["fires"])),
         key=lambda r: (-r["score"], r["uid"]),
     )
     chosen: list[str] = []
@@ -351,9 +339,9 @@ def _kth_best(matches: list[Match], top: int) -> float:
     return scores[top - 1] if len(scores) >= top else 0.0
 
 
-def pair_matches(store: GraphStore, uid: str, other: str) -> list[Match]:
-    """How two dictionary features compare by each feature metric both can be scored by
-    (the explorer's side-by-side page): each score from the two features' evidence
+def evidence_pair(store: GraphStore, uid: str, other: str) -> list[Match]:
+    """How two dictionary features compare by each evidence metric both can be scored
+    by (the explorer's side-by-side page): each score from the two features' evidence
     alone, as `similar` scores a candidate, dead and dense features included."""
     found: list[Match] = []
     pair = [uid, other]
@@ -368,7 +356,7 @@ def pair_matches(store: GraphStore, uid: str, other: str) -> list[Match]:
     if uid in weights and other in weights:
         theirs = {other: weights[other]}
         found += _scored(uid, EXPLANATION, weights[uid], theirs, cosine, "word", rows)
-    return found + _decoder_pair(store, uid, other)
+    return found
 
 
 def _scored(
@@ -414,17 +402,17 @@ def _firing(
     logits or read), unless `dead_and_dense`."""
     if dead_and_dense or not uids:
         return uids
-    firing = _frac_nonzero(rows if rows is not None else store.feature_logits(uids))
-    return [u for u in uids if _fires(firing.get(u))]
+    firing = frac_nonzero(rows if rows is not None else store.feature_logits(uids))
+    return [u for u in uids if fires(firing.get(u))]
 
 
-def _fires(rate: Any) -> bool:
+def fires(rate: Any) -> bool:
     """Whether a feature firing at `rate` (its `frac_nonzero`; None: unknown) is neither
     dead nor dense."""
     return not isinstance(rate, (int, float)) or 0 < rate <= DENSE
 
 
-def _frac_nonzero(rows: list[Row]) -> dict[str, float]:
+def frac_nonzero(rows: list[Row]) -> dict[str, float]:
     """How often each feature fires, by the largest `frac_nonzero` an analysis gives."""
     found: dict[str, float] = {}
     for row in rows:
@@ -432,87 +420,3 @@ def _frac_nonzero(rows: list[Row]) -> dict[str, float]:
         if isinstance(value, (int, float)):
             found[row["uid"]] = max(found.get(row["uid"], 0.0), float(value))
     return found
-
-
-def decoder_matches(
-    store: GraphStore, uid: str, model: str | None, top: int, timeout: float | None
-) -> list[Match]:
-    """Features whose decoder directions point the way this one's does: the cosine of the
-    two vectors, nearest first. Candidates come from the backend's vector index, which is
-    approximate (and scores differently on each backend), so each is rescored exactly
-    from the stored vectors: both backends give the same matches and cosines. Only
-    features of models that share this one's residual basis are compared: its own model
-    (any layer or dictionary: an SAE of another width splits or merges the same
-    direction), its training checkpoints, and the models it was fine-tuned from or into.
-    The evidence names both dictionaries and the cosine. None without a stored
-    direction."""
-    feature = parse_component(uid)
-    same_basis = shared_basis(store, feature.model)
-    if (model is not None and model not in same_basis) or not store.has_vector(
-        NodeLabel.FEATURE, uid
-    ):
-        return []
-    k = min(MAX_DECODER_NEIGHBOURS, 4 * top + 1)
-    rows = store.vector_neighbours(NodeLabel.FEATURE, [uid], k, model=model, min_cosine=-1.0)
-    candidates = {row["match"]: row["model"] for row in rows if row["model"] in same_basis}
-    vectors = store.vectors_of(NodeLabel.FEATURE, [uid, *candidates])
-    return [
-        m
-        for other, other_model in sorted(candidates.items())
-        if (m := _decoder_match(uid, other, other_model, vectors)) is not None
-    ]
-
-
-def _decoder_pair(store: GraphStore, uid: str, other: str) -> list[Match]:
-    """The decoder match of two features, where both have a direction and share a
-    residual basis."""
-    other_model = parse_component(other).model
-    if other_model not in shared_basis(store, parse_component(uid).model):
-        return []
-    match = _decoder_match(
-        uid, other, other_model, store.vectors_of(NodeLabel.FEATURE, [uid, other])
-    )
-    return [match] if match is not None else []
-
-
-def _decoder_match(
-    uid: str, other: str, other_model: str, vectors: dict[str, list[float]]
-) -> Match | None:
-    """`other` as a decoder match of `uid` by the exact cosine of their `vectors` (none
-    where either has none or they point apart); the evidence names both dictionaries."""
-    if uid not in vectors or other not in vectors:
-        return None
-    score = round(_cosine(vectors[uid], vectors[other]), 6)
-    if score <= 0:
-        return None
-    evidence: list[dict[str, Any]] = [
-        {
-            "measure": "dictionary",
-            "this": _dictionary(parse_component(uid)),
-            "that": _dictionary(parse_component(other)),
-        },
-        {"measure": "decoder cosine", "this": 1.0, "that": score},
-    ]
-    return Match(other, other_model, score, DECODER, "live", [], evidence)
-
-
-def shared_basis(store: GraphStore, model: str) -> set[str]:
-    """The stored models whose residual stream is `model`'s: itself, the checkpoints of
-    its run, and the models fine-tuned from it or it from (and their checkpoints)."""
-    related = {split_checkpoint(model)[0]}
-    for tuned, base in store.fine_tuned_pairs():
-        if {split_checkpoint(tuned)[0], split_checkpoint(base)[0]} & related:
-            related |= {split_checkpoint(tuned)[0], split_checkpoint(base)[0]}
-    return {m["uid"] for m in store.models() if split_checkpoint(m["uid"])[0] in related}
-
-
-def _cosine(a: list[float], b: list[float]) -> float:
-    if len(a) != len(b):
-        return 0.0
-    dot = math.fsum(x * y for x, y in zip(a, b))
-    norms = math.sqrt(math.fsum(x * x for x in a)) * math.sqrt(math.fsum(y * y for y in b))
-    return dot / norms if norms else 0.0
-
-
-def _dictionary(feature: ComponentUid) -> str:
-    return dictionary_of(feature).key

@@ -17,10 +17,20 @@ LOGIT_PROFILE = "logit-profile"
 SUPPRESSED_LOGITS = "suppressed-logits"
 ACTIVATION_TOKENS = "activation-tokens"
 EXPLANATION = "explanation"
+# ... the meaning of their explanations: the cosine of the embeddings a source gives of
+# the texts (Neuronpedia's 256 numbers), through the vector index
+EXPLANATION_EMBEDDING = "explanation-embedding"
 # ... and the direction each writes to the residual stream: its decoder row, stored as its
 # vector (an SAELens SAE's W_dec, `ingest vectors`), compared within its own model
 DECODER = DECODER_METRIC  # also stored: a source's nearest directions (Neuronpedia's)
-FEATURE_METRICS = (LOGIT_PROFILE, SUPPRESSED_LOGITS, ACTIVATION_TOKENS, EXPLANATION, DECODER)
+FEATURE_METRICS = (
+    LOGIT_PROFILE,
+    SUPPRESSED_LOGITS,
+    ACTIVATION_TOKENS,
+    EXPLANATION,
+    EXPLANATION_EMBEDDING,
+    DECODER,
+)
 MAX_DECODER_NEIGHBOURS = 1_000  # nearest directions read from the vector index at most
 LIVE_METRICS = (*HEAD_METRICS, PROBE_CONCEPTS, *FEATURE_METRICS)
 # how often a feature fires (`frac_nonzero`) outside which it is left out of matches:

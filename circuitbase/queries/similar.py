@@ -41,11 +41,13 @@ from typing import Any
 from ..schema.sizes import model_size
 from ..schema.uids import ComponentKind, ComponentUid, UidError, parse_component
 from ..store.base import GraphStore, Row
-from .feature_matches import decoder_matches, explanation_matches, pair_matches, token_matches
+from .direction_matches import decoder_matches, direction_pair, embedding_matches
+from .feature_matches import evidence_pair, explanation_matches, token_matches
 from .match import (
     ATTENTION_FRACTIONS,
     DECODER,
     EXPLANATION,
+    EXPLANATION_EMBEDDING,
     FEATURE_METRICS,
     HEAD_IDENTITY,
     HEAD_METRICS,
@@ -139,6 +141,8 @@ def _live_feature_matches(
             )
         elif name == DECODER:
             matches += decoder_matches(store, uid, model, top, timeout)
+        elif name == EXPLANATION_EMBEDDING:
+            matches += embedding_matches(store, uid, model, dead_and_dense, top)
         elif name in FEATURE_METRICS:
             matches += token_matches(
                 store, uid, name, model, dead_and_dense, timeout, top, per_model
@@ -337,7 +341,7 @@ def between(store: GraphStore, uid: str, other: str) -> list[Match]:
                 )
             )
     if parse_component(uid).kind is ComponentKind.FEATURE:  # every feature metric, as scored
-        found += pair_matches(store, uid, other)
+        found += evidence_pair(store, uid, other) + direction_pair(store, uid, other)
     concepts = {r["concept"]: r for r in store.probe_concepts_of(uid, MIN_PROBE_SCORE)}
     theirs_c = {r["concept"]: r for r in store.probe_concepts_of(other, MIN_PROBE_SCORE)}
     shared = sorted(set(concepts) & set(theirs_c))

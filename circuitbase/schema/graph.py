@@ -169,6 +169,7 @@ class NodeLabel(_Entry):
     EXPLANATION: ClassVar[NodeLabel]
     WORD: ClassVar[NodeLabel]
     CORPUS: ClassVar[NodeLabel]
+    EMBEDDING: ClassVar[NodeLabel]
 
     _defined: ClassVar[dict[str, NodeLabel]] = {}  # the allow-list
     value: str
@@ -241,6 +242,7 @@ class RelType(_Entry):
     SUPPRESSES: ClassVar[RelType]
     PEAKS_ON: ClassVar[RelType]
     USES_WORD: ClassVar[RelType]
+    EMBEDDED_AS: ClassVar[RelType]
     IN_DICTIONARY: ClassVar[RelType]
     HAS_EVIDENCE: ClassVar[RelType]
     HAS_EXAMPLE: ClassVar[RelType]
@@ -336,6 +338,9 @@ for _spec in (
     ),
     # ... and the words of each explanation's text, with how often it uses each
     RelSpec("USES_WORD", context=True, score=("count",), made_by="circuitbase"),
+    # ... and each analysis's embedding of an explanation's text, where its source gives
+    # one (Neuronpedia's 256 numbers), as a node the vector index covers
+    RelSpec("EMBEDDED_AS", ("analysis",), context=True, made_by="circuitbase"),
 ):
     setattr(RelType, _spec.name, define_rel_type(_spec))
 
@@ -398,6 +403,14 @@ for _attribute, _node_spec in (
     # `features`: how many are explained), kept by the store after each change
     ("WORD", NodeSpec("Word", "#F2F2F2", shared=True, drawn=False, made_by="circuitbase")),
     ("CORPUS", NodeSpec("Corpus", "#F2F2F2", drawn=False, made_by="circuitbase")),
+    # an analysis's embedding of an explanation (`values`, then the indexed vector), with
+    # the explained component's `model`
+    (
+        "EMBEDDING",
+        NodeSpec(
+            "ExplanationEmbedding", "#F2F2F2", shared=True, drawn=False, made_by="circuitbase"
+        ),
+    ),
 ):
     setattr(NodeLabel, _attribute, define_node_label(_node_spec, _attribute))
 

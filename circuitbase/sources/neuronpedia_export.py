@@ -15,7 +15,9 @@ Lines batches of 1,024 features, gzipped:
 * `explanations/batch-<n>.jsonl.gz`: `Explanation` rows (`id`, `description`, `typeName`,
   `explanationModelName`, `authorId`, umap coordinates, `embedding`): each an
   `(:Explanation {text})` and `EXPLAINED_BY {explanation: id, method: typeName,
-  explainer: explanationModelName, ...}`; the 256-number `embedding` is skipped;
+  explainer: explanationModelName, ...}`; its `embedding` (256 numbers, of the text)
+  kept there too and indexed (ingest/evidence_index.py) for `similar --metric
+  explanation-embedding`;
 * `activations/batch-<n>.jsonl.gz`: `Activation` rows (`id`, `tokens`, `values`,
   `maxValue`, `maxValueTokenIndex`, `minValue`, DFA values, quantile bin, ...): each a
   `HAS_EXAMPLE {example: <its id>, ...}`, with `max_value`, `max_index`, `min_value` copied
@@ -48,7 +50,8 @@ from .files import read_jsonl, validate
 CITATION = "Neuronpedia (Lin et al.), https://www.neuronpedia.org; its data exports"
 METHOD = "Neuronpedia export"
 KINDS = ("features", "explanations", "activations")
-SKIPPED = {"features": ("vector",), "explanations": ("embedding",), "activations": ()}
+SKIPPED = {"features": ("vector",), "explanations": (), "activations": ()}
+MAX_EMBEDDING = 4_096  # numbers in an explanation's embedding (Neuronpedia's have 256)
 
 
 class ExportRow(BaseModel):
@@ -65,6 +68,7 @@ class ExplanationRow(ExportRow):
     description: str
     typeName: str | None = None
     explanationModelName: str | None = None
+    embedding: list[float] | None = Field(default=None, min_length=1, max_length=MAX_EMBEDDING)
 
 
 class ActivationRow(ExportRow):

@@ -77,6 +77,16 @@ class Measurements(StoreCore):
         word)}."""
         return self.read(cypher.FEATURE_WORDS, {"uids": list(uids)})
 
+    def embeddings_of_features(self, uids: Sequence[str]) -> list[Row]:
+        """These features' explanation embeddings: rows {uid, embedding (its node's key),
+        analysis, text (of the explanation)}."""
+        return self.read(cypher.EMBEDDINGS_OF_FEATURES, {"uids": list(uids)})
+
+    def features_of_embeddings(self, embeddings: Sequence[str]) -> list[Row]:
+        """The features whose explanations these embeddings are of: rows {embedding, uid,
+        model, analysis, text, fires (its largest frac_nonzero)}."""
+        return self.read(cypher.FEATURES_OF_EMBEDDINGS, {"uids": list(embeddings)})
+
     def explained_features(self) -> int:
         """How many dictionary features have an explanation (as last counted)."""
         rows = self.read(cypher.EXPLAINED_FEATURES)

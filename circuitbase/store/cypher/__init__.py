@@ -30,10 +30,12 @@ from .named import (
 from .neo4j import TAGGED_TRANSACTIONS, TERMINATE_TRANSACTIONS
 from .profiles import (
     CHECKPOINTS_OF,
+    EMBEDDINGS_OF_FEATURES,
     EXPLAINED_FEATURES,
     FEATURE_LOGITS,
     FEATURE_PEAKS,
     FEATURE_WORDS,
+    FEATURES_OF_EMBEDDINGS,
     FINE_TUNED_PAIRS,
     HEAD_MEASUREMENTS_IN,
     HEAD_METRIC_NAMES,
@@ -101,7 +103,14 @@ from .removal import (
     drop_empty_list_marks,
     set_empty_list,
 )
-from .search import EXPLAINED_COMPONENTS, NEAREST, has_vector, vectors_of
+from .search import (
+    EMBEDDINGS_INDEXED,
+    EMBEDDINGS_TO_INDEX,
+    EXPLAINED_COMPONENTS,
+    NEAREST,
+    has_vector,
+    vectors_of,
+)
 from .writing import (
     COMPONENT_ROW,
     MATCHED,
@@ -142,6 +151,8 @@ __all__ = [
     "FACTS_OF",
     "FACT_COUNTS",
     "EXPLAINED_FEATURES",
+    "EMBEDDINGS_OF_FEATURES",
+    "FEATURES_OF_EMBEDDINGS",
     "FEATURE_WORDS",
     "FEATURE_LOGITS",
     "FEATURE_PEAKS",
@@ -160,6 +171,8 @@ __all__ = [
     "MODEL_COMPONENTS",
     "MODEL_COMPONENT_COUNTS",
     "NEAREST",
+    "EMBEDDINGS_INDEXED",
+    "EMBEDDINGS_TO_INDEX",
     "NEURON_PROFILES",
     "NODES_OF_ANALYSIS",
     "PATTERNS_OF",

@@ -80,6 +80,22 @@ FEATURE_WORDS = (
     "WHERE f.uid IN $uids RETURN f.uid AS uid, f.model AS model, r.analysis AS analysis, "
     "w.uid AS word, u.count AS count, w.features AS features ORDER BY uid, analysis, word"
 )
+# A feature's explanation embeddings (ingest/evidence_index.py), each with the analysis
+# that gave it and its text; and the features whose explanations the embeddings `$uids`
+# are of, with how often each fires.
+EMBEDDINGS_OF_FEATURES = (
+    "UNWIND $uids AS k MATCH (f:Feature {uid: k})-[r:EXPLAINED_BY]->(e:Explanation)"
+    "-[x:EMBEDDED_AS]->(v:ExplanationEmbedding) WHERE x.analysis = r.analysis "
+    "RETURN f.uid AS uid, v.uid AS embedding, x.analysis AS analysis, e.text AS text "
+    "ORDER BY uid, embedding"
+)
+FEATURES_OF_EMBEDDINGS = (
+    "UNWIND $uids AS k MATCH (v:ExplanationEmbedding {uid: k})<-[x:EMBEDDED_AS]-(e:Explanation)"
+    "<-[r:EXPLAINED_BY]-(f:Feature) WHERE r.analysis = x.analysis "
+    "OPTIONAL MATCH (f)-[h:HAS_EVIDENCE]->(:Analysis) "
+    "RETURN k AS embedding, f.uid AS uid, f.model AS model, x.analysis AS analysis, "
+    "e.text AS text, max(h.frac_nonzero) AS fires ORDER BY embedding, uid"
+)
 # how many features are explained (the store's count: store/removal.py)
 EXPLAINED_FEATURES = "MATCH (c:Corpus {uid: 'explanations'}) RETURN c.features AS n"
 

@@ -34,3 +34,12 @@ EXPLAINED_COMPONENTS = (
     "WITH DISTINCT e, c RETURN e.uid AS uid, c.uid AS component, "
     "[l IN labels(c) WHERE l <> 'Component'][0] AS label"
 )
+
+
+# Explanation embeddings (ingest/evidence_index.py): the numbers an ingest wrote as
+# `values`, a batch at a time, to be set as the indexed vector; then `values` dropped.
+EMBEDDINGS_TO_INDEX = (
+    "MATCH (n:ExplanationEmbedding) WHERE n.values IS NOT NULL "
+    "RETURN n.uid AS uid, n.values AS vector LIMIT $batch"
+)
+EMBEDDINGS_INDEXED = "UNWIND $uids AS k MATCH (n:ExplanationEmbedding {uid: k}) SET n.values = null"
