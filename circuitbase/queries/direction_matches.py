@@ -15,7 +15,7 @@ from ..schema.dictionaries import dictionary_of
 from ..schema.graph import NodeLabel
 from ..schema.uids import ComponentUid, parse_component
 from ..store.base import GraphStore, Row
-from .feature_matches import fires, frac_nonzero
+from .feature_matches import fires
 from .match import DECODER, EXPLANATION_EMBEDDING, MAX_DECODER_NEIGHBOURS, Match
 
 
@@ -112,7 +112,7 @@ def embedding_matches(
         owners = store.features_of_embeddings(sorted({r["match"] for r in near} - own))
     else:  # these features (the side-by-side page): no index
         rows = store.embeddings_of_features(others)
-        rates = frac_nonzero(store.feature_logits(sorted({r["uid"] for r in rows})))
+        rates = store.firing_rates(sorted({r["uid"] for r in rows}))
         owners = [
             {**r, "model": parse_component(r["uid"]).model, "fires": rates.get(r["uid"])}
             for r in rows

@@ -164,10 +164,12 @@ def _best_first(
     best: [[uid, bound]], more (whether it has candidates left unread)};
     they are scored exactly by `matches_of`, and more are read (four times as many each
     round) until no candidate left unread could score above the matches kept."""
-    n = FIRST_CANDIDATES
+    n, read, matches = FIRST_CANDIDATES, set(), []  # type: ignore[var-annotated]
     while True:
         groups = groups_of(n)
-        matches = matches_of(sorted(u for g in groups for u, _ in g["best"]))
+        candidates = sorted({u for g in groups for u, _ in g["best"]} - read)
+        matches += matches_of(candidates)  # each scored once: its score is its own
+        read |= set(candidates)
         unread = {g["model"]: g["best"][-1][1] for g in groups if g["more"]}
         if _enough(matches, unread, top, per_model):
             return matches
@@ -402,7 +404,7 @@ def _firing(
     logits or read), unless `dead_and_dense`."""
     if dead_and_dense or not uids:
         return uids
-    firing = frac_nonzero(rows if rows is not None else store.feature_logits(uids))
+    firing = frac_nonzero(rows) if rows is not None else store.firing_rates(uids)
     return [u for u in uids if fires(firing.get(u))]
 
 

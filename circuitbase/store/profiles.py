@@ -66,6 +66,12 @@ class Measurements(StoreCore):
         pos_values, neg_str, neg_values, frac_nonzero}, one per analysis."""
         return self.read(cypher.FEATURE_LOGITS, {"uids": list(uids)})
 
+    def firing_rates(self, uids: Sequence[str]) -> dict[str, float]:
+        """How often each of these features fires (the largest `frac_nonzero` its
+        evidence gives), for those with one."""
+        rows = self.read(cypher.FIRING_RATES, {"uids": list(uids)})
+        return {row["uid"]: row["rate"] for row in rows if row["rate"] is not None}
+
     def feature_peaks(self, uids: Sequence[str]) -> list[Row]:
         """The token at each activation example's maximum: rows {uid, model, analysis,
         token, value, example}."""
@@ -135,13 +141,12 @@ class Measurements(StoreCore):
         n: int,
         *,
         whole: float,
-        rest: float = 0.0,
         per_model: bool = False,
         model: str | None = None,
         timeout: float | None = None,
     ) -> list[Row]:
         """Other features sharing a token of `weights` (token text -> this feature's
-        weight; `whole`: its total weight, `rest`: its weight on tokens not given) over
+        weight; `whole`: its total weight) over
         `type_` edges (PROMOTES, SUPPRESSES, PEAKS_ON), the best `n` by an upper bound of
         their weighted Jaccard (each model's, with `per_model`): groups {model, best:
         [[uid, bound]], more} (cypher.features_sharing_tokens)."""
@@ -151,7 +156,6 @@ class Measurements(StoreCore):
             "uid": uid,
             "tokens": [[token_uid(t), w] for t, w in sorted(weights.items())],
             "mine": float(whole),
-            "rest": float(rest),
             "n": int(n),
             "model": model,
         }

@@ -1,5 +1,7 @@
 """Taking things out: an analysis and its facts, a model and its components, and what
-nothing refers to any more; and the similarity summaries kept beside SIMILAR_TO edges."""
+nothing refers to any more; and what the store derives and keeps up to date beside them:
+the similarity summaries of SIMILAR_TO edges, the word counts of explanations, the
+indexed vectors of explanation embeddings."""
 
 from __future__ import annotations
 
@@ -114,6 +116,20 @@ class Removal(StoreCore):
         else:  # no corpus node where nothing is explained: a store as if never written
             self._write(cypher.DELETE_CORPUS)
 
+    def index_embeddings(self, progress: Progress | None = None) -> None:
+        """Set the numbers of every explanation embedding an ingest wrote (`values`) as
+        its indexed vector, a batch at a time, and index them (all of one length: the
+        ingest checked it)."""
+        dimension = None
+        while rows := self.read(cypher.EMBEDDINGS_TO_INDEX, {"batch": 1_000}):
+            self.set_vectors(NodeLabel.EMBEDDING, rows)
+            self._write(cypher.EMBEDDINGS_INDEXED, {"uids": [row["uid"] for row in rows]})
+            dimension = len(rows[0]["vector"])
+            if progress:
+                progress(len(rows))
+        if dimension is not None:
+            self.ensure_vector_index(NodeLabel.EMBEDDING, dimension)
+
     def refresh_similarity_summaries(
         self, pairs: Iterable[tuple[str, str]], progress: Progress | None = None
     ) -> None:
@@ -148,13 +164,15 @@ class Removal(StoreCore):
 
     def _summaries_up_to_date(self) -> None:
         """A store whose similarity edges were written before summaries existed gets them;
-        one whose words were imported offline gets their counts."""
+        one whose words were imported offline gets their counts, and its explanation
+        embeddings their index."""
         if self.read(cypher.SUMMARIES_MISSING)[0]["missing"]:
             self.refresh_similarity_summaries(
                 (row["a"], row["b"]) for row in self.read(cypher.ALL_SIMILARITY_PAIRS)
             )
         if self.read(cypher.WORD_COUNTS_MISSING)[0]["missing"]:
             self.refresh_word_counts()
+        self.index_embeddings()  # those an offline import wrote
 
     def prepare_for_writes(self) -> None:
         """Bring the schema up to date once per opened store, before its first write, not

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ..schema.graph import COMPONENT_LABELS, NodeLabel
 from . import cypher
 from .core import StoreCore
-from .driver import VECTOR_PROPERTY, Progress, Row, batches, search_fields
+from .driver import VECTOR_PROPERTY, Row, batches, search_fields
 
 
 def search_words(text: str) -> list[str]:
@@ -61,20 +61,6 @@ class Search(StoreCore):
         with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
             answers = pool.map(lambda chunk: self.read(query, {"rows": chunk, **params}), chunks)
             return [row for rows in answers for row in rows]
-
-    def index_embeddings(self, progress: Progress | None = None) -> None:
-        """Set the numbers of every explanation embedding an ingest wrote (`values`) as
-        its indexed vector, a batch at a time, and index them (all of one length: the
-        ingest checked it)."""
-        dimension = None
-        while rows := self.read(cypher.EMBEDDINGS_TO_INDEX, {"batch": 1_000}):
-            self.set_vectors(NodeLabel.EMBEDDING, rows)
-            self._write(cypher.EMBEDDINGS_INDEXED, {"uids": [row["uid"] for row in rows]})
-            dimension = len(rows[0]["vector"])
-            if progress:
-                progress(len(rows))
-        if dimension is not None:
-            self.ensure_vector_index(NodeLabel.EMBEDDING, dimension)
 
     def search(self, text: str, kinds: Sequence[NodeLabel] = (), limit: int = 50) -> list[Row]:
         """Nodes whose searchable fields (names, labels, tokens, descriptions) hold, for

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ...schema.graph import RelType
+
 # Live similarity (queries/similar.py): comparable measurements, compared at query time.
 HEAD_PROFILES_OF = (
     "MATCH (h:AttentionHead {uid: $uid})-[m:MEASURED_BY]->(a:Analysis) "
@@ -72,6 +74,11 @@ FEATURE_PEAKS = (
     "MATCH (f:Feature)-[x:HAS_EXAMPLE]->(a:Analysis) WHERE f.uid IN $uids "
     "RETURN f.uid AS uid, f.model AS model, a.uid AS analysis, x.tokens[x.max_index] AS token, "
     "x.max_value AS value, x.example AS example ORDER BY uid, analysis, example"
+)
+# how often each feature fires: the largest `frac_nonzero` of its evidence
+FIRING_RATES = (
+    "MATCH (f:Feature)-[e:HAS_EVIDENCE]->(:Analysis) WHERE f.uid IN $uids "
+    "RETURN f.uid AS uid, max(e.frac_nonzero) AS rate"
 )
 # The words of features' explanations (ingest/evidence_index.py), per explanation fact:
 # rows {uid, model, analysis, word, count, features (how many features use the word)}
@@ -161,21 +168,26 @@ def features_sharing_tokens(type_: str, per_model: bool) -> str:
     """Other features reached from the Token nodes of `$tokens` ([[token uid, my weight]])
     over `type_` edges (PROMOTES, SUPPRESSES, PEAKS_ON: ingest/evidence_index.py), ranked
     (`_ranked`) by an upper bound of the weighted Jaccard: the overlap, at most the sum
-    over their edges of `min(mine, the edge's weight)` (no less than the true overlap,
-    where an analysis's weight for a token is the sum of its edges and the largest
-    analysis's counts) plus `$rest`, my weight on tokens not walked, and no more than
-    `$mine`, my whole weight; divided by `$mine + theirs - overlap` with `theirs` the
-    largest total an edge carries (no more than their true total; at least the overlap).
-    `type_` is a catalog name, never user text."""
+    of `min(mine, theirs)` with theirs an edge's weight (a token's logit: one edge per
+    analysis) or, for PEAKS_ON, the sum of their edges to the token (an analysis's weight
+    for a token is the sum of its examples', and the largest analysis's counts: no more
+    than the sum over analyses), divided by `$mine + theirs - overlap` with `theirs` the
+    largest total an edge carries (no more than their true total; at least the
+    overlap). `type_` is a catalog name, never user text."""
     return (
         # from the Token's index, filtering after the walk: a condition on `f` in the
         # MATCH makes FalkorDB scan every node first (only features have these edges)
         f"UNWIND $tokens AS mine MATCH (t:Token {{uid: mine[0]}}) MATCH (t)<-[p:{type_}]-(f) "
-        "WITH f, sum(CASE WHEN p.weight < mine[1] THEN p.weight ELSE mine[1] END) AS overlap, "
-        "max(p.total) AS total "
+        # many examples peak on one token: their weights add up before the min (the cost
+        # of a second grouping is paid only there)
+        + (
+            "WITH f, mine, sum(p.weight) AS w, max(p.total) AS total "
+            if type_ == RelType.PEAKS_ON.value
+            else "WITH f, mine, p.weight AS w, p.total AS total "
+        )
+        + "WITH f, sum(CASE WHEN w < mine[1] THEN w ELSE mine[1] END) AS overlap, "
+        "max(total) AS total "
         "WHERE f.uid <> $uid AND ($model IS NULL OR f.model = $model) "
-        "WITH f, CASE WHEN overlap + $rest < $mine THEN overlap + $rest ELSE $mine END AS overlap, "
-        "total "
         "WITH f, overlap, CASE WHEN total IS NULL OR total < overlap THEN overlap "
         "ELSE total END AS theirs "
         "WITH f, overlap / ($mine + theirs - overlap) AS bound " + _ranked(per_model)
