@@ -235,7 +235,8 @@ def test_the_node_allow_list_refuses_names_it_does_not_define() -> None:
 def test_every_label_and_type_has_its_entry() -> None:
     assert set(NODE_SPECS) == set(NodeLabel)
     assert {t.value for t in RelType} == {t.spec.name for t in RelType}
-    # the shared labels are those a removal sweeps: every one is merged on a name or text
+    # the shared labels are those a removal sweeps: every one is merged on a name, a text
+    # or what it derives from
     assert {label for label, spec in NODE_SPECS.items() if spec.shared} == {
         NodeLabel.CONCEPT,
         NodeLabel.TASK,
@@ -244,4 +245,5 @@ def test_every_label_and_type_has_its_entry() -> None:
         NodeLabel.TOKEN,
         NodeLabel.EXPLANATION,
         NodeLabel.WORD,
+        NodeLabel.EMBEDDING,  # one per explanation and analysis: swept with them
     }
