@@ -230,7 +230,7 @@ def test_a_thousand_generated_features_score_as_their_rows_say(
     vectors = explanation_vectors([rows])
     dead_or_dense = {u for u, rate in firing.items() if rate <= 0 or rate > DENSE}
     assert 10 < len(dead_or_dense) < 100
-    for index in range(0, 1000, 83):
+    for index in range(0, 1000, 125):
         uid = f"gpt2-small/L0/res-jb/F{index}"
         assert similar(store, uid, metric="decoder") == []  # no decoder direction stored
         for metric in (*TOKEN_METRICS, "explanation"):
@@ -256,7 +256,7 @@ def test_a_thousand_generated_features_score_as_their_rows_say(
         return sharing_words(uid, mine, walk, *args, **kwargs)
 
     monkeypatch.setattr(store, "features_sharing_words", walked)
-    for index in range(5, 1000, 61):
+    for index in range(5, 1000, 99):
         uid = f"gpt2-small/L0/res-jb/F{index}"
         expected = sorted(expected_explanation_matches(vectors, firing, uid, False).values())
         found = similar(store, uid, metric="explanation", top=5)
@@ -268,7 +268,7 @@ def test_a_thousand_generated_features_score_as_their_rows_say(
     reads = []
     read = store.feature_logits
     monkeypatch.setattr(store, "feature_logits", lambda uids: reads.append(len(uids)) or read(uids))
-    for index in range(3, 1000, 97):
+    for index in range(3, 1000, 142):
         uid = f"gpt2-small/L0/res-jb/F{index}"
         for metric in (*TOKEN_METRICS, "explanation"):
             expected = sorted(
