@@ -52,10 +52,12 @@ def head_shape(store: GraphStore, model: str) -> tuple[int, int]:
     return found[0]["n_layers"], found[0]["n_heads"]
 
 
-def head_values(store: GraphStore, model: str) -> Iterator[HeadValue]:
+def head_values(
+    store: GraphStore, model: str, *, metrics: bool = True, roles: bool = True
+) -> Iterator[HeadValue]:
     """Every finite number stored of `model`'s heads: each metric an analysis ranks them
-    by, then each role score."""
-    for row in store.head_measurements_in(model):
+    by (unless not `metrics`), then each role score (unless not `roles`)."""
+    for row in store.head_measurements_in(model) if metrics else ():
         for metric in row["metrics"] or ():
             value = row["measured"].get(metric)
             if isinstance(value, (int, float)) and math.isfinite(value):
@@ -63,7 +65,7 @@ def head_values(store: GraphStore, model: str) -> Iterator[HeadValue]:
                 yield HeadValue(
                     metric, row["analysis"], row["layer"], row["head"], float(value), unmeasured
                 )
-    for row in store.head_role_scores_in(model):
+    for row in store.head_role_scores_in(model) if roles else ():
         if isinstance(row["score"], (int, float)) and math.isfinite(row["score"]):
             title = f"role: {row['role']}"
             yield HeadValue(title, row["analysis"], row["layer"], row["head"], float(row["score"]))

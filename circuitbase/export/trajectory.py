@@ -15,6 +15,7 @@ page shows it.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,7 +112,7 @@ def trajectory(
         )
     analyses: set[str] = set()
     for point in points:
-        for found in head_values(store, point.model):
+        for found in head_values(store, point.model, metrics=role is None, roles=role is not None):
             if found.title != measure or found.unmeasured:
                 continue  # another measure, or a head of a layer the file did not measure
             if source is not None and not found.analysis.startswith(source):
@@ -161,6 +162,8 @@ def _draw_lines(panel: Any, path: Trajectory, min_score: float) -> None:
     """Each head's score against training tokens (log axis, or steps where no tokens are
     known), the heads ending with the role named and coloured; step 0 and the final model
     in narrow panels of their own."""
+    from matplotlib.collections import LineCollection
+
     trained = [p for p in path.points[:-1] if (p.tokens if p.tokens is not None else p.step)]
     at_zero = [p for p in path.points[:-1] if p not in trained]
     final = path.points[-1]
@@ -173,23 +176,27 @@ def _draw_lines(panel: Any, path: Trajectory, min_score: float) -> None:
     main, last = axes
     highlighted = path.ending_with(min_score)
     named = highlighted[:NAMED]
-    every = sorted({head for p in path.points for head in p.scores} - set(named)) + named
-    for head in every:  # the named heads last, strongest first: on top, the legend in order
-        colour, width, order, label = "#BBBBBB", 0.4, 1, None
-        if head in named:
-            i = named.index(head)
-            colour, width, order = LINE_COLOURS[i % len(LINE_COLOURS)], 1.4, 3
-            label = f"L{head[0]}H{head[1]} ({path.points[-1].scores[head]:.2f})"
-        elif head in highlighted:
-            colour, width, order = "#555555", 0.8, 2
-        xs = [(p.tokens if by_tokens else p.step) for p in trained if head in p.scores]
+    others: dict[tuple[str, float, int], list[tuple[int, int]]] = defaultdict(list)
+    for head in sorted({head for p in path.points for head in p.scores} - set(named)):
+        others[("#555555", 0.8, 2) if head in highlighted else ("#BBBBBB", 0.4, 1)].append(head)
+    x = [float((p.tokens if by_tokens else p.step) or 0) for p in trained]  # none is 0
+    # the unnamed heads (a 7B model has a thousand) as one collection per style: a line
+    # each took seconds to draw
+    for (colour, width, order), heads in others.items():
+        lines = [
+            [(x[i], p.scores[h]) for i, p in enumerate(trained) if h in p.scores] for h in heads
+        ]
+        collection = LineCollection(lines, colors=colour, linewidths=width, zorder=order)
+        main.add_collection(collection)
+        _draw_ends(zero_axes, last, path, at_zero, heads, colour, order)
+    main.autoscale_view()
+    for i, head in enumerate(named):  # strongest first: on top, the legend in order
+        colour = LINE_COLOURS[i % len(LINE_COLOURS)]
+        label = f"L{head[0]}H{head[1]} ({final.scores[head]:.2f})"
+        xs = [x[j] for j, p in enumerate(trained) if head in p.scores]
         ys = [p.scores[head] for p in trained if head in p.scores]
-        main.plot(xs, ys, color=colour, linewidth=width, zorder=order, label=label)
-        if zero_axes is not None:
-            zero = [p.scores[head] for p in at_zero if head in p.scores]
-            zero_axes.plot([0] * len(zero), zero, "o", color=colour, markersize=2, zorder=order)
-        if head in final.scores:
-            last.plot([0], [final.scores[head]], "o", color=colour, markersize=2, zorder=order)
+        main.plot(xs, ys, color=colour, linewidth=1.4, zorder=3, label=label)
+        _draw_ends(zero_axes, last, path, at_zero, [head], colour, 3)
     main.set_xscale("log")
     main.set_xlabel("training tokens (log)" if by_tokens else "training step (log)")
     main.axhline(min_score, color="#000000", linewidth=0.6, linestyle="dashed")
@@ -212,6 +219,24 @@ def _draw_lines(panel: Any, path: Trajectory, min_score: float) -> None:
             title_fontsize="small",
             frameon=False,
         )
+
+
+def _draw_ends(
+    zero_axes: Any,
+    last: Any,
+    path: Trajectory,
+    at_zero: list[Any],
+    heads: list[tuple[int, int]],
+    colour: str,
+    order: int,
+) -> None:
+    """The `heads`' scores at step 0 and in the final model, as dots in their panels."""
+    final = path.points[-1]
+    if zero_axes is not None:
+        zero = [p.scores[h] for h in heads for p in at_zero if h in p.scores]
+        zero_axes.plot([0] * len(zero), zero, "o", color=colour, markersize=2, zorder=order)
+    ends = [final.scores[h] for h in heads if h in final.scores]
+    last.plot([0] * len(ends), ends, "o", color=colour, markersize=2, zorder=order)
 
 
 def _draw_maps(panel: Any, path: Trajectory) -> None:

@@ -213,7 +213,7 @@ def tf_idf(rows: list[Row], explained: int) -> dict[str, dict[str, float]]:
 
 def cosine(a: dict[str, float], b: dict[str, float]) -> float:
     dot = sum(a[w] * b[w] for w in set(a) & set(b))
-    norms = math.sqrt(sum(v * v for v in a.values())) * math.sqrt(sum(v * v for v in b.values()))
+    norms = _norm(list(a.values())) * _norm(list(b.values()))
     return dot / norms if norms > 0 else 0.0
 
 
@@ -404,7 +404,7 @@ def _firing(
     logits or read), unless `dead_and_dense`."""
     if dead_and_dense or not uids:
         return uids
-    firing = frac_nonzero(rows) if rows is not None else store.firing_rates(uids)
+    firing = _frac_nonzero(rows) if rows is not None else store.firing_rates(uids)
     return [u for u in uids if fires(firing.get(u))]
 
 
@@ -414,7 +414,7 @@ def fires(rate: Any) -> bool:
     return not isinstance(rate, (int, float)) or 0 < rate <= DENSE
 
 
-def frac_nonzero(rows: list[Row]) -> dict[str, float]:
+def _frac_nonzero(rows: list[Row]) -> dict[str, float]:
     """How often each feature fires, by the largest `frac_nonzero` an analysis gives."""
     found: dict[str, float] = {}
     for row in rows:

@@ -82,6 +82,9 @@ class Evidence(Fact):
         return self
 
 
+_MAXIMUM = ("max_value", "max_index", "min_value")  # where an example peaks, and its least
+
+
 class Example(Fact):
     """One activation example: its tokens, the component's value at each, where the
     maximum is, and every other field of the source (quantile bin, DFA values, ...)."""
@@ -107,12 +110,13 @@ class Example(Fact):
         out (SAEDashboard's upload JSON does; Neuronpedia's export gives them)."""
         if (
             isinstance(data, dict)
+            and not all(name in data for name in _MAXIMUM)  # Neuronpedia's are kept
             and isinstance(values := data.get("values"), list)
             and values
-            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+            and set(map(type, values)) <= {int, float}  # C-level passes: 128 values an example
         ):
-            top = max(range(len(values)), key=lambda i: (values[i], -i))
-            data = {"max_value": values[top], "max_index": top, "min_value": min(values), **data}
+            top = values.index(highest := max(values))  # the first of equal maxima
+            data = {"max_value": highest, "max_index": top, "min_value": min(values), **data}
         return data
 
     @model_validator(mode="after")

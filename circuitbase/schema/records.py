@@ -56,7 +56,16 @@ INT64 = (-(2**63), 2**63 - 1)
 # stored, but read back it rounds past the largest double and comes back infinite.
 LARGEST_READABLE_FLOAT = 1.797693134862315e308
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _has_surrogate(text: str) -> bool:
+    """Whether `text` holds half a UTF-16 pair: the only text with no UTF-8 form (the
+    codec's C loop is many times faster than a regular expression over a long text)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def check_text(text: str, field: str | None, *, free: bool = False) -> str:
@@ -64,9 +73,11 @@ def check_text(text: str, field: str | None, *, free: bool = False) -> str:
     strings there) or half a UTF-16 pair (it has no UTF-8 form); in a name, no control
     character (a concept named with an escape sequence would rewrite the terminal that
     prints it, and two names that print alike would be two nodes)."""
+    if text.isprintable():
+        return text  # most text; a surrogate, NUL or control character is not printable
     if "\x00" in text:
         raise RecordError("text with a NUL character (\\x00) cannot be stored", field=field)
-    if _SURROGATE.search(text):
+    if _has_surrogate(text):
         raise RecordError("text with a lone UTF-16 surrogate cannot be stored", field=field)
     if not free and (found := _CONTROL.search(text)):
         raise RecordError(
@@ -155,7 +166,9 @@ def check_texts(texts: list[str] | tuple[str, ...], field: str, *, free: bool) -
     """`texts` as a list if every one is storable text (check_text's rules), checked in
     one pass over them joined; None if one is not (check each to name it)."""
     joined = "".join(texts)
-    if "\x00" in joined or _SURROGATE.search(joined) or (not free and _CONTROL.search(joined)):
+    if joined.isprintable():
+        return list(texts)  # a surrogate, NUL or control character is not printable
+    if "\x00" in joined or _has_surrogate(joined) or (not free and _CONTROL.search(joined)):
         return None
     return list(texts)
 

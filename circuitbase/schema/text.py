@@ -50,6 +50,8 @@ _BYTE_ONLY = frozenset(char for char in _BYTE_OF if ord(char) >= 256)  # `Ġ`, `
 def _token_bytes(token: str) -> bytes | None:
     """The bytes a token written in GPT-2's byte alphabet stands for (ASCII as itself, as
     sources that decode spaces write it); None for a token with any other character."""
+    if token.isascii():
+        return token.encode("ascii")
     out = bytearray()
     for char in token:
         if ord(char) < 128:
