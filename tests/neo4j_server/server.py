@@ -110,7 +110,10 @@ def admin_command() -> list[str] | None:
     a DBMS folder), or None when Java or Maven is missing."""
     if missing_tools():
         return None
-    return ["java", "-Xmx1g", "-cp", build(), "org.neo4j.cli.AdminTool"]
+    # a short-lived tool: the quick compiler and the serial collector start it sooner (an
+    # import of the test's files 15.4 s -> 13.2 s)
+    return ["java", "-Xmx1g", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", build(),
+            "org.neo4j.cli.AdminTool"]
 
 
 def free_port() -> int:
