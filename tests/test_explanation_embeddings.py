@@ -99,3 +99,23 @@ def test_an_embedding_of_another_length_is_refused(store, tmp_path) -> None:
     assert code == 1 and len(out.strip().splitlines()) == 1, out
     assert "'embedding'" in out and "128" in out and "256" in out and str(second) in out, out
     assert store.read("MATCH (n) RETURN count(n) AS n") == before
+
+
+def test_an_embedding_of_zeros_has_no_direction_and_matches_nothing(store, tmp_path) -> None:
+    """An explanation whose embedding is all zeros (the shipped test export's) has no
+    cosine with anything: its feature's `similar` and `show` answer without it (Neo4j's
+    index refuses such a vector as a query: the benchmark's `show` failed), and no other
+    feature is matched to it."""
+    rows = with_embeddings(feature_rows(N, seed=7), seed=7)
+    rows["explanations"][4]["embedding"] = [0.0] * DIMENSION
+    folder = write_rows(tmp_path / "export", rows)
+    code, out = cli(store.location, "ingest", "features", str(folder))
+    assert code == 0, out
+    zero = "gpt2-small/L0/res-jb/F4"
+    assert similar(store, zero, metric="explanation-embedding", dead_and_dense=True) == []
+    code, out = cli(store.location, "show", zero)
+    assert code == 0, out
+    for index in (2, 5):
+        uid = f"gpt2-small/L0/res-jb/F{index}"
+        found = similar(store, uid, metric="explanation-embedding", top=50, dead_and_dense=True)
+        assert found and zero not in {m.uid for m in found}, uid

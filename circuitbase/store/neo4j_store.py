@@ -368,6 +368,9 @@ class Neo4jDriver(Driver):
     def vector_query(self, label: NodeLabel, k: int) -> str:
         return (
             f"UNWIND $rows AS row MATCH (a:{label.value} {{uid: row.uid}}) "
+            # a vector of zeros has no direction, so no neighbours: Neo4j refuses it as
+            # a query (FalkorDB's cosines with it are not numbers, which NEAREST drops)
+            f"WHERE any(x IN a.{VECTOR_PROPERTY} WHERE x <> 0) "
             f"CALL db.index.vector.queryNodes('{self._vector_index_name(label)}', {k}, "
             f"a.{VECTOR_PROPERTY}) YIELD node, score "
             "WITH a, node, 2.0 * score - 1.0 AS cosine"
