@@ -35,6 +35,7 @@ import base64
 import math
 import sys
 from array import array
+from concurrent.futures import ThreadPoolExecutor
 from itertools import repeat
 from typing import Any
 
@@ -132,22 +133,23 @@ def _live_feature_matches(
     per_model: bool,
 ) -> list[Match]:
     """A dictionary feature's live matches by each feature metric (or `metric`): at least
-    the best `top` of each (and each model's best, with `per_model`)."""
-    matches: list[Match] = []
-    for name in FEATURE_METRICS if metric is None else [metric]:
+    the best `top` of each (and each model's best, with `per_model`). The metrics run side
+    by side: one's queries run on the server while another scores in Python."""
+
+    def by(name: str) -> list[Match]:
         if name == EXPLANATION:
-            matches += explanation_matches(
-                store, uid, model, dead_and_dense, timeout, top, per_model
-            )
-        elif name == DECODER:
-            matches += decoder_matches(store, uid, model, top, timeout)
-        elif name == EXPLANATION_EMBEDDING:
-            matches += embedding_matches(store, uid, model, dead_and_dense, top)
-        elif name in FEATURE_METRICS:
-            matches += token_matches(
-                store, uid, name, model, dead_and_dense, timeout, top, per_model
-            )
-    return matches
+            return explanation_matches(store, uid, model, dead_and_dense, timeout, top, per_model)
+        if name == DECODER:
+            return decoder_matches(store, uid, model, top, timeout)
+        if name == EXPLANATION_EMBEDDING:
+            return embedding_matches(store, uid, model, dead_and_dense, top)
+        return token_matches(store, uid, name, model, dead_and_dense, timeout, top, per_model)
+
+    names = list(FEATURE_METRICS) if metric is None else [metric]
+    if len(names) == 1:
+        return by(names[0]) if names[0] in FEATURE_METRICS else []
+    with ThreadPoolExecutor(max_workers=len(names)) as pool:
+        return [match for found in pool.map(by, names) for match in found]
 
 
 def _stored(
