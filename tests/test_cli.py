@@ -105,21 +105,15 @@ def test_query_run_is_read_only_and_takes_typed_params(store_uri) -> None:
     assert json.loads(out) == [{"n": 1}]
 
 
-def test_demo_is_the_main_job_and_is_idempotent(store_uri) -> None:
-    code, first = cli(store_uri, "demo", "--format", "json")
-    assert code == 0, first
-    assert "Gender_Fem" in first and "pythia-1b" in first
-    assert "name-mover" in first and "gpt2-small/L9/H9" in first
-    code, second = cli(store_uri, "demo", "--format", "json")
-    assert code == 0 and "pythia-70m: 0 nodes created" in second
-    assert "0 relationships created" in second
-
-
-def test_the_commands_the_demo_prints_work_as_printed(store_uri) -> None:
+def test_demo_is_the_main_job_its_commands_work_as_printed_and_it_is_idempotent(store_uri) -> None:
+    """What `./run` prints: the examples' answers, then commands that each answer as
+    printed (and one that serves the explorer); run again, the demo changes nothing."""
     import shlex
 
     code, out = cli(store_uri, "demo", "--format", "json")
     assert code == 0, out
+    assert "Gender_Fem" in out and "pythia-1b" in out
+    assert "name-mover" in out and "gpt2-small/L9/H9" in out
     printed = [line.strip() for line in out.splitlines() if line.strip().startswith("circuitbase ")]
     *printed, browse = printed
     assert len(printed) == len(QUESTIONS) and browse.endswith(" serve")
@@ -130,6 +124,9 @@ def test_the_commands_the_demo_prints_work_as_printed(store_uri) -> None:
             raise AssertionError(f"{command!r} does not name the store {store_uri}")
         result = CliRunner().invoke(main, [*args, "--format", "json"], catch_exceptions=False)
         assert result.exit_code == 0 and json.loads(result.output), command
+    code, second = cli(store_uri, "demo", "--format", "json")
+    assert code == 0 and "pythia-70m: 0 nodes created" in second
+    assert "0 relationships created" in second
 
 
 def assert_serves(args: list[str]) -> None:

@@ -202,15 +202,18 @@ def test_lineage_can_be_stated(store, store_uri) -> None:
     ) == [{"t": "toy-tuned", "b": "toy-base"}]
 
 
-@pytest.fixture
-def all_metrics(store):
+def test_strongest_heads_and_roles_after_fine_tuning_agree_with_the_files(store) -> None:
+    """Every shipped head-metrics file in one ingest; then each role's strongest heads,
+    and the previous-token heads of the fine-tuned models against their bases."""
     files = sorted(METRICS.glob("*.json"))
     ingest_files(store, files, heads_records)
-    return {model_of(d): d for d in map(load, files)}
+    all_metrics = {model_of(d): d for d in map(load, files)}
+    for role in sorted(ROLES):
+        _strongest_heads_agree(store, all_metrics, role)
+    _roles_after_fine_tuning_agree(store, all_metrics)
 
 
-@pytest.mark.parametrize("role", sorted(ROLES))
-def test_strongest_heads_agree_with_the_files(store, all_metrics, role) -> None:
+def _strongest_heads_agree(store, all_metrics, role) -> None:
     rows = run_template(store, "strongest_heads", {"role": role, "min_score": 0.3})
     expected = {}
     for model, data in all_metrics.items():
@@ -237,7 +240,7 @@ def test_strongest_heads_agree_with_the_files(store, all_metrics, role) -> None:
         assert row["relative_depth"] == pytest.approx(want["relative_depth"])
 
 
-def test_roles_after_fine_tuning_agree_with_the_files(store, all_metrics) -> None:
+def _roles_after_fine_tuning_agree(store, all_metrics) -> None:
     rows = run_template(
         store, "roles_after_fine_tuning", {"role": "previous-token", "min_score": 0.3}
     )
