@@ -188,7 +188,7 @@ def _draw_lines(panel: Any, path: Trajectory, min_score: float) -> None:
         ]
         collection = LineCollection(lines, colors=colour, linewidths=width, zorder=order)
         main.add_collection(collection)
-        _draw_ends(zero_axes, last, path, at_zero, heads, colour, order)
+        _draw_ends(zero_axes, last, final, at_zero, heads, colour, order)
     main.autoscale_view()
     for i, head in enumerate(named):  # strongest first: on top, the legend in order
         colour = LINE_COLOURS[i % len(LINE_COLOURS)]
@@ -196,7 +196,7 @@ def _draw_lines(panel: Any, path: Trajectory, min_score: float) -> None:
         xs = [x[j] for j, p in enumerate(trained) if head in p.scores]
         ys = [p.scores[head] for p in trained if head in p.scores]
         main.plot(xs, ys, color=colour, linewidth=1.4, zorder=3, label=label)
-        _draw_ends(zero_axes, last, path, at_zero, [head], colour, 3)
+        _draw_ends(zero_axes, last, final, at_zero, [head], colour, 3)
     main.set_xscale("log")
     main.set_xlabel("training tokens (log)" if by_tokens else "training step (log)")
     main.axhline(min_score, color="#000000", linewidth=0.6, linestyle="dashed")
@@ -224,14 +224,14 @@ def _draw_lines(panel: Any, path: Trajectory, min_score: float) -> None:
 def _draw_ends(
     zero_axes: Any,
     last: Any,
-    path: Trajectory,
-    at_zero: list[Any],
+    final: Checkpoint,
+    at_zero: list[Checkpoint],
     heads: list[tuple[int, int]],
     colour: str,
     order: int,
 ) -> None:
-    """The `heads`' scores at step 0 and in the final model, as dots in their panels."""
-    final = path.points[-1]
+    """The `heads`' scores at step 0 (`at_zero`) and in the `final` model, as dots in
+    their panels."""
     if zero_axes is not None:
         zero = [p.scores[h] for h in heads for p in at_zero if h in p.scores]
         zero_axes.plot([0] * len(zero), zero, "o", color=colour, markersize=2, zorder=order)

@@ -136,18 +136,21 @@ def _live_feature_matches(
     in this thread: run side by side in threads they answered a third sooner (100,000
     features, FalkorDB), but a query outside the main thread is not ended by Ctrl-C on
     Neo4j (store/neo4j_store.py, `_interruptible`)."""
-
-    def by(name: str) -> list[Match]:
+    matches: list[Match] = []
+    for name in FEATURE_METRICS if metric is None else [metric]:
         if name == EXPLANATION:
-            return explanation_matches(store, uid, model, dead_and_dense, timeout, top, per_model)
-        if name == DECODER:
-            return decoder_matches(store, uid, model, top, timeout)
-        if name == EXPLANATION_EMBEDDING:
-            return embedding_matches(store, uid, model, dead_and_dense, top)
-        return token_matches(store, uid, name, model, dead_and_dense, timeout, top, per_model)
-
-    names = list(FEATURE_METRICS) if metric is None else [metric]
-    return [match for name in names if name in FEATURE_METRICS for match in by(name)]
+            matches += explanation_matches(
+                store, uid, model, dead_and_dense, timeout, top, per_model
+            )
+        elif name == DECODER:
+            matches += decoder_matches(store, uid, model, top, timeout)
+        elif name == EXPLANATION_EMBEDDING:
+            matches += embedding_matches(store, uid, model, dead_and_dense, top)
+        elif name in FEATURE_METRICS:
+            matches += token_matches(
+                store, uid, name, model, dead_and_dense, timeout, top, per_model
+            )
+    return matches
 
 
 def _stored(
