@@ -13,7 +13,7 @@ import argparse
 import os
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -149,3 +149,17 @@ def print_latency_side_by_side(
             cells.append(f"{results[backends[1]][i][2] / results[backends[0]][i][2]:.2f}x")
         table.add_row(*cells)
     Console(width=220).print(table)
+
+
+def print_measures(title: str, results: Mapping[str, Mapping[str, float | None]]) -> None:
+    """Measures as rows (each backend's dict, in the first one's order), one column per
+    backend; a measure a backend could not take (None) shows as '-'."""
+    table = Table(title=title)
+    table.add_column("measure")
+    for backend in results:
+        table.add_column(backend, justify="right")
+    for name in next(iter(results.values())):
+        table.add_row(
+            name, *[("-" if r[name] is None else f"{r[name]:,.1f}") for r in results.values()]
+        )
+    Console(width=160).print(table)

@@ -26,8 +26,6 @@ import time
 from pathlib import Path
 
 import backends
-from rich.console import Console
-from rich.table import Table
 from test_evidence import write_export
 
 from circuitbase.ingest import ingest_files
@@ -136,18 +134,11 @@ def main() -> None:
                     "plan / read": planned / read,
                     **measure(store, files, features, args.runs),
                 }
-    table = Table(
-        title=f"Evidence of {features:,} features ({EXAMPLES} examples of 127 "
-        "tokens, top logits, histograms and one explanation each)"
+    backends.print_measures(
+        f"Evidence of {features:,} features ({EXAMPLES} examples of 127 "
+        "tokens, top logits, histograms and one explanation each)",
+        results,
     )
-    table.add_column("measure")
-    for backend in results:
-        table.add_column(backend, justify="right")
-    for name in next(iter(results.values())):
-        table.add_row(
-            name, *[("-" if r[name] is None else f"{r[name]:,.1f}") for r in results.values()]
-        )
-    Console(width=160).print(table)
 
 
 if __name__ == "__main__":

@@ -31,8 +31,6 @@ from typing import Any
 import backends
 from evidence import size_bytes
 from feature_export import MODEL, feature_rows, vocabulary
-from rich.console import Console
-from rich.table import Table
 
 from circuitbase.ingest import ingest_files
 from circuitbase.ingest.pipeline import expand
@@ -159,18 +157,11 @@ def main() -> None:
         for backend in backends.chosen(args):
             with backends.store_for(backend, args) as store:
                 results[backend] = ingest_release(store, folders, args.features)
-    table = Table(
-        title=f"A release of {args.features:,} features over {len(folders)} layers "
-        f"({args.examples} examples of {args.tokens} tokens each), a layer at a time"
+    backends.print_measures(
+        f"A release of {args.features:,} features over {len(folders)} layers "
+        f"({args.examples} examples of {args.tokens} tokens each), a layer at a time",
+        results,
     )
-    table.add_column("measure")
-    for backend in results:
-        table.add_column(backend, justify="right")
-    for name in next(iter(results.values())):
-        table.add_row(
-            name, *[("-" if r[name] is None else f"{r[name]:,.1f}") for r in results.values()]
-        )
-    Console(width=160).print(table)
 
 
 if __name__ == "__main__":
