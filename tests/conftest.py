@@ -25,12 +25,26 @@ NEO4J_ENV = "CIRCUITBASE_TEST_NEO4J_URI"
 os.environ.setdefault("CIRCUITBASE_SERVER_IDLE", "15")
 DATA = Path(__file__).parent / "data"
 _started: dict[str, neo4j_server.Neo4jServer] = {}
+# `./test` runs two pytest-xdist workers on these two cores: torch's threads in each would
+# wait on the other's (the heads analysis ran six times slower), so each keeps one.
+if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def _parallel(config: pytest.Config) -> bool:
+    """Whether this process hands the tests to pytest-xdist workers (`-n N`)."""
+    return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Start the test Neo4j before collection, so every test (and every CLI subprocess)
-    sees its URI and credentials in the environment."""
-    if os.environ.get(NEO4J_ENV) or hasattr(config, "workerinput"):
+    sees its URI and credentials in the environment. Under pytest-xdist each worker starts
+    its own: a Neo4j Community server holds one database, which each test empties."""
+    if os.environ.get(NEO4J_ENV):
+        if _parallel(config) and config.option.numprocesses > 1:
+            raise pytest.UsageError(f"{NEO4J_ENV} is one database: run its tests with -n 0")
+        return
+    if _parallel(config):
         return
     try:
         server = neo4j_server.start()
@@ -47,6 +61,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> str:
+    if _parallel(config) and not os.environ.get(NEO4J_ENV):
+        return "neo4j: each worker starts its own (authentication on)"
     if server := _started.get("neo4j"):
         return f"neo4j: {server.version} started for this run at {server.uri} (authentication on)"
     if os.environ.get(NEO4J_ENV):

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import signal
+import subprocess
+import sys
 
 from click.testing import CliRunner
 
@@ -16,6 +20,28 @@ def cli(uri: str, *args: str) -> tuple[int, str]:
     """`circuitbase --db URI ARGS...`: its exit code and everything it printed."""
     result = CliRunner().invoke(main, ["--db", uri, *args], catch_exceptions=False)
     return result.exit_code, result.output
+
+
+def run_circuitbase(
+    db: object, *args: str, env: dict[str, str], timeout: float
+) -> subprocess.CompletedProcess:
+    """`circuitbase --db DB ARGS` in its own process, as a user runs it, its output on
+    pipes. One that outlives `timeout` fails the test with its Python stack (faulthandler
+    prints it on SIGABRT), so a hang says where it waits."""
+    argv = [sys.executable, "-m", "circuitbase", "--db", str(db), *args]
+    env = {**os.environ, **env, "PYTHONFAULTHANDLER": "1"}
+    with subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    ) as process:
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGABRT)
+            out, err = process.communicate()
+            raise AssertionError(
+                f"{' '.join(argv[3:])} still ran after {timeout:.0f} s:\n{err}"
+            ) from None
+    return subprocess.CompletedProcess(argv, process.returncode, out, err)
 
 
 def graph_rows(store: GraphStore, ignore: tuple[str, ...] = ()) -> list[str]:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from conftest import DATA
-from helpers import cli, count, graph_fingerprint
+from helpers import cli, count, graph_fingerprint, run_circuitbase
 
 from circuitbase.ingest.pipeline import ingest, ingest_files
 from circuitbase.schema.graph import NodeLabel, RelType
@@ -48,12 +48,8 @@ def command(
     db: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess:
     """circuitbase in its own process, as a user runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "circuitbase", "--db", str(db), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, "CIRCUITBASE_SERVER_IDLE": "60", **(env or {})},
+    return run_circuitbase(
+        db, *args, env={"CIRCUITBASE_SERVER_IDLE": "60", **(env or {})}, timeout=timeout
     )
 
 

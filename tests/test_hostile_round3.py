@@ -21,7 +21,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 from conftest import DATA
-from helpers import cli, count, graph_fingerprint
+from helpers import cli, count, graph_fingerprint, run_circuitbase
 
 from circuitbase.schema.graph import (
     NODE_KEY,
@@ -41,16 +41,9 @@ TOUR_EXPORT = EXAMPLES / "tour" / "neuronpedia-export"
 IOI = "acdc-canonical/gpt2-small/ioi"
 
 
-def command(db: Path | str, *args: str, **kwargs) -> subprocess.CompletedProcess:
+def command(db: Path | str, *args: str) -> subprocess.CompletedProcess:
     """circuitbase in its own process, as a user runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "circuitbase", "--db", str(db), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "CIRCUITBASE_SERVER_IDLE": "0"},
-        **kwargs,
-    )
+    return run_circuitbase(db, *args, env={"CIRCUITBASE_SERVER_IDLE": "0"}, timeout=300)
 
 
 def started(db: Path | str, *args: str, text: bool = False) -> subprocess.Popen:

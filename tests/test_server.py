@@ -5,14 +5,12 @@ holding the caller's output."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from helpers import kill_server
+from helpers import kill_server, run_circuitbase
 
 from circuitbase.store.falkor_server import pid_alive
 
@@ -23,14 +21,7 @@ def command(
     """`circuitbase --db DB ARGS` with its output on pipes: run() returns only when every
     process holding those pipes has let go of them, so a detached server that kept them
     would make this time out."""
-    env = {**os.environ, "CIRCUITBASE_SERVER_IDLE": idle}
-    return subprocess.run(
-        [sys.executable, "-m", "circuitbase", "--db", str(db), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-    )
+    return run_circuitbase(db, *args, env={"CIRCUITBASE_SERVER_IDLE": idle}, timeout=timeout)
 
 
 def server_pid(db: Path) -> int:
