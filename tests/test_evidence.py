@@ -16,6 +16,7 @@ from helpers import cli, count, graph_fingerprint
 
 from circuitbase.queries.show import resolve, show
 from circuitbase.schema.graph import NodeLabel
+from circuitbase.schema.packing import unpack
 
 DASHBOARDS = [DATA / "saedashboard" / f"batch-{i}.json" for i in (0, 1)]
 REGISTRY = DATA / "sae-lens" / "pretrained_saes.yaml"
@@ -110,8 +111,10 @@ def close(stored, given) -> bool:
 
 
 def rels(store, type_: str, uid: str) -> list[dict]:
+    """The stored properties of a feature's `type_` facts, read raw (as `query run
+    --cypher` reads them: an example's lists are packed texts) and unpacked."""
     return [
-        r["p"]
+        unpack(r["p"])
         for r in store.read(
             f"MATCH (:Feature {{uid: $u}})-[r:{type_}]->() RETURN properties(r) AS p", {"u": uid}
         )

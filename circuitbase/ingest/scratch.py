@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from ..schema.graph import NodeLabel, RelType
 from ..schema.nodes import ModelComponents
+from ..schema.packing import pack
 from ..schema.records import NodeRecord, RecordError, RelRecord
 from ..schema.uids import ComponentUid
 from .evidence_index import with_evidence_index
@@ -466,6 +467,7 @@ def _node_row(record: NodeRecord) -> tuple:
 def _rel_row(record: RelRecord) -> tuple:
     try:
         key_values = record.identity()[3:]
+        props = pack(record.props) if record.type.spec.packed else record.props
     except RecordError as err:
         raise err.located(record=record.origin) from None
     analysis = record.props.get("analysis")
@@ -476,7 +478,7 @@ def _rel_row(record: RelRecord) -> tuple:
         record.end.label.value,
         record.end.key,
         fact_identity(record.start.key, record.end.key, key_values),
-        _json(record.props),
+        _json(props),
         analysis if isinstance(analysis, str) else None,
         record.origin,
     )

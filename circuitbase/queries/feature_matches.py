@@ -12,7 +12,6 @@ from typing import Any
 
 from ..schema.evidence import LOGIT_SIDES, logit_weights
 from ..schema.graph import RelType
-from ..schema.text import decoded_token
 from ..store.base import GraphStore, Row
 from .match import ACTIVATION_TOKENS, DENSE, EXPLANATION, LOGIT_PROFILE, SUPPRESSED_LOGITS, Match
 
@@ -25,15 +24,15 @@ def token_weights(rows: list[Row], metric: str) -> dict[str, dict[str, float]]:
     promoted token's logit, a suppressed token's logit negated, an example's maximum
     summed over the examples peaking on that token; only positive weights, the largest of
     an analysis's where two analyses give the same token. Tokens are compared as the
-    decoded strings the sources give, so dictionaries of one model and models sharing a
-    vocabulary meet."""
+    decoded strings the sources give (a peak's token is stored decoded), so dictionaries
+    of one model and models sharing a vocabulary meet."""
     found: dict[str, dict[str, float]] = {}
     if metric == ACTIVATION_TOKENS:
         per_analysis: dict[tuple[str, str], dict[str, float]] = {}
         for row in rows:
             if isinstance(row["token"], str) and isinstance(row["value"], (int, float)):
                 weights = per_analysis.setdefault((row["uid"], row["analysis"]), {})
-                token = decoded_token(row["token"])
+                token = row["token"]
                 weights[token] = weights.get(token, 0.0) + float(row["value"])
         for (uid, _), weights in per_analysis.items():
             _keep_largest(found.setdefault(uid, {}), weights)

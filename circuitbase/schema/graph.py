@@ -81,6 +81,9 @@ class RelSpec:
     # or model names: an import's copy is checked against that and left to the planner);
     # "circuitbase" (its own code only, e.g. an N2G trie's structure: an import refuses it)
     made_by: MadeBy = "input"
+    # its lists are stored one text each (schema/packing.py): a feature's logits and
+    # histograms, an activation example's tokens and values (most of a feature's bytes)
+    packed: bool = False
 
 
 # Properties circuitbase computes on what an input may create (a head-metrics analysis's
@@ -323,9 +326,21 @@ for _spec in (
     # evidence (schema/evidence.py): a component's statistics and top logits per analysis,
     # each activation example (one edge each, named by the source), and each explanation
     # (an analysis may explain a component twice: the source's id of each)
-    RelSpec("HAS_EVIDENCE", ("analysis",), context=True, score=("frac_nonzero",), colour=_GREY),
     RelSpec(
-        "HAS_EXAMPLE", ("analysis", "example"), context=True, score=("max_value",), colour=_GREY
+        "HAS_EVIDENCE",
+        ("analysis",),
+        context=True,
+        score=("frac_nonzero",),
+        colour=_GREY,
+        packed=True,
+    ),
+    RelSpec(
+        "HAS_EXAMPLE",
+        ("analysis", "example"),
+        context=True,
+        score=("max_value",),
+        colour=_GREY,
+        packed=True,
     ),
     RelSpec("EXPLAINED_BY", ("analysis", "explanation"), score=("score",), colour="#999933"),
     # an index of that evidence, derived by the planner (ingest/evidence_index.py): a

@@ -17,6 +17,7 @@ from typing import Any
 # The store's errors, defined with the rest of the family; callers import them from here too.
 from ..errors import QueryTimeout, ReadOnlyViolation, StoreError  # noqa: F401
 from ..schema.graph import COMPONENT_LABEL, NodeLabel, RelType
+from ..schema.packing import unpacked_facts
 from . import cypher
 from .core import StoreCore  # noqa: F401  (what GraphStore is built on)
 
@@ -93,7 +94,7 @@ class GraphStore(Search, Measurements, Integrity, NamedThings):
 
     def outgoing(self, label: NodeLabel, keys: Iterable[str]) -> list[Row]:
         """Every relationship leaving these nodes: rows {a, type, props, b_labels, b}."""
-        return self.read(cypher.outgoing(label), {"keys": sorted(keys)})
+        return unpacked_facts(self.read(cypher.outgoing(label), {"keys": sorted(keys)}))
 
     def neighbourhood(
         self, label: NodeLabel, key: str, hops: int, rel_types: Sequence[RelType] = ()
@@ -125,7 +126,8 @@ class GraphStore(Search, Measurements, Integrity, NamedThings):
     def node_with_relationships(self, label: NodeLabel, key: str, limit: int) -> list[Row]:
         """Rows {node, type, outgoing, labels, other, other_model, props}: the node and each
         relationship at it (at most `limit`); one row with type None if it has none."""
-        return self.read(cypher.node_with_relationships(label), {"key": key, "limit": limit})
+        rows = self.read(cypher.node_with_relationships(label), {"key": key, "limit": limit})
+        return unpacked_facts(rows)
 
     def analysis_list(self) -> list[Row]:
         """Rows {uid, kind, method, models} of every stored analysis."""

@@ -8,6 +8,7 @@ import math
 from collections.abc import Sequence
 
 from ..schema.graph import RelType, token_uid
+from ..schema.packing import unpack
 from . import cypher
 from .core import StoreCore
 from .driver import Row
@@ -63,8 +64,9 @@ class Measurements(StoreCore):
 
     def feature_logits(self, uids: Sequence[str]) -> list[Row]:
         """The logit evidence of these features: rows {uid, model, analysis, pos_str,
-        pos_values, neg_str, neg_values, frac_nonzero}, one per analysis."""
-        return self.read(cypher.FEATURE_LOGITS, {"uids": list(uids)})
+        pos_values, neg_str, neg_values, frac_nonzero}, one per analysis (the lists
+        stored packed, read back as lists)."""
+        return [unpack(row) for row in self.read(cypher.FEATURE_LOGITS, {"uids": list(uids)})]
 
     def firing_rates(self, uids: Sequence[str]) -> dict[str, float]:
         """How often each of these features fires (the largest `frac_nonzero` its

@@ -63,7 +63,8 @@ PROBE_CONCEPT_CANDIDATES = (
     "RETURN o.uid AS uid, o.model AS model, shared, analyses, sum(best) AS theirs"
 )
 # A dictionary feature's evidence, by analysis: its promoted and suppressed logits and how
-# often it fires (HAS_EVIDENCE), and the token at each example's maximum (HAS_EXAMPLE).
+# often it fires (HAS_EVIDENCE), and the token at each example's maximum, decoded, with the
+# maximum (PEAKS_ON, the planner's index of each HAS_EXAMPLE: its lists are packed).
 FEATURE_LOGITS = (
     "MATCH (f:Feature)-[e:HAS_EVIDENCE]->(a:Analysis) WHERE f.uid IN $uids "
     "RETURN f.uid AS uid, f.model AS model, a.uid AS analysis, e.pos_str AS pos_str, "
@@ -71,9 +72,9 @@ FEATURE_LOGITS = (
     "e.frac_nonzero AS frac_nonzero ORDER BY uid, analysis"
 )
 FEATURE_PEAKS = (
-    "MATCH (f:Feature)-[x:HAS_EXAMPLE]->(a:Analysis) WHERE f.uid IN $uids "
-    "RETURN f.uid AS uid, f.model AS model, a.uid AS analysis, x.tokens[x.max_index] AS token, "
-    "x.max_value AS value, x.example AS example ORDER BY uid, analysis, example"
+    "MATCH (f:Feature)-[x:PEAKS_ON]->(t:Token) WHERE f.uid IN $uids "
+    "RETURN f.uid AS uid, f.model AS model, x.analysis AS analysis, t.text AS token, "
+    "x.weight AS value, x.example AS example ORDER BY uid, analysis, example"
 )
 # how often each feature fires: the largest `frac_nonzero` of its evidence
 FIRING_RATES = (
