@@ -135,6 +135,7 @@ def pattern_records(
         neuron, analysis, origin, rule=graph.rule, n_nodes=len(nodes), n_activating=len(graph.roots)
     )
     yield from head
+    tokens: set[str] = set()  # each Token node once a file (a trie repeats its tokens)
     for path, trie_node in nodes:
         uid = f"{pattern}/{'.'.join(map(str, path))}"
         this = ref(NodeLabel.PATTERN_NODE, uid)
@@ -157,7 +158,9 @@ def pattern_records(
             yield rel(RelType.TRIE_CHILD, parent, this, origin=origin)
         if trie_node.token is not None:  # not the ignore token
             token = token_record(trie_node.token, origin)
-            yield token
+            if token.key not in tokens:
+                tokens.add(token.key)
+                yield token
             yield rel(RelType.MATCHES_TOKEN, this, token.ref, origin=origin)
     yield from activation_facts(neuron, graph.activating_tokens(), analysis, origin)
 
@@ -224,6 +227,7 @@ def graphviz_records(
     )
     records += head
     uid = {n.id: f"{pattern}/g{n.id}" for n in drawn}
+    tokens: set[str] = set()
     for n in drawn:
         this = ref(NodeLabel.PATTERN_NODE, uid[n.id])
         value = {"activation": n.scale} if n.depth == 0 else {"importance": n.scale}
@@ -240,7 +244,10 @@ def graphviz_records(
             )
         )
         token = token_record(n.token, origin)
-        records += [token, rel(RelType.MATCHES_TOKEN, this, token.ref, origin=origin)]
+        if token.key not in tokens:  # each Token node once a file
+            tokens.add(token.key)
+            records.append(token)
+        records.append(rel(RelType.MATCHES_TOKEN, this, token.ref, origin=origin))
         if n.depth == 0:
             records.append(
                 rel(RelType.TRIE_ROOT, ref(NodeLabel.PATTERN, pattern), this, origin=origin)
