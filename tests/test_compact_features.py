@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import re
 from pathlib import Path
 
 from conftest import DATA
@@ -93,4 +94,29 @@ def test_a_text_that_would_read_back_as_a_list_is_refused(store, store_uri, tmp_
     code, out = cli(store_uri, "ingest", "features", str(bad))
     assert code == 1 and out.count("error:") == 1, out
     assert "batch-0.json" in out and "prompt" in out and "record separator" in out, out
+    assert graph_fingerprint(store) == before
+
+
+def test_a_feature_s_export_goes_back_into_its_store_and_an_edited_one_is_refused(
+    store, store_uri, tmp_path
+) -> None:
+    """An export of a feature imported into the store it came from changes nothing (it
+    used to be refused on FalkorDB: a total the planner derives again was compared with
+    the 15 digits the store reads back). The same file with one example's value changed
+    is refused, naming the field and showing the lists, not their packed texts."""
+    assert cli(store_uri, "ingest", "features", str(SOURCE))[0] == 0
+    exported = tmp_path / "f3.cypher"
+    args = ["export", "--around", "gpt2-small/L0/res-jb/F3", "--format", "cypher"]
+    assert cli(store_uri, *args, "--out", str(exported))[0] == 0
+    before = graph_fingerprint(store)
+    code, out = cli(store_uri, "import", "cypher", str(exported))
+    assert code == 0, out
+    assert graph_fingerprint(store) == before
+    lines = exported.read_text().splitlines()
+    at = next(i for i, line in enumerate(lines) if ":HAS_EXAMPLE " in line)
+    lines[at] = re.sub(r"(, values: \[)[^,\]]+", r"\g<1>9.5", lines[at], count=1)
+    exported.write_text("\n".join(lines) + "\n")
+    code, out = cli(store_uri, "import", "cypher", str(exported))
+    assert code == 1 and out.count("error:") == 1, out
+    assert "field 'values'" in out and "[9.5" in out and MARK not in out, out
     assert graph_fingerprint(store) == before

@@ -7,6 +7,7 @@ from itertools import islice
 from typing import Any
 
 from ..schema.graph import COMPONENT_LABELS, NODE_KEY, NodeLabel
+from ..schema.packing import unpack
 from ..schema.records import NodeRecord, RecordError
 from .scratch import CHUNK, Plan, StoredGraph
 
@@ -127,6 +128,10 @@ def check_stored_facts_unchanged(plan: Plan, store: StoredGraph) -> None:
         rows = plan.rel_rows(group)
         while chunk := list(islice(rows, CHUNK)):  # a chunk at a time, as the plan reads
             for row, props in zip(chunk, store.fact_properties(group, chunk)):
+                if props is not None and type_.spec.packed:
+                    # lists compared as lists: packed (schema/packing.py), or stored as
+                    # lists by a version before packing
+                    props, row = unpack(props), {**row, "props": unpack(row["props"])}
                 if props is not None and (found := _difference(props, row["props"])):
                     name, was, value = found
                     raise RecordError(
@@ -170,10 +175,16 @@ def _short(value: Any) -> str:
 
 
 def _same_value(stored: Any, given: Any) -> bool:
-    """Equal as stored: a list or a number may come back as another type of equal value."""
+    """Equal as stored: a list or a number may come back as another type of equal value,
+    and a double as FalkorDB reads it back, to 15 significant digits (a value the store
+    derives again on import, such as a feature's total logit weight, is summed to 17)."""
     if isinstance(stored, (list, tuple)) and isinstance(given, (list, tuple)):
         return len(stored) == len(given) and all(map(_same_value, stored, given))
-    return bool(stored == given) and isinstance(stored, bool) == isinstance(given, bool)
+    if isinstance(stored, bool) != isinstance(given, bool):
+        return False
+    if type(stored) is float and type(given) is float and stored != given:
+        return f"{stored:.15g}" == f"{given:.15g}"
+    return bool(stored == given)
 
 
 _ANALYSIS_NOT_IN_INPUT = f"""
