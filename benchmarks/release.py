@@ -11,7 +11,8 @@ the shipped export's feature rows (50 bins each) and `--examples` activation exa
 examples' shape). Then ingests the layers one by one into an empty store of each backend
 (the writer; `ingest` of a folder per layer), and prints per backend: seconds, features
 per second, the store's size per feature (FalkorDB's used memory; Neo4j's files when it
-was started here) and the projection to 300,000 features from the rate measured.
+was started here), the projection to 300,000 features from the rate measured, and the
+largest scratch file a layer's plan took (ingest/scratch.py) per feature of the layer.
 
     python benchmarks/release.py [--features 300000] [--layers 12] [--examples 20]
                                  [--tokens 64] [--backend both]
@@ -34,6 +35,7 @@ from feature_export import MODEL, feature_rows, vocabulary
 
 from circuitbase.ingest import ingest_files
 from circuitbase.ingest.pipeline import expand
+from circuitbase.ingest.scratch import Plan
 from circuitbase.sources.features import SUFFIXES, feature_records
 
 RELEASE = 300_000  # features of a release the issue's targets are stated for
@@ -120,12 +122,24 @@ def write_release(root: Path, features: int, layers: int, examples: int, length:
 
 
 def ingest_release(store: Any, folders: list[Path], features: int) -> dict[str, float | None]:
-    """Ingest the layers one after the other; the store's size before and after."""
+    """Ingest the layers one after the other; the store's size before and after, and the
+    largest scratch file a layer's plan took (read as each plan closes)."""
     store.persist()
     before = size_bytes(store)
+    scratch = [0]
+    close = Plan.close
+
+    def noting_size(plan: Plan) -> None:
+        scratch[0] = max(scratch[0], plan.scratch_bytes())
+        close(plan)
+
     started = time.perf_counter()
-    for folder in folders:
-        ingest_files(store, expand([folder], SUFFIXES), feature_records)
+    Plan.close = noting_size  # type: ignore[method-assign]
+    try:
+        for folder in folders:
+            ingest_files(store, expand([folder], SUFFIXES), feature_records)
+    finally:
+        Plan.close = close  # type: ignore[method-assign]
     seconds = time.perf_counter() - started
     store.persist()
     after = size_bytes(store)
@@ -136,6 +150,7 @@ def ingest_release(store: Any, folders: list[Path], features: int) -> dict[str, 
         "bytes/feature": grown,
         f"projected s for {RELEASE:,}": RELEASE * seconds / features,
         f"projected GB for {RELEASE:,}": None if grown is None else RELEASE * grown / 1e9,
+        "scratch bytes/feature (a layer's plan)": scratch[0] / -(-features // len(folders)),
     }
 
 

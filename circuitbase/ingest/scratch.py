@@ -145,6 +145,11 @@ class Plan:
     def close(self) -> None:
         self._db.close()
 
+    def scratch_bytes(self) -> int:
+        """How large the scratch file is now (what planning takes of the disk)."""
+        pages = self._db.execute("PRAGMA page_count").fetchone()[0]
+        return int(pages * self._db.execute("PRAGMA page_size").fetchone()[0])
+
     def __enter__(self) -> Plan:
         return self
 
