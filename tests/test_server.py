@@ -18,7 +18,7 @@ from circuitbase.store.falkor_server import pid_alive
 def command(
     db: Path, *args: str, idle: str = "60", timeout: float = 120
 ) -> subprocess.CompletedProcess:
-    """`circuitbase --db DB ARGS` with its output on pipes: run() returns only when every
+    """`circuitbase --db DB ARGS` with its output on pipes: it returns only when every
     process holding those pipes has let go of them, so a detached server that kept them
     would make this time out."""
     return run_circuitbase(db, *args, env={"CIRCUITBASE_SERVER_IDLE": idle}, timeout=timeout)

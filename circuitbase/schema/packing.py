@@ -1,5 +1,6 @@
-"""How the lists of a packed relationship type (`RelSpec.packed`: an activation example's
-tokens and values) are stored: each list as one text, not as a list of values.
+"""How the lists of a packed relationship type (`RelSpec.packed`: a feature's evidence, its
+logits and histograms, and each activation example's tokens and values) are stored: each
+list as one text, not as a list of values.
 
 A dictionary feature's examples are most of its bytes: twenty examples of 64 tokens are
 2,560 values, and a server keeps each value of a list as its own cell (FalkorDB 16 bytes
@@ -18,8 +19,9 @@ A packed list is `MARK`, a letter for the type of its values, then the values:
     \\x1eb1001                booleans
     \\x1ef                    an empty list (of any type)
 
-The writer stores what `pack` gives; the store's reads (`show`, exports, the explorer)
-give back what `unpack` gives, so only `query run --cypher` sees the texts. A stored text
+The planner packs each row (ingest/scratch.py), so every write path stores what `pack`
+gives; the store's reads of whole facts (`show`, exports, the explorer) give back what
+`unpack` gives, so only `query run --cypher` sees the texts. A stored text
 of a packed type that begins with MARK is always a packed list: a source's text cannot
 (MARK is a control character, refused in most texts, and `pack` refuses a text that
 begins with it).

@@ -9,7 +9,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ..schema.graph import NodeLabel, RelType
-from ..schema.packing import unpacked_facts
 from . import cypher
 from .core import StoreCore
 from .driver import DEFAULT_BATCH_SIZE, Progress, Row, WriteCounts, batches
@@ -20,7 +19,7 @@ class Removal(StoreCore):
 
     def facts_of(self, analysis: str) -> list[Row]:
         """Every relationship that cites `analysis`: rows {type, start_labels, start, end, props}."""
-        return unpacked_facts(self.read(cypher.FACTS_OF, {"analysis": analysis}))
+        return self.read(cypher.FACTS_OF, {"analysis": analysis})
 
     def analyses_at(self, nodes: dict[NodeLabel, set[str]]) -> set[str]:
         """The analyses of every fact at these nodes (label -> keys)."""
