@@ -3,16 +3,18 @@ release, one dictionary per layer, ingested into an empty store a layer at a tim
 
 Generates `--features` features of gpt2-small's `res-jb` set spread over `--layers`
 layers (one source, `<layer>-res-jb`, per layer: its features, explanations and
-activations each one batch file, as Neuronpedia's export lays a source out), with the
-similarity benchmark's generator (`tests/feature_export.py`: ten promoted and ten
-suppressed logits, an explanation) and what a real export adds: the four histograms of
-the shipped export's feature rows (50 bins each) and `--examples` activation examples of
-`--tokens` tokens per feature (most values zero, a peak and a few others, the shipped
-examples' shape). Then ingests the layers one by one into an empty store of each backend
-(the writer; `ingest` of a folder per layer), and prints per backend: seconds, features
-per second, the store's size per feature (FalkorDB's used memory; Neo4j's files when it
-was started here), the projection to 300,000 features from the rate measured, and the
-largest scratch file a layer's plan took (ingest/scratch.py) per feature of the layer.
+activations in batch files of 1,024 features, as Neuronpedia's export lays a source
+out), with the similarity benchmark's generator (`tests/feature_export.py`: ten promoted
+and ten suppressed logits, an explanation) and what a real export adds: the four
+histograms of the shipped export's feature rows (50 bins each) and `--examples`
+activation examples of `--tokens` tokens per feature (most values zero, a peak and a few
+others, the shipped examples' shape). Then ingests the layers one by one into an empty
+store of each backend (the writer; `ingest` of a folder per layer), and prints per
+backend: seconds (and of them, planning: reading and checking, in worker processes
+where the input is large, `ingest/workers.py`), features per second, the store's size
+per feature (FalkorDB's used memory; Neo4j's files when it was started here), the
+projection to 300,000 features from the rate measured, and the largest scratch file a
+layer's plan took (ingest/scratch.py) per feature of the layer.
 
     python benchmarks/release.py [--features 300000] [--layers 12] [--examples 20]
                                  [--tokens 64] [--backend both]
@@ -33,13 +35,14 @@ import backends
 from evidence import size_bytes
 from feature_export import MODEL, feature_rows, vocabulary
 
-from circuitbase.ingest import ingest_files
+from circuitbase.ingest import ingest_files, pipeline
 from circuitbase.ingest.pipeline import expand
 from circuitbase.ingest.scratch import Plan
 from circuitbase.sources.features import SUFFIXES, feature_records
 
 RELEASE = 300_000  # features of a release the issue's targets are stated for
 BINS = 50  # each histogram of the shipped export's feature rows
+BATCH = 1_024  # features per batch file, as Neuronpedia's export-data.py writes them
 
 
 def _histograms(rng: random.Random) -> dict[str, list[Any]]:
@@ -84,6 +87,10 @@ def _example(
     }
 
 
+def _batch_file(folder: Path, batch: int) -> Any:
+    return gzip.open(folder / f"batch-{batch}.jsonl.gz", "wt", encoding="utf-8")
+
+
 def write_release(root: Path, features: int, layers: int, examples: int, length: int) -> list[Path]:
     """The release under `root`: one source folder per layer; returns those folders."""
     per_layer = -(-features // layers)
@@ -107,16 +114,18 @@ def write_release(root: Path, features: int, layers: int, examples: int, length:
         folder = root / MODEL / source
         for kind in ("features", "explanations", "activations"):
             (folder / kind).mkdir(parents=True, exist_ok=True)
-        with gzip.open(folder / "activations" / "batch-0.jsonl.gz", "wt", encoding="utf-8") as out:
-            for row in rows["features"]:
-                where = {"modelId": MODEL, "layer": source, "index": row["index"]}
-                for e in range(examples):
-                    name = f"{source}-{row['index']}-{e}"
-                    out.write(json.dumps(_example(rng, tokens, where, name, length)) + "\n")
-        for kind in ("features", "explanations"):
-            with gzip.open(folder / kind / "batch-0.jsonl.gz", "wt", encoding="utf-8") as out:
-                for row in rows[kind]:
-                    out.write(json.dumps(row) + "\n")
+        for batch, at in enumerate(range(0, count, BATCH)):
+            chunk = rows["features"][at : at + BATCH]
+            with _batch_file(folder / "activations", batch) as out:
+                for row in chunk:
+                    where = {"modelId": MODEL, "layer": source, "index": row["index"]}
+                    for e in range(examples):
+                        name = f"{source}-{row['index']}-{e}"
+                        out.write(json.dumps(_example(rng, tokens, where, name, length)) + "\n")
+            for kind in ("features", "explanations"):
+                with _batch_file(folder / kind, batch) as out:
+                    for row in rows[kind][at : at + BATCH]:
+                        out.write(json.dumps(row) + "\n")
         folders.append(folder)
     return folders
 
@@ -126,26 +135,36 @@ def ingest_release(store: Any, folders: list[Path], features: int) -> dict[str, 
     largest scratch file a layer's plan took (read as each plan closes)."""
     store.persist()
     before = size_bytes(store)
-    scratch = [0]
-    close = Plan.close
+    scratch, planning = [0], [0.0]
+    close, plan_files = Plan.close, pipeline.plan_files
 
     def noting_size(plan: Plan) -> None:
         scratch[0] = max(scratch[0], plan.scratch_bytes())
         close(plan)
 
+    def timed(*args: Any, **options: Any) -> Plan:
+        started = time.perf_counter()
+        try:
+            return plan_files(*args, **options)
+        finally:
+            planning[0] += time.perf_counter() - started
+
     started = time.perf_counter()
     Plan.close = noting_size  # type: ignore[method-assign]
+    pipeline.plan_files = timed
     try:
         for folder in folders:
             ingest_files(store, expand([folder], SUFFIXES), feature_records)
     finally:
         Plan.close = close  # type: ignore[method-assign]
+        pipeline.plan_files = plan_files
     seconds = time.perf_counter() - started
     store.persist()
     after = size_bytes(store)
     grown = None if before is None or after is None else (after - before) / features
     return {
         "ingest s": seconds,
+        "of it planning s": planning[0],
         "features/s": features / seconds,
         "bytes/feature": grown,
         f"projected s for {RELEASE:,}": RELEASE * seconds / features,

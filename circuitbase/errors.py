@@ -33,6 +33,11 @@ class RecordError(CircuitbaseError, ValueError):
         self.file, self.record, self.field, self.reason = file, record, field, message
         super().__init__(self.describe())
 
+    def __reduce__(self) -> tuple:
+        """Pickled whole, so that an error found by an ingest's worker process keeps its
+        file, record and field (pickle would otherwise rebuild it from its message)."""
+        return (_record_error, (self.reason, self.file, self.record, self.field))
+
     def describe(self) -> str:
         place = [
             f"file {self.file}" if self.file else "",
@@ -52,6 +57,12 @@ class RecordError(CircuitbaseError, ValueError):
             record=self.record if self.record is not None else record,
             field=self.field or field,
         )
+
+
+def _record_error(
+    reason: str, file: str | None, record: str | int | None, field: str | None
+) -> RecordError:
+    return RecordError(reason, file=file, record=record, field=field)
 
 
 class UidError(CircuitbaseError, ValueError):

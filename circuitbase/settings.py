@@ -85,6 +85,13 @@ SETTINGS: dict[str, Setting] = {
             _number(1, 1 << 50, integer=True),
         ),
         Setting(
+            "CIRCUITBASE_INGEST_WORKERS",
+            "processes that read an ingest's files (default: one per CPU for large inputs; "
+            "1: the command's own process)",
+            None,
+            _number(1, 256, integer=True),
+        ),
+        Setting(
             "CIRCUITBASE_QUERY_MEMORY",
             "bytes of the embedded server's memory one query may use",
             4 * 2**30,
@@ -151,6 +158,12 @@ def max_result_bytes() -> int:
 
 def max_file_bytes() -> int:
     return int(setting("CIRCUITBASE_MAX_FILE_BYTES"))
+
+
+def ingest_workers() -> int | None:
+    """Processes an ingest reads its files with, where the user set it (None: by size)."""
+    value = setting("CIRCUITBASE_INGEST_WORKERS")
+    return None if value is None else int(value)
 
 
 def query_memory_bytes() -> int:

@@ -689,6 +689,7 @@ def test_serve_logs_without_its_token_and_pages_do_not_wait_for_downloads(
         ("CIRCUITBASE_MAX_FILE_BYTES", "1e3"),
         ("CIRCUITBASE_SERVER_IDLE", "nan"),
         ("CIRCUITBASE_MAX_ROWS", "0"),
+        ("CIRCUITBASE_INGEST_WORKERS", "0"),
     ],
 )
 def test_a_bad_environment_variable_is_one_line(tmp_path, variable, value) -> None:

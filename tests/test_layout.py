@@ -151,7 +151,7 @@ ALLOWED = {
     "settings": {"errors"},
     "schema": {"errors", "settings"},
     "sources": {"schema", "store", "settings"},
-    "ingest": {"schema", "store", "errors"},
+    "ingest": {"schema", "store", "errors", "settings"},
     "store": {"schema", "errors", "settings"},
     "queries": {"store", "schema", "errors"},
     "analyze": {"schema", "sources", "store", "settings"},

@@ -9,24 +9,32 @@ anything is invalid.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence, Sized
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 from ..errors import IngestErrors, StoreError
 from ..schema.graph import NodeLabel, RelType, primary_label
-from ..schema.nodes import ModelComponents
 from ..schema.records import NodeRecord, RecordError
 from ..schema.uids import parse_component
 from ..store.base import GraphStore, Progress, WriteCounts
 from ..store.neo4j_import import OfflineNeo4j
 from . import bulk as bulk_path
 from .plan import make_plan
-from .scratch import ORDINARY, NothingStored, Plan, PlanRules, Record, StoredGraph
+from .scratch import (
+    ORDINARY,
+    NothingStored,
+    Plan,
+    PlanRules,
+    Record,
+    Rows,
+    StoredGraph,
+    record_rows,
+    records_in,
+)
+from .workers import Reader, read_in_workers, worker_count
 from .writer import write_plan
 
-Reader = Callable[[Path], Iterable[Record]]
 ProgressFactory = Callable[[str, "int | None"], Progress]
 """Given a phase ("checking", "writing", ...) and how many items it will count (None when
 unknown), returns the callback that counts them: each phase of an ingest that can take a
@@ -83,12 +91,14 @@ def plan_files(
         raise RecordError("no input files")
     plan = Plan()
     try:
-        records = progress("reading and checking", None) if progress else None
-
-        def read(path: Path) -> Iterable[Record]:
-            return _ticking(reader(path), records)
-
-        errors = plan.add_files((str(path), partial(read, path)) for path in paths)
+        tick = progress("reading and checking", None) if progress else None
+        workers = worker_count(paths, reader)
+        files = (
+            read_in_workers(paths, reader, workers, tick)
+            if workers > 1
+            else ((str(path), _rows(reader, path, tick)) for path in paths)
+        )
+        errors = plan.add_files(files)
         if errors:
             raise IngestErrors(errors)
     except BaseException:
@@ -97,9 +107,10 @@ def plan_files(
     return make_plan((), store, plan, rules)
 
 
-def records_in(record: Record) -> int:
-    """How many records one stands for: a model's component set, one per component."""
-    return len(record) if isinstance(record, ModelComponents) else 1
+def _rows(reader: Reader, path: Path, tick: Progress | None) -> Iterator[Rows]:
+    """`path`'s rows, read as they are added (a reader that fails at once fails here, in
+    the plan's hands, which reports every file that fails)."""
+    yield from record_rows(_ticking(reader(path), tick), str(path))
 
 
 def _ticking(records: Iterable[Record], tick: Progress | None) -> Iterable[Record]:

@@ -32,7 +32,7 @@ from .plan_checks import (
     check_stored_models_keep_their_shape,
     check_stored_nodes_unchanged,
 )
-from .scratch import ORDINARY, Plan, PlanRules, Record, StoredGraph, conflict
+from .scratch import ORDINARY, Plan, PlanRules, Record, StoredGraph, conflict, record_rows
 
 
 def make_plan(
@@ -207,7 +207,7 @@ def _add_components(plan: Plan, specs: _ModelSpecs) -> None:
                 )
             )
         edge = rel(RelType.IN_MODEL, ref(label, uid), ref(NodeLabel.MODEL, spec.name))
-        plan._gather([edge], None)  # a statement per batch of edges, not per component
+        plan._gather(record_rows([edge], None))  # a statement per batch of edges, not each
         if component_uid.dictionary is not None:
             _add_dictionary(plan, component_uid, origin)
     plan._flush()

@@ -13,8 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import msgspec
@@ -171,20 +171,19 @@ class Plan:
 
     def add_all(self, records: Iterable[Record]) -> None:
         with self._db:  # one transaction: a row at a time would sync the file each time
-            self._gather(records, None)
+            self._gather(record_rows(records, None))
             self._flush()
 
-    def add_files(
-        self, readers: Iterable[tuple[str, Callable[[], Iterable[Record]]]]
-    ) -> list[RecordError]:
-        """The records of each (file, reader), in batches that span files; every file that
-        cannot be read is reported (one error each, naming the file), not only the first.
-        A record that disagrees with an earlier one is reported with its own file."""
+    def add_files(self, files: Iterable[tuple[str, Iterable[Rows]]]) -> list[RecordError]:
+        """The rows of each (file, its `record_rows`), in batches that span files; every
+        file that cannot be read is reported (one error each, naming the file), not only
+        the first. A record that disagrees with an earlier one is reported with its own
+        file."""
         errors = []
         with self._db:
-            for file, read in readers:
+            for file, rows in files:
                 try:
-                    self._gather(read(), file)
+                    self._gather(rows)
                 except RecordError as err:
                     errors.append(err.located(file=file))
             try:
@@ -193,20 +192,15 @@ class Plan:
                 errors.append(err)
         return errors
 
-    def _gather(self, records: Iterable[Record], file: str | None) -> None:
-        """Add `records`' rows to the next batch, adding the batch once it is full, with
-        the index each evidence fact and explanation implies (`evidence_index`)."""
-        for record in with_evidence_index(records):
-            if isinstance(record, NodeRecord):
-                self._nodes.append((*_node_row(record), file))
-                if len(self._nodes) == CHUNK:
-                    self._flush()
-            elif isinstance(record, RelRecord):
-                self._rels.append((*_rel_row(record), file))
-                if len(self._rels) == CHUNK:
-                    self._flush()
-            else:
-                self.add_components(record)
+    def _gather(self, chunks: Iterable[Rows]) -> None:
+        """Add rows (`record_rows`) to the next batch, adding the batch once it is full."""
+        for chunk in chunks:
+            for components in chunk.components:
+                self.add_components(components)
+            self._nodes += chunk.nodes
+            self._rels += chunk.rels
+            if len(self._nodes) >= CHUNK or len(self._rels) >= CHUNK:
+                self._flush()
 
     def _flush(self) -> None:
         """Add the gathered rows (nodes first: a batch's relationships may end at them)."""
@@ -216,13 +210,15 @@ class Plan:
         self._add_rel_rows(rels)
 
     def add_components(self, record: ModelComponents) -> None:
-        """A model's node and its components of some kinds (kinds given twice merge)."""
-        self.add_node(
-            record.spec.record()
-            if record.origin is None
-            else record.spec.record().at(record.origin)
-        )
+        """A model's node (with the next batch) and its components of some kinds (kinds
+        given twice merge). A reader may give the same set with every record (a feature
+        export's rows do): the same model again adds no row."""
         known = self._component_sets.get(record.spec.name)
+        if known is None or known.spec != record.spec:
+            model = record.spec.record()
+            self._nodes.append(
+                (*_node_row(model if record.origin is None else model.at(record.origin)), None)
+            )
         kinds = record.kinds | known.kinds if known else record.kinds
         self._component_sets[record.spec.name] = ModelComponents(record.spec, kinds, record.origin)
 
@@ -470,6 +466,43 @@ def fact_identity(start: str, end: str, key_values: Iterable[Any]) -> bytes:
     as a 16-byte hash of their canonical JSON (the plan only ever compares identities; the
     text itself, ends and analysis repeated, was a tenth of a feature's scratch)."""
     return hashlib.blake2b(_json([start, end, *key_values]).encode(), digest_size=16).digest()
+
+
+@dataclass
+class Rows:
+    """Records as the plan's rows, each ending with the file it came from: all the work
+    of adding a record that needs no other record (`record_rows`)."""
+
+    nodes: list[tuple] = field(default_factory=list)
+    rels: list[tuple] = field(default_factory=list)
+    components: list[ModelComponents] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.nodes) + len(self.rels) + len(self.components)
+
+
+def record_rows(records: Iterable[Record], file: str | None) -> Iterator[Rows]:
+    """`records` (of `file`) as the plan's rows, CHUNK at a time, with the index each
+    evidence fact and explanation implies (`evidence_index`), so that it can be done
+    where the file is read (`ingest.workers`)."""
+    rows = Rows()
+    for record in with_evidence_index(records):
+        if isinstance(record, NodeRecord):
+            rows.nodes.append((*_node_row(record), file))
+        elif isinstance(record, RelRecord):
+            rows.rels.append((*_rel_row(record), file))
+        else:
+            rows.components.append(record)
+        if len(rows) == CHUNK:
+            yield rows
+            rows = Rows()
+    if rows:
+        yield rows
+
+
+def records_in(record: Record) -> int:
+    """How many records one stands for: a model's component set, one per component."""
+    return len(record) if isinstance(record, ModelComponents) else 1
 
 
 def _node_row(record: NodeRecord) -> tuple:
