@@ -80,43 +80,45 @@ Row = dict[str, Any]
 
 _SCHEMA = """
 CREATE TABLE nodes (label TEXT NOT NULL, key TEXT NOT NULL, props TEXT NOT NULL,
-                    create_only TEXT NOT NULL, origin TEXT, PRIMARY KEY (label, key));
+                    create_only TEXT NOT NULL, origin TEXT, clash TEXT, clash_origin TEXT,
+                    clash_file TEXT, PRIMARY KEY (label, key));
 CREATE TABLE rels (type TEXT NOT NULL, start_label TEXT NOT NULL, start_key TEXT NOT NULL,
                    end_label TEXT NOT NULL, end_key TEXT NOT NULL, identity BLOB NOT NULL,
-                   props TEXT NOT NULL, analysis TEXT, origin TEXT,
+                   props TEXT NOT NULL, analysis TEXT, origin TEXT, clash TEXT,
+                   clash_origin TEXT, clash_file TEXT,
                    PRIMARY KEY (type, identity, start_label, end_label));
-CREATE TABLE node_batch (seq INTEGER PRIMARY KEY, label TEXT, key TEXT, props TEXT,
-                         create_only TEXT, origin TEXT, file TEXT);
-CREATE TABLE rel_batch (seq INTEGER PRIMARY KEY, type TEXT, start_label TEXT, start_key TEXT,
-                        end_label TEXT, end_key TEXT, identity BLOB, props TEXT, analysis TEXT,
-                        origin TEXT, file TEXT);
+CREATE INDEX node_clashes ON nodes (label) WHERE clash IS NOT NULL;
+CREATE INDEX rel_clashes ON rels (type) WHERE clash IS NOT NULL;
 CREATE TABLE new_analyses (key TEXT PRIMARY KEY);
 """
 CHUNK = 2_000  # rows read back from the scratch file, or added to it, at a time
 
 # Records are added a batch at a time (`add_all`, `add_files`: a batch gathers records of
-# as many files as it takes): the batch goes into a staging table in one call, then into
-# the plan in one statement that keeps the first of each key, and one join finds every
-# record that disagrees with the one kept (set-based: a statement per batch instead of one
-# or two per record; a batch per small file was a fifth of reading 2,048 N2G files).
-_KEEP_NODES = (
-    "INSERT OR IGNORE INTO nodes SELECT label, key, props, create_only, origin "
-    "FROM node_batch ORDER BY seq"
+# as many files as it takes), in one statement per batch that keeps the first of each key
+# and marks the kept row where a later one has other values (its `clash` columns, which a
+# partial index finds at once); the marks are then read and cleared (set-based: one
+# statement per batch instead of one or two per record; a batch per small file was a
+# fifth of reading 2,048 N2G files; a staging table and a join per batch, half of what
+# this process spent with the rows read in workers).
+_ADD_NODES = (
+    "INSERT INTO nodes (label, key, props, create_only, origin) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (label, key) DO UPDATE SET clash = excluded.props, "
+    "clash_origin = excluded.origin, clash_file = ? WHERE nodes.props != excluded.props"
 )
-_NODE_CONFLICTS = (
-    "SELECT b.label, b.key, b.props, b.origin, n.props, n.origin, b.file FROM node_batch b "
-    "JOIN nodes n ON n.label = b.label AND n.key = b.key WHERE n.props != b.props "
-    "ORDER BY b.seq"
+_NODE_CLASHES = (
+    "SELECT label, key, clash, clash_origin, props, origin, clash_file FROM nodes "
+    "WHERE clash IS NOT NULL"
 )
-_KEEP_RELS = (
-    "INSERT OR IGNORE INTO rels SELECT type, start_label, start_key, end_label, end_key, "
-    "identity, props, analysis, origin FROM rel_batch ORDER BY seq"
+_ADD_RELS = (
+    "INSERT INTO rels (type, start_label, start_key, end_label, end_key, identity, props, "
+    "analysis, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (type, identity, start_label, end_label) DO UPDATE SET clash = "
+    "excluded.props, clash_origin = excluded.origin, clash_file = ? "
+    "WHERE rels.props != excluded.props"
 )
-_REL_CONFLICTS = (
-    "SELECT b.type, b.start_key, b.end_key, b.props, b.origin, r.props, r.origin, b.file "
-    "FROM rel_batch b JOIN rels r ON r.type = b.type AND r.identity = b.identity "
-    "AND r.start_label = b.start_label AND r.end_label = b.end_label "
-    "WHERE r.props != b.props ORDER BY b.seq"
+_REL_CLASHES = (
+    "SELECT type, start_key || ' -> ' || end_key, clash, clash_origin, props, origin, "
+    "clash_file FROM rels WHERE clash IS NOT NULL"
 )
 
 
@@ -235,24 +237,29 @@ class Plan:
 
     def _add_node_rows(self, rows: list[tuple]) -> None:
         """Add node rows (`_node_row`), each checked against the one first given its key."""
-        if not rows:
+        if rows:
+            self._db.executemany(_ADD_NODES, rows)
+            self._check_clashes(_NODE_CLASHES, "nodes")
+
+    def _check_clashes(self, query: str, table: str) -> None:
+        """Refuse the first row a batch gave with a key kept with other values (a clash
+        of text alone, the same values written otherwise, is none); the marks cleared."""
+        clashes = self._db.execute(query).fetchall()
+        if not clashes:
             return
-        try:
-            self._db.executemany(
-                "INSERT INTO node_batch (label, key, props, create_only, origin, file) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-            self._db.execute(_KEEP_NODES)
-            for label, key, props, origin, kept, kept_origin, file in self._db.execute(
-                _NODE_CONFLICTS
-            ):
-                if _decode(kept) != _decode(props):
-                    raise conflict(
-                        f"{label} {key!r}", _decode(kept), kept_origin, _decode(props), origin
-                    ).located(file=file)
-        finally:
-            self._db.execute("DELETE FROM node_batch")
+        self._db.execute(
+            f"UPDATE {table} SET clash = NULL, clash_origin = NULL, clash_file = NULL "
+            "WHERE clash IS NOT NULL"
+        )
+        for *what, props, origin, kept, kept_origin, file in clashes:
+            if _decode(kept) != _decode(props):
+                raise conflict(
+                    " ".join(map(str, what)) if table == "rels" else f"{what[0]} {what[1]!r}",
+                    _decode(kept),
+                    kept_origin,
+                    _decode(props),
+                    origin,
+                ).located(file=file)
 
     def replace_node(self, record: NodeRecord) -> None:
         self._put_node(record, _json(record.props))
@@ -262,7 +269,8 @@ class Plan:
 
     def _put_node(self, record: NodeRecord, props: str) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO nodes VALUES (?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO nodes (label, key, props, create_only, origin) "
+            "VALUES (?, ?, ?, ?, ?)",
             (record.label.value, record.key, props, _json(record.create_only), record.origin),
         )
 
@@ -272,29 +280,9 @@ class Plan:
     def _add_rel_rows(self, rows: list[tuple]) -> None:
         """Add relationship rows (`_rel_row`), each checked against the one first given its
         identity."""
-        if not rows:
-            return
-        try:
-            self._db.executemany(
-                "INSERT INTO rel_batch (type, start_label, start_key, end_label, "
-                "end_key, identity, props, analysis, origin, file) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-            self._db.execute(_KEEP_RELS)
-            for type_, start, end, props, origin, kept, kept_origin, file in self._db.execute(
-                _REL_CONFLICTS
-            ):
-                if _decode(kept) != _decode(props):
-                    raise conflict(
-                        f"{type_} {start} -> {end}",
-                        _decode(kept),
-                        kept_origin,
-                        _decode(props),
-                        origin,
-                    ).located(file=file)
-        finally:
-            self._db.execute("DELETE FROM rel_batch")
+        if rows:
+            self._db.executemany(_ADD_RELS, rows)
+            self._check_clashes(_REL_CLASHES, "rels")
 
     # -- reading back ----------------------------------------------------------------------
 
