@@ -13,7 +13,6 @@ kept in the plan's scratch file, so memory does not grow with the load.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from ..store.base import GraphStore, Progress, WriteCounts
 from ..store.cypher import COMPONENT_ROW
 from ..store.driver import LoadNode, LoadRel
 from ..store.neo4j_import import OfflineNeo4j, import_offline
-from .scratch import CHUNK, Plan
+from .scratch import CHUNK, Plan, decoded
 
 # nodes and relationships from which an ingest into an empty store is loaded in bulk
 BULK_THRESHOLD = 100_000
@@ -129,7 +128,7 @@ class Load:
             "JOIN load_numbers b ON b.label = r.end_label AND b.key = r.end_key "
             "ORDER BY r.type, r.rowid"
         ):
-            yield LoadRel(type_, a, b, (start_label, start), (end_label, end), json.loads(props))
+            yield LoadRel(type_, a, b, (start_label, start), (end_label, end), decoded(props))
         models = dict(
             self._db.execute(
                 "SELECT key, number FROM load_numbers WHERE label = ?", (NodeLabel.MODEL.value,)

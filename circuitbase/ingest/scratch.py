@@ -122,12 +122,35 @@ _REL_CLASHES = (
 )
 
 
-# Rows are kept as canonical JSON (keys sorted, so equal dicts are equal texts): msgspec's
-# encoder and decoder, compiled, a tenth of the standard library's time on a small row
-# (most of N2G's 180,000 records a 2,048-graph ingest plans are small rows).
+# Rows are kept canonical (keys sorted, so equal values are equal texts or bytes), by
+# msgspec, compiled, a tenth of the standard library's time on a small row (most of N2G's
+# 180,000 records a 2,048-graph ingest plans are small rows): nodes' properties as JSON
+# (the plan's checks read some with SQLite's JSON functions), relationships' as MessagePack
+# (an example's packed lists are text: JSON escaped their quotes and marks once more, 2.5
+# KB of a release feature's plan; and they cross from the workers, `ingest.workers`).
 _CANONICAL = msgspec.json.Encoder(order="sorted")
 _ASCII = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
-_decode = msgspec.json.decode
+_BINARY = msgspec.msgpack.Encoder(order="sorted")
+_json_decode = msgspec.json.decode
+_binary_decode = msgspec.msgpack.decode
+
+
+def decoded(value: str | bytes) -> Any:
+    """The values of a row's properties as the plan keeps them (`_json`, `_binary`)."""
+    return _binary_decode(value) if isinstance(value, bytes) else _json_decode(value)
+
+
+_decode = decoded
+
+
+def _binary(value: Any) -> bytes | str:
+    """Canonical MessagePack of a checked record's values (`_json` for a value MessagePack
+    cannot hold: an integer past 64 bits, text that is not Unicode; the same value always
+    the same way)."""
+    try:
+        return _BINARY.encode(value)
+    except (TypeError, ValueError, OverflowError):
+        return _json(value)
 
 
 def _json(value: Any) -> str:
@@ -517,7 +540,7 @@ def _rel_row(record: RelRecord) -> tuple:
         record.end.label.value,
         record.end.key,
         fact_identity(record.start.key, record.end.key, key_values),
-        _json(props),
+        _binary(props),
         analysis if isinstance(analysis, str) else None,
         record.origin,
     )
