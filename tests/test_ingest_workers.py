@@ -110,6 +110,13 @@ def test_an_ingest_in_workers_writes_the_same_graph(store, store_uri, tmp_path, 
     assert graph_rows(store, ignore=("created_at",)) == written
 
 
+def export_of(tmp_path: Path, kind: str) -> tuple[Path, list[Path], list[Path]]:
+    """A generated export: its folder, all its files, and those of one kind."""
+    root = tmp_path / "exports"
+    paths = export_files(root)
+    return root, paths, [p for p in paths if p.parent.name == kind]
+
+
 def _break_line(path: Path, line: int, field: str, value: object) -> None:
     rows = [json.loads(text) for text in gzip.open(path, "rt")]
     rows[line - 1][field] = value
@@ -120,9 +127,7 @@ def _break_line(path: Path, line: int, field: str, value: object) -> None:
 def test_every_bad_file_is_reported_as_one_process_reports_it(
     store, store_uri, tmp_path, monkeypatch
 ) -> None:
-    root = tmp_path / "exports"
-    paths = export_files(root)
-    activations = [p for p in paths if p.parent.name == "activations"]
+    root, paths, activations = export_of(tmp_path, "activations")
     _break_line(activations[0], 2, "values", [1.0, "x"])
     _break_line(activations[2], 1, "tokens", "not a list")
     messages = {}
@@ -142,9 +147,7 @@ def test_every_bad_file_is_reported_as_one_process_reports_it(
 def test_records_that_disagree_across_files_are_refused_in_workers(
     store, store_uri, tmp_path, in_workers
 ) -> None:
-    root = tmp_path / "exports"
-    paths = export_files(root)
-    features = [p for p in paths if p.parent.name == "features"]
+    root, _, features = export_of(tmp_path, "features")
     first = json.loads(gzip.open(features[0], "rt").readline())
     _break_line(features[2], 1, "index", first["index"])  # a feature given twice
     _break_line(features[2], 1, "frac_nonzero", 0.123456)
