@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import pickle
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -178,3 +183,42 @@ def test_the_worker_count_is_a_checked_setting(monkeypatch, tmp_path) -> None:
     assert workers.worker_count(paths[:1], feature_records) == 1  # one file: one reader
     monkeypatch.delenv("CIRCUITBASE_INGEST_WORKERS")
     assert workers.worker_count(paths, feature_records) == 1  # small input: read here
+
+
+def test_ctrl_c_while_workers_read_is_one_line_and_writes_nothing(store, tmp_path) -> None:
+    """A terminal's Ctrl-C reaches the whole process group: the workers leave it to the
+    command, which ends with its one line (exit 130), writes nothing, and leaves no
+    worker and none of their files behind."""
+    neo4j = store.backend == "neo4j"
+    uri = store.location if neo4j else str(tmp_path / "kb")
+    root = tmp_path / "exports"
+    write_export(root, 4, features_per_batch=1024, examples=3, same_features=False)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp), "CIRCUITBASE_INGEST_WORKERS": "2"}
+    argv = [sys.executable, "-m", "circuitbase", "--db", uri, "ingest", "features", str(root)]
+    process = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(temp.glob("circuitbase-rows-*/*.rows")):
+        time.sleep(0.05)
+    assert process.poll() is None, process.communicate()[0]  # still reading
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        out = process.communicate(timeout=30)[0]
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        pytest.fail(f"still running 30 s after Ctrl-C: {process.communicate()[0]!r}")
+    assert process.returncode == 130, out
+    assert out.strip().splitlines()[-1].startswith("interrupted") and "Traceback" not in out, out
+    assert not list(temp.glob("circuitbase-rows-*")), "the workers' folder was left behind"
+    with pytest.raises(ProcessLookupError):  # the group: the command and its workers
+        os.killpg(process.pid, 0)
+    code, out = cli(uri, "stats")
+    assert code == 0 and "Feature" not in out, out
