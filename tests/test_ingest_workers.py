@@ -222,3 +222,20 @@ def test_ctrl_c_while_workers_read_is_one_line_and_writes_nothing(store, tmp_pat
         os.killpg(process.pid, 0)
     code, out = cli(uri, "stats")
     assert code == 0 and "Feature" not in out, out
+
+
+def test_a_worker_that_dies_is_one_error_naming_the_files_in_flight(tmp_path, in_workers) -> None:
+    """A worker killed (the kernel's out-of-memory killer, say) ends the read with one
+    error naming the files then being read, that one among them, not a broken pool's
+    traceback."""
+    paths = export_files(tmp_path)
+    parent = os.getpid()
+
+    def dying(path: Path):
+        if os.getpid() != parent and path == paths[1]:
+            os._exit(9)
+        return feature_records(path)
+
+    with pytest.raises(RecordError, match="the process reading it") as caught:
+        plan_files(NothingStored(), paths, dying)
+    assert str(paths[1]) in str(caught.value)

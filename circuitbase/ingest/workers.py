@@ -107,10 +107,7 @@ def read_in_workers(
                 try:
                     out, parts = future.result()
                 except BrokenProcessPool as err:
-                    where = str(task[0]) if len(task) == 1 else f"{task[0]} (or a file after it)"
-                    raise RecordError(
-                        f"the process reading it stopped ({err})", file=where
-                    ) from None
+                    raise _stopped(task, pending, err) from None
                 for path, (start, end, count, error) in zip(task, parts, strict=True):
                     if tick is not None and count:
                         tick(count)
@@ -119,6 +116,17 @@ def read_in_workers(
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             del _READERS[token]
+
+
+def _stopped(
+    task: list[Path], pending: Iterable[tuple[list[Path], Future]], err: Exception
+) -> RecordError:
+    """A worker died (killed for memory, say): every task then in flight fails, so the
+    error names the file the plan waited for and those read beside it."""
+    beside = [str(path) for other, _ in pending for path in other] + [str(p) for p in task[1:]]
+    listed = ", ".join(beside[:5]) + (f" and {len(beside) - 5} more" if len(beside) > 5 else "")
+    where = f" or one read beside it ({listed})" if beside else ""
+    return RecordError(f"the process reading it{where} stopped ({err})", file=str(task[0]))
 
 
 def _ignore_interrupts() -> None:
