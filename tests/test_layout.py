@@ -16,9 +16,11 @@ PACKAGE = Path(circuitbase.__file__).parent
 # Where Cypher may be written: the store (all queries the library sends), the query
 # templates (.cypher files, not Python), and the Cypher export format (its writer, its reader).
 CYPHER_HOMES = ("store/", "export/cypher_script.py", "sources/exports.py")
+# Cypher's words; SQL's own `CREATE INDEX name ON table (...)` (the plan's scratch file is
+# SQLite) is not Cypher, whose index statements say `FOR (n:Label)`
 CYPHER = re.compile(
-    r"\b(MATCH|MERGE|UNWIND|DETACH DELETE|CREATE (INDEX|CONSTRAINT|VECTOR)|"
-    r"CALL (db|dbms)\.)\b"
+    r"\b(MATCH|MERGE|UNWIND|DETACH DELETE|CREATE (INDEX|CONSTRAINT|VECTOR)"
+    r"(?!\s+\w+\s+ON\s+\w+\s*\()|CALL (db|dbms)\.)\b"
 )
 
 
