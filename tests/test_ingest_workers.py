@@ -53,7 +53,7 @@ def contents(plan: Plan) -> tuple[list, list, list]:
 
 def planned(paths: list[Path], reader, monkeypatch, workers_: str) -> tuple[list, list, list]:
     monkeypatch.setenv("CIRCUITBASE_INGEST_WORKERS", workers_)
-    assert workers.worker_count(paths, reader) == int(workers_)
+    assert workers.worker_count(paths) == int(workers_)
     with plan_files(NothingStored(), paths, reader) as plan:
         return contents(plan)
 
@@ -179,10 +179,10 @@ def test_the_worker_count_is_a_checked_setting(monkeypatch, tmp_path) -> None:
         ingest_workers()
     monkeypatch.setenv("CIRCUITBASE_INGEST_WORKERS", "3")
     paths = export_files(tmp_path)
-    assert workers.worker_count(paths, feature_records) == 3
-    assert workers.worker_count(paths[:1], feature_records) == 1  # one file: one reader
+    assert workers.worker_count(paths) == 3
+    assert workers.worker_count(paths[:1]) == 1  # one file: one reader
     monkeypatch.delenv("CIRCUITBASE_INGEST_WORKERS")
-    assert workers.worker_count(paths, feature_records) == 1  # small input: read here
+    assert workers.worker_count(paths) == 1  # small input: read here
 
 
 def test_ctrl_c_while_workers_read_is_one_line_and_writes_nothing(store, tmp_path) -> None:

@@ -92,7 +92,7 @@ def plan_files(
     plan = Plan()
     try:
         tick = progress("reading and checking", None) if progress else None
-        workers = worker_count(paths, reader)
+        workers = worker_count(paths)
         files = (
             read_in_workers(paths, reader, workers, tick)
             if workers > 1

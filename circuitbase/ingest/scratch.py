@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -140,9 +140,6 @@ def decoded(value: str | bytes) -> Any:
     return _binary_decode(value) if isinstance(value, bytes) else _json_decode(value)
 
 
-_decode = decoded
-
-
 def _binary(value: Any) -> bytes | str:
     """Canonical MessagePack of a checked record's values (`_json` for a value MessagePack
     cannot hold: an integer past 64 bits, text that is not Unicode; the same value always
@@ -262,9 +259,9 @@ class Plan:
         """Add node rows (`_node_row`), each checked against the one first given its key."""
         if rows:
             self._db.executemany(_ADD_NODES, rows)
-            self._check_clashes(_NODE_CLASHES, "nodes")
+            self._check_clashes(_NODE_CLASHES, "nodes", lambda label, key: f"{label} {key!r}")
 
-    def _check_clashes(self, query: str, table: str) -> None:
+    def _check_clashes(self, query: str, table: str, describe: Callable[[str, str], str]) -> None:
         """Refuse the first row a batch gave with a key kept with other values (a clash
         of text alone, the same values written otherwise, is none); the marks cleared."""
         clashes = self._db.execute(query).fetchall()
@@ -274,14 +271,10 @@ class Plan:
             f"UPDATE {table} SET clash = NULL, clash_origin = NULL, clash_file = NULL "
             "WHERE clash IS NOT NULL"
         )
-        for *what, props, origin, kept, kept_origin, file in clashes:
-            if _decode(kept) != _decode(props):
+        for first, second, props, origin, kept, kept_origin, file in clashes:
+            if decoded(kept) != decoded(props):
                 raise conflict(
-                    " ".join(map(str, what)) if table == "rels" else f"{what[0]} {what[1]!r}",
-                    _decode(kept),
-                    kept_origin,
-                    _decode(props),
-                    origin,
+                    describe(first, second), decoded(kept), kept_origin, decoded(props), origin
                 ).located(file=file)
 
     def replace_node(self, record: NodeRecord) -> None:
@@ -305,7 +298,7 @@ class Plan:
         identity."""
         if rows:
             self._db.executemany(_ADD_RELS, rows)
-            self._check_clashes(_REL_CLASHES, "rels")
+            self._check_clashes(_REL_CLASHES, "rels", lambda type_, ends: f"{type_} {ends}")
 
     # -- reading back ----------------------------------------------------------------------
 
@@ -348,7 +341,7 @@ class Plan:
         for label, key, props, create in self.select(
             "SELECT label, key, props, create_only FROM nodes ORDER BY label, rowid"
         ):
-            yield NodeLabel(label), key, _decode(props), _decode(create)
+            yield NodeLabel(label), key, decoded(props), decoded(create)
 
     def node_labels(self) -> list[NodeLabel]:
         return [
@@ -364,7 +357,7 @@ class Plan:
             f"props {'!=' if update else '='} '{{}}' ORDER BY rowid"
         )
         for key, props, create in self.select(sql, (label.value,)):
-            yield {"key": key, "props": _decode(props), "create": _decode(create)}
+            yield {"key": key, "props": decoded(props), "create": decoded(create)}
 
     def count_node_rows(self, label: NodeLabel, *, update: bool) -> int:
         return self._db.execute(
@@ -390,7 +383,7 @@ class Plan:
             f"AND end_label = ?{_OF_NEW[new]} ORDER BY rowid",
             tuple(part.value for part in group),
         ):
-            yield {"start": start, "end": end, "props": _decode(props)}
+            yield {"start": start, "end": end, "props": decoded(props)}
 
     def count_rel_rows(self, group: RelGroup, *, new: bool | None = None) -> int:
         return self._db.execute(
@@ -548,7 +541,7 @@ def _rel_row(record: RelRecord) -> tuple:
 
 def _node_record(row: tuple) -> NodeRecord:
     label, key, props, create, origin = row
-    return NodeRecord(NodeLabel(label), key, _decode(props), _decode(create), origin)
+    return NodeRecord(NodeLabel(label), key, decoded(props), decoded(create), origin)
 
 
 def conflict(

@@ -1,19 +1,19 @@
-"""Reading an ingest's files in worker processes, one file each, on every CPU.
+"""Reading an ingest's files in worker processes, on every CPU.
 
 Planning is mostly Python work per record that needs no other record: decoding a line,
 checking its values, packing its lists, deriving its evidence index, encoding its row
-(`scratch.record_rows`). A process per CPU does that for a file at a time while this one
-adds the finished rows to the plan, so what only the plan can check (a key given twice
+(`scratch.record_rows`). A process per CPU does that for a task of files (about
+`TASK_BYTES` of input) at a time while this one adds the finished rows to the plan, so what only the plan can check (a key given twice
 with other values, ends that exist, the store) is checked as before, in one place.
 
 The result is the serial one, row for row: each file's rows are added in the order of
 the files, and an error found in a worker is the one a serial read finds (the rows before
 it are added, then the error is reported with its file, as `Plan.add_files` does).
 
-A worker writes its rows to a file of its own in a private temporary folder (pickled, in
+A worker writes a task's rows to one file in a private temporary folder (pickled, in
 chunks of `scratch.CHUNK`: rows of plain values and the component sets the reader made,
 written and read only by this ingest), so memory holds a chunk, not a file's rows; at
-most two files per worker are read ahead of the plan.
+most `AHEAD` tasks per worker are read ahead of the plan.
 
 Workers are forked: a copy of this process, with the reader and every module already in
 it. A fresh interpreter (`spawn`, `forkserver`) would import the caller's main module
@@ -36,10 +36,10 @@ from pathlib import Path
 
 from ..errors import RecordError
 from ..settings import ingest_workers
+from ..store.base import Progress
 from .scratch import Record, Rows, record_rows, records_in
 
 Reader = Callable[[Path], Iterable[Record]]
-Tick = Callable[[int], None]
 
 TASK_BYTES = 1 << 20  # input (unpacked) a worker reads at a time, at least one file
 # Input below this many bytes (unpacked) is read in this process: it makes fewer than two
@@ -53,13 +53,13 @@ _READERS: dict[int, Reader] = {}
 _TOKENS = itertools.count()
 
 
-def worker_count(paths: Sequence[Path], reader: Reader) -> int:
+def worker_count(paths: Sequence[Path]) -> int:
     """How many processes should read `paths`: `CIRCUITBASE_INGEST_WORKERS` if set, else
     one per usable CPU when there is more than one file and enough input to pay for
     starting them; 1 (this process) where processes cannot be forked."""
     chosen = ingest_workers()
     if chosen is None:
-        if len(paths) < 2 or _size(paths) < PARALLEL_BYTES:
+        if len(paths) < 2 or sum(map(_unpacked_bytes, paths)) < PARALLEL_BYTES:
             return 1
         chosen = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
     if "fork" not in multiprocessing.get_all_start_methods():
@@ -67,25 +67,23 @@ def worker_count(paths: Sequence[Path], reader: Reader) -> int:
     return min(chosen, len(paths))
 
 
-def _size(paths: Sequence[Path]) -> int:
-    """Bytes of input to read, unpacked: a gzip file says how large it unpacks to in its
-    last four bytes (modulo 4 GiB; an estimate, only for sharing the work)."""
-    total = 0
-    for path in map(Path, paths):
-        try:
-            size = path.stat().st_size
-            if path.suffix == ".gz" and size >= 18:  # a gzip header and trailer
-                with open(path, "rb") as handle:
-                    handle.seek(-4, os.SEEK_END)
-                    size = max(size, int.from_bytes(handle.read(4), "little"))
-        except OSError:
-            continue  # the read names the file
-        total += size
-    return total
+def _unpacked_bytes(path: Path) -> int:
+    """Bytes of input a file holds, unpacked: a gzip file says how large it unpacks to in
+    its last four bytes (modulo 4 GiB; an estimate, only for sharing the work)."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if path.suffix == ".gz" and size >= 18:  # a gzip header and trailer
+            with open(path, "rb") as handle:
+                handle.seek(-4, os.SEEK_END)
+                size = max(size, int.from_bytes(handle.read(4), "little"))
+    except OSError:
+        return 0  # the read names the file
+    return size
 
 
 def read_in_workers(
-    paths: Sequence[Path], reader: Reader, workers: int, tick: Tick | None
+    paths: Sequence[Path], reader: Reader, workers: int, tick: Progress | None
 ) -> Iterator[tuple[str, Iterator[Rows]]]:
     """(file, its rows) for each of `paths` in order, read by `workers` processes (a task
     of consecutive files at a time: `_tasks`); `tick` hears each file's record count as
@@ -143,7 +141,7 @@ def _tasks(paths: Sequence[Path]) -> Iterator[list[Path]]:
     size = 0
     for path in paths:
         task.append(path)
-        size += _size([path])
+        size += _unpacked_bytes(path)
         if size >= TASK_BYTES:
             yield task
             task, size = [], 0
